@@ -1,0 +1,68 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# minihv top-level Makefile.
+#
+#   make              minihv.ko (kbuild), userspace/minihv-run, the sample
+#                     guests and the selftests
+#   make check        boot the test machines and run the selftests in each
+#                     (BACKEND=..., KVER=...: see scripts/check.sh)
+#   make run          boot a test machine and run the greeting guest
+#   make clean
+#
+# KDIR is the kernel build tree.  It defaults to the running kernel's; where
+# that has none (a machine whose kernel came without headers) the newest
+# installed Debian linux-headers-*-amd64 is used, and the choice is printed.
+
+RUNNING_KDIR := /lib/modules/$(shell uname -r)/build
+ifeq ($(origin KDIR),undefined)
+  ifneq ($(wildcard $(RUNNING_KDIR)/Makefile),)
+    KDIR := $(RUNNING_KDIR)
+  else
+    KDIR := $(lastword $(shell ls -d /usr/src/linux-headers-*-amd64 2>/dev/null | \
+		grep -v -- '-cloud-' | sort -V))
+    ifneq ($(KDIR),)
+      $(info minihv: no headers for the running kernel $(shell uname -r); building against $(KDIR))
+    endif
+  endif
+endif
+
+# kselftest's headers, from Debian's linux-source-6.1 (never copied in).
+LINUX_SOURCE_TAR ?= $(lastword $(sort $(wildcard /usr/src/linux-source-6.1.tar.xz)))
+KSFT_DIR := $(CURDIR)/build/kselftest
+KSFT_HEADERS := $(KSFT_DIR)/kselftest.h $(KSFT_DIR)/kselftest_harness.h
+
+all: module userspace selftests
+
+module:
+	@test -n "$(KDIR)" || { echo "minihv: no kernel headers found: install linux-headers-amd64 or set KDIR"; exit 1; }
+	$(MAKE) -C $(KDIR) M=$(CURDIR) W=1 modules
+
+userspace:
+	$(MAKE) -C userspace
+
+$(KSFT_HEADERS):
+	@test -f "$(LINUX_SOURCE_TAR)" || { echo "minihv: kselftest headers come from linux-source-6.1: apt-get install linux-source-6.1"; exit 1; }
+	@mkdir -p $(KSFT_DIR)
+	tar -xJf $(LINUX_SOURCE_TAR) -C $(KSFT_DIR) --strip-components=4 \
+		--wildcards '*/tools/testing/selftests/kselftest.h' \
+		'*/tools/testing/selftests/kselftest_harness.h'
+	@touch $(KSFT_HEADERS)
+
+kselftest-headers: $(KSFT_HEADERS)
+
+selftests: $(KSFT_HEADERS)
+	$(MAKE) -C selftests KSFT_DIR=$(KSFT_DIR)
+
+check:
+	scripts/check.sh
+
+run:
+	scripts/run.sh
+
+clean:
+	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null
+	$(MAKE) -C userspace clean
+	$(MAKE) -C selftests clean
+	rm -rf build
+
+.PHONY: all module userspace selftests kselftest-headers check run clean

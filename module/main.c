@@ -1,0 +1,284 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * minihv: module load, CPU probe, per-CPU enable, and /dev/minihv.
+ *
+ * Load order (unload is the exact reverse, and so is every error path):
+ *   1. pick the vendor backend from CPUID and check its ops table;
+ *   2. probe: the extension exists and firmware left it enabled;
+ *   3. hardware_setup: per-CPU pages and capabilities;
+ *   4. a CPU hotplug state, whose "online" callback turns virtualization on
+ *      on each CPU that is or comes online and whose "offline" callback
+ *      turns it off;
+ *   5. a reboot notifier and syscore (suspend/resume) hooks, so VMX/SVM is
+ *      never left on across a reboot or a sleep state;
+ *   6. /dev/minihv, last, so that nobody can open a half-loaded module.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/cpu.h>
+#include <linux/cpuhotplug.h>
+#include <linux/fs.h>
+#include <linux/miscdevice.h>
+#include <linux/module.h>
+#include <linux/percpu.h>
+#include <linux/reboot.h>
+#include <linux/syscore_ops.h>
+
+#include <uapi/linux/minihv.h>
+
+#include "minihv.h"
+
+MODULE_LICENSE("GPL");
+MODULE_AUTHOR("The minihv authors");
+MODULE_DESCRIPTION("minihv: a small, readable hypervisor (Intel VT-x, AMD-V)");
+
+/* The backend chosen at load; never changes until unload. */
+static const struct minihv_vendor_ops *minihv_ops;
+
+/* Dynamic CPU hotplug state returned by cpuhp_setup_state(). */
+static int minihv_cpuhp_state;
+
+/*
+ * Whether this CPU has VMX/SVM turned on by us.  Written only on the CPU
+ * itself (hotplug callback, IPI, syscore hook), so it needs no lock.
+ */
+static DEFINE_PER_CPU(bool, minihv_hw_enabled);
+
+/* -EBUSY is reported on the first CPU that sees it, not on every one. */
+static atomic_t minihv_busy_reported = ATOMIC_INIT(0);
+
+static int minihv_hw_enable_this_cpu(void)
+{
+	int r;
+
+	if (__this_cpu_read(minihv_hw_enabled))
+		return 0;
+
+	r = minihv_ops->hardware_enable();
+	if (r == -EBUSY) {
+		if (!atomic_xchg(&minihv_busy_reported, 1))
+			pr_err("%s is already in use on CPU %u: another hypervisor (likely %s) owns it; unload it first\n",
+			       minihv_ops->name, smp_processor_id(),
+			       minihv_ops->owner);
+		return r;
+	}
+	if (r) {
+		pr_err("cannot enable %s on CPU %u: %d\n", minihv_ops->name,
+		       smp_processor_id(), r);
+		return r;
+	}
+	__this_cpu_write(minihv_hw_enabled, true);
+	return 0;
+}
+
+static void minihv_hw_disable_this_cpu(void)
+{
+	if (!__this_cpu_read(minihv_hw_enabled))
+		return;
+	minihv_ops->hardware_disable();
+	__this_cpu_write(minihv_hw_enabled, false);
+}
+
+/*
+ * CPUHP_AP_ONLINE_DYN callbacks run on the CPU concerned, in its hotplug
+ * thread.  Preemption is disabled around the work anyway so that the
+ * per-CPU accesses above are plainly correct to a reader.
+ */
+static int minihv_cpu_online(unsigned int cpu)
+{
+	int r;
+
+	preempt_disable();
+	r = minihv_hw_enable_this_cpu();
+	preempt_enable();
+	return r;
+}
+
+static int minihv_cpu_offline(unsigned int cpu)
+{
+	preempt_disable();
+	minihv_hw_disable_this_cpu();
+	preempt_enable();
+	return 0;
+}
+
+static void minihv_hw_disable_ipi(void *unused)
+{
+	minihv_hw_disable_this_cpu();
+}
+
+/*
+ * On Intel, INIT is blocked in VMX root operation (SDM Vol 3 24.8), so a
+ * CPU left in VMX operation may not come back from a warm reset; turn it
+ * off everywhere before the machine restarts, as KVM does.
+ */
+static int minihv_reboot(struct notifier_block *nb, unsigned long code,
+			 void *unused)
+{
+	on_each_cpu(minihv_hw_disable_ipi, NULL, 1);
+	return NOTIFY_OK;
+}
+
+static struct notifier_block minihv_reboot_notifier = {
+	.notifier_call = minihv_reboot,
+	.priority = 0,
+};
+
+/*
+ * Syscore hooks run on the boot CPU with the others already offline (and
+ * so already disabled by the hotplug callback) and interrupts off.
+ */
+static int minihv_suspend(void)
+{
+	minihv_hw_disable_this_cpu();
+	return 0;
+}
+
+static void minihv_resume(void)
+{
+	WARN_ON_ONCE(minihv_hw_enable_this_cpu());
+}
+
+static struct syscore_ops minihv_syscore_ops = {
+	.suspend = minihv_suspend,
+	.resume = minihv_resume,
+};
+
+/* ---- /dev/minihv: system ioctls ---- */
+
+static long minihv_dev_get_api_version(unsigned long arg)
+{
+	/* Like KVM_GET_API_VERSION: the argument is reserved and must be 0. */
+	if (arg)
+		return -EINVAL;
+	return MINIHV_API_VERSION;
+}
+
+static long minihv_dev_check_extension(unsigned long cap)
+{
+	switch (cap) {
+	case MINIHV_CAP_VENDOR:
+		return minihv_ops->vendor;
+	default:
+		return 0;
+	}
+}
+
+static long minihv_dev_ioctl(struct file *filp, unsigned int ioctl,
+			     unsigned long arg)
+{
+	switch (ioctl) {
+	case MINIHV_GET_API_VERSION:
+		return minihv_dev_get_api_version(arg);
+	case MINIHV_CHECK_EXTENSION:
+		return minihv_dev_check_extension(arg);
+	default:
+		return -ENOTTY;
+	}
+}
+
+static const struct file_operations minihv_dev_fops = {
+	.owner = THIS_MODULE,
+	.unlocked_ioctl = minihv_dev_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+	.llseek = noop_llseek,
+};
+
+static struct miscdevice minihv_dev = {
+	.minor = MISC_DYNAMIC_MINOR,
+	.name = "minihv",
+	.fops = &minihv_dev_fops,
+	/* Root only, unless a udev rule grants a group (see README.md). */
+	.mode = 0600,
+};
+
+/* ---- load and unload ---- */
+
+static const struct minihv_vendor_ops *minihv_pick_vendor(void)
+{
+	if (vmx_cpu_has_vmx())
+		return &vmx_vendor_ops;
+	if (svm_cpu_has_svm())
+		return &svm_vendor_ops;
+	return NULL;
+}
+
+/* Every entry is required; a hole is a bug in the backend, caught here. */
+static int minihv_check_ops(const struct minihv_vendor_ops *ops)
+{
+	if (!ops->name || !ops->owner || !ops->vendor || !ops->probe ||
+	    !ops->hardware_setup || !ops->hardware_unsetup ||
+	    !ops->hardware_enable || !ops->hardware_disable ||
+	    !ops->print_features) {
+		pr_err("vendor ops table '%s' is incomplete\n",
+		       ops->name ? ops->name : "?");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int __init minihv_init(void)
+{
+	int r;
+
+	minihv_ops = minihv_pick_vendor();
+	if (!minihv_ops) {
+		pr_err("no hardware virtualization: the CPU has neither VT-x (CPUID.1:ECX.VMX) nor AMD-V (CPUID.80000001h:ECX.SVM)\n");
+		return -ENODEV;
+	}
+	r = minihv_check_ops(minihv_ops);
+	if (r)
+		return r;
+
+	r = minihv_ops->probe();
+	if (r)
+		return r;
+
+	r = minihv_ops->hardware_setup();
+	if (r)
+		return r;
+
+	atomic_set(&minihv_busy_reported, 0);
+	r = cpuhp_setup_state(CPUHP_AP_ONLINE_DYN, "minihv/cpu:online",
+			      minihv_cpu_online, minihv_cpu_offline);
+	if (r < 0)
+		goto err_unsetup;
+	minihv_cpuhp_state = r;
+
+	r = register_reboot_notifier(&minihv_reboot_notifier);
+	if (r)
+		goto err_remove_cpuhp;
+	register_syscore_ops(&minihv_syscore_ops);
+
+	minihv_ops->print_features();
+
+	r = misc_register(&minihv_dev);
+	if (r) {
+		pr_err("cannot register /dev/minihv: %d\n", r);
+		goto err_unregister_hooks;
+	}
+	return 0;
+
+err_unregister_hooks:
+	unregister_syscore_ops(&minihv_syscore_ops);
+	unregister_reboot_notifier(&minihv_reboot_notifier);
+err_remove_cpuhp:
+	cpuhp_remove_state(minihv_cpuhp_state);
+err_unsetup:
+	minihv_ops->hardware_unsetup();
+	return r;
+}
+
+static void __exit minihv_exit(void)
+{
+	misc_deregister(&minihv_dev);
+	unregister_syscore_ops(&minihv_syscore_ops);
+	unregister_reboot_notifier(&minihv_reboot_notifier);
+	/* Runs the offline callback, so every CPU is disabled after this. */
+	cpuhp_remove_state(minihv_cpuhp_state);
+	minihv_ops->hardware_unsetup();
+	pr_info("%s disabled on all CPUs, unloaded\n", minihv_ops->name);
+}
+
+module_init(minihv_init);
+module_exit(minihv_exit);

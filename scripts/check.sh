@@ -1,0 +1,190 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# make check: boot the test machines, run the selftests inside each, and
+# judge the results from their consoles.
+#
+#   BACKEND  machines to boot, space or comma separated, from qemu-svm,
+#            bochs-svm, bochs-vmx (default: all three)
+#   KVER     guest kernel series, 6.1 or 6.12 (default: 6.1 everywhere and
+#            6.12 too on the QEMU machine)
+#   JOBS     machines booted at once (default 2, one per core)
+#
+# A machine fails on any "not ok", on a missing end line (it crashed, hung
+# or was stopped), and on a kernel problem in its log.  The last line is
+# "total: N passed, N failed, N skipped"; the exit status is 1 on any
+# failure.
+
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+
+BACKEND=${BACKEND:-}
+KVER=${KVER:-}
+JOBS=${JOBS:-2}
+LOGS=$BUILD/logs
+
+# Guest-kernel lines that mean the host kernel of a real user would have
+# been hurt.  A bare "WARNING:" is not here: 6.1 prints a harmless RETBleed
+# one at boot.
+PROBLEMS='BUG:|WARNING: CPU:|Oops|general protection fault|Call Trace:|soft lockup|Kernel panic|KASAN'
+
+machines_wanted() {
+	local all="qemu-svm bochs-svm bochs-vmx" m s series
+	local want=${BACKEND//,/ }
+	for m in ${want:-$all}; do
+		case " $all " in
+		*" $m "*) ;;
+		*) die "unknown BACKEND '$m' (choose from: $all)";;
+		esac
+		if [ -n "$KVER" ]; then
+			series=$KVER
+		elif [ "$m" = qemu-svm ]; then
+			series="6.1 6.12"
+		else
+			series=6.1
+		fi
+		for s in $series; do
+			echo "$m:$s"
+		done
+	done
+}
+
+# The Bochs machines boot Debian's LZ4 cloud kernel (the generic one spends
+# two minutes decompressing itself there); QEMU boots the generic one.
+release_for() {
+	local m=$1 s=$2 rel
+	case "$m" in
+	bochs-*) rel=$(kernel_release "$s" cloud);;
+	*) rel=$(kernel_release "$s" generic);;
+	esac
+	[ -n "$rel" ] || die "no installed $s kernel for $m (flavor: ${m%%-*})"
+	echo "$rel"
+}
+
+# parse_console LOG: prints "PASSED FAILED SKIPPED" for the TAP 13 output.
+# Each test case (a nested "ok"/"not ok" of a kselftest_harness binary)
+# counts once; a binary that failed without a failing case (it crashed) and
+# a top-level line with no nested cases (insmod) count on their own.
+parse_console() {
+	tr -d '\r' <"$1" | awk '
+	/^# (not )?ok [0-9]+ / {
+		nested++
+		if ($2 == "not") { fail++; nested_fail++ }
+		else if ($0 ~ /# SKIP/) skip++
+		else pass++
+		next
+	}
+	/^(not )?ok [0-9]+ selftests: / {
+		if ($1 == "not") { if (!nested_fail) fail++ }
+		else if (!nested) { if ($0 ~ /# SKIP/) skip++; else pass++ }
+		nested = 0; nested_fail = 0
+	}
+	END { printf "%d %d %d\n", pass, fail, skip }'
+}
+
+# judge NAME LOG ENDED: prints the machine's closing line; returns 1 if it failed.
+judge() {
+	local label=$1 logf=$2 ended=$3 pass fail skip problem bad=0
+	read -r pass fail skip < <(parse_console "$logf")
+	if [ "$ended" != 0 ]; then
+		log "$label: the machine did not finish (no end line); console: $logf"
+		fail=$((fail + 1))
+	fi
+	problem=$(tr -d '\r' <"$logf" | grep -aE "$PROBLEMS" | grep -av '^# ' | head -n1 || true)
+	if [ -n "$problem" ]; then
+		log "$label: kernel problem in the guest log: $problem"
+		fail=$((fail + 1))
+	fi
+	if grep -aq '^not ok' "$logf"; then
+		tr -d '\r' <"$logf" | grep -aE '^(# )?not ok|^# # .*(Expected|FAIL)' | sed "s/^/$label: /" >&2
+	fi
+	[ "$pass" -gt 0 ] || { log "$label: no test ran"; fail=$((fail + 1)); }
+	[ "$fail" = 0 ] || bad=1
+	echo "$pass $fail $skip" >"$logf.result"
+	echo "$label: $pass passed, $fail failed, $skip skipped"
+	return $bad
+}
+
+run_machine() {
+	local m=$1 s=$2 rel=$3 label=$4 logf=$5 limit ended=0
+	case "$m" in
+	bochs-*) limit=600;;
+	*) limit=300;;
+	esac
+	boot_machine "$m" "$rel" "$BUILD/$rel/initramfs.gz" check "$logf" "$limit" || ended=$?
+	judge "$label" "$logf" "$ended" >"$logf.line" || true
+}
+
+main() {
+	local entries entry m s rel label accel start
+	local total_pass=0 total_fail=0 total_skip=0 p f k running=0
+	start=$SECONDS
+
+	ensure_packages
+	make -s -C "$ROOT" userspace selftests >&2
+
+	entries=$(machines_wanted)
+	mkdir -p "$LOGS"
+
+	# One initramfs per guest kernel release.
+	declare -A built=()
+	for entry in $entries; do
+		m=${entry%%:*} s=${entry##*:}
+		rel=$(release_for "$m" "$s")
+		if [ -z "${built[$rel]:-}" ]; then
+			log "minihv: building module and initramfs for $rel"
+			make_initramfs "$rel" >/dev/null
+			built[$rel]=1
+		fi
+	done
+
+	# Use the host's KVM where it can really run a nested guest.
+	rel=$(kernel_release 6.1 generic)
+	[ -f "$BUILD/$rel/initramfs.gz" ] || make_initramfs "$rel" >/dev/null
+	accel=$(kvm_probe "$rel" "$BUILD/$rel/initramfs.gz")
+	case "$accel" in
+	svm|vmx) log "minihv: host /dev/kvm runs guests with nested $accel: using -accel kvm -cpu host for that vendor";;
+	*) log "minihv: host /dev/kvm cannot run a guest with nested VMX or SVM (probe booted nothing within 30 s): using emulation";;
+	esac
+	export ACCEL_KVM=$accel
+
+	# Longest first: the Bochs machines, then QEMU; at most $JOBS at once.
+	for entry in $(echo "$entries" | grep '^bochs'; echo "$entries" | grep -v '^bochs'); do
+		m=${entry%%:*} s=${entry##*:}
+		label="$m-$s"
+		# Nested KVM for this vendor replaces both of its emulators.
+		if [ "$accel" = "$(machine_vendor "$m")" ] && [ "${m%%-*}" = bochs ]; then
+			log "minihv: $m runs as qemu-$accel on KVM"
+			m=qemu-$accel
+		fi
+		rel=$(release_for "$m" "$s")
+		log "minihv: booting $label ($rel)"
+		run_machine "$m" "$s" "$rel" "$label" "$LOGS/$label.console" &
+		running=$((running + 1))
+		if [ "$running" -ge "$JOBS" ]; then
+			wait -n || true
+			running=$((running - 1))
+		fi
+	done
+	wait || true
+
+	echo
+	for entry in $entries; do
+		label="${entry%%:*}-${entry##*:}"
+		if [ -f "$LOGS/$label.console.line" ]; then
+			cat "$LOGS/$label.console.line"
+			read -r p f k <"$LOGS/$label.console.result"
+		else
+			echo "$label: 0 passed, 1 failed, 0 skipped"
+			p=0 f=1 k=0
+		fi
+		total_pass=$((total_pass + p))
+		total_fail=$((total_fail + f))
+		total_skip=$((total_skip + k))
+	done
+	log "minihv: consoles in $LOGS; $((SECONDS - start)) s"
+	echo "total: $total_pass passed, $total_fail failed, $total_skip skipped"
+	[ "$total_fail" = 0 ]
+}
+
+main "$@"

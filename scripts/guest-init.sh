@@ -1,0 +1,96 @@
+#!/bin/busybox sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# /init of the minihv test machines (busybox-static only).
+#
+# The kernel command line says what to do:
+#   minihv_mode=check   load minihv.ko, run every selftest, print TAP 13
+#   minihv_mode=run     load minihv.ko, run minihv-run on minihv_guest=NAME
+#   minihv_mode=probe   print which virtualization extension the CPU has
+#   minihv_machine=NAME a label printed in the banner
+#   minihv_expect=svm|vmx  the backend this machine must get (selftests)
+#
+# Everything goes to the serial console.  The host reads it and stops the
+# machine when it sees the end line ("MINIHV-END ..."); that line is
+# written only after the console has drained, so nothing before it is lost.
+
+export PATH=/bin:/sbin
+/bin/busybox --install -s /bin
+
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+# The initramfs holds no device nodes, so the kernel could not give init a
+# console; take it now that devtmpfs is there.
+exec 0</dev/console 1>/dev/console 2>&1
+
+arg() {
+	for word in $(cat /proc/cmdline); do
+		case "$word" in
+		"$1"=*) echo "${word#*=}"; return;;
+		esac
+	done
+}
+
+# Wait until everything written to the console has left the UART
+# (busybox stty applies settings with tcsetattr(TCSADRAIN)), then print
+# the end line, drain again and power off.
+finish() {
+	stty -F /dev/console -echo 2>/dev/null
+	echo "MINIHV-END $1"
+	stty -F /dev/console -echo 2>/dev/null
+	poweroff -f
+}
+
+MODE=$(arg minihv_mode)
+echo "minihv-init: machine ${MACHINE:-$(arg minihv_machine)}, kernel $(uname -r), mode $MODE"
+
+export MINIHV_KO=/lib/minihv/minihv.ko
+export KVM_MODDIR=/lib/minihv/kvm
+
+run_check() {
+	tests=$(ls /selftests/ | grep '_test$')
+	n=$(( $(echo "$tests" | wc -w) + 1 ))
+	failed=0
+	echo "TAP version 13"
+	echo "1..$n"
+	if insmod "$MINIHV_KO" 2>/tmp/insmod.err; then
+		echo "ok 1 selftests: minihv: insmod minihv.ko"
+	else
+		echo "# $(cat /tmp/insmod.err)"
+		echo "not ok 1 selftests: minihv: insmod minihv.ko"
+		failed=1
+	fi
+	i=1
+	for t in $tests; do
+		i=$((i + 1))
+		echo "# selftests: minihv: $t"
+		( cd /selftests && ./"$t" 2>&1; echo $? > /tmp/rc ) | sed 's/^/# /'
+		rc=$(cat /tmp/rc)
+		case "$rc" in
+		0) echo "ok $i selftests: minihv: $t";;
+		4) echo "ok $i selftests: minihv: $t # SKIP";;
+		*) echo "not ok $i selftests: minihv: $t # exit=$rc"; failed=1;;
+		esac
+	done
+	finish "check failed=$failed"
+}
+
+run_guest() {
+	guest=$(arg minihv_guest)
+	if ! insmod "$MINIHV_KO"; then
+		finish "run status=insmod"
+	fi
+	/bin/minihv-run "/guests/${guest:-hello.bin}"
+	finish "run status=$?"
+}
+
+case "$MODE" in
+check) run_check;;
+run) run_guest;;
+probe)
+	if grep -qw vmx /proc/cpuinfo; then finish "probe vmx"
+	elif grep -qw svm /proc/cpuinfo; then finish "probe svm"
+	else finish "probe none"; fi;;
+*) echo "minihv-init: unknown minihv_mode '$MODE'"; exec sh;;
+esac

@@ -1,0 +1,312 @@
+# SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
+#
+# Shared by scripts/check.sh and scripts/run.sh: Debian packages, guest
+# kernels, the module built for each kernel, the initramfs and boot ISO,
+# and booting one test machine.
+#
+# Test machines (BACKEND names):
+#   qemu-svm   AMD-V, qemu-system-x86_64 -accel tcg -cpu max
+#              (NPT, VGIF; no NRIP save; full TLB flush on every VMRUN)
+#   bochs-svm  AMD-V, Bochs cpu model zambezi (NRIP save, flush by ASID)
+#   bochs-vmx  Intel VT-x, Bochs cpu model corei7_haswell_4770
+#              (EPT, VPID, unrestricted guest, EPT A/D, VMCS shadowing)
+# When the host's /dev/kvm can run a guest with nested SVM or VMX, the
+# machines of that vendor run as qemu -accel kvm -cpu host instead.
+
+ROOT=${ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
+BUILD=${BUILD:-$ROOT/build}
+
+log() { printf '%s\n' "$*" >&2; }
+die() { log "error: $*"; exit 2; }
+
+# ---- packages ----------------------------------------------------------
+
+BASE_PACKAGES="qemu-system-x86 bochs bochsbios vgabios busybox-static cpio
+isolinux syslinux-common xorriso xz-utils linux-image-amd64 linux-headers-amd64
+linux-image-cloud-amd64 linux-headers-cloud-amd64 linux-source-6.1 gcc make
+libc6-dev binutils"
+BACKPORTS_LIST=/etc/apt/sources.list.d/minihv-bookworm-backports.list
+
+pkg_installed() {
+	dpkg-query -W -f='${Status}\n' "$1" 2>/dev/null | grep -q 'install ok installed'
+}
+
+have_backports_source() {
+	grep -rqsE '^[^#]*bookworm-backports' /etc/apt/sources.list /etc/apt/sources.list.d/ ||
+		grep -rqs 'bookworm-backports' /etc/apt/sources.list.d/*.sources
+}
+
+# The versioned 6.12 image package behind bookworm-backports' linux-image-amd64.
+backports_kernel_package() {
+	local ver
+	ver=$(apt-cache madison linux-image-amd64 2>/dev/null | awk '/bpo/ {print $3; exit}')
+	[ -n "$ver" ] || return 1
+	apt-cache show "linux-image-amd64=$ver" |
+		sed -n 's/^Depends: \(linux-image-[^ ,]*\).*/\1/p' | head -n1
+}
+
+have_kernel_612() {
+	compgen -G '/boot/vmlinuz-6.12.*-amd64' >/dev/null &&
+		compgen -G '/usr/src/linux-headers-6.12.*-amd64' >/dev/null
+}
+
+# Installs what is missing (as root) or prints the command and stops.
+ensure_packages() {
+	local missing="" p img
+	for p in $BASE_PACKAGES; do
+		pkg_installed "$p" || missing="$missing $p"
+	done
+	if [ -z "$missing" ] && have_kernel_612; then
+		return 0
+	fi
+	if [ "$(id -u)" != 0 ]; then
+		log "minihv: missing packages. As root, run:"
+		have_backports_source ||
+			log "  echo 'deb http://deb.debian.org/debian bookworm-backports main' > $BACKPORTS_LIST"
+		log "  apt-get update && apt-get install -y$missing &&"
+		log "  apt-get install -y -t bookworm-backports linux-image-amd64 linux-headers-amd64"
+		log "(the last line is the 6.12 kernel; it leaves the 6.1 one installed)"
+		exit 2
+	fi
+	log "minihv: installing:${missing:- (none)} and the 6.12 kernel"
+	if ! have_backports_source; then
+		echo 'deb http://deb.debian.org/debian bookworm-backports main' >"$BACKPORTS_LIST"
+	fi
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	# shellcheck disable=SC2086
+	[ -z "$missing" ] || apt-get install -y -q --no-install-recommends $missing >&2
+	if ! have_kernel_612; then
+		img=$(backports_kernel_package) || die "no 6.12 kernel in bookworm-backports"
+		apt-get install -y -q --no-install-recommends "$img" \
+			"${img/linux-image/linux-headers}" >&2
+	fi
+}
+
+# ---- kernels -----------------------------------------------------------
+
+# kernel_release SERIES FLAVOR: newest installed release, e.g.
+# "kernel_release 6.1 cloud" -> 6.1.0-56-cloud-amd64.
+kernel_release() {
+	local series=$1 flavor=$2 re
+	re="^vmlinuz-${series//./\\.}\\.[0-9].*-amd64$"
+	# shellcheck disable=SC2010
+	ls /boot | grep -E "$re" | sed 's/^vmlinuz-//' |
+		if [ "$flavor" = cloud ]; then grep -- '-cloud-amd64$'; else grep -v -- '-cloud-'; fi |
+		sort -V | tail -n1
+}
+
+kernel_headers() { echo "/usr/src/linux-headers-$1"; }
+
+# Builds minihv.ko for release $1 in its own tree; prints the .ko path.
+build_module_for() {
+	local rel=$1 hdr out
+	hdr=$(kernel_headers "$rel")
+	[ -d "$hdr" ] || die "headers for $rel not installed ($hdr)"
+	out=$BUILD/$rel/src
+	rm -rf "$out" && mkdir -p "$out"
+	cp -r "$ROOT/Kbuild" "$ROOT/module" "$ROOT/uapi" "$out/"
+	# W=1 and -Werror: the module builds without a warning on every kernel.
+	make -s -C "$hdr" M="$out" W=1 KCFLAGS=-Werror modules >"$out/build.log" 2>&1 ||
+		{ cat "$out/build.log" >&2; die "module build failed for $rel"; }
+	grep -v -e 'Skipping BTF generation' "$out/build.log" >&2 || true
+	strip --strip-debug "$out/minihv.ko"
+	echo "$out/minihv.ko"
+}
+
+# ---- boot images -------------------------------------------------------
+
+# make_initramfs REL: busybox, /init, minihv.ko, KVM's modules, the
+# selftests, minihv-run and the sample guests; prints the image path.
+make_initramfs() {
+	local rel=$1 ko dir m f
+	ko=$(build_module_for "$rel") || exit 2
+	dir=$BUILD/$rel/initramfs
+	rm -rf "$dir"
+	mkdir -p "$dir"/{bin,dev,proc,sys,tmp,selftests,guests,lib/minihv/kvm}
+	cp /bin/busybox "$dir/bin/busybox"
+	ln -s busybox "$dir/bin/sh"
+	cp "$ROOT/scripts/guest-init.sh" "$dir/init"
+	chmod 755 "$dir/init"
+	cp "$ko" "$dir/lib/minihv/minihv.ko"
+	for m in irqbypass kvm kvm-amd kvm-intel ccp; do
+		f=$(find "/lib/modules/$rel/kernel" -name "$m.ko" -o -name "$m.ko.xz" | head -n1)
+		[ -n "$f" ] || continue
+		case "$f" in
+		*.xz) xz -dc "$f" >"$dir/lib/minihv/kvm/$m.ko";;
+		*) cp "$f" "$dir/lib/minihv/kvm/$m.ko";;
+		esac
+	done
+	for f in "$ROOT"/selftests/*_test; do
+		[ -x "$f" ] && cp "$f" "$dir/selftests/"
+	done
+	[ -x "$ROOT/userspace/minihv-run" ] && cp "$ROOT/userspace/minihv-run" "$dir/bin/"
+	for f in "$ROOT"/userspace/guests/*.bin; do
+		[ -f "$f" ] && cp "$f" "$dir/guests/"
+	done
+	(cd "$dir" && find . | cpio -o -H newc --quiet | gzip -1) >"$BUILD/$rel/initramfs.gz"
+	echo "$BUILD/$rel/initramfs.gz"
+}
+
+# make_iso NAME REL INITRAMFS CMDLINE: an isolinux CD for Bochs machine
+# NAME; prints its path.  Each machine has its own, as machines boot in
+# parallel.
+make_iso() {
+	local name=$1 rel=$2 initrd=$3 cmdline=$4 dir iso
+	dir=$BUILD/$rel/iso-$name
+	iso=$BUILD/$rel/boot-$name.iso
+	rm -rf "$dir" && mkdir -p "$dir/isolinux"
+	cp /usr/lib/ISOLINUX/isolinux.bin /usr/lib/syslinux/modules/bios/ldlinux.c32 "$dir/isolinux/"
+	cp "/boot/vmlinuz-$rel" "$dir/vmlinuz"
+	cp "$initrd" "$dir/initrd.gz"
+	cat >"$dir/isolinux/isolinux.cfg" <<-EOF
+	DEFAULT minihv
+	PROMPT 0
+	TIMEOUT 0
+	LABEL minihv
+	  KERNEL /vmlinuz
+	  APPEND initrd=/initrd.gz $cmdline
+	EOF
+	xorriso -as mkisofs -quiet -o "$iso" -b isolinux/isolinux.bin -c isolinux/boot.cat \
+		-no-emul-boot -boot-load-size 4 -boot-info-table "$dir" 2>/dev/null ||
+		die "xorriso failed"
+	echo "$iso"
+}
+
+# ---- the host's own KVM --------------------------------------------------
+
+# Prints "svm", "vmx" or "none": what a guest of the host's /dev/kvm sees,
+# found by booting a guest there under a time limit.  The machines here
+# have a /dev/kvm that starts real-mode firmware and then hangs, so only a
+# guest that reaches its shell counts.
+kvm_probe() {
+	local rel=$1 initrd=$2 out
+	if [ ! -w /dev/kvm ]; then
+		echo none; return
+	fi
+	out=$BUILD/kvm-probe.log
+	rm -f "$out"
+	timeout 30 qemu-system-x86_64 -accel kvm -cpu host -m 512 -nodefaults -display none \
+		-no-reboot -serial "file:$out" -kernel "/boot/vmlinuz-$rel" -initrd "$initrd" \
+		-append "console=ttyS0 panic=-1 minihv_mode=probe" </dev/null >/dev/null 2>&1 || true
+	sed -n 's/^MINIHV-END probe \([a-z]*\).*/\1/p' "$out" 2>/dev/null | head -n1 | grep . || echo none
+}
+
+# ---- booting a machine -------------------------------------------------
+
+machine_vendor() {
+	case "$1" in
+	*-svm) echo svm;;
+	*-vmx) echo vmx;;
+	esac
+}
+
+# Kernel command line common to every machine.  panic_on_warn and
+# oops=panic turn any kernel warning into a stopped machine, which the host
+# sees as a missing end line and a "Kernel panic" in the log.
+machine_cmdline() {
+	local name=$1 mode=$2 extra=$3
+	echo "console=ttyS0,115200 panic=-1 panic_on_warn=1 oops=panic" \
+		"minihv_mode=$mode minihv_machine=$name minihv_expect=$(machine_vendor "$name") $extra"
+}
+
+bochs_cpu_model() {
+	case "$1" in
+	bochs-svm) echo zambezi;;
+	bochs-vmx) echo corei7_haswell_4770;;
+	esac
+}
+
+write_bochsrc() {
+	local rc=$1 model=$2 iso=$3 console=$4 bxlog=$5
+	cat >"$rc" <<-EOF
+	megs: 1024
+	cpu: model=$model, count=1, ips=50000000, reset_on_triple_fault=0
+	romimage: file=/usr/share/bochs/BIOS-bochs-latest
+	vgaromimage: file=/usr/share/vgabios/vgabios.bin
+	ata0-master: type=cdrom, path=$iso, status=inserted
+	boot: cdrom
+	com1: enabled=1, mode=file, dev=$console
+	display_library: rfb, options="timeout=0"
+	# ALSA's mixer thread aborts Bochs 2.7 on a machine with no sound card.
+	clock: sync=none, time0=local
+	log: $bxlog
+	panic: action=fatal
+	error: action=report
+	info: action=report
+	debug: action=ignore
+	sound: driver=dummy
+	speaker: enabled=0
+	EOF
+}
+
+# boot_machine NAME REL INITRAMFS MODE CONSOLE TIMEOUT [EXTRA_CMDLINE] [FOLLOW]
+# Boots, waits for the end line (or a panic, or the time limit), stops the
+# emulator and returns.  With FOLLOW=1 the console is copied to stdout live.
+# Returns 0 if the end line was seen, 1 otherwise.
+boot_machine() {
+	local name=$1 rel=$2 initrd=$3 mode=$4 console=$5 limit=$6 extra=${7:-} follow=${8:-0}
+	local cmdline accel=${ACCEL_KVM:-} pid dir iso="" start shown=0 ended=1 lines
+	cmdline=$(machine_cmdline "$name" "$mode" "$extra")
+	dir=$(dirname "$console")
+	mkdir -p "$dir"
+	: >"$console"
+
+	case "$name" in
+	qemu-*)
+		local cpu="-accel tcg -cpu max"
+		[ "$accel" = "$(machine_vendor "$name")" ] && cpu="-accel kvm -cpu host"
+		# shellcheck disable=SC2086
+		setsid qemu-system-x86_64 $cpu -m 1024 -smp 1 -nodefaults -display none \
+			-no-reboot -serial "file:$console" -kernel "/boot/vmlinuz-$rel" \
+			-initrd "$initrd" -append "$cmdline" </dev/null >"$dir/$name.qemu.log" 2>&1 &
+		pid=$!
+		;;
+	bochs-*)
+		iso=$(make_iso "$name" "$rel" "$initrd" "$cmdline")
+		write_bochsrc "$dir/$name.bochsrc" "$(bochs_cpu_model "$name")" "$iso" \
+			"$console" "$dir/$name.bochs.log"
+		echo c >"$dir/$name.bochs.rc"
+		# The debugger build stops at a prompt: -rc answers it with
+		# "continue", stdin from /dev/null ends it at exit.
+		(cd "$dir" && exec setsid bochs -q -f "$name.bochsrc" -rc "$name.bochs.rc" \
+			</dev/null >"$dir/$name.bochs.out" 2>&1) &
+		pid=$!
+		;;
+	*) die "unknown machine $name";;
+	esac
+
+	start=$SECONDS
+	while kill -0 "$pid" 2>/dev/null; do
+		if [ "$follow" = 1 ]; then
+			lines=$(wc -l <"$console")
+			if [ "$lines" -gt "$shown" ]; then
+				sed -n "$((shown + 1)),${lines}p" "$console" | tr -d '\r'
+				shown=$lines
+			fi
+		fi
+		if grep -aq '^MINIHV-END' "$console"; then
+			ended=0
+			break
+		fi
+		# A panicked guest reboots (panic=-1); Bochs would boot it again.
+		if grep -aq 'end Kernel panic' "$console"; then
+			break
+		fi
+		if [ $((SECONDS - start)) -ge "$limit" ]; then
+			log "$name: no end line after ${limit}s, stopping it"
+			echo "MINIHV-HOST: timeout after ${limit}s" >>"$console"
+			break
+		fi
+		sleep 1
+	done
+	kill -TERM -- -"$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+	grep -aq '^MINIHV-END' "$console" && ended=0
+	if [ "$follow" = 1 ]; then
+		sed -n "$((shown + 1)),\$p" "$console" | tr -d '\r'
+	fi
+	[ -n "$iso" ] && rm -f "$iso"
+	return $ended
+}

@@ -1,0 +1,157 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * minihv and KVM never own VMX/SVM at the same time.  When KVM has turned
+ * virtualization on, loading minihv fails with -EBUSY and names the likely
+ * owner; when minihv holds it, KVM cannot turn it on; and each recovers
+ * once the other lets go.
+ *
+ * The KVM modules come from the test machine's kernel package (the /init
+ * of the test machine copies them to KVM_MODDIR).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <linux/minihv.h>
+
+#include "kselftest_harness.h"
+#include "sysutil.h"
+
+#define KVM_CREATE_VM	_IO(0xAE, 0x01)
+
+struct kvm_names {
+	const char *file;	/* kvm-amd.ko */
+	const char *name;	/* kvm_amd, as in /proc/modules */
+};
+
+static struct kvm_names kvm_vendor_module(void)
+{
+	if (expected_vendor() == MINIHV_VENDOR_VMX)
+		return (struct kvm_names){ "kvm-intel.ko", "kvm_intel" };
+	return (struct kvm_names){ "kvm-amd.ko", "kvm_amd" };
+}
+
+static int load_from_kvm_dir(const char *file)
+{
+	char path[512];
+	int r;
+
+	snprintf(path, sizeof(path), "%s/%s", kvm_module_dir(), file);
+	if (access(path, R_OK))
+		return -ENOENT;
+	r = module_load(path, NULL);
+	return r == -EEXIST ? 0 : r;
+}
+
+/* irqbypass and kvm, KVM's common part; 0 or -errno. */
+static int load_kvm_core(void)
+{
+	int r = load_from_kvm_dir("irqbypass.ko");
+
+	if (!r)
+		r = load_from_kvm_dir("ccp.ko");	/* kvm-amd's, if present */
+	if (r == -ENOENT)
+		r = 0;
+	if (!r)
+		r = load_from_kvm_dir("kvm.ko");
+	return r;
+}
+
+static void unload_kvm(const char *vendor_name)
+{
+	module_unload(vendor_name);
+	module_unload("kvm");
+}
+
+TEST(minihv_busy_while_kvm_owns_hardware)
+{
+	struct kvm_names kvm = kvm_vendor_module();
+	struct kmsg_cursor log;
+	int kvm_fd, vm_fd, r;
+	char *text;
+
+	if (module_is_loaded("minihv"))
+		ASSERT_EQ(0, module_unload("minihv"));
+	r = load_kvm_core();
+	if (r == -ENOENT)
+		SKIP(return, "KVM modules not found in %s", kvm_module_dir());
+	ASSERT_EQ(0, r) TH_LOG("loading kvm.ko: %s", strerror(-r));
+	r = load_from_kvm_dir(kvm.file);
+	ASSERT_EQ(0, r) TH_LOG("loading %s: %s", kvm.file, strerror(-r));
+
+	/* Creating a VM makes KVM turn VMX/SVM on (at load on 6.12). */
+	kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, kvm_fd);
+	vm_fd = ioctl(kvm_fd, KVM_CREATE_VM, 0);
+	ASSERT_LE(0, vm_fd) TH_LOG("KVM_CREATE_VM: %s", strerror(errno));
+
+	ASSERT_EQ(0, kmsg_cursor_open(&log));
+	EXPECT_EQ(-EBUSY, module_load(minihv_ko_path(), NULL));
+	EXPECT_FALSE(module_is_loaded("minihv"));
+	text = kmsg_cursor_read(&log);
+	ASSERT_NE(NULL, text);
+	EXPECT_NE(NULL, strstr(text, "another hypervisor (likely"))
+		TH_LOG("log: %s", text);
+	EXPECT_NE(NULL, strstr(text, kvm.name)) TH_LOG("log: %s", text);
+	free(text);
+	kmsg_cursor_close(&log);
+
+	close(vm_fd);
+	close(kvm_fd);
+	unload_kvm(kvm.name);
+	ASSERT_FALSE(module_is_loaded(kvm.name));
+
+	/* KVM let go: minihv loads again. */
+	EXPECT_EQ(0, module_load(minihv_ko_path(), NULL));
+}
+
+TEST(kvm_refused_while_minihv_loaded)
+{
+	struct kvm_names kvm = kvm_vendor_module();
+	int kvm_fd, vm_fd = -1, r, fd;
+	struct kmsg_cursor log;
+	char *text;
+
+	if (!module_is_loaded("minihv"))
+		ASSERT_EQ(0, module_load(minihv_ko_path(), NULL));
+	r = load_kvm_core();
+	if (r == -ENOENT)
+		SKIP(return, "KVM modules not found in %s", kvm_module_dir());
+	ASSERT_EQ(0, r);
+
+	/*
+	 * KVM turns virtualization on either at load (6.12's default
+	 * enable_virt_at_load) or at the first KVM_CREATE_VM (6.1); whichever
+	 * it is, it must find VMX/SVM taken, say so, and fail: 6.1 returns
+	 * KVM's -EBUSY from KVM_CREATE_VM, 6.12's module load turns it into
+	 * -EIO.
+	 */
+	ASSERT_EQ(0, kmsg_cursor_open(&log));
+	r = load_from_kvm_dir(kvm.file);
+	if (r == 0) {
+		kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+		ASSERT_LE(0, kvm_fd);
+		vm_fd = ioctl(kvm_fd, KVM_CREATE_VM, 0);
+		r = vm_fd < 0 ? -errno : 0;
+		if (vm_fd >= 0)
+			close(vm_fd);
+		close(kvm_fd);
+	}
+	EXPECT_TRUE(r == -EBUSY || r == -EIO) TH_LOG("KVM got %d", r);
+	text = kmsg_cursor_read(&log);
+	ASSERT_NE(NULL, text);
+	EXPECT_NE(NULL, strstr(text, "kvm: enabling virtualization on CPU"))
+		TH_LOG("log: %s", text);
+	free(text);
+	kmsg_cursor_close(&log);
+	unload_kvm(kvm.name);
+
+	/* minihv was not disturbed. */
+	fd = open(MINIHV_DEV, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(MINIHV_API_VERSION, ioctl(fd, MINIHV_GET_API_VERSION, 0));
+	close(fd);
+}
+
+TEST_HARNESS_MAIN

@@ -1,0 +1,182 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Helpers for selftests that watch the module from outside: see sysutil.h.
+ */
+#include <cpuid.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <linux/minihv.h>
+
+#include "sysutil.h"
+
+const char *minihv_ko_path(void)
+{
+	const char *p = getenv("MINIHV_KO");
+
+	return p ? p : "/lib/minihv/minihv.ko";
+}
+
+const char *kvm_module_dir(void)
+{
+	const char *p = getenv("KVM_MODDIR");
+
+	return p ? p : "/lib/minihv/kvm";
+}
+
+int kmsg_cursor_open(struct kmsg_cursor *c)
+{
+	c->fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (c->fd < 0)
+		return -errno;
+	if (lseek(c->fd, 0, SEEK_END) < 0) {
+		close(c->fd);
+		return -errno;
+	}
+	return 0;
+}
+
+char *kmsg_cursor_read(struct kmsg_cursor *c)
+{
+	size_t used = 0, cap = 4096;
+	char *out = malloc(cap);
+	char rec[8192];
+
+	if (!out)
+		return NULL;
+	out[0] = '\0';
+	for (;;) {
+		ssize_t n = read(c->fd, rec, sizeof(rec) - 1);
+		char *text, *end;
+		size_t len;
+
+		if (n < 0 && errno == EPIPE)	/* overwritten: skip ahead */
+			continue;
+		if (n <= 0)
+			break;
+		rec[n] = '\0';
+		/* "prio,seq,usec,flags;message\n[ KEY=value\n...]" */
+		text = strchr(rec, ';');
+		if (!text)
+			continue;
+		text++;
+		end = strchr(text, '\n');
+		len = end ? (size_t)(end - text) : strlen(text);
+		if (used + len + 2 > cap) {
+			char *bigger;
+
+			cap = 2 * (used + len + 2);
+			bigger = realloc(out, cap);
+			if (!bigger)
+				break;
+			out = bigger;
+		}
+		memcpy(out + used, text, len);
+		used += len;
+		out[used++] = '\n';
+		out[used] = '\0';
+	}
+	return out;
+}
+
+void kmsg_cursor_close(struct kmsg_cursor *c)
+{
+	if (c->fd >= 0)
+		close(c->fd);
+	c->fd = -1;
+}
+
+bool kmsg_find_problem(const char *log, char *buf, size_t len)
+{
+	static const char *const patterns[] = {
+		"BUG:", "WARNING: CPU:", "Oops", "general protection fault",
+		"Call Trace:", "soft lockup", "Kernel panic", "KASAN",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(patterns) / sizeof(patterns[0]); i++) {
+		const char *hit = strstr(log, patterns[i]);
+		const char *bol, *eol;
+
+		if (!hit)
+			continue;
+		for (bol = hit; bol > log && bol[-1] != '\n'; bol--)
+			;
+		eol = strchrnul(hit, '\n');
+		snprintf(buf, len, "%.*s", (int)(eol - bol), bol);
+		return true;
+	}
+	return false;
+}
+
+int module_load(const char *path, const char *params)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int r;
+
+	if (fd < 0)
+		return -errno;
+	r = syscall(SYS_finit_module, fd, params ? params : "", 0);
+	r = r ? -errno : 0;
+	close(fd);
+	return r;
+}
+
+int module_unload(const char *name)
+{
+	return syscall(SYS_delete_module, name, O_NONBLOCK) ? -errno : 0;
+}
+
+bool module_is_loaded(const char *name)
+{
+	FILE *f = fopen("/proc/modules", "re");
+	size_t nlen = strlen(name);
+	char line[512];
+	bool found = false;
+
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f))
+		found = !strncmp(line, name, nlen) && line[nlen] == ' ';
+	fclose(f);
+	return found;
+}
+
+unsigned int expected_vendor(void)
+{
+	unsigned int eax, ebx, ecx, edx;
+	char cmdline[4096] = "";
+	const char *p;
+	FILE *f;
+
+	f = fopen("/proc/cmdline", "re");
+	if (f) {
+		if (!fgets(cmdline, sizeof(cmdline), f))
+			cmdline[0] = '\0';
+		fclose(f);
+	}
+	p = strstr(cmdline, "minihv_expect=");
+	if (p) {
+		p += strlen("minihv_expect=");
+		if (!strncmp(p, "vmx", 3))
+			return MINIHV_VENDOR_VMX;
+		if (!strncmp(p, "svm", 3))
+			return MINIHV_VENDOR_SVM;
+	}
+
+	__cpuid(1, eax, ebx, ecx, edx);
+	if (ecx & (1u << 5))
+		return MINIHV_VENDOR_VMX;
+	__cpuid(0x80000000, eax, ebx, ecx, edx);
+	if (eax >= 0x80000001) {
+		__cpuid(0x80000001, eax, ebx, ecx, edx);
+		if (ecx & (1u << 2))
+			return MINIHV_VENDOR_SVM;
+	}
+	return 0;
+}
