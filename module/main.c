@@ -33,7 +33,7 @@ MODULE_AUTHOR("The minihv authors");
 MODULE_DESCRIPTION("minihv: a small, readable hypervisor (Intel VT-x, AMD-V)");
 
 /* The backend chosen at load; never changes until unload. */
-static const struct minihv_vendor_ops *minihv_ops;
+const struct minihv_vendor_ops *minihv_ops;
 
 /* Dynamic CPU hotplug state returned by cpuhp_setup_state(). */
 static int minihv_cpuhp_state;
@@ -154,11 +154,22 @@ static long minihv_dev_get_api_version(unsigned long arg)
 	return MINIHV_API_VERSION;
 }
 
+bool minihv_vendor_runs_guests(void)
+{
+	return minihv_ops->vcpu_run;
+}
+
 static long minihv_dev_check_extension(unsigned long cap)
 {
 	switch (cap) {
 	case MINIHV_CAP_VENDOR:
 		return minihv_ops->vendor;
+	case MINIHV_CAP_NR_MEMSLOTS:
+		return minihv_vendor_runs_guests() ? MINIHV_MAX_MEMSLOTS : 0;
+	case MINIHV_CAP_MAX_VCPUS:
+		return minihv_vendor_runs_guests() ? MINIHV_MAX_VCPUS : 0;
+	case MINIHV_CAP_READONLY_MEM:
+		return minihv_vendor_runs_guests();
 	default:
 		return 0;
 	}
@@ -172,6 +183,10 @@ static long minihv_dev_ioctl(struct file *filp, unsigned int ioctl,
 		return minihv_dev_get_api_version(arg);
 	case MINIHV_CHECK_EXTENSION:
 		return minihv_dev_check_extension(arg);
+	case MINIHV_CREATE_VM:
+		return arg ? -EINVAL : minihv_dev_create_vm();
+	case MINIHV_GET_VCPU_MMAP_SIZE:
+		return arg ? -EINVAL : minihv_vcpu_mmap_size();
 	default:
 		return -ENOTTY;
 	}
@@ -203,13 +218,27 @@ static const struct minihv_vendor_ops *minihv_pick_vendor(void)
 	return NULL;
 }
 
-/* Every entry is required; a hole is a bug in the backend, caught here. */
+/*
+ * Every entry is required; a hole is a bug in the backend, caught here.
+ * The guest-running entries come as a group: a backend has all of them or
+ * (VT-x, until it runs guests) none, and then MINIHV_CREATE_VM says
+ * -EOPNOTSUPP.
+ */
 static int minihv_check_ops(const struct minihv_vendor_ops *ops)
 {
+	bool any, all;
+
+	any = ops->vm_init || ops->vm_destroy || ops->vcpu_create ||
+	      ops->vcpu_free || ops->vcpu_run || ops->get_regs ||
+	      ops->set_regs || ops->get_sregs || ops->set_sregs;
+	all = ops->vm_init && ops->vm_destroy && ops->vcpu_create &&
+	      ops->vcpu_free && ops->vcpu_run && ops->get_regs &&
+	      ops->set_regs && ops->get_sregs && ops->set_sregs &&
+	      ops->tdp_nonleaf && ops->tdp_leaf_ro && ops->tdp_leaf_rw;
 	if (!ops->name || !ops->owner || !ops->vendor || !ops->probe ||
 	    !ops->hardware_setup || !ops->hardware_unsetup ||
 	    !ops->hardware_enable || !ops->hardware_disable ||
-	    !ops->print_features) {
+	    !ops->print_features || (any && !all)) {
 		pr_err("vendor ops table '%s' is incomplete\n",
 		       ops->name ? ops->name : "?");
 		return -EINVAL;

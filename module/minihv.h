@@ -1,12 +1,108 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * minihv internal interfaces: what the generic core (main.c) needs from a
- * vendor backend (vmx/vmx.c for Intel VT-x, svm/svm.c for AMD-V).
+ * minihv internal interfaces: the objects (VM, memory slot, vCPU), what the
+ * generic core needs from a vendor backend (vmx/vmx.c for Intel VT-x,
+ * svm/svm.c for AMD-V), and the helpers the core offers the backends.
+ *
+ * Locking (Documentation/locking.rst has the order): each field says what
+ * protects it in [brackets].
+ *   [vm->lock]       mutex: slot table, vCPU table
+ *   [slots_rwsem]    read: a vCPU between entry and exit handling; write:
+ *                    a slot change, which so waits for every vCPU to leave
+ *                    the guest before pages are unpinned
+ *   [mmu_lock]       mutex: the nested page tables and pinned-page arrays
+ *   [vcpu->mutex]    mutex: one vCPU ioctl at a time
+ *   [const]          set at creation, never changed
  */
 #ifndef MINIHV_H
 #define MINIHV_H
 
+#include <linux/kref.h>
+#include <linux/mm_types.h>
+#include <linux/mutex.h>
+#include <linux/rwsem.h>
 #include <linux/types.h>
+
+#include <uapi/linux/minihv.h>
+
+#include "regs.h"
+
+#define MINIHV_MAX_VCPUS	16
+#define MINIHV_MAX_MEMSLOTS	32
+/* Guest-physical addresses are 48 bits: 4-level NPT/EPT (APM 15.25, SDM 29.3). */
+#define MINIHV_GPA_BITS		48
+/* A slot's pinned-page array is kvcalloc'd: cap one slot at 64 GiB. */
+#define MINIHV_MAX_SLOT_PAGES	(1ULL << 24)
+
+struct minihv_memslot {
+	u64 base_gfn;			/* [vm->lock] */
+	u64 npages;			/* [vm->lock], 0: slot unused */
+	unsigned long hva;		/* [vm->lock] */
+	u32 flags;			/* [vm->lock] MINIHV_MEM_* */
+	struct page **pages;		/* [mmu_lock] pinned on first fault */
+};
+
+struct minihv_vm {
+	struct kref kref;		/* the VM fd and each vCPU */
+	struct mm_struct *mm;		/* [const] the creator's, referenced */
+	struct mutex lock;
+	struct rw_semaphore slots_rwsem;
+	struct mutex mmu_lock;
+	struct minihv_memslot slots[MINIHV_MAX_MEMSLOTS];
+	struct minihv_vcpu *vcpus[MINIHV_MAX_VCPUS];	/* [vm->lock] */
+	int tdp_levels;			/* [const] 4 or 5, set by vm_init */
+	u64 tdp_root;			/* [const] host-physical NPT/EPT root */
+	struct page *tdp_root_page;	/* [const] */
+	atomic64_t tlb_generation;	/* bumped when a mapping is removed */
+	void *arch;			/* [const] vendor per-VM state */
+};
+
+/*
+ * What the generic code needs of the guest's paging mode to walk its page
+ * tables (SDM Vol 3 4.1, APM Vol 2 5.1).
+ */
+struct minihv_paging {
+	u64 cr0, cr3, cr4, efer;
+};
+
+/*
+ * Decoded state of an exit that userspace must complete (data for an IN,
+ * an INS, an MMIO read) before the guest goes on.
+ */
+struct minihv_pending_io {
+	u8 kind;			/* MINIHV_PENDING_* */
+	u8 size;			/* bytes per item */
+	u8 reg;				/* MMIO read: destination GPR */
+	u8 high_byte;			/* MMIO read: AH/CH/DH/BH */
+	u8 sign_extend;			/* MMIO read: MOVSX */
+	u8 dest_size;			/* MMIO read: destination size */
+	u8 addr_size;			/* INS: 2, 4 or 8 */
+	u8 rep;				/* INS: REP prefix */
+	u32 count;			/* INS: items */
+	u64 seg_base;			/* INS: ES base */
+	u64 next_rip;			/* INS: RIP after the instruction */
+	struct minihv_paging paging;	/* INS: guest paging at the exit */
+};
+
+enum {
+	MINIHV_PENDING_NONE,
+	MINIHV_PENDING_PIO_IN,		/* IN: data to RAX */
+	MINIHV_PENDING_PIO_INS,		/* INS: data to ES:RDI */
+	MINIHV_PENDING_MMIO_READ,	/* MOV from MMIO: data to a GPR */
+};
+
+struct minihv_vcpu {
+	struct minihv_vm *vm;		/* [const] */
+	u32 id;				/* [const] */
+	struct minihv_run *run;		/* [vcpu->mutex] shared with userspace */
+	void *pio_data;			/* [vcpu->mutex] page after run */
+	struct page *run_pages;		/* [const] order-1: run + pio data */
+	struct mutex mutex;
+	unsigned long regs[NR_VCPU_REGS]; /* [vcpu->mutex] guest GPRs */
+	struct minihv_pending_io pending; /* [vcpu->mutex] */
+	u64 exits;			/* [vcpu->mutex] all exits, all reasons */
+	void *arch;			/* [const] vendor per-vCPU state */
+};
 
 /*
  * One table per vendor, chosen once at module load (bhyve's vmm_ops, KVM's
@@ -30,6 +126,20 @@
  *                    be harmless on a CPU that is not enabled.
  *   print_features   once, after every CPU was enabled: the one dmesg line
  *                    naming the backend and its key features.
+ *   vm_init/vm_destroy      per-VM vendor state (vm->arch); vm_init sets
+ *                    vm->tdp_levels and runs before the nested root exists
+ *   vcpu_create/vcpu_free   per-vCPU state (vcpu->arch): VMCB or VMCS
+ *   vcpu_run         enter the guest once and handle the exit; process
+ *                    context, vcpu->mutex and slots_rwsem (read) held.
+ *                    Returns 1 to enter again, 0 with vcpu->run filled for
+ *                    userspace, or -errno.
+ *   get_regs/set_regs       RIP, RFLAGS and the GPRs the hardware keeps
+ *                    (RAX, RSP on AMD-V) between vcpu->regs and the VMCB/VMCS
+ *   get_sregs/set_sregs     segments, CRs, EFER; set_sregs refuses what the
+ *                    hardware can never run with -EINVAL
+ *   tdp_*            bits of a nested page-table entry: non-leaf, and leaf
+ *                    read-only / writable.  Bits 2:0 are non-zero exactly
+ *                    when an entry is present, in both formats.
  */
 struct minihv_vendor_ops {
 	const char *name;		/* "VT-x" or "AMD-V" */
@@ -42,12 +152,103 @@ struct minihv_vendor_ops {
 	int (*hardware_enable)(void);
 	void (*hardware_disable)(void);
 	void (*print_features)(void);
+
+	int (*vm_init)(struct minihv_vm *vm);
+	void (*vm_destroy)(struct minihv_vm *vm);
+	int (*vcpu_create)(struct minihv_vcpu *vcpu);
+	void (*vcpu_free)(struct minihv_vcpu *vcpu);
+	int (*vcpu_run)(struct minihv_vcpu *vcpu);
+	void (*get_regs)(struct minihv_vcpu *vcpu, struct minihv_regs *regs);
+	void (*set_regs)(struct minihv_vcpu *vcpu, const struct minihv_regs *regs);
+	void (*get_sregs)(struct minihv_vcpu *vcpu, struct minihv_sregs *sregs);
+	int (*set_sregs)(struct minihv_vcpu *vcpu, const struct minihv_sregs *sregs);
+
+	u64 tdp_nonleaf;
+	u64 tdp_leaf_ro;
+	u64 tdp_leaf_rw;
 };
 
 extern const struct minihv_vendor_ops vmx_vendor_ops;
 extern const struct minihv_vendor_ops svm_vendor_ops;
+extern const struct minihv_vendor_ops *minihv_ops;
 
 bool vmx_cpu_has_vmx(void);
 bool svm_cpu_has_svm(void);
+/* VT-x runs no guests yet: CREATE_VM refuses with -EOPNOTSUPP there. */
+bool minihv_vendor_runs_guests(void);
+
+/* vm.c */
+int minihv_dev_create_vm(void);
+void minihv_vm_get(struct minihv_vm *vm);
+void minihv_vm_put(struct minihv_vm *vm);
+
+/* vcpu.c */
+int minihv_vcpu_mmap_size(void);
+int minihv_vcpu_fd_create(struct minihv_vm *vm, unsigned long id);
+
+/* mmu.c: nested page tables and guest memory */
+int minihv_mmu_init(struct minihv_vm *vm);
+void minihv_mmu_destroy(struct minihv_vm *vm);
+void minihv_mmu_unmap_slot(struct minihv_vm *vm, struct minihv_memslot *slot);
+struct minihv_memslot *minihv_gpa_to_slot(struct minihv_vm *vm, u64 gpa);
+/* 1: mapped, re-enter; 0: not guest RAM (MMIO); -errno */
+int minihv_mmu_map_gpa(struct minihv_vcpu *vcpu, u64 gpa, bool write);
+int minihv_read_guest_phys(struct minihv_vm *vm, u64 gpa, void *buf, size_t len);
+int minihv_write_guest_phys(struct minihv_vm *vm, u64 gpa, const void *buf, size_t len);
+
+int minihv_gva_to_gpa(struct minihv_vm *vm, const struct minihv_paging *pg,
+		      u64 gva, bool write, u64 *gpa);
+int minihv_read_guest_virt(struct minihv_vm *vm, const struct minihv_paging *pg,
+			   u64 gva, void *buf, size_t len);
+int minihv_write_guest_virt(struct minihv_vm *vm, const struct minihv_paging *pg,
+			    u64 gva, const void *buf, size_t len);
+
+/* emulate.c: instruction decoding for exits without decode assists */
+
+/* What a vendor's exit handler knows about the guest at an exit. */
+struct minihv_cpu_mode {
+	struct minihv_paging paging;
+	u64 cs_base;
+	u64 rip;
+	u64 rflags;
+	bool long_mode;		/* EFER.LMA && CS.L: 64-bit code */
+	bool cs_db;		/* CS.D: 32-bit default operand size */
+	u64 seg_base[6];	/* ES CS SS DS FS GS, for string I/O */
+};
+
+enum { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS };
+
+int minihv_fetch_insn(struct minihv_vcpu *vcpu, const struct minihv_cpu_mode *m,
+		      u8 *insn, int max);
+int minihv_insn_length(const u8 *insn, int len, bool long_mode);
+/*
+ * An access to MMIO at @gpa by the instruction at RIP: decodes it, fills
+ * the run structure for userspace and returns the instruction length (> 0),
+ * or 0 after filling an internal-error exit for what it cannot decode.
+ */
+int minihv_emulate_mmio(struct minihv_vcpu *vcpu, const struct minihv_cpu_mode *m,
+			u64 gpa, bool write);
+
+/* vcpu.c: exits to userspace built by vendor handlers */
+struct minihv_io_exit {
+	u16 port;
+	u8 size;		/* 1, 2, 4 */
+	bool in;
+	bool string;
+	bool rep;
+	u8 addr_size;		/* 2, 4, 8: for string I/O */
+	u8 seg;			/* SEG_*: OUTS source segment */
+	u64 next_rip;		/* RIP after the instruction */
+};
+
+/*
+ * Port I/O exit to userspace.  Returns 0 (go to userspace) with RIP to be
+ * advanced by the caller when *done is set.
+ */
+int minihv_handle_io(struct minihv_vcpu *vcpu, const struct minihv_cpu_mode *m,
+		     const struct minihv_io_exit *io, bool *done);
+void minihv_internal_error(struct minihv_vcpu *vcpu, u32 suberror, int ndata,
+			   const u64 *data);
+void minihv_cpuid(struct minihv_vcpu *vcpu, u32 *eax, u32 *ebx, u32 *ecx, u32 *edx);
 
 #endif /* MINIHV_H */

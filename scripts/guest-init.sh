@@ -81,7 +81,9 @@ run_guest() {
 	if ! insmod "$MINIHV_KO"; then
 		finish "run status=insmod"
 	fi
-	/bin/minihv-run "/guests/${guest:-hello.bin}"
+	args=$(arg minihv_args | tr ',' ' ')
+	# shellcheck disable=SC2086
+	/bin/minihv-run $args "/guests/${guest:-hello.bin}"
 	finish "run status=$?"
 }
 

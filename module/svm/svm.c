@@ -2,25 +2,34 @@
 /*
  * minihv AMD-V (SVM) backend.
  *
- * This part turns SVM on and off on each CPU: EFER.SVME and the host save
- * area (APM Vol 2 15.4 "Enabling SVM", 15.30.4 "VM_HSAVE_PA MSR").
+ * Enabling: EFER.SVME and the host save area on each CPU (APM Vol 2 15.4
+ * "Enabling SVM", 15.30.4 "VM_HSAVE_PA MSR").  Running: one VMCB per vCPU
+ * (appendix B), nested paging (15.25), the world switch in vmenter.S, and
+ * one exit handler per exit code in svm_exit_handlers[].
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/bitmap.h>
 #include <linux/gfp.h>
 #include <linux/mm.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
 #include <linux/percpu.h>
 #include <linux/printk.h>
 #include <linux/smp.h>
 #include <linux/string_helpers.h>
 
+#include <asm/fpu/api.h>
 #include <asm/io.h>
 #include <asm/msr.h>
 #include <asm/processor.h>
+#include <asm/tlbflush.h>
+#include <asm/trapnr.h>
 
 #include <uapi/linux/minihv.h>
 
 #include "../minihv.h"
+#include "vmcb.h"
 
 /* VM_CR (MSR C001_0114h), APM Vol 2 15.30.1. */
 #define SVM_VM_CR_SVMDIS		BIT_ULL(4)
@@ -46,8 +55,13 @@ struct svm_capabilities {
 
 static struct svm_capabilities svm_caps;
 
-/* One host save area per CPU (APM Vol 2 15.30.4), for all possible CPUs. */
+/*
+ * Per CPU, for all possible CPUs: the host save area VMRUN uses (APM Vol 2
+ * 15.30.4), and a page for VMSAVE/VMLOAD of the host's FS, GS, TR, LDTR and
+ * syscall MSRs around each VMRUN (15.5.2).
+ */
 static DEFINE_PER_CPU(struct page *, svm_hsave_area);
+static DEFINE_PER_CPU(struct page *, svm_host_vmsave);
 
 bool svm_cpu_has_svm(void)
 {
@@ -74,6 +88,11 @@ static int svm_probe(void)
 		pr_err("AMD-V is disabled by firmware (VM_CR.SVMDIS); enable SVM in the firmware setup\n");
 		return -ENODEV;
 	}
+	/* Guest memory is mapped only through nested paging (APM 15.25). */
+	if (!(cpuid_edx(0x8000000a) & SVM_FEATURE_NPT)) {
+		pr_err("AMD-V: this CPU has no nested paging (NPT), which minihv requires\n");
+		return -ENODEV;
+	}
 	return 0;
 }
 
@@ -90,15 +109,42 @@ static void svm_read_capabilities(struct svm_capabilities *caps)
 	caps->vgif = edx & SVM_FEATURE_VGIF;
 }
 
-static void svm_free_hsave_areas(void)
+/*
+ * The I/O and MSR permission maps (APM 15.10.1, 15.11): every bit set, so
+ * every port and every MSR access exits.  Shared by all vCPUs, never
+ * written after setup.
+ */
+#define SVM_IOPM_ORDER		2	/* 12 KiB used */
+#define SVM_MSRPM_ORDER		1	/* 8 KiB */
+static struct page *svm_iopm, *svm_msrpm;
+
+/*
+ * ASIDs tag guest TLB entries (15.16).  ASID 0 is the host's; each vCPU
+ * gets its own from 1 .. nr_asids - 2 while they last, and after that all
+ * share the last one and flush it at every VMRUN.
+ */
+static DEFINE_SPINLOCK(svm_asid_lock);
+static unsigned long *svm_asid_bitmap;	/* [svm_asid_lock] */
+
+static void svm_free_pages(void)
 {
 	int cpu;
 
 	for_each_possible_cpu(cpu) {
 		if (per_cpu(svm_hsave_area, cpu))
 			__free_page(per_cpu(svm_hsave_area, cpu));
+		if (per_cpu(svm_host_vmsave, cpu))
+			__free_page(per_cpu(svm_host_vmsave, cpu));
 		per_cpu(svm_hsave_area, cpu) = NULL;
+		per_cpu(svm_host_vmsave, cpu) = NULL;
 	}
+	if (svm_iopm)
+		__free_pages(svm_iopm, SVM_IOPM_ORDER);
+	if (svm_msrpm)
+		__free_pages(svm_msrpm, SVM_MSRPM_ORDER);
+	svm_iopm = svm_msrpm = NULL;
+	bitmap_free(svm_asid_bitmap);
+	svm_asid_bitmap = NULL;
 }
 
 static int svm_hardware_setup(void)
@@ -108,22 +154,30 @@ static int svm_hardware_setup(void)
 	svm_read_capabilities(&svm_caps);
 
 	for_each_possible_cpu(cpu) {
-		struct page *page;
-
-		page = alloc_pages_node(cpu_to_node(cpu),
-					GFP_KERNEL | __GFP_ZERO, 0);
-		if (!page) {
-			svm_free_hsave_areas();
-			return -ENOMEM;
-		}
-		per_cpu(svm_hsave_area, cpu) = page;
+		per_cpu(svm_hsave_area, cpu) =
+			alloc_pages_node(cpu_to_node(cpu), GFP_KERNEL | __GFP_ZERO, 0);
+		per_cpu(svm_host_vmsave, cpu) =
+			alloc_pages_node(cpu_to_node(cpu), GFP_KERNEL | __GFP_ZERO, 0);
+		if (!per_cpu(svm_hsave_area, cpu) || !per_cpu(svm_host_vmsave, cpu))
+			goto err_free;
 	}
+	svm_iopm = alloc_pages(GFP_KERNEL, SVM_IOPM_ORDER);
+	svm_msrpm = alloc_pages(GFP_KERNEL, SVM_MSRPM_ORDER);
+	svm_asid_bitmap = bitmap_zalloc(max(svm_caps.nr_asids, 2U), GFP_KERNEL);
+	if (!svm_iopm || !svm_msrpm || !svm_asid_bitmap)
+		goto err_free;
+	memset(page_address(svm_iopm), 0xff, PAGE_SIZE << SVM_IOPM_ORDER);
+	memset(page_address(svm_msrpm), 0xff, PAGE_SIZE << SVM_MSRPM_ORDER);
 	return 0;
+
+err_free:
+	svm_free_pages();
+	return -ENOMEM;
 }
 
 static void svm_hardware_unsetup(void)
 {
-	svm_free_hsave_areas();
+	svm_free_pages();
 }
 
 static int svm_hardware_enable(void)
@@ -165,6 +219,783 @@ static void svm_print_features(void)
 		svm_caps.nr_asids);
 }
 
+
+/* ---- vCPUs ---- */
+
+struct svm_vcpu {
+	struct vmcb *vmcb;
+	struct page *vmcb_page;
+	u64 vmcb_pa;
+	u32 asid;
+	bool asid_shared;	/* no ASID of its own: flush at every VMRUN */
+	int last_cpu;		/* CPU of the last VMRUN, -1 before the first */
+	u64 tlb_generation;	/* vm->tlb_generation at the last flush */
+	/* Guest x87/SSE state while the host runs (FXSAVE format). */
+	struct fxregs_state *fpu;
+};
+
+static inline struct svm_vcpu *to_svm(struct minihv_vcpu *vcpu)
+{
+	return vcpu->arch;
+}
+
+int __svm_vcpu_run(u64 vmcb_pa, unsigned long *regs, u64 host_save_pa);
+
+static int svm_vm_init(struct minihv_vm *vm)
+{
+	/*
+	 * The nested page table has the shape of the host's own paging at
+	 * VMRUN (APM Vol 2 15.25.3): five levels when the host kernel runs
+	 * with CR4.LA57, as Debian's does on CPUs (and QEMU -cpu max) that
+	 * have it.
+	 */
+	vm->tdp_levels = (cr4_read_shadow() & X86_CR4_LA57) ? 5 : 4;
+	return 0;
+}
+
+static void svm_vm_destroy(struct minihv_vm *vm)
+{
+}
+
+static void svm_asid_alloc(struct svm_vcpu *svm)
+{
+	u32 shared = max(svm_caps.nr_asids, 2U) - 1;
+	unsigned long asid;
+
+	spin_lock(&svm_asid_lock);
+	asid = find_next_zero_bit(svm_asid_bitmap, shared, 1);
+	if (asid < shared)
+		__set_bit(asid, svm_asid_bitmap);
+	spin_unlock(&svm_asid_lock);
+
+	svm->asid_shared = asid >= shared;
+	svm->asid = svm->asid_shared ? shared : asid;
+}
+
+static void svm_asid_free(struct svm_vcpu *svm)
+{
+	if (svm->asid_shared)
+		return;
+	spin_lock(&svm_asid_lock);
+	__clear_bit(svm->asid, svm_asid_bitmap);
+	spin_unlock(&svm_asid_lock);
+}
+
+static void svm_set_seg(struct vmcb_seg *seg, u16 selector, u64 base,
+			u32 limit, u16 attrib)
+{
+	seg->selector = selector;
+	seg->base = base;
+	seg->limit = limit;
+	seg->attrib = attrib;
+}
+
+/* Default PAT (SDM Vol 3 11.12.4): WB, WT, UC-, UC, twice. */
+#define PAT_DEFAULT	0x0007040600070406ULL
+
+/*
+ * The state after RESET (APM Vol 2 14.1.3): real mode at F000:FFF0.
+ * Userspace normally replaces it through SET_REGS and SET_SREGS.
+ */
+static void svm_init_vmcb(struct minihv_vcpu *vcpu, struct svm_vcpu *svm)
+{
+	struct vmcb_control_area *c = &svm->vmcb->control;
+	struct vmcb_save_area *save = &svm->vmcb->save;
+
+	c->intercept_misc3 = INTERCEPT_INTR | INTERCEPT_NMI | INTERCEPT_SMI |
+			     INTERCEPT_CPUID | INTERCEPT_INVD | INTERCEPT_HLT |
+			     INTERCEPT_INVLPGA | INTERCEPT_IOIO_PROT |
+			     INTERCEPT_MSR_PROT | INTERCEPT_SHUTDOWN;
+	/* VMRUN must be intercepted (15.5.1); the rest are not for guests. */
+	c->intercept_misc4 = INTERCEPT_VMRUN | INTERCEPT_VMMCALL |
+			     INTERCEPT_VMLOAD | INTERCEPT_VMSAVE |
+			     INTERCEPT_STGI | INTERCEPT_CLGI | INTERCEPT_SKINIT |
+			     INTERCEPT_MONITOR | INTERCEPT_MWAIT |
+			     INTERCEPT_XSETBV;
+	c->iopm_base_pa = page_to_phys(svm_iopm);
+	c->msrpm_base_pa = page_to_phys(svm_msrpm);
+	c->asid = svm->asid;
+	/* Guest RFLAGS.IF masks only virtual interrupts (15.21.1). */
+	c->int_ctl = V_INTR_MASKING;
+	c->nested_ctl = SVM_NESTED_CTL_NP_ENABLE;
+	c->nested_cr3 = vcpu->vm->tdp_root;
+
+	svm_set_seg(&save->cs, 0xf000, 0xffff0000, 0xffff, 0x9b);
+	svm_set_seg(&save->ds, 0, 0, 0xffff, 0x93);
+	save->es = save->ss = save->fs = save->gs = save->ds;
+	svm_set_seg(&save->gdtr, 0, 0, 0xffff, 0);
+	svm_set_seg(&save->idtr, 0, 0, 0xffff, 0);
+	svm_set_seg(&save->ldtr, 0, 0, 0xffff, 0x82);
+	svm_set_seg(&save->tr, 0, 0, 0xffff, 0x8b);
+	save->cr0 = X86_CR0_CD | X86_CR0_NW | X86_CR0_ET;
+	/* EFER.SVME must be set in the guest's EFER too (15.5.1). */
+	save->efer = EFER_SVME;
+	save->rflags = X86_EFLAGS_FIXED;
+	save->rip = 0xfff0;
+	save->dr6 = 0xffff0ff0;
+	save->dr7 = 0x400;
+	save->g_pat = PAT_DEFAULT;
+}
+
+static int svm_vcpu_create(struct minihv_vcpu *vcpu)
+{
+	struct svm_vcpu *svm;
+
+	svm = kzalloc(sizeof(*svm), GFP_KERNEL_ACCOUNT);
+	if (!svm)
+		return -ENOMEM;
+	svm->vmcb_page = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
+	if (!svm->vmcb_page)
+		goto err_free_svm;
+	/* FXSAVE needs 16-byte alignment; kmalloc(512) gives 512. */
+	svm->fpu = kzalloc(sizeof(*svm->fpu), GFP_KERNEL_ACCOUNT);
+	if (!svm->fpu)
+		goto err_free_vmcb;
+	svm->fpu->cwd = 0x37f;		/* FNINIT state */
+	svm->fpu->mxcsr = 0x1f80;	/* SSE reset state */
+
+	svm->vmcb = page_address(svm->vmcb_page);
+	svm->vmcb_pa = page_to_phys(svm->vmcb_page);
+	svm->last_cpu = -1;
+	svm_asid_alloc(svm);
+	vcpu->arch = svm;
+	svm_init_vmcb(vcpu, svm);
+	return 0;
+
+err_free_vmcb:
+	__free_page(svm->vmcb_page);
+err_free_svm:
+	kfree(svm);
+	return -ENOMEM;
+}
+
+static void svm_vcpu_free(struct minihv_vcpu *vcpu)
+{
+	struct svm_vcpu *svm = to_svm(vcpu);
+
+	svm_asid_free(svm);
+	kfree(svm->fpu);
+	__free_page(svm->vmcb_page);
+	kfree(svm);
+}
+
+/* ---- registers ---- */
+
+static void svm_get_regs(struct minihv_vcpu *vcpu, struct minihv_regs *regs)
+{
+	regs->rip = to_svm(vcpu)->vmcb->save.rip;
+	regs->rflags = to_svm(vcpu)->vmcb->save.rflags;
+}
+
+static void svm_set_regs(struct minihv_vcpu *vcpu, const struct minihv_regs *regs)
+{
+	to_svm(vcpu)->vmcb->save.rip = regs->rip;
+	to_svm(vcpu)->vmcb->save.rflags = regs->rflags;
+}
+
+static void svm_seg_to_user(const struct vmcb_seg *s, struct minihv_segment *u)
+{
+	u->base = s->base;
+	u->limit = s->limit;
+	u->selector = s->selector;
+	u->type = s->attrib & SVM_SEG_ATTR_TYPE_MASK;
+	u->s = !!(s->attrib & SVM_SEG_ATTR_S);
+	u->dpl = (s->attrib >> SVM_SEG_ATTR_DPL_SHIFT) & 3;
+	u->present = !!(s->attrib & SVM_SEG_ATTR_P);
+	u->avl = !!(s->attrib & SVM_SEG_ATTR_AVL);
+	u->l = !!(s->attrib & SVM_SEG_ATTR_L);
+	u->db = !!(s->attrib & SVM_SEG_ATTR_DB);
+	u->g = !!(s->attrib & SVM_SEG_ATTR_G);
+	u->unusable = !u->present;
+}
+
+static void svm_seg_from_user(struct vmcb_seg *s, const struct minihv_segment *u)
+{
+	s->base = u->base;
+	s->limit = u->limit;
+	s->selector = u->selector;
+	s->attrib = (u->type & SVM_SEG_ATTR_TYPE_MASK) |
+		    (u->s ? SVM_SEG_ATTR_S : 0) |
+		    ((u->dpl & 3) << SVM_SEG_ATTR_DPL_SHIFT) |
+		    (u->present && !u->unusable ? SVM_SEG_ATTR_P : 0) |
+		    (u->avl ? SVM_SEG_ATTR_AVL : 0) |
+		    (u->l ? SVM_SEG_ATTR_L : 0) |
+		    (u->db ? SVM_SEG_ATTR_DB : 0) |
+		    (u->g ? SVM_SEG_ATTR_G : 0);
+}
+
+static void svm_get_sregs(struct minihv_vcpu *vcpu, struct minihv_sregs *sregs)
+{
+	struct vmcb_save_area *save = &to_svm(vcpu)->vmcb->save;
+
+	svm_seg_to_user(&save->cs, &sregs->cs);
+	svm_seg_to_user(&save->ds, &sregs->ds);
+	svm_seg_to_user(&save->es, &sregs->es);
+	svm_seg_to_user(&save->fs, &sregs->fs);
+	svm_seg_to_user(&save->gs, &sregs->gs);
+	svm_seg_to_user(&save->ss, &sregs->ss);
+	svm_seg_to_user(&save->tr, &sregs->tr);
+	svm_seg_to_user(&save->ldtr, &sregs->ldt);
+	sregs->gdt.base = save->gdtr.base;
+	sregs->gdt.limit = save->gdtr.limit;
+	sregs->idt.base = save->idtr.base;
+	sregs->idt.limit = save->idtr.limit;
+	sregs->cr0 = save->cr0;
+	sregs->cr2 = save->cr2;
+	sregs->cr3 = save->cr3;
+	sregs->cr4 = save->cr4;
+	sregs->cr8 = to_svm(vcpu)->vmcb->control.int_ctl & 0xf; /* V_TPR */
+	sregs->efer = save->efer & ~EFER_SVME;	/* SVME is minihv's, not the guest's */
+}
+
+/* EFER bits a guest may have: SCE, LME, LMA, NXE (APM Vol 2 3.1.7). */
+#define SVM_GUEST_EFER_BITS	(EFER_SCE | EFER_LME | EFER_LMA | EFER_NX)
+/* CR4 bits minihv lets a guest start with (APM Vol 2 3.1.3). */
+#define SVM_GUEST_CR4_BITS	(X86_CR4_VME | X86_CR4_PVI | X86_CR4_TSD | \
+				 X86_CR4_DE | X86_CR4_PSE | X86_CR4_PAE | \
+				 X86_CR4_MCE | X86_CR4_PGE | X86_CR4_PCE | \
+				 X86_CR4_OSFXSR | X86_CR4_OSXMMEXCPT | \
+				 X86_CR4_UMIP | X86_CR4_FSGSBASE | \
+				 X86_CR4_PCIDE | X86_CR4_SMEP | X86_CR4_SMAP)
+
+/*
+ * Refuses (-EINVAL) control-register and EFER states that no x86 CPU can
+ * be in.  Segment consistency is left to VMRUN, whose refusal becomes a
+ * failed-entry exit that names the broken rule (svm_explain_invalid).
+ */
+static int svm_set_sregs(struct minihv_vcpu *vcpu, const struct minihv_sregs *sregs)
+{
+	struct vmcb *vmcb = to_svm(vcpu)->vmcb;
+	struct vmcb_save_area *save = &vmcb->save;
+	bool lma_expected;
+
+	if (sregs->cr0 >> 32 || ((sregs->cr0 & X86_CR0_PG) && !(sregs->cr0 & X86_CR0_PE)) ||
+	    ((sregs->cr0 & X86_CR0_NW) && !(sregs->cr0 & X86_CR0_CD)))
+		return -EINVAL;
+	if (sregs->cr4 & ~SVM_GUEST_CR4_BITS)
+		return -EINVAL;
+	if (sregs->efer & ~SVM_GUEST_EFER_BITS)
+		return -EINVAL;
+	lma_expected = (sregs->efer & EFER_LME) && (sregs->cr0 & X86_CR0_PG);
+	if (!!(sregs->efer & EFER_LMA) != lma_expected)
+		return -EINVAL;
+	if (lma_expected && !(sregs->cr4 & X86_CR4_PAE))
+		return -EINVAL;
+	if (sregs->cr3 >> boot_cpu_data.x86_phys_bits || sregs->cr8 > 0xf)
+		return -EINVAL;
+
+	svm_seg_from_user(&save->cs, &sregs->cs);
+	svm_seg_from_user(&save->ds, &sregs->ds);
+	svm_seg_from_user(&save->es, &sregs->es);
+	svm_seg_from_user(&save->fs, &sregs->fs);
+	svm_seg_from_user(&save->gs, &sregs->gs);
+	svm_seg_from_user(&save->ss, &sregs->ss);
+	svm_seg_from_user(&save->tr, &sregs->tr);
+	svm_seg_from_user(&save->ldtr, &sregs->ldt);
+	save->gdtr.base = sregs->gdt.base;
+	save->gdtr.limit = sregs->gdt.limit;
+	save->idtr.base = sregs->idt.base;
+	save->idtr.limit = sregs->idt.limit;
+	save->cr0 = sregs->cr0;
+	save->cr2 = sregs->cr2;
+	save->cr3 = sregs->cr3;
+	save->cr4 = sregs->cr4;
+	save->efer = sregs->efer | EFER_SVME;
+	/* CPL is the DPL of SS (APM 15.5.1); real mode runs at CPL 0. */
+	save->cpl = (sregs->cr0 & X86_CR0_PE) ? sregs->ss.dpl : 0;
+	vmcb->control.int_ctl = (vmcb->control.int_ctl & ~0xfULL) | sregs->cr8;
+	return 0;
+}
+
+/* ---- helpers for exit handlers ---- */
+
+static void svm_cpu_mode(struct minihv_vcpu *vcpu, struct minihv_cpu_mode *m)
+{
+	struct vmcb_save_area *save = &to_svm(vcpu)->vmcb->save;
+
+	m->paging.cr0 = save->cr0;
+	m->paging.cr3 = save->cr3;
+	m->paging.cr4 = save->cr4;
+	m->paging.efer = save->efer;
+	m->cs_base = save->cs.base;
+	m->rip = save->rip;
+	m->rflags = save->rflags;
+	m->long_mode = (save->efer & EFER_LMA) && (save->cs.attrib & SVM_SEG_ATTR_L);
+	m->cs_db = save->cs.attrib & SVM_SEG_ATTR_DB;
+	m->seg_base[SEG_ES] = save->es.base;
+	m->seg_base[SEG_CS] = save->cs.base;
+	m->seg_base[SEG_SS] = save->ss.base;
+	m->seg_base[SEG_DS] = save->ds.base;
+	m->seg_base[SEG_FS] = save->fs.base;
+	m->seg_base[SEG_GS] = save->gs.base;
+}
+
+static void svm_inject_exception(struct minihv_vcpu *vcpu, u8 vector,
+				 bool has_error, u32 error)
+{
+	struct vmcb_control_area *c = &to_svm(vcpu)->vmcb->control;
+
+	c->event_inj = vector | SVM_EVTINJ_TYPE_EXEPT | SVM_EVTINJ_VALID |
+		       (has_error ? SVM_EVTINJ_VALID_ERR : 0);
+	c->event_inj_err = error;
+}
+
+/*
+ * Moves RIP past the instruction that exited.  With NRIP save the CPU
+ * gives the next RIP (APM 15.7.1); without it (QEMU's TCG) minihv reads
+ * the instruction and measures it.
+ */
+static int svm_skip_instruction(struct minihv_vcpu *vcpu)
+{
+	struct vmcb *vmcb = to_svm(vcpu)->vmcb;
+	struct minihv_cpu_mode m;
+	u8 insn[15];
+	int len;
+
+	if (svm_caps.nrips && vmcb->control.next_rip) {
+		vmcb->save.rip = vmcb->control.next_rip;
+	} else {
+		svm_cpu_mode(vcpu, &m);
+		len = minihv_fetch_insn(vcpu, &m, insn, sizeof(insn));
+		if (len > 0)
+			len = minihv_insn_length(insn, len, m.long_mode);
+		if (len <= 0) {
+			u64 data[2] = { vmcb->control.exit_code, vmcb->save.rip };
+
+			minihv_internal_error(vcpu, MINIHV_INTERNAL_ERROR_EMULATION,
+					      2, data);
+			return 0;
+		}
+		vmcb->save.rip += len;
+	}
+	/* Skipping an instruction ends an STI/MOV SS interrupt shadow. */
+	vmcb->control.int_state &= ~1ULL;
+	return 1;
+}
+
+/* ---- MSRs (the set emulated is listed in Documentation/api.rst) ---- */
+
+static bool svm_pat_valid(u64 pat)
+{
+	int i;
+
+	for (i = 0; i < 8; i++) {
+		u8 type = pat >> (i * 8);
+
+		if (type == 2 || type == 3 || type > 7)
+			return false;
+	}
+	return true;
+}
+
+/* 0 on success, 1 for "raise #GP". */
+static int svm_get_msr(struct minihv_vcpu *vcpu, u32 msr, u64 *val)
+{
+	struct vmcb *vmcb = to_svm(vcpu)->vmcb;
+	struct vmcb_save_area *save = &vmcb->save;
+
+	switch (msr) {
+	case MSR_EFER:			*val = save->efer & ~EFER_SVME; break;
+	case MSR_STAR:			*val = save->star; break;
+	case MSR_LSTAR:			*val = save->lstar; break;
+	case MSR_CSTAR:			*val = save->cstar; break;
+	case MSR_SYSCALL_MASK:		*val = save->sfmask; break;
+	case MSR_KERNEL_GS_BASE:	*val = save->kernel_gs_base; break;
+	case MSR_FS_BASE:		*val = save->fs.base; break;
+	case MSR_GS_BASE:		*val = save->gs.base; break;
+	case MSR_IA32_SYSENTER_CS:	*val = save->sysenter_cs; break;
+	case MSR_IA32_SYSENTER_ESP:	*val = save->sysenter_esp; break;
+	case MSR_IA32_SYSENTER_EIP:	*val = save->sysenter_eip; break;
+	case MSR_IA32_CR_PAT:		*val = save->g_pat; break;
+	case MSR_IA32_TSC:		*val = rdtsc() + vmcb->control.tsc_offset; break;
+	default:
+		return 1;
+	}
+	return 0;
+}
+
+static int svm_set_msr(struct minihv_vcpu *vcpu, u32 msr, u64 val)
+{
+	struct vmcb *vmcb = to_svm(vcpu)->vmcb;
+	struct vmcb_save_area *save = &vmcb->save;
+
+	switch (msr) {
+	case MSR_EFER:
+		if (val & ~SVM_GUEST_EFER_BITS)
+			return 1;
+		/* LMA is the CPU's to set (APM 14.6.1); SVME stays on. */
+		save->efer = (val & ~EFER_LMA) | (save->efer & EFER_LMA) | EFER_SVME;
+		break;
+	case MSR_STAR:			save->star = val; break;
+	case MSR_SYSCALL_MASK:		save->sfmask = val; break;
+	case MSR_IA32_SYSENTER_CS:	save->sysenter_cs = val; break;
+	case MSR_LSTAR:
+	case MSR_CSTAR:
+	case MSR_KERNEL_GS_BASE:
+	case MSR_FS_BASE:
+	case MSR_GS_BASE:
+	case MSR_IA32_SYSENTER_ESP:
+	case MSR_IA32_SYSENTER_EIP:
+		/* Addresses: a non-canonical one is a #GP on hardware. */
+		if ((s64)(val << 16) >> 16 != (s64)val)
+			return 1;
+		if (msr == MSR_LSTAR)
+			save->lstar = val;
+		else if (msr == MSR_CSTAR)
+			save->cstar = val;
+		else if (msr == MSR_KERNEL_GS_BASE)
+			save->kernel_gs_base = val;
+		else if (msr == MSR_FS_BASE)
+			save->fs.base = val;
+		else if (msr == MSR_GS_BASE)
+			save->gs.base = val;
+		else if (msr == MSR_IA32_SYSENTER_ESP)
+			save->sysenter_esp = val;
+		else
+			save->sysenter_eip = val;
+		break;
+	case MSR_IA32_CR_PAT:
+		if (!svm_pat_valid(val))
+			return 1;
+		save->g_pat = val;
+		break;
+	case MSR_IA32_TSC:
+		vmcb->control.tsc_offset = val - rdtsc();
+		break;
+	default:
+		return 1;
+	}
+	return 0;
+}
+
+/* ---- exit handlers ---- */
+
+static int svm_handle_host_event(struct minihv_vcpu *vcpu)
+{
+	/*
+	 * An external interrupt, NMI or SMI: the host took it when GIF and
+	 * IF came back on after #VMEXIT; just enter again.
+	 */
+	return 1;
+}
+
+static int svm_handle_cpuid(struct minihv_vcpu *vcpu)
+{
+	u32 eax = vcpu->regs[VCPU_REGS_RAX], ebx, ecx = vcpu->regs[VCPU_REGS_RCX], edx;
+
+	minihv_cpuid(vcpu, &eax, &ebx, &ecx, &edx);
+	vcpu->regs[VCPU_REGS_RAX] = eax;
+	vcpu->regs[VCPU_REGS_RBX] = ebx;
+	vcpu->regs[VCPU_REGS_RCX] = ecx;
+	vcpu->regs[VCPU_REGS_RDX] = edx;
+	return svm_skip_instruction(vcpu);
+}
+
+static int svm_handle_hlt(struct minihv_vcpu *vcpu)
+{
+	if (!svm_skip_instruction(vcpu))
+		return 0;
+	vcpu->run->exit_reason = MINIHV_EXIT_HLT;
+	return 0;
+}
+
+static int svm_handle_msr(struct minihv_vcpu *vcpu)
+{
+	struct vmcb *vmcb = to_svm(vcpu)->vmcb;
+	u32 msr = vcpu->regs[VCPU_REGS_RCX];
+	u64 val;
+
+	if (vmcb->control.exit_info_1) {	/* 1: WRMSR */
+		val = (u32)vcpu->regs[VCPU_REGS_RAX] |
+		      ((u64)vcpu->regs[VCPU_REGS_RDX] << 32);
+		if (svm_set_msr(vcpu, msr, val))
+			goto gp;
+	} else {
+		if (svm_get_msr(vcpu, msr, &val))
+			goto gp;
+		vcpu->regs[VCPU_REGS_RAX] = (u32)val;
+		vcpu->regs[VCPU_REGS_RDX] = val >> 32;
+	}
+	return svm_skip_instruction(vcpu);
+gp:
+	svm_inject_exception(vcpu, X86_TRAP_GP, true, 0);
+	return 1;
+}
+
+/* Which segment an OUTS reads from: DS unless a prefix overrides it. */
+static u8 svm_outs_segment(struct minihv_vcpu *vcpu, const struct minihv_cpu_mode *m)
+{
+	u8 insn[15];
+	int i, len = minihv_fetch_insn(vcpu, m, insn, sizeof(insn));
+
+	for (i = 0; i < len; i++) {
+		switch (insn[i]) {
+		case 0x26: return SEG_ES;
+		case 0x2e: return SEG_CS;
+		case 0x36: return SEG_SS;
+		case 0x3e: return SEG_DS;
+		case 0x64: return SEG_FS;
+		case 0x65: return SEG_GS;
+		case 0x66: case 0x67: case 0xf2: case 0xf3:
+			continue;
+		default:
+			if (m->long_mode && (insn[i] & 0xf0) == 0x40)
+				continue;
+			return SEG_DS;
+		}
+	}
+	return SEG_DS;
+}
+
+static int svm_handle_ioio(struct minihv_vcpu *vcpu)
+{
+	struct vmcb *vmcb = to_svm(vcpu)->vmcb;
+	u64 info = vmcb->control.exit_info_1;
+	struct minihv_io_exit io = {
+		.port = info >> SVM_IOIO_PORT_SHIFT,
+		.size = (info >> SVM_IOIO_SZ_SHIFT) & 7,
+		.in = info & SVM_IOIO_TYPE_IN,
+		.string = info & SVM_IOIO_STR,
+		.rep = info & SVM_IOIO_REP,
+		.addr_size = ((info >> SVM_IOIO_ASZ_SHIFT) & 7) * 2,
+		.seg = SEG_DS,
+		/* IOIO always saves the next RIP in exit info 2 (15.10.2). */
+		.next_rip = vmcb->control.exit_info_2,
+	};
+	struct minihv_cpu_mode m;
+	bool done = false;
+	int r;
+
+	svm_cpu_mode(vcpu, &m);
+	if (io.string && !io.in)
+		io.seg = svm_outs_segment(vcpu, &m);
+	r = minihv_handle_io(vcpu, &m, &io, &done);
+	if (r < 0)
+		return r;
+	if (done)
+		vmcb->save.rip = io.next_rip;
+	return r;
+}
+
+static int svm_handle_npf(struct minihv_vcpu *vcpu)
+{
+	struct vmcb *vmcb = to_svm(vcpu)->vmcb;
+	u64 gpa = vmcb->control.exit_info_2;
+	u64 error = vmcb->control.exit_info_1;
+	struct minihv_cpu_mode m;
+	int r, len;
+
+	r = minihv_mmu_map_gpa(vcpu, gpa, error & SVM_NPF_WRITE);
+	if (r)
+		return r;	/* mapped (1), or -errno */
+
+	/*
+	 * Bit 33: the fault hit the guest's own page-table walk, not the
+	 * access itself: its page tables point outside RAM (APM 15.25.6).
+	 */
+	if (error & BIT_ULL(33)) {
+		u64 data[3] = { SVM_EXIT_NPF, error, gpa };
+
+		minihv_internal_error(vcpu, MINIHV_INTERNAL_ERROR_UNEXPECTED_EXIT,
+				      3, data);
+		return 0;
+	}
+	svm_cpu_mode(vcpu, &m);
+	len = minihv_emulate_mmio(vcpu, &m, gpa, error & SVM_NPF_WRITE);
+	if (len > 0)
+		vmcb->save.rip += len;
+	return 0;
+}
+
+static int svm_handle_shutdown(struct minihv_vcpu *vcpu)
+{
+	/* A triple fault: the VMCB state is undefined now (APM 15.13). */
+	vcpu->run->exit_reason = MINIHV_EXIT_SHUTDOWN;
+	return 0;
+}
+
+static int svm_handle_ud(struct minihv_vcpu *vcpu)
+{
+	/* SVM instructions and MONITOR/MWAIT/XSETBV are not for guests. */
+	svm_inject_exception(vcpu, X86_TRAP_UD, false, 0);
+	return 1;
+}
+
+static int svm_handle_invd(struct minihv_vcpu *vcpu)
+{
+	/* INVD would drop the host's dirty cache lines: skip it. */
+	return svm_skip_instruction(vcpu);
+}
+
+/*
+ * Exit handlers, indexed by exit code (APM appendix C).  Each returns 1 to
+ * re-enter the guest, 0 after filling vcpu->run for userspace, or -errno.
+ * A code with no handler goes to userspace as an internal error with the
+ * raw exit information; the host never panics on a guest's behalf.
+ */
+static int (*const svm_exit_handlers[])(struct minihv_vcpu *vcpu) = {
+	[SVM_EXIT_INTR]		= svm_handle_host_event,
+	[SVM_EXIT_NMI]		= svm_handle_host_event,
+	[SVM_EXIT_SMI]		= svm_handle_host_event,
+	[SVM_EXIT_CPUID]	= svm_handle_cpuid,
+	[SVM_EXIT_INVD]		= svm_handle_invd,
+	[SVM_EXIT_HLT]		= svm_handle_hlt,
+	[SVM_EXIT_INVLPGA]	= svm_handle_ud,
+	[SVM_EXIT_IOIO]		= svm_handle_ioio,
+	[SVM_EXIT_MSR]		= svm_handle_msr,
+	[SVM_EXIT_SHUTDOWN]	= svm_handle_shutdown,
+	[SVM_EXIT_VMRUN]	= svm_handle_ud,
+	[SVM_EXIT_VMMCALL]	= svm_handle_ud,
+	[SVM_EXIT_VMLOAD]	= svm_handle_ud,
+	[SVM_EXIT_VMSAVE]	= svm_handle_ud,
+	[SVM_EXIT_STGI]		= svm_handle_ud,
+	[SVM_EXIT_CLGI]		= svm_handle_ud,
+	[SVM_EXIT_SKINIT]	= svm_handle_ud,
+	[SVM_EXIT_MONITOR]	= svm_handle_ud,
+	[SVM_EXIT_MWAIT]	= svm_handle_ud,
+	[SVM_EXIT_XSETBV]	= svm_handle_ud,
+	[SVM_EXIT_NPF]		= svm_handle_npf,
+};
+
+/*
+ * VMRUN checks the guest state (APM Vol 2 15.5.1, "Canonicalization and
+ * Consistency Checks") and answers VMEXIT_INVALID without saying which
+ * check failed.  Redo the checks in software to tell userspace.  field is
+ * the VMCB offset of the offending field.
+ */
+static void svm_explain_invalid(struct minihv_vcpu *vcpu)
+{
+	struct vmcb *vmcb = to_svm(vcpu)->vmcb;
+	struct vmcb_save_area *s = &vmcb->save;
+	struct minihv_run *run = vcpu->run;
+	bool lme_pg = (s->efer & EFER_LME) && (s->cr0 & X86_CR0_PG);
+	const char *why = NULL;
+	u64 field = 0, value = 0;
+
+#define SVM_CHECK(cond, f, v, msg) \
+	do { if (!why && (cond)) { why = msg; field = (f); value = (v); } } while (0)
+	SVM_CHECK(!(s->efer & EFER_SVME), VMCB_SAVE(efer), s->efer,
+		  "EFER.SVME is 0");
+	SVM_CHECK(!(s->cr0 & X86_CR0_CD) && (s->cr0 & X86_CR0_NW),
+		  VMCB_SAVE(cr0), s->cr0, "CR0.CD is 0 and CR0.NW is 1");
+	SVM_CHECK(s->cr0 >> 32, VMCB_SAVE(cr0), s->cr0, "CR0[63:32] are not 0");
+	SVM_CHECK(s->cr3 >> boot_cpu_data.x86_phys_bits, VMCB_SAVE(cr3), s->cr3,
+		  "CR3 has bits set beyond the physical address width");
+	SVM_CHECK(s->cr4 & ~(SVM_GUEST_CR4_BITS | X86_CR4_OSXSAVE | X86_CR4_PKE),
+		  VMCB_SAVE(cr4), s->cr4, "CR4 has a reserved bit set");
+	SVM_CHECK(s->dr6 >> 32, VMCB_SAVE(dr6), s->dr6, "DR6[63:32] are not 0");
+	SVM_CHECK(s->dr7 >> 32, VMCB_SAVE(dr7), s->dr7, "DR7[63:32] are not 0");
+	SVM_CHECK(s->efer & ~(SVM_GUEST_EFER_BITS | EFER_SVME | EFER_FFXSR),
+		  VMCB_SAVE(efer), s->efer, "EFER has a reserved bit set");
+	SVM_CHECK(lme_pg && !(s->cr4 & X86_CR4_PAE), VMCB_SAVE(cr4), s->cr4,
+		  "EFER.LME and CR0.PG are 1 but CR4.PAE is 0");
+	SVM_CHECK(lme_pg && !(s->cr0 & X86_CR0_PE), VMCB_SAVE(cr0), s->cr0,
+		  "EFER.LME and CR0.PG are 1 but CR0.PE is 0");
+	SVM_CHECK(lme_pg && (s->cr4 & X86_CR4_PAE) &&
+		  (s->cs.attrib & SVM_SEG_ATTR_L) && (s->cs.attrib & SVM_SEG_ATTR_DB),
+		  VMCB_SAVE(cs), s->cs.attrib,
+		  "EFER.LME, CR0.PG, CR4.PAE, CS.L and CS.D are all 1");
+	SVM_CHECK(!(vmcb->control.intercept_misc4 & INTERCEPT_VMRUN),
+		  VMCB_CTRL(intercept_misc4), vmcb->control.intercept_misc4,
+		  "the VMRUN intercept is clear");
+	SVM_CHECK(!vmcb->control.asid, VMCB_CTRL(asid), 0, "ASID is 0");
+#undef SVM_CHECK
+
+	run->exit_reason = MINIHV_EXIT_FAIL_ENTRY;
+	run->fail_entry.hardware_entry_failure_reason = MINIHV_SVM_EXIT_INVALID;
+	run->fail_entry.cpu = to_svm(vcpu)->last_cpu;
+	run->fail_entry.field = field;
+	run->fail_entry.value = value;
+	snprintf(run->fail_entry.reason, sizeof(run->fail_entry.reason),
+		 "VMEXIT_INVALID: %s (APM Vol 2 15.5.1)",
+		 why ? why : "no consistency check minihv knows explains it");
+}
+
+static int svm_handle_exit(struct minihv_vcpu *vcpu)
+{
+	struct vmcb_control_area *c = &to_svm(vcpu)->vmcb->control;
+	u64 code = c->exit_code;
+
+	if (code == SVM_EXIT_INVALID) {
+		svm_explain_invalid(vcpu);
+		return 0;
+	}
+
+	/*
+	 * An event whose delivery the exit interrupted (a nested fault on
+	 * the guest's IDT or stack, say) must be delivered again (15.7.2).
+	 */
+	c->event_inj = 0;
+	if (c->exit_int_info & SVM_EVTINJ_VALID) {
+		c->event_inj = (u32)c->exit_int_info;
+		c->event_inj_err = c->exit_int_info >> 32;
+	}
+
+	if (code < ARRAY_SIZE(svm_exit_handlers) && svm_exit_handlers[code])
+		return svm_exit_handlers[code](vcpu);
+
+	{
+		u64 data[4] = { code, c->exit_info_1, c->exit_info_2,
+				c->exit_int_info };
+
+		vcpu->run->hw.hardware_exit_reason = code;
+		minihv_internal_error(vcpu, MINIHV_INTERNAL_ERROR_UNEXPECTED_EXIT,
+				      4, data);
+	}
+	return 0;
+}
+
+static int svm_vcpu_run(struct minihv_vcpu *vcpu)
+{
+	struct svm_vcpu *svm = to_svm(vcpu);
+	struct vmcb *vmcb = svm->vmcb;
+	u64 gen = atomic64_read(&vcpu->vm->tlb_generation);
+	int cpu, fault;
+
+	vmcb->save.rax = vcpu->regs[VCPU_REGS_RAX];
+	vmcb->save.rsp = vcpu->regs[VCPU_REGS_RSP];
+
+	/*
+	 * kernel_fpu_begin() saves the task's FPU state and keeps preemption
+	 * off until kernel_fpu_end(); in between the FPU holds the guest's.
+	 */
+	kernel_fpu_begin();
+	cpu = smp_processor_id();
+
+	/*
+	 * Flush this vCPU's TLB tag when it arrives on a CPU (the tag may hold
+	 * stale entries of a vCPU that had the ASID before, or of its own
+	 * last stay there) and after a nested mapping was removed.
+	 */
+	vmcb->control.tlb_ctl = TLB_CONTROL_DO_NOTHING;
+	if (cpu != svm->last_cpu || gen != svm->tlb_generation || svm->asid_shared) {
+		vmcb->control.tlb_ctl = svm_caps.flush_by_asid ?
+			TLB_CONTROL_FLUSH_ASID : TLB_CONTROL_FLUSH_ALL_ASID;
+		svm->last_cpu = cpu;
+		svm->tlb_generation = gen;
+	}
+	/* No VMCB field may be taken from the CPU's cache (15.15). */
+	vmcb->control.clean = 0;
+
+	asm volatile("fxrstor64 %0" : : "m"(*svm->fpu));
+	local_irq_disable();
+	asm volatile("clgi" ::: "memory");
+	fault = __svm_vcpu_run(svm->vmcb_pa, vcpu->regs,
+			       page_to_phys(per_cpu(svm_host_vmsave, cpu)));
+	asm volatile("stgi" ::: "memory");
+	local_irq_enable();
+	asm volatile("fxsave64 %0" : "=m"(*svm->fpu));
+	kernel_fpu_end();
+
+	if (fault) {
+		pr_err_ratelimited("VMRUN faulted on CPU %d\n", cpu);
+		return -EIO;
+	}
+	vcpu->regs[VCPU_REGS_RAX] = vmcb->save.rax;
+	vcpu->regs[VCPU_REGS_RSP] = vmcb->save.rsp;
+	return svm_handle_exit(vcpu);
+}
+
 const struct minihv_vendor_ops svm_vendor_ops = {
 	.name = "AMD-V",
 	.owner = "kvm_amd",
@@ -175,4 +1006,18 @@ const struct minihv_vendor_ops svm_vendor_ops = {
 	.hardware_enable = svm_hardware_enable,
 	.hardware_disable = svm_hardware_disable,
 	.print_features = svm_print_features,
+	.vm_init = svm_vm_init,
+	.vm_destroy = svm_vm_destroy,
+	.vcpu_create = svm_vcpu_create,
+	.vcpu_free = svm_vcpu_free,
+	.vcpu_run = svm_vcpu_run,
+	.get_regs = svm_get_regs,
+	.set_regs = svm_set_regs,
+	.get_sregs = svm_get_sregs,
+	.set_sregs = svm_set_sregs,
+	/* NPT entries are ordinary page-table entries, user bit set (15.25.5). */
+	.tdp_nonleaf = _PAGE_PRESENT | _PAGE_RW | _PAGE_USER | _PAGE_ACCESSED,
+	.tdp_leaf_ro = _PAGE_PRESENT | _PAGE_USER | _PAGE_ACCESSED,
+	.tdp_leaf_rw = _PAGE_PRESENT | _PAGE_RW | _PAGE_USER | _PAGE_ACCESSED |
+		       _PAGE_DIRTY,
 };

@@ -37,6 +37,11 @@
 /* Takes a MINIHV_CAP_* number, returns 0 if unsupported, > 0 if supported. */
 #define MINIHV_CHECK_EXTENSION	_IO(MINIHVIO, 0x21)
 
+/* Takes 0, returns a new VM fd. */
+#define MINIHV_CREATE_VM	_IO(MINIHVIO, 0x22)
+/* Takes 0, returns the size to mmap() from a vCPU fd (struct minihv_run). */
+#define MINIHV_GET_VCPU_MMAP_SIZE _IO(MINIHVIO, 0x23)
+
 /*
  * Capabilities for MINIHV_CHECK_EXTENSION.  Every number not listed here
  * (and every number listed here that the running module does not know)
@@ -45,8 +50,156 @@
 
 /* Returns the hardware backend: MINIHV_VENDOR_VMX or MINIHV_VENDOR_SVM. */
 #define MINIHV_CAP_VENDOR	1
+/* Returns the number of memory slots per VM. */
+#define MINIHV_CAP_NR_MEMSLOTS	2
+/* Returns the number of vCPUs per VM (ids are 0 .. n-1). */
+#define MINIHV_CAP_MAX_VCPUS	3
+/* Returns 1: read-only memory slots (MINIHV_MEM_READONLY) exist. */
+#define MINIHV_CAP_READONLY_MEM	4
 
 #define MINIHV_VENDOR_VMX	1	/* Intel VT-x */
 #define MINIHV_VENDOR_SVM	2	/* AMD-V */
+
+/* VM ioctls, on a VM fd. */
+
+/*
+ * A memory slot maps guest-physical [guest_phys_addr, + memory_size) onto
+ * the caller's memory at userspace_addr.  All three must be page aligned;
+ * memory_size 0 deletes the slot.  Slots may not overlap.
+ */
+struct minihv_userspace_memory_region {
+	__u32 slot;		/* in: 0 .. MINIHV_CAP_NR_MEMSLOTS - 1 */
+	__u32 flags;		/* in: MINIHV_MEM_* */
+	__u64 guest_phys_addr;	/* in */
+	__u64 memory_size;	/* in: bytes, 0 to delete */
+	__u64 userspace_addr;	/* in */
+};
+
+/* Guest writes to the slot exit to userspace as MMIO writes. */
+#define MINIHV_MEM_READONLY	(1u << 1)
+
+#define MINIHV_SET_USER_MEMORY_REGION \
+	_IOW(MINIHVIO, 0x40, struct minihv_userspace_memory_region)
+/* Takes the vCPU id, returns a new vCPU fd. */
+#define MINIHV_CREATE_VCPU	_IO(MINIHVIO, 0x41)
+
+/* vCPU ioctls, on a vCPU fd. */
+
+/* Same layout as KVM's struct kvm_regs. */
+struct minihv_regs {
+	__u64 rax, rbx, rcx, rdx;
+	__u64 rsi, rdi, rsp, rbp;
+	__u64 r8, r9, r10, r11;
+	__u64 r12, r13, r14, r15;
+	__u64 rip, rflags;
+};
+
+/* A segment register with its hidden part, as KVM's struct kvm_segment. */
+struct minihv_segment {
+	__u64 base;
+	__u32 limit;		/* in bytes, already scaled by g */
+	__u16 selector;
+	__u8 type;		/* descriptor type field, 4 bits */
+	__u8 present, dpl, db, s, l, g, avl;
+	__u8 unusable;		/* a null selector loaded in protected mode */
+	__u8 padding;
+};
+
+struct minihv_dtable {
+	__u64 base;
+	__u16 limit;
+	__u16 padding[3];
+};
+
+struct minihv_sregs {
+	struct minihv_segment cs, ds, es, fs, gs, ss;
+	struct minihv_segment tr, ldt;
+	struct minihv_dtable gdt, idt;
+	__u64 cr0, cr2, cr3, cr4, cr8;
+	__u64 efer;
+};
+
+#define MINIHV_RUN		_IO(MINIHVIO, 0x80)
+#define MINIHV_GET_REGS		_IOR(MINIHVIO, 0x81, struct minihv_regs)
+#define MINIHV_SET_REGS		_IOW(MINIHVIO, 0x82, struct minihv_regs)
+#define MINIHV_GET_SREGS	_IOR(MINIHVIO, 0x83, struct minihv_sregs)
+#define MINIHV_SET_SREGS	_IOW(MINIHVIO, 0x84, struct minihv_sregs)
+
+/* Exit reasons in struct minihv_run; the numbers are KVM's. */
+#define MINIHV_EXIT_UNKNOWN		0
+#define MINIHV_EXIT_IO			2
+#define MINIHV_EXIT_HLT			5
+#define MINIHV_EXIT_MMIO		6
+#define MINIHV_EXIT_SHUTDOWN		8
+#define MINIHV_EXIT_FAIL_ENTRY		9
+#define MINIHV_EXIT_INTR		10
+#define MINIHV_EXIT_INTERNAL_ERROR	17
+
+#define MINIHV_EXIT_IO_IN	0
+#define MINIHV_EXIT_IO_OUT	1
+
+/* internal.suberror */
+#define MINIHV_INTERNAL_ERROR_UNEXPECTED_EXIT	1	/* data: raw exit */
+#define MINIHV_INTERNAL_ERROR_EMULATION		2	/* data: insn bytes */
+
+/* fail_entry.hardware_entry_failure_reason on AMD-V */
+#define MINIHV_SVM_EXIT_INVALID		(~0ULL)
+
+/*
+ * The run structure, at offset 0 of the vCPU fd's mapping.  Port I/O data
+ * lives in the same mapping at io.data_offset.
+ */
+struct minihv_run {
+	/* in */
+	__u8 immediate_exit;	/* return MINIHV_EXIT_INTR before entering */
+	__u8 padding1[7];
+
+	/* out */
+	__u32 exit_reason;	/* MINIHV_EXIT_* */
+	__u32 padding2;
+	__u64 exit_count;	/* guest exits since creation, all reasons */
+
+	union {
+		/* MINIHV_EXIT_UNKNOWN */
+		struct {
+			__u64 hardware_exit_reason;
+		} hw;
+		/* MINIHV_EXIT_FAIL_ENTRY: the hardware refused the state. */
+		struct {
+			__u64 hardware_entry_failure_reason;
+			__u32 cpu;
+			__u32 padding;
+			__u64 field;	/* register or VMCS field that is wrong */
+			__u64 value;	/* its value */
+			char reason[128]; /* the rule it breaks, NUL-terminated */
+		} fail_entry;
+		/*
+		 * MINIHV_EXIT_IO: count items of size bytes at data_offset;
+		 * for IN, userspace fills them before the next MINIHV_RUN.
+		 */
+		struct {
+			__u8 direction;	/* MINIHV_EXIT_IO_IN or _OUT */
+			__u8 size;	/* 1, 2 or 4 */
+			__u16 port;
+			__u32 count;
+			__u64 data_offset;
+		} io;
+		/* MINIHV_EXIT_MMIO: for a read, userspace fills data. */
+		struct {
+			__u64 phys_addr;
+			__u8 data[8];
+			__u32 len;
+			__u8 is_write;
+			__u8 padding[3];
+		} mmio;
+		/* MINIHV_EXIT_INTERNAL_ERROR */
+		struct {
+			__u32 suberror;
+			__u32 ndata;
+			__u64 data[16];
+		} internal;
+		char padding[256];
+	};
+};
 
 #endif /* _UAPI_LINUX_MINIHV_H */

@@ -1,0 +1,262 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * minihv instruction decoding, for exits the hardware does not decode:
+ * an MMIO access faults as a nested page fault that says only which
+ * guest-physical address was touched, and CPUs without decode assists
+ * (APM Vol 2 15.33) or NRIP save (15.7.1) do not give the instruction's
+ * operands or length.  So minihv reads the instruction bytes at CS:RIP
+ * through the guest's page tables and decodes the forms compilers use for
+ * device registers: MOV to and from memory (88, 89, 8A, 8B, C6, C7, A0-A3)
+ * and MOVZX/MOVSX loads (0F B6, B7, BE, BF).  Anything else becomes an
+ * internal-error exit carrying the bytes, never a guess.
+ *
+ * Encodings: SDM Vol 2 chapter 2 (prefixes, ModRM, SIB) and the opcode map
+ * in appendix A.
+ */
+#include <linux/kernel.h>
+#include <linux/mm.h>
+#include <linux/string.h>
+
+#include "minihv.h"
+
+#define X86_MAX_INSN_LEN	15
+
+struct insn_prefixes {
+	int len;		/* bytes of prefixes, REX included */
+	bool opsize;		/* 66 */
+	bool addrsize;		/* 67 */
+	bool rex;		/* any REX (40-4F), long mode only */
+	bool rex_w, rex_r;
+};
+
+static void decode_prefixes(const u8 *insn, int len, bool long_mode,
+			    struct insn_prefixes *p)
+{
+	memset(p, 0, sizeof(*p));
+	for (; p->len < len; p->len++) {
+		u8 b = insn[p->len];
+
+		/* REX (64-bit mode only); the last one before the opcode counts. */
+		if (long_mode && (b & 0xf0) == 0x40) {
+			p->rex = true;
+			p->rex_w = b & 8;
+			p->rex_r = b & 4;
+			continue;
+		}
+		switch (b) {
+		case 0x66:
+			p->opsize = true;
+			break;
+		case 0x67:
+			p->addrsize = true;
+			break;
+		case 0x26: case 0x2e: case 0x36: case 0x3e:	/* ES CS SS DS */
+		case 0x64: case 0x65:				/* FS GS */
+		case 0xf0: case 0xf2: case 0xf3:		/* LOCK REP */
+			break;
+		default:
+			return;		/* the opcode */
+		}
+		/* A legacy prefix after a REX cancels the REX (SDM 2.2.1). */
+		p->rex = p->rex_w = p->rex_r = false;
+	}
+}
+
+int minihv_insn_length(const u8 *insn, int len, bool long_mode)
+{
+	struct insn_prefixes p;
+
+	decode_prefixes(insn, len, long_mode, &p);
+	if (p.len >= len)
+		return -EINVAL;
+	if (insn[p.len] != 0x0f)
+		return p.len + 1;
+	if (p.len + 1 < len && insn[p.len + 1] == 0x01)
+		return p.len + 3;	/* 0F 01 xx: VMMCALL, XSETBV, MONITOR... */
+	return p.len + 2;
+}
+
+int minihv_fetch_insn(struct minihv_vcpu *vcpu, const struct minihv_cpu_mode *m,
+		      u8 *insn, int max)
+{
+	u64 linear = m->cs_base + m->rip;
+	int first;
+
+	if (!m->long_mode)
+		linear = (u32)linear;
+	/* The instruction may end on the next page, which may not exist. */
+	first = min_t(int, max, PAGE_SIZE - offset_in_page(linear));
+	if (minihv_read_guest_virt(vcpu->vm, &m->paging, linear, insn, first))
+		return -EFAULT;
+	if (first < max &&
+	    !minihv_read_guest_virt(vcpu->vm, &m->paging, linear + first,
+				    insn + first, max - first))
+		first = max;
+	return first;
+}
+
+/* Bytes taken by ModRM and what follows it (SIB, displacement). */
+static int modrm_length(const u8 *p, int left, int addr_size)
+{
+	u8 modrm, mod, rm;
+	int n = 1;
+
+	if (left < 1)
+		return -EINVAL;
+	modrm = p[0];
+	mod = modrm >> 6;
+	rm = modrm & 7;
+	if (mod == 3)
+		return 1;
+	if (addr_size == 2) {
+		if (mod == 1)
+			return 2;
+		if (mod == 2 || rm == 6)
+			return 3;
+		return 1;
+	}
+	if (rm == 4) {
+		if (left < 2)
+			return -EINVAL;
+		n++;			/* SIB */
+		if (mod == 0 && (p[1] & 7) == 5)
+			return n + 4;	/* no base: disp32 */
+	}
+	if (mod == 1)
+		return n + 1;
+	if (mod == 2 || (mod == 0 && rm == 5))
+		return n + 4;		/* disp32 (RIP-relative in 64-bit) */
+	return n;
+}
+
+static void emulation_failure(struct minihv_vcpu *vcpu, const struct minihv_cpu_mode *m,
+			      u64 gpa, const u8 *insn, int len)
+{
+	u64 data[4] = { gpa, m->rip, 0, 0 };
+
+	memcpy(&data[2], insn, min(len, 16));
+	minihv_internal_error(vcpu, MINIHV_INTERNAL_ERROR_EMULATION, 4, data);
+}
+
+int minihv_emulate_mmio(struct minihv_vcpu *vcpu, const struct minihv_cpu_mode *m,
+			u64 gpa, bool write)
+{
+	struct minihv_run *run = vcpu->run;
+	struct minihv_pending_io *pend = &vcpu->pending;
+	u8 insn[X86_MAX_INSN_LEN] = {};
+	struct insn_prefixes p;
+	int len, op, opsize, addr_size, size, dest_size, modrm_len, imm = 0;
+	bool is_write, sign_extend = false, moffs = false, has_imm = false;
+	u8 reg = VCPU_REGS_RAX, opcode;
+	u64 val;
+
+	len = minihv_fetch_insn(vcpu, m, insn, X86_MAX_INSN_LEN);
+	if (len <= 0) {
+		emulation_failure(vcpu, m, gpa, insn, 0);
+		return 0;
+	}
+	decode_prefixes(insn, len, m->long_mode, &p);
+	if (m->long_mode)
+		opsize = p.rex_w ? 8 : (p.opsize ? 2 : 4);
+	else
+		opsize = (m->cs_db ^ p.opsize) ? 4 : 2;
+	if (m->long_mode)
+		addr_size = p.addrsize ? 4 : 8;
+	else
+		addr_size = (m->cs_db ^ p.addrsize) ? 4 : 2;
+
+	op = p.len;
+	if (op >= len)
+		goto fail;
+	opcode = insn[op];
+	switch (opcode) {
+	case 0x88: size = 1; is_write = true; break;		/* MOV r/m8, r8 */
+	case 0x89: size = opsize; is_write = true; break;	/* MOV r/m, r */
+	case 0x8a: size = 1; is_write = false; break;		/* MOV r8, r/m8 */
+	case 0x8b: size = opsize; is_write = false; break;	/* MOV r, r/m */
+	case 0xc6: size = 1; is_write = true; has_imm = true; imm = 1; break;
+	case 0xc7:
+		size = opsize; is_write = true; has_imm = true;
+		imm = opsize == 2 ? 2 : 4;	/* imm32 sign-extends to 64 */
+		break;
+	case 0xa0: case 0xa1: case 0xa2: case 0xa3:	/* MOV AL/eAX <-> moffs */
+		size = (opcode & 1) ? opsize : 1;
+		is_write = opcode >= 0xa2;
+		moffs = true;
+		break;
+	case 0x0f:
+		if (op + 1 >= len)
+			goto fail;
+		switch (insn[op + 1]) {
+		case 0xb6: size = 1; break;	/* MOVZX r, r/m8 */
+		case 0xb7: size = 2; break;	/* MOVZX r, r/m16 */
+		case 0xbe: size = 1; sign_extend = true; break;	/* MOVSX */
+		case 0xbf: size = 2; sign_extend = true; break;
+		default: goto fail;
+		}
+		is_write = false;
+		op++;
+		break;
+	default:
+		goto fail;
+	}
+	if (is_write != write)
+		goto fail;	/* e.g. a read-modify-write we do not emulate */
+
+	dest_size = (opcode == 0x0f) ? opsize : size;
+	if (moffs) {
+		len = op + 1 + addr_size;
+		pend->high_byte = false;
+	} else {
+		u8 modrm;
+
+		modrm_len = modrm_length(&insn[op + 1], len - op - 1, addr_size);
+		if (modrm_len < 0)
+			goto fail;
+		modrm = insn[op + 1];
+		if ((modrm >> 6) == 3)
+			goto fail;	/* a register operand cannot fault */
+		if (has_imm && ((modrm >> 3) & 7))
+			goto fail;	/* C6/C7 with reg != 0 is not MOV */
+		reg = ((modrm >> 3) & 7) | (p.rex_r ? 8 : 0);
+		len = op + 1 + modrm_len + imm;
+		/* Without REX, byte registers 4-7 are AH, CH, DH, BH. */
+		pend->high_byte = size == 1 && dest_size == 1 && !p.rex &&
+				  reg >= 4 && reg < 8 && !has_imm;
+		if (pend->high_byte)
+			reg -= 4;
+	}
+	if (len > X86_MAX_INSN_LEN)
+		goto fail;
+
+	run->exit_reason = MINIHV_EXIT_MMIO;
+	run->mmio.phys_addr = gpa;
+	run->mmio.len = size;
+	run->mmio.is_write = is_write;
+	memset(run->mmio.data, 0, sizeof(run->mmio.data));
+	if (is_write) {
+		if (has_imm) {
+			val = 0;
+			memcpy(&val, &insn[len - imm], imm);
+			if (imm == 4)
+				val = (u64)(s64)(s32)val;
+		} else {
+			val = vcpu->regs[reg];
+			if (pend->high_byte)
+				val >>= 8;
+		}
+		memcpy(run->mmio.data, &val, size);
+		pend->kind = MINIHV_PENDING_NONE;
+	} else {
+		pend->kind = MINIHV_PENDING_MMIO_READ;
+		pend->size = size;
+		pend->reg = reg;
+		pend->dest_size = dest_size;
+		pend->sign_extend = sign_extend;
+	}
+	return len;
+
+fail:
+	emulation_failure(vcpu, m, gpa, insn, len);
+	return 0;
+}

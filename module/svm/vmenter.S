@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * AMD-V world switch.
+ *
+ * int __svm_vcpu_run(u64 vmcb_pa, unsigned long *regs, u64 host_save_pa)
+ *   %rdi  physical address of the guest's VMCB
+ *   %rsi  the guest GPRs, indexed by VCPU_REGS_* (../regs.h)
+ *   %rdx  physical address of this CPU's host VMSAVE page
+ *
+ * Called with GIF clear (CLGI) and interrupts off; returns 0 after a
+ * #VMEXIT, whatever its exit code (an invalid guest state is a #VMEXIT
+ * with code VMEXIT_INVALID), and 1 if VMRUN itself faulted.
+ *
+ * VMRUN switches RAX, RSP, RIP, RFLAGS, the control registers, EFER and
+ * the segment registers' visible parts (APM Vol 2 15.5); VMLOAD/VMSAVE
+ * switch what VMRUN leaves alone: FS, GS, TR and LDTR with their hidden
+ * parts, KernelGSbase, STAR, LSTAR, CSTAR, SFMASK and the SYSENTER MSRs
+ * (15.5.2).  The other GPRs are switched here.  The host's callee-saved
+ * registers are pushed; its caller-saved ones are the compiler's business.
+ */
+#include <linux/linkage.h>
+#include <asm/asm.h>
+
+#include "../regs.h"
+
+#define SAVED_VMCB_PA	0
+#define SAVED_REGS	8
+#define SAVED_HOST_PA	16
+
+.section .text, "ax"
+
+SYM_FUNC_START(__svm_vcpu_run)
+	push	%rbp
+	mov	%rsp, %rbp
+	push	%r15
+	push	%r14
+	push	%r13
+	push	%r12
+	push	%rbx
+
+	/* The arguments, for after VMRUN, when every GPR holds guest data. */
+	push	%rdx
+	push	%rsi
+	push	%rdi
+
+	/* Host FS/GS/TR/LDTR and syscall MSRs out, the guest's in. */
+	mov	%rdx, %rax
+	vmsave	%rax
+	mov	%rdi, %rax
+	vmload	%rax
+
+	/* Guest GPRs; RAX and RSP come from the VMCB, RSI last. */
+	mov	REG_OFF(VCPU_REGS_RCX)(%rsi), %rcx
+	mov	REG_OFF(VCPU_REGS_RDX)(%rsi), %rdx
+	mov	REG_OFF(VCPU_REGS_RBX)(%rsi), %rbx
+	mov	REG_OFF(VCPU_REGS_RBP)(%rsi), %rbp
+	mov	REG_OFF(VCPU_REGS_RDI)(%rsi), %rdi
+	mov	REG_OFF(VCPU_REGS_R8)(%rsi), %r8
+	mov	REG_OFF(VCPU_REGS_R9)(%rsi), %r9
+	mov	REG_OFF(VCPU_REGS_R10)(%rsi), %r10
+	mov	REG_OFF(VCPU_REGS_R11)(%rsi), %r11
+	mov	REG_OFF(VCPU_REGS_R12)(%rsi), %r12
+	mov	REG_OFF(VCPU_REGS_R13)(%rsi), %r13
+	mov	REG_OFF(VCPU_REGS_R14)(%rsi), %r14
+	mov	REG_OFF(VCPU_REGS_R15)(%rsi), %r15
+	mov	REG_OFF(VCPU_REGS_RSI)(%rsi), %rsi
+
+	/* RAX: the VMCB.  RSP is switched by hardware. */
+1:	vmrun	%rax
+2:
+	/* #VMEXIT: the host's RSP is back; RAX is the only free register. */
+	mov	SAVED_REGS(%rsp), %rax
+	mov	%rcx, REG_OFF(VCPU_REGS_RCX)(%rax)
+	mov	%rdx, REG_OFF(VCPU_REGS_RDX)(%rax)
+	mov	%rbx, REG_OFF(VCPU_REGS_RBX)(%rax)
+	mov	%rbp, REG_OFF(VCPU_REGS_RBP)(%rax)
+	mov	%rsi, REG_OFF(VCPU_REGS_RSI)(%rax)
+	mov	%rdi, REG_OFF(VCPU_REGS_RDI)(%rax)
+	mov	%r8, REG_OFF(VCPU_REGS_R8)(%rax)
+	mov	%r9, REG_OFF(VCPU_REGS_R9)(%rax)
+	mov	%r10, REG_OFF(VCPU_REGS_R10)(%rax)
+	mov	%r11, REG_OFF(VCPU_REGS_R11)(%rax)
+	mov	%r12, REG_OFF(VCPU_REGS_R12)(%rax)
+	mov	%r13, REG_OFF(VCPU_REGS_R13)(%rax)
+	mov	%r14, REG_OFF(VCPU_REGS_R14)(%rax)
+	mov	%r15, REG_OFF(VCPU_REGS_R15)(%rax)
+
+	xor	%ebx, %ebx		/* returns 0: a #VMEXIT */
+
+3:	/* Guest FS/GS/TR/LDTR and syscall MSRs out, the host's back in. */
+	mov	SAVED_VMCB_PA(%rsp), %rax
+	vmsave	%rax
+	mov	SAVED_HOST_PA(%rsp), %rax
+	vmload	%rax
+
+	/* Leave no guest value in a register the caller does not restore. */
+	xor	%ecx, %ecx
+	xor	%edx, %edx
+	xor	%esi, %esi
+	xor	%edi, %edi
+	xor	%r8d, %r8d
+	xor	%r9d, %r9d
+	xor	%r10d, %r10d
+	xor	%r11d, %r11d
+
+	mov	%ebx, %eax
+	add	$24, %rsp
+	pop	%rbx
+	pop	%r12
+	pop	%r13
+	pop	%r14
+	pop	%r15
+	pop	%rbp
+	RET
+
+4:	/* VMRUN faulted (#GP: an unusable VMCB address); nothing switched. */
+	mov	$1, %ebx
+	jmp	3b
+
+	_ASM_EXTABLE(1b, 4b)
+SYM_FUNC_END(__svm_vcpu_run)

@@ -1,0 +1,553 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * minihv vCPUs: the vCPU fd, its mmap'd run structure, the run loop that is
+ * the same for both vendors, register access, and the parts of exit
+ * handling that do not depend on the vendor (port I/O, CPUID values,
+ * completing what userspace served).
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/anon_inodes.h>
+#include <linux/build_bug.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/mm.h>
+#include <linux/sched.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include <asm/processor.h>
+
+#include "minihv.h"
+
+/* The run structure's fixed-size union is part of the ABI. */
+static_assert(sizeof(struct minihv_run) == 24 + 256);
+static_assert(offsetof(struct minihv_run, exit_reason) == 8);
+static_assert(sizeof(struct minihv_regs) == 18 * 8);
+
+#define MINIHV_RUN_PAGES	2	/* struct minihv_run, then port I/O data */
+#define MINIHV_PIO_OFFSET	PAGE_SIZE
+
+/* RFLAGS bits that must be 0 (SDM Vol 1 3.4.3); bit 1 must be 1. */
+#define RFLAGS_RESERVED		(0xffffffffffc08028ULL)
+#define RFLAGS_FIXED1		BIT(1)
+#define RFLAGS_DF		BIT(10)
+
+/* ---- exits to userspace ---- */
+
+void minihv_internal_error(struct minihv_vcpu *vcpu, u32 suberror, int ndata,
+			   const u64 *data)
+{
+	struct minihv_run *run = vcpu->run;
+	int i;
+
+	ndata = min_t(int, ndata, ARRAY_SIZE(run->internal.data));
+	run->exit_reason = MINIHV_EXIT_INTERNAL_ERROR;
+	run->internal.suberror = suberror;
+	run->internal.ndata = ndata;
+	for (i = 0; i < ndata; i++)
+		run->internal.data[i] = data[i];
+}
+
+static u64 addr_mask(u8 addr_size)
+{
+	return addr_size == 8 ? ~0ULL : (1ULL << (addr_size * 8)) - 1;
+}
+
+/* Writes @val into the low @size bytes of a register the way x86 does. */
+static void set_reg_sized(unsigned long *reg, u64 val, int size)
+{
+	switch (size) {
+	case 1:
+		*reg = (*reg & ~0xffUL) | (val & 0xff);
+		break;
+	case 2:
+		*reg = (*reg & ~0xffffUL) | (val & 0xffff);
+		break;
+	case 4:
+		*reg = (u32)val;	/* 32-bit results zero-extend */
+		break;
+	default:
+		*reg = val;
+	}
+}
+
+/*
+ * String I/O moves up to a page of items per exit; a REP with more left
+ * re-executes the instruction (RIP unchanged) and exits again, so a guest
+ * interrupted mid-REP resumes correctly, as on hardware.
+ */
+static int minihv_string_io(struct minihv_vcpu *vcpu, const struct minihv_cpu_mode *m,
+			    const struct minihv_io_exit *io, bool *done)
+{
+	struct minihv_pending_io *p = &vcpu->pending;
+	u64 mask = addr_mask(io->addr_size);
+	int idx = io->in ? VCPU_REGS_RDI : VCPU_REGS_RSI;
+	u64 base = io->in ? m->seg_base[SEG_ES] : m->seg_base[io->seg];
+	u64 count = io->rep ? (vcpu->regs[VCPU_REGS_RCX] & mask) : 1;
+	s64 step = (m->rflags & RFLAGS_DF) ? -io->size : io->size;
+	u64 i, off = vcpu->regs[idx] & mask;
+	int r;
+
+	if (!count) {
+		*done = true;	/* REP with RCX = 0 does nothing */
+		return 1;
+	}
+	count = min_t(u64, count, PAGE_SIZE / io->size);
+
+	if (!io->in) {
+		for (i = 0; i < count; i++) {
+			r = minihv_read_guest_virt(vcpu->vm, &m->paging,
+						   base + ((off + i * step) & mask),
+						   vcpu->pio_data + i * io->size,
+						   io->size);
+			if (r)
+				return r;
+		}
+	}
+
+	/* Registers move now for OUTS, at completion for INS. */
+	p->kind = io->in ? MINIHV_PENDING_PIO_INS : MINIHV_PENDING_NONE;
+	p->size = io->size;
+	p->count = count;
+	p->addr_size = io->addr_size;
+	p->rep = io->rep;
+	p->paging = m->paging;
+	p->seg_base = base;
+	p->next_rip = io->next_rip;
+	if (!io->in) {
+		set_reg_sized(&vcpu->regs[idx], off + count * step, io->addr_size);
+		if (io->rep)
+			set_reg_sized(&vcpu->regs[VCPU_REGS_RCX],
+				      (vcpu->regs[VCPU_REGS_RCX] & mask) - count,
+				      io->addr_size);
+		*done = !io->rep || !(vcpu->regs[VCPU_REGS_RCX] & mask);
+	} else {
+		*done = false;	/* INS advances RIP when the data arrives */
+	}
+
+	vcpu->run->io.count = count;
+	return 0;
+}
+
+int minihv_handle_io(struct minihv_vcpu *vcpu, const struct minihv_cpu_mode *m,
+		     const struct minihv_io_exit *io, bool *done)
+{
+	struct minihv_run *run = vcpu->run;
+
+	run->exit_reason = MINIHV_EXIT_IO;
+	run->io.direction = io->in ? MINIHV_EXIT_IO_IN : MINIHV_EXIT_IO_OUT;
+	run->io.size = io->size;
+	run->io.port = io->port;
+	run->io.count = 1;
+	run->io.data_offset = MINIHV_PIO_OFFSET;
+
+	if (io->string)
+		return minihv_string_io(vcpu, m, io, done);
+
+	if (io->in) {
+		vcpu->pending.kind = MINIHV_PENDING_PIO_IN;
+		vcpu->pending.size = io->size;
+	} else {
+		memcpy(vcpu->pio_data, &vcpu->regs[VCPU_REGS_RAX], io->size);
+	}
+	*done = true;
+	return 0;
+}
+
+/*
+ * Applies what userspace returned for the last exit: IN data to RAX, INS
+ * data to guest memory, MMIO read data to the destination register.
+ */
+static int minihv_complete_pending(struct minihv_vcpu *vcpu)
+{
+	struct minihv_pending_io *p = &vcpu->pending;
+	unsigned long *reg;
+	struct minihv_regs regs;
+	u64 val = 0, mask, i, off;
+	s64 step;
+	int r;
+
+	switch (p->kind) {
+	case MINIHV_PENDING_PIO_IN:
+		memcpy(&val, vcpu->pio_data, p->size);
+		set_reg_sized(&vcpu->regs[VCPU_REGS_RAX], val, p->size);
+		break;
+	case MINIHV_PENDING_PIO_INS:
+		minihv_ops->get_regs(vcpu, &regs);
+		mask = addr_mask(p->addr_size);
+		step = (regs.rflags & RFLAGS_DF) ? -p->size : p->size;
+		off = vcpu->regs[VCPU_REGS_RDI] & mask;
+		for (i = 0; i < p->count; i++) {
+			r = minihv_write_guest_virt(vcpu->vm, &p->paging,
+						    p->seg_base + ((off + i * step) & mask),
+						    vcpu->pio_data + i * p->size,
+						    p->size);
+			if (r)
+				return r;
+		}
+		set_reg_sized(&vcpu->regs[VCPU_REGS_RDI], off + p->count * step,
+			      p->addr_size);
+		if (p->rep)
+			set_reg_sized(&vcpu->regs[VCPU_REGS_RCX],
+				      (vcpu->regs[VCPU_REGS_RCX] & mask) - p->count,
+				      p->addr_size);
+		if (!p->rep || !(vcpu->regs[VCPU_REGS_RCX] & mask)) {
+			minihv_ops->get_regs(vcpu, &regs);
+			regs.rip = p->next_rip;
+			minihv_ops->set_regs(vcpu, &regs);
+		}
+		break;
+	case MINIHV_PENDING_MMIO_READ:
+		memcpy(&val, vcpu->run->mmio.data, p->size);
+		if (p->sign_extend)
+			val = p->size == 1 ? (u64)(s8)val : (u64)(s16)val;
+		reg = &vcpu->regs[p->reg];
+		if (p->high_byte)
+			*reg = (*reg & ~0xff00UL) | ((val & 0xff) << 8);
+		else
+			set_reg_sized(reg, val, p->dest_size);
+		break;
+	}
+	p->kind = MINIHV_PENDING_NONE;
+	return 0;
+}
+
+/* ---- CPUID ---- */
+
+/* CPUID.1:ECX, SDM Vol 2A table 3-10 */
+#define CPUID_1_ECX_MONITOR	BIT(3)
+#define CPUID_1_ECX_VMX		BIT(5)
+#define CPUID_1_ECX_X2APIC	BIT(21)
+#define CPUID_1_ECX_TSC_DEADLINE BIT(24)
+#define CPUID_1_ECX_XSAVE	BIT(26)
+#define CPUID_1_ECX_OSXSAVE	BIT(27)
+#define CPUID_1_ECX_AVX		BIT(28)
+#define CPUID_1_ECX_HYPERVISOR	BIT(31)
+/* CPUID.1:EDX */
+#define CPUID_1_EDX_APIC	BIT(9)
+/* CPUID.80000001h:ECX */
+#define CPUID_8000_0001_ECX_SVM	BIT(2)
+
+#define MINIHV_CPUID_SIGNATURE	0x40000000
+
+/*
+ * The host's values, minus what minihv does not virtualize: no VMX/SVM
+ * (no nesting), no local APIC or x2APIC (no interrupt controller is
+ * emulated), no MONITOR/MWAIT (intercepted, #UD), and no XSAVE/AVX (XSETBV
+ * is intercepted and the guest FPU state kept is the legacy FXSAVE area).
+ * The hypervisor bit is set, and leaf 40000000h says "minihvminihv".
+ */
+void minihv_cpuid(struct minihv_vcpu *vcpu, u32 *eax, u32 *ebx, u32 *ecx,
+		  u32 *edx)
+{
+	u32 leaf = *eax, subleaf = *ecx;
+
+	if (leaf == MINIHV_CPUID_SIGNATURE) {
+		*eax = MINIHV_CPUID_SIGNATURE;
+		memcpy(ebx, "mini", 4);
+		memcpy(ecx, "hvmi", 4);
+		memcpy(edx, "nihv", 4);
+		return;
+	}
+	if ((leaf & 0xf0000000) == 0x40000000) {
+		*eax = *ebx = *ecx = *edx = 0;
+		return;
+	}
+	cpuid_count(leaf, subleaf, eax, ebx, ecx, edx);
+
+	switch (leaf) {
+	case 1:
+		*ecx &= ~(CPUID_1_ECX_MONITOR | CPUID_1_ECX_VMX |
+			  CPUID_1_ECX_X2APIC | CPUID_1_ECX_TSC_DEADLINE |
+			  CPUID_1_ECX_XSAVE | CPUID_1_ECX_OSXSAVE |
+			  CPUID_1_ECX_AVX);
+		*ecx |= CPUID_1_ECX_HYPERVISOR;
+		*edx &= ~CPUID_1_EDX_APIC;
+		/* EBX[31:24] initial APIC id, [23:16] logical processors */
+		*ebx = (*ebx & 0xffff) | (vcpu->id << 24) | (1 << 16);
+		break;
+	case 6:		/* thermal and power management: none */
+	case 0xa:	/* architectural PMU: none */
+	case 0xd:	/* XSAVE: none */
+		*eax = *ebx = *ecx = *edx = 0;
+		break;
+	case 7:
+		if (subleaf == 0)
+			*ebx &= ~(BIT(5) | BIT(16) | BIT(17) | BIT(28) |
+				  BIT(30) | BIT(31)); /* AVX2, AVX-512 */
+		break;
+	case 0x80000001:
+		*ecx &= ~CPUID_8000_0001_ECX_SVM;
+		break;
+	case 0x8000000a:	/* SVM features: none for the guest */
+		*eax = *ebx = *ecx = *edx = 0;
+		break;
+	}
+}
+
+/* ---- the vCPU fd ---- */
+
+static int minihv_vcpu_run(struct minihv_vcpu *vcpu)
+{
+	struct minihv_run *run = vcpu->run;
+	struct minihv_vm *vm = vcpu->vm;
+	int r;
+
+	r = minihv_complete_pending(vcpu);
+	if (r)
+		return r;
+
+	if (READ_ONCE(run->immediate_exit)) {
+		run->exit_reason = MINIHV_EXIT_INTR;
+		return -EINTR;
+	}
+
+	for (;;) {
+		/* A signal ends the run as in KVM: -EINTR, MINIHV_EXIT_INTR. */
+		if (signal_pending(current)) {
+			run->exit_reason = MINIHV_EXIT_INTR;
+			r = -EINTR;
+			break;
+		}
+		cond_resched();
+
+		down_read(&vm->slots_rwsem);
+		r = minihv_ops->vcpu_run(vcpu);
+		up_read(&vm->slots_rwsem);
+		vcpu->exits++;
+		run->exit_count = vcpu->exits;
+		if (r <= 0)
+			break;
+	}
+	return r;
+}
+
+static int minihv_vcpu_get_regs(struct minihv_vcpu *vcpu, void __user *argp)
+{
+	struct minihv_regs regs;
+	unsigned long *r = vcpu->regs;
+
+	memset(&regs, 0, sizeof(regs));
+	regs.rax = r[VCPU_REGS_RAX];
+	regs.rbx = r[VCPU_REGS_RBX];
+	regs.rcx = r[VCPU_REGS_RCX];
+	regs.rdx = r[VCPU_REGS_RDX];
+	regs.rsi = r[VCPU_REGS_RSI];
+	regs.rdi = r[VCPU_REGS_RDI];
+	regs.rsp = r[VCPU_REGS_RSP];
+	regs.rbp = r[VCPU_REGS_RBP];
+	regs.r8 = r[VCPU_REGS_R8];
+	regs.r9 = r[VCPU_REGS_R9];
+	regs.r10 = r[VCPU_REGS_R10];
+	regs.r11 = r[VCPU_REGS_R11];
+	regs.r12 = r[VCPU_REGS_R12];
+	regs.r13 = r[VCPU_REGS_R13];
+	regs.r14 = r[VCPU_REGS_R14];
+	regs.r15 = r[VCPU_REGS_R15];
+	minihv_ops->get_regs(vcpu, &regs);
+	return copy_to_user(argp, &regs, sizeof(regs)) ? -EFAULT : 0;
+}
+
+static int minihv_vcpu_set_regs(struct minihv_vcpu *vcpu, void __user *argp)
+{
+	struct minihv_regs regs;
+	unsigned long *r = vcpu->regs;
+
+	if (copy_from_user(&regs, argp, sizeof(regs)))
+		return -EFAULT;
+	if ((regs.rflags & RFLAGS_RESERVED) || !(regs.rflags & RFLAGS_FIXED1))
+		return -EINVAL;
+
+	r[VCPU_REGS_RAX] = regs.rax;
+	r[VCPU_REGS_RBX] = regs.rbx;
+	r[VCPU_REGS_RCX] = regs.rcx;
+	r[VCPU_REGS_RDX] = regs.rdx;
+	r[VCPU_REGS_RSI] = regs.rsi;
+	r[VCPU_REGS_RDI] = regs.rdi;
+	r[VCPU_REGS_RSP] = regs.rsp;
+	r[VCPU_REGS_RBP] = regs.rbp;
+	r[VCPU_REGS_R8] = regs.r8;
+	r[VCPU_REGS_R9] = regs.r9;
+	r[VCPU_REGS_R10] = regs.r10;
+	r[VCPU_REGS_R11] = regs.r11;
+	r[VCPU_REGS_R12] = regs.r12;
+	r[VCPU_REGS_R13] = regs.r13;
+	r[VCPU_REGS_R14] = regs.r14;
+	r[VCPU_REGS_R15] = regs.r15;
+	minihv_ops->set_regs(vcpu, &regs);
+	/* New registers cancel whatever userspace was asked to complete. */
+	vcpu->pending.kind = MINIHV_PENDING_NONE;
+	return 0;
+}
+
+static int minihv_vcpu_get_sregs(struct minihv_vcpu *vcpu, void __user *argp)
+{
+	struct minihv_sregs sregs;
+
+	memset(&sregs, 0, sizeof(sregs));
+	minihv_ops->get_sregs(vcpu, &sregs);
+	return copy_to_user(argp, &sregs, sizeof(sregs)) ? -EFAULT : 0;
+}
+
+static int minihv_vcpu_set_sregs(struct minihv_vcpu *vcpu, void __user *argp)
+{
+	struct minihv_sregs sregs;
+
+	if (copy_from_user(&sregs, argp, sizeof(sregs)))
+		return -EFAULT;
+	return minihv_ops->set_sregs(vcpu, &sregs);
+}
+
+static long minihv_vcpu_ioctl(struct file *filp, unsigned int ioctl,
+			      unsigned long arg)
+{
+	struct minihv_vcpu *vcpu = filp->private_data;
+	void __user *argp = (void __user *)arg;
+	int r;
+
+	/* Guest memory is reached through the creator's mappings. */
+	if (vcpu->vm->mm != current->mm)
+		return -EIO;
+	if (mutex_lock_killable(&vcpu->mutex))
+		return -EINTR;
+
+	switch (ioctl) {
+	case MINIHV_RUN:
+		r = arg ? -EINVAL : minihv_vcpu_run(vcpu);
+		break;
+	case MINIHV_GET_REGS:
+		r = minihv_vcpu_get_regs(vcpu, argp);
+		break;
+	case MINIHV_SET_REGS:
+		r = minihv_vcpu_set_regs(vcpu, argp);
+		break;
+	case MINIHV_GET_SREGS:
+		r = minihv_vcpu_get_sregs(vcpu, argp);
+		break;
+	case MINIHV_SET_SREGS:
+		r = minihv_vcpu_set_sregs(vcpu, argp);
+		break;
+	default:
+		r = -ENOTTY;
+	}
+	mutex_unlock(&vcpu->mutex);
+	return r;
+}
+
+static vm_fault_t minihv_vcpu_fault(struct vm_fault *vmf)
+{
+	struct minihv_vcpu *vcpu = vmf->vma->vm_file->private_data;
+
+	if (vmf->pgoff >= MINIHV_RUN_PAGES)
+		return VM_FAULT_SIGBUS;
+	vmf->page = vcpu->run_pages + vmf->pgoff;
+	get_page(vmf->page);
+	return 0;
+}
+
+static const struct vm_operations_struct minihv_vcpu_vm_ops = {
+	.fault = minihv_vcpu_fault,
+};
+
+static int minihv_vcpu_mmap(struct file *filp, struct vm_area_struct *vma)
+{
+	if (vma->vm_pgoff + vma_pages(vma) > MINIHV_RUN_PAGES)
+		return -EINVAL;
+	vma->vm_ops = &minihv_vcpu_vm_ops;
+	return 0;
+}
+
+static void minihv_vcpu_destroy(struct minihv_vcpu *vcpu)
+{
+	minihv_ops->vcpu_free(vcpu);
+	__free_pages(vcpu->run_pages, get_order(MINIHV_RUN_PAGES * PAGE_SIZE));
+	kfree(vcpu);
+}
+
+static int minihv_vcpu_release(struct inode *inode, struct file *filp)
+{
+	struct minihv_vcpu *vcpu = filp->private_data;
+	struct minihv_vm *vm = vcpu->vm;
+
+	mutex_lock(&vm->lock);
+	vm->vcpus[vcpu->id] = NULL;
+	mutex_unlock(&vm->lock);
+	minihv_vcpu_destroy(vcpu);
+	minihv_vm_put(vm);
+	return 0;
+}
+
+static const struct file_operations minihv_vcpu_fops = {
+	.owner = THIS_MODULE,
+	.unlocked_ioctl = minihv_vcpu_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+	.mmap = minihv_vcpu_mmap,
+	.release = minihv_vcpu_release,
+	.llseek = noop_llseek,
+};
+
+int minihv_vcpu_mmap_size(void)
+{
+	return MINIHV_RUN_PAGES * PAGE_SIZE;
+}
+
+/* -EINVAL: id out of range; -EEXIST: id in use. */
+int minihv_vcpu_fd_create(struct minihv_vm *vm, unsigned long id)
+{
+	struct minihv_vcpu *vcpu;
+	int r;
+
+	if (id >= MINIHV_MAX_VCPUS)
+		return -EINVAL;
+
+	vcpu = kzalloc(sizeof(*vcpu), GFP_KERNEL_ACCOUNT);
+	if (!vcpu)
+		return -ENOMEM;
+	vcpu->vm = vm;
+	vcpu->id = id;
+	mutex_init(&vcpu->mutex);
+	vcpu->run_pages = alloc_pages(GFP_KERNEL_ACCOUNT | __GFP_ZERO,
+				      get_order(MINIHV_RUN_PAGES * PAGE_SIZE));
+	r = -ENOMEM;
+	if (!vcpu->run_pages)
+		goto err_free_vcpu;
+	vcpu->run = page_address(vcpu->run_pages);
+	vcpu->pio_data = (void *)vcpu->run + MINIHV_PIO_OFFSET;
+
+	mutex_lock(&vm->lock);
+	r = -EEXIST;
+	if (vm->vcpus[id])
+		goto err_unlock;
+	r = minihv_ops->vcpu_create(vcpu);
+	if (r)
+		goto err_unlock;
+
+	/*
+	 * The vCPU's reference on the VM is taken before its fd exists; the
+	 * fd is installed last, with vm->lock held so that a racing close()
+	 * finds the vCPU in the table (KVM's kvm_vm_ioctl_create_vcpu).
+	 */
+	minihv_vm_get(vm);
+	vm->vcpus[id] = vcpu;
+	r = anon_inode_getfd("minihv-vcpu", &minihv_vcpu_fops, vcpu,
+			     O_RDWR | O_CLOEXEC);
+	if (r < 0) {
+		vm->vcpus[id] = NULL;
+		mutex_unlock(&vm->lock);
+		minihv_vm_put(vm);
+		minihv_ops->vcpu_free(vcpu);
+		goto err_free_pages;
+	}
+	mutex_unlock(&vm->lock);
+	return r;
+
+err_unlock:
+	mutex_unlock(&vm->lock);
+err_free_pages:
+	__free_pages(vcpu->run_pages, get_order(MINIHV_RUN_PAGES * PAGE_SIZE));
+err_free_vcpu:
+	kfree(vcpu);
+	return r;
+}

@@ -1,0 +1,244 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * minihv VM objects: the VM fd, its memory slots, and vCPU creation.
+ *
+ * Lifetime: a VM is referenced by its fd and by each of its vCPUs (kref);
+ * the last reference frees it, whatever the order of closes.  Every fd holds
+ * a reference on the module (fops->owner), so minihv.ko cannot be unloaded
+ * while any exists.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/anon_inodes.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/kref.h>
+#include <linux/mm.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "minihv.h"
+
+static void minihv_vm_free(struct kref *kref)
+{
+	struct minihv_vm *vm = container_of(kref, struct minihv_vm, kref);
+	int i;
+
+	for (i = 0; i < MINIHV_MAX_MEMSLOTS; i++)
+		minihv_mmu_unmap_slot(vm, &vm->slots[i]);
+	minihv_mmu_destroy(vm);
+	minihv_ops->vm_destroy(vm);
+	mmdrop(vm->mm);
+	kfree(vm);
+}
+
+void minihv_vm_get(struct minihv_vm *vm)
+{
+	kref_get(&vm->kref);
+}
+
+void minihv_vm_put(struct minihv_vm *vm)
+{
+	kref_put(&vm->kref, minihv_vm_free);
+}
+
+/*
+ * The whole range must be mapped in the caller's address space, readable,
+ * and writable unless the slot is read-only.  Checked once here so that a
+ * bad address is an -EFAULT from the ioctl, not a surprise at run time.
+ */
+static int minihv_check_user_range(unsigned long start, unsigned long len,
+				   bool writable)
+{
+	unsigned long end = start + len, addr = start;
+	struct vm_area_struct *vma;
+	int r = 0;
+
+	if (!access_ok((void __user *)start, len))
+		return -EFAULT;
+
+	mmap_read_lock(current->mm);
+	while (addr < end) {
+		vma = find_vma(current->mm, addr);
+		if (!vma || vma->vm_start > addr ||
+		    !(vma->vm_flags & VM_READ) ||
+		    (writable && !(vma->vm_flags & VM_WRITE)) ||
+		    (vma->vm_flags & (VM_IO | VM_PFNMAP))) {
+			r = -EFAULT;
+			break;
+		}
+		addr = vma->vm_end;
+	}
+	mmap_read_unlock(current->mm);
+	return r;
+}
+
+static bool minihv_slots_overlap(const struct minihv_memslot *a, u64 gfn,
+				 u64 npages)
+{
+	return a->npages && gfn < a->base_gfn + a->npages &&
+	       a->base_gfn < gfn + npages;
+}
+
+/*
+ * Errors (Documentation/api.rst): -EFAULT unreadable argument or
+ * inaccessible memory; -EINVAL bad slot, flags or alignment, or a range
+ * that wraps; -E2BIG beyond the 48-bit guest-physical space or the slot
+ * size limit; -EEXIST overlap with another slot, or a slot already in use;
+ * -ENOENT delete of an empty slot.
+ */
+static int minihv_vm_set_memory_region(struct minihv_vm *vm,
+				       const struct minihv_userspace_memory_region *mr)
+{
+	struct minihv_memslot *slot;
+	u64 gfn, npages;
+	int i, r;
+
+	if (mr->slot >= MINIHV_MAX_MEMSLOTS)
+		return -EINVAL;
+	if (mr->flags & ~MINIHV_MEM_READONLY)
+		return -EINVAL;
+	if (!PAGE_ALIGNED(mr->guest_phys_addr) || !PAGE_ALIGNED(mr->memory_size) ||
+	    !PAGE_ALIGNED(mr->userspace_addr))
+		return -EINVAL;
+	if (mr->guest_phys_addr + mr->memory_size < mr->guest_phys_addr ||
+	    mr->userspace_addr + mr->memory_size < mr->userspace_addr)
+		return -EINVAL;
+	if (mr->guest_phys_addr + mr->memory_size > (1ULL << MINIHV_GPA_BITS) ||
+	    (mr->memory_size >> PAGE_SHIFT) > MINIHV_MAX_SLOT_PAGES)
+		return -E2BIG;
+
+	gfn = mr->guest_phys_addr >> PAGE_SHIFT;
+	npages = mr->memory_size >> PAGE_SHIFT;
+
+	mutex_lock(&vm->lock);
+	slot = &vm->slots[mr->slot];
+	if (!npages) {
+		r = -ENOENT;
+		if (!slot->npages)
+			goto out;
+		/*
+		 * The write side waits for every vCPU to leave the guest
+		 * (vCPUs hold it for read across entry and exit handling),
+		 * so no guest can touch a page after it is unpinned.
+		 */
+		down_write(&vm->slots_rwsem);
+		minihv_mmu_unmap_slot(vm, slot);
+		memset(slot, 0, sizeof(*slot));
+		up_write(&vm->slots_rwsem);
+		r = 0;
+		goto out;
+	}
+
+	r = -EEXIST;
+	if (slot->npages)
+		goto out;
+	for (i = 0; i < MINIHV_MAX_MEMSLOTS; i++)
+		if (minihv_slots_overlap(&vm->slots[i], gfn, npages))
+			goto out;
+
+	r = minihv_check_user_range(mr->userspace_addr, mr->memory_size,
+				    !(mr->flags & MINIHV_MEM_READONLY));
+	if (r)
+		goto out;
+
+	r = -ENOMEM;
+	down_write(&vm->slots_rwsem);
+	slot->pages = kvcalloc(npages, sizeof(*slot->pages), GFP_KERNEL_ACCOUNT);
+	if (slot->pages) {
+		slot->base_gfn = gfn;
+		slot->hva = mr->userspace_addr;
+		slot->flags = mr->flags;
+		slot->npages = npages;
+		r = 0;
+	}
+	up_write(&vm->slots_rwsem);
+out:
+	mutex_unlock(&vm->lock);
+	return r;
+}
+
+static long minihv_vm_ioctl(struct file *filp, unsigned int ioctl,
+			    unsigned long arg)
+{
+	struct minihv_vm *vm = filp->private_data;
+	struct minihv_userspace_memory_region mr;
+	int r;
+
+	/* Like KVM: a VM belongs to the process that created it. */
+	if (vm->mm != current->mm)
+		return -EIO;
+
+	switch (ioctl) {
+	case MINIHV_SET_USER_MEMORY_REGION:
+		r = -EFAULT;
+		if (copy_from_user(&mr, (void __user *)arg, sizeof(mr)))
+			break;
+		r = minihv_vm_set_memory_region(vm, &mr);
+		break;
+	case MINIHV_CREATE_VCPU:
+		r = minihv_vcpu_fd_create(vm, arg);
+		break;
+	default:
+		r = -ENOTTY;
+	}
+	return r;
+}
+
+static int minihv_vm_release(struct inode *inode, struct file *filp)
+{
+	minihv_vm_put(filp->private_data);
+	return 0;
+}
+
+static const struct file_operations minihv_vm_fops = {
+	.owner = THIS_MODULE,
+	.unlocked_ioctl = minihv_vm_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+	.release = minihv_vm_release,
+	.llseek = noop_llseek,
+};
+
+int minihv_dev_create_vm(void)
+{
+	struct minihv_vm *vm;
+	int r, fd;
+
+	if (!minihv_vendor_runs_guests())
+		return -EOPNOTSUPP;
+
+	vm = kzalloc(sizeof(*vm), GFP_KERNEL_ACCOUNT);
+	if (!vm)
+		return -ENOMEM;
+	kref_init(&vm->kref);
+	mutex_init(&vm->lock);
+	init_rwsem(&vm->slots_rwsem);
+	mutex_init(&vm->mmu_lock);
+	vm->mm = current->mm;
+	mmgrab(vm->mm);
+
+	r = minihv_ops->vm_init(vm);
+	if (r)
+		goto err_drop_mm;
+	r = minihv_mmu_init(vm);
+	if (r)
+		goto err_vm_destroy;
+
+	/* The fd is the last step: once it exists, userspace can use it. */
+	fd = anon_inode_getfd("minihv-vm", &minihv_vm_fops, vm, O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		r = fd;
+		goto err_mmu_destroy;
+	}
+	return fd;
+
+err_mmu_destroy:
+	minihv_mmu_destroy(vm);
+err_vm_destroy:
+	minihv_ops->vm_destroy(vm);
+err_drop_mm:
+	mmdrop(vm->mm);
+	kfree(vm);
+	return r;
+}

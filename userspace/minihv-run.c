@@ -1,0 +1,576 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * minihv-run: load a guest, run it on /dev/minihv, serve its I/O.
+ *
+ * Guest-physical memory is one slot from address 0.  The last 64 KiB of it
+ * belong to the runner in protected and long mode ("the system area"):
+ *
+ *   RAM - 64K  GDT (null, 64-bit code 08h, data 10h, 32-bit code 18h)
+ *   RAM - 60K  PML4, then PDPT at RAM - 56K, then up to four page
+ *              directories from RAM - 52K (2 MiB pages, identity map of all
+ *              RAM, at most 4 GiB)
+ *   below it   the stack: RSP starts at RAM - 64K and grows down
+ *
+ * Real mode: every segment 0, SP = 7000h.  A loaded image may not overlap
+ * the system area; the runner refuses it with exit status 2.
+ *
+ * Exit status: 0 the guest halted; (V << 1) | 1 the guest wrote V to port
+ * F4h; 4 the guest crashed (diagnosis on stderr); 2 usage or load error;
+ * 124 timeout.
+ */
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <linux/minihv.h>
+
+#define VERSION		"0.1"
+#define SYS_AREA	0x10000ULL	/* 64 KiB at the top of RAM */
+#define REAL_MODE_SP	0x7000
+#define MAX_RAM		(4ULL << 30)
+
+#define EXIT_USAGE	2
+#define EXIT_CRASH	4
+#define EXIT_TIMEOUT	124
+
+#define PORT_COM1	0x3f8
+#define PORT_COM1_LSR	0x3fd
+#define PORT_DEBUGCON	0xe9
+#define PORT_EXIT	0xf4
+#define LSR_THRE_TEMT	0x60	/* transmitter holding register and shift register empty */
+
+enum mode { MODE_REAL, MODE_PROTECTED, MODE_LONG };
+
+struct options {
+	const char *guest;
+	const char *device;
+	enum mode mode;
+	bool have_load, have_entry;
+	uint64_t load, entry, mem;
+	unsigned int timeout;
+	bool stats;
+};
+
+struct vm {
+	int dev, vm, vcpu;
+	struct minihv_run *run;
+	size_t run_size;
+	uint8_t *ram;
+	uint64_t ram_size;
+};
+
+static volatile sig_atomic_t timed_out;
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: minihv-run [options] GUEST\n"
+		"  GUEST          a flat binary, or an ELF32/ELF64 executable (by its magic)\n"
+		"  -m, --mode real|protected|long   CPU mode for a flat binary (default real)\n"
+		"  -l, --load ADDR   guest-physical load address of a flat binary\n"
+		"                    (default 7C00h in real mode, 100000h otherwise)\n"
+		"  -e, --entry ADDR  first instruction (default: the load address; ELF: e_entry)\n"
+		"  -M, --mem SIZE    guest RAM from address 0, with K/M/G suffixes (default 16M)\n"
+		"  -t, --timeout SEC stop the guest after SEC seconds (exit status 124)\n"
+		"  -s, --stats       print exit counts by reason on stderr at the end\n"
+		"  -d, --device DEV  the hypervisor device (default /dev/minihv)\n"
+		"  -h, --help; -V, --version\n");
+}
+
+static void die_usage(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "minihv-run: ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, "\n");
+	exit(EXIT_USAGE);
+}
+
+static uint64_t parse_size(const char *s, bool suffixes)
+{
+	char *end;
+	uint64_t v;
+
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (errno || end == s)
+		die_usage("bad number '%s'", s);
+	if (suffixes && *end) {
+		int shift = 0;
+
+		switch (*end) {
+		case 'k': case 'K': shift = 10; break;
+		case 'm': case 'M': shift = 20; break;
+		case 'g': case 'G': shift = 30; break;
+		default: die_usage("bad size suffix in '%s'", s);
+		}
+		if (v > (~0ULL >> shift))
+			die_usage("size '%s' too large", s);
+		v <<= shift;
+		end++;
+	}
+	if (*end)
+		die_usage("trailing characters in '%s'", s);
+	return v;
+}
+
+static void parse_options(int argc, char **argv, struct options *o)
+{
+	static const struct option longopts[] = {
+		{ "mode", required_argument, NULL, 'm' },
+		{ "load", required_argument, NULL, 'l' },
+		{ "entry", required_argument, NULL, 'e' },
+		{ "mem", required_argument, NULL, 'M' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "stats", no_argument, NULL, 's' },
+		{ "device", required_argument, NULL, 'd' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	o->device = "/dev/minihv";
+	o->mem = 16 << 20;
+	while ((c = getopt_long(argc, argv, "m:l:e:M:t:sd:hV", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'm':
+			if (!strcmp(optarg, "real"))
+				o->mode = MODE_REAL;
+			else if (!strcmp(optarg, "protected"))
+				o->mode = MODE_PROTECTED;
+			else if (!strcmp(optarg, "long"))
+				o->mode = MODE_LONG;
+			else
+				die_usage("unknown mode '%s' (real, protected, long)", optarg);
+			break;
+		case 'l': o->load = parse_size(optarg, false); o->have_load = true; break;
+		case 'e': o->entry = parse_size(optarg, false); o->have_entry = true; break;
+		case 'M': o->mem = parse_size(optarg, true); break;
+		case 't': o->timeout = parse_size(optarg, false); break;
+		case 's': o->stats = true; break;
+		case 'd': o->device = optarg; break;
+		case 'h': usage(stdout); exit(0);
+		case 'V': printf("minihv-run %s (API %d)\n", VERSION, MINIHV_API_VERSION); exit(0);
+		default: usage(stderr); exit(EXIT_USAGE);
+		}
+	}
+	if (optind != argc - 1) {
+		usage(stderr);
+		exit(EXIT_USAGE);
+	}
+	o->guest = argv[optind];
+	if (o->mem < (1 << 20) || o->mem > MAX_RAM || o->mem % 4096)
+		die_usage("--mem must be a multiple of 4K from 1M to 4G, not %s", "that");
+	if (!o->have_load)
+		o->load = o->mode == MODE_REAL ? 0x7c00 : 0x100000;
+}
+
+/* ---- loading ---- */
+
+static void place(struct vm *vm, const struct options *o, uint64_t addr,
+		  const void *data, uint64_t filesz, uint64_t memsz)
+{
+	uint64_t limit = o->mode == MODE_REAL ? vm->ram_size : vm->ram_size - SYS_AREA;
+
+	if (addr > limit || memsz > limit - addr) {
+		fprintf(stderr, "minihv-run: %s: image [%#llx, %#llx) does not fit below %#llx%s\n",
+			o->guest, (unsigned long long)addr,
+			(unsigned long long)(addr + memsz), (unsigned long long)limit,
+			o->mode == MODE_REAL ? "" : " (the top 64K of RAM is the runner's)");
+		exit(EXIT_USAGE);
+	}
+	memcpy(vm->ram + addr, data, filesz);
+	memset(vm->ram + addr + filesz, 0, memsz - filesz);
+}
+
+static void load_elf(struct vm *vm, struct options *o, const uint8_t *img, size_t size)
+{
+	bool is64 = img[EI_CLASS] == ELFCLASS64;
+	size_t phnum, phentsize, i;
+	uint64_t phoff, entry;
+
+	if (size < (is64 ? sizeof(Elf64_Ehdr) : sizeof(Elf32_Ehdr)))
+		die_usage("%s: truncated ELF header", o->guest);
+	if (is64) {
+		const Elf64_Ehdr *eh = (const void *)img;
+
+		phoff = eh->e_phoff; phnum = eh->e_phnum;
+		phentsize = eh->e_phentsize; entry = eh->e_entry;
+		if (eh->e_machine != EM_X86_64)
+			die_usage("%s: not an x86-64 ELF", o->guest);
+	} else {
+		const Elf32_Ehdr *eh = (const void *)img;
+
+		phoff = eh->e_phoff; phnum = eh->e_phnum;
+		phentsize = eh->e_phentsize; entry = eh->e_entry;
+		if (eh->e_machine != EM_386)
+			die_usage("%s: not an i386 ELF", o->guest);
+	}
+	if (phoff > size || phnum * phentsize > size - phoff)
+		die_usage("%s: program headers beyond the end of the file", o->guest);
+
+	o->mode = is64 ? MODE_LONG : MODE_PROTECTED;
+	for (i = 0; i < phnum; i++) {
+		const uint8_t *ph = img + phoff + i * phentsize;
+		uint64_t type, off, paddr, filesz, memsz;
+
+		if (is64) {
+			const Elf64_Phdr *p = (const void *)ph;
+
+			type = p->p_type; off = p->p_offset; paddr = p->p_paddr;
+			filesz = p->p_filesz; memsz = p->p_memsz;
+		} else {
+			const Elf32_Phdr *p = (const void *)ph;
+
+			type = p->p_type; off = p->p_offset; paddr = p->p_paddr;
+			filesz = p->p_filesz; memsz = p->p_memsz;
+		}
+		if (type != PT_LOAD)
+			continue;
+		if (off > size || filesz > size - off || filesz > memsz)
+			die_usage("%s: a segment lies beyond the end of the file", o->guest);
+		place(vm, o, paddr, img + off, filesz, memsz);
+	}
+	if (!o->have_entry)
+		o->entry = entry;
+}
+
+static void load_guest(struct vm *vm, struct options *o)
+{
+	struct stat st;
+	uint8_t *img;
+	int fd;
+
+	fd = open(o->guest, O_RDONLY);
+	if (fd < 0 || fstat(fd, &st)) {
+		fprintf(stderr, "minihv-run: %s: %s\n", o->guest, strerror(errno));
+		exit(EXIT_USAGE);
+	}
+	if (st.st_size == 0)
+		die_usage("%s: empty file", o->guest);
+	img = mmap(NULL, st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (img == MAP_FAILED)
+		die_usage("%s: cannot map it", o->guest);
+	if (st.st_size >= 4 && !memcmp(img, ELFMAG, SELFMAG) &&
+	    (img[EI_CLASS] == ELFCLASS32 || img[EI_CLASS] == ELFCLASS64)) {
+		load_elf(vm, o, img, st.st_size);
+	} else {
+		place(vm, o, o->load, img, st.st_size, st.st_size);
+		if (!o->have_entry)
+			o->entry = o->load;
+	}
+	munmap(img, st.st_size);
+	close(fd);
+}
+
+/* ---- CPU state ---- */
+
+static struct minihv_segment flat_segment(uint16_t selector, bool code, bool is64)
+{
+	struct minihv_segment s = {
+		.base = 0, .limit = 0xffffffff, .selector = selector,
+		.type = code ? 0xb : 0x3, .present = 1, .s = 1, .g = 1,
+		.db = !is64 || !code, .l = is64 && code,
+	};
+	return s;
+}
+
+static void ioctl_or_die(int fd, unsigned long req, void *arg, const char *what)
+{
+	if (ioctl(fd, req, arg) < 0) {
+		fprintf(stderr, "minihv-run: %s: %s\n", what, strerror(errno));
+		exit(EXIT_USAGE);
+	}
+}
+
+static void setup_cpu(struct vm *vm, const struct options *o)
+{
+	uint64_t sys = vm->ram_size - SYS_AREA;
+	struct minihv_sregs sregs;
+	struct minihv_regs regs;
+
+	ioctl_or_die(vm->vcpu, MINIHV_GET_SREGS, &sregs, "MINIHV_GET_SREGS");
+	memset(&regs, 0, sizeof(regs));
+	regs.rflags = 2;
+	regs.rip = o->entry;
+
+	if (o->mode == MODE_REAL) {
+		struct minihv_segment seg = {
+			.limit = 0xffff, .type = 0x3, .present = 1, .s = 1,
+		};
+
+		sregs.ds = sregs.es = sregs.fs = sregs.gs = sregs.ss = seg;
+		seg.type = 0xb;
+		sregs.cs = seg;
+		sregs.cr0 = 0x10;	/* ET */
+		sregs.cr4 = 0;
+		sregs.efer = 0;
+		regs.rsp = REAL_MODE_SP;
+	} else {
+		uint64_t *gdt = (uint64_t *)(vm->ram + sys);
+		bool lm = o->mode == MODE_LONG;
+
+		gdt[0] = 0;
+		gdt[1] = 0x00af9b000000ffffULL;	/* 08h: 64-bit code */
+		gdt[2] = 0x00cf93000000ffffULL;	/* 10h: data */
+		gdt[3] = 0x00cf9b000000ffffULL;	/* 18h: 32-bit code */
+		sregs.gdt.base = sys;
+		sregs.gdt.limit = 4 * 8 - 1;
+		sregs.cs = flat_segment(lm ? 0x08 : 0x18, true, lm);
+		sregs.ds = sregs.es = sregs.fs = sregs.gs = sregs.ss =
+			flat_segment(0x10, false, lm);
+		sregs.cr0 = 0x11;	/* PE | ET */
+		sregs.cr4 = 0;
+		sregs.efer = 0;
+		regs.rsp = sys;
+		if (lm) {
+			uint64_t *pml4 = (uint64_t *)(vm->ram + sys + 0x1000);
+			uint64_t *pdpt = (uint64_t *)(vm->ram + sys + 0x2000);
+			uint64_t gb, i;
+
+			pml4[0] = (sys + 0x2000) | 3;
+			for (gb = 0; gb * (1ULL << 30) < vm->ram_size; gb++) {
+				uint64_t *pd = (uint64_t *)(vm->ram + sys + 0x3000 + gb * 0x1000);
+
+				pdpt[gb] = (sys + 0x3000 + gb * 0x1000) | 3;
+				for (i = 0; i < 512; i++)
+					pd[i] = ((gb << 30) + (i << 21)) | 0x83; /* P RW PS */
+			}
+			sregs.cr3 = sys + 0x1000;
+			sregs.cr4 = 0x20;		/* PAE */
+			sregs.cr0 = 0x80000011;		/* PG | PE | ET */
+			sregs.efer = 0x500;		/* LME | LMA */
+		}
+	}
+	ioctl_or_die(vm->vcpu, MINIHV_SET_SREGS, &sregs, "MINIHV_SET_SREGS");
+	ioctl_or_die(vm->vcpu, MINIHV_SET_REGS, &regs, "MINIHV_SET_REGS");
+}
+
+/* ---- the VM ---- */
+
+static void create_vm(struct vm *vm, const struct options *o)
+{
+	struct minihv_userspace_memory_region mr;
+	int r;
+
+	vm->dev = open(o->device, O_RDWR | O_CLOEXEC);
+	if (vm->dev < 0) {
+		fprintf(stderr, "minihv-run: %s: %s%s\n", o->device, strerror(errno),
+			errno == ENOENT ? " (is minihv.ko loaded?)" : "");
+		exit(EXIT_USAGE);
+	}
+	r = ioctl(vm->dev, MINIHV_GET_API_VERSION, 0);
+	if (r != MINIHV_API_VERSION) {
+		fprintf(stderr, "minihv-run: %s speaks API %d, this runner %d\n",
+			o->device, r, MINIHV_API_VERSION);
+		exit(EXIT_USAGE);
+	}
+	vm->vm = ioctl(vm->dev, MINIHV_CREATE_VM, 0);
+	if (vm->vm < 0) {
+		fprintf(stderr, "minihv-run: MINIHV_CREATE_VM: %s\n", strerror(errno));
+		exit(EXIT_USAGE);
+	}
+	vm->ram_size = o->mem;
+	vm->ram = mmap(NULL, vm->ram_size, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (vm->ram == MAP_FAILED)
+		die_usage("cannot allocate %s of guest RAM", "the requested amount");
+	mr = (struct minihv_userspace_memory_region){
+		.slot = 0, .guest_phys_addr = 0, .memory_size = vm->ram_size,
+		.userspace_addr = (uintptr_t)vm->ram,
+	};
+	ioctl_or_die(vm->vm, MINIHV_SET_USER_MEMORY_REGION, &mr,
+		     "MINIHV_SET_USER_MEMORY_REGION");
+	vm->vcpu = ioctl(vm->vm, MINIHV_CREATE_VCPU, 0);
+	if (vm->vcpu < 0)
+		die_usage("MINIHV_CREATE_VCPU: %s", strerror(errno));
+	r = ioctl(vm->dev, MINIHV_GET_VCPU_MMAP_SIZE, 0);
+	if (r < (int)sizeof(struct minihv_run))
+		die_usage("MINIHV_GET_VCPU_MMAP_SIZE: %s", strerror(errno));
+	vm->run_size = r;
+	vm->run = mmap(NULL, vm->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, vm->vcpu, 0);
+	if (vm->run == MAP_FAILED)
+		die_usage("mmap of the run structure: %s", strerror(errno));
+}
+
+/* ---- exits ---- */
+
+static const char *const exit_names[] = {
+	[MINIHV_EXIT_UNKNOWN] = "unknown",
+	[MINIHV_EXIT_IO] = "io",
+	[MINIHV_EXIT_HLT] = "hlt",
+	[MINIHV_EXIT_MMIO] = "mmio",
+	[MINIHV_EXIT_SHUTDOWN] = "shutdown",
+	[MINIHV_EXIT_FAIL_ENTRY] = "fail_entry",
+	[MINIHV_EXIT_INTR] = "intr",
+	[MINIHV_EXIT_INTERNAL_ERROR] = "internal_error",
+};
+#define NR_EXIT_NAMES (sizeof(exit_names) / sizeof(exit_names[0]))
+
+static const char *exit_name(uint32_t reason)
+{
+	return reason < NR_EXIT_NAMES && exit_names[reason] ? exit_names[reason] : "?";
+}
+
+static void diagnose(struct vm *vm, const char *what)
+{
+	struct minihv_run *run = vm->run;
+	struct minihv_sregs sregs;
+	struct minihv_regs regs;
+	uint32_t i;
+
+	fprintf(stderr, "minihv-run: guest crashed: %s (exit reason %u, %s)\n",
+		what, run->exit_reason, exit_name(run->exit_reason));
+	if (run->exit_reason == MINIHV_EXIT_FAIL_ENTRY)
+		fprintf(stderr, "  entry failure %#llx on cpu %u: %s\n"
+			"  field %#llx = %#llx\n",
+			(unsigned long long)run->fail_entry.hardware_entry_failure_reason,
+			run->fail_entry.cpu, run->fail_entry.reason,
+			(unsigned long long)run->fail_entry.field,
+			(unsigned long long)run->fail_entry.value);
+	if (run->exit_reason == MINIHV_EXIT_INTERNAL_ERROR) {
+		fprintf(stderr, "  suberror %u, data:", run->internal.suberror);
+		for (i = 0; i < run->internal.ndata && i < 16; i++)
+			fprintf(stderr, " %#llx", (unsigned long long)run->internal.data[i]);
+		fprintf(stderr, "\n");
+	}
+	if (ioctl(vm->vcpu, MINIHV_GET_REGS, &regs) || ioctl(vm->vcpu, MINIHV_GET_SREGS, &sregs)) {
+		fprintf(stderr, "  (registers unavailable: %s)\n", strerror(errno));
+		return;
+	}
+	fprintf(stderr, "  RIP %#018llx RSP %#018llx RFLAGS %#llx\n"
+		"  CR0 %#llx CR3 %#llx CR4 %#llx EFER %#llx\n",
+		(unsigned long long)regs.rip, (unsigned long long)regs.rsp,
+		(unsigned long long)regs.rflags, (unsigned long long)sregs.cr0,
+		(unsigned long long)sregs.cr3, (unsigned long long)sregs.cr4,
+		(unsigned long long)sregs.efer);
+}
+
+/* Returns -1 to keep running, or the runner's exit status. */
+static int handle_io(struct vm *vm)
+{
+	struct minihv_run *run = vm->run;
+	uint8_t *data = (uint8_t *)run + run->io.data_offset;
+	uint32_t i, n = run->io.count * run->io.size;
+
+	if (run->io.direction == MINIHV_EXIT_IO_OUT) {
+		switch (run->io.port) {
+		case PORT_COM1:
+		case PORT_DEBUGCON:
+			for (i = 0; i < run->io.count; i++)
+				if (write(STDOUT_FILENO, data + i * run->io.size, 1) < 0)
+					break;
+			break;
+		case PORT_EXIT:
+			return (data[0] << 1) | 1;
+		}
+		return -1;
+	}
+	if (run->io.port == PORT_COM1_LSR && run->io.size == 1)
+		memset(data, LSR_THRE_TEMT, n);
+	else
+		memset(data, 0xff, n);	/* nothing there: the bus floats high */
+	return -1;
+}
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+	timed_out = 1;
+}
+
+static int run_guest(struct vm *vm, const struct options *o, uint64_t *counts)
+{
+	struct minihv_run *run = vm->run;
+	struct minihv_regs regs;
+	int status;
+
+	for (;;) {
+		if (ioctl(vm->vcpu, MINIHV_RUN, 0) < 0) {
+			if (errno == EINTR) {
+				counts[MINIHV_EXIT_INTR]++;
+				if (timed_out) {
+					fprintf(stderr, "minihv-run: timeout after %u s\n", o->timeout);
+					return EXIT_TIMEOUT;
+				}
+				continue;
+			}
+			fprintf(stderr, "minihv-run: MINIHV_RUN: %s\n", strerror(errno));
+			diagnose(vm, "MINIHV_RUN failed");
+			return EXIT_CRASH;
+		}
+		if (run->exit_reason < NR_EXIT_NAMES)
+			counts[run->exit_reason]++;
+		switch (run->exit_reason) {
+		case MINIHV_EXIT_IO:
+			status = handle_io(vm);
+			if (status >= 0)
+				return status;
+			break;
+		case MINIHV_EXIT_MMIO:
+			/* No devices: reads are all ones, writes vanish, as on a PC. */
+			if (!run->mmio.is_write)
+				memset(run->mmio.data, 0xff, sizeof(run->mmio.data));
+			break;
+		case MINIHV_EXIT_HLT:
+			if (!ioctl(vm->vcpu, MINIHV_GET_REGS, &regs) && (regs.rflags & 0x200))
+				fprintf(stderr, "minihv-run: guest halted with interrupts enabled; nothing can wake it\n");
+			return 0;
+		case MINIHV_EXIT_SHUTDOWN:
+			diagnose(vm, "triple fault");
+			return EXIT_CRASH;
+		case MINIHV_EXIT_FAIL_ENTRY:
+			diagnose(vm, "the CPU refused to enter the guest");
+			return EXIT_CRASH;
+		default:
+			diagnose(vm, "an exit minihv cannot handle");
+			return EXIT_CRASH;
+		}
+	}
+}
+
+int main(int argc, char **argv)
+{
+	uint64_t counts[NR_EXIT_NAMES] = { 0 };
+	struct options o;
+	struct vm vm;
+	int status;
+	uint32_t i;
+
+	parse_options(argc, argv, &o);
+	memset(&vm, 0, sizeof(vm));
+	create_vm(&vm, &o);
+	load_guest(&vm, &o);
+	setup_cpu(&vm, &o);
+
+	if (o.timeout) {
+		struct sigaction sa = { .sa_handler = on_alarm };
+
+		/* No SA_RESTART: the signal must end MINIHV_RUN with EINTR. */
+		sigaction(SIGALRM, &sa, NULL);
+		alarm(o.timeout);
+	}
+	status = run_guest(&vm, &o, counts);
+
+	if (o.stats) {
+		fprintf(stderr, "minihv-run: exits: %llu in all\n",
+			(unsigned long long)vm.run->exit_count);
+		for (i = 0; i < NR_EXIT_NAMES; i++)
+			if (counts[i])
+				fprintf(stderr, "  %-16s %llu\n", exit_name(i),
+					(unsigned long long)counts[i]);
+	}
+	return status;
+}
