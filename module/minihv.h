@@ -96,7 +96,7 @@ struct minihv_vcpu {
 	u32 id;				/* [const] */
 	struct minihv_run *run;		/* [vcpu->mutex] shared with userspace */
 	void *pio_data;			/* [vcpu->mutex] page after run */
-	struct page *run_pages;		/* [const] order-1: run + pio data */
+	struct page *run_pages[2];	/* [const] mmap offsets 0 and 4096 */
 	struct mutex mutex;
 	unsigned long regs[NR_VCPU_REGS]; /* [vcpu->mutex] guest GPRs */
 	struct minihv_pending_io pending; /* [vcpu->mutex] */

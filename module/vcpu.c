@@ -442,7 +442,7 @@ static vm_fault_t minihv_vcpu_fault(struct vm_fault *vmf)
 
 	if (vmf->pgoff >= MINIHV_RUN_PAGES)
 		return VM_FAULT_SIGBUS;
-	vmf->page = vcpu->run_pages + vmf->pgoff;
+	vmf->page = vcpu->run_pages[vmf->pgoff];
 	get_page(vmf->page);
 	return 0;
 }
@@ -459,10 +459,19 @@ static int minihv_vcpu_mmap(struct file *filp, struct vm_area_struct *vma)
 	return 0;
 }
 
+static void minihv_vcpu_free_run_pages(struct minihv_vcpu *vcpu)
+{
+	int i;
+
+	for (i = 0; i < MINIHV_RUN_PAGES; i++)
+		if (vcpu->run_pages[i])
+			__free_page(vcpu->run_pages[i]);
+}
+
 static void minihv_vcpu_destroy(struct minihv_vcpu *vcpu)
 {
 	minihv_ops->vcpu_free(vcpu);
-	__free_pages(vcpu->run_pages, get_order(MINIHV_RUN_PAGES * PAGE_SIZE));
+	minihv_vcpu_free_run_pages(vcpu);
 	kfree(vcpu);
 }
 
@@ -497,7 +506,7 @@ int minihv_vcpu_mmap_size(void)
 int minihv_vcpu_fd_create(struct minihv_vm *vm, unsigned long id)
 {
 	struct minihv_vcpu *vcpu;
-	int r;
+	int r, i;
 
 	if (id >= MINIHV_MAX_VCPUS)
 		return -EINVAL;
@@ -508,13 +517,19 @@ int minihv_vcpu_fd_create(struct minihv_vm *vm, unsigned long id)
 	vcpu->vm = vm;
 	vcpu->id = id;
 	mutex_init(&vcpu->mutex);
-	vcpu->run_pages = alloc_pages(GFP_KERNEL_ACCOUNT | __GFP_ZERO,
-				      get_order(MINIHV_RUN_PAGES * PAGE_SIZE));
+	/*
+	 * Separate order-0 pages: each is mapped on its own by the fault
+	 * handler, and a tail page of a non-compound block has no refcount
+	 * of its own to take.
+	 */
 	r = -ENOMEM;
-	if (!vcpu->run_pages)
-		goto err_free_vcpu;
-	vcpu->run = page_address(vcpu->run_pages);
-	vcpu->pio_data = (void *)vcpu->run + MINIHV_PIO_OFFSET;
+	for (i = 0; i < MINIHV_RUN_PAGES; i++) {
+		vcpu->run_pages[i] = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
+		if (!vcpu->run_pages[i])
+			goto err_free_pages;
+	}
+	vcpu->run = page_address(vcpu->run_pages[0]);
+	vcpu->pio_data = page_address(vcpu->run_pages[1]);
 
 	mutex_lock(&vm->lock);
 	r = -EEXIST;
@@ -546,8 +561,7 @@ int minihv_vcpu_fd_create(struct minihv_vm *vm, unsigned long id)
 err_unlock:
 	mutex_unlock(&vm->lock);
 err_free_pages:
-	__free_pages(vcpu->run_pages, get_order(MINIHV_RUN_PAGES * PAGE_SIZE));
-err_free_vcpu:
+	minihv_vcpu_free_run_pages(vcpu);
 	kfree(vcpu);
 	return r;
 }

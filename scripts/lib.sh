@@ -142,7 +142,7 @@ make_initramfs() {
 		[ -x "$f" ] && cp "$f" "$dir/selftests/"
 	done
 	[ -x "$ROOT/userspace/minihv-run" ] && cp "$ROOT/userspace/minihv-run" "$dir/bin/"
-	for f in "$ROOT"/userspace/guests/*.bin; do
+	for f in "$ROOT"/userspace/guests/*.bin "$ROOT"/userspace/guests/*.elf; do
 		[ -f "$f" ] && cp "$f" "$dir/guests/"
 	done
 	(cd "$dir" && find . | cpio -o -H newc --quiet | gzip -1) >"$BUILD/$rel/initramfs.gz"

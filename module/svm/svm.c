@@ -722,29 +722,47 @@ gp:
 	return 1;
 }
 
-/* Which segment an OUTS reads from: DS unless a prefix overrides it. */
-static u8 svm_outs_segment(struct minihv_vcpu *vcpu, const struct minihv_cpu_mode *m)
+/*
+ * What IOIO exit information leaves to the instruction for INS/OUTS: the
+ * segment OUTS reads from (DS unless a prefix overrides it; given by the
+ * CPU only with decode assists) and, where the CPU leaves bits 9:7 clear
+ * (QEMU does), the address size: the mode's, flipped by a 67h prefix.
+ */
+static void svm_decode_string_io(struct minihv_vcpu *vcpu,
+				 const struct minihv_cpu_mode *m,
+				 struct minihv_io_exit *io)
 {
+	static const u8 seg_prefix[6] = {
+		[SEG_ES] = 0x26, [SEG_CS] = 0x2e, [SEG_SS] = 0x36,
+		[SEG_DS] = 0x3e, [SEG_FS] = 0x64, [SEG_GS] = 0x65,
+	};
+	bool addr_prefix = false;
 	u8 insn[15];
-	int i, len = minihv_fetch_insn(vcpu, m, insn, sizeof(insn));
+	int i, s, len = minihv_fetch_insn(vcpu, m, insn, sizeof(insn));
 
 	for (i = 0; i < len; i++) {
-		switch (insn[i]) {
-		case 0x26: return SEG_ES;
-		case 0x2e: return SEG_CS;
-		case 0x36: return SEG_SS;
-		case 0x3e: return SEG_DS;
-		case 0x64: return SEG_FS;
-		case 0x65: return SEG_GS;
-		case 0x66: case 0x67: case 0xf2: case 0xf3:
+		if (insn[i] == 0x67) {
+			addr_prefix = true;
 			continue;
-		default:
-			if (m->long_mode && (insn[i] & 0xf0) == 0x40)
-				continue;
-			return SEG_DS;
 		}
+		for (s = 0; s < 6; s++)
+			if (insn[i] == seg_prefix[s])
+				break;
+		if (s < 6) {
+			io->seg = s;
+			continue;
+		}
+		if (insn[i] == 0x66 || insn[i] == 0xf2 || insn[i] == 0xf3 ||
+		    (m->long_mode && (insn[i] & 0xf0) == 0x40))
+			continue;
+		break;
 	}
-	return SEG_DS;
+	if (!io->addr_size) {
+		if (m->long_mode)
+			io->addr_size = addr_prefix ? 4 : 8;
+		else
+			io->addr_size = (m->cs_db ^ addr_prefix) ? 4 : 2;
+	}
 }
 
 static int svm_handle_ioio(struct minihv_vcpu *vcpu)
@@ -757,6 +775,7 @@ static int svm_handle_ioio(struct minihv_vcpu *vcpu)
 		.in = info & SVM_IOIO_TYPE_IN,
 		.string = info & SVM_IOIO_STR,
 		.rep = info & SVM_IOIO_REP,
+		/* One-hot A16/A32/A64 in bits 9:7: 1, 2, 4 -> 2, 4, 8 bytes. */
 		.addr_size = ((info >> SVM_IOIO_ASZ_SHIFT) & 7) * 2,
 		.seg = SEG_DS,
 		/* IOIO always saves the next RIP in exit info 2 (15.10.2). */
@@ -767,8 +786,8 @@ static int svm_handle_ioio(struct minihv_vcpu *vcpu)
 	int r;
 
 	svm_cpu_mode(vcpu, &m);
-	if (io.string && !io.in)
-		io.seg = svm_outs_segment(vcpu, &m);
+	if (io.string)
+		svm_decode_string_io(vcpu, &m, &io);
 	r = minihv_handle_io(vcpu, &m, &io, &done);
 	if (r < 0)
 		return r;
@@ -916,7 +935,8 @@ static int svm_handle_exit(struct minihv_vcpu *vcpu)
 	struct vmcb_control_area *c = &to_svm(vcpu)->vmcb->control;
 	u64 code = c->exit_code;
 
-	if (code == SVM_EXIT_INVALID) {
+	/* QEMU stores VMEXIT_INVALID as a 32-bit -1. */
+	if (code == SVM_EXIT_INVALID || code == (u32)SVM_EXIT_INVALID) {
 		svm_explain_invalid(vcpu);
 		return 0;
 	}

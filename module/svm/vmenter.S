@@ -11,6 +11,12 @@
  * #VMEXIT, whatever its exit code (an invalid guest state is a #VMEXIT
  * with code VMEXIT_INVALID), and 1 if VMRUN itself faulted.
  *
+ * VMRUN executes with RFLAGS.IF set: with V_INTR_MASKING the host's IF as
+ * VMRUN saw it decides whether a physical interrupt may interrupt the
+ * guest (APM Vol 2 15.21.1), and it must, or a spinning guest would never
+ * give the CPU back.  GIF is still clear, so nothing is delivered to the
+ * host between STI and VMRUN, nor between #VMEXIT and CLI.
+ *
  * VMRUN switches RAX, RSP, RIP, RFLAGS, the control registers, EFER and
  * the segment registers' visible parts (APM Vol 2 15.5); VMLOAD/VMSAVE
  * switch what VMRUN leaves alone: FS, GS, TR and LDTR with their hidden
@@ -66,8 +72,9 @@ SYM_FUNC_START(__svm_vcpu_run)
 	mov	REG_OFF(VCPU_REGS_RSI)(%rsi), %rsi
 
 	/* RAX: the VMCB.  RSP is switched by hardware. */
+	sti
 1:	vmrun	%rax
-2:
+2:	cli
 	/* #VMEXIT: the host's RSP is back; RAX is the only free register. */
 	mov	SAVED_REGS(%rsp), %rax
 	mov	%rcx, REG_OFF(VCPU_REGS_RCX)(%rax)
@@ -114,6 +121,7 @@ SYM_FUNC_START(__svm_vcpu_run)
 	RET
 
 4:	/* VMRUN faulted (#GP: an unusable VMCB address); nothing switched. */
+	cli
 	mov	$1, %ebx
 	jmp	3b
 

@@ -1,0 +1,152 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Object lifetimes: VM and vCPU fds closed in every order, and while
+ * another thread is running the vCPU, free everything (the module's
+ * reference count comes back); a VM is refused to another process.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/ioctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "minihv_util.h"
+
+static int module_refcnt(void)
+{
+	FILE *f = fopen("/sys/module/minihv/refcnt", "re");
+	int n = -1;
+
+	if (f) {
+		if (fscanf(f, "%d", &n) != 1)
+			n = -1;
+		fclose(f);
+	}
+	return n;
+}
+
+static void guest_done(void)
+{
+	GUEST_DONE();
+}
+
+/* Each order of closing /dev/minihv, the VM and two vCPUs. */
+TEST(close_in_every_order)
+{
+	static const int orders[][4] = {
+		{ 0, 1, 2, 3 }, { 3, 2, 1, 0 }, { 1, 0, 3, 2 }, { 2, 0, 3, 1 },
+		{ 1, 2, 0, 3 }, { 3, 1, 0, 2 },
+	};
+	int base = module_refcnt();
+	size_t i;
+	int j;
+
+	ASSERT_LE(0, base);
+	for (i = 0; i < sizeof(orders) / sizeof(orders[0]); i++) {
+		struct mh_vm *vm = vm_create();
+		struct mh_vcpu *v0 = vm_vcpu_add(vm, 0, guest_done);
+		struct mh_vcpu *v1 = vm_vcpu_add(vm, 1, guest_done);
+		int fds[4] = { vm_dev_fd(vm), vm_fd(vm), vcpu_fd(v0), vcpu_fd(v1) };
+		struct ucall uc;
+
+		vcpu_run(v0);
+		assert_ucall(v0, UCALL_DONE, &uc);
+		for (j = 0; j < 4; j++)
+			EXPECT_EQ(0, close(fds[orders[i][j]]));
+		vm_forget(vm);
+		EXPECT_EQ(base, module_refcnt()) TH_LOG("order %zu leaked", i);
+	}
+}
+
+static volatile uint64_t *spin_counter = (volatile uint64_t *)0x3800000;
+
+static void guest_count_forever(void)
+{
+	GUEST_SYNC(0);
+	for (;;)
+		(*spin_counter)++;
+}
+
+struct runner {
+	struct mh_vcpu *vcpu;
+	int result;
+};
+
+static void *run_vcpu(void *arg)
+{
+	struct runner *r = arg;
+
+	r->result = _vcpu_run(r->vcpu);
+	return NULL;
+}
+
+static void on_sigusr1(int sig)
+{
+	(void)sig;
+}
+
+TEST(close_while_vcpu_runs)
+{
+	struct sigaction sa = { .sa_handler = on_sigusr1 };
+	int base = module_refcnt();
+	struct mh_vm *vm = vm_create();
+	struct mh_vcpu *vcpu = vm_vcpu_add(vm, 0, guest_count_forever);
+	volatile uint64_t *counter = addr_gpa2hva(vm, 0x3800000);
+	struct runner r = { .vcpu = vcpu };
+	struct ucall uc;
+	pthread_t t;
+	uint64_t seen;
+
+	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, NULL));
+	vcpu_run(vcpu);
+	assert_ucall(vcpu, UCALL_SYNC, &uc);
+	ASSERT_EQ(0, pthread_create(&t, NULL, run_vcpu, &r));
+
+	/* Wait for the guest itself to show it runs, then close everything. */
+	while (*counter == 0)
+		;
+	EXPECT_EQ(0, close(vcpu_fd(vcpu)));
+	EXPECT_EQ(0, close(vm_fd(vm)));
+	EXPECT_EQ(0, close(vm_dev_fd(vm)));
+	seen = *counter;
+	while (*counter == seen)
+		;	/* still running: the ioctl holds the vCPU */
+
+	pthread_kill(t, SIGUSR1);
+	pthread_join(t, NULL);
+	EXPECT_EQ(-EINTR, r.result);
+	vm_forget(vm);
+	EXPECT_EQ(base, module_refcnt());
+}
+
+TEST(vm_refused_to_another_process)
+{
+	struct mh_vm *vm = vm_create();
+	struct mh_vcpu *vcpu = vm_vcpu_add(vm, 0, guest_done);
+	struct minihv_regs regs;
+	int status;
+	pid_t pid;
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		/* The child inherited the fds, but not the address space. */
+		if (ioctl(vcpu_fd(vcpu), MINIHV_GET_REGS, &regs) != -1 || errno != EIO)
+			_exit(1);
+		if (ioctl(vcpu_fd(vcpu), MINIHV_RUN, 0) != -1 || errno != EIO)
+			_exit(2);
+		if (ioctl(vm_fd(vm), MINIHV_CREATE_VCPU, 5) != -1 || errno != EIO)
+			_exit(3);
+		_exit(0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	vcpu_regs_get(vcpu, &regs);	/* still fine for the owner */
+	vm_free(vm);
+}
+
+TEST_HARNESS_MAIN
