@@ -230,6 +230,7 @@ struct svm_vcpu {
 	bool asid_shared;	/* no ASID of its own: flush at every VMRUN */
 	int last_cpu;		/* CPU of the last VMRUN, -1 before the first */
 	u64 tlb_generation;	/* vm->tlb_generation at the last flush */
+	bool state_checked;	/* save area passed svm_check_guest_state() */
 	/* Guest x87/SSE state while the host runs (FXSAVE format). */
 	struct fxregs_state *fpu;
 };
@@ -391,6 +392,7 @@ static void svm_set_regs(struct minihv_vcpu *vcpu, const struct minihv_regs *reg
 {
 	to_svm(vcpu)->vmcb->save.rip = regs->rip;
 	to_svm(vcpu)->vmcb->save.rflags = regs->rflags;
+	to_svm(vcpu)->state_checked = false;
 }
 
 static void svm_seg_to_user(const struct vmcb_seg *s, struct minihv_segment *u)
@@ -461,7 +463,7 @@ static void svm_get_sregs(struct minihv_vcpu *vcpu, struct minihv_sregs *sregs)
 /*
  * Refuses (-EINVAL) control-register and EFER states that no x86 CPU can
  * be in.  Segment consistency is left to VMRUN, whose refusal becomes a
- * failed-entry exit that names the broken rule (svm_explain_invalid).
+ * failed-entry exit that names the broken rule (svm_check_guest_state).
  */
 static int svm_set_sregs(struct minihv_vcpu *vcpu, const struct minihv_sregs *sregs)
 {
@@ -504,6 +506,7 @@ static int svm_set_sregs(struct minihv_vcpu *vcpu, const struct minihv_sregs *sr
 	/* CPL is the DPL of SS (APM 15.5.1); real mode runs at CPL 0. */
 	save->cpl = (sregs->cr0 & X86_CR0_PE) ? sregs->ss.dpl : 0;
 	vmcb->control.int_ctl = (vmcb->control.int_ctl & ~0xfULL) | sregs->cr8;
+	to_svm(vcpu)->state_checked = false;
 	return 0;
 }
 
@@ -879,20 +882,23 @@ static int (*const svm_exit_handlers[])(struct minihv_vcpu *vcpu) = {
 /*
  * VMRUN checks the guest state (APM Vol 2 15.5.1, "Canonicalization and
  * Consistency Checks") and answers VMEXIT_INVALID without saying which
- * check failed.  Redo the checks in software to tell userspace.  field is
- * the VMCB offset of the offending field.
+ * check failed.  minihv runs the same checks in software: before the first
+ * VMRUN after userspace set new state (a guest cannot reach an invalid
+ * state by itself: its own CR and EFER writes fault first), and after an
+ * unexpected VMEXIT_INVALID, to name the rule.  The first matters on
+ * Bochs 2.7, which writes the host's state into the guest's save area on
+ * VMEXIT_INVALID.  Returns NULL when the state passes; @field is the VMCB
+ * offset of the offending field.
  */
-static void svm_explain_invalid(struct minihv_vcpu *vcpu)
+static const char *svm_check_guest_state(struct minihv_vcpu *vcpu, u64 *field,
+					 u64 *value)
 {
 	struct vmcb *vmcb = to_svm(vcpu)->vmcb;
 	struct vmcb_save_area *s = &vmcb->save;
-	struct minihv_run *run = vcpu->run;
 	bool lme_pg = (s->efer & EFER_LME) && (s->cr0 & X86_CR0_PG);
-	const char *why = NULL;
-	u64 field = 0, value = 0;
 
 #define SVM_CHECK(cond, f, v, msg) \
-	do { if (!why && (cond)) { why = msg; field = (f); value = (v); } } while (0)
+	do { if (cond) { *field = (f); *value = (v); return msg; } } while (0)
 	SVM_CHECK(!(s->efer & EFER_SVME), VMCB_SAVE(efer), s->efer,
 		  "EFER.SVME is 0");
 	SVM_CHECK(!(s->cr0 & X86_CR0_CD) && (s->cr0 & X86_CR0_NW),
@@ -919,6 +925,13 @@ static void svm_explain_invalid(struct minihv_vcpu *vcpu)
 		  "the VMRUN intercept is clear");
 	SVM_CHECK(!vmcb->control.asid, VMCB_CTRL(asid), 0, "ASID is 0");
 #undef SVM_CHECK
+	return NULL;
+}
+
+static void svm_fail_entry(struct minihv_vcpu *vcpu, const char *why, u64 field,
+			   u64 value)
+{
+	struct minihv_run *run = vcpu->run;
 
 	run->exit_reason = MINIHV_EXIT_FAIL_ENTRY;
 	run->fail_entry.hardware_entry_failure_reason = MINIHV_SVM_EXIT_INVALID;
@@ -937,7 +950,12 @@ static int svm_handle_exit(struct minihv_vcpu *vcpu)
 
 	/* QEMU stores VMEXIT_INVALID as a 32-bit -1. */
 	if (code == SVM_EXIT_INVALID || code == (u32)SVM_EXIT_INVALID) {
-		svm_explain_invalid(vcpu);
+		u64 field = 0, value = 0;
+		const char *why = svm_check_guest_state(vcpu, &field, &value);
+
+		svm_fail_entry(vcpu, why, field, value);
+		/* The save area may hold anything now: check before reuse. */
+		to_svm(vcpu)->state_checked = false;
 		return 0;
 	}
 
@@ -971,6 +989,17 @@ static int svm_vcpu_run(struct minihv_vcpu *vcpu)
 	struct vmcb *vmcb = svm->vmcb;
 	u64 gen = atomic64_read(&vcpu->vm->tlb_generation);
 	int cpu, fault;
+
+	if (!svm->state_checked) {
+		u64 field, value;
+		const char *why = svm_check_guest_state(vcpu, &field, &value);
+
+		if (why) {
+			svm_fail_entry(vcpu, why, field, value);
+			return 0;
+		}
+		svm->state_checked = true;
+	}
 
 	vmcb->save.rax = vcpu->regs[VCPU_REGS_RAX];
 	vmcb->save.rsp = vcpu->regs[VCPU_REGS_RSP];
