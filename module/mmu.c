@@ -231,6 +231,33 @@ static int walk_read(struct minihv_vm *vm, u64 gpa, u64 *val, int bytes)
 }
 
 /*
+ * Walks levels @level..1 of 8-byte entries (4- and 5-level paging, and PAE
+ * below its PDPTE) from @table; a PS bit ends the walk with a large page
+ * at levels 3 and 2 (1 GiB, 2 MiB).
+ */
+static int walk_64(struct minihv_vm *vm, u64 table, u64 gva, int level, u64 *gpa)
+{
+	u64 entry, mask;
+	int shift, r;
+
+	for (; level >= 1; level--) {
+		shift = 12 + 9 * (level - 1);
+		r = walk_read(vm, table + ((gva >> shift) & 511) * 8, &entry, 8);
+		if (r)
+			return r;
+		if (!(entry & PTE_P))
+			return -EFAULT;
+		if (level == 1 || (level <= 3 && (entry & PTE_PS))) {
+			mask = (1ULL << shift) - 1;
+			*gpa = (entry & TDP_ADDR_MASK & ~mask) | (gva & mask);
+			return 0;
+		}
+		table = entry & TDP_ADDR_MASK;
+	}
+	return -EFAULT;
+}
+
+/*
  * Translates a linear address the way the guest's MMU would, for reading
  * instruction bytes and string I/O operands.  Accessed/dirty bits are not
  * set and permissions are not checked: the access being emulated already
@@ -240,33 +267,16 @@ static int walk_read(struct minihv_vm *vm, u64 gpa, u64 *val, int bytes)
 int minihv_gva_to_gpa(struct minihv_vm *vm, const struct minihv_paging *pg,
 		      u64 gva, bool write, u64 *gpa)
 {
-	u64 table, entry, mask;
-	int level, shift, r;
+	u64 entry;
+	int r;
 
 	if (!(pg->cr0 & X86_CR0_PG)) {
 		*gpa = (pg->efer & EFER_LMA) ? gva : (u32)gva;
 		return 0;
 	}
-
-	if (pg->efer & EFER_LMA) {
-		if (pg->cr4 & X86_CR4_LA57)
-			return -EOPNOTSUPP;
-		table = pg->cr3 & TDP_ADDR_MASK;
-		for (level = 4; level >= 1; level--) {
-			shift = 12 + 9 * (level - 1);
-			r = walk_read(vm, table + ((gva >> shift) & 511) * 8, &entry, 8);
-			if (r)
-				return r;
-			if (!(entry & PTE_P))
-				return -EFAULT;
-			if (level == 1 || (level <= 3 && (entry & PTE_PS))) {
-				mask = (1ULL << shift) - 1;
-				*gpa = (entry & TDP_ADDR_MASK & ~mask) | (gva & mask);
-				return 0;
-			}
-			table = entry & TDP_ADDR_MASK;
-		}
-	}
+	if (pg->efer & EFER_LMA)
+		return walk_64(vm, pg->cr3 & TDP_ADDR_MASK, gva,
+			       (pg->cr4 & X86_CR4_LA57) ? 5 : 4, gpa);
 
 	gva = (u32)gva;
 	if (pg->cr4 & X86_CR4_PAE) {
@@ -276,21 +286,7 @@ int minihv_gva_to_gpa(struct minihv_vm *vm, const struct minihv_paging *pg,
 			return r;
 		if (!(entry & PTE_P))
 			return -EFAULT;
-		table = entry & TDP_ADDR_MASK;
-		for (level = 2; level >= 1; level--) {
-			shift = 12 + 9 * (level - 1);
-			r = walk_read(vm, table + ((gva >> shift) & 511) * 8, &entry, 8);
-			if (r)
-				return r;
-			if (!(entry & PTE_P))
-				return -EFAULT;
-			if (level == 1 || (entry & PTE_PS)) {
-				mask = (1ULL << shift) - 1;
-				*gpa = (entry & TDP_ADDR_MASK & ~mask) | (gva & mask);
-				return 0;
-			}
-			table = entry & TDP_ADDR_MASK;
-		}
+		return walk_64(vm, entry & TDP_ADDR_MASK, gva, 2, gpa);
 	}
 
 	/* 32-bit paging: 2 levels of 4-byte entries, 4 MiB pages with PSE. */

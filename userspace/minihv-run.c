@@ -157,7 +157,11 @@ static void parse_options(int argc, char **argv, struct options *o)
 			break;
 		case 'l': o->load = parse_size(optarg, false); o->have_load = true; break;
 		case 'e': o->entry = parse_size(optarg, false); o->have_entry = true; break;
-		case 'M': o->mem = parse_size(optarg, true); break;
+		case 'M':
+			o->mem = parse_size(optarg, true);
+			if (o->mem < (1 << 20) || o->mem > MAX_RAM || o->mem % 4096)
+				die_usage("--mem %s: RAM must be a multiple of 4K from 1M to 4G", optarg);
+			break;
 		case 't': o->timeout = parse_size(optarg, false); break;
 		case 's': o->stats = true; break;
 		case 'd': o->device = optarg; break;
@@ -171,8 +175,6 @@ static void parse_options(int argc, char **argv, struct options *o)
 		exit(EXIT_USAGE);
 	}
 	o->guest = argv[optind];
-	if (o->mem < (1 << 20) || o->mem > MAX_RAM || o->mem % 4096)
-		die_usage("--mem must be a multiple of 4K from 1M to 4G, not %s", "that");
 	if (!o->have_load)
 		o->load = o->mode == MODE_REAL ? 0x7c00 : 0x100000;
 }
@@ -386,7 +388,7 @@ static void create_vm(struct vm *vm, const struct options *o)
 	vm->ram = mmap(NULL, vm->ram_size, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (vm->ram == MAP_FAILED)
-		die_usage("cannot allocate %s of guest RAM", "the requested amount");
+		die_usage("cannot allocate guest RAM: %s", strerror(errno));
 	mr = (struct minihv_userspace_memory_region){
 		.slot = 0, .guest_phys_addr = 0, .memory_size = vm->ram_size,
 		.userspace_addr = (uintptr_t)vm->ram,

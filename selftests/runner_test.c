@@ -1,0 +1,217 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * minihv-run end to end.  The sample guests: each prints its line and
+ * ends with its documented exit status (userspace/guests/expected.txt), in
+ * real, protected and long mode, from flat binaries and ELF files.  Then
+ * the runner's own promises: --timeout, the crash diagnosis, the devices
+ * it emulates, MMIO in real mode, and usage errors.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <linux/minihv.h>
+
+#include "kselftest_harness.h"
+
+/* 0: the device runs guests; else why not, for SKIP. */
+static const char *cannot_run_guests(void)
+{
+	int fd = open("/dev/minihv", O_RDWR | O_CLOEXEC);
+	int slots;
+
+	if (fd < 0)
+		return "minihv.ko is not loaded";
+	slots = ioctl(fd, MINIHV_CHECK_EXTENSION, MINIHV_CAP_NR_MEMSLOTS);
+	close(fd);
+	return slots > 0 ? NULL : "this backend does not run guests yet";
+}
+
+static const char *env_or(const char *name, const char *def)
+{
+	const char *v = getenv(name);
+
+	return v ? v : def;
+}
+
+/*
+ * Runs minihv-run ARGS... GUEST; returns its exit status, its stdout (and
+ * with @with_stderr its stderr too) in @out.  GUEST NULL: no guest argument.
+ */
+static int run_runner(const char *guest, const char *const *args, char *out,
+		      size_t len, bool with_stderr)
+{
+	const char *runner = env_or("MINIHV_RUN", "/bin/minihv-run");
+	char path[256];
+	const char *argv[8];
+	int pipefd[2], status, n = 0;
+	size_t got = 0;
+	ssize_t r;
+	pid_t pid;
+
+	snprintf(path, sizeof(path), "%s/%s", env_or("MINIHV_GUESTS", "/guests"),
+		 guest ? guest : "");
+	if (access(runner, X_OK) || (guest && access(path, R_OK)))
+		return -ENOENT;
+	argv[n++] = runner;
+	while (*args && n < 6)
+		argv[n++] = *args++;
+	if (guest)
+		argv[n++] = path;
+	argv[n] = NULL;
+	if (pipe(pipefd))
+		return -errno;
+	pid = fork();
+	if (pid == 0) {
+		dup2(pipefd[1], 1);
+		if (with_stderr)
+			dup2(pipefd[1], 2);
+		close(pipefd[0]);
+		execv(runner, (char *const *)argv);
+		_exit(127);
+	}
+	close(pipefd[1]);
+	while (got < len - 1 && (r = read(pipefd[0], out + got, len - 1 - got)) > 0)
+		got += r;
+	out[got] = '\0';
+	close(pipefd[0]);
+	waitpid(pid, &status, 0);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+#define SAMPLE(name, guest, status, text, ...)					\
+TEST(name)									\
+{										\
+	static const char *const args[] = { __VA_ARGS__ };			\
+	const char *why = cannot_run_guests();					\
+	char out[512];								\
+	int r;									\
+										\
+	if (why)								\
+		SKIP(return, "%s", why);					\
+	r = run_runner(guest, args, out, sizeof(out), false);			\
+	if (r == -ENOENT)							\
+		SKIP(return, "minihv-run or %s not installed", guest);		\
+	EXPECT_EQ(status, r) TH_LOG("output: %s", out);				\
+	EXPECT_STREQ(text "\n", out);						\
+}
+
+SAMPLE(real_mode_greeting, "hello.bin", 0, "Hello from a minihv guest!", NULL)
+SAMPLE(protected_mode_flat, "protected.bin", 0, "Hello from 32-bit protected mode!",
+       "-m", "protected", NULL)
+SAMPLE(protected_mode_elf32, "protected.elf", 0, "Hello from 32-bit protected mode!", NULL)
+SAMPLE(long_mode_flat_exit_port, "long.bin", 43, "Hello from 64-bit long mode!",
+       "-m", "long", NULL)
+SAMPLE(long_mode_elf64_c, "hello64.elf", 0, "Hello from a 64-bit ELF guest in C!", NULL)
+
+/* The guest must run: skip where it cannot, fail when the runner is missing. */
+static int run_or_skip(struct __test_metadata *_metadata, const char *guest,
+		       const char *const *args, char *out, size_t len,
+		       bool with_stderr)
+{
+	const char *why = cannot_run_guests();
+	int r;
+
+	if (why) {
+		SKIP(return -1, "%s", why);
+	}
+	r = run_runner(guest, args, out, len, with_stderr);
+	ASSERT_NE(-ENOENT, r) TH_LOG("minihv-run or %s is not installed", guest);
+	return r;
+}
+
+TEST(timeout_stops_spinning_guest)
+{
+	static const char *const args[] = { "-t", "1", NULL };
+	char out[512];
+	int r = run_or_skip(_metadata, "spin.bin", args, out, sizeof(out), true);
+
+	if (r != -1)
+		EXPECT_EQ(124, r) TH_LOG("output: %s", out);
+}
+
+/* Bochs 2.7 resets the whole machine on an SVM guest's triple fault. */
+static bool triple_fault_kills_machine(void)
+{
+	char vendor[64] = "";
+	FILE *f = fopen("/sys/class/dmi/id/bios_vendor", "re");
+	int fd = open("/dev/minihv", O_RDWR | O_CLOEXEC);
+	int v = fd >= 0 ? ioctl(fd, MINIHV_CHECK_EXTENSION, MINIHV_CAP_VENDOR) : 0;
+
+	if (fd >= 0)
+		close(fd);
+	if (f) {
+		if (!fgets(vendor, sizeof(vendor), f))
+			vendor[0] = '\0';
+		fclose(f);
+	}
+	return strstr(vendor, "Bochs") && v == MINIHV_VENDOR_SVM;
+}
+
+TEST(crash_is_diagnosed)
+{
+	static const char *const args[] = { NULL };
+	char out[2048];
+	int r;
+
+	if (triple_fault_kills_machine())
+		SKIP(return, "Bochs 2.7 ignores the SVM SHUTDOWN intercept (the whole machine would reset)");
+	r = run_or_skip(_metadata, "triple.bin", args, out, sizeof(out), true);
+	if (r == -1)
+		return;
+	EXPECT_EQ(4, r) TH_LOG("output: %s", out);
+	EXPECT_NE(NULL, strstr(out, "triple fault")) TH_LOG("output: %s", out);
+	EXPECT_NE(NULL, strstr(out, "RIP")) TH_LOG("output: %s", out);
+	EXPECT_NE(NULL, strstr(out, "CR0")) TH_LOG("output: %s", out);
+	EXPECT_NE(NULL, strstr(out, "EFER")) TH_LOG("output: %s", out);
+}
+
+TEST(pc_without_devices)
+{
+	static const char *const args[] = { "-m", "protected", NULL };
+	char out[512];
+	int r = run_or_skip(_metadata, "devices.bin", args, out, sizeof(out), true);
+
+	if (r != -1)
+		EXPECT_EQ(1, r) TH_LOG("check %d failed; output: %s", r >> 1, out);
+}
+
+TEST(real_mode_mmio)
+{
+	static const char *const args[] = { "-M", "1M", NULL };
+	char out[512];
+	int r = run_or_skip(_metadata, "realmmio.bin", args, out, sizeof(out), true);
+
+	if (r != -1)
+		EXPECT_EQ(1, r) TH_LOG("check %d failed; output: %s", r >> 1, out);
+}
+
+TEST(usage_errors)
+{
+	static const char *const none[] = { NULL };
+	static const char *const missing[] = { "/no/such/guest.bin", NULL };
+	static const char *const bad_mode[] = { "-m", "unreal", NULL };
+	static const char *const bad_mem[] = { "-M", "12Q", NULL };
+	static const char *const overlap[] = { "-m", "protected", "-l", "0xfffff0", NULL };
+	static const char *const version[] = { "-V", NULL };
+	char out[1024];
+
+	EXPECT_EQ(2, run_runner(NULL, none, out, sizeof(out), true));
+	EXPECT_NE(NULL, strstr(out, "usage")) TH_LOG("output: %s", out);
+	EXPECT_EQ(2, run_runner(NULL, missing, out, sizeof(out), true));
+	EXPECT_EQ(2, run_runner("hello.bin", bad_mode, out, sizeof(out), true));
+	EXPECT_EQ(2, run_runner("hello.bin", bad_mem, out, sizeof(out), true));
+	if (!cannot_run_guests()) {
+		EXPECT_EQ(2, run_runner("protected.bin", overlap, out, sizeof(out), true));
+		EXPECT_NE(NULL, strstr(out, "runner's")) TH_LOG("output: %s", out);
+	}
+	EXPECT_EQ(0, run_runner(NULL, version, out, sizeof(out), true));
+}
+
+TEST_HARNESS_MAIN
