@@ -260,3 +260,46 @@ fail:
 	emulation_failure(vcpu, m, gpa, insn, len);
 	return 0;
 }
+
+/*
+ * What an I/O exit may leave to the instruction for INS/OUTS: the segment
+ * OUTS reads from (DS unless a prefix overrides it) and, where the CPU
+ * does not say (@io->addr_size 0; QEMU leaves SVM's bits 9:7 clear), the
+ * address size: the mode's, flipped by a 67h prefix.
+ */
+void minihv_decode_string_io(struct minihv_vcpu *vcpu,
+				 const struct minihv_cpu_mode *m,
+				 struct minihv_io_exit *io)
+{
+	static const u8 seg_prefix[6] = {
+		[SEG_ES] = 0x26, [SEG_CS] = 0x2e, [SEG_SS] = 0x36,
+		[SEG_DS] = 0x3e, [SEG_FS] = 0x64, [SEG_GS] = 0x65,
+	};
+	bool addr_prefix = false;
+	u8 insn[15];
+	int i, s, len = minihv_fetch_insn(vcpu, m, insn, sizeof(insn));
+
+	for (i = 0; i < len; i++) {
+		if (insn[i] == 0x67) {
+			addr_prefix = true;
+			continue;
+		}
+		for (s = 0; s < 6; s++)
+			if (insn[i] == seg_prefix[s])
+				break;
+		if (s < 6) {
+			io->seg = s;
+			continue;
+		}
+		if (insn[i] == 0x66 || insn[i] == 0xf2 || insn[i] == 0xf3 ||
+		    (m->long_mode && (insn[i] & 0xf0) == 0x40))
+			continue;
+		break;
+	}
+	if (!io->addr_size) {
+		if (m->long_mode)
+			io->addr_size = addr_prefix ? 4 : 8;
+		else
+			io->addr_size = (m->cs_db ^ addr_prefix) ? 4 : 2;
+	}
+}

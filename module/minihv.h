@@ -230,6 +230,10 @@ int minihv_emulate_mmio(struct minihv_vcpu *vcpu, const struct minihv_cpu_mode *
 			u64 gpa, bool write);
 
 /* vcpu.c: exits to userspace built by vendor handlers */
+struct minihv_io_exit;
+void minihv_decode_string_io(struct minihv_vcpu *vcpu, const struct minihv_cpu_mode *m,
+			     struct minihv_io_exit *io);
+
 struct minihv_io_exit {
 	u16 port;
 	u8 size;		/* 1, 2, 4 */

@@ -269,6 +269,19 @@ static void guest_triple_fault(void)
  * Bochs 2.7 does not take the SVM SHUTDOWN intercept: a guest triple fault
  * resets the whole test machine (fixed in later Bochs, exception.cc).
  */
+static bool bochs(void)
+{
+	char vendor[64] = "";
+	FILE *f = fopen("/sys/class/dmi/id/bios_vendor", "re");
+
+	if (f) {
+		if (!fgets(vendor, sizeof(vendor), f))
+			vendor[0] = '\0';
+		fclose(f);
+	}
+	return strstr(vendor, "Bochs");
+}
+
 static bool bochs_svm(void)
 {
 	char vendor[64] = "";
@@ -357,7 +370,7 @@ TEST(impossible_sregs_refused)
 /*
  * Spins forever.  Interrupts on: physical interrupts exit to the host
  * either way (they never reach the guest), but Bochs 2.7 only notices a
- * pending one for an SVM guest whose own RFLAGS.IF is set.
+ * pending one while the guest's own RFLAGS.IF is set.
  */
 static void guest_spin(void)
 {
@@ -405,8 +418,15 @@ TEST(signal_interrupts_run)
 
 TEST(signal_interrupts_run_with_guest_interrupts_off)
 {
-	if (bochs_svm())
-		SKIP(return, "Bochs 2.7 masks physical interrupts by the SVM guest's RFLAGS.IF despite V_INTR_MASKING: the machine would hang");
+	/*
+	 * Bochs 2.7 applies the guest's RFLAGS.IF to interrupt masking while
+	 * it loads guest state, before it counts itself in guest mode, and
+	 * re-evaluates it only when IF changes: with IF=0 for good, external
+	 * interrupts never exit (VMX) or reach the host (SVM).  Real CPUs
+	 * ignore the guest's IF here (SDM 25.2, APM 15.21.1).
+	 */
+	if (bochs())
+		SKIP(return, "Bochs 2.7 masks host interrupts by the guest's RFLAGS.IF: the machine would hang");
 	signal_ends_run(_metadata, guest_spin_cli);
 }
 

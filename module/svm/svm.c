@@ -725,49 +725,6 @@ gp:
 	return 1;
 }
 
-/*
- * What IOIO exit information leaves to the instruction for INS/OUTS: the
- * segment OUTS reads from (DS unless a prefix overrides it; given by the
- * CPU only with decode assists) and, where the CPU leaves bits 9:7 clear
- * (QEMU does), the address size: the mode's, flipped by a 67h prefix.
- */
-static void svm_decode_string_io(struct minihv_vcpu *vcpu,
-				 const struct minihv_cpu_mode *m,
-				 struct minihv_io_exit *io)
-{
-	static const u8 seg_prefix[6] = {
-		[SEG_ES] = 0x26, [SEG_CS] = 0x2e, [SEG_SS] = 0x36,
-		[SEG_DS] = 0x3e, [SEG_FS] = 0x64, [SEG_GS] = 0x65,
-	};
-	bool addr_prefix = false;
-	u8 insn[15];
-	int i, s, len = minihv_fetch_insn(vcpu, m, insn, sizeof(insn));
-
-	for (i = 0; i < len; i++) {
-		if (insn[i] == 0x67) {
-			addr_prefix = true;
-			continue;
-		}
-		for (s = 0; s < 6; s++)
-			if (insn[i] == seg_prefix[s])
-				break;
-		if (s < 6) {
-			io->seg = s;
-			continue;
-		}
-		if (insn[i] == 0x66 || insn[i] == 0xf2 || insn[i] == 0xf3 ||
-		    (m->long_mode && (insn[i] & 0xf0) == 0x40))
-			continue;
-		break;
-	}
-	if (!io->addr_size) {
-		if (m->long_mode)
-			io->addr_size = addr_prefix ? 4 : 8;
-		else
-			io->addr_size = (m->cs_db ^ addr_prefix) ? 4 : 2;
-	}
-}
-
 static int svm_handle_ioio(struct minihv_vcpu *vcpu)
 {
 	struct vmcb *vmcb = to_svm(vcpu)->vmcb;
@@ -790,7 +747,7 @@ static int svm_handle_ioio(struct minihv_vcpu *vcpu)
 
 	svm_cpu_mode(vcpu, &m);
 	if (io.string)
-		svm_decode_string_io(vcpu, &m, &io);
+		minihv_decode_string_io(vcpu, &m, &io);
 	r = minihv_handle_io(vcpu, &m, &io, &done);
 	if (r < 0)
 		return r;

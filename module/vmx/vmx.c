@@ -2,9 +2,12 @@
 /*
  * minihv Intel VT-x backend.
  *
- * This part turns VMX operation on and off on each CPU (SDM Vol 3 chapter
- * 24, "Introduction to Virtual Machine Extensions", and 24.7/24.8, "Enabling
- * and Entering VMX Operation", "Restrictions on VMX Operation").
+ * Enabling: VMX operation on and off on each CPU (SDM Vol 3 chapter 24,
+ * "Introduction to Virtual Machine Extensions", 24.7/24.8).  Running: one
+ * VMCS per vCPU set up from the capability MSRs (chapter 25, appendix A),
+ * EPT and VPID (chapter 29), the world switch in vmenter.S, one exit
+ * handler per exit reason in vmx_exit_handlers[], and vmx_check.c, which
+ * names the rule a refused guest state breaks.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -15,8 +18,16 @@
 #include <linux/smp.h>
 #include <linux/string_helpers.h>
 
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+
 #include <asm/asm.h>
+#include <asm/desc.h>
+#include <asm/fpu/api.h>
 #include <asm/io.h>
+#include <asm/segment.h>
+#include <asm/special_insns.h>
+#include <asm/trapnr.h>
 #include <asm/msr.h>
 #include <asm/processor.h>
 #include <asm/tlbflush.h>
@@ -24,6 +35,8 @@
 #include <uapi/linux/minihv.h>
 
 #include "../minihv.h"
+#include "vmcs.h"
+#include "vmx.h"
 
 /* IA32_FEATURE_CONTROL (MSR 3AH), SDM Vol 3 24.7. */
 #define FEATURE_CONTROL_LOCKED			BIT_ULL(0)
@@ -35,32 +48,64 @@
 #define VMX_BASIC_32BIT_ADDRESSES		BIT_ULL(48)
 #define VMX_BASIC_TRUE_CONTROLS			BIT_ULL(55)
 
-/* Capability bits, from the allowed-1 half of each control MSR (A.3). */
-#define CPU_BASED_ACTIVATE_SECONDARY_CONTROLS	BIT(31)
-#define SECONDARY_EXEC_ENABLE_EPT		BIT(1)
-#define SECONDARY_EXEC_ENABLE_VPID		BIT(5)
-#define SECONDARY_EXEC_UNRESTRICTED_GUEST	BIT(7)
-#define SECONDARY_EXEC_SHADOW_VMCS		BIT(14)
 
 /* IA32_VMX_EPT_VPID_CAP (MSR 48CH), A.10. */
 #define VMX_EPT_PAGE_WALK_4			BIT_ULL(6)
 #define VMX_EPT_WB				BIT_ULL(14)
 #define VMX_EPT_AD				BIT_ULL(21)
 
-/* What this CPU offers, read once in vmx_hardware_setup(). */
-struct vmx_capabilities {
-	u32 revision_id;	/* first dword of VMXON region and VMCS */
-	bool ept;
-	bool ept_ad;
-	bool vpid;
-	bool unrestricted_guest;
-	bool shadow_vmcs;
-};
-
-static struct vmx_capabilities vmx_caps;
+struct vmx_capabilities vmx_caps;
 
 /* One VMXON region per CPU (SDM Vol 3 24.11.5), allocated for all possible. */
 static DEFINE_PER_CPU(struct page *, vmxon_region);
+
+/*
+ * The VMCSs active on each CPU (loaded by VMPTRLD and not yet VMCLEARed),
+ * and the current one.  Touched only on their own CPU with interrupts off
+ * (vCPU load, an IPI, the disable path), as in KVM.  A VMCS must be
+ * VMCLEARed on the CPU where it is active before it can be loaded on
+ * another, or before VMXOFF (SDM 25.1, 25.11.1).
+ */
+static DEFINE_PER_CPU(struct list_head, loaded_vmcss);
+static DEFINE_PER_CPU(struct vmx_vcpu *, current_vmx);
+
+static void vmx_vmclear(u64 pa)
+{
+	asm volatile("vmclear %0" : : "m"(pa) : "cc", "memory");
+}
+
+static void vmx_vmptrld(u64 pa)
+{
+	asm volatile("vmptrld %0" : : "m"(pa) : "cc", "memory");
+}
+
+/* On vmx->cpu, interrupts off. */
+static void __vmx_clear(struct vmx_vcpu *vmx)
+{
+	vmx_vmclear(vmx->vmcs_pa);
+	list_del(&vmx->loaded);
+	if (__this_cpu_read(current_vmx) == vmx)
+		__this_cpu_write(current_vmx, NULL);
+	vmx->launched = false;
+	/* Others read cpu only under the vCPU's mutex, or here. */
+	WRITE_ONCE(vmx->cpu, -1);
+}
+
+static void vmx_clear_ipi(void *arg)
+{
+	__vmx_clear(arg);
+}
+
+static void vmx_clear_loaded_vmcss(void)
+{
+	struct vmx_vcpu *vmx, *tmp;
+	unsigned long flags;
+
+	local_irq_save(flags);
+	list_for_each_entry_safe(vmx, tmp, this_cpu_ptr(&loaded_vmcss), loaded)
+		__vmx_clear(vmx);
+	local_irq_restore(flags);
+}
 
 bool vmx_cpu_has_vmx(void)
 {
@@ -121,6 +166,81 @@ static void vmx_read_capabilities(struct vmx_capabilities *caps)
 	if (caps->ept || caps->vpid)
 		rdmsrl(MSR_IA32_VMX_EPT_VPID_CAP, ept_vpid_cap);
 	caps->ept_ad = caps->ept && (ept_vpid_cap & VMX_EPT_AD);
+	caps->ept_wb_4level = (ept_vpid_cap & VMX_EPT_PAGE_WALK_4) &&
+			      (ept_vpid_cap & VMX_EPT_WB);
+	caps->true_controls = basic & VMX_BASIC_TRUE_CONTROLS;
+	rdmsrl(MSR_IA32_VMX_CR0_FIXED0, caps->cr0_fixed0);
+	rdmsrl(MSR_IA32_VMX_CR0_FIXED1, caps->cr0_fixed1);
+	rdmsrl(MSR_IA32_VMX_CR4_FIXED0, caps->cr4_fixed0);
+	rdmsrl(MSR_IA32_VMX_CR4_FIXED1, caps->cr4_fixed1);
+}
+
+/*
+ * A control word from its capability MSR (SDM appendix A.3-A.5): bits
+ * 31:0 are the allowed 0-settings (a 1 there must be 1), bits 63:32 the
+ * allowed 1-settings.  @required must all be allowed, @optional are taken
+ * where they are; nothing is hard-coded.
+ */
+static int vmx_adjust_controls(const char *name, u32 msr, u32 required,
+			       u32 optional, u32 *result)
+{
+	u64 cap;
+	u32 ctl;
+
+	rdmsrl(msr, cap);
+	ctl = ((required | optional) & (cap >> 32)) | (u32)cap;
+	if ((ctl & required) != required) {
+		pr_err("VT-x: this CPU lacks %s control bits %#x that minihv requires\n",
+		       name, required & ~ctl);
+		return -EIO;
+	}
+	*result = ctl;
+	return 0;
+}
+
+static int vmx_setup_controls(struct vmx_capabilities *caps)
+{
+	bool t = caps->true_controls;
+	int r;
+
+	r = vmx_adjust_controls("pin-based", t ? MSR_IA32_VMX_TRUE_PINBASED_CTLS :
+				MSR_IA32_VMX_PINBASED_CTLS,
+				PIN_BASED_EXT_INTR_MASK | PIN_BASED_NMI_EXITING, 0,
+				&caps->pin);
+	if (!r)
+		r = vmx_adjust_controls("processor-based", t ? MSR_IA32_VMX_TRUE_PROCBASED_CTLS :
+					MSR_IA32_VMX_PROCBASED_CTLS,
+					CPU_BASED_HLT_EXITING | CPU_BASED_UNCOND_IO_EXITING |
+					CPU_BASED_MWAIT_EXITING | CPU_BASED_MONITOR_EXITING |
+					CPU_BASED_ACTIVATE_SECONDARY_CONTROLS,
+					CPU_BASED_USE_TSC_OFFSETTING, &caps->proc);
+	if (!r)
+		r = vmx_adjust_controls("secondary processor-based",
+					MSR_IA32_VMX_PROCBASED_CTLS2,
+					SECONDARY_EXEC_ENABLE_EPT |
+					SECONDARY_EXEC_UNRESTRICTED_GUEST,
+					SECONDARY_EXEC_ENABLE_VPID, &caps->proc2);
+	if (!r)
+		r = vmx_adjust_controls("VM-exit", t ? MSR_IA32_VMX_TRUE_EXIT_CTLS :
+					MSR_IA32_VMX_EXIT_CTLS,
+					VM_EXIT_HOST_ADDR_SPACE_SIZE | VM_EXIT_SAVE_IA32_EFER |
+					VM_EXIT_LOAD_IA32_EFER | VM_EXIT_SAVE_IA32_PAT |
+					VM_EXIT_LOAD_IA32_PAT, 0, &caps->exit);
+	if (!r)
+		r = vmx_adjust_controls("VM-entry", t ? MSR_IA32_VMX_TRUE_ENTRY_CTLS :
+					MSR_IA32_VMX_ENTRY_CTLS,
+					VM_ENTRY_LOAD_IA32_EFER | VM_ENTRY_LOAD_IA32_PAT, 0,
+					&caps->entry);
+	if (r)
+		return r;
+	/* The mode-dependent entry control is set per vCPU from EFER.LMA. */
+	caps->entry &= ~VM_ENTRY_IA32E_MODE;
+	if (!caps->ept_wb_4level) {
+		pr_err("VT-x: EPT without 4-level write-back tables is not supported\n");
+		return -EIO;
+	}
+	caps->vpid = caps->proc2 & SECONDARY_EXEC_ENABLE_VPID;
+	return 0;
 }
 
 static void vmx_free_vmxon_regions(void)
@@ -136,9 +256,14 @@ static void vmx_free_vmxon_regions(void)
 
 static int vmx_hardware_setup(void)
 {
-	int cpu;
+	int cpu, r;
 
 	vmx_read_capabilities(&vmx_caps);
+	r = vmx_setup_controls(&vmx_caps);
+	if (r)
+		return r;
+	for_each_possible_cpu(cpu)
+		INIT_LIST_HEAD(&per_cpu(loaded_vmcss, cpu));
 
 	for_each_possible_cpu(cpu) {
 		struct page *page;
@@ -242,6 +367,8 @@ static int vmx_hardware_enable(void)
 
 static void vmx_hardware_disable(void)
 {
+	vmx_clear_loaded_vmcss();
+
 	/* VMXOFF can only #UD if we are not in VMX operation: a bug here. */
 	asm goto("1: vmxoff\n\t"
 		 _ASM_EXTABLE(1b, %l[fault])
@@ -262,6 +389,1047 @@ static void vmx_print_features(void)
 		str_yes_no(vmx_caps.shadow_vmcs), vmx_caps.revision_id);
 }
 
+/* ---- vCPUs ---- */
+
+static inline struct vmx_vcpu *to_vmx(struct minihv_vcpu *vcpu)
+{
+	return vcpu->arch;
+}
+
+int __vmx_vcpu_run(unsigned long *regs, bool launched);
+void __vmx_vmexit(void);
+
+void vmcs_write_error(unsigned long field, unsigned long value, void *caller)
+{
+	pr_err_ratelimited("VT-x: VMWRITE of %#lx to field %#lx failed (VM-instruction error %u) at %pS\n",
+			   value, field, vmcs_read32(VM_INSTRUCTION_ERROR), caller);
+}
+
+/* VPIDs tag guest TLB entries (SDM 29.1); 0 is the host's. */
+#define VMX_NR_VPIDS	(1 << 16)
+static DEFINE_SPINLOCK(vmx_vpid_lock);
+static DECLARE_BITMAP(vmx_vpid_bitmap, VMX_NR_VPIDS);	/* [vmx_vpid_lock] */
+
+static u16 vmx_vpid_alloc(void)
+{
+	unsigned long vpid;
+
+	if (!vmx_caps.vpid)
+		return 0;
+	spin_lock(&vmx_vpid_lock);
+	vpid = find_next_zero_bit(vmx_vpid_bitmap, VMX_NR_VPIDS, 1);
+	if (vpid < VMX_NR_VPIDS)
+		__set_bit(vpid, vmx_vpid_bitmap);
+	else
+		vpid = 0;	/* none left: run untagged, flushed at each entry */
+	spin_unlock(&vmx_vpid_lock);
+	return vpid;
+}
+
+static void vmx_vpid_free(u16 vpid)
+{
+	if (!vpid)
+		return;
+	spin_lock(&vmx_vpid_lock);
+	__clear_bit(vpid, vmx_vpid_bitmap);
+	spin_unlock(&vmx_vpid_lock);
+}
+
+/* INVEPT / INVVPID single-context (SDM 30.3, type 1). */
+static void vmx_invept(u64 eptp)
+{
+	struct { u64 eptp, reserved; } desc = { eptp, 0 };
+
+	asm volatile("invept %0, %1" : : "m"(desc), "r"(1UL) : "cc", "memory");
+}
+
+static void vmx_invvpid(u16 vpid)
+{
+	struct { u64 vpid, gla; } desc = { vpid, 0 };
+
+	asm volatile("invvpid %0, %1" : : "m"(desc), "r"(1UL) : "cc", "memory");
+}
+
+static u64 vmx_eptp(struct minihv_vm *vm)
+{
+	/* WB (6), 4-level walk (3 << 3), A/D flags where the CPU has them. */
+	return vm->tdp_root | 6 | (3 << 3) | (vmx_caps.ept_ad ? BIT(6) : 0);
+}
+
+/* The base of the descriptor at @sel in the GDT at @gdt (SDM 3.4.5, 7.2.3). */
+static unsigned long vmx_segment_base(unsigned long gdt, u16 sel)
+{
+	struct desc_struct *d = (struct desc_struct *)(gdt + (sel & ~7));
+	unsigned long base = get_desc_base(d);
+
+	if (!d->s)	/* a 16-byte system descriptor: TSS, LDT */
+		base |= (unsigned long)((u32 *)d)[2] << 32;
+	return base;
+}
+
+/* Host fields that depend on the CPU: written when the VMCS arrives. */
+static void vmx_set_host_cpu_state(void)
+{
+	struct desc_ptr gdt, idt;
+	u64 msr;
+
+	native_store_gdt(&gdt);
+	store_idt(&idt);
+	vmcs_writel(HOST_GDTR_BASE, gdt.address);
+	vmcs_writel(HOST_IDTR_BASE, idt.address);
+	vmcs_writel(HOST_TR_BASE, vmx_segment_base(gdt.address, GDT_ENTRY_TSS * 8));
+	rdmsrl(MSR_IA32_SYSENTER_ESP, msr);
+	vmcs_writel(HOST_IA32_SYSENTER_ESP, msr);
+	rdmsrl(MSR_GS_BASE, msr);
+	vmcs_writel(HOST_GS_BASE, msr);
+}
+
+/*
+ * Makes the vCPU's VMCS current on this CPU, preemption off.  Moving to
+ * another CPU takes a VMCLEAR on the old one (by IPI) and a VMPTRLD here,
+ * then the per-CPU host fields again (SDM 25.11.1).
+ */
+static void vmx_vcpu_load(struct vmx_vcpu *vmx)
+{
+	int cpu = smp_processor_id();
+
+	if (vmx->cpu != cpu) {
+		if (vmx->cpu >= 0)
+			smp_call_function_single(vmx->cpu, vmx_clear_ipi, vmx, 1);
+		local_irq_disable();
+		list_add(&vmx->loaded, this_cpu_ptr(&loaded_vmcss));
+		vmx->cpu = cpu;
+		local_irq_enable();
+	}
+	if (__this_cpu_read(current_vmx) != vmx) {
+		vmx_vmptrld(vmx->vmcs_pa);
+		__this_cpu_write(current_vmx, vmx);
+		vmx_set_host_cpu_state();
+	}
+}
+
+static void vmx_vcpu_unload(struct vmx_vcpu *vmx)
+{
+	int cpu = READ_ONCE(vmx->cpu);
+
+	if (cpu >= 0)
+		smp_call_function_single(cpu, vmx_clear_ipi, vmx, 1);
+}
+
+static int vmx_vm_init(struct minihv_vm *vm)
+{
+	vm->tdp_levels = 4;	/* the EPTP below says 4 */
+	return 0;
+}
+
+static void vmx_vm_destroy(struct minihv_vm *vm)
+{
+}
+
+static void vmx_set_segment(u32 sel_field, const struct minihv_segment *s)
+{
+	u32 ar = (s->type & VMX_AR_TYPE_MASK) | (s->s ? VMX_AR_S : 0) |
+		 ((s->dpl & 3) << VMX_AR_DPL_SHIFT) | (s->present ? VMX_AR_P : 0) |
+		 (s->avl ? VMX_AR_AVL : 0) | (s->l ? VMX_AR_L : 0) |
+		 (s->db ? VMX_AR_DB : 0) | (s->g ? VMX_AR_G : 0);
+	/* ES..TR selector, limit, AR and base fields go in the same order. */
+	u32 i = (sel_field - GUEST_ES_SELECTOR) / 2;
+
+	if (s->unusable || !s->present)
+		ar = VMX_AR_UNUSABLE;
+	__vmcs_writel(GUEST_ES_SELECTOR + 2 * i, s->selector);
+	__vmcs_writel(GUEST_ES_LIMIT + 2 * i, s->limit);
+	__vmcs_writel(GUEST_ES_AR_BYTES + 2 * i, ar);
+	__vmcs_writel(GUEST_ES_BASE + 2 * i, s->base);
+}
+
+static void vmx_get_segment(u32 sel_field, struct minihv_segment *s)
+{
+	u32 i = (sel_field - GUEST_ES_SELECTOR) / 2;
+	u32 ar = __vmcs_readl(GUEST_ES_AR_BYTES + 2 * i);
+
+	s->selector = __vmcs_readl(GUEST_ES_SELECTOR + 2 * i);
+	s->limit = __vmcs_readl(GUEST_ES_LIMIT + 2 * i);
+	s->base = __vmcs_readl(GUEST_ES_BASE + 2 * i);
+	s->type = ar & VMX_AR_TYPE_MASK;
+	s->s = !!(ar & VMX_AR_S);
+	s->dpl = (ar >> VMX_AR_DPL_SHIFT) & 3;
+	s->present = !!(ar & VMX_AR_P);
+	s->avl = !!(ar & VMX_AR_AVL);
+	s->l = !!(ar & VMX_AR_L);
+	s->db = !!(ar & VMX_AR_DB);
+	s->g = !!(ar & VMX_AR_G);
+	s->unusable = !!(ar & VMX_AR_UNUSABLE);
+	if (s->unusable)
+		s->present = 0;
+}
+
+/*
+ * CR0 and CR4 bits the guest may not own: those VMX fixes (A.7, A.8),
+ * except PE and PG, which unrestricted guest lets it choose (26.3.1.1).
+ * They are in the guest/host masks: the guest reads its own value from the
+ * read shadow and a write that changes one exits (25.3).
+ */
+static unsigned long vmx_cr0_forced(void)
+{
+	return vmx_caps.cr0_fixed0 & ~(X86_CR0_PE | X86_CR0_PG);
+}
+
+static void vmx_write_cr0(unsigned long cr0)
+{
+	vmcs_writel(CR0_READ_SHADOW, cr0);
+	vmcs_writel(GUEST_CR0, cr0 | vmx_cr0_forced());
+}
+
+static void vmx_write_cr4(unsigned long cr4)
+{
+	vmcs_writel(CR4_READ_SHADOW, cr4);
+	vmcs_writel(GUEST_CR4, cr4 | vmx_caps.cr4_fixed0);
+}
+
+static void vmx_write_efer(u64 efer)
+{
+	u32 entry = vmcs_read32(VM_ENTRY_CONTROLS) & ~VM_ENTRY_IA32E_MODE;
+
+	vmcs_write64(GUEST_IA32_EFER, efer);
+	/* The "IA-32e mode guest" control is EFER.LMA (26.3.1.1). */
+	vmcs_write32(VM_ENTRY_CONTROLS, entry | ((efer & EFER_LMA) ? VM_ENTRY_IA32E_MODE : 0));
+}
+
+/* Default PAT (SDM Vol 3 11.12.4). */
+#define PAT_DEFAULT	0x0007040600070406ULL
+
+/* Everything but the guest's registers; the RESET state for those. */
+static void vmx_init_vmcs(struct minihv_vcpu *vcpu, struct vmx_vcpu *vmx)
+{
+	struct minihv_segment seg = {
+		.limit = 0xffff, .type = 3, .present = 1, .s = 1,
+	};
+	u64 msr;
+
+	vmcs_write32(PIN_BASED_VM_EXEC_CONTROL, vmx_caps.pin);
+	vmcs_write32(CPU_BASED_VM_EXEC_CONTROL, vmx_caps.proc);
+	vmcs_write32(SECONDARY_VM_EXEC_CONTROL, vmx_caps.proc2);
+	vmcs_write32(VM_EXIT_CONTROLS, vmx_caps.exit);
+	vmcs_write32(VM_ENTRY_CONTROLS, vmx_caps.entry);
+	vmcs_write32(EXCEPTION_BITMAP, 0);
+	vmcs_write32(CR3_TARGET_COUNT, 0);
+	vmcs_write32(VM_EXIT_MSR_STORE_COUNT, 0);
+	vmcs_write32(VM_EXIT_MSR_LOAD_COUNT, 0);
+	vmcs_write32(VM_ENTRY_MSR_LOAD_COUNT, 0);
+	vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, 0);
+	vmcs_write64(EPT_POINTER, vmx_eptp(vcpu->vm));
+	if (vmx->vpid)
+		vmcs_write16(VIRTUAL_PROCESSOR_ID, vmx->vpid);
+	vmcs_write64(TSC_OFFSET, 0);
+	vmcs_writel(CR0_GUEST_HOST_MASK, vmx_cr0_forced() | ~vmx_caps.cr0_fixed1);
+	vmcs_writel(CR4_GUEST_HOST_MASK, vmx_caps.cr4_fixed0 | ~vmx_caps.cr4_fixed1);
+
+	/* The host: this kernel, its selectors, its MSRs (27.2.2, 28.5). */
+	vmcs_writel(HOST_CR0, read_cr0());
+	vmcs_writel(HOST_CR3, __read_cr3());
+	vmcs_writel(HOST_CR4, cr4_read_shadow());
+	vmcs_write16(HOST_CS_SELECTOR, __KERNEL_CS);
+	vmcs_write16(HOST_SS_SELECTOR, __KERNEL_DS);
+	vmcs_write16(HOST_DS_SELECTOR, __KERNEL_DS);
+	vmcs_write16(HOST_ES_SELECTOR, __KERNEL_DS);
+	vmcs_write16(HOST_FS_SELECTOR, 0);
+	vmcs_write16(HOST_GS_SELECTOR, 0);
+	vmcs_write16(HOST_TR_SELECTOR, GDT_ENTRY_TSS * 8);
+	vmcs_writel(HOST_RIP, (unsigned long)__vmx_vmexit);
+	rdmsrl(MSR_IA32_SYSENTER_CS, msr);
+	vmcs_write32(HOST_IA32_SYSENTER_CS, msr);
+	rdmsrl(MSR_IA32_SYSENTER_EIP, msr);
+	vmcs_writel(HOST_IA32_SYSENTER_EIP, msr);
+	rdmsrl(MSR_EFER, msr);
+	vmcs_write64(HOST_IA32_EFER, msr);
+	rdmsrl(MSR_IA32_CR_PAT, msr);
+	vmcs_write64(HOST_IA32_PAT, msr);
+
+	/* The guest after RESET (SDM Vol 3 10.1.1): real mode at F000:FFF0. */
+	vmx_set_segment(GUEST_ES_SELECTOR, &seg);
+	vmx_set_segment(GUEST_SS_SELECTOR, &seg);
+	vmx_set_segment(GUEST_DS_SELECTOR, &seg);
+	vmx_set_segment(GUEST_FS_SELECTOR, &seg);
+	vmx_set_segment(GUEST_GS_SELECTOR, &seg);
+	seg.type = 0xb;
+	seg.selector = 0xf000;
+	seg.base = 0xffff0000;
+	vmx_set_segment(GUEST_CS_SELECTOR, &seg);
+	seg = (struct minihv_segment){ .limit = 0xffff, .type = 0xb, .present = 1 };
+	vmx_set_segment(GUEST_TR_SELECTOR, &seg);
+	seg.type = 2;
+	vmx_set_segment(GUEST_LDTR_SELECTOR, &seg);
+	vmcs_write32(GUEST_GDTR_LIMIT, 0xffff);
+	vmcs_write32(GUEST_IDTR_LIMIT, 0xffff);
+	vmcs_writel(GUEST_GDTR_BASE, 0);
+	vmcs_writel(GUEST_IDTR_BASE, 0);
+	vmx_write_cr0(X86_CR0_CD | X86_CR0_NW | X86_CR0_ET);
+	vmx_write_cr4(0);
+	vmcs_writel(GUEST_CR3, 0);
+	vmx_write_efer(0);
+	vmcs_write64(GUEST_IA32_PAT, PAT_DEFAULT);
+	vmcs_write64(GUEST_IA32_DEBUGCTL, 0);
+	vmcs_writel(GUEST_DR7, 0x400);
+	vmcs_writel(GUEST_RIP, 0xfff0);
+	vmcs_writel(GUEST_RSP, 0);
+	vmcs_writel(GUEST_RFLAGS, X86_EFLAGS_FIXED);
+	vmcs_writel(GUEST_PENDING_DBG_EXCEPTIONS, 0);
+	vmcs_write32(GUEST_INTERRUPTIBILITY_INFO, 0);
+	vmcs_write32(GUEST_ACTIVITY_STATE, 0);
+	vmcs_write32(GUEST_SYSENTER_CS, 0);
+	vmcs_writel(GUEST_SYSENTER_ESP, 0);
+	vmcs_writel(GUEST_SYSENTER_EIP, 0);
+	vmcs_write64(VMCS_LINK_POINTER, ~0ULL);
+}
+
+static int vmx_vcpu_create(struct minihv_vcpu *vcpu)
+{
+	struct vmx_vcpu *vmx;
+
+	vmx = kzalloc(sizeof(*vmx), GFP_KERNEL_ACCOUNT);
+	if (!vmx)
+		return -ENOMEM;
+	vmx->vmcs_page = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
+	vmx->fpu = kzalloc(sizeof(*vmx->fpu), GFP_KERNEL_ACCOUNT);
+	if (!vmx->vmcs_page || !vmx->fpu)
+		goto err_free;
+	vmx->fpu->cwd = 0x37f;		/* FNINIT state */
+	vmx->fpu->mxcsr = 0x1f80;	/* SSE reset state */
+	/* SDM 25.2: the region starts with the revision id, bit 31 clear. */
+	*(u32 *)page_address(vmx->vmcs_page) = vmx_caps.revision_id;
+	vmx->vmcs_pa = page_to_phys(vmx->vmcs_page);
+	vmx->cpu = -1;
+	INIT_LIST_HEAD(&vmx->loaded);
+	vmx->vpid = vmx_vpid_alloc();
+	vcpu->arch = vmx;
+
+	preempt_disable();
+	/* A fresh VMCS must be VMCLEARed before its first VMPTRLD (25.11.3). */
+	vmx_vmclear(vmx->vmcs_pa);
+	vmx_vcpu_load(vmx);
+	vmx_init_vmcs(vcpu, vmx);
+	preempt_enable();
+	return 0;
+
+err_free:
+	kfree(vmx->fpu);
+	if (vmx->vmcs_page)
+		__free_page(vmx->vmcs_page);
+	kfree(vmx);
+	return -ENOMEM;
+}
+
+static void vmx_vcpu_free(struct minihv_vcpu *vcpu)
+{
+	struct vmx_vcpu *vmx = to_vmx(vcpu);
+
+	vmx_vcpu_unload(vmx);
+	vmx_vpid_free(vmx->vpid);
+	kfree(vmx->fpu);
+	__free_page(vmx->vmcs_page);
+	kfree(vmx);
+}
+
+/* ---- registers: the VMCS must be current, so each access loads it ---- */
+
+static void vmx_get_regs(struct minihv_vcpu *vcpu, struct minihv_regs *regs)
+{
+	preempt_disable();
+	vmx_vcpu_load(to_vmx(vcpu));
+	regs->rip = vmcs_readl(GUEST_RIP);
+	regs->rflags = vmcs_readl(GUEST_RFLAGS);
+	regs->rsp = vmcs_readl(GUEST_RSP);
+	preempt_enable();
+}
+
+static void vmx_set_regs(struct minihv_vcpu *vcpu, const struct minihv_regs *regs)
+{
+	preempt_disable();
+	vmx_vcpu_load(to_vmx(vcpu));
+	vmcs_writel(GUEST_RIP, regs->rip);
+	vmcs_writel(GUEST_RFLAGS, regs->rflags);
+	vmcs_writel(GUEST_RSP, regs->rsp);
+	preempt_enable();
+	to_vmx(vcpu)->state_checked = false;
+}
+
+static void vmx_get_sregs(struct minihv_vcpu *vcpu, struct minihv_sregs *sregs)
+{
+	unsigned long m0, m4;
+
+	preempt_disable();
+	vmx_vcpu_load(to_vmx(vcpu));
+	vmx_get_segment(GUEST_CS_SELECTOR, &sregs->cs);
+	vmx_get_segment(GUEST_DS_SELECTOR, &sregs->ds);
+	vmx_get_segment(GUEST_ES_SELECTOR, &sregs->es);
+	vmx_get_segment(GUEST_FS_SELECTOR, &sregs->fs);
+	vmx_get_segment(GUEST_GS_SELECTOR, &sregs->gs);
+	vmx_get_segment(GUEST_SS_SELECTOR, &sregs->ss);
+	vmx_get_segment(GUEST_TR_SELECTOR, &sregs->tr);
+	vmx_get_segment(GUEST_LDTR_SELECTOR, &sregs->ldt);
+	sregs->gdt.base = vmcs_readl(GUEST_GDTR_BASE);
+	sregs->gdt.limit = vmcs_read32(GUEST_GDTR_LIMIT);
+	sregs->idt.base = vmcs_readl(GUEST_IDTR_BASE);
+	sregs->idt.limit = vmcs_read32(GUEST_IDTR_LIMIT);
+	m0 = vmcs_readl(CR0_GUEST_HOST_MASK);
+	m4 = vmcs_readl(CR4_GUEST_HOST_MASK);
+	sregs->cr0 = (vmcs_readl(GUEST_CR0) & ~m0) | (vmcs_readl(CR0_READ_SHADOW) & m0);
+	sregs->cr4 = (vmcs_readl(GUEST_CR4) & ~m4) | (vmcs_readl(CR4_READ_SHADOW) & m4);
+	sregs->cr3 = vmcs_readl(GUEST_CR3);
+	sregs->efer = vmcs_read64(GUEST_IA32_EFER);
+	preempt_enable();
+	sregs->cr2 = to_vmx(vcpu)->cr2;
+	sregs->cr8 = 0;
+}
+
+/* EFER bits a guest may have: SCE, LME, LMA, NXE. */
+#define VMX_GUEST_EFER_BITS	(EFER_SCE | EFER_LME | EFER_LMA | EFER_NX)
+
+/*
+ * Refuses (-EINVAL) CR and EFER states no x86 CPU can be in, as on AMD-V;
+ * everything else goes to the CPU, whose refusal vmx_check_guest_state()
+ * explains.
+ */
+static int vmx_set_sregs(struct minihv_vcpu *vcpu, const struct minihv_sregs *sregs)
+{
+	struct vmx_vcpu *vmx = to_vmx(vcpu);
+	bool lma_expected;
+
+	if (sregs->cr0 >> 32 || ((sregs->cr0 & X86_CR0_PG) && !(sregs->cr0 & X86_CR0_PE)) ||
+	    ((sregs->cr0 & X86_CR0_NW) && !(sregs->cr0 & X86_CR0_CD)))
+		return -EINVAL;
+	if (sregs->cr4 & ~vmx_caps.cr4_fixed1 & ~X86_CR4_VMXE)
+		return -EINVAL;
+	if (sregs->cr4 & X86_CR4_VMXE)
+		return -EINVAL;		/* no nested VMX */
+	if (sregs->efer & ~VMX_GUEST_EFER_BITS)
+		return -EINVAL;
+	lma_expected = (sregs->efer & EFER_LME) && (sregs->cr0 & X86_CR0_PG);
+	if (!!(sregs->efer & EFER_LMA) != lma_expected)
+		return -EINVAL;
+	if (lma_expected && !(sregs->cr4 & X86_CR4_PAE))
+		return -EINVAL;
+	if (sregs->cr3 >> boot_cpu_data.x86_phys_bits || sregs->cr8 > 0xf)
+		return -EINVAL;
+
+	preempt_disable();
+	vmx_vcpu_load(vmx);
+	vmx_set_segment(GUEST_CS_SELECTOR, &sregs->cs);
+	vmx_set_segment(GUEST_DS_SELECTOR, &sregs->ds);
+	vmx_set_segment(GUEST_ES_SELECTOR, &sregs->es);
+	vmx_set_segment(GUEST_FS_SELECTOR, &sregs->fs);
+	vmx_set_segment(GUEST_GS_SELECTOR, &sregs->gs);
+	vmx_set_segment(GUEST_SS_SELECTOR, &sregs->ss);
+	vmx_set_segment(GUEST_TR_SELECTOR, &sregs->tr);
+	vmx_set_segment(GUEST_LDTR_SELECTOR, &sregs->ldt);
+	vmcs_writel(GUEST_GDTR_BASE, sregs->gdt.base);
+	vmcs_write32(GUEST_GDTR_LIMIT, sregs->gdt.limit);
+	vmcs_writel(GUEST_IDTR_BASE, sregs->idt.base);
+	vmcs_write32(GUEST_IDTR_LIMIT, sregs->idt.limit);
+	vmx_write_cr0(sregs->cr0);
+	vmx_write_cr4(sregs->cr4);
+	vmcs_writel(GUEST_CR3, sregs->cr3);
+	vmx_write_efer(sregs->efer);
+	preempt_enable();
+	vmx->cr2 = sregs->cr2;
+	vmx->state_checked = false;
+	return 0;
+}
+
+/* ---- helpers for exit handlers ---- */
+
+static void vmx_cpu_mode(struct minihv_vcpu *vcpu, struct minihv_cpu_mode *m)
+{
+	u32 cs_ar = vmcs_read32(GUEST_CS_AR_BYTES);
+
+	m->paging.cr0 = vmcs_readl(GUEST_CR0);
+	m->paging.cr3 = vmcs_readl(GUEST_CR3);
+	m->paging.cr4 = vmcs_readl(GUEST_CR4);
+	m->paging.efer = vmcs_read64(GUEST_IA32_EFER);
+	m->cs_base = vmcs_readl(GUEST_CS_BASE);
+	m->rip = vmcs_readl(GUEST_RIP);
+	m->rflags = vmcs_readl(GUEST_RFLAGS);
+	m->long_mode = (m->paging.efer & EFER_LMA) && (cs_ar & VMX_AR_L);
+	m->cs_db = cs_ar & VMX_AR_DB;
+	m->seg_base[SEG_ES] = vmcs_readl(GUEST_ES_BASE);
+	m->seg_base[SEG_CS] = m->cs_base;
+	m->seg_base[SEG_SS] = vmcs_readl(GUEST_SS_BASE);
+	m->seg_base[SEG_DS] = vmcs_readl(GUEST_DS_BASE);
+	m->seg_base[SEG_FS] = vmcs_readl(GUEST_FS_BASE);
+	m->seg_base[SEG_GS] = vmcs_readl(GUEST_GS_BASE);
+}
+
+static void vmx_inject_exception(u8 vector, bool has_error, u32 error)
+{
+	vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, vector | INTR_TYPE_HARD_EXCEPTION |
+		     INTR_INFO_VALID_MASK | (has_error ? INTR_INFO_DELIVER_CODE_MASK : 0));
+	if (has_error)
+		vmcs_write32(VM_ENTRY_EXCEPTION_ERROR_CODE, error);
+}
+
+/* Instruction-based exits give the length (SDM 28.2.4). */
+static int vmx_skip_instruction(void)
+{
+	u32 interruptibility = vmcs_read32(GUEST_INTERRUPTIBILITY_INFO);
+
+	vmcs_writel(GUEST_RIP, vmcs_readl(GUEST_RIP) + vmcs_read32(VM_EXIT_INSTRUCTION_LEN));
+	/* Skipping an instruction ends an STI / MOV SS blocking. */
+	if (interruptibility & 3)
+		vmcs_write32(GUEST_INTERRUPTIBILITY_INFO, interruptibility & ~3);
+	return 1;
+}
+
+/* ---- MSRs (the set emulated is listed in Documentation/api.rst) ---- */
+
+static bool vmx_pat_valid(u64 pat)
+{
+	int i;
+
+	for (i = 0; i < 8; i++) {
+		u8 type = pat >> (i * 8);
+
+		if (type == 2 || type == 3 || type > 7)
+			return false;
+	}
+	return true;
+}
+
+static int vmx_get_msr(struct minihv_vcpu *vcpu, u32 msr, u64 *val)
+{
+	struct vmx_vcpu *vmx = to_vmx(vcpu);
+
+	switch (msr) {
+	case MSR_EFER:			*val = vmcs_read64(GUEST_IA32_EFER); break;
+	case MSR_STAR:			*val = vmx->star; break;
+	case MSR_LSTAR:			*val = vmx->lstar; break;
+	case MSR_CSTAR:			*val = vmx->cstar; break;
+	case MSR_SYSCALL_MASK:		*val = vmx->sfmask; break;
+	case MSR_KERNEL_GS_BASE:	*val = vmx->kernel_gs_base; break;
+	case MSR_FS_BASE:		*val = vmcs_readl(GUEST_FS_BASE); break;
+	case MSR_GS_BASE:		*val = vmcs_readl(GUEST_GS_BASE); break;
+	case MSR_IA32_SYSENTER_CS:	*val = vmcs_read32(GUEST_SYSENTER_CS); break;
+	case MSR_IA32_SYSENTER_ESP:	*val = vmcs_readl(GUEST_SYSENTER_ESP); break;
+	case MSR_IA32_SYSENTER_EIP:	*val = vmcs_readl(GUEST_SYSENTER_EIP); break;
+	case MSR_IA32_CR_PAT:		*val = vmcs_read64(GUEST_IA32_PAT); break;
+	case MSR_IA32_TSC:		*val = rdtsc() + vmcs_read64(TSC_OFFSET); break;
+	default:
+		return 1;
+	}
+	return 0;
+}
+
+static int vmx_set_msr(struct minihv_vcpu *vcpu, u32 msr, u64 val)
+{
+	struct vmx_vcpu *vmx = to_vmx(vcpu);
+	bool canonical = (s64)(val << 16) >> 16 == (s64)val;
+
+	switch (msr) {
+	case MSR_EFER:
+		if (val & ~VMX_GUEST_EFER_BITS)
+			return 1;
+		/* LMA is the CPU's to set (SDM Vol 3 10.8.5). */
+		vmx_write_efer((val & ~EFER_LMA) |
+			       (vmcs_read64(GUEST_IA32_EFER) & EFER_LMA));
+		break;
+	case MSR_STAR:
+		vmx->star = val;
+		vmx->syscall_msrs = true;
+		break;
+	case MSR_SYSCALL_MASK:
+		vmx->sfmask = val;
+		vmx->syscall_msrs = true;
+		break;
+	case MSR_LSTAR:
+	case MSR_CSTAR:
+	case MSR_KERNEL_GS_BASE:
+		if (!canonical)
+			return 1;
+		if (msr == MSR_LSTAR)
+			vmx->lstar = val;
+		else if (msr == MSR_CSTAR)
+			vmx->cstar = val;
+		else
+			vmx->kernel_gs_base = val;
+		vmx->syscall_msrs = true;
+		break;
+	case MSR_FS_BASE:
+	case MSR_GS_BASE:
+	case MSR_IA32_SYSENTER_ESP:
+	case MSR_IA32_SYSENTER_EIP:
+		if (!canonical)
+			return 1;
+		if (msr == MSR_FS_BASE)
+			vmcs_writel(GUEST_FS_BASE, val);
+		else if (msr == MSR_GS_BASE)
+			vmcs_writel(GUEST_GS_BASE, val);
+		else if (msr == MSR_IA32_SYSENTER_ESP)
+			vmcs_writel(GUEST_SYSENTER_ESP, val);
+		else
+			vmcs_writel(GUEST_SYSENTER_EIP, val);
+		break;
+	case MSR_IA32_SYSENTER_CS:
+		vmcs_write32(GUEST_SYSENTER_CS, val);
+		break;
+	case MSR_IA32_CR_PAT:
+		if (!vmx_pat_valid(val))
+			return 1;
+		vmcs_write64(GUEST_IA32_PAT, val);
+		break;
+	case MSR_IA32_TSC:
+		vmcs_write64(TSC_OFFSET, val - rdtsc());
+		break;
+	default:
+		return 1;
+	}
+	return 0;
+}
+
+/* ---- exit handlers ---- */
+
+static int vmx_handle_exception_nmi(struct minihv_vcpu *vcpu)
+{
+	u32 info = vmcs_read32(VM_EXIT_INTR_INFO);
+	u64 data[3] = { EXIT_REASON_EXCEPTION_NMI, info, vmcs_readl(EXIT_QUALIFICATION) };
+
+	/* NMIs were handed to the host right after the exit. */
+	if ((info & INTR_INFO_INTR_TYPE_MASK) == INTR_TYPE_NMI_INTR)
+		return 1;
+	/* No exception is intercepted: this cannot happen. */
+	minihv_internal_error(vcpu, MINIHV_INTERNAL_ERROR_UNEXPECTED_EXIT, 3, data);
+	return 0;
+}
+
+static int vmx_handle_host_event(struct minihv_vcpu *vcpu)
+{
+	/* The host took the interrupt when IF came back on: enter again. */
+	return 1;
+}
+
+static int vmx_handle_triple_fault(struct minihv_vcpu *vcpu)
+{
+	vcpu->run->exit_reason = MINIHV_EXIT_SHUTDOWN;
+	return 0;
+}
+
+static int vmx_handle_cpuid(struct minihv_vcpu *vcpu)
+{
+	u32 eax = vcpu->regs[VCPU_REGS_RAX], ebx, ecx = vcpu->regs[VCPU_REGS_RCX], edx;
+
+	minihv_cpuid(vcpu, &eax, &ebx, &ecx, &edx);
+	vcpu->regs[VCPU_REGS_RAX] = eax;
+	vcpu->regs[VCPU_REGS_RBX] = ebx;
+	vcpu->regs[VCPU_REGS_RCX] = ecx;
+	vcpu->regs[VCPU_REGS_RDX] = edx;
+	return vmx_skip_instruction();
+}
+
+static int vmx_handle_hlt(struct minihv_vcpu *vcpu)
+{
+	vmx_skip_instruction();
+	vcpu->run->exit_reason = MINIHV_EXIT_HLT;
+	return 0;
+}
+
+static int vmx_handle_invd(struct minihv_vcpu *vcpu)
+{
+	/* INVD would drop the host's dirty cache lines: skip it. */
+	return vmx_skip_instruction();
+}
+
+static int vmx_handle_ud(struct minihv_vcpu *vcpu)
+{
+	/* VMX instructions, MONITOR/MWAIT and XSETBV are not for guests. */
+	vmx_inject_exception(X86_TRAP_UD, false, 0);
+	return 1;
+}
+
+/*
+ * MOV to CR0 or CR4 that changes a bit VMX fixes (the masks above); the
+ * guest's view goes to the read shadow, the real register keeps the
+ * fixed bits.  Exit qualification: SDM table 28-3.
+ */
+static int vmx_handle_cr_access(struct minihv_vcpu *vcpu)
+{
+	unsigned long qual = vmcs_readl(EXIT_QUALIFICATION);
+	int cr = qual & 15, type = (qual >> 4) & 3, reg = (qual >> 8) & 15;
+	unsigned long val = vcpu->regs[reg];
+	u64 efer = vmcs_read64(GUEST_IA32_EFER);
+	u64 data[2] = { EXIT_REASON_CR_ACCESS, qual };
+
+	if (reg == VCPU_REGS_RSP)
+		val = vmcs_readl(GUEST_RSP);
+	if (type != 0 || (cr != 0 && cr != 4)) {
+		minihv_internal_error(vcpu, MINIHV_INTERNAL_ERROR_UNEXPECTED_EXIT, 2, data);
+		return 0;
+	}
+	if (cr == 0) {
+		if (((val & X86_CR0_PG) && !(val & X86_CR0_PE)) ||
+		    ((val & X86_CR0_NW) && !(val & X86_CR0_CD)) || (val >> 32)) {
+			vmx_inject_exception(X86_TRAP_GP, true, 0);
+			return 1;
+		}
+		/* Paging with EFER.LME on enters IA-32e mode (SDM Vol 3 10.8.5). */
+		if ((efer & EFER_LME) && (val & X86_CR0_PG))
+			efer |= EFER_LMA;
+		else if (!(val & X86_CR0_PG))
+			efer &= ~EFER_LMA;
+		vmx_write_efer(efer);
+		vmx_write_cr0(val);
+	} else {
+		if ((val & ~vmx_caps.cr4_fixed1) || (val & X86_CR4_VMXE)) {
+			vmx_inject_exception(X86_TRAP_GP, true, 0);
+			return 1;
+		}
+		vmx_write_cr4(val);
+	}
+	return vmx_skip_instruction();
+}
+
+static int vmx_handle_io(struct minihv_vcpu *vcpu)
+{
+	unsigned long qual = vmcs_readl(EXIT_QUALIFICATION);
+	/* Exit qualification for I/O instructions: SDM table 28-5. */
+	struct minihv_io_exit io = {
+		.port = qual >> 16,
+		.size = (qual & 7) + 1,
+		.in = qual & BIT(3),
+		.string = qual & BIT(4),
+		.rep = qual & BIT(5),
+		.seg = SEG_DS,
+		.next_rip = vmcs_readl(GUEST_RIP) + vmcs_read32(VM_EXIT_INSTRUCTION_LEN),
+	};
+	struct minihv_cpu_mode m;
+	bool done = false;
+	int r;
+
+	vmx_cpu_mode(vcpu, &m);
+	if (io.string)
+		minihv_decode_string_io(vcpu, &m, &io);
+	r = minihv_handle_io(vcpu, &m, &io, &done);
+	if (r < 0)
+		return r;
+	if (done)
+		vmcs_writel(GUEST_RIP, io.next_rip);
+	return r;
+}
+
+static int vmx_handle_msr(struct minihv_vcpu *vcpu)
+{
+	u32 msr = vcpu->regs[VCPU_REGS_RCX];
+	u64 val;
+
+	if (vmcs_read32(VM_EXIT_REASON) == EXIT_REASON_MSR_WRITE) {
+		val = (u32)vcpu->regs[VCPU_REGS_RAX] |
+		      ((u64)vcpu->regs[VCPU_REGS_RDX] << 32);
+		if (vmx_set_msr(vcpu, msr, val))
+			goto gp;
+	} else {
+		if (vmx_get_msr(vcpu, msr, &val))
+			goto gp;
+		vcpu->regs[VCPU_REGS_RAX] = (u32)val;
+		vcpu->regs[VCPU_REGS_RDX] = val >> 32;
+	}
+	return vmx_skip_instruction();
+gp:
+	vmx_inject_exception(X86_TRAP_GP, true, 0);
+	return 1;
+}
+
+/* EPT violation exit qualification, SDM table 28-7. */
+#define EPT_VIOLATION_WRITE		BIT(1)
+#define EPT_VIOLATION_GLA_VALID		BIT(7)
+#define EPT_VIOLATION_GLA_TRANSLATED	BIT(8)
+
+static int vmx_handle_ept_violation(struct minihv_vcpu *vcpu)
+{
+	unsigned long qual = vmcs_readl(EXIT_QUALIFICATION);
+	u64 gpa = vmcs_read64(GUEST_PHYSICAL_ADDRESS);
+	struct minihv_cpu_mode m;
+	int r, len;
+
+	r = minihv_mmu_map_gpa(vcpu, gpa, qual & EPT_VIOLATION_WRITE);
+	if (r)
+		return r;	/* mapped (1), or -errno */
+
+	/* The guest's own page-table walk left RAM (bit 7 set, bit 8 clear). */
+	if ((qual & EPT_VIOLATION_GLA_VALID) && !(qual & EPT_VIOLATION_GLA_TRANSLATED)) {
+		u64 data[3] = { EXIT_REASON_EPT_VIOLATION, qual, gpa };
+
+		minihv_internal_error(vcpu, MINIHV_INTERNAL_ERROR_UNEXPECTED_EXIT, 3, data);
+		return 0;
+	}
+	vmx_cpu_mode(vcpu, &m);
+	len = minihv_emulate_mmio(vcpu, &m, gpa, qual & EPT_VIOLATION_WRITE);
+	if (len > 0)
+		vmcs_writel(GUEST_RIP, m.rip + len);
+	return 0;
+}
+
+static int vmx_handle_ept_misconfig(struct minihv_vcpu *vcpu)
+{
+	/* minihv wrote an entry the CPU rejects: report it, never loop. */
+	u64 data[2] = { EXIT_REASON_EPT_MISCONFIG, vmcs_read64(GUEST_PHYSICAL_ADDRESS) };
+
+	pr_err_ratelimited("VT-x: EPT misconfiguration at GPA %#llx\n", data[1]);
+	minihv_internal_error(vcpu, MINIHV_INTERNAL_ERROR_UNEXPECTED_EXIT, 2, data);
+	return 0;
+}
+
+static void vmx_fail_entry(struct minihv_vcpu *vcpu, u64 reason, const char *what,
+			   const char *why, u64 field, u64 value)
+{
+	struct minihv_run *run = vcpu->run;
+
+	run->exit_reason = MINIHV_EXIT_FAIL_ENTRY;
+	run->fail_entry.hardware_entry_failure_reason = reason;
+	run->fail_entry.cpu = to_vmx(vcpu)->cpu;
+	run->fail_entry.field = field;
+	run->fail_entry.value = value;
+	snprintf(run->fail_entry.reason, sizeof(run->fail_entry.reason), "%s: %s",
+		 what, why ? why : "no check minihv knows explains it");
+}
+
+/* Exit reasons 33, 34, 41 with bit 31 set: the entry failed (SDM 27.8). */
+static int vmx_handle_failed_entry(struct minihv_vcpu *vcpu)
+{
+	u32 reason = vmcs_read32(VM_EXIT_REASON);
+	u64 field = 0, value = 0;
+	const char *why = NULL, *what;
+
+	switch (reason & 0xffff) {
+	case EXIT_REASON_INVALID_STATE:
+		what = "invalid guest state";
+		why = vmx_check_guest_state(&field, &value);
+		break;
+	case EXIT_REASON_MSR_LOAD_FAIL:
+		what = "MSR loading";
+		value = vmcs_readl(EXIT_QUALIFICATION);
+		break;
+	default:
+		what = "machine-check event";
+		break;
+	}
+	vmx_fail_entry(vcpu, reason, what, why, field, value);
+	to_vmx(vcpu)->state_checked = false;
+	return 0;
+}
+
+/*
+ * Exit handlers, indexed by basic exit reason (SDM appendix C).  Each
+ * returns 1 to re-enter the guest, 0 after filling vcpu->run for
+ * userspace, or -errno.  A reason with no handler goes to userspace as an
+ * internal error with the raw reason and qualification.
+ */
+static int (*const vmx_exit_handlers[])(struct minihv_vcpu *vcpu) = {
+	[EXIT_REASON_EXCEPTION_NMI]		= vmx_handle_exception_nmi,
+	[EXIT_REASON_EXTERNAL_INTERRUPT]	= vmx_handle_host_event,
+	[EXIT_REASON_TRIPLE_FAULT]		= vmx_handle_triple_fault,
+	[EXIT_REASON_INIT_SIGNAL]		= vmx_handle_host_event,
+	[EXIT_REASON_CPUID]			= vmx_handle_cpuid,
+	[EXIT_REASON_HLT]			= vmx_handle_hlt,
+	[EXIT_REASON_INVD]			= vmx_handle_invd,
+	[EXIT_REASON_VMCALL]			= vmx_handle_ud,
+	[EXIT_REASON_VMCLEAR]			= vmx_handle_ud,
+	[EXIT_REASON_VMLAUNCH]			= vmx_handle_ud,
+	[EXIT_REASON_VMPTRLD]			= vmx_handle_ud,
+	[EXIT_REASON_VMPTRST]			= vmx_handle_ud,
+	[EXIT_REASON_VMREAD]			= vmx_handle_ud,
+	[EXIT_REASON_VMRESUME]			= vmx_handle_ud,
+	[EXIT_REASON_VMWRITE]			= vmx_handle_ud,
+	[EXIT_REASON_VMOFF]			= vmx_handle_ud,
+	[EXIT_REASON_VMON]			= vmx_handle_ud,
+	[EXIT_REASON_CR_ACCESS]			= vmx_handle_cr_access,
+	[EXIT_REASON_IO_INSTRUCTION]		= vmx_handle_io,
+	[EXIT_REASON_MSR_READ]			= vmx_handle_msr,
+	[EXIT_REASON_MSR_WRITE]			= vmx_handle_msr,
+	[EXIT_REASON_MWAIT_INSTRUCTION]		= vmx_handle_ud,
+	[EXIT_REASON_MONITOR_INSTRUCTION]	= vmx_handle_ud,
+	[EXIT_REASON_EPT_VIOLATION]		= vmx_handle_ept_violation,
+	[EXIT_REASON_EPT_MISCONFIG]		= vmx_handle_ept_misconfig,
+	[EXIT_REASON_INVEPT]			= vmx_handle_ud,
+	[EXIT_REASON_INVVPID]			= vmx_handle_ud,
+	[EXIT_REASON_XSETBV]			= vmx_handle_ud,
+};
+
+static int vmx_handle_exit(struct minihv_vcpu *vcpu)
+{
+	u32 reason = vmcs_read32(VM_EXIT_REASON);
+	u32 idt = vmcs_read32(IDT_VECTORING_INFO_FIELD);
+	u16 basic = reason & 0xffff;
+
+	if (reason & VMX_EXIT_REASONS_FAILED_VMENTRY)
+		return vmx_handle_failed_entry(vcpu);
+
+	/*
+	 * An event whose delivery the exit interrupted (an EPT violation on
+	 * the guest's IDT or stack) is delivered again (SDM 28.2.4, 27.6).
+	 */
+	vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, 0);
+	if (idt & INTR_INFO_VALID_MASK) {
+		vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, idt & ~BIT(12));
+		if (idt & INTR_INFO_DELIVER_CODE_MASK)
+			vmcs_write32(VM_ENTRY_EXCEPTION_ERROR_CODE,
+				     vmcs_read32(IDT_VECTORING_ERROR_CODE));
+		vmcs_write32(VM_ENTRY_INSTRUCTION_LEN, vmcs_read32(VM_EXIT_INSTRUCTION_LEN));
+	}
+
+	if (basic < ARRAY_SIZE(vmx_exit_handlers) && vmx_exit_handlers[basic])
+		return vmx_exit_handlers[basic](vcpu);
+
+	{
+		u64 data[3] = { reason, vmcs_readl(EXIT_QUALIFICATION), idt };
+
+		vcpu->run->hw.hardware_exit_reason = reason;
+		minihv_internal_error(vcpu, MINIHV_INTERNAL_ERROR_UNEXPECTED_EXIT, 3, data);
+	}
+	return 0;
+}
+
+/* MSRs VMX leaves alone that the guest may set: swapped around entry. */
+struct vmx_host_msrs {
+	u64 kernel_gs_base, star, lstar, cstar, sfmask;
+};
+
+static void vmx_load_guest_msrs(struct vmx_vcpu *vmx, struct vmx_host_msrs *h)
+{
+	/* SWAPGS in the guest changes the real KERNEL_GS_BASE: always switch it. */
+	rdmsrl(MSR_KERNEL_GS_BASE, h->kernel_gs_base);
+	wrmsrl(MSR_KERNEL_GS_BASE, vmx->kernel_gs_base);
+	if (!vmx->syscall_msrs)
+		return;
+	rdmsrl(MSR_STAR, h->star);
+	rdmsrl(MSR_LSTAR, h->lstar);
+	rdmsrl(MSR_CSTAR, h->cstar);
+	rdmsrl(MSR_SYSCALL_MASK, h->sfmask);
+	wrmsrl(MSR_STAR, vmx->star);
+	wrmsrl(MSR_LSTAR, vmx->lstar);
+	wrmsrl(MSR_CSTAR, vmx->cstar);
+	wrmsrl(MSR_SYSCALL_MASK, vmx->sfmask);
+}
+
+static void vmx_load_host_msrs(struct vmx_vcpu *vmx, const struct vmx_host_msrs *h)
+{
+	rdmsrl(MSR_KERNEL_GS_BASE, vmx->kernel_gs_base);
+	wrmsrl(MSR_KERNEL_GS_BASE, h->kernel_gs_base);
+	if (!vmx->syscall_msrs)
+		return;
+	wrmsrl(MSR_STAR, h->star);
+	wrmsrl(MSR_LSTAR, h->lstar);
+	wrmsrl(MSR_CSTAR, h->cstar);
+	wrmsrl(MSR_SYSCALL_MASK, h->sfmask);
+}
+
+static int vmx_vcpu_run(struct minihv_vcpu *vcpu)
+{
+	struct vmx_vcpu *vmx = to_vmx(vcpu);
+	u64 gen = atomic64_read(&vcpu->vm->tlb_generation);
+	struct vmx_host_msrs host_msrs;
+	u16 fs_sel, gs_sel, ds_sel, es_sel;
+	unsigned long fs_base;
+	bool arrived;
+	int cpu, fail;
+	u32 reason;
+
+	preempt_disable();
+	cpu = smp_processor_id();
+	arrived = READ_ONCE(vmx->cpu) != cpu;
+	vmx_vcpu_load(vmx);
+
+	if (!vmx->state_checked) {
+		u64 field, value;
+		const char *why = vmx_check_guest_state(&field, &value);
+
+		if (why) {
+			preempt_enable();
+			vmx_fail_entry(vcpu, EXIT_REASON_INVALID_STATE | VMX_EXIT_REASONS_FAILED_VMENTRY,
+				       "invalid guest state", why, field, value);
+			return 0;
+		}
+		vmx->state_checked = true;
+	}
+
+	/*
+	 * Flush this vCPU's tag when it arrives on a CPU (stale entries of a
+	 * vCPU that had the VPID before, or of its own earlier stay) and
+	 * after a nested mapping was removed (SDM 29.4.3).
+	 */
+	if (arrived || gen != vmx->tlb_generation || !vmx->launched || !vmx->vpid) {
+		vmx_invept(vmx_eptp(vcpu->vm));
+		if (vmx->vpid)
+			vmx_invvpid(vmx->vpid);
+		vmx->tlb_generation = gen;
+	}
+
+	vmcs_writel(GUEST_RSP, vcpu->regs[VCPU_REGS_RSP]);
+	/* Per task or per entry: CR3 (PCID), CR4, the FS base. */
+	vmcs_writel(HOST_CR3, __read_cr3());
+	vmcs_writel(HOST_CR4, cr4_read_shadow());
+	savesegment(fs, fs_sel);
+	savesegment(gs, gs_sel);
+	savesegment(ds, ds_sel);
+	savesegment(es, es_sel);
+	rdmsrl(MSR_FS_BASE, fs_base);
+	vmcs_writel(HOST_FS_BASE, fs_base);
+
+	kernel_fpu_begin();
+	asm volatile("fxrstor64 %0" : : "m"(*vmx->fpu));
+	vmx_load_guest_msrs(vmx, &host_msrs);
+	local_irq_disable();
+	if (native_read_cr2() != vmx->cr2)
+		native_write_cr2(vmx->cr2);
+
+	fail = __vmx_vcpu_run(vcpu->regs, vmx->launched);
+
+	vmx->cr2 = native_read_cr2();
+	reason = fail ? 0 : vmcs_read32(VM_EXIT_REASON);
+	/* An NMI that caused the exit is the host's: hand it over now. */
+	if (!fail && reason == EXIT_REASON_EXCEPTION_NMI &&
+	    (vmcs_read32(VM_EXIT_INTR_INFO) & INTR_INFO_INTR_TYPE_MASK) == INTR_TYPE_NMI_INTR)
+		asm volatile("int $2");
+
+	/*
+	 * A VM exit leaves the GDT limit at FFFFh, the TR limit at 67h and
+	 * null FS/GS/DS/ES selectors (SDM 28.5.2): restore what Linux expects.
+	 */
+	load_fixmap_gdt(cpu);
+	invalidate_tss_limit();
+	if (ds_sel)
+		loadsegment(ds, ds_sel);
+	if (es_sel)
+		loadsegment(es, es_sel);
+	if (fs_sel) {
+		loadsegment(fs, fs_sel);
+		wrmsrl(MSR_FS_BASE, fs_base);
+	}
+	vmx_load_host_msrs(vmx, &host_msrs);
+	local_irq_enable();
+	if (gs_sel)
+		pr_warn_once("VT-x: host GS selector %#x is not restored\n", gs_sel);
+	asm volatile("fxsave64 %0" : "=m"(*vmx->fpu));
+	kernel_fpu_end();
+
+	if (fail) {
+		u32 error = vmcs_read32(VM_INSTRUCTION_ERROR);
+		u64 field = 0, value = 0;
+		const char *why = NULL;
+
+		/* Errors 7 and 8: controls or host state; name the guest's too. */
+		if (error == 7 || error == 8)
+			why = vmx_check_guest_state(&field, &value);
+		preempt_enable();
+		vmx_fail_entry(vcpu, error, vmx_instruction_error_name(error),
+			       why, field, value);
+		return 0;
+	}
+	if (!(reason & VMX_EXIT_REASONS_FAILED_VMENTRY))
+		vmx->launched = true;
+	vcpu->regs[VCPU_REGS_RSP] = vmcs_readl(GUEST_RSP);
+	fail = vmx_handle_exit(vcpu);
+	preempt_enable();
+	return fail;
+}
+
 const struct minihv_vendor_ops vmx_vendor_ops = {
 	.name = "VT-x",
 	.owner = "kvm_intel",
@@ -272,4 +1440,17 @@ const struct minihv_vendor_ops vmx_vendor_ops = {
 	.hardware_enable = vmx_hardware_enable,
 	.hardware_disable = vmx_hardware_disable,
 	.print_features = vmx_print_features,
+	.vm_init = vmx_vm_init,
+	.vm_destroy = vmx_vm_destroy,
+	.vcpu_create = vmx_vcpu_create,
+	.vcpu_free = vmx_vcpu_free,
+	.vcpu_run = vmx_vcpu_run,
+	.get_regs = vmx_get_regs,
+	.set_regs = vmx_set_regs,
+	.get_sregs = vmx_get_sregs,
+	.set_sregs = vmx_set_sregs,
+	/* EPT entries: R W X in bits 2:0, WB memory type, A/D preset (29.3.2). */
+	.tdp_nonleaf = 0x7 | BIT(8),
+	.tdp_leaf_ro = 0x5 | (6 << 3) | BIT(8),
+	.tdp_leaf_rw = 0x7 | (6 << 3) | BIT(8) | BIT(9),
 };

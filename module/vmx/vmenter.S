@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Intel VT-x world switch.
+ *
+ * int __vmx_vcpu_run(unsigned long *regs, bool launched)
+ *   %rdi  the guest GPRs, indexed by VCPU_REGS_* (../regs.h)
+ *   %esi  0 for the first entry on this VMCS (VMLAUNCH), 1 after (VMRESUME)
+ *
+ * Called with the vCPU's VMCS current and interrupts off.  Returns 0 after
+ * a VM exit (including a VM-entry failure, which is a VM exit with bit 31
+ * of the exit reason set, SDM Vol 3 27.8) and 1 on VM-fail, when the
+ * instruction itself failed and VM_INSTRUCTION_ERROR says why (31.4).
+ *
+ * A VM exit loads the host's RSP and RIP from the VMCS (28.5): HOST_RSP is
+ * written here, just before entry, pointing at the saved regs pointer;
+ * HOST_RIP is set once, to __vmx_vmexit.  RSP and RIP of the guest live in
+ * the VMCS; the other GPRs are switched here.  The host's callee-saved
+ * registers are pushed; its caller-saved ones are the compiler's business.
+ */
+#include <linux/linkage.h>
+#include <asm/asm.h>
+#include <asm/ibt.h>
+#include <asm/unwind_hints.h>
+
+#include "../regs.h"
+
+#define VMCS_HOST_RSP	0x6c14
+
+.section .text, "ax"
+
+SYM_FUNC_START(__vmx_vcpu_run)
+	push	%rbp
+	mov	%rsp, %rbp
+	push	%r15
+	push	%r14
+	push	%r13
+	push	%r12
+	push	%rbx
+
+	/* The regs pointer, found at (%rsp) again after the VM exit. */
+	push	%rdi
+
+	mov	$VMCS_HOST_RSP, %eax
+	vmwrite	%rsp, %rax
+	jna	.Lvmfail_early
+
+	/* Flags for the launch/resume choice, set before the GPRs change. */
+	test	%sil, %sil
+
+	mov	REG_OFF(VCPU_REGS_RAX)(%rdi), %rax
+	mov	REG_OFF(VCPU_REGS_RCX)(%rdi), %rcx
+	mov	REG_OFF(VCPU_REGS_RDX)(%rdi), %rdx
+	mov	REG_OFF(VCPU_REGS_RBX)(%rdi), %rbx
+	mov	REG_OFF(VCPU_REGS_RBP)(%rdi), %rbp
+	mov	REG_OFF(VCPU_REGS_RSI)(%rdi), %rsi
+	mov	REG_OFF(VCPU_REGS_R8)(%rdi), %r8
+	mov	REG_OFF(VCPU_REGS_R9)(%rdi), %r9
+	mov	REG_OFF(VCPU_REGS_R10)(%rdi), %r10
+	mov	REG_OFF(VCPU_REGS_R11)(%rdi), %r11
+	mov	REG_OFF(VCPU_REGS_R12)(%rdi), %r12
+	mov	REG_OFF(VCPU_REGS_R13)(%rdi), %r13
+	mov	REG_OFF(VCPU_REGS_R14)(%rdi), %r14
+	mov	REG_OFF(VCPU_REGS_R15)(%rdi), %r15
+	mov	REG_OFF(VCPU_REGS_RDI)(%rdi), %rdi	/* last: it was the pointer */
+
+	/*
+	 * A VM exit continues at __vmx_vmexit (HOST_RIP), not after these
+	 * instructions: objtool is told to carry the stack state over.
+	 */
+	UNWIND_HINT_SAVE
+	jnz	.Lresume
+	vmlaunch
+	jmp	.Lvmfail
+.Lresume:
+	vmresume
+.Lvmfail:
+	/* VM-fail: still in the host, RSP unchanged, GPRs hold guest values. */
+	mov	$1, %eax
+	jmp	.Lout
+
+SYM_INNER_LABEL_ALIGN(__vmx_vmexit, SYM_L_GLOBAL)
+	UNWIND_HINT_RESTORE
+	ENDBR
+	/* VM exit: RSP = HOST_RSP, so (%rsp) is the regs pointer. */
+	push	%rax
+	mov	8(%rsp), %rax
+	mov	%rcx, REG_OFF(VCPU_REGS_RCX)(%rax)
+	mov	%rdx, REG_OFF(VCPU_REGS_RDX)(%rax)
+	mov	%rbx, REG_OFF(VCPU_REGS_RBX)(%rax)
+	mov	%rbp, REG_OFF(VCPU_REGS_RBP)(%rax)
+	mov	%rsi, REG_OFF(VCPU_REGS_RSI)(%rax)
+	mov	%rdi, REG_OFF(VCPU_REGS_RDI)(%rax)
+	mov	%r8, REG_OFF(VCPU_REGS_R8)(%rax)
+	mov	%r9, REG_OFF(VCPU_REGS_R9)(%rax)
+	mov	%r10, REG_OFF(VCPU_REGS_R10)(%rax)
+	mov	%r11, REG_OFF(VCPU_REGS_R11)(%rax)
+	mov	%r12, REG_OFF(VCPU_REGS_R12)(%rax)
+	mov	%r13, REG_OFF(VCPU_REGS_R13)(%rax)
+	mov	%r14, REG_OFF(VCPU_REGS_R14)(%rax)
+	mov	%r15, REG_OFF(VCPU_REGS_R15)(%rax)
+	pop	REG_OFF(VCPU_REGS_RAX)(%rax)
+	xor	%eax, %eax		/* returns 0: a VM exit */
+
+.Lout:
+	/* Leave no guest value in a register the caller does not restore. */
+	xor	%ecx, %ecx
+	xor	%edx, %edx
+	xor	%esi, %esi
+	xor	%edi, %edi
+	xor	%r8d, %r8d
+	xor	%r9d, %r9d
+	xor	%r10d, %r10d
+	xor	%r11d, %r11d
+
+	add	$8, %rsp		/* the regs pointer */
+	pop	%rbx
+	pop	%r12
+	pop	%r13
+	pop	%r14
+	pop	%r15
+	pop	%rbp
+	RET
+
+.Lvmfail_early:
+	mov	$1, %eax
+	jmp	.Lout
+SYM_FUNC_END(__vmx_vcpu_run)

@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Shared between vmx.c and vmx_check.c: what the CPU offers, and the
+ * per-vCPU state of the VT-x backend.
+ */
+#ifndef MINIHV_VMX_VMX_H
+#define MINIHV_VMX_VMX_H
+
+#include <linux/list.h>
+#include <linux/percpu.h>
+#include <linux/types.h>
+
+#include <asm/fpu/types.h>
+
+struct minihv_vcpu;
+
+/* Read once in vmx_hardware_setup(). */
+struct vmx_capabilities {
+	u32 revision_id;	/* first dword of VMXON region and VMCS */
+	bool ept;
+	bool ept_ad;
+	bool ept_wb_4level;
+	bool vpid;
+	bool unrestricted_guest;
+	bool shadow_vmcs;
+	bool true_controls;	/* IA32_VMX_BASIC[55]: IA32_VMX_TRUE_*_CTLS */
+	u64 cr0_fixed0, cr0_fixed1, cr4_fixed0, cr4_fixed1;
+	/* The controls every VMCS gets, adjusted to the CPU (24.6-24.8). */
+	u32 pin, proc, proc2, exit, entry;
+};
+
+extern struct vmx_capabilities vmx_caps;
+
+struct vmx_vcpu {
+	struct page *vmcs_page;
+	u64 vmcs_pa;
+	int cpu;		/* where the VMCS is loaded, -1: nowhere */
+	bool launched;		/* VMRESUME, not VMLAUNCH, for the next entry */
+	struct list_head loaded;	/* on loaded_vmcss of vmx->cpu */
+	u16 vpid;
+	u64 tlb_generation;
+	bool state_checked;	/* guest state passed vmx_check_guest_state() */
+	/* Guest values of MSRs VMX does not switch (minihv swaps them). */
+	u64 kernel_gs_base, star, lstar, cstar, sfmask;
+	bool syscall_msrs;	/* the guest set one of them: swap at entry */
+	/* CR2 is not in the VMCS: the real register holds the guest's. */
+	unsigned long cr2;
+	struct fxregs_state *fpu;
+};
+
+/*
+ * The first rule of SDM Vol 3 27.3.1 ("Checks on the Guest State Area";
+ * 26.3.1 in editions before 2023) that the current VMCS's guest state
+ * breaks, or NULL; @field is the VMCS encoding of the culprit.
+ */
+const char *vmx_check_guest_state(u64 *field, u64 *value);
+const char *vmx_instruction_error_name(u32 error);
+
+#endif /* MINIHV_VMX_VMX_H */
