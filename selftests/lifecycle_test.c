@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <sys/ioctl.h>
@@ -122,6 +123,85 @@ TEST(close_while_vcpu_runs)
 	EXPECT_EQ(-EINTR, r.result);
 	vm_forget(vm);
 	EXPECT_EQ(base, module_refcnt());
+}
+
+/*
+ * The guest keeps a count in memory and a copy in a register, and checks
+ * them against each other on every step: wrong state after a move (a
+ * stale VMCS or TLB entry, lost registers) stops it with an assertion.
+ */
+static void guest_count_checked(void)
+{
+	uint64_t mine = 0;
+
+	__asm__ volatile("sti");
+	for (;;) {
+		GUEST_ASSERT_EQ(*spin_counter, mine);
+		mine++;
+		*spin_counter = mine;
+	}
+}
+
+struct mover {
+	struct mh_vcpu *vcpu;
+	pid_t tid;
+	volatile int started;
+	int result;
+};
+
+static void *run_vcpu_tid(void *arg)
+{
+	struct mover *m = arg;
+
+	m->tid = gettid();
+	m->started = 1;
+	m->result = _vcpu_run(m->vcpu);
+	return NULL;
+}
+
+/* Moves the running vCPU's thread from CPU to CPU while the guest counts. */
+TEST(vcpu_moves_between_cpus)
+{
+	struct sigaction sa = { .sa_handler = on_sigusr1 };
+	int ncpus = sysconf(_SC_NPROCESSORS_ONLN), i;
+	struct mh_vm *vm;
+	struct mh_vcpu *vcpu;
+	volatile uint64_t *counter;
+	struct mover m = { 0 };
+	struct ucall uc;
+	pthread_t t;
+
+	if (ncpus < 2)
+		SKIP(return, "needs two online CPUs, this machine has %d", ncpus);
+	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, NULL));
+	vm = vm_create();
+	vcpu = vm_vcpu_add(vm, 0, guest_count_checked);
+	counter = addr_gpa2hva(vm, 0x3800000);
+	m.vcpu = vcpu;
+	ASSERT_EQ(0, pthread_create(&t, NULL, run_vcpu_tid, &m));
+	while (!m.started)
+		;
+
+	for (i = 0; i < 20; i++) {
+		cpu_set_t set;
+		uint64_t seen;
+
+		CPU_ZERO(&set);
+		CPU_SET(i % 2, &set);
+		ASSERT_EQ(0, sched_setaffinity(m.tid, sizeof(set), &set));
+		/* Progress after the move: the guest runs on the new CPU. */
+		seen = *counter;
+		while (*counter == seen && vcpu_state(vcpu)->exit_reason != MINIHV_EXIT_IO)
+			;
+	}
+	pthread_kill(t, SIGUSR1);
+	pthread_join(t, NULL);
+	if (m.result == 0 && get_ucall(vcpu, &uc) == UCALL_ABORT)
+		TH_LOG("guest saw its count change under it: %#lx != %#lx",
+		       (unsigned long)uc.args[0], (unsigned long)uc.args[1]);
+	EXPECT_EQ(-EINTR, m.result);
+	EXPECT_LT(20, *counter);
+	vm_free(vm);
 }
 
 TEST(vm_refused_to_another_process)
