@@ -58,7 +58,9 @@ static void decode_prefixes(const u8 *insn, int len, bool long_mode,
 			return;		/* the opcode */
 		}
 		/* A legacy prefix after a REX cancels the REX (SDM 2.2.1). */
-		p->rex = p->rex_w = p->rex_r = false;
+		p->rex = false;
+		p->rex_w = false;
+		p->rex_r = false;
 	}
 }
 
@@ -170,16 +172,35 @@ int minihv_emulate_mmio(struct minihv_vcpu *vcpu, const struct minihv_cpu_mode *
 		goto fail;
 	opcode = insn[op];
 	switch (opcode) {
-	case 0x88: size = 1; is_write = true; break;		/* MOV r/m8, r8 */
-	case 0x89: size = opsize; is_write = true; break;	/* MOV r/m, r */
-	case 0x8a: size = 1; is_write = false; break;		/* MOV r8, r/m8 */
-	case 0x8b: size = opsize; is_write = false; break;	/* MOV r, r/m */
-	case 0xc6: size = 1; is_write = true; has_imm = true; imm = 1; break;
+	case 0x88: /* MOV r/m8, r8 */
+		size = 1;
+		is_write = true;
+		break;
+	case 0x89: /* MOV r/m, r */
+		size = opsize;
+		is_write = true;
+		break;
+	case 0x8a: /* MOV r8, r/m8 */
+		size = 1;
+		is_write = false;
+		break;
+	case 0x8b: /* MOV r, r/m */
+		size = opsize;
+		is_write = false;
+		break;
+	case 0xc6:
+		size = 1;
+		is_write = true;
+		has_imm = true;
+		imm = 1;
+		break;
 	case 0xc7:
-		size = opsize; is_write = true; has_imm = true;
+		size = opsize;
+		is_write = true;
+		has_imm = true;
 		imm = opsize == 2 ? 2 : 4;	/* imm32 sign-extends to 64 */
 		break;
-	case 0xa0: case 0xa1: case 0xa2: case 0xa3:	/* MOV AL/eAX <-> moffs */
+	case 0xa0 ... 0xa3:	/* MOV AL/eAX <-> moffs */
 		size = (opcode & 1) ? opsize : 1;
 		is_write = opcode >= 0xa2;
 		moffs = true;
@@ -188,11 +209,22 @@ int minihv_emulate_mmio(struct minihv_vcpu *vcpu, const struct minihv_cpu_mode *
 		if (op + 1 >= len)
 			goto fail;
 		switch (insn[op + 1]) {
-		case 0xb6: size = 1; break;	/* MOVZX r, r/m8 */
-		case 0xb7: size = 2; break;	/* MOVZX r, r/m16 */
-		case 0xbe: size = 1; sign_extend = true; break;	/* MOVSX */
-		case 0xbf: size = 2; sign_extend = true; break;
-		default: goto fail;
+		case 0xb6: /* MOVZX r, r/m8 */
+			size = 1;
+			break;
+		case 0xb7: /* MOVZX r, r/m16 */
+			size = 2;
+			break;
+		case 0xbe: /* MOVSX */
+			size = 1;
+			sign_extend = true;
+			break;
+		case 0xbf:
+			size = 2;
+			sign_extend = true;
+			break;
+		default:
+			goto fail;
 		}
 		is_write = false;
 		op++;

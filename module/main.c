@@ -6,8 +6,8 @@
  *   1. pick the vendor backend from CPUID and check its ops table;
  *   2. probe: the extension exists and firmware left it enabled;
  *   3. hardware_setup: per-CPU pages and capabilities;
- *   4. a CPU hotplug state, whose "online" callback turns virtualization on
- *      on each CPU that is or comes online and whose "offline" callback
+ *   4. a CPU hotplug state, whose "online" callback turns virtualization
+ *      on for each CPU that is or comes online and whose "offline" callback
  *      turns it off;
  *   5. a reboot notifier and syscore (suspend/resume) hooks, so VMX/SVM is
  *      never left on across a reboot or a sleep state;

@@ -32,7 +32,7 @@
 /* Guest-physical addresses are 48 bits: 4-level NPT/EPT (APM 15.25, SDM 29.3). */
 #define MINIHV_GPA_BITS		48
 /* A slot's pinned-page array is kvcalloc'd: cap one slot at 64 GiB. */
-#define MINIHV_MAX_SLOT_PAGES	(1ULL << 24)
+#define MINIHV_MAX_SLOT_PAGES	BIT_ULL(24)
 
 struct minihv_memslot {
 	u64 base_gfn;			/* [vm->lock] */
@@ -45,9 +45,9 @@ struct minihv_memslot {
 struct minihv_vm {
 	struct kref kref;		/* the VM fd and each vCPU */
 	struct mm_struct *mm;		/* [const] the creator's, referenced */
-	struct mutex lock;
-	struct rw_semaphore slots_rwsem;
-	struct mutex mmu_lock;
+	struct mutex lock;		/* slots and vcpus tables */
+	struct rw_semaphore slots_rwsem; /* see the top of this file */
+	struct mutex mmu_lock;		/* nested tables, pinned pages */
 	struct minihv_memslot slots[MINIHV_MAX_MEMSLOTS];
 	struct minihv_vcpu *vcpus[MINIHV_MAX_VCPUS];	/* [vm->lock] */
 	int tdp_levels;			/* [const] 4 or 5, set by vm_init */

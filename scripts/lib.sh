@@ -222,7 +222,7 @@ write_bochsrc() {
 	local rc=$1 model=$2 iso=$3 console=$4 bxlog=$5
 	cat >"$rc" <<-EOF
 	megs: 1024
-	cpu: model=$model, count=1, ips=50000000, reset_on_triple_fault=0
+	cpu: model=$model, count=2, ips=50000000, reset_on_triple_fault=0
 	romimage: file=/usr/share/bochs/BIOS-bochs-latest
 	vgaromimage: file=/usr/share/vgabios/vgabios.bin
 	ata0-master: type=cdrom, path=$iso, status=inserted
@@ -258,7 +258,7 @@ boot_machine() {
 		local cpu="-accel tcg -cpu max"
 		[ "$accel" = "$(machine_vendor "$name")" ] && cpu="-accel kvm -cpu host"
 		# shellcheck disable=SC2086
-		setsid qemu-system-x86_64 $cpu -m 1024 -smp 1 -nodefaults -display none \
+		setsid qemu-system-x86_64 $cpu -m 1024 -smp 2 -nodefaults -display none \
 			-no-reboot -serial "file:$console" -kernel "/boot/vmlinuz-$rel" \
 			-initrd "$initrd" -append "$cmdline" </dev/null >"$dir/$name.qemu.log" 2>&1 &
 		pid=$!

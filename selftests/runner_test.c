@@ -108,6 +108,8 @@ SAMPLE(protected_mode_flat, "protected.bin", 0, "Hello from 32-bit protected mod
 SAMPLE(protected_mode_elf32, "protected.elf", 0, "Hello from 32-bit protected mode!", NULL)
 SAMPLE(long_mode_flat_exit_port, "long.bin", 43, "Hello from 64-bit long mode!",
        "-m", "long", NULL)
+SAMPLE(protected_mode_16bit, "pm16.bin", 1, "Hello from 16-bit protected mode!",
+       "-m", "protected", NULL)
 SAMPLE(long_mode_elf64_c, "hello64.elf", 0, "Hello from a 64-bit ELF guest in C!", NULL)
 
 /* The guest must run: skip where it cannot, fail when the runner is missing. */

@@ -142,7 +142,8 @@ static void svm_free_pages(void)
 		__free_pages(svm_iopm, SVM_IOPM_ORDER);
 	if (svm_msrpm)
 		__free_pages(svm_msrpm, SVM_MSRPM_ORDER);
-	svm_iopm = svm_msrpm = NULL;
+	svm_iopm = NULL;
+	svm_msrpm = NULL;
 	bitmap_free(svm_asid_bitmap);
 	svm_asid_bitmap = NULL;
 }
@@ -219,7 +220,6 @@ static void svm_print_features(void)
 		svm_caps.nr_asids);
 }
 
-
 /* ---- vCPUs ---- */
 
 struct svm_vcpu {
@@ -239,8 +239,6 @@ static inline struct svm_vcpu *to_svm(struct minihv_vcpu *vcpu)
 {
 	return vcpu->arch;
 }
-
-int __svm_vcpu_run(u64 vmcb_pa, unsigned long *regs, u64 host_save_pa);
 
 static int svm_vm_init(struct minihv_vm *vm)
 {
@@ -323,7 +321,10 @@ static void svm_init_vmcb(struct minihv_vcpu *vcpu, struct svm_vcpu *svm)
 
 	svm_set_seg(&save->cs, 0xf000, 0xffff0000, 0xffff, 0x9b);
 	svm_set_seg(&save->ds, 0, 0, 0xffff, 0x93);
-	save->es = save->ss = save->fs = save->gs = save->ds;
+	save->es = save->ds;
+	save->ss = save->ds;
+	save->fs = save->ds;
+	save->gs = save->ds;
 	svm_set_seg(&save->gdtr, 0, 0, 0xffff, 0);
 	svm_set_seg(&save->idtr, 0, 0, 0xffff, 0);
 	svm_set_seg(&save->ldtr, 0, 0, 0xffff, 0x82);
@@ -598,19 +599,45 @@ static int svm_get_msr(struct minihv_vcpu *vcpu, u32 msr, u64 *val)
 	struct vmcb_save_area *save = &vmcb->save;
 
 	switch (msr) {
-	case MSR_EFER:			*val = save->efer & ~EFER_SVME; break;
-	case MSR_STAR:			*val = save->star; break;
-	case MSR_LSTAR:			*val = save->lstar; break;
-	case MSR_CSTAR:			*val = save->cstar; break;
-	case MSR_SYSCALL_MASK:		*val = save->sfmask; break;
-	case MSR_KERNEL_GS_BASE:	*val = save->kernel_gs_base; break;
-	case MSR_FS_BASE:		*val = save->fs.base; break;
-	case MSR_GS_BASE:		*val = save->gs.base; break;
-	case MSR_IA32_SYSENTER_CS:	*val = save->sysenter_cs; break;
-	case MSR_IA32_SYSENTER_ESP:	*val = save->sysenter_esp; break;
-	case MSR_IA32_SYSENTER_EIP:	*val = save->sysenter_eip; break;
-	case MSR_IA32_CR_PAT:		*val = save->g_pat; break;
-	case MSR_IA32_TSC:		*val = rdtsc() + vmcb->control.tsc_offset; break;
+	case MSR_EFER:
+		*val = save->efer & ~EFER_SVME;
+		break;
+	case MSR_STAR:
+		*val = save->star;
+		break;
+	case MSR_LSTAR:
+		*val = save->lstar;
+		break;
+	case MSR_CSTAR:
+		*val = save->cstar;
+		break;
+	case MSR_SYSCALL_MASK:
+		*val = save->sfmask;
+		break;
+	case MSR_KERNEL_GS_BASE:
+		*val = save->kernel_gs_base;
+		break;
+	case MSR_FS_BASE:
+		*val = save->fs.base;
+		break;
+	case MSR_GS_BASE:
+		*val = save->gs.base;
+		break;
+	case MSR_IA32_SYSENTER_CS:
+		*val = save->sysenter_cs;
+		break;
+	case MSR_IA32_SYSENTER_ESP:
+		*val = save->sysenter_esp;
+		break;
+	case MSR_IA32_SYSENTER_EIP:
+		*val = save->sysenter_eip;
+		break;
+	case MSR_IA32_CR_PAT:
+		*val = save->g_pat;
+		break;
+	case MSR_IA32_TSC:
+		*val = rdtsc() + vmcb->control.tsc_offset;
+		break;
 	default:
 		return 1;
 	}
@@ -629,9 +656,15 @@ static int svm_set_msr(struct minihv_vcpu *vcpu, u32 msr, u64 val)
 		/* LMA is the CPU's to set (APM 14.6.1); SVME stays on. */
 		save->efer = (val & ~EFER_LMA) | (save->efer & EFER_LMA) | EFER_SVME;
 		break;
-	case MSR_STAR:			save->star = val; break;
-	case MSR_SYSCALL_MASK:		save->sfmask = val; break;
-	case MSR_IA32_SYSENTER_CS:	save->sysenter_cs = val; break;
+	case MSR_STAR:
+		save->star = val;
+		break;
+	case MSR_SYSCALL_MASK:
+		save->sfmask = val;
+		break;
+	case MSR_IA32_SYSENTER_CS:
+		save->sysenter_cs = val;
+		break;
 	case MSR_LSTAR:
 	case MSR_CSTAR:
 	case MSR_KERNEL_GS_BASE:

@@ -242,4 +242,7 @@ static_assert(VMCB_SAVE(cr2) == 0x640);
 static_assert(VMCB_SAVE(g_pat) == 0x668);
 static_assert(VMCB_SAVE(last_excp_to) == 0x690);
 
+/* vmenter.S */
+int __svm_vcpu_run(u64 vmcb_pa, unsigned long *regs, u64 host_save_pa);
+
 #endif /* MINIHV_SVM_VMCB_H */

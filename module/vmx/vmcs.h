@@ -249,9 +249,13 @@ fail:
 	vmcs_write_error(field, value, __builtin_return_address(0));
 }
 
-#define vmcs_write16(f, v) do { vmcs_check(f, VMCS_WIDTH_16); __vmcs_writel(f, (u16)(v)); } while (0)
-#define vmcs_write32(f, v) do { vmcs_check(f, VMCS_WIDTH_32); __vmcs_writel(f, (u32)(v)); } while (0)
-#define vmcs_write64(f, v) do { vmcs_check(f, VMCS_WIDTH_64); __vmcs_writel(f, (u64)(v)); } while (0)
-#define vmcs_writel(f, v) do { vmcs_check(f, VMCS_WIDTH_NATURAL); __vmcs_writel(f, (unsigned long)(v)); } while (0)
+#define vmcs_write16(f, v) \
+	do { vmcs_check(f, VMCS_WIDTH_16); __vmcs_writel(f, (u16)(v)); } while (0)
+#define vmcs_write32(f, v) \
+	do { vmcs_check(f, VMCS_WIDTH_32); __vmcs_writel(f, (u32)(v)); } while (0)
+#define vmcs_write64(f, v) \
+	do { vmcs_check(f, VMCS_WIDTH_64); __vmcs_writel(f, (u64)(v)); } while (0)
+#define vmcs_writel(f, v) \
+	do { vmcs_check(f, VMCS_WIDTH_NATURAL); __vmcs_writel(f, (unsigned long)(v)); } while (0)
 
 #endif /* MINIHV_VMX_VMCS_H */

@@ -48,7 +48,6 @@
 #define VMX_BASIC_32BIT_ADDRESSES		BIT_ULL(48)
 #define VMX_BASIC_TRUE_CONTROLS			BIT_ULL(55)
 
-
 /* IA32_VMX_EPT_VPID_CAP (MSR 48CH), A.10. */
 #define VMX_EPT_PAGE_WALK_4			BIT_ULL(6)
 #define VMX_EPT_WB				BIT_ULL(14)
@@ -396,9 +395,6 @@ static inline struct vmx_vcpu *to_vmx(struct minihv_vcpu *vcpu)
 	return vcpu->arch;
 }
 
-int __vmx_vcpu_run(unsigned long *regs, bool launched);
-void __vmx_vmexit(void);
-
 void vmcs_write_error(unsigned long field, unsigned long value, void *caller)
 {
 	pr_err_ratelimited("VT-x: VMWRITE of %#lx to field %#lx failed (VM-instruction error %u) at %pS\n",
@@ -406,7 +402,7 @@ void vmcs_write_error(unsigned long field, unsigned long value, void *caller)
 }
 
 /* VPIDs tag guest TLB entries (SDM 29.1); 0 is the host's. */
-#define VMX_NR_VPIDS	(1 << 16)
+#define VMX_NR_VPIDS	BIT(16)
 static DEFINE_SPINLOCK(vmx_vpid_lock);
 static DECLARE_BITMAP(vmx_vpid_bitmap, VMX_NR_VPIDS);	/* [vmx_vpid_lock] */
 
@@ -900,19 +896,45 @@ static int vmx_get_msr(struct minihv_vcpu *vcpu, u32 msr, u64 *val)
 	struct vmx_vcpu *vmx = to_vmx(vcpu);
 
 	switch (msr) {
-	case MSR_EFER:			*val = vmcs_read64(GUEST_IA32_EFER); break;
-	case MSR_STAR:			*val = vmx->star; break;
-	case MSR_LSTAR:			*val = vmx->lstar; break;
-	case MSR_CSTAR:			*val = vmx->cstar; break;
-	case MSR_SYSCALL_MASK:		*val = vmx->sfmask; break;
-	case MSR_KERNEL_GS_BASE:	*val = vmx->kernel_gs_base; break;
-	case MSR_FS_BASE:		*val = vmcs_readl(GUEST_FS_BASE); break;
-	case MSR_GS_BASE:		*val = vmcs_readl(GUEST_GS_BASE); break;
-	case MSR_IA32_SYSENTER_CS:	*val = vmcs_read32(GUEST_SYSENTER_CS); break;
-	case MSR_IA32_SYSENTER_ESP:	*val = vmcs_readl(GUEST_SYSENTER_ESP); break;
-	case MSR_IA32_SYSENTER_EIP:	*val = vmcs_readl(GUEST_SYSENTER_EIP); break;
-	case MSR_IA32_CR_PAT:		*val = vmcs_read64(GUEST_IA32_PAT); break;
-	case MSR_IA32_TSC:		*val = rdtsc() + vmcs_read64(TSC_OFFSET); break;
+	case MSR_EFER:
+		*val = vmcs_read64(GUEST_IA32_EFER);
+		break;
+	case MSR_STAR:
+		*val = vmx->star;
+		break;
+	case MSR_LSTAR:
+		*val = vmx->lstar;
+		break;
+	case MSR_CSTAR:
+		*val = vmx->cstar;
+		break;
+	case MSR_SYSCALL_MASK:
+		*val = vmx->sfmask;
+		break;
+	case MSR_KERNEL_GS_BASE:
+		*val = vmx->kernel_gs_base;
+		break;
+	case MSR_FS_BASE:
+		*val = vmcs_readl(GUEST_FS_BASE);
+		break;
+	case MSR_GS_BASE:
+		*val = vmcs_readl(GUEST_GS_BASE);
+		break;
+	case MSR_IA32_SYSENTER_CS:
+		*val = vmcs_read32(GUEST_SYSENTER_CS);
+		break;
+	case MSR_IA32_SYSENTER_ESP:
+		*val = vmcs_readl(GUEST_SYSENTER_ESP);
+		break;
+	case MSR_IA32_SYSENTER_EIP:
+		*val = vmcs_readl(GUEST_SYSENTER_EIP);
+		break;
+	case MSR_IA32_CR_PAT:
+		*val = vmcs_read64(GUEST_IA32_PAT);
+		break;
+	case MSR_IA32_TSC:
+		*val = rdtsc() + vmcs_read64(TSC_OFFSET);
+		break;
 	default:
 		return 1;
 	}
@@ -1342,7 +1364,8 @@ static int vmx_vcpu_run(struct minihv_vcpu *vcpu)
 
 		if (why) {
 			preempt_enable();
-			vmx_fail_entry(vcpu, EXIT_REASON_INVALID_STATE | VMX_EXIT_REASONS_FAILED_VMENTRY,
+			vmx_fail_entry(vcpu, EXIT_REASON_INVALID_STATE |
+				       VMX_EXIT_REASONS_FAILED_VMENTRY,
 				       "invalid guest state", why, field, value);
 			return 0;
 		}

@@ -54,6 +54,10 @@ struct vmx_vcpu {
  * breaks, or NULL; @field is the VMCS encoding of the culprit.
  */
 const char *vmx_check_guest_state(u64 *field, u64 *value);
+
+/* vmenter.S */
+int __vmx_vcpu_run(unsigned long *regs, bool launched);
+void __vmx_vmexit(void);
 const char *vmx_instruction_error_name(u32 error);
 
 #endif /* MINIHV_VMX_VMX_H */
