@@ -101,6 +101,7 @@ struct minihv_vcpu {
 	unsigned long regs[NR_VCPU_REGS]; /* [vcpu->mutex] guest GPRs */
 	struct minihv_pending_io pending; /* [vcpu->mutex] */
 	u64 exits;			/* [vcpu->mutex] all exits, all reasons */
+	u64 exit_stats[MINIHV_STAT_NR];	/* [vcpu->mutex] by MINIHV_STAT_* */
 	void *arch;			/* [const] vendor per-vCPU state */
 };
 

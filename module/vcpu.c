@@ -25,6 +25,7 @@
 static_assert(sizeof(struct minihv_run) == 24 + 256);
 static_assert(offsetof(struct minihv_run, exit_reason) == 8);
 static_assert(sizeof(struct minihv_regs) == 18 * 8);
+static_assert(MINIHV_STAT_NR <= ARRAY_SIZE(((struct minihv_exit_stats *)0)->count));
 
 #define MINIHV_RUN_PAGES	2	/* struct minihv_run, then port I/O data */
 #define MINIHV_PIO_OFFSET	PAGE_SIZE
@@ -391,6 +392,15 @@ static int minihv_vcpu_get_sregs(struct minihv_vcpu *vcpu, void __user *argp)
 	return copy_to_user(argp, &sregs, sizeof(sregs)) ? -EFAULT : 0;
 }
 
+static int minihv_vcpu_get_exit_stats(struct minihv_vcpu *vcpu, void __user *argp)
+{
+	struct minihv_exit_stats stats;
+
+	memset(&stats, 0, sizeof(stats));
+	memcpy(stats.count, vcpu->exit_stats, sizeof(vcpu->exit_stats));
+	return copy_to_user(argp, &stats, sizeof(stats)) ? -EFAULT : 0;
+}
+
 static int minihv_vcpu_set_sregs(struct minihv_vcpu *vcpu, void __user *argp)
 {
 	struct minihv_sregs sregs;
@@ -428,6 +438,9 @@ static long minihv_vcpu_ioctl(struct file *filp, unsigned int ioctl,
 		break;
 	case MINIHV_SET_SREGS:
 		r = minihv_vcpu_set_sregs(vcpu, argp);
+		break;
+	case MINIHV_GET_EXIT_STATS:
+		r = minihv_vcpu_get_exit_stats(vcpu, argp);
 		break;
 	default:
 		r = -ENOTTY;

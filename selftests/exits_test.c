@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/time.h>
 #include <unistd.h>
 
@@ -41,6 +42,43 @@ TEST(cpuid_is_emulated)
 
 	vcpu_run(vcpu);
 	assert_ucall(vcpu, UCALL_DONE, &uc);
+	vm_free(vm);
+}
+
+/* ---- counting ---- */
+
+static void guest_three_cpuids(void)
+{
+	uint32_t a, b, c, d;
+
+	cpuid(0, 0, &a, &b, &c, &d);
+	cpuid(1, 0, &a, &b, &c, &d);
+	cpuid(0x40000000, 0, &a, &b, &c, &d);
+	outb(0x80, 0);
+	GUEST_DONE();
+}
+
+TEST(exits_counted_by_kind)
+{
+	struct mh_vm *vm = vm_create();
+	struct mh_vcpu *vcpu = vm_vcpu_add(vm, 0, guest_three_cpuids);
+	struct minihv_exit_stats stats;
+	struct ucall uc;
+	uint64_t sum = 0;
+	int i;
+
+	vcpu_run(vcpu);
+	assert_exit_reason(vcpu, MINIHV_EXIT_IO);
+	vcpu_run(vcpu);
+	assert_ucall(vcpu, UCALL_DONE, &uc);
+	ASSERT_EQ(0, ioctl(vcpu_fd(vcpu), MINIHV_GET_EXIT_STATS, &stats));
+	EXPECT_EQ(3, stats.count[MINIHV_STAT_CPUID]);
+	EXPECT_EQ(2, stats.count[MINIHV_STAT_IO]);	/* the OUT, the ucall */
+	EXPECT_LE(1, stats.count[MINIHV_STAT_PAGE_FAULT]);
+	EXPECT_EQ(0, stats.count[MINIHV_STAT_SHUTDOWN]);
+	for (i = 0; i < MINIHV_STAT_NR; i++)
+		sum += stats.count[i];
+	EXPECT_EQ(vcpu_state(vcpu)->exit_count, sum) TH_LOG("every exit counted once");
 	vm_free(vm);
 }
 

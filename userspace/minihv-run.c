@@ -543,13 +543,51 @@ static int run_guest(struct vm *vm, const struct options *o, uint64_t *counts)
 	}
 }
 
+/*
+ * Every exit by kind, as the kernel counted them (MINIHV_GET_EXIT_STATS),
+ * then the runs that ended in userspace by exit reason.
+ */
+static void print_stats(struct vm *vm, const uint64_t *counts)
+{
+	static const char *const stat_names[MINIHV_STAT_NR] = {
+		[MINIHV_STAT_IO] = "io",
+		[MINIHV_STAT_MMIO] = "mmio",
+		[MINIHV_STAT_HLT] = "hlt",
+		[MINIHV_STAT_CPUID] = "cpuid",
+		[MINIHV_STAT_MSR] = "msr",
+		[MINIHV_STAT_PAGE_FAULT] = "page_fault",
+		[MINIHV_STAT_HOST_EVENT] = "host_event",
+		[MINIHV_STAT_CR_ACCESS] = "cr_access",
+		[MINIHV_STAT_REFUSED] = "refused_insn",
+		[MINIHV_STAT_SHUTDOWN] = "shutdown",
+		[MINIHV_STAT_FAIL_ENTRY] = "fail_entry",
+		[MINIHV_STAT_OTHER] = "other",
+	};
+	struct minihv_exit_stats stats;
+	uint32_t i;
+
+	fprintf(stderr, "minihv-run: %llu exits in all\n",
+		(unsigned long long)vm->run->exit_count);
+	if (!ioctl(vm->vcpu, MINIHV_GET_EXIT_STATS, &stats)) {
+		fprintf(stderr, "  by kind (kernel):\n");
+		for (i = 0; i < MINIHV_STAT_NR; i++)
+			if (stats.count[i])
+				fprintf(stderr, "    %-16s %llu\n", stat_names[i],
+					(unsigned long long)stats.count[i]);
+	}
+	fprintf(stderr, "  runs ending in userspace, by exit reason:\n");
+	for (i = 0; i < NR_EXIT_NAMES; i++)
+		if (counts[i])
+			fprintf(stderr, "    %-16s %llu\n", exit_name(i),
+				(unsigned long long)counts[i]);
+}
+
 int main(int argc, char **argv)
 {
 	uint64_t counts[NR_EXIT_NAMES] = { 0 };
 	struct options o;
 	struct vm vm;
 	int status;
-	uint32_t i;
 
 	parse_options(argc, argv, &o);
 	memset(&vm, 0, sizeof(vm));
@@ -566,13 +604,7 @@ int main(int argc, char **argv)
 	}
 	status = run_guest(&vm, &o, counts);
 
-	if (o.stats) {
-		fprintf(stderr, "minihv-run: exits: %llu in all\n",
-			(unsigned long long)vm.run->exit_count);
-		for (i = 0; i < NR_EXIT_NAMES; i++)
-			if (counts[i])
-				fprintf(stderr, "  %-16s %llu\n", exit_name(i),
-					(unsigned long long)counts[i]);
-	}
+	if (o.stats)
+		print_stats(&vm, counts);
 	return status;
 }

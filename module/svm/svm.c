@@ -812,6 +812,9 @@ static int svm_handle_npf(struct minihv_vcpu *vcpu)
 				      3, data);
 		return 0;
 	}
+	/* Counted as a nested fault by the table; it is MMIO after all. */
+	vcpu->exit_stats[MINIHV_STAT_PAGE_FAULT]--;
+	vcpu->exit_stats[MINIHV_STAT_MMIO]++;
 	svm_cpu_mode(vcpu, &m);
 	len = minihv_emulate_mmio(vcpu, &m, gpa, error & SVM_NPF_WRITE);
 	if (len > 0)
@@ -845,28 +848,33 @@ static int svm_handle_invd(struct minihv_vcpu *vcpu)
  * A code with no handler goes to userspace as an internal error with the
  * raw exit information; the host never panics on a guest's behalf.
  */
-static int (*const svm_exit_handlers[])(struct minihv_vcpu *vcpu) = {
-	[SVM_EXIT_INTR]		= svm_handle_host_event,
-	[SVM_EXIT_NMI]		= svm_handle_host_event,
-	[SVM_EXIT_SMI]		= svm_handle_host_event,
-	[SVM_EXIT_CPUID]	= svm_handle_cpuid,
-	[SVM_EXIT_INVD]		= svm_handle_invd,
-	[SVM_EXIT_HLT]		= svm_handle_hlt,
-	[SVM_EXIT_INVLPGA]	= svm_handle_ud,
-	[SVM_EXIT_IOIO]		= svm_handle_ioio,
-	[SVM_EXIT_MSR]		= svm_handle_msr,
-	[SVM_EXIT_SHUTDOWN]	= svm_handle_shutdown,
-	[SVM_EXIT_VMRUN]	= svm_handle_ud,
-	[SVM_EXIT_VMMCALL]	= svm_handle_ud,
-	[SVM_EXIT_VMLOAD]	= svm_handle_ud,
-	[SVM_EXIT_VMSAVE]	= svm_handle_ud,
-	[SVM_EXIT_STGI]		= svm_handle_ud,
-	[SVM_EXIT_CLGI]		= svm_handle_ud,
-	[SVM_EXIT_SKINIT]	= svm_handle_ud,
-	[SVM_EXIT_MONITOR]	= svm_handle_ud,
-	[SVM_EXIT_MWAIT]	= svm_handle_ud,
-	[SVM_EXIT_XSETBV]	= svm_handle_ud,
-	[SVM_EXIT_NPF]		= svm_handle_npf,
+struct svm_exit_handler {
+	int (*fn)(struct minihv_vcpu *vcpu);
+	u8 stat;		/* MINIHV_STAT_*: what the exit counts as */
+};
+
+static const struct svm_exit_handler svm_exit_handlers[] = {
+	[SVM_EXIT_INTR]		= { svm_handle_host_event, MINIHV_STAT_HOST_EVENT },
+	[SVM_EXIT_NMI]		= { svm_handle_host_event, MINIHV_STAT_HOST_EVENT },
+	[SVM_EXIT_SMI]		= { svm_handle_host_event, MINIHV_STAT_HOST_EVENT },
+	[SVM_EXIT_CPUID]	= { svm_handle_cpuid, MINIHV_STAT_CPUID },
+	[SVM_EXIT_INVD]		= { svm_handle_invd, MINIHV_STAT_OTHER },
+	[SVM_EXIT_HLT]		= { svm_handle_hlt, MINIHV_STAT_HLT },
+	[SVM_EXIT_INVLPGA]	= { svm_handle_ud, MINIHV_STAT_REFUSED },
+	[SVM_EXIT_IOIO]		= { svm_handle_ioio, MINIHV_STAT_IO },
+	[SVM_EXIT_MSR]		= { svm_handle_msr, MINIHV_STAT_MSR },
+	[SVM_EXIT_SHUTDOWN]	= { svm_handle_shutdown, MINIHV_STAT_SHUTDOWN },
+	[SVM_EXIT_VMRUN]	= { svm_handle_ud, MINIHV_STAT_REFUSED },
+	[SVM_EXIT_VMMCALL]	= { svm_handle_ud, MINIHV_STAT_REFUSED },
+	[SVM_EXIT_VMLOAD]	= { svm_handle_ud, MINIHV_STAT_REFUSED },
+	[SVM_EXIT_VMSAVE]	= { svm_handle_ud, MINIHV_STAT_REFUSED },
+	[SVM_EXIT_STGI]		= { svm_handle_ud, MINIHV_STAT_REFUSED },
+	[SVM_EXIT_CLGI]		= { svm_handle_ud, MINIHV_STAT_REFUSED },
+	[SVM_EXIT_SKINIT]	= { svm_handle_ud, MINIHV_STAT_REFUSED },
+	[SVM_EXIT_MONITOR]	= { svm_handle_ud, MINIHV_STAT_REFUSED },
+	[SVM_EXIT_MWAIT]	= { svm_handle_ud, MINIHV_STAT_REFUSED },
+	[SVM_EXIT_XSETBV]	= { svm_handle_ud, MINIHV_STAT_REFUSED },
+	[SVM_EXIT_NPF]		= { svm_handle_npf, MINIHV_STAT_PAGE_FAULT },
 };
 
 /*
@@ -944,6 +952,7 @@ static int svm_handle_exit(struct minihv_vcpu *vcpu)
 		const char *why = svm_check_guest_state(vcpu, &field, &value);
 
 		svm_fail_entry(vcpu, why, field, value);
+		vcpu->exit_stats[MINIHV_STAT_FAIL_ENTRY]++;
 		/* The save area may hold anything now: check before reuse. */
 		to_svm(vcpu)->state_checked = false;
 		return 0;
@@ -959,9 +968,12 @@ static int svm_handle_exit(struct minihv_vcpu *vcpu)
 		c->event_inj_err = c->exit_int_info >> 32;
 	}
 
-	if (code < ARRAY_SIZE(svm_exit_handlers) && svm_exit_handlers[code])
-		return svm_exit_handlers[code](vcpu);
+	if (code < ARRAY_SIZE(svm_exit_handlers) && svm_exit_handlers[code].fn) {
+		vcpu->exit_stats[svm_exit_handlers[code].stat]++;
+		return svm_exit_handlers[code].fn(vcpu);
+	}
 
+	vcpu->exit_stats[MINIHV_STAT_OTHER]++;
 	{
 		u64 data[4] = { code, c->exit_info_1, c->exit_info_2,
 				c->exit_int_info };

@@ -1181,6 +1181,9 @@ static int vmx_handle_ept_violation(struct minihv_vcpu *vcpu)
 		minihv_internal_error(vcpu, MINIHV_INTERNAL_ERROR_UNEXPECTED_EXIT, 3, data);
 		return 0;
 	}
+	/* Counted as a nested fault by the table; it is MMIO after all. */
+	vcpu->exit_stats[MINIHV_STAT_PAGE_FAULT]--;
+	vcpu->exit_stats[MINIHV_STAT_MMIO]++;
 	vmx_cpu_mode(vcpu, &m);
 	len = minihv_emulate_mmio(vcpu, &m, gpa, qual & EPT_VIOLATION_WRITE);
 	if (len > 0)
@@ -1243,35 +1246,40 @@ static int vmx_handle_failed_entry(struct minihv_vcpu *vcpu)
  * userspace, or -errno.  A reason with no handler goes to userspace as an
  * internal error with the raw reason and qualification.
  */
-static int (*const vmx_exit_handlers[])(struct minihv_vcpu *vcpu) = {
-	[EXIT_REASON_EXCEPTION_NMI]		= vmx_handle_exception_nmi,
-	[EXIT_REASON_EXTERNAL_INTERRUPT]	= vmx_handle_host_event,
-	[EXIT_REASON_TRIPLE_FAULT]		= vmx_handle_triple_fault,
-	[EXIT_REASON_INIT_SIGNAL]		= vmx_handle_host_event,
-	[EXIT_REASON_CPUID]			= vmx_handle_cpuid,
-	[EXIT_REASON_HLT]			= vmx_handle_hlt,
-	[EXIT_REASON_INVD]			= vmx_handle_invd,
-	[EXIT_REASON_VMCALL]			= vmx_handle_ud,
-	[EXIT_REASON_VMCLEAR]			= vmx_handle_ud,
-	[EXIT_REASON_VMLAUNCH]			= vmx_handle_ud,
-	[EXIT_REASON_VMPTRLD]			= vmx_handle_ud,
-	[EXIT_REASON_VMPTRST]			= vmx_handle_ud,
-	[EXIT_REASON_VMREAD]			= vmx_handle_ud,
-	[EXIT_REASON_VMRESUME]			= vmx_handle_ud,
-	[EXIT_REASON_VMWRITE]			= vmx_handle_ud,
-	[EXIT_REASON_VMOFF]			= vmx_handle_ud,
-	[EXIT_REASON_VMON]			= vmx_handle_ud,
-	[EXIT_REASON_CR_ACCESS]			= vmx_handle_cr_access,
-	[EXIT_REASON_IO_INSTRUCTION]		= vmx_handle_io,
-	[EXIT_REASON_MSR_READ]			= vmx_handle_msr,
-	[EXIT_REASON_MSR_WRITE]			= vmx_handle_msr,
-	[EXIT_REASON_MWAIT_INSTRUCTION]		= vmx_handle_ud,
-	[EXIT_REASON_MONITOR_INSTRUCTION]	= vmx_handle_ud,
-	[EXIT_REASON_EPT_VIOLATION]		= vmx_handle_ept_violation,
-	[EXIT_REASON_EPT_MISCONFIG]		= vmx_handle_ept_misconfig,
-	[EXIT_REASON_INVEPT]			= vmx_handle_ud,
-	[EXIT_REASON_INVVPID]			= vmx_handle_ud,
-	[EXIT_REASON_XSETBV]			= vmx_handle_ud,
+struct vmx_exit_handler {
+	int (*fn)(struct minihv_vcpu *vcpu);
+	u8 stat;		/* MINIHV_STAT_*: what the exit counts as */
+};
+
+static const struct vmx_exit_handler vmx_exit_handlers[] = {
+	[EXIT_REASON_EXCEPTION_NMI]		= { vmx_handle_exception_nmi, MINIHV_STAT_HOST_EVENT },
+	[EXIT_REASON_EXTERNAL_INTERRUPT]	= { vmx_handle_host_event, MINIHV_STAT_HOST_EVENT },
+	[EXIT_REASON_TRIPLE_FAULT]		= { vmx_handle_triple_fault, MINIHV_STAT_SHUTDOWN },
+	[EXIT_REASON_INIT_SIGNAL]		= { vmx_handle_host_event, MINIHV_STAT_HOST_EVENT },
+	[EXIT_REASON_CPUID]			= { vmx_handle_cpuid, MINIHV_STAT_CPUID },
+	[EXIT_REASON_HLT]			= { vmx_handle_hlt, MINIHV_STAT_HLT },
+	[EXIT_REASON_INVD]			= { vmx_handle_invd, MINIHV_STAT_OTHER },
+	[EXIT_REASON_VMCALL]			= { vmx_handle_ud, MINIHV_STAT_REFUSED },
+	[EXIT_REASON_VMCLEAR]			= { vmx_handle_ud, MINIHV_STAT_REFUSED },
+	[EXIT_REASON_VMLAUNCH]			= { vmx_handle_ud, MINIHV_STAT_REFUSED },
+	[EXIT_REASON_VMPTRLD]			= { vmx_handle_ud, MINIHV_STAT_REFUSED },
+	[EXIT_REASON_VMPTRST]			= { vmx_handle_ud, MINIHV_STAT_REFUSED },
+	[EXIT_REASON_VMREAD]			= { vmx_handle_ud, MINIHV_STAT_REFUSED },
+	[EXIT_REASON_VMRESUME]			= { vmx_handle_ud, MINIHV_STAT_REFUSED },
+	[EXIT_REASON_VMWRITE]			= { vmx_handle_ud, MINIHV_STAT_REFUSED },
+	[EXIT_REASON_VMOFF]			= { vmx_handle_ud, MINIHV_STAT_REFUSED },
+	[EXIT_REASON_VMON]			= { vmx_handle_ud, MINIHV_STAT_REFUSED },
+	[EXIT_REASON_CR_ACCESS]			= { vmx_handle_cr_access, MINIHV_STAT_CR_ACCESS },
+	[EXIT_REASON_IO_INSTRUCTION]		= { vmx_handle_io, MINIHV_STAT_IO },
+	[EXIT_REASON_MSR_READ]			= { vmx_handle_msr, MINIHV_STAT_MSR },
+	[EXIT_REASON_MSR_WRITE]			= { vmx_handle_msr, MINIHV_STAT_MSR },
+	[EXIT_REASON_MWAIT_INSTRUCTION]		= { vmx_handle_ud, MINIHV_STAT_REFUSED },
+	[EXIT_REASON_MONITOR_INSTRUCTION]	= { vmx_handle_ud, MINIHV_STAT_REFUSED },
+	[EXIT_REASON_EPT_VIOLATION]		= { vmx_handle_ept_violation, MINIHV_STAT_PAGE_FAULT },
+	[EXIT_REASON_EPT_MISCONFIG]		= { vmx_handle_ept_misconfig, MINIHV_STAT_OTHER },
+	[EXIT_REASON_INVEPT]			= { vmx_handle_ud, MINIHV_STAT_REFUSED },
+	[EXIT_REASON_INVVPID]			= { vmx_handle_ud, MINIHV_STAT_REFUSED },
+	[EXIT_REASON_XSETBV]			= { vmx_handle_ud, MINIHV_STAT_REFUSED },
 };
 
 static int vmx_handle_exit(struct minihv_vcpu *vcpu)
@@ -1280,8 +1288,10 @@ static int vmx_handle_exit(struct minihv_vcpu *vcpu)
 	u32 idt = vmcs_read32(IDT_VECTORING_INFO_FIELD);
 	u16 basic = reason & 0xffff;
 
-	if (reason & VMX_EXIT_REASONS_FAILED_VMENTRY)
+	if (reason & VMX_EXIT_REASONS_FAILED_VMENTRY) {
+		vcpu->exit_stats[MINIHV_STAT_FAIL_ENTRY]++;
 		return vmx_handle_failed_entry(vcpu);
+	}
 
 	/*
 	 * An event whose delivery the exit interrupted (an EPT violation on
@@ -1296,9 +1306,12 @@ static int vmx_handle_exit(struct minihv_vcpu *vcpu)
 		vmcs_write32(VM_ENTRY_INSTRUCTION_LEN, vmcs_read32(VM_EXIT_INSTRUCTION_LEN));
 	}
 
-	if (basic < ARRAY_SIZE(vmx_exit_handlers) && vmx_exit_handlers[basic])
-		return vmx_exit_handlers[basic](vcpu);
+	if (basic < ARRAY_SIZE(vmx_exit_handlers) && vmx_exit_handlers[basic].fn) {
+		vcpu->exit_stats[vmx_exit_handlers[basic].stat]++;
+		return vmx_exit_handlers[basic].fn(vcpu);
+	}
 
+	vcpu->exit_stats[MINIHV_STAT_OTHER]++;
 	{
 		u64 data[3] = { reason, vmcs_readl(EXIT_QUALIFICATION), idt };
 

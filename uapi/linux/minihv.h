@@ -119,11 +119,36 @@ struct minihv_sregs {
 	__u64 efer;
 };
 
+/*
+ * Exits of one vCPU since it was created, counted by kind whether the
+ * kernel handled them or userspace did (MINIHV_GET_EXIT_STATS).
+ */
+enum minihv_exit_stat {
+	MINIHV_STAT_IO,			/* port I/O, to userspace */
+	MINIHV_STAT_MMIO,		/* MMIO, to userspace */
+	MINIHV_STAT_HLT,
+	MINIHV_STAT_CPUID,		/* in the kernel */
+	MINIHV_STAT_MSR,		/* in the kernel */
+	MINIHV_STAT_PAGE_FAULT,		/* nested fault on RAM, mapped */
+	MINIHV_STAT_HOST_EVENT,		/* interrupt, NMI, SMI for the host */
+	MINIHV_STAT_CR_ACCESS,		/* VT-x: CR0/CR4 write emulated */
+	MINIHV_STAT_REFUSED,		/* instruction answered with #UD */
+	MINIHV_STAT_SHUTDOWN,
+	MINIHV_STAT_FAIL_ENTRY,
+	MINIHV_STAT_OTHER,		/* internal errors, everything else */
+	MINIHV_STAT_NR,
+};
+
+struct minihv_exit_stats {
+	__u64 count[32];		/* out: indexed by MINIHV_STAT_* */
+};
+
 #define MINIHV_RUN		_IO(MINIHVIO, 0x80)
 #define MINIHV_GET_REGS		_IOR(MINIHVIO, 0x81, struct minihv_regs)
 #define MINIHV_SET_REGS		_IOW(MINIHVIO, 0x82, struct minihv_regs)
 #define MINIHV_GET_SREGS	_IOR(MINIHVIO, 0x83, struct minihv_sregs)
 #define MINIHV_SET_SREGS	_IOW(MINIHVIO, 0x84, struct minihv_sregs)
+#define MINIHV_GET_EXIT_STATS	_IOR(MINIHVIO, 0x85, struct minihv_exit_stats)
 
 /* Exit reasons in struct minihv_run; the numbers are KVM's. */
 #define MINIHV_EXIT_UNKNOWN		0
