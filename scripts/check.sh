@@ -5,7 +5,8 @@
 # judge the results from their consoles.
 #
 #   BACKEND  machines to boot, space or comma separated, from qemu-svm,
-#            bochs-svm, bochs-vmx (default: all three)
+#            bochs-svm, bochs-vmx, qemu-none (default: all four; qemu-none
+#            has neither VT-x nor AMD-V and checks that loading fails)
 #   KVER     guest kernel series, 6.1 or 6.12 (default: 6.1 everywhere and
 #            6.12 too on the QEMU machine)
 #   JOBS     machines booted at once (default 2, one per core)
@@ -29,7 +30,7 @@ LOGS=$BUILD/logs
 PROBLEMS='BUG:|WARNING: CPU:|Oops|general protection fault|Call Trace:|soft lockup|Kernel panic|KASAN'
 
 machines_wanted() {
-	local all="qemu-svm bochs-svm bochs-vmx" m s series
+	local all="qemu-svm bochs-svm bochs-vmx qemu-none" m s series
 	local want=${BACKEND//,/ }
 	for m in ${want:-$all}; do
 		case " $all " in
@@ -98,7 +99,7 @@ judge() {
 	if grep -aq '^not ok' "$logf"; then
 		tr -d '\r' <"$logf" | grep -aE '^(# )?not ok|^# # .*(Expected|FAIL)' | sed "s/^/$label: /" >&2
 	fi
-	[ "$pass" -gt 0 ] || { log "$label: no test ran"; fail=$((fail + 1)); }
+	[ "$pass" -gt 0 ] || { log "$label: no test passed"; fail=$((fail + 1)); }
 	[ "$fail" = 0 ] || bad=1
 	echo "$pass $fail $skip" >"$logf.result"
 	echo "$label: $pass passed, $fail failed, $skip skipped"

@@ -11,6 +11,7 @@
 #   bochs-svm  AMD-V, Bochs cpu model zambezi (NRIP save, flush by ASID)
 #   bochs-vmx  Intel VT-x, Bochs cpu model corei7_haswell_4770
 #              (EPT, VPID, unrestricted guest, EPT A/D, VMCS shadowing)
+#   qemu-none  neither: qemu64 without SVM, where loading must fail
 # When the host's /dev/kvm can run a guest with nested SVM or VMX, the
 # machines of that vendor run as qemu -accel kvm -cpu host instead.
 
@@ -199,6 +200,7 @@ machine_vendor() {
 	case "$1" in
 	*-svm) echo svm;;
 	*-vmx) echo vmx;;
+	*-none) echo none;;
 	esac
 }
 
@@ -257,6 +259,7 @@ boot_machine() {
 	qemu-*)
 		local cpu="-accel tcg -cpu max"
 		[ "$accel" = "$(machine_vendor "$name")" ] && cpu="-accel kvm -cpu host"
+		[ "$name" = qemu-none ] && cpu="-accel tcg -cpu qemu64,-svm"
 		# shellcheck disable=SC2086
 		setsid qemu-system-x86_64 $cpu -m 1024 -smp 2 -nodefaults -display none \
 			-no-reboot -serial "file:$console" -kernel "/boot/vmlinuz-$rel" \

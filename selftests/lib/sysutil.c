@@ -167,6 +167,8 @@ unsigned int expected_vendor(void)
 			return MINIHV_VENDOR_VMX;
 		if (!strncmp(p, "svm", 3))
 			return MINIHV_VENDOR_SVM;
+		if (!strncmp(p, "none", 4))
+			return 0;
 	}
 
 	__cpuid(1, eax, ebx, ecx, edx);

@@ -45,8 +45,8 @@ int module_unload(const char *name);
 bool module_is_loaded(const char *name);
 
 /*
- * The vendor this machine was booted to test: "svm" or "vmx", from
- * minihv_expect= on the kernel command line, else from CPUID.
+ * The vendor this machine was booted to test: "svm", "vmx" or "none",
+ * from minihv_expect= on the kernel command line, else from CPUID.
  * Returns MINIHV_VENDOR_* or 0 when the CPU has neither.
  */
 unsigned int expected_vendor(void);
