@@ -263,6 +263,7 @@ static int vmx_hardware_setup(void)
 		return r;
 	for_each_possible_cpu(cpu)
 		INIT_LIST_HEAD(&per_cpu(loaded_vmcss, cpu));
+	preempt_notifier_inc();
 
 	for_each_possible_cpu(cpu) {
 		struct page *page;
@@ -282,6 +283,7 @@ static int vmx_hardware_setup(void)
 
 static void vmx_hardware_unsetup(void)
 {
+	preempt_notifier_dec();
 	vmx_free_vmxon_regions();
 }
 
@@ -488,14 +490,15 @@ static void vmx_set_host_cpu_state(void)
 static void vmx_vcpu_load(struct vmx_vcpu *vmx)
 {
 	int cpu = smp_processor_id();
+	unsigned long flags;
 
 	if (vmx->cpu != cpu) {
 		if (vmx->cpu >= 0)
 			smp_call_function_single(vmx->cpu, vmx_clear_ipi, vmx, 1);
-		local_irq_disable();
+		local_irq_save(flags);
 		list_add(&vmx->loaded, this_cpu_ptr(&loaded_vmcss));
 		vmx->cpu = cpu;
-		local_irq_enable();
+		local_irq_restore(flags);
 	}
 	if (__this_cpu_read(current_vmx) != vmx) {
 		vmx_vmptrld(vmx->vmcs_pa);
@@ -503,6 +506,31 @@ static void vmx_vcpu_load(struct vmx_vcpu *vmx)
 		vmx_set_host_cpu_state();
 	}
 }
+
+#ifndef CONFIG_PREEMPT_NOTIFIERS
+#error "the VT-x backend needs CONFIG_PREEMPT_NOTIFIERS (selected by CONFIG_KVM)"
+#endif
+
+/*
+ * Exit handlers may sleep (a nested fault pins pages, reads guest memory),
+ * and every VMREAD/VMWRITE needs the vCPU's VMCS current on the CPU that
+ * executes it.  While vmx_vcpu_run() is in progress, this notifier makes
+ * it current again whenever the thread is scheduled back in, wherever.
+ */
+static void vmx_sched_in(struct preempt_notifier *pn, int cpu)
+{
+	vmx_vcpu_load(container_of(pn, struct vmx_vcpu, preempt));
+}
+
+static void vmx_sched_out(struct preempt_notifier *pn, struct task_struct *next)
+{
+	/* The VMCS stays loaded here; a move elsewhere VMCLEARs it by IPI. */
+}
+
+static struct preempt_ops vmx_preempt_ops = {
+	.sched_in = vmx_sched_in,
+	.sched_out = vmx_sched_out,
+};
 
 static void vmx_vcpu_unload(struct vmx_vcpu *vmx)
 {
@@ -696,7 +724,9 @@ static int vmx_vcpu_create(struct minihv_vcpu *vcpu)
 	*(u32 *)page_address(vmx->vmcs_page) = vmx_caps.revision_id;
 	vmx->vmcs_pa = page_to_phys(vmx->vmcs_page);
 	vmx->cpu = -1;
+	vmx->entry_cpu = -1;
 	INIT_LIST_HEAD(&vmx->loaded);
+	preempt_notifier_init(&vmx->preempt, &vmx_preempt_ops);
 	vmx->vpid = vmx_vpid_alloc();
 	vcpu->arch = vmx;
 
@@ -1362,13 +1392,12 @@ static int vmx_vcpu_run(struct minihv_vcpu *vcpu)
 	struct vmx_host_msrs host_msrs;
 	u16 fs_sel, gs_sel, ds_sel, es_sel;
 	unsigned long fs_base;
-	bool arrived;
 	int cpu, fail;
 	u32 reason;
 
+	preempt_notifier_register(&vmx->preempt);
 	preempt_disable();
 	cpu = smp_processor_id();
-	arrived = READ_ONCE(vmx->cpu) != cpu;
 	vmx_vcpu_load(vmx);
 
 	if (!vmx->state_checked) {
@@ -1377,6 +1406,7 @@ static int vmx_vcpu_run(struct minihv_vcpu *vcpu)
 
 		if (why) {
 			preempt_enable();
+			preempt_notifier_unregister(&vmx->preempt);
 			vmx_fail_entry(vcpu, EXIT_REASON_INVALID_STATE |
 				       VMX_EXIT_REASONS_FAILED_VMENTRY,
 				       "invalid guest state", why, field, value);
@@ -1390,11 +1420,13 @@ static int vmx_vcpu_run(struct minihv_vcpu *vcpu)
 	 * vCPU that had the VPID before, or of its own earlier stay) and
 	 * after a nested mapping was removed (SDM 29.4.3).
 	 */
-	if (arrived || gen != vmx->tlb_generation || !vmx->launched || !vmx->vpid) {
+	if (cpu != vmx->entry_cpu || gen != vmx->tlb_generation || !vmx->launched ||
+	    !vmx->vpid) {
 		vmx_invept(vmx_eptp(vcpu->vm));
 		if (vmx->vpid)
 			vmx_invvpid(vmx->vpid);
 		vmx->tlb_generation = gen;
+		vmx->entry_cpu = cpu;
 	}
 
 	vmcs_writel(GUEST_RSP, vcpu->regs[VCPU_REGS_RSP]);
@@ -1454,6 +1486,7 @@ static int vmx_vcpu_run(struct minihv_vcpu *vcpu)
 		if (error == 7 || error == 8)
 			why = vmx_check_guest_state(&field, &value);
 		preempt_enable();
+		preempt_notifier_unregister(&vmx->preempt);
 		vmx_fail_entry(vcpu, error, vmx_instruction_error_name(error),
 			       why, field, value);
 		return 0;
@@ -1461,8 +1494,11 @@ static int vmx_vcpu_run(struct minihv_vcpu *vcpu)
 	if (!(reason & VMX_EXIT_REASONS_FAILED_VMENTRY))
 		vmx->launched = true;
 	vcpu->regs[VCPU_REGS_RSP] = vmcs_readl(GUEST_RSP);
-	fail = vmx_handle_exit(vcpu);
 	preempt_enable();
+
+	/* Preemptible from here: the notifier keeps the VMCS current. */
+	fail = vmx_handle_exit(vcpu);
+	preempt_notifier_unregister(&vmx->preempt);
 	return fail;
 }
 

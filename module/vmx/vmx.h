@@ -8,6 +8,7 @@
 
 #include <linux/list.h>
 #include <linux/percpu.h>
+#include <linux/preempt.h>
 #include <linux/types.h>
 
 #include <asm/fpu/types.h>
@@ -35,6 +36,9 @@ struct vmx_vcpu {
 	struct page *vmcs_page;
 	u64 vmcs_pa;
 	int cpu;		/* where the VMCS is loaded, -1: nowhere */
+	int entry_cpu;		/* where the guest last ran, -1: never */
+	/* Makes the VMCS current again when the vCPU thread is scheduled in. */
+	struct preempt_notifier preempt;
 	bool launched;		/* VMRESUME, not VMLAUNCH, for the next entry */
 	struct list_head loaded;	/* on loaded_vmcss of vmx->cpu */
 	u16 vpid;
