@@ -256,4 +256,11 @@ void minihv_internal_error(struct minihv_vcpu *vcpu, u32 suberror, int ndata,
 			   const u64 *data);
 void minihv_cpuid(struct minihv_vcpu *vcpu, u32 *eax, u32 *ebx, u32 *ecx, u32 *edx);
 
+/* MSR values a guest may write: a valid PAT, a canonical address. */
+bool minihv_pat_valid(u64 pat);
+static inline bool minihv_is_canonical(u64 addr)
+{
+	return (s64)(addr << 16) >> 16 == (s64)addr;
+}
+
 #endif /* MINIHV_H */

@@ -288,6 +288,20 @@ void minihv_cpuid(struct minihv_vcpu *vcpu, u32 *eax, u32 *ebx, u32 *ecx,
 	}
 }
 
+/* PAT entries must be UC, WC, WT, WP, WB or UC- (SDM Vol 3 11.12.2). */
+bool minihv_pat_valid(u64 pat)
+{
+	int i;
+
+	for (i = 0; i < 8; i++) {
+		u8 type = pat >> (i * 8);
+
+		if (type == 2 || type == 3 || type > 7)
+			return false;
+	}
+	return true;
+}
+
 /* ---- the vCPU fd ---- */
 
 static int minihv_vcpu_run(struct minihv_vcpu *vcpu)

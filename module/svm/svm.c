@@ -579,19 +579,6 @@ static int svm_skip_instruction(struct minihv_vcpu *vcpu)
 
 /* ---- MSRs (the set emulated is listed in Documentation/api.rst) ---- */
 
-static bool svm_pat_valid(u64 pat)
-{
-	int i;
-
-	for (i = 0; i < 8; i++) {
-		u8 type = pat >> (i * 8);
-
-		if (type == 2 || type == 3 || type > 7)
-			return false;
-	}
-	return true;
-}
-
 /* 0 on success, 1 for "raise #GP". */
 static int svm_get_msr(struct minihv_vcpu *vcpu, u32 msr, u64 *val)
 {
@@ -673,7 +660,7 @@ static int svm_set_msr(struct minihv_vcpu *vcpu, u32 msr, u64 val)
 	case MSR_IA32_SYSENTER_ESP:
 	case MSR_IA32_SYSENTER_EIP:
 		/* Addresses: a non-canonical one is a #GP on hardware. */
-		if ((s64)(val << 16) >> 16 != (s64)val)
+		if (!minihv_is_canonical(val))
 			return 1;
 		if (msr == MSR_LSTAR)
 			save->lstar = val;
@@ -691,7 +678,7 @@ static int svm_set_msr(struct minihv_vcpu *vcpu, u32 msr, u64 val)
 			save->sysenter_eip = val;
 		break;
 	case MSR_IA32_CR_PAT:
-		if (!svm_pat_valid(val))
+		if (!minihv_pat_valid(val))
 			return 1;
 		save->g_pat = val;
 		break;

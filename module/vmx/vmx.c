@@ -908,19 +908,6 @@ static int vmx_skip_instruction(void)
 
 /* ---- MSRs (the set emulated is listed in Documentation/api.rst) ---- */
 
-static bool vmx_pat_valid(u64 pat)
-{
-	int i;
-
-	for (i = 0; i < 8; i++) {
-		u8 type = pat >> (i * 8);
-
-		if (type == 2 || type == 3 || type > 7)
-			return false;
-	}
-	return true;
-}
-
 static int vmx_get_msr(struct minihv_vcpu *vcpu, u32 msr, u64 *val)
 {
 	struct vmx_vcpu *vmx = to_vmx(vcpu);
@@ -974,7 +961,7 @@ static int vmx_get_msr(struct minihv_vcpu *vcpu, u32 msr, u64 *val)
 static int vmx_set_msr(struct minihv_vcpu *vcpu, u32 msr, u64 val)
 {
 	struct vmx_vcpu *vmx = to_vmx(vcpu);
-	bool canonical = (s64)(val << 16) >> 16 == (s64)val;
+	bool canonical = minihv_is_canonical(val);
 
 	switch (msr) {
 	case MSR_EFER:
@@ -1024,7 +1011,7 @@ static int vmx_set_msr(struct minihv_vcpu *vcpu, u32 msr, u64 val)
 		vmcs_write32(GUEST_SYSENTER_CS, val);
 		break;
 	case MSR_IA32_CR_PAT:
-		if (!vmx_pat_valid(val))
+		if (!minihv_pat_valid(val))
 			return 1;
 		vmcs_write64(GUEST_IA32_PAT, val);
 		break;
