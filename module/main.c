@@ -230,10 +230,12 @@ static int minihv_check_ops(const struct minihv_vendor_ops *ops)
 
 	any = ops->vm_init || ops->vm_destroy || ops->vcpu_create ||
 	      ops->vcpu_free || ops->vcpu_run || ops->get_regs ||
-	      ops->set_regs || ops->get_sregs || ops->set_sregs;
+	      ops->set_regs || ops->get_sregs || ops->set_sregs ||
+	      ops->get_msr || ops->set_msr;
 	all = ops->vm_init && ops->vm_destroy && ops->vcpu_create &&
 	      ops->vcpu_free && ops->vcpu_run && ops->get_regs &&
 	      ops->set_regs && ops->get_sregs && ops->set_sregs &&
+	      ops->get_msr && ops->set_msr &&
 	      ops->tdp_nonleaf && ops->tdp_leaf_ro && ops->tdp_leaf_rw;
 	if (!ops->name || !ops->owner || !ops->vendor || !ops->probe ||
 	    !ops->hardware_setup || !ops->hardware_unsetup ||

@@ -138,6 +138,10 @@ struct minihv_vcpu {
  *                    (RAX, RSP on AMD-V) between vcpu->regs and the VMCB/VMCS
  *   get_sregs/set_sregs     segments, CRs, EFER; set_sregs refuses what the
  *                    hardware can never run with -EINVAL
+ *   get_msr/set_msr  where the vendor keeps an emulated MSR; called only
+ *                    for minihv_emulate_msr()'s list, with values already
+ *                    checked (EFER with LMA preserved); TSC is read as
+ *                    the guest's TSC and written as its offset
  *   tdp_*            bits of a nested page-table entry: non-leaf, and leaf
  *                    read-only / writable.  Bits 2:0 are non-zero exactly
  *                    when an entry is present, in both formats.
@@ -163,6 +167,8 @@ struct minihv_vendor_ops {
 	void (*set_regs)(struct minihv_vcpu *vcpu, const struct minihv_regs *regs);
 	void (*get_sregs)(struct minihv_vcpu *vcpu, struct minihv_sregs *sregs);
 	int (*set_sregs)(struct minihv_vcpu *vcpu, const struct minihv_sregs *sregs);
+	u64 (*get_msr)(struct minihv_vcpu *vcpu, u32 msr);
+	void (*set_msr)(struct minihv_vcpu *vcpu, u32 msr, u64 val);
 
 	u64 tdp_nonleaf;
 	u64 tdp_leaf_ro;
@@ -256,11 +262,15 @@ void minihv_internal_error(struct minihv_vcpu *vcpu, u32 suberror, int ndata,
 			   const u64 *data);
 void minihv_cpuid(struct minihv_vcpu *vcpu, u32 *eax, u32 *ebx, u32 *ecx, u32 *edx);
 
-/* MSR values a guest may write: a valid PAT, a canonical address. */
-bool minihv_pat_valid(u64 pat);
-static inline bool minihv_is_canonical(u64 addr)
-{
-	return (s64)(addr << 16) >> 16 == (s64)addr;
-}
+/* EFER bits a guest may have: SCE, LME, LMA, NXE (SDM Vol 3 2.2.1). */
+#define MINIHV_GUEST_EFER_BITS	(EFER_SCE | EFER_LME | EFER_LMA | EFER_NX)
+
+/*
+ * RDMSR (write false) or WRMSR (true) with ECX, EDX:EAX from vcpu->regs,
+ * for the MSRs minihv emulates (Documentation/api.rst): checks the value,
+ * then stores or loads it through the vendor's get_msr/set_msr.  Returns 0
+ * when done (the caller skips the instruction) or 1 for #GP(0).
+ */
+int minihv_emulate_msr(struct minihv_vcpu *vcpu, bool write);
 
 #endif /* MINIHV_H */

@@ -289,7 +289,7 @@ void minihv_cpuid(struct minihv_vcpu *vcpu, u32 *eax, u32 *ebx, u32 *ecx,
 }
 
 /* PAT entries must be UC, WC, WT, WP, WB or UC- (SDM Vol 3 11.12.2). */
-bool minihv_pat_valid(u64 pat)
+static bool minihv_pat_valid(u64 pat)
 {
 	int i;
 
@@ -300,6 +300,61 @@ bool minihv_pat_valid(u64 pat)
 			return false;
 	}
 	return true;
+}
+
+static bool minihv_is_canonical(u64 addr)
+{
+	return (s64)(addr << 16) >> 16 == (s64)addr;
+}
+
+/* 0: @val may be written to @msr; 1: #GP; -1: not an MSR minihv emulates. */
+static int minihv_msr_check(struct minihv_vcpu *vcpu, u32 msr, u64 *val)
+{
+	switch (msr) {
+	case MSR_EFER:
+		if (*val & ~MINIHV_GUEST_EFER_BITS)
+			return 1;
+		/* LMA is the CPU's to set (SDM Vol 3 10.8.5, APM Vol 2 14.6.1). */
+		*val = (*val & ~EFER_LMA) |
+		       (minihv_ops->get_msr(vcpu, MSR_EFER) & EFER_LMA);
+		return 0;
+	case MSR_LSTAR:
+	case MSR_CSTAR:
+	case MSR_KERNEL_GS_BASE:
+	case MSR_FS_BASE:
+	case MSR_GS_BASE:
+	case MSR_IA32_SYSENTER_ESP:
+	case MSR_IA32_SYSENTER_EIP:
+		return minihv_is_canonical(*val) ? 0 : 1;
+	case MSR_IA32_CR_PAT:
+		return minihv_pat_valid(*val) ? 0 : 1;
+	case MSR_STAR:
+	case MSR_SYSCALL_MASK:
+	case MSR_IA32_SYSENTER_CS:
+	case MSR_IA32_TSC:
+		return 0;
+	default:
+		return -1;
+	}
+}
+
+int minihv_emulate_msr(struct minihv_vcpu *vcpu, bool write)
+{
+	u32 msr = vcpu->regs[VCPU_REGS_RCX];
+	u64 val = (u32)vcpu->regs[VCPU_REGS_RAX] |
+		  ((u64)vcpu->regs[VCPU_REGS_RDX] << 32);
+	int r = minihv_msr_check(vcpu, msr, &val);
+
+	if (r < 0 || (write && r))
+		return 1;
+	if (write) {
+		minihv_ops->set_msr(vcpu, msr, val);
+	} else {
+		val = minihv_ops->get_msr(vcpu, msr);
+		vcpu->regs[VCPU_REGS_RAX] = (u32)val;
+		vcpu->regs[VCPU_REGS_RDX] = val >> 32;
+	}
+	return 0;
 }
 
 /* ---- the vCPU fd ---- */

@@ -451,8 +451,6 @@ static void svm_get_sregs(struct minihv_vcpu *vcpu, struct minihv_sregs *sregs)
 	sregs->efer = save->efer & ~EFER_SVME;	/* SVME is minihv's, not the guest's */
 }
 
-/* EFER bits a guest may have: SCE, LME, LMA, NXE (APM Vol 2 3.1.7). */
-#define SVM_GUEST_EFER_BITS	(EFER_SCE | EFER_LME | EFER_LMA | EFER_NX)
 /* CR4 bits minihv lets a guest start with (APM Vol 2 3.1.3). */
 #define SVM_GUEST_CR4_BITS	(X86_CR4_VME | X86_CR4_PVI | X86_CR4_TSD | \
 				 X86_CR4_DE | X86_CR4_PSE | X86_CR4_PAE | \
@@ -477,7 +475,7 @@ static int svm_set_sregs(struct minihv_vcpu *vcpu, const struct minihv_sregs *sr
 		return -EINVAL;
 	if (sregs->cr4 & ~SVM_GUEST_CR4_BITS)
 		return -EINVAL;
-	if (sregs->efer & ~SVM_GUEST_EFER_BITS)
+	if (sregs->efer & ~MINIHV_GUEST_EFER_BITS)
 		return -EINVAL;
 	lma_expected = (sregs->efer & EFER_LME) && (sregs->cr0 & X86_CR0_PG);
 	if (!!(sregs->efer & EFER_LMA) != lma_expected)
@@ -577,118 +575,92 @@ static int svm_skip_instruction(struct minihv_vcpu *vcpu)
 	return 1;
 }
 
-/* ---- MSRs (the set emulated is listed in Documentation/api.rst) ---- */
-
-/* 0 on success, 1 for "raise #GP". */
-static int svm_get_msr(struct minihv_vcpu *vcpu, u32 msr, u64 *val)
+/*
+ * Where the emulated MSRs live (the list and the checks are in vcpu.c's
+ * minihv_emulate_msr()): the save area, loaded by VMRUN or VMLOAD.
+ */
+static u64 svm_get_msr(struct minihv_vcpu *vcpu, u32 msr)
 {
 	struct vmcb *vmcb = to_svm(vcpu)->vmcb;
 	struct vmcb_save_area *save = &vmcb->save;
 
 	switch (msr) {
 	case MSR_EFER:
-		*val = save->efer & ~EFER_SVME;
-		break;
+		return save->efer & ~EFER_SVME;
 	case MSR_STAR:
-		*val = save->star;
-		break;
+		return save->star;
 	case MSR_LSTAR:
-		*val = save->lstar;
-		break;
+		return save->lstar;
 	case MSR_CSTAR:
-		*val = save->cstar;
-		break;
+		return save->cstar;
 	case MSR_SYSCALL_MASK:
-		*val = save->sfmask;
-		break;
+		return save->sfmask;
 	case MSR_KERNEL_GS_BASE:
-		*val = save->kernel_gs_base;
-		break;
+		return save->kernel_gs_base;
 	case MSR_FS_BASE:
-		*val = save->fs.base;
-		break;
+		return save->fs.base;
 	case MSR_GS_BASE:
-		*val = save->gs.base;
-		break;
+		return save->gs.base;
 	case MSR_IA32_SYSENTER_CS:
-		*val = save->sysenter_cs;
-		break;
+		return save->sysenter_cs;
 	case MSR_IA32_SYSENTER_ESP:
-		*val = save->sysenter_esp;
-		break;
+		return save->sysenter_esp;
 	case MSR_IA32_SYSENTER_EIP:
-		*val = save->sysenter_eip;
-		break;
+		return save->sysenter_eip;
 	case MSR_IA32_CR_PAT:
-		*val = save->g_pat;
-		break;
+		return save->g_pat;
 	case MSR_IA32_TSC:
-		*val = rdtsc() + vmcb->control.tsc_offset;
-		break;
-	default:
-		return 1;
+		return rdtsc() + vmcb->control.tsc_offset;
 	}
 	return 0;
 }
 
-static int svm_set_msr(struct minihv_vcpu *vcpu, u32 msr, u64 val)
+static void svm_set_msr(struct minihv_vcpu *vcpu, u32 msr, u64 val)
 {
 	struct vmcb *vmcb = to_svm(vcpu)->vmcb;
 	struct vmcb_save_area *save = &vmcb->save;
 
 	switch (msr) {
 	case MSR_EFER:
-		if (val & ~SVM_GUEST_EFER_BITS)
-			return 1;
-		/* LMA is the CPU's to set (APM 14.6.1); SVME stays on. */
-		save->efer = (val & ~EFER_LMA) | (save->efer & EFER_LMA) | EFER_SVME;
+		save->efer = val | EFER_SVME;
 		break;
 	case MSR_STAR:
 		save->star = val;
 		break;
+	case MSR_LSTAR:
+		save->lstar = val;
+		break;
+	case MSR_CSTAR:
+		save->cstar = val;
+		break;
 	case MSR_SYSCALL_MASK:
 		save->sfmask = val;
+		break;
+	case MSR_KERNEL_GS_BASE:
+		save->kernel_gs_base = val;
+		break;
+	case MSR_FS_BASE:
+		save->fs.base = val;
+		break;
+	case MSR_GS_BASE:
+		save->gs.base = val;
 		break;
 	case MSR_IA32_SYSENTER_CS:
 		save->sysenter_cs = val;
 		break;
-	case MSR_LSTAR:
-	case MSR_CSTAR:
-	case MSR_KERNEL_GS_BASE:
-	case MSR_FS_BASE:
-	case MSR_GS_BASE:
 	case MSR_IA32_SYSENTER_ESP:
+		save->sysenter_esp = val;
+		break;
 	case MSR_IA32_SYSENTER_EIP:
-		/* Addresses: a non-canonical one is a #GP on hardware. */
-		if (!minihv_is_canonical(val))
-			return 1;
-		if (msr == MSR_LSTAR)
-			save->lstar = val;
-		else if (msr == MSR_CSTAR)
-			save->cstar = val;
-		else if (msr == MSR_KERNEL_GS_BASE)
-			save->kernel_gs_base = val;
-		else if (msr == MSR_FS_BASE)
-			save->fs.base = val;
-		else if (msr == MSR_GS_BASE)
-			save->gs.base = val;
-		else if (msr == MSR_IA32_SYSENTER_ESP)
-			save->sysenter_esp = val;
-		else
-			save->sysenter_eip = val;
+		save->sysenter_eip = val;
 		break;
 	case MSR_IA32_CR_PAT:
-		if (!minihv_pat_valid(val))
-			return 1;
 		save->g_pat = val;
 		break;
 	case MSR_IA32_TSC:
 		vmcb->control.tsc_offset = val - rdtsc();
 		break;
-	default:
-		return 1;
 	}
-	return 0;
 }
 
 /* ---- exit handlers ---- */
@@ -724,25 +696,12 @@ static int svm_handle_hlt(struct minihv_vcpu *vcpu)
 
 static int svm_handle_msr(struct minihv_vcpu *vcpu)
 {
-	struct vmcb *vmcb = to_svm(vcpu)->vmcb;
-	u32 msr = vcpu->regs[VCPU_REGS_RCX];
-	u64 val;
-
-	if (vmcb->control.exit_info_1) {	/* 1: WRMSR */
-		val = (u32)vcpu->regs[VCPU_REGS_RAX] |
-		      ((u64)vcpu->regs[VCPU_REGS_RDX] << 32);
-		if (svm_set_msr(vcpu, msr, val))
-			goto gp;
-	} else {
-		if (svm_get_msr(vcpu, msr, &val))
-			goto gp;
-		vcpu->regs[VCPU_REGS_RAX] = (u32)val;
-		vcpu->regs[VCPU_REGS_RDX] = val >> 32;
+	/* Exit information 1: 0 for RDMSR, 1 for WRMSR (APM 15.11). */
+	if (minihv_emulate_msr(vcpu, to_svm(vcpu)->vmcb->control.exit_info_1)) {
+		svm_inject_exception(vcpu, X86_TRAP_GP, true, 0);
+		return 1;
 	}
 	return svm_skip_instruction(vcpu);
-gp:
-	svm_inject_exception(vcpu, X86_TRAP_GP, true, 0);
-	return 1;
 }
 
 static int svm_handle_ioio(struct minihv_vcpu *vcpu)
@@ -895,7 +854,7 @@ static const char *svm_check_guest_state(struct minihv_vcpu *vcpu, u64 *field,
 		  VMCB_SAVE(cr4), s->cr4, "CR4 has a reserved bit set");
 	SVM_CHECK(s->dr6 >> 32, VMCB_SAVE(dr6), s->dr6, "DR6[63:32] are not 0");
 	SVM_CHECK(s->dr7 >> 32, VMCB_SAVE(dr7), s->dr7, "DR7[63:32] are not 0");
-	SVM_CHECK(s->efer & ~(SVM_GUEST_EFER_BITS | EFER_SVME | EFER_FFXSR),
+	SVM_CHECK(s->efer & ~(MINIHV_GUEST_EFER_BITS | EFER_SVME | EFER_FFXSR),
 		  VMCB_SAVE(efer), s->efer, "EFER has a reserved bit set");
 	SVM_CHECK(lme_pg && !(s->cr4 & X86_CR4_PAE), VMCB_SAVE(cr4), s->cr4,
 		  "EFER.LME and CR0.PG are 1 but CR4.PAE is 0");
@@ -1053,6 +1012,8 @@ const struct minihv_vendor_ops svm_vendor_ops = {
 	.set_regs = svm_set_regs,
 	.get_sregs = svm_get_sregs,
 	.set_sregs = svm_set_sregs,
+	.get_msr = svm_get_msr,
+	.set_msr = svm_set_msr,
 	/* NPT entries are ordinary page-table entries, user bit set (15.25.5). */
 	.tdp_nonleaf = _PAGE_PRESENT | _PAGE_RW | _PAGE_USER | _PAGE_ACCESSED,
 	.tdp_leaf_ro = _PAGE_PRESENT | _PAGE_USER | _PAGE_ACCESSED,

@@ -809,8 +809,6 @@ static void vmx_get_sregs(struct minihv_vcpu *vcpu, struct minihv_sregs *sregs)
 	sregs->cr8 = 0;
 }
 
-/* EFER bits a guest may have: SCE, LME, LMA, NXE. */
-#define VMX_GUEST_EFER_BITS	(EFER_SCE | EFER_LME | EFER_LMA | EFER_NX)
 
 /*
  * Refuses (-EINVAL) CR and EFER states no x86 CPU can be in, as on AMD-V;
@@ -829,7 +827,7 @@ static int vmx_set_sregs(struct minihv_vcpu *vcpu, const struct minihv_sregs *sr
 		return -EINVAL;
 	if (sregs->cr4 & X86_CR4_VMXE)
 		return -EINVAL;		/* no nested VMX */
-	if (sregs->efer & ~VMX_GUEST_EFER_BITS)
+	if (sregs->efer & ~MINIHV_GUEST_EFER_BITS)
 		return -EINVAL;
 	lma_expected = (sregs->efer & EFER_LME) && (sregs->cr0 & X86_CR0_PG);
 	if (!!(sregs->efer & EFER_LMA) != lma_expected)
@@ -906,122 +904,94 @@ static int vmx_skip_instruction(void)
 	return 1;
 }
 
-/* ---- MSRs (the set emulated is listed in Documentation/api.rst) ---- */
-
-static int vmx_get_msr(struct minihv_vcpu *vcpu, u32 msr, u64 *val)
+/*
+ * Where the emulated MSRs live (the list and the checks are in vcpu.c's
+ * minihv_emulate_msr()): VMCS guest fields, or, for those VMX does not
+ * switch, vmx_vcpu, swapped around each entry by vmx_load_guest_msrs().
+ */
+static u64 vmx_get_msr(struct minihv_vcpu *vcpu, u32 msr)
 {
 	struct vmx_vcpu *vmx = to_vmx(vcpu);
 
 	switch (msr) {
 	case MSR_EFER:
-		*val = vmcs_read64(GUEST_IA32_EFER);
-		break;
+		return vmcs_read64(GUEST_IA32_EFER);
 	case MSR_STAR:
-		*val = vmx->star;
-		break;
+		return vmx->star;
 	case MSR_LSTAR:
-		*val = vmx->lstar;
-		break;
+		return vmx->lstar;
 	case MSR_CSTAR:
-		*val = vmx->cstar;
-		break;
+		return vmx->cstar;
 	case MSR_SYSCALL_MASK:
-		*val = vmx->sfmask;
-		break;
+		return vmx->sfmask;
 	case MSR_KERNEL_GS_BASE:
-		*val = vmx->kernel_gs_base;
-		break;
+		return vmx->kernel_gs_base;
 	case MSR_FS_BASE:
-		*val = vmcs_readl(GUEST_FS_BASE);
-		break;
+		return vmcs_readl(GUEST_FS_BASE);
 	case MSR_GS_BASE:
-		*val = vmcs_readl(GUEST_GS_BASE);
-		break;
+		return vmcs_readl(GUEST_GS_BASE);
 	case MSR_IA32_SYSENTER_CS:
-		*val = vmcs_read32(GUEST_SYSENTER_CS);
-		break;
+		return vmcs_read32(GUEST_SYSENTER_CS);
 	case MSR_IA32_SYSENTER_ESP:
-		*val = vmcs_readl(GUEST_SYSENTER_ESP);
-		break;
+		return vmcs_readl(GUEST_SYSENTER_ESP);
 	case MSR_IA32_SYSENTER_EIP:
-		*val = vmcs_readl(GUEST_SYSENTER_EIP);
-		break;
+		return vmcs_readl(GUEST_SYSENTER_EIP);
 	case MSR_IA32_CR_PAT:
-		*val = vmcs_read64(GUEST_IA32_PAT);
-		break;
+		return vmcs_read64(GUEST_IA32_PAT);
 	case MSR_IA32_TSC:
-		*val = rdtsc() + vmcs_read64(TSC_OFFSET);
-		break;
-	default:
-		return 1;
+		return rdtsc() + vmcs_read64(TSC_OFFSET);
 	}
 	return 0;
 }
 
-static int vmx_set_msr(struct minihv_vcpu *vcpu, u32 msr, u64 val)
+static void vmx_set_msr(struct minihv_vcpu *vcpu, u32 msr, u64 val)
 {
 	struct vmx_vcpu *vmx = to_vmx(vcpu);
-	bool canonical = minihv_is_canonical(val);
 
 	switch (msr) {
 	case MSR_EFER:
-		if (val & ~VMX_GUEST_EFER_BITS)
-			return 1;
-		/* LMA is the CPU's to set (SDM Vol 3 10.8.5). */
-		vmx_write_efer((val & ~EFER_LMA) |
-			       (vmcs_read64(GUEST_IA32_EFER) & EFER_LMA));
+		vmx_write_efer(val);
 		break;
 	case MSR_STAR:
 		vmx->star = val;
-		vmx->syscall_msrs = true;
+		break;
+	case MSR_LSTAR:
+		vmx->lstar = val;
+		break;
+	case MSR_CSTAR:
+		vmx->cstar = val;
 		break;
 	case MSR_SYSCALL_MASK:
 		vmx->sfmask = val;
-		vmx->syscall_msrs = true;
 		break;
-	case MSR_LSTAR:
-	case MSR_CSTAR:
 	case MSR_KERNEL_GS_BASE:
-		if (!canonical)
-			return 1;
-		if (msr == MSR_LSTAR)
-			vmx->lstar = val;
-		else if (msr == MSR_CSTAR)
-			vmx->cstar = val;
-		else
-			vmx->kernel_gs_base = val;
-		vmx->syscall_msrs = true;
+		vmx->kernel_gs_base = val;
 		break;
 	case MSR_FS_BASE:
+		vmcs_writel(GUEST_FS_BASE, val);
+		break;
 	case MSR_GS_BASE:
-	case MSR_IA32_SYSENTER_ESP:
-	case MSR_IA32_SYSENTER_EIP:
-		if (!canonical)
-			return 1;
-		if (msr == MSR_FS_BASE)
-			vmcs_writel(GUEST_FS_BASE, val);
-		else if (msr == MSR_GS_BASE)
-			vmcs_writel(GUEST_GS_BASE, val);
-		else if (msr == MSR_IA32_SYSENTER_ESP)
-			vmcs_writel(GUEST_SYSENTER_ESP, val);
-		else
-			vmcs_writel(GUEST_SYSENTER_EIP, val);
+		vmcs_writel(GUEST_GS_BASE, val);
 		break;
 	case MSR_IA32_SYSENTER_CS:
 		vmcs_write32(GUEST_SYSENTER_CS, val);
 		break;
+	case MSR_IA32_SYSENTER_ESP:
+		vmcs_writel(GUEST_SYSENTER_ESP, val);
+		break;
+	case MSR_IA32_SYSENTER_EIP:
+		vmcs_writel(GUEST_SYSENTER_EIP, val);
+		break;
 	case MSR_IA32_CR_PAT:
-		if (!minihv_pat_valid(val))
-			return 1;
 		vmcs_write64(GUEST_IA32_PAT, val);
 		break;
 	case MSR_IA32_TSC:
 		vmcs_write64(TSC_OFFSET, val - rdtsc());
 		break;
-	default:
-		return 1;
 	}
-	return 0;
+	if (msr == MSR_STAR || msr == MSR_LSTAR || msr == MSR_CSTAR ||
+	    msr == MSR_SYSCALL_MASK)
+		vmx->syscall_msrs = true;
 }
 
 /* ---- exit handlers ---- */
@@ -1155,24 +1125,13 @@ static int vmx_handle_io(struct minihv_vcpu *vcpu)
 
 static int vmx_handle_msr(struct minihv_vcpu *vcpu)
 {
-	u32 msr = vcpu->regs[VCPU_REGS_RCX];
-	u64 val;
+	bool write = vmcs_read32(VM_EXIT_REASON) == EXIT_REASON_MSR_WRITE;
 
-	if (vmcs_read32(VM_EXIT_REASON) == EXIT_REASON_MSR_WRITE) {
-		val = (u32)vcpu->regs[VCPU_REGS_RAX] |
-		      ((u64)vcpu->regs[VCPU_REGS_RDX] << 32);
-		if (vmx_set_msr(vcpu, msr, val))
-			goto gp;
-	} else {
-		if (vmx_get_msr(vcpu, msr, &val))
-			goto gp;
-		vcpu->regs[VCPU_REGS_RAX] = (u32)val;
-		vcpu->regs[VCPU_REGS_RDX] = val >> 32;
+	if (minihv_emulate_msr(vcpu, write)) {
+		vmx_inject_exception(X86_TRAP_GP, true, 0);
+		return 1;
 	}
 	return vmx_skip_instruction();
-gp:
-	vmx_inject_exception(X86_TRAP_GP, true, 0);
-	return 1;
 }
 
 /* EPT violation exit qualification, SDM table 28-7. */
@@ -1508,6 +1467,8 @@ const struct minihv_vendor_ops vmx_vendor_ops = {
 	.set_regs = vmx_set_regs,
 	.get_sregs = vmx_get_sregs,
 	.set_sregs = vmx_set_sregs,
+	.get_msr = vmx_get_msr,
+	.set_msr = vmx_set_msr,
 	/* EPT entries: R W X in bits 2:0, WB memory type, A/D preset (29.3.2). */
 	.tdp_nonleaf = 0x7 | BIT(8),
 	.tdp_leaf_ro = 0x5 | (6 << 3) | BIT(8),
