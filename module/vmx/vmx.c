@@ -809,7 +809,6 @@ static void vmx_get_sregs(struct minihv_vcpu *vcpu, struct minihv_sregs *sregs)
 	sregs->cr8 = 0;
 }
 
-
 /*
  * Refuses (-EINVAL) CR and EFER states no x86 CPU can be in, as on AMD-V;
  * everything else goes to the CPU, whose refusal vmx_check_guest_state()
@@ -1228,7 +1227,8 @@ struct vmx_exit_handler {
 };
 
 static const struct vmx_exit_handler vmx_exit_handlers[] = {
-	[EXIT_REASON_EXCEPTION_NMI]		= { vmx_handle_exception_nmi, MINIHV_STAT_HOST_EVENT },
+	[EXIT_REASON_EXCEPTION_NMI]		= { vmx_handle_exception_nmi,
+						    MINIHV_STAT_HOST_EVENT },
 	[EXIT_REASON_EXTERNAL_INTERRUPT]	= { vmx_handle_host_event, MINIHV_STAT_HOST_EVENT },
 	[EXIT_REASON_TRIPLE_FAULT]		= { vmx_handle_triple_fault, MINIHV_STAT_SHUTDOWN },
 	[EXIT_REASON_INIT_SIGNAL]		= { vmx_handle_host_event, MINIHV_STAT_HOST_EVENT },
@@ -1251,7 +1251,8 @@ static const struct vmx_exit_handler vmx_exit_handlers[] = {
 	[EXIT_REASON_MSR_WRITE]			= { vmx_handle_msr, MINIHV_STAT_MSR },
 	[EXIT_REASON_MWAIT_INSTRUCTION]		= { vmx_handle_ud, MINIHV_STAT_REFUSED },
 	[EXIT_REASON_MONITOR_INSTRUCTION]	= { vmx_handle_ud, MINIHV_STAT_REFUSED },
-	[EXIT_REASON_EPT_VIOLATION]		= { vmx_handle_ept_violation, MINIHV_STAT_PAGE_FAULT },
+	[EXIT_REASON_EPT_VIOLATION]		= { vmx_handle_ept_violation,
+						    MINIHV_STAT_PAGE_FAULT },
 	[EXIT_REASON_EPT_MISCONFIG]		= { vmx_handle_ept_misconfig, MINIHV_STAT_OTHER },
 	[EXIT_REASON_INVEPT]			= { vmx_handle_ud, MINIHV_STAT_REFUSED },
 	[EXIT_REASON_INVVPID]			= { vmx_handle_ud, MINIHV_STAT_REFUSED },
