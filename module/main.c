@@ -154,22 +154,18 @@ static long minihv_dev_get_api_version(unsigned long arg)
 	return MINIHV_API_VERSION;
 }
 
-bool minihv_vendor_runs_guests(void)
-{
-	return minihv_ops->vcpu_run;
-}
-
 static long minihv_dev_check_extension(unsigned long cap)
 {
 	switch (cap) {
 	case MINIHV_CAP_VENDOR:
 		return minihv_ops->vendor;
 	case MINIHV_CAP_NR_MEMSLOTS:
-		return minihv_vendor_runs_guests() ? MINIHV_MAX_MEMSLOTS : 0;
+		return MINIHV_MAX_MEMSLOTS;
 	case MINIHV_CAP_MAX_VCPUS:
-		return minihv_vendor_runs_guests() ? MINIHV_MAX_VCPUS : 0;
+		return MINIHV_MAX_VCPUS;
 	case MINIHV_CAP_READONLY_MEM:
-		return minihv_vendor_runs_guests();
+	case MINIHV_CAP_INTERRUPTS:
+		return 1;
 	default:
 		return 0;
 	}
@@ -218,29 +214,18 @@ static const struct minihv_vendor_ops *minihv_pick_vendor(void)
 	return NULL;
 }
 
-/*
- * Every entry is required; a hole is a bug in the backend, caught here.
- * The guest-running entries come as a group: a backend has all of them or
- * (VT-x, until it runs guests) none, and then MINIHV_CREATE_VM says
- * -EOPNOTSUPP.
- */
+/* Every entry is required; a hole is a bug in the backend, caught here. */
 static int minihv_check_ops(const struct minihv_vendor_ops *ops)
 {
-	bool any, all;
-
-	any = ops->vm_init || ops->vm_destroy || ops->vcpu_create ||
-	      ops->vcpu_free || ops->vcpu_run || ops->get_regs ||
-	      ops->set_regs || ops->get_sregs || ops->set_sregs ||
-	      ops->get_msr || ops->set_msr;
-	all = ops->vm_init && ops->vm_destroy && ops->vcpu_create &&
-	      ops->vcpu_free && ops->vcpu_run && ops->get_regs &&
-	      ops->set_regs && ops->get_sregs && ops->set_sregs &&
-	      ops->get_msr && ops->set_msr &&
-	      ops->tdp_nonleaf && ops->tdp_leaf_ro && ops->tdp_leaf_rw;
 	if (!ops->name || !ops->owner || !ops->vendor || !ops->probe ||
 	    !ops->hardware_setup || !ops->hardware_unsetup ||
 	    !ops->hardware_enable || !ops->hardware_disable ||
-	    !ops->print_features || (any && !all)) {
+	    !ops->print_features || !ops->vm_init || !ops->vm_destroy ||
+	    !ops->vcpu_create || !ops->vcpu_free || !ops->vcpu_run ||
+	    !ops->get_regs || !ops->set_regs || !ops->get_sregs ||
+	    !ops->set_sregs || !ops->get_msr || !ops->set_msr ||
+	    !ops->event_allowed || !ops->inject_event || !ops->set_event_windows ||
+	    !ops->tdp_nonleaf || !ops->tdp_leaf_ro || !ops->tdp_leaf_rw) {
 		pr_err("vendor ops table '%s' is incomplete\n",
 		       ops->name ? ops->name : "?");
 		return -EINVAL;

@@ -91,6 +91,16 @@ enum {
 	MINIHV_PENDING_MMIO_READ,	/* MOV from MMIO: data to a GPR */
 };
 
+/*
+ * Events userspace queued (MINIHV_INTERRUPT, MINIHV_NMI), each waiting
+ * until the guest can take it.
+ */
+struct minihv_events {
+	bool irq_queued;
+	u8 irq_vector;
+	bool nmi_queued;
+};
+
 struct minihv_vcpu {
 	struct minihv_vm *vm;		/* [const] */
 	u32 id;				/* [const] */
@@ -100,6 +110,7 @@ struct minihv_vcpu {
 	struct mutex mutex;
 	unsigned long regs[NR_VCPU_REGS]; /* [vcpu->mutex] guest GPRs */
 	struct minihv_pending_io pending; /* [vcpu->mutex] */
+	struct minihv_events events;	/* [vcpu->mutex] queued by userspace */
 	u64 exits;			/* [vcpu->mutex] all exits, all reasons */
 	u64 exit_stats[MINIHV_STAT_NR];	/* [vcpu->mutex] by MINIHV_STAT_* */
 	void *arch;			/* [const] vendor per-vCPU state */
@@ -142,6 +153,17 @@ struct minihv_vcpu {
  *                    for minihv_emulate_msr()'s list, with values already
  *                    checked (EFER with LMA preserved); TSC is read as
  *                    the guest's TSC and written as its offset
+ *   event_allowed    could an NMI (@nmi) or an external interrupt be
+ *                    delivered at the next entry: nothing else is being
+ *                    injected, no shadow or NMI blocking, and for an
+ *                    interrupt RFLAGS.IF = 1
+ *   inject_event     deliver it at the next entry (after event_allowed)
+ *   set_event_windows       exit as soon as an interrupt (@irq) or an NMI
+ *                    (@nmi) could be delivered; false turns that exit off.
+ *                    The window exit handler calls minihv_window_open().
+ *                    These three are called by minihv_inject_events()
+ *                    before each entry, and from anywhere else under
+ *                    vcpu->mutex.
  *   tdp_*            bits of a nested page-table entry: non-leaf, and leaf
  *                    read-only / writable.  Bits 2:0 are non-zero exactly
  *                    when an entry is present, in both formats.
@@ -169,6 +191,9 @@ struct minihv_vendor_ops {
 	int (*set_sregs)(struct minihv_vcpu *vcpu, const struct minihv_sregs *sregs);
 	u64 (*get_msr)(struct minihv_vcpu *vcpu, u32 msr);
 	void (*set_msr)(struct minihv_vcpu *vcpu, u32 msr, u64 val);
+	bool (*event_allowed)(struct minihv_vcpu *vcpu, bool nmi);
+	void (*inject_event)(struct minihv_vcpu *vcpu, bool nmi, u8 vector);
+	void (*set_event_windows)(struct minihv_vcpu *vcpu, bool irq, bool nmi);
 
 	u64 tdp_nonleaf;
 	u64 tdp_leaf_ro;
@@ -181,8 +206,6 @@ extern const struct minihv_vendor_ops *minihv_ops;
 
 bool vmx_cpu_has_vmx(void);
 bool svm_cpu_has_svm(void);
-/* VT-x runs no guests yet: CREATE_VM refuses with -EOPNOTSUPP there. */
-bool minihv_vendor_runs_guests(void);
 
 /* vm.c */
 int minihv_dev_create_vm(void);
@@ -261,6 +284,17 @@ int minihv_handle_io(struct minihv_vcpu *vcpu, const struct minihv_cpu_mode *m,
 void minihv_internal_error(struct minihv_vcpu *vcpu, u32 suberror, int ndata,
 			   const u64 *data);
 void minihv_cpuid(struct minihv_vcpu *vcpu, u32 *eax, u32 *ebx, u32 *ecx, u32 *edx);
+
+/*
+ * Interrupts and NMIs userspace queued: minihv_inject_events() delivers
+ * what the guest can take now and opens a window exit for the rest; the
+ * run loop calls it before each entry.  minihv_window_open() is the
+ * window exit's handler (returns 1 to enter again, 0 for userspace), and
+ * minihv_halt() the HLT exit's, after RIP moved past the HLT.
+ */
+void minihv_inject_events(struct minihv_vcpu *vcpu);
+int minihv_window_open(struct minihv_vcpu *vcpu);
+int minihv_halt(struct minihv_vcpu *vcpu);
 
 /* EFER bits a guest may have: SCE, LME, LMA, NXE (SDM Vol 3 2.2.1). */
 #define MINIHV_GUEST_EFER_BITS	(EFER_SCE | EFER_LME | EFER_LMA | EFER_NX)

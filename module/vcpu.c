@@ -18,6 +18,7 @@
 #include <linux/uaccess.h>
 
 #include <asm/processor.h>
+#include <asm/trapnr.h>
 
 #include "minihv.h"
 
@@ -357,6 +358,83 @@ int minihv_emulate_msr(struct minihv_vcpu *vcpu, bool write)
 	return 0;
 }
 
+/* ---- interrupts and NMIs from userspace ---- */
+
+void minihv_inject_events(struct minihv_vcpu *vcpu)
+{
+	struct minihv_events *ev = &vcpu->events;
+	bool irq_window, nmi_window = false;
+
+	/* An NMI goes first: it has the higher priority (SDM Vol 3 7.9). */
+	if (ev->nmi_queued) {
+		if (minihv_ops->event_allowed(vcpu, true)) {
+			minihv_ops->inject_event(vcpu, true, X86_TRAP_NMI);
+			ev->nmi_queued = false;
+		} else {
+			nmi_window = true;
+		}
+	}
+	/* One event per entry: false if the NMI (or an exception) went in. */
+	if (ev->irq_queued && minihv_ops->event_allowed(vcpu, false)) {
+		minihv_ops->inject_event(vcpu, false, ev->irq_vector);
+		ev->irq_queued = false;
+	}
+	irq_window = ev->irq_queued || READ_ONCE(vcpu->run->request_interrupt_window);
+	minihv_ops->set_event_windows(vcpu, irq_window, nmi_window);
+}
+
+int minihv_window_open(struct minihv_vcpu *vcpu)
+{
+	/* What waited goes in at the next entry (minihv_inject_events()). */
+	if (vcpu->events.irq_queued || vcpu->events.nmi_queued ||
+	    !READ_ONCE(vcpu->run->request_interrupt_window))
+		return 1;
+	vcpu->run->exit_reason = MINIHV_EXIT_IRQ_WINDOW_OPEN;
+	return 0;
+}
+
+/*
+ * HLT waits for an interrupt or an NMI (SDM Vol 2A "HLT"): one that is
+ * queued and deliverable ends it at once, without a trip to userspace.
+ */
+int minihv_halt(struct minihv_vcpu *vcpu)
+{
+	struct minihv_events *ev = &vcpu->events;
+
+	if ((ev->nmi_queued && minihv_ops->event_allowed(vcpu, true)) ||
+	    (ev->irq_queued && minihv_ops->event_allowed(vcpu, false)))
+		return 1;
+	vcpu->run->exit_reason = MINIHV_EXIT_HLT;
+	return 0;
+}
+
+/* -EINVAL: not a vector; -EBUSY: one is queued already (userspace waits). */
+static int minihv_vcpu_interrupt(struct minihv_vcpu *vcpu, void __user *argp)
+{
+	struct minihv_interrupt irq;
+
+	if (copy_from_user(&irq, argp, sizeof(irq)))
+		return -EFAULT;
+	if (irq.irq > 255)
+		return -EINVAL;
+	if (vcpu->events.irq_queued)
+		return -EBUSY;
+	vcpu->events.irq_vector = irq.irq;
+	vcpu->events.irq_queued = true;
+	return 0;
+}
+
+/* What userspace needs to decide about its next MINIHV_INTERRUPT. */
+static void minihv_report_interrupt_state(struct minihv_vcpu *vcpu)
+{
+	struct minihv_regs regs;
+
+	minihv_ops->get_regs(vcpu, &regs);
+	vcpu->run->if_flag = !!(regs.rflags & X86_EFLAGS_IF);
+	vcpu->run->ready_for_interrupt_injection = !vcpu->events.irq_queued &&
+		minihv_ops->event_allowed(vcpu, false);
+}
+
 /* ---- the vCPU fd ---- */
 
 static int minihv_vcpu_run(struct minihv_vcpu *vcpu)
@@ -369,19 +447,20 @@ static int minihv_vcpu_run(struct minihv_vcpu *vcpu)
 	if (r)
 		return r;
 
-	if (READ_ONCE(run->immediate_exit)) {
-		run->exit_reason = MINIHV_EXIT_INTR;
-		return -EINTR;
-	}
-
 	for (;;) {
-		/* A signal ends the run as in KVM: -EINTR, MINIHV_EXIT_INTR. */
-		if (signal_pending(current)) {
+		/*
+		 * A signal ends the run as in KVM: -EINTR, MINIHV_EXIT_INTR;
+		 * so does immediate_exit, which a thread that kicks this one
+		 * sets before its signal, so that a kick just before the
+		 * ioctl is not lost.
+		 */
+		if (signal_pending(current) || READ_ONCE(run->immediate_exit)) {
 			run->exit_reason = MINIHV_EXIT_INTR;
 			r = -EINTR;
 			break;
 		}
 		cond_resched();
+		minihv_inject_events(vcpu);
 
 		down_read(&vm->slots_rwsem);
 		r = minihv_ops->vcpu_run(vcpu);
@@ -391,6 +470,7 @@ static int minihv_vcpu_run(struct minihv_vcpu *vcpu)
 		if (r <= 0)
 			break;
 	}
+	minihv_report_interrupt_state(vcpu);
 	return r;
 }
 
@@ -510,6 +590,15 @@ static long minihv_vcpu_ioctl(struct file *filp, unsigned int ioctl,
 		break;
 	case MINIHV_GET_EXIT_STATS:
 		r = minihv_vcpu_get_exit_stats(vcpu, argp);
+		break;
+	case MINIHV_INTERRUPT:
+		r = minihv_vcpu_interrupt(vcpu, argp);
+		break;
+	case MINIHV_NMI:
+		/* Like the NMI pin, it latches one: a second one merges. */
+		r = arg ? -EINVAL : 0;
+		if (!r)
+			vcpu->events.nmi_queued = true;
 		break;
 	default:
 		r = -ENOTTY;

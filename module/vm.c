@@ -205,9 +205,6 @@ int minihv_dev_create_vm(void)
 	struct minihv_vm *vm;
 	int r, fd;
 
-	if (!minihv_vendor_runs_guests())
-		return -EOPNOTSUPP;
-
 	vm = kzalloc(sizeof(*vm), GFP_KERNEL_ACCOUNT);
 	if (!vm)
 		return -ENOMEM;

@@ -10,6 +10,8 @@
 #   KVER     guest kernel series, 6.1 or 6.12 (default: 6.1 everywhere and
 #            6.12 too on the QEMU machine)
 #   JOBS     machines booted at once (default 2, one per core)
+#   TESTS    selftest binaries to run, comma separated (default: all);
+#            for iterating on one test, not for CI
 #
 # A machine fails on any "not ok", on a missing end line (it crashed, hung
 # or was stopped), and on a kernel problem in its log.  The last line is
@@ -112,7 +114,8 @@ run_machine() {
 	bochs-*) limit=600;;
 	*) limit=300;;
 	esac
-	boot_machine "$m" "$rel" "$BUILD/$rel/initramfs.gz" check "$logf" "$limit" || ended=$?
+	boot_machine "$m" "$rel" "$BUILD/$rel/initramfs.gz" check "$logf" "$limit" \
+		"${TESTS:+minihv_tests=$TESTS}" || ended=$?
 	judge "$label" "$logf" "$ended" >"$logf.line" || true
 }
 

@@ -50,6 +50,7 @@ export KVM_MODDIR=/lib/minihv/kvm
 
 run_check() {
 	tests=$(ls /selftests/ | grep '_test$' | grep -v '^novirt_test$')
+	[ -n "$(arg minihv_tests)" ] && tests=$(arg minihv_tests | tr , ' ')
 	if [ "$(arg minihv_expect)" = none ]; then
 		# No VT-x or AMD-V here: what is tested is that loading fails.
 		echo "TAP version 13"

@@ -2,13 +2,19 @@
 /*
  * Object lifetimes: VM and vCPU fds closed in every order, and while
  * another thread is running the vCPU, free everything (the module's
- * reference count comes back); a VM is refused to another process.
+ * reference count comes back); a VM is refused to another process.  The
+ * host around running guests: threads moved between CPUs, a CPU taken
+ * offline and back, and 1,000 VMs created, run and destroyed with the
+ * kernel's memory back where it was.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/ioctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -211,6 +217,175 @@ TEST_F_TIMEOUT(slow, vcpu_moves_between_cpus, 300)
 	EXPECT_EQ(-EINTR, m.result);
 	EXPECT_LT(20, *counter);
 	vm_free(vm);
+}
+
+/* ---- CPU hotplug ---- */
+
+/* Like guest_count_checked, on a counter of its own (the first argument). */
+static void guest_count_checked_at(volatile uint64_t *counter)
+{
+	uint64_t mine = 0;
+
+	__asm__ volatile("sti");
+	for (;;) {
+		GUEST_ASSERT_EQ(*counter, mine);
+		mine++;
+		*counter = mine;
+	}
+}
+
+static int cpu_set_online(int cpu, bool online)
+{
+	char path[64];
+	int fd, r = 0;
+
+	snprintf(path, sizeof(path), "/sys/devices/system/cpu/cpu%d/online", cpu);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, online ? "1" : "0", 1) != 1)
+		r = -errno;
+	close(fd);
+	return r;
+}
+
+/* Returns once the guest's counter moved (the vCPU really runs). */
+static void wait_progress(volatile uint64_t *counter)
+{
+	uint64_t seen = *counter;
+
+	while (*counter == seen)
+		sched_yield();
+}
+
+/*
+ * Two vCPUs count while CPU 1 goes offline (minihv turns VT-x/AMD-V off
+ * there, after VMCLEARing what was loaded) and online again (on again);
+ * then one vCPU thread is pinned to CPU 1 to prove guests run there.
+ */
+TEST_F_TIMEOUT(slow, cpu_offline_online_during_run, 300)
+{
+	struct sigaction sa = { .sa_handler = on_sigusr1 };
+	struct mover m[2] = { 0 };
+	volatile uint64_t *counter[2];
+	struct mh_vm *vm;
+	pthread_t t[2];
+	cpu_set_t set;
+	struct ucall uc;
+	int i, c;
+
+	if (access("/sys/devices/system/cpu/cpu1/online", W_OK))
+		SKIP(return, "CPU 1 cannot be taken offline here");
+	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, NULL));
+	vm = vm_create();
+	for (c = 0; c < 2; c++) {
+		uint64_t gpa = 0x3800000 + c * 64;
+
+		m[c].vcpu = vm_vcpu_add(vm, c, guest_count_checked_at);
+		vcpu_args_set(m[c].vcpu, gpa, 0);
+		counter[c] = addr_gpa2hva(vm, gpa);
+		ASSERT_EQ(0, pthread_create(&t[c], NULL, run_vcpu_tid, &m[c]));
+	}
+	for (c = 0; c < 2; c++)
+		wait_progress(counter[c]);
+
+	for (i = 0; i < 5; i++) {
+		ASSERT_EQ(0, cpu_set_online(1, false)) TH_LOG("round %d", i);
+		for (c = 0; c < 2; c++)
+			wait_progress(counter[c]);
+		ASSERT_EQ(0, cpu_set_online(1, true)) TH_LOG("round %d", i);
+		for (c = 0; c < 2; c++)
+			wait_progress(counter[c]);
+	}
+	CPU_ZERO(&set);
+	CPU_SET(1, &set);
+	ASSERT_EQ(0, sched_setaffinity(m[0].tid, sizeof(set), &set));
+	wait_progress(counter[0]);
+	wait_progress(counter[0]);
+
+	for (c = 0; c < 2; c++) {
+		pthread_kill(t[c], SIGUSR1);
+		pthread_join(t[c], NULL);
+		if (m[c].result == 0 && get_ucall(m[c].vcpu, &uc) == UCALL_ABORT)
+			TH_LOG("vCPU %d saw its count change under it", c);
+		EXPECT_EQ(-EINTR, m[c].result) TH_LOG("vCPU %d", c);
+	}
+	vm_free(vm);
+}
+
+/* ---- churn ---- */
+
+/* A /proc/meminfo line, in KiB. */
+static long meminfo(const char *field)
+{
+	char line[128];
+	size_t len = strlen(field);
+	long v = -1;
+	FILE *f = fopen("/proc/meminfo", "re");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, field, len) && line[len] == ':')
+			v = atol(line + len + 1);
+	if (f)
+		fclose(f);
+	return v;
+}
+
+static void drop_caches(void)
+{
+	int fd = open("/proc/sys/vm/drop_caches", O_WRONLY | O_CLOEXEC);
+
+	if (fd >= 0) {
+		if (write(fd, "3", 1) != 1)
+			perror("drop_caches");
+		close(fd);
+	}
+}
+
+static void create_run_destroy(struct __test_metadata *_metadata)
+{
+	struct mh_vm *vm = vm_create();
+	struct mh_vcpu *vcpu = vm_vcpu_add(vm, 0, guest_done);
+	struct ucall uc;
+
+	vcpu_run(vcpu);
+	assert_ucall(vcpu, UCALL_DONE, &uc);
+	vm_free(vm);
+}
+
+/*
+ * 1,000 VMs, one at a time: each leaked VM would keep at least its nested
+ * root, its VMCB/VMCS and its two run pages (16 KiB, 16 MiB in all) and
+ * its objects in the slab.  The bounds leave room for the kernel's own
+ * noise; the first 20 cycles warm up caches that stay.
+ */
+#define CHURN_CYCLES	1000
+
+TEST_F_TIMEOUT(slow, create_run_destroy_1000_times, 900)
+{
+	long slab, avail, slab_after, avail_after;
+	int base = module_refcnt(), i;
+
+	for (i = 0; i < 20; i++)
+		create_run_destroy(_metadata);
+	drop_caches();
+	slab = meminfo("Slab");
+	avail = meminfo("MemAvailable");
+	ASSERT_LT(0, slab);
+	ASSERT_LT(0, avail);
+
+	for (i = 0; i < CHURN_CYCLES; i++)
+		create_run_destroy(_metadata);
+
+	drop_caches();
+	slab_after = meminfo("Slab");
+	avail_after = meminfo("MemAvailable");
+	TH_LOG("after %d VMs: Slab %+ld KiB, MemAvailable %+ld KiB", CHURN_CYCLES,
+	       slab_after - slab, avail_after - avail);
+	EXPECT_GT(1024, slab_after - slab) TH_LOG("slab grew by %ld KiB", slab_after - slab);
+	EXPECT_GT(4096, avail - avail_after)
+		TH_LOG("MemAvailable fell by %ld KiB", avail - avail_after);
+	EXPECT_EQ(base, module_refcnt());
 }
 
 TEST(vm_refused_to_another_process)

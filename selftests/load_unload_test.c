@@ -3,16 +3,21 @@
  * Loading and unloading minihv.ko repeatedly leaves nothing behind: the
  * device comes and goes with the module, each load finds VMX/SVM off again
  * (a CPU left on would make the next load fail with -EBUSY), each load
- * names the right backend once, and the kernel log stays clean.
+ * names the right backend once, and the kernel log stays clean.  A process
+ * killed with vCPUs in the guest frees everything, so the module unloads.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/ioctl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <linux/minihv.h>
 
 #include "kselftest_harness.h"
+#include "minihv_util.h"
 #include "sysutil.h"
 
 #define CYCLES 20
@@ -75,6 +80,86 @@ TEST_F_TIMEOUT(cycles, load_unload_20_times, 600)
 	EXPECT_EQ(CYCLES, count_lines_containing(text, "disabled on all CPUs, unloaded"));
 	free(text);
 	kmsg_cursor_close(&log);
+}
+
+#define KILLED_VCPUS	4
+
+static void guest_count_at(volatile uint64_t *counter)
+{
+	__asm__ volatile("sti");	/* Bochs: let host interrupts exit */
+	for (;;)
+		(*counter)++;
+}
+
+static void *run_forever(void *vcpu)
+{
+	_vcpu_run(vcpu);
+	return NULL;
+}
+
+/*
+ * The child: a VM whose vCPUs all run in the guest on their own threads;
+ * it says so on @ready and waits to be killed.
+ */
+static void __attribute__((noreturn)) child_running_vcpus(int ready)
+{
+	volatile uint64_t *counter[KILLED_VCPUS];
+	struct mh_vm *vm = vm_create();
+	pthread_t t;
+	int i;
+
+	for (i = 0; i < KILLED_VCPUS; i++) {
+		uint64_t gpa = 0x3800000 + i * 64;
+		struct mh_vcpu *vcpu = vm_vcpu_add(vm, i, guest_count_at);
+
+		vcpu_args_set(vcpu, gpa, 0);
+		counter[i] = addr_gpa2hva(vm, gpa);
+		if (pthread_create(&t, NULL, run_forever, vcpu))
+			_exit(1);
+	}
+	for (i = 0; i < KILLED_VCPUS; i++)
+		while (!*counter[i])
+			sched_yield();
+	if (write(ready, "r", 1) != 1)
+		_exit(1);
+	for (;;)
+		pause();
+}
+
+TEST_F_TIMEOUT(cycles, kill_with_running_vcpus_then_unload, 300)
+{
+	struct kmsg_cursor log;
+	char problem[256], c;
+	int pipefd[2], status;
+	char *text;
+	pid_t pid;
+
+	if (!module_is_loaded("minihv"))
+		ASSERT_EQ(0, module_load(minihv_ko_path(), NULL));
+	ASSERT_EQ(0, kmsg_cursor_open(&log));
+	ASSERT_EQ(0, pipe(pipefd));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		close(pipefd[0]);
+		child_running_vcpus(pipefd[1]);
+	}
+	close(pipefd[1]);
+	ASSERT_EQ(1, read(pipefd[0], &c, 1)) TH_LOG("the child's vCPUs never ran");
+	ASSERT_EQ(0, kill(pid, SIGKILL));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+
+	/* The last thread's exit closed every fd: nothing holds the module. */
+	EXPECT_EQ(0, module_unload("minihv"));
+	ASSERT_EQ(0, module_load(minihv_ko_path(), NULL));
+	text = kmsg_cursor_read(&log);
+	ASSERT_NE(NULL, text);
+	EXPECT_FALSE(kmsg_find_problem(text, problem, sizeof(problem)))
+		TH_LOG("kernel log: %s", problem);
+	free(text);
+	kmsg_cursor_close(&log);
+	close(pipefd[0]);
 }
 
 TEST(unload_refused_while_device_open)

@@ -4,7 +4,8 @@
  * ends with its documented exit status (userspace/guests/expected.txt), in
  * real, protected and long mode, from flat binaries and ELF files.  Then
  * the runner's own promises: --timeout, the crash diagnosis, the devices
- * it emulates, MMIO in real mode, and usage errors.
+ * it emulates, MMIO in real mode, --cpus with its start protocol, and
+ * usage errors.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -194,6 +195,63 @@ TEST(real_mode_mmio)
 		EXPECT_EQ(1, r) TH_LOG("check %d failed; output: %s", r >> 1, out);
 }
 
+static int count_lines(const char *out, const char *line)
+{
+	size_t len = strlen(line);
+	const char *p = out;
+	int n = 0;
+
+	while ((p = strstr(p, line))) {
+		if (p == out || p[-1] == '\n')
+			n += p[len] == '\n';
+		p += len;
+	}
+	return n;
+}
+
+/*
+ * smp.bin: vCPU 0 starts the others through ports F0h/F1h, each prints a
+ * whole line and counts to 1000 in shared memory, vCPU 0 checks the sum
+ * and exits with N (status 2N + 1).
+ */
+static void smp_guest(struct __test_metadata *_metadata, const char *cpus)
+{
+	const char *const args[] = { "-m", "protected", "--cpus", cpus, NULL };
+	int n = atoi(cpus), i, r;
+	char out[4096], line[32];
+
+	r = run_or_skip(_metadata, "smp.bin", args, out, sizeof(out), true);
+	if (r == -1)
+		return;
+	EXPECT_EQ(2 * n + 1, r) TH_LOG("output: %s", out);
+	for (i = 0; i < n; i++) {
+		snprintf(line, sizeof(line), "Hello from vCPU %x", i);
+		EXPECT_EQ(1, count_lines(out, line)) TH_LOG("'%s' in: %s", line, out);
+	}
+	EXPECT_EQ(1, count_lines(out, "All vCPUs counted.")) TH_LOG("output: %s", out);
+}
+
+TEST(smp_guest_4_vcpus)
+{
+	smp_guest(_metadata, "4");
+}
+
+TEST(smp_guest_16_vcpus)
+{
+	smp_guest(_metadata, "16");
+}
+
+/* vCPUs waiting for a start and a spinning vCPU 0: all end at the timeout. */
+TEST(smp_timeout_stops_every_vcpu)
+{
+	static const char *const args[] = { "-c", "4", "-t", "1", NULL };
+	char out[512];
+	int r = run_or_skip(_metadata, "spin.bin", args, out, sizeof(out), true);
+
+	if (r != -1)
+		EXPECT_EQ(124, r) TH_LOG("output: %s", out);
+}
+
 TEST(usage_errors)
 {
 	static const char *const none[] = { NULL };
@@ -202,6 +260,8 @@ TEST(usage_errors)
 	static const char *const bad_mem[] = { "-M", "12Q", NULL };
 	static const char *const overlap[] = { "-m", "protected", "-l", "0xfffff0", NULL };
 	static const char *const version[] = { "-V", NULL };
+	static const char *const no_cpus[] = { "--cpus", "0", NULL };
+	static const char *const many_cpus[] = { "--cpus", "17", NULL };
 	char out[1024];
 
 	EXPECT_EQ(2, run_runner(NULL, none, out, sizeof(out), true));
@@ -209,6 +269,8 @@ TEST(usage_errors)
 	EXPECT_EQ(2, run_runner(NULL, missing, out, sizeof(out), true));
 	EXPECT_EQ(2, run_runner("hello.bin", bad_mode, out, sizeof(out), true));
 	EXPECT_EQ(2, run_runner("hello.bin", bad_mem, out, sizeof(out), true));
+	EXPECT_EQ(2, run_runner("hello.bin", no_cpus, out, sizeof(out), true));
+	EXPECT_EQ(2, run_runner("hello.bin", many_cpus, out, sizeof(out), true));
 	if (!cannot_run_guests()) {
 		EXPECT_EQ(2, run_runner("protected.bin", overlap, out, sizeof(out), true));
 		EXPECT_NE(NULL, strstr(out, "runner's")) TH_LOG("output: %s", out);

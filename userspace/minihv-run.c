@@ -14,14 +14,26 @@
  * Real mode: every segment 0, SP = 7000h.  A loaded image may not overlap
  * the system area; the runner refuses it with exit status 2.
  *
- * Exit status: 0 the guest halted; (V << 1) | 1 the guest wrote V to port
- * F4h; 4 the guest crashed (diagnosis on stderr); 2 usage or load error;
- * 124 timeout.
+ * With --cpus N, vCPU 0 (the bootstrap processor) starts as above and the
+ * others wait, each in its own thread, until a running vCPU starts them:
+ *   OUT F0h (32-bit)  the address where the next started vCPU begins
+ *   OUT F1h (8-bit)   start vCPU n (ignored for 0, n >= N, a running one)
+ *   IN  F1h           the number of vCPUs, N
+ * A started vCPU has the boot vCPU's initial mode and segments, RIP at the
+ * address, RAX = n (vCPU 0 starts with RAX = 0 too) and its own stack: SP
+ * 400h * n below 7000h in real mode, RSP 4000h * n below the system area
+ * otherwise.  A vCPU other than 0 that halts waits to be started again.
+ * Console lines (COM1, port E9h) are written whole, one vCPU at a time.
+ *
+ * Exit status: 0 vCPU 0 halted; (V << 1) | 1 a vCPU wrote V to port F4h;
+ * 4 the guest crashed (diagnosis on stderr); 2 usage or load error; 124
+ * timeout.  The first of these ends every vCPU.
  */
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -31,6 +43,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <linux/minihv.h>
@@ -38,7 +51,11 @@
 #define VERSION		"0.1"
 #define SYS_AREA	0x10000ULL	/* 64 KiB at the top of RAM */
 #define REAL_MODE_SP	0x7000
+#define REAL_MODE_STACK	0x400		/* per vCPU */
+#define STACK		0x4000		/* per vCPU, protected and long mode */
 #define MAX_RAM		(4ULL << 30)
+#define MAX_CPUS	16
+#define LINE_MAX_LEN	256
 
 #define EXIT_USAGE	2
 #define EXIT_CRASH	4
@@ -47,6 +64,8 @@
 #define PORT_COM1	0x3f8
 #define PORT_COM1_LSR	0x3fd
 #define PORT_DEBUGCON	0xe9
+#define PORT_AP_ENTRY	0xf0
+#define PORT_AP_START	0xf1
 #define PORT_EXIT	0xf4
 #define LSR_THRE_TEMT	0x60	/* transmitter holding register and shift register empty */
 
@@ -59,18 +78,39 @@ struct options {
 	bool have_load, have_entry;
 	uint64_t load, entry, mem;
 	unsigned int timeout;
+	unsigned int cpus;
 	bool stats;
 };
 
-struct vm {
-	int dev, vm, vcpu;
+enum { NR_EXIT_NAMES = MINIHV_EXIT_INTERNAL_ERROR + 1 };
+
+struct vcpu {
+	struct vm *vm;
+	unsigned int id;
+	int fd;
 	struct minihv_run *run;
+	pthread_t thread;
+	bool started;			/* [vm->lock] a start request came */
+	uint64_t entry;			/* [vm->lock] where it starts */
+	char line[LINE_MAX_LEN];	/* console output not yet written */
+	size_t line_len;
+	uint64_t counts[NR_EXIT_NAMES];	/* runs ending in userspace, by reason */
+};
+
+struct vm {
+	int dev, vm;
 	size_t run_size;
 	uint8_t *ram;
 	uint64_t ram_size;
+	const struct options *o;
+	struct minihv_sregs boot_sregs;	/* the mode every vCPU starts in */
+	unsigned int ncpus;
+	struct vcpu vcpus[MAX_CPUS];
+	pthread_mutex_t lock;		/* what is marked [vm->lock], stdout */
+	pthread_cond_t cond;		/* start requests, the end */
+	uint64_t ap_entry;		/* [vm->lock] last OUT to port F0h */
+	int status;			/* [vm->lock] -1 while the guest runs */
 };
-
-static volatile sig_atomic_t timed_out;
 
 static void usage(FILE *f)
 {
@@ -82,10 +122,11 @@ static void usage(FILE *f)
 		"                    (default 7C00h in real mode, 100000h otherwise)\n"
 		"  -e, --entry ADDR  first instruction (default: the load address; ELF: e_entry)\n"
 		"  -M, --mem SIZE    guest RAM from address 0, with K/M/G suffixes (default 16M)\n"
+		"  -c, --cpus N      N vCPUs (1-%d, default 1); vCPU 0 starts the others\n"
 		"  -t, --timeout SEC stop the guest after SEC seconds (exit status 124)\n"
 		"  -s, --stats       print exit counts by reason on stderr at the end\n"
 		"  -d, --device DEV  the hypervisor device (default /dev/minihv)\n"
-		"  -h, --help; -V, --version\n");
+		"  -h, --help; -V, --version\n", MAX_CPUS);
 }
 
 static void die_usage(const char *fmt, const char *arg)
@@ -131,6 +172,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 		{ "load", required_argument, NULL, 'l' },
 		{ "entry", required_argument, NULL, 'e' },
 		{ "mem", required_argument, NULL, 'M' },
+		{ "cpus", required_argument, NULL, 'c' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "stats", no_argument, NULL, 's' },
 		{ "device", required_argument, NULL, 'd' },
@@ -143,7 +185,8 @@ static void parse_options(int argc, char **argv, struct options *o)
 	memset(o, 0, sizeof(*o));
 	o->device = "/dev/minihv";
 	o->mem = 16 << 20;
-	while ((c = getopt_long(argc, argv, "m:l:e:M:t:sd:hV", longopts, NULL)) != -1) {
+	o->cpus = 1;
+	while ((c = getopt_long(argc, argv, "m:l:e:M:c:t:sd:hV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'm':
 			if (!strcmp(optarg, "real"))
@@ -161,6 +204,11 @@ static void parse_options(int argc, char **argv, struct options *o)
 			o->mem = parse_size(optarg, true);
 			if (o->mem < (1 << 20) || o->mem > MAX_RAM || o->mem % 4096)
 				die_usage("--mem %s: RAM must be a multiple of 4K from 1M to 4G", optarg);
+			break;
+		case 'c':
+			o->cpus = parse_size(optarg, false);
+			if (o->cpus < 1 || o->cpus > MAX_CPUS)
+				die_usage("--cpus %s: from 1 to 16", optarg);
 			break;
 		case 't': o->timeout = parse_size(optarg, false); break;
 		case 's': o->stats = true; break;
@@ -297,13 +345,14 @@ static void ioctl_or_die(int fd, unsigned long req, void *arg, const char *what)
 	}
 }
 
+/* The boot vCPU's mode and registers; the others copy the mode. */
 static void setup_cpu(struct vm *vm, const struct options *o)
 {
 	uint64_t sys = vm->ram_size - SYS_AREA;
 	struct minihv_sregs sregs;
 	struct minihv_regs regs;
 
-	ioctl_or_die(vm->vcpu, MINIHV_GET_SREGS, &sregs, "MINIHV_GET_SREGS");
+	ioctl_or_die(vm->vcpus[0].fd, MINIHV_GET_SREGS, &sregs, "MINIHV_GET_SREGS");
 	memset(&regs, 0, sizeof(regs));
 	regs.rflags = 2;
 	regs.rip = o->entry;
@@ -356,16 +405,62 @@ static void setup_cpu(struct vm *vm, const struct options *o)
 			sregs.efer = 0x500;		/* LME | LMA */
 		}
 	}
-	ioctl_or_die(vm->vcpu, MINIHV_SET_SREGS, &sregs, "MINIHV_SET_SREGS");
-	ioctl_or_die(vm->vcpu, MINIHV_SET_REGS, &regs, "MINIHV_SET_REGS");
+	vm->boot_sregs = sregs;
+	ioctl_or_die(vm->vcpus[0].fd, MINIHV_SET_SREGS, &sregs, "MINIHV_SET_SREGS");
+	ioctl_or_die(vm->vcpus[0].fd, MINIHV_SET_REGS, &regs, "MINIHV_SET_REGS");
+}
+
+/* A started vCPU: the boot mode, its entry, RAX = its number, its stack. */
+static int start_ap(struct vcpu *v)
+{
+	const struct options *o = v->vm->o;
+	struct minihv_sregs sregs = v->vm->boot_sregs;
+	struct minihv_regs regs;
+
+	memset(&regs, 0, sizeof(regs));
+	regs.rflags = 2;
+	regs.rip = v->entry;
+	regs.rax = v->id;
+	if (o->mode == MODE_REAL)
+		regs.rsp = REAL_MODE_SP - v->id * REAL_MODE_STACK;
+	else
+		regs.rsp = v->vm->ram_size - SYS_AREA - v->id * STACK;
+	if (ioctl(v->fd, MINIHV_SET_SREGS, &sregs) || ioctl(v->fd, MINIHV_SET_REGS, &regs)) {
+		fprintf(stderr, "minihv-run: starting vCPU %u: %s\n", v->id, strerror(errno));
+		return EXIT_CRASH;
+	}
+	return -1;
 }
 
 /* ---- the VM ---- */
 
+static void create_vcpu(struct vm *vm, unsigned int id)
+{
+	struct vcpu *v = &vm->vcpus[id];
+
+	v->vm = vm;
+	v->id = id;
+	v->fd = ioctl(vm->vm, MINIHV_CREATE_VCPU, id);
+	if (v->fd < 0)
+		die_usage("MINIHV_CREATE_VCPU: %s", strerror(errno));
+	v->run = mmap(NULL, vm->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, v->fd, 0);
+	if (v->run == MAP_FAILED)
+		die_usage("mmap of the run structure: %s", strerror(errno));
+}
+
 static void create_vm(struct vm *vm, const struct options *o)
 {
 	struct minihv_userspace_memory_region mr;
+	pthread_condattr_t ca;
+	unsigned int i;
 	int r;
+
+	vm->o = o;
+	vm->status = -1;
+	pthread_mutex_init(&vm->lock, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&vm->cond, &ca);
 
 	vm->dev = open(o->device, O_RDWR | O_CLOEXEC);
 	if (vm->dev < 0) {
@@ -377,6 +472,11 @@ static void create_vm(struct vm *vm, const struct options *o)
 	if (r != MINIHV_API_VERSION) {
 		fprintf(stderr, "minihv-run: %s speaks API %d, this runner %d\n",
 			o->device, r, MINIHV_API_VERSION);
+		exit(EXIT_USAGE);
+	}
+	r = ioctl(vm->dev, MINIHV_CHECK_EXTENSION, MINIHV_CAP_MAX_VCPUS);
+	if (r < (int)o->cpus) {
+		fprintf(stderr, "minihv-run: %s runs at most %d vCPUs per VM\n", o->device, r);
 		exit(EXIT_USAGE);
 	}
 	vm->vm = ioctl(vm->dev, MINIHV_CREATE_VM, 0);
@@ -395,46 +495,47 @@ static void create_vm(struct vm *vm, const struct options *o)
 	};
 	ioctl_or_die(vm->vm, MINIHV_SET_USER_MEMORY_REGION, &mr,
 		     "MINIHV_SET_USER_MEMORY_REGION");
-	vm->vcpu = ioctl(vm->vm, MINIHV_CREATE_VCPU, 0);
-	if (vm->vcpu < 0)
-		die_usage("MINIHV_CREATE_VCPU: %s", strerror(errno));
 	r = ioctl(vm->dev, MINIHV_GET_VCPU_MMAP_SIZE, 0);
 	if (r < (int)sizeof(struct minihv_run))
 		die_usage("MINIHV_GET_VCPU_MMAP_SIZE: %s", strerror(errno));
 	vm->run_size = r;
-	vm->run = mmap(NULL, vm->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, vm->vcpu, 0);
-	if (vm->run == MAP_FAILED)
-		die_usage("mmap of the run structure: %s", strerror(errno));
+	vm->ncpus = o->cpus;
+	for (i = 0; i < vm->ncpus; i++)
+		create_vcpu(vm, i);
 }
 
 /* ---- exits ---- */
 
-static const char *const exit_names[] = {
+static const char *const exit_names[NR_EXIT_NAMES] = {
 	[MINIHV_EXIT_UNKNOWN] = "unknown",
 	[MINIHV_EXIT_IO] = "io",
 	[MINIHV_EXIT_HLT] = "hlt",
 	[MINIHV_EXIT_MMIO] = "mmio",
+	[MINIHV_EXIT_IRQ_WINDOW_OPEN] = "irq_window_open",
 	[MINIHV_EXIT_SHUTDOWN] = "shutdown",
 	[MINIHV_EXIT_FAIL_ENTRY] = "fail_entry",
 	[MINIHV_EXIT_INTR] = "intr",
 	[MINIHV_EXIT_INTERNAL_ERROR] = "internal_error",
 };
-#define NR_EXIT_NAMES (sizeof(exit_names) / sizeof(exit_names[0]))
 
 static const char *exit_name(uint32_t reason)
 {
 	return reason < NR_EXIT_NAMES && exit_names[reason] ? exit_names[reason] : "?";
 }
 
-static void diagnose(struct vm *vm, const char *what)
+static void diagnose(struct vcpu *v, const char *what)
 {
-	struct minihv_run *run = vm->run;
+	struct minihv_run *run = v->run;
 	struct minihv_sregs sregs;
 	struct minihv_regs regs;
+	char who[16] = "";
 	uint32_t i;
 
-	fprintf(stderr, "minihv-run: guest crashed: %s (exit reason %u, %s)\n",
-		what, run->exit_reason, exit_name(run->exit_reason));
+	if (v->vm->ncpus > 1)
+		snprintf(who, sizeof(who), " (vCPU %u)", v->id);
+	pthread_mutex_lock(&v->vm->lock);
+	fprintf(stderr, "minihv-run: guest crashed%s: %s (exit reason %u, %s)\n",
+		who, what, run->exit_reason, exit_name(run->exit_reason));
 	if (run->exit_reason == MINIHV_EXIT_FAIL_ENTRY)
 		fprintf(stderr, "  entry failure %#llx on cpu %u: %s\n"
 			"  field %#llx = %#llx\n",
@@ -448,32 +549,78 @@ static void diagnose(struct vm *vm, const char *what)
 			fprintf(stderr, " %#llx", (unsigned long long)run->internal.data[i]);
 		fprintf(stderr, "\n");
 	}
-	if (ioctl(vm->vcpu, MINIHV_GET_REGS, &regs) || ioctl(vm->vcpu, MINIHV_GET_SREGS, &sregs)) {
+	if (ioctl(v->fd, MINIHV_GET_REGS, &regs) || ioctl(v->fd, MINIHV_GET_SREGS, &sregs)) {
 		fprintf(stderr, "  (registers unavailable: %s)\n", strerror(errno));
-		return;
+	} else {
+		fprintf(stderr, "  RIP %#018llx RSP %#018llx RFLAGS %#llx\n"
+			"  CR0 %#llx CR3 %#llx CR4 %#llx EFER %#llx\n",
+			(unsigned long long)regs.rip, (unsigned long long)regs.rsp,
+			(unsigned long long)regs.rflags, (unsigned long long)sregs.cr0,
+			(unsigned long long)sregs.cr3, (unsigned long long)sregs.cr4,
+			(unsigned long long)sregs.efer);
 	}
-	fprintf(stderr, "  RIP %#018llx RSP %#018llx RFLAGS %#llx\n"
-		"  CR0 %#llx CR3 %#llx CR4 %#llx EFER %#llx\n",
-		(unsigned long long)regs.rip, (unsigned long long)regs.rsp,
-		(unsigned long long)regs.rflags, (unsigned long long)sregs.cr0,
-		(unsigned long long)sregs.cr3, (unsigned long long)sregs.cr4,
-		(unsigned long long)sregs.efer);
+	pthread_mutex_unlock(&v->vm->lock);
+}
+
+/* Whole lines only, so that the lines of several vCPUs never mix. */
+static void console_flush(struct vcpu *v)
+{
+	size_t off = 0;
+	ssize_t n;
+
+	pthread_mutex_lock(&v->vm->lock);
+	while (off < v->line_len) {
+		n = write(STDOUT_FILENO, v->line + off, v->line_len - off);
+		if (n <= 0)
+			break;
+		off += n;
+	}
+	pthread_mutex_unlock(&v->vm->lock);
+	v->line_len = 0;
+}
+
+static void console_putc(struct vcpu *v, char c)
+{
+	v->line[v->line_len++] = c;
+	if (c == '\n' || v->line_len == sizeof(v->line))
+		console_flush(v);
+}
+
+/* OUT F1h: start vCPU @id at the last address written to port F0h. */
+static void request_start(struct vm *vm, unsigned int id)
+{
+	pthread_mutex_lock(&vm->lock);
+	if (id > 0 && id < vm->ncpus && !vm->vcpus[id].started) {
+		vm->vcpus[id].entry = vm->ap_entry;
+		vm->vcpus[id].started = true;
+		pthread_cond_broadcast(&vm->cond);
+	}
+	pthread_mutex_unlock(&vm->lock);
 }
 
 /* Returns -1 to keep running, or the runner's exit status. */
-static int handle_io(struct vm *vm)
+static int handle_io(struct vcpu *v)
 {
-	struct minihv_run *run = vm->run;
+	struct minihv_run *run = v->run;
 	uint8_t *data = (uint8_t *)run + run->io.data_offset;
 	uint32_t i, n = run->io.count * run->io.size;
+	uint32_t val = 0;
 
 	if (run->io.direction == MINIHV_EXIT_IO_OUT) {
+		memcpy(&val, data, run->io.size);
 		switch (run->io.port) {
 		case PORT_COM1:
 		case PORT_DEBUGCON:
 			for (i = 0; i < run->io.count; i++)
-				if (write(STDOUT_FILENO, data + i * run->io.size, 1) < 0)
-					break;
+				console_putc(v, data[i * run->io.size]);
+			break;
+		case PORT_AP_ENTRY:
+			pthread_mutex_lock(&v->vm->lock);
+			v->vm->ap_entry = val;
+			pthread_mutex_unlock(&v->vm->lock);
+			break;
+		case PORT_AP_START:
+			request_start(v->vm, val & 0xff);
 			break;
 		case PORT_EXIT:
 			return (data[0] << 1) | 1;
@@ -482,42 +629,51 @@ static int handle_io(struct vm *vm)
 	}
 	if (run->io.port == PORT_COM1_LSR && run->io.size == 1)
 		memset(data, LSR_THRE_TEMT, n);
+	else if (run->io.port == PORT_AP_START && run->io.count == 1)
+		memcpy(data, &v->vm->ncpus, run->io.size);
 	else
 		memset(data, 0xff, n);	/* nothing there: the bus floats high */
 	return -1;
 }
 
-static void on_alarm(int sig)
+static bool guest_ended(struct vm *vm)
 {
-	(void)sig;
-	timed_out = 1;
+	bool ended;
+
+	pthread_mutex_lock(&vm->lock);
+	ended = vm->status >= 0;
+	pthread_mutex_unlock(&vm->lock);
+	return ended;
 }
 
-static int run_guest(struct vm *vm, const struct options *o, uint64_t *counts)
+/*
+ * Runs one vCPU until it halts or the guest ends.  Returns the runner's
+ * exit status, or -1 when a vCPU other than 0 halted or the guest ended
+ * elsewhere.
+ */
+static int run_vcpu(struct vcpu *v)
 {
-	struct minihv_run *run = vm->run;
+	struct minihv_run *run = v->run;
 	struct minihv_regs regs;
 	int status;
 
 	for (;;) {
-		if (ioctl(vm->vcpu, MINIHV_RUN, 0) < 0) {
+		if (ioctl(v->fd, MINIHV_RUN, 0) < 0) {
 			if (errno == EINTR) {
-				counts[MINIHV_EXIT_INTR]++;
-				if (timed_out) {
-					fprintf(stderr, "minihv-run: timeout after %u s\n", o->timeout);
-					return EXIT_TIMEOUT;
-				}
+				v->counts[MINIHV_EXIT_INTR]++;
+				if (guest_ended(v->vm))
+					return -1;
 				continue;
 			}
 			fprintf(stderr, "minihv-run: MINIHV_RUN: %s\n", strerror(errno));
-			diagnose(vm, "MINIHV_RUN failed");
+			diagnose(v, "MINIHV_RUN failed");
 			return EXIT_CRASH;
 		}
 		if (run->exit_reason < NR_EXIT_NAMES)
-			counts[run->exit_reason]++;
+			v->counts[run->exit_reason]++;
 		switch (run->exit_reason) {
 		case MINIHV_EXIT_IO:
-			status = handle_io(vm);
+			status = handle_io(v);
 			if (status >= 0)
 				return status;
 			break;
@@ -527,27 +683,121 @@ static int run_guest(struct vm *vm, const struct options *o, uint64_t *counts)
 				memset(run->mmio.data, 0xff, sizeof(run->mmio.data));
 			break;
 		case MINIHV_EXIT_HLT:
-			if (!ioctl(vm->vcpu, MINIHV_GET_REGS, &regs) && (regs.rflags & 0x200))
+			if (v->id)
+				return -1;
+			if (!ioctl(v->fd, MINIHV_GET_REGS, &regs) && (regs.rflags & 0x200))
 				fprintf(stderr, "minihv-run: guest halted with interrupts enabled; nothing can wake it\n");
 			return 0;
 		case MINIHV_EXIT_SHUTDOWN:
-			diagnose(vm, "triple fault");
+			diagnose(v, "triple fault");
 			return EXIT_CRASH;
 		case MINIHV_EXIT_FAIL_ENTRY:
-			diagnose(vm, "the CPU refused to enter the guest");
+			diagnose(v, "the CPU refused to enter the guest");
 			return EXIT_CRASH;
 		default:
-			diagnose(vm, "an exit minihv cannot handle");
+			diagnose(v, "an exit minihv cannot handle");
 			return EXIT_CRASH;
 		}
 	}
 }
 
+/* The first status wins; the main thread then stops every vCPU. */
+static void guest_end(struct vm *vm, int status)
+{
+	pthread_mutex_lock(&vm->lock);
+	if (vm->status < 0)
+		vm->status = status;
+	pthread_cond_broadcast(&vm->cond);
+	pthread_mutex_unlock(&vm->lock);
+}
+
+static void *vcpu_thread(void *arg)
+{
+	struct vcpu *v = arg;
+	struct vm *vm = v->vm;
+	int status;
+
+	for (;;) {
+		if (v->id) {
+			/* Wait for a start request (again, after a HLT). */
+			pthread_mutex_lock(&vm->lock);
+			while (!v->started && vm->status < 0)
+				pthread_cond_wait(&vm->cond, &vm->lock);
+			pthread_mutex_unlock(&vm->lock);
+			if (guest_ended(vm))
+				break;
+			status = start_ap(v);
+			if (status < 0)
+				status = run_vcpu(v);
+			pthread_mutex_lock(&vm->lock);
+			v->started = false;
+			pthread_mutex_unlock(&vm->lock);
+		} else {
+			status = run_vcpu(v);
+		}
+		if (status >= 0) {
+			guest_end(vm, status);
+			break;
+		}
+		if (guest_ended(vm))
+			break;
+	}
+	return NULL;
+}
+
+static void on_kick(int sig)
+{
+	(void)sig;	/* only there to end MINIHV_RUN with EINTR */
+}
+
+/*
+ * The main thread starts one thread per vCPU and waits for the guest to
+ * end or the timeout; then it kicks every vCPU out of the guest
+ * (immediate_exit first, so that a kick just before MINIHV_RUN is not
+ * lost) and waits for the threads.
+ */
+static int run_guest(struct vm *vm, const struct options *o)
+{
+	struct sigaction sa = { .sa_handler = on_kick };	/* no SA_RESTART */
+	struct timespec deadline;
+	unsigned int i;
+	int status, r = 0;
+
+	sigaction(SIGUSR1, &sa, NULL);
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	deadline.tv_sec += o->timeout;
+	for (i = 0; i < vm->ncpus; i++)
+		if (pthread_create(&vm->vcpus[i].thread, NULL, vcpu_thread, &vm->vcpus[i]))
+			die_usage("cannot create a vCPU thread%s", "");
+
+	pthread_mutex_lock(&vm->lock);
+	while (vm->status < 0 && r != ETIMEDOUT)
+		r = o->timeout ? pthread_cond_timedwait(&vm->cond, &vm->lock, &deadline)
+			       : pthread_cond_wait(&vm->cond, &vm->lock);
+	if (vm->status < 0) {
+		fprintf(stderr, "minihv-run: timeout after %u s\n", o->timeout);
+		vm->status = EXIT_TIMEOUT;
+	}
+	status = vm->status;
+	pthread_cond_broadcast(&vm->cond);
+	pthread_mutex_unlock(&vm->lock);
+
+	for (i = 0; i < vm->ncpus; i++) {
+		__atomic_store_n(&vm->vcpus[i].run->immediate_exit, 1, __ATOMIC_SEQ_CST);
+		pthread_kill(vm->vcpus[i].thread, SIGUSR1);
+	}
+	for (i = 0; i < vm->ncpus; i++) {
+		pthread_join(vm->vcpus[i].thread, NULL);
+		console_flush(&vm->vcpus[i]);
+	}
+	return status;
+}
+
 /*
  * Every exit by kind, as the kernel counted them (MINIHV_GET_EXIT_STATS),
- * then the runs that ended in userspace by exit reason.
+ * then the runs that ended in userspace by exit reason; all vCPUs summed.
  */
-static void print_stats(struct vm *vm, const uint64_t *counts)
+static void print_stats(struct vm *vm)
 {
 	static const char *const stat_names[MINIHV_STAT_NR] = {
 		[MINIHV_STAT_IO] = "io",
@@ -562,18 +812,31 @@ static void print_stats(struct vm *vm, const uint64_t *counts)
 		[MINIHV_STAT_SHUTDOWN] = "shutdown",
 		[MINIHV_STAT_FAIL_ENTRY] = "fail_entry",
 		[MINIHV_STAT_OTHER] = "other",
+		[MINIHV_STAT_WINDOW] = "event_window",
 	};
+	uint64_t kinds[MINIHV_STAT_NR] = { 0 }, counts[NR_EXIT_NAMES] = { 0 }, all = 0;
 	struct minihv_exit_stats stats;
-	uint32_t i;
+	bool have_kinds = true;
+	unsigned int i, c;
 
-	fprintf(stderr, "minihv-run: %llu exits in all\n",
-		(unsigned long long)vm->run->exit_count);
-	if (!ioctl(vm->vcpu, MINIHV_GET_EXIT_STATS, &stats)) {
+	for (c = 0; c < vm->ncpus; c++) {
+		all += vm->vcpus[c].run->exit_count;
+		for (i = 0; i < NR_EXIT_NAMES; i++)
+			counts[i] += vm->vcpus[c].counts[i];
+		if (ioctl(vm->vcpus[c].fd, MINIHV_GET_EXIT_STATS, &stats)) {
+			have_kinds = false;
+			continue;
+		}
+		for (i = 0; i < MINIHV_STAT_NR; i++)
+			kinds[i] += stats.count[i];
+	}
+	fprintf(stderr, "minihv-run: %llu exits in all\n", (unsigned long long)all);
+	if (have_kinds) {
 		fprintf(stderr, "  by kind (kernel):\n");
 		for (i = 0; i < MINIHV_STAT_NR; i++)
-			if (stats.count[i])
+			if (kinds[i])
 				fprintf(stderr, "    %-16s %llu\n", stat_names[i],
-					(unsigned long long)stats.count[i]);
+					(unsigned long long)kinds[i]);
 	}
 	fprintf(stderr, "  runs ending in userspace, by exit reason:\n");
 	for (i = 0; i < NR_EXIT_NAMES; i++)
@@ -584,27 +847,17 @@ static void print_stats(struct vm *vm, const uint64_t *counts)
 
 int main(int argc, char **argv)
 {
-	uint64_t counts[NR_EXIT_NAMES] = { 0 };
+	static struct vm vm;
 	struct options o;
-	struct vm vm;
 	int status;
 
 	parse_options(argc, argv, &o);
-	memset(&vm, 0, sizeof(vm));
 	create_vm(&vm, &o);
 	load_guest(&vm, &o);
 	setup_cpu(&vm, &o);
 
-	if (o.timeout) {
-		struct sigaction sa = { .sa_handler = on_alarm };
-
-		/* No SA_RESTART: the signal must end MINIHV_RUN with EINTR. */
-		sigaction(SIGALRM, &sa, NULL);
-		alarm(o.timeout);
-	}
-	status = run_guest(&vm, &o, counts);
-
+	status = run_guest(&vm, &o);
 	if (o.stats)
-		print_stats(&vm, counts);
+		print_stats(&vm);
 	return status;
 }

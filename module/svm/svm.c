@@ -231,6 +231,15 @@ struct svm_vcpu {
 	int last_cpu;		/* CPU of the last VMRUN, -1 before the first */
 	u64 tlb_generation;	/* vm->tlb_generation at the last flush */
 	bool state_checked;	/* save area passed svm_check_guest_state() */
+	/*
+	 * NMI blocking, which AMD-V leaves to the hypervisor without vNMI:
+	 * set when an NMI is injected, ended by the handler's IRET.  The IRET
+	 * intercept fires before the IRET runs; NMIs are unblocked once RIP
+	 * has moved off it (the IRET completed).
+	 */
+	bool nmi_masked;
+	bool iret_seen;
+	u64 iret_rip;
 	/* Guest x87/SSE state while the host runs (FXSAVE format). */
 	struct fxregs_state *fpu;
 };
@@ -447,7 +456,7 @@ static void svm_get_sregs(struct minihv_vcpu *vcpu, struct minihv_sregs *sregs)
 	sregs->cr2 = save->cr2;
 	sregs->cr3 = save->cr3;
 	sregs->cr4 = save->cr4;
-	sregs->cr8 = to_svm(vcpu)->vmcb->control.int_ctl & 0xf; /* V_TPR */
+	sregs->cr8 = to_svm(vcpu)->vmcb->control.int_ctl & V_TPR_MASK;
 	sregs->efer = save->efer & ~EFER_SVME;	/* SVME is minihv's, not the guest's */
 }
 
@@ -504,7 +513,7 @@ static int svm_set_sregs(struct minihv_vcpu *vcpu, const struct minihv_sregs *sr
 	save->efer = sregs->efer | EFER_SVME;
 	/* CPL is the DPL of SS (APM 15.5.1); real mode runs at CPL 0. */
 	save->cpl = (sregs->cr0 & X86_CR0_PE) ? sregs->ss.dpl : 0;
-	vmcb->control.int_ctl = (vmcb->control.int_ctl & ~0xfULL) | sregs->cr8;
+	vmcb->control.int_ctl = (vmcb->control.int_ctl & ~V_TPR_MASK) | sregs->cr8;
 	to_svm(vcpu)->state_checked = false;
 	return 0;
 }
@@ -542,6 +551,59 @@ static void svm_inject_exception(struct minihv_vcpu *vcpu, u8 vector,
 	c->event_inj_err = error;
 }
 
+/* ---- interrupts and NMIs from userspace (APM Vol 2 15.20, 15.21) ---- */
+
+static bool svm_event_allowed(struct minihv_vcpu *vcpu, bool nmi)
+{
+	struct svm_vcpu *svm = to_svm(vcpu);
+	struct vmcb *vmcb = svm->vmcb;
+
+	if ((vmcb->control.event_inj & SVM_EVTINJ_VALID) ||
+	    (vmcb->control.int_state & SVM_INTERRUPT_SHADOW))
+		return false;
+	if (!nmi)
+		return vmcb->save.rflags & X86_EFLAGS_IF;
+	if (svm->nmi_masked && svm->iret_seen && vmcb->save.rip != svm->iret_rip)
+		svm->nmi_masked = false;
+	return !svm->nmi_masked;
+}
+
+static void svm_inject_event(struct minihv_vcpu *vcpu, bool nmi, u8 vector)
+{
+	struct svm_vcpu *svm = to_svm(vcpu);
+
+	svm->vmcb->control.event_inj = vector | SVM_EVTINJ_VALID |
+		(nmi ? SVM_EVTINJ_TYPE_NMI : SVM_EVTINJ_TYPE_INTR);
+	if (nmi) {
+		svm->nmi_masked = true;
+		svm->iret_seen = false;
+	}
+}
+
+/*
+ * The interrupt window is a virtual interrupt (V_IRQ) that no TPR holds
+ * back: the CPU takes it, and so exits on the VINTR intercept, exactly
+ * when the guest could take a real one (15.21.4).  There is no NMI window
+ * without vNMI: the IRET intercept stays on while an NMI handler runs,
+ * whether or not another NMI waits (@nmi), since only it tells when the
+ * handler ends.  A queued NMI then goes in at the first exit after that
+ * IRET; the host's timer tick bounds the wait.
+ */
+static void svm_set_event_windows(struct minihv_vcpu *vcpu, bool irq, bool nmi)
+{
+	struct svm_vcpu *svm = to_svm(vcpu);
+	struct vmcb_control_area *c = &svm->vmcb->control;
+
+	c->int_ctl &= ~(V_IRQ | V_IGN_TPR | V_INTR_PRIO_MASK);
+	c->intercept_misc3 &= ~(INTERCEPT_VINTR | INTERCEPT_IRET);
+	if (irq) {
+		c->int_ctl |= V_IRQ | V_IGN_TPR | (0xfULL << V_INTR_PRIO_SHIFT);
+		c->intercept_misc3 |= INTERCEPT_VINTR;
+	}
+	if (svm->nmi_masked && !svm->iret_seen)
+		c->intercept_misc3 |= INTERCEPT_IRET;
+}
+
 /*
  * Moves RIP past the instruction that exited.  With NRIP save the CPU
  * gives the next RIP (APM 15.7.1); without it (QEMU's TCG) minihv reads
@@ -571,7 +633,7 @@ static int svm_skip_instruction(struct minihv_vcpu *vcpu)
 		vmcb->save.rip += len;
 	}
 	/* Skipping an instruction ends an STI/MOV SS interrupt shadow. */
-	vmcb->control.int_state &= ~1ULL;
+	vmcb->control.int_state &= ~SVM_INTERRUPT_SHADOW;
 	return 1;
 }
 
@@ -690,8 +752,24 @@ static int svm_handle_hlt(struct minihv_vcpu *vcpu)
 {
 	if (!svm_skip_instruction(vcpu))
 		return 0;
-	vcpu->run->exit_reason = MINIHV_EXIT_HLT;
-	return 0;
+	return minihv_halt(vcpu);
+}
+
+static int svm_handle_vintr(struct minihv_vcpu *vcpu)
+{
+	/* The virtual interrupt was only a probe: take it back (15.21.4). */
+	to_svm(vcpu)->vmcb->control.int_ctl &= ~V_IRQ;
+	return minihv_window_open(vcpu);
+}
+
+static int svm_handle_iret(struct minihv_vcpu *vcpu)
+{
+	struct svm_vcpu *svm = to_svm(vcpu);
+
+	svm->iret_seen = true;
+	svm->iret_rip = svm->vmcb->save.rip;
+	svm->vmcb->control.intercept_misc3 &= ~INTERCEPT_IRET;
+	return 1;
 }
 
 static int svm_handle_msr(struct minihv_vcpu *vcpu)
@@ -805,6 +883,8 @@ static const struct svm_exit_handler svm_exit_handlers[] = {
 	[SVM_EXIT_SMI]		= { svm_handle_host_event, MINIHV_STAT_HOST_EVENT },
 	[SVM_EXIT_CPUID]	= { svm_handle_cpuid, MINIHV_STAT_CPUID },
 	[SVM_EXIT_INVD]		= { svm_handle_invd, MINIHV_STAT_OTHER },
+	[SVM_EXIT_VINTR]	= { svm_handle_vintr, MINIHV_STAT_WINDOW },
+	[SVM_EXIT_IRET]		= { svm_handle_iret, MINIHV_STAT_WINDOW },
 	[SVM_EXIT_HLT]		= { svm_handle_hlt, MINIHV_STAT_HLT },
 	[SVM_EXIT_INVLPGA]	= { svm_handle_ud, MINIHV_STAT_REFUSED },
 	[SVM_EXIT_IOIO]		= { svm_handle_ioio, MINIHV_STAT_IO },
@@ -1014,6 +1094,9 @@ const struct minihv_vendor_ops svm_vendor_ops = {
 	.set_sregs = svm_set_sregs,
 	.get_msr = svm_get_msr,
 	.set_msr = svm_set_msr,
+	.event_allowed = svm_event_allowed,
+	.inject_event = svm_inject_event,
+	.set_event_windows = svm_set_event_windows,
 	/* NPT entries are ordinary page-table entries, user bit set (15.25.5). */
 	.tdp_nonleaf = _PAGE_PRESENT | _PAGE_RW | _PAGE_USER | _PAGE_ACCESSED,
 	.tdp_leaf_ro = _PAGE_PRESENT | _PAGE_USER | _PAGE_ACCESSED,

@@ -17,7 +17,9 @@
 #define INTERCEPT_NMI		BIT(1)
 #define INTERCEPT_SMI		BIT(2)
 #define INTERCEPT_INIT		BIT(3)
+#define INTERCEPT_VINTR		BIT(4)
 #define INTERCEPT_CPUID		BIT(18)
+#define INTERCEPT_IRET		BIT(20)
 #define INTERCEPT_INVD		BIT(22)
 #define INTERCEPT_HLT		BIT(24)
 #define INTERCEPT_INVLPGA	BIT(26)
@@ -38,8 +40,15 @@
 #define INTERCEPT_MWAIT		BIT(11)
 #define INTERCEPT_XSETBV	BIT(13)
 
-/* int_ctl (offset 60h) */
+/* int_ctl (offset 60h), APM 15.21.4 */
+#define V_TPR_MASK		0xfULL
+#define V_IRQ			BIT_ULL(8)
+#define V_INTR_PRIO_SHIFT	16
+#define V_INTR_PRIO_MASK	(0xfULL << V_INTR_PRIO_SHIFT)
+#define V_IGN_TPR		BIT_ULL(20)
 #define V_INTR_MASKING		BIT_ULL(24)
+/* int_state (offset 68h) */
+#define SVM_INTERRUPT_SHADOW	BIT_ULL(0)
 /* nested_ctl (offset 90h) */
 #define SVM_NESTED_CTL_NP_ENABLE BIT_ULL(0)
 /* tlb_ctl (offset 5Ch), APM 15.16.1 */
@@ -49,6 +58,8 @@
 /* event_inj (offset A8h), APM 15.20 */
 #define SVM_EVTINJ_VALID	BIT(31)
 #define SVM_EVTINJ_VALID_ERR	BIT(11)
+#define SVM_EVTINJ_TYPE_INTR	(0 << 8)
+#define SVM_EVTINJ_TYPE_NMI	(2 << 8)
 #define SVM_EVTINJ_TYPE_EXEPT	(3 << 8)
 
 /* Exit codes, APM appendix C. */
@@ -57,7 +68,9 @@
 #define SVM_EXIT_NMI		0x061
 #define SVM_EXIT_SMI		0x062
 #define SVM_EXIT_INIT		0x063
+#define SVM_EXIT_VINTR		0x064
 #define SVM_EXIT_CPUID		0x072
+#define SVM_EXIT_IRET		0x074
 #define SVM_EXIT_INVD		0x076
 #define SVM_EXIT_HLT		0x078
 #define SVM_EXIT_INVLPGA	0x07a

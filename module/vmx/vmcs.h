@@ -133,14 +133,18 @@ enum vmcs_field {
 /* Pin-based controls (24.6.1) */
 #define PIN_BASED_EXT_INTR_MASK			BIT(0)
 #define PIN_BASED_NMI_EXITING			BIT(3)
+#define PIN_BASED_VIRTUAL_NMIS			BIT(5)
 /* Primary processor-based controls (24.6.2) */
+#define CPU_BASED_INTR_WINDOW_EXITING		BIT(2)
 #define CPU_BASED_USE_TSC_OFFSETTING		BIT(3)
 #define CPU_BASED_HLT_EXITING			BIT(7)
 #define CPU_BASED_MWAIT_EXITING			BIT(10)
 #define CPU_BASED_CR3_LOAD_EXITING		BIT(15)
 #define CPU_BASED_CR3_STORE_EXITING		BIT(16)
 #define CPU_BASED_UNCOND_IO_EXITING		BIT(24)
+#define CPU_BASED_NMI_WINDOW_EXITING		BIT(22)
 #define CPU_BASED_MONITOR_EXITING		BIT(29)
+#define VMX_WINDOW_EXITING	(CPU_BASED_INTR_WINDOW_EXITING | CPU_BASED_NMI_WINDOW_EXITING)
 #define CPU_BASED_ACTIVATE_SECONDARY_CONTROLS	BIT(31)
 /* Secondary processor-based controls */
 #define SECONDARY_EXEC_ENABLE_EPT		BIT(1)
@@ -163,6 +167,8 @@ enum vmcs_field {
 #define EXIT_REASON_EXTERNAL_INTERRUPT	1
 #define EXIT_REASON_TRIPLE_FAULT	2
 #define EXIT_REASON_INIT_SIGNAL		3
+#define EXIT_REASON_INTERRUPT_WINDOW	7
+#define EXIT_REASON_NMI_WINDOW		8
 #define EXIT_REASON_CPUID		10
 #define EXIT_REASON_HLT			12
 #define EXIT_REASON_INVD		13
@@ -195,10 +201,19 @@ enum vmcs_field {
 /* Interruption information (24.9.2, 24.8.3) */
 #define INTR_INFO_VECTOR_MASK		0xff
 #define INTR_INFO_INTR_TYPE_MASK	(7 << 8)
+#define INTR_TYPE_EXT_INTR		(0 << 8)
 #define INTR_TYPE_NMI_INTR		(2 << 8)
 #define INTR_TYPE_HARD_EXCEPTION	(3 << 8)
 #define INTR_INFO_DELIVER_CODE_MASK	BIT(11)
+#define INTR_INFO_UNBLOCK_NMI		BIT(12)
 #define INTR_INFO_VALID_MASK		BIT(31)
+
+/* Guest interruptibility state (24.4.2 table 24-3) */
+#define GUEST_INTR_STATE_STI		BIT(0)
+#define GUEST_INTR_STATE_MOV_SS		BIT(1)
+#define GUEST_INTR_STATE_NMI		BIT(3)
+/* EPT violation exit qualification bit 12: an IRET unblocked NMIs (28.2.1) */
+#define EPT_VIOLATION_UNBLOCK_NMI	BIT(12)
 
 /* Segment access rights (24.4.1 table 24-2) */
 #define VMX_AR_TYPE_MASK		0x0f

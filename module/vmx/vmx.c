@@ -204,14 +204,15 @@ static int vmx_setup_controls(struct vmx_capabilities *caps)
 
 	r = vmx_adjust_controls("pin-based", t ? MSR_IA32_VMX_TRUE_PINBASED_CTLS :
 				MSR_IA32_VMX_PINBASED_CTLS,
-				PIN_BASED_EXT_INTR_MASK | PIN_BASED_NMI_EXITING, 0,
-				&caps->pin);
+				PIN_BASED_EXT_INTR_MASK | PIN_BASED_NMI_EXITING |
+				PIN_BASED_VIRTUAL_NMIS, 0, &caps->pin);
 	if (!r)
 		r = vmx_adjust_controls("processor-based", t ? MSR_IA32_VMX_TRUE_PROCBASED_CTLS :
 					MSR_IA32_VMX_PROCBASED_CTLS,
 					CPU_BASED_HLT_EXITING | CPU_BASED_UNCOND_IO_EXITING |
 					CPU_BASED_MWAIT_EXITING | CPU_BASED_MONITOR_EXITING |
-					CPU_BASED_ACTIVATE_SECONDARY_CONTROLS,
+					CPU_BASED_ACTIVATE_SECONDARY_CONTROLS |
+					VMX_WINDOW_EXITING,
 					CPU_BASED_USE_TSC_OFFSETTING, &caps->proc);
 	if (!r)
 		r = vmx_adjust_controls("secondary processor-based",
@@ -232,8 +233,12 @@ static int vmx_setup_controls(struct vmx_capabilities *caps)
 					&caps->entry);
 	if (r)
 		return r;
-	/* The mode-dependent entry control is set per vCPU from EFER.LMA. */
+	/*
+	 * The mode-dependent entry control is set per vCPU from EFER.LMA, the
+	 * window exits while an event waits (vmx_set_event_windows()).
+	 */
 	caps->entry &= ~VM_ENTRY_IA32E_MODE;
+	caps->proc &= ~VMX_WINDOW_EXITING;
 	if (!caps->ept_wb_4level) {
 		pr_err("VT-x: EPT without 4-level write-back tables is not supported\n");
 		return -EIO;
@@ -883,6 +888,53 @@ static void vmx_cpu_mode(struct minihv_vcpu *vcpu, struct minihv_cpu_mode *m)
 	m->seg_base[SEG_GS] = vmcs_readl(GUEST_GS_BASE);
 }
 
+/* ---- interrupts and NMIs from userspace (SDM Vol 3 27.6, 25.6.2) ---- */
+
+/*
+ * With virtual NMIs the CPU tracks the guest's NMI blocking (set by the
+ * injection, cleared by its IRET) in the interruptibility state, and the
+ * NMI-window exit comes when it ends (SDM 25.3, 26.7.6).
+ */
+static bool vmx_event_allowed(struct minihv_vcpu *vcpu, bool nmi)
+{
+	u32 blocked = GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS;
+	bool r;
+
+	preempt_disable();
+	vmx_vcpu_load(to_vmx(vcpu));
+	if (nmi)
+		blocked |= GUEST_INTR_STATE_NMI;
+	r = !(vmcs_read32(VM_ENTRY_INTR_INFO_FIELD) & INTR_INFO_VALID_MASK) &&
+	    !(vmcs_read32(GUEST_INTERRUPTIBILITY_INFO) & blocked) &&
+	    (nmi || (vmcs_readl(GUEST_RFLAGS) & X86_EFLAGS_IF));
+	preempt_enable();
+	return r;
+}
+
+static void vmx_inject_event(struct minihv_vcpu *vcpu, bool nmi, u8 vector)
+{
+	preempt_disable();
+	vmx_vcpu_load(to_vmx(vcpu));
+	vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, vector | INTR_INFO_VALID_MASK |
+		     (nmi ? INTR_TYPE_NMI_INTR : INTR_TYPE_EXT_INTR));
+	preempt_enable();
+}
+
+static void vmx_set_event_windows(struct minihv_vcpu *vcpu, bool irq, bool nmi)
+{
+	struct vmx_vcpu *vmx = to_vmx(vcpu);
+	u32 want = (irq ? CPU_BASED_INTR_WINDOW_EXITING : 0) |
+		   (nmi ? CPU_BASED_NMI_WINDOW_EXITING : 0);
+
+	if (want == vmx->windows)
+		return;
+	preempt_disable();
+	vmx_vcpu_load(vmx);
+	vmcs_write32(CPU_BASED_VM_EXEC_CONTROL, vmx_caps.proc | want);
+	preempt_enable();
+	vmx->windows = want;
+}
+
 static void vmx_inject_exception(u8 vector, bool has_error, u32 error)
 {
 	vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, vector | INTR_TYPE_HARD_EXCEPTION |
@@ -1035,8 +1087,12 @@ static int vmx_handle_cpuid(struct minihv_vcpu *vcpu)
 static int vmx_handle_hlt(struct minihv_vcpu *vcpu)
 {
 	vmx_skip_instruction();
-	vcpu->run->exit_reason = MINIHV_EXIT_HLT;
-	return 0;
+	return minihv_halt(vcpu);
+}
+
+static int vmx_handle_window(struct minihv_vcpu *vcpu)
+{
+	return minihv_window_open(vcpu);
 }
 
 static int vmx_handle_invd(struct minihv_vcpu *vcpu)
@@ -1146,6 +1202,10 @@ static int vmx_handle_ept_violation(struct minihv_vcpu *vcpu)
 	int r, len;
 
 	r = minihv_mmu_map_gpa(vcpu, gpa, qual & EPT_VIOLATION_WRITE);
+	/* An IRET that faulted had unblocked NMIs; it runs again (28.2.3). */
+	if (r > 0 && (qual & EPT_VIOLATION_UNBLOCK_NMI))
+		vmcs_write32(GUEST_INTERRUPTIBILITY_INFO,
+			     vmcs_read32(GUEST_INTERRUPTIBILITY_INFO) | GUEST_INTR_STATE_NMI);
 	if (r)
 		return r;	/* mapped (1), or -errno */
 
@@ -1233,6 +1293,8 @@ static const struct vmx_exit_handler vmx_exit_handlers[] = {
 	[EXIT_REASON_TRIPLE_FAULT]		= { vmx_handle_triple_fault, MINIHV_STAT_SHUTDOWN },
 	[EXIT_REASON_INIT_SIGNAL]		= { vmx_handle_host_event, MINIHV_STAT_HOST_EVENT },
 	[EXIT_REASON_CPUID]			= { vmx_handle_cpuid, MINIHV_STAT_CPUID },
+	[EXIT_REASON_INTERRUPT_WINDOW]		= { vmx_handle_window, MINIHV_STAT_WINDOW },
+	[EXIT_REASON_NMI_WINDOW]		= { vmx_handle_window, MINIHV_STAT_WINDOW },
 	[EXIT_REASON_HLT]			= { vmx_handle_hlt, MINIHV_STAT_HLT },
 	[EXIT_REASON_INVD]			= { vmx_handle_invd, MINIHV_STAT_OTHER },
 	[EXIT_REASON_VMCALL]			= { vmx_handle_ud, MINIHV_STAT_REFUSED },
@@ -1470,6 +1532,9 @@ const struct minihv_vendor_ops vmx_vendor_ops = {
 	.set_sregs = vmx_set_sregs,
 	.get_msr = vmx_get_msr,
 	.set_msr = vmx_set_msr,
+	.event_allowed = vmx_event_allowed,
+	.inject_event = vmx_inject_event,
+	.set_event_windows = vmx_set_event_windows,
 	/* EPT entries: R W X in bits 2:0, WB memory type, A/D preset (29.3.2). */
 	.tdp_nonleaf = 0x7 | BIT(8),
 	.tdp_leaf_ro = 0x5 | (6 << 3) | BIT(8),

@@ -40,6 +40,7 @@ struct vmx_vcpu {
 	/* Makes the VMCS current again when the vCPU thread is scheduled in. */
 	struct preempt_notifier preempt;
 	bool launched;		/* VMRESUME, not VMLAUNCH, for the next entry */
+	u32 windows;		/* VMX_WINDOW_EXITING bits now in the VMCS */
 	struct list_head loaded;	/* on loaded_vmcss of vmx->cpu */
 	u16 vpid;
 	u64 tlb_generation;

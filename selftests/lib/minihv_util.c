@@ -122,7 +122,6 @@ static void load_self(struct mh_vm *vm)
 static void setup_tables(struct mh_vm *vm)
 {
 	uint64_t *gdt = addr_gpa2hva(vm, GDT_GPA);
-	uint64_t *idt = addr_gpa2hva(vm, IDT_GPA);
 	uint64_t *pml4 = addr_gpa2hva(vm, PML4_GPA);
 	uint64_t *pdpt = addr_gpa2hva(vm, PDPT_GPA);
 	uint64_t i;
@@ -137,14 +136,18 @@ static void setup_tables(struct mh_vm *vm)
 	for (i = 0; i < 4 * 512; i++)
 		((uint64_t *)addr_gpa2hva(vm, PD_GPA))[i] = (i << 21) | 0x83;
 
-	/* 64-bit interrupt gates (SDM Vol 3 6.14.1), selector 08h. */
-	for (i = 0; i < 32; i++) {
-		uint64_t off = guest_exception_stubs[i];
+	for (i = 0; i < 32; i++)
+		vm_install_handler(vm, i, guest_exception_stubs[i]);
+}
 
-		idt[2 * i] = (off & 0xffff) | (0x08ULL << 16) | (0x8eULL << 40) |
-			     ((off >> 16) & 0xffff) << 48;
-		idt[2 * i + 1] = off >> 32;
-	}
+/* A 64-bit interrupt gate (SDM Vol 3 6.14.1), selector 08h, DPL 0. */
+void vm_install_handler(struct mh_vm *vm, uint8_t vector, uint64_t handler)
+{
+	uint64_t *gate = addr_gpa2hva(vm, IDT_GPA + vector * 16);
+
+	gate[0] = (handler & 0xffff) | (0x08ULL << 16) | (0x8eULL << 40) |
+		  ((handler >> 16) & 0xffff) << 48;
+	gate[1] = handler >> 32;
 }
 
 int _vm_create(struct mh_vm **out)

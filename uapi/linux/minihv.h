@@ -56,6 +56,11 @@
 #define MINIHV_CAP_MAX_VCPUS	3
 /* Returns 1: read-only memory slots (MINIHV_MEM_READONLY) exist. */
 #define MINIHV_CAP_READONLY_MEM	4
+/*
+ * Returns 1: MINIHV_INTERRUPT, MINIHV_NMI, request_interrupt_window and
+ * MINIHV_EXIT_IRQ_WINDOW_OPEN exist.
+ */
+#define MINIHV_CAP_INTERRUPTS	5
 
 #define MINIHV_VENDOR_VMX	1	/* Intel VT-x */
 #define MINIHV_VENDOR_SVM	2	/* AMD-V */
@@ -136,6 +141,7 @@ enum minihv_exit_stat {
 	MINIHV_STAT_SHUTDOWN,
 	MINIHV_STAT_FAIL_ENTRY,
 	MINIHV_STAT_OTHER,		/* internal errors, everything else */
+	MINIHV_STAT_WINDOW,		/* interrupt/NMI window, NMI's IRET */
 	MINIHV_STAT_NR,
 };
 
@@ -150,10 +156,26 @@ struct minihv_exit_stats {
 #define MINIHV_SET_SREGS	_IOW(MINIHVIO, 0x84, struct minihv_sregs)
 #define MINIHV_GET_EXIT_STATS	_IOR(MINIHVIO, 0x85, struct minihv_exit_stats)
 
+/*
+ * An external interrupt for the guest, as from an interrupt controller
+ * that userspace emulates.  One can be queued at a time: it is delivered
+ * through the guest's IDT as soon as RFLAGS.IF is 1 and no interrupt
+ * shadow (STI, MOV SS) blocks it.  run->ready_for_interrupt_injection says
+ * when another may be queued.
+ */
+struct minihv_interrupt {
+	__u32 irq;		/* in: vector, 0 .. 255 */
+};
+
+#define MINIHV_INTERRUPT	_IOW(MINIHVIO, 0x86, struct minihv_interrupt)
+/* Queues an NMI (vector 2); a second one while one is queued is merged. */
+#define MINIHV_NMI		_IO(MINIHVIO, 0x87)
+
 /* Exit reasons in struct minihv_run; the numbers are KVM's. */
 #define MINIHV_EXIT_UNKNOWN		0
 #define MINIHV_EXIT_IO			2
 #define MINIHV_EXIT_HLT			5
+#define MINIHV_EXIT_IRQ_WINDOW_OPEN	7
 #define MINIHV_EXIT_MMIO		6
 #define MINIHV_EXIT_SHUTDOWN		8
 #define MINIHV_EXIT_FAIL_ENTRY		9
@@ -177,11 +199,19 @@ struct minihv_exit_stats {
 struct minihv_run {
 	/* in */
 	__u8 immediate_exit;	/* return MINIHV_EXIT_INTR before entering */
-	__u8 padding1[7];
+	/*
+	 * Exit with MINIHV_EXIT_IRQ_WINDOW_OPEN as soon as the guest can take
+	 * an interrupt (and none is queued): the moment to MINIHV_INTERRUPT.
+	 */
+	__u8 request_interrupt_window;
+	__u8 padding1[6];
 
 	/* out */
 	__u32 exit_reason;	/* MINIHV_EXIT_* */
-	__u32 padding2;
+	/* 1: nothing queued and the guest would take an interrupt now */
+	__u8 ready_for_interrupt_injection;
+	__u8 if_flag;		/* the guest's RFLAGS.IF */
+	__u16 padding2;
 	__u64 exit_count;	/* guest exits since creation, all reasons */
 
 	union {

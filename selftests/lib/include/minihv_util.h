@@ -47,6 +47,8 @@ void vm_forget(struct mh_vm *vm);	/* unmaps, leaves the fds to the caller */
 int vm_fd(struct mh_vm *vm);
 int vm_dev_fd(struct mh_vm *vm);
 void *addr_gpa2hva(struct mh_vm *vm, uint64_t gpa);
+/* Points IDT gate @vector at @handler, guest code ending in IRETQ. */
+void vm_install_handler(struct mh_vm *vm, uint8_t vector, uint64_t handler);
 
 /* A vCPU in long mode at guest_code(arg0, arg1) with its own stack. */
 struct mh_vcpu *vm_vcpu_add(struct mh_vm *vm, uint32_t id, void *guest_code);

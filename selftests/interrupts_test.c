@@ -1,0 +1,327 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Events from userspace into the guest: MINIHV_INTERRUPT delivered when
+ * the guest can take it (RFLAGS.IF, the STI shadow), the interrupt-window
+ * exit, HLT woken by a queued interrupt, MINIHV_NMI with the guest's NMI
+ * blocking respected, and exceptions minihv raises itself.  The guest's
+ * own IDT handlers record what arrived, and the host reads the record.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "minihv_util.h"
+#include "sysutil.h"
+
+/* What the guest's handlers saw: read by the host in guest memory. */
+volatile uint64_t irq_count, irq_vector, nmi_count, nmi_nested, in_nmi;
+volatile uint64_t nmi_sync;	/* the NMI handler stops for a ucall */
+
+void guest_event(uint64_t vector);
+void guest_event(uint64_t vector)
+{
+	if (vector != 2) {
+		irq_count++;
+		irq_vector = vector;
+		return;
+	}
+	if (in_nmi)
+		nmi_nested++;
+	in_nmi = 1;
+	nmi_count++;
+	if (nmi_sync)
+		GUEST_SYNC(0x4e);	/* still inside the handler */
+	in_nmi = 0;
+}
+
+/*
+ * Entry points for vectors 2 (NMI) and 40h-44h: save the registers C may
+ * clobber, call guest_event(vector), return with IRETQ.  The guest code
+ * is built with -mno-red-zone (Makefile): an interrupt pushes its frame
+ * right below RSP.
+ */
+#define STUB(n) \
+	".globl event_stub_" #n "\n" \
+	"event_stub_" #n ": push $" #n "\n jmp event_common\n"
+__asm__(".pushsection .text\n"
+	"event_common:\n"
+	"	push %rax\n push %rcx\n push %rdx\n push %rsi\n push %rdi\n"
+	"	push %r8\n push %r9\n push %r10\n push %r11\n push %rbx\n"
+	"	mov 80(%rsp), %rdi\n"
+	"	mov %rsp, %rbx\n and $-16, %rsp\n call guest_event\n mov %rbx, %rsp\n"
+	"	pop %rbx\n pop %r11\n pop %r10\n pop %r9\n pop %r8\n"
+	"	pop %rdi\n pop %rsi\n pop %rdx\n pop %rcx\n pop %rax\n"
+	"	add $8, %rsp\n iretq\n"
+	STUB(2) STUB(0x40) STUB(0x41) STUB(0x42) STUB(0x43) STUB(0x44)
+	".popsection\n");
+extern char event_stub_2[], event_stub_0x40[], event_stub_0x41[],
+	event_stub_0x42[], event_stub_0x43[], event_stub_0x44[];
+
+/* An exit handled in the kernel: a chance for minihv to inject. */
+static inline void guest_exit_in_kernel(void)
+{
+	uint32_t a, b, c, d;
+
+	cpuid(0, 0, &a, &b, &c, &d);
+}
+
+static struct mh_vcpu *event_vm(struct mh_vm **vm, void *guest)
+{
+	struct mh_vcpu *vcpu;
+
+	*vm = vm_create();
+	vcpu = vm_vcpu_add(*vm, 0, guest);
+	vm_install_handler(*vm, 2, (uintptr_t)event_stub_2);
+	vm_install_handler(*vm, 0x40, (uintptr_t)event_stub_0x40);
+	vm_install_handler(*vm, 0x41, (uintptr_t)event_stub_0x41);
+	vm_install_handler(*vm, 0x42, (uintptr_t)event_stub_0x42);
+	vm_install_handler(*vm, 0x43, (uintptr_t)event_stub_0x43);
+	vm_install_handler(*vm, 0x44, (uintptr_t)event_stub_0x44);
+	return vcpu;
+}
+
+static uint64_t guest_var(struct mh_vm *vm, volatile uint64_t *var)
+{
+	return *(volatile uint64_t *)addr_gpa2hva(vm, (uintptr_t)var);
+}
+
+static int interrupt(struct mh_vcpu *vcpu, uint32_t vector)
+{
+	struct minihv_interrupt irq = { .irq = vector };
+
+	return ioctl(vcpu_fd(vcpu), MINIHV_INTERRUPT, &irq) ? -errno : 0;
+}
+
+static void run_expect_sync(struct __test_metadata *_metadata,
+			    struct mh_vcpu *vcpu, uint64_t arg)
+{
+	struct ucall uc;
+
+	vcpu_run(vcpu);
+	assert_ucall(vcpu, UCALL_SYNC, &uc);
+	ASSERT_EQ(arg, uc.args[0]);
+}
+
+/* ---- the ioctl ---- */
+
+TEST(interrupt_ioctl_arguments)
+{
+	struct mh_vm *vm = vm_create();
+	struct mh_vcpu *vcpu = vm_vcpu_add(vm, 0, NULL);
+
+	EXPECT_EQ(1, ioctl(vm_dev_fd(vm), MINIHV_CHECK_EXTENSION, MINIHV_CAP_INTERRUPTS));
+	EXPECT_EQ(-EINVAL, interrupt(vcpu, 256));
+	EXPECT_EQ(-EFAULT, ioctl(vcpu_fd(vcpu), MINIHV_INTERRUPT, (void *)8) ? -errno : 0);
+	EXPECT_EQ(0, interrupt(vcpu, 0x40));
+	EXPECT_EQ(-EBUSY, interrupt(vcpu, 0x41)) TH_LOG("one queued interrupt at a time");
+	EXPECT_EQ(-EINVAL, ioctl(vcpu_fd(vcpu), MINIHV_NMI, 1) ? -errno : 0);
+	EXPECT_EQ(0, ioctl(vcpu_fd(vcpu), MINIHV_NMI, 0));
+	EXPECT_EQ(0, ioctl(vcpu_fd(vcpu), MINIHV_NMI, 0)) TH_LOG("a second NMI merges");
+	vm_free(vm);
+}
+
+/* ---- interrupts ---- */
+
+static void guest_irq_enabled(void)
+{
+	__asm__ volatile("sti");
+	GUEST_SYNC(1);			/* the host queues 40h */
+	GUEST_ASSERT_EQ(irq_count, 1);	/* taken right at the entry */
+	GUEST_ASSERT_EQ(irq_vector, 0x40);
+	GUEST_DONE();
+}
+
+TEST(interrupt_delivered_when_enabled)
+{
+	struct mh_vm *vm;
+	struct mh_vcpu *vcpu = event_vm(&vm, guest_irq_enabled);
+	struct minihv_run *run = vcpu_state(vcpu);
+	struct ucall uc;
+
+	run_expect_sync(_metadata, vcpu, 1);
+	EXPECT_EQ(1, run->if_flag);
+	EXPECT_EQ(1, run->ready_for_interrupt_injection);
+	ASSERT_EQ(0, interrupt(vcpu, 0x40));
+	vcpu_run(vcpu);
+	assert_ucall(vcpu, UCALL_DONE, &uc);
+	vm_free(vm);
+}
+
+static void guest_irq_waits(void)
+{
+	uint64_t seen;
+	int i;
+
+	__asm__ volatile("cli");
+	GUEST_SYNC(1);			/* the host queues 41h */
+	for (i = 0; i < 100; i++)
+		guest_exit_in_kernel();
+	GUEST_ASSERT_EQ(irq_count, 0);	/* IF = 0: it waits */
+	GUEST_SYNC(2);
+	/* STI blocks interrupts for one more instruction (SDM Vol 2B STI). */
+	__asm__ volatile("sti; movq irq_count(%%rip), %0" : "=r"(seen) : : "memory");
+	GUEST_ASSERT_EQ(seen, 0);
+	GUEST_ASSERT_EQ(irq_count, 1);
+	GUEST_ASSERT_EQ(irq_vector, 0x41);
+	GUEST_DONE();
+}
+
+TEST(interrupt_waits_for_if_and_sti_shadow)
+{
+	struct mh_vm *vm;
+	struct mh_vcpu *vcpu = event_vm(&vm, guest_irq_waits);
+	struct minihv_run *run = vcpu_state(vcpu);
+	struct ucall uc;
+
+	run_expect_sync(_metadata, vcpu, 1);
+	EXPECT_EQ(0, run->if_flag);
+	EXPECT_EQ(0, run->ready_for_interrupt_injection);
+	ASSERT_EQ(0, interrupt(vcpu, 0x41));
+	run_expect_sync(_metadata, vcpu, 2);
+	EXPECT_EQ(0, run->ready_for_interrupt_injection) TH_LOG("still queued");
+	EXPECT_EQ(-EBUSY, interrupt(vcpu, 0x42));
+	vcpu_run(vcpu);
+	assert_ucall(vcpu, UCALL_DONE, &uc);
+	vm_free(vm);
+}
+
+static void guest_irq_window(void)
+{
+	int i;
+
+	__asm__ volatile("cli");
+	GUEST_SYNC(1);			/* the host asks for the window */
+	for (i = 0; i < 100; i++)
+		guest_exit_in_kernel();
+	GUEST_SYNC(2);			/* IF = 0: no window exit yet */
+	__asm__ volatile("sti; nop");	/* the window opens after the NOP */
+	GUEST_ASSERT_EQ(irq_count, 1);
+	GUEST_ASSERT_EQ(irq_vector, 0x42);
+	GUEST_DONE();
+}
+
+TEST(interrupt_window_exit)
+{
+	struct mh_vm *vm;
+	struct mh_vcpu *vcpu = event_vm(&vm, guest_irq_window);
+	struct minihv_run *run = vcpu_state(vcpu);
+	struct minihv_regs regs;
+	struct ucall uc;
+
+	run_expect_sync(_metadata, vcpu, 1);
+	run->request_interrupt_window = 1;
+	run_expect_sync(_metadata, vcpu, 2);
+	vcpu_run(vcpu);
+	assert_exit_reason(vcpu, MINIHV_EXIT_IRQ_WINDOW_OPEN);
+	EXPECT_EQ(1, run->if_flag);
+	EXPECT_EQ(1, run->ready_for_interrupt_injection);
+	vcpu_regs_get(vcpu, &regs);
+	EXPECT_EQ(0x90, *(uint8_t *)addr_gpa2hva(vm, regs.rip - 1))
+		TH_LOG("the window opens right after STI's shadow (the NOP)");
+	EXPECT_EQ(0, guest_var(vm, &irq_count));
+
+	run->request_interrupt_window = 0;
+	ASSERT_EQ(0, interrupt(vcpu, 0x42));
+	vcpu_run(vcpu);
+	assert_ucall(vcpu, UCALL_DONE, &uc);
+	vm_free(vm);
+}
+
+static void guest_irq_hlt(void)
+{
+	__asm__ volatile("cli");
+	GUEST_SYNC(1);			/* the host queues 43h */
+	__asm__ volatile("sti; hlt");	/* wakes at once: no HLT exit */
+	GUEST_ASSERT_EQ(irq_count, 1);
+	GUEST_ASSERT_EQ(irq_vector, 0x43);
+	__asm__ volatile("hlt");	/* nothing queued: to userspace */
+	GUEST_ASSERT_EQ(irq_count, 2);
+	GUEST_ASSERT_EQ(irq_vector, 0x44);
+	GUEST_DONE();
+}
+
+TEST(hlt_resumes_on_queued_interrupt)
+{
+	struct mh_vm *vm;
+	struct mh_vcpu *vcpu = event_vm(&vm, guest_irq_hlt);
+	struct minihv_exit_stats stats;
+	struct ucall uc;
+
+	run_expect_sync(_metadata, vcpu, 1);
+	ASSERT_EQ(0, interrupt(vcpu, 0x43));
+	vcpu_run(vcpu);
+	assert_exit_reason(vcpu, MINIHV_EXIT_HLT);
+	EXPECT_EQ(1, guest_var(vm, &irq_count)) TH_LOG("the first HLT never reached userspace");
+	EXPECT_EQ(1, vcpu_state(vcpu)->ready_for_interrupt_injection);
+	ASSERT_EQ(0, interrupt(vcpu, 0x44));
+	vcpu_run(vcpu);
+	assert_ucall(vcpu, UCALL_DONE, &uc);
+	ASSERT_EQ(0, ioctl(vcpu_fd(vcpu), MINIHV_GET_EXIT_STATS, &stats));
+	EXPECT_EQ(2, stats.count[MINIHV_STAT_HLT]);
+	vm_free(vm);
+}
+
+/* ---- NMIs ---- */
+
+static void guest_nmi(void)
+{
+	__asm__ volatile("cli");
+	GUEST_SYNC(1);			/* the host queues an NMI */
+	GUEST_ASSERT_EQ(nmi_count, 1);	/* IF does not hold it back */
+
+	nmi_sync = 1;
+	GUEST_SYNC(2);			/* another NMI; its handler stops... */
+	/* ...and the host queues a third there: it waits for the IRET. */
+	while (nmi_count < 3)
+		guest_exit_in_kernel();
+	GUEST_ASSERT_EQ(nmi_nested, 0);
+	GUEST_DONE();
+}
+
+TEST(nmi_delivered_and_blocked_until_iret)
+{
+	struct mh_vm *vm;
+	struct mh_vcpu *vcpu = event_vm(&vm, guest_nmi);
+	struct ucall uc;
+
+	run_expect_sync(_metadata, vcpu, 1);
+	ASSERT_EQ(0, ioctl(vcpu_fd(vcpu), MINIHV_NMI, 0));
+	run_expect_sync(_metadata, vcpu, 2);
+
+	ASSERT_EQ(0, ioctl(vcpu_fd(vcpu), MINIHV_NMI, 0));
+	run_expect_sync(_metadata, vcpu, 0x4e);		/* in the handler */
+	EXPECT_EQ(1, guest_var(vm, &in_nmi));
+	*(volatile uint64_t *)addr_gpa2hva(vm, (uintptr_t)&nmi_sync) = 0;
+	ASSERT_EQ(0, ioctl(vcpu_fd(vcpu), MINIHV_NMI, 0));
+	vcpu_run(vcpu);
+	assert_ucall(vcpu, UCALL_DONE, &uc);
+	EXPECT_EQ(3, guest_var(vm, &nmi_count));
+	vm_free(vm);
+}
+
+/* ---- exceptions minihv raises ---- */
+
+static void guest_monitor(void)
+{
+	/* MONITOR is intercepted and refused (CPUID says no MONITOR). */
+	__asm__ volatile("monitor" : : "a"(0), "c"(0), "d"(0));
+	GUEST_ASSERT(0);
+}
+
+TEST(refused_instruction_raises_ud)
+{
+	struct mh_vm *vm = vm_create();
+	struct mh_vcpu *vcpu = vm_vcpu_add(vm, 0, guest_monitor);
+	struct ucall uc;
+
+	vcpu_run(vcpu);
+	assert_ucall(vcpu, UCALL_EXCEPTION, &uc);
+	EXPECT_EQ(6, uc.args[0]);	/* #UD */
+	EXPECT_EQ(0, uc.args[1]);	/* no error code pushed */
+	vm_free(vm);
+}
+
+TEST_HARNESS_MAIN
