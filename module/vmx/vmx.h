@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Shared between vmx.c and vmx_check.c: what the CPU offers, and the
- * per-vCPU state of the VT-x backend.
+ * Shared by the VT-x files (vmx.c: setup and the world switch; exits.c:
+ * exit handling; vmx_check.c: guest-state checks): what the CPU offers,
+ * the per-vCPU state, and the functions they call across.
  */
 #ifndef MINIHV_VMX_VMX_H
 #define MINIHV_VMX_VMX_H
@@ -13,7 +14,7 @@
 
 #include <asm/fpu/types.h>
 
-struct minihv_vcpu;
+#include "../minihv.h"
 
 /* Read once in vmx_hardware_setup(). */
 struct vmx_capabilities {
@@ -59,6 +60,31 @@ struct vmx_vcpu {
  * breaks, or NULL; @field is the VMCS encoding of the culprit.
  */
 const char *vmx_check_guest_state(u64 *field, u64 *value);
+
+static inline struct vmx_vcpu *to_vmx(struct minihv_vcpu *vcpu)
+{
+	return vcpu->arch;
+}
+
+/*
+ * vmx.c.  vmx_vcpu_load() makes the vCPU's VMCS current on this CPU
+ * (preemption disabled); the writers keep the CR0/CR4 shadows, the
+ * read-only CR bits and the IA-32e entry control in step.
+ */
+void vmx_vcpu_load(struct vmx_vcpu *vmx);
+void vmx_write_cr0(unsigned long cr0);
+void vmx_write_cr4(unsigned long cr4);
+void vmx_write_efer(u64 efer);
+
+/* exits.c */
+int vmx_handle_exit(struct minihv_vcpu *vcpu);
+void vmx_fail_entry(struct minihv_vcpu *vcpu, u64 reason, const char *what,
+		    const char *why, u64 field, u64 value);
+u64 vmx_get_msr(struct minihv_vcpu *vcpu, u32 msr);
+void vmx_set_msr(struct minihv_vcpu *vcpu, u32 msr, u64 val);
+bool vmx_event_allowed(struct minihv_vcpu *vcpu, bool nmi);
+void vmx_inject_event(struct minihv_vcpu *vcpu, bool nmi, u8 vector);
+void vmx_set_event_windows(struct minihv_vcpu *vcpu, bool irq, bool nmi);
 
 /* vmenter.S */
 int __vmx_vcpu_run(unsigned long *regs, bool launched);

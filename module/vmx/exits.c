@@ -1,0 +1,517 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * minihv Intel VT-x backend: what happens at a VM exit.  One handler per
+ * exit reason in vmx_exit_handlers[] (SDM Vol 3 appendix C), the emulated
+ * MSRs' storage, event injection (SDM 27.6) and the explanation of a
+ * failed VM entry.  The VMCS is current whenever these run: vmx.c loads it
+ * before the entry and a preempt notifier keeps it loaded.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/printk.h>
+#include <linux/smp.h>
+
+#include <asm/msr.h>
+#include <asm/processor.h>
+#include <asm/trapnr.h>
+
+#include <uapi/linux/minihv.h>
+
+#include "../minihv.h"
+#include "vmcs.h"
+#include "vmx.h"
+
+/* ---- helpers for exit handlers ---- */
+
+static void vmx_cpu_mode(struct minihv_vcpu *vcpu, struct minihv_cpu_mode *m)
+{
+	u32 cs_ar = vmcs_read32(GUEST_CS_AR_BYTES);
+
+	m->paging.cr0 = vmcs_readl(GUEST_CR0);
+	m->paging.cr3 = vmcs_readl(GUEST_CR3);
+	m->paging.cr4 = vmcs_readl(GUEST_CR4);
+	m->paging.efer = vmcs_read64(GUEST_IA32_EFER);
+	m->cs_base = vmcs_readl(GUEST_CS_BASE);
+	m->rip = vmcs_readl(GUEST_RIP);
+	m->rflags = vmcs_readl(GUEST_RFLAGS);
+	m->long_mode = (m->paging.efer & EFER_LMA) && (cs_ar & VMX_AR_L);
+	m->cs_db = cs_ar & VMX_AR_DB;
+	m->seg_base[SEG_ES] = vmcs_readl(GUEST_ES_BASE);
+	m->seg_base[SEG_CS] = m->cs_base;
+	m->seg_base[SEG_SS] = vmcs_readl(GUEST_SS_BASE);
+	m->seg_base[SEG_DS] = vmcs_readl(GUEST_DS_BASE);
+	m->seg_base[SEG_FS] = vmcs_readl(GUEST_FS_BASE);
+	m->seg_base[SEG_GS] = vmcs_readl(GUEST_GS_BASE);
+}
+
+/* ---- interrupts and NMIs from userspace (SDM Vol 3 27.6, 25.6.2) ---- */
+
+/*
+ * With virtual NMIs the CPU tracks the guest's NMI blocking (set by the
+ * injection, cleared by its IRET) in the interruptibility state, and the
+ * NMI-window exit comes when it ends (SDM 25.3, 26.7.6).
+ */
+bool vmx_event_allowed(struct minihv_vcpu *vcpu, bool nmi)
+{
+	u32 blocked = GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS;
+	bool r;
+
+	preempt_disable();
+	vmx_vcpu_load(to_vmx(vcpu));
+	if (nmi)
+		blocked |= GUEST_INTR_STATE_NMI;
+	r = !(vmcs_read32(VM_ENTRY_INTR_INFO_FIELD) & INTR_INFO_VALID_MASK) &&
+	    !(vmcs_read32(GUEST_INTERRUPTIBILITY_INFO) & blocked) &&
+	    (nmi || (vmcs_readl(GUEST_RFLAGS) & X86_EFLAGS_IF));
+	preempt_enable();
+	return r;
+}
+
+void vmx_inject_event(struct minihv_vcpu *vcpu, bool nmi, u8 vector)
+{
+	preempt_disable();
+	vmx_vcpu_load(to_vmx(vcpu));
+	vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, vector | INTR_INFO_VALID_MASK |
+		     (nmi ? INTR_TYPE_NMI_INTR : INTR_TYPE_EXT_INTR));
+	preempt_enable();
+}
+
+void vmx_set_event_windows(struct minihv_vcpu *vcpu, bool irq, bool nmi)
+{
+	struct vmx_vcpu *vmx = to_vmx(vcpu);
+	u32 want = (irq ? CPU_BASED_INTR_WINDOW_EXITING : 0) |
+		   (nmi ? CPU_BASED_NMI_WINDOW_EXITING : 0);
+
+	if (want == vmx->windows)
+		return;
+	preempt_disable();
+	vmx_vcpu_load(vmx);
+	vmcs_write32(CPU_BASED_VM_EXEC_CONTROL, vmx_caps.proc | want);
+	preempt_enable();
+	vmx->windows = want;
+}
+
+static void vmx_inject_exception(u8 vector, bool has_error, u32 error)
+{
+	vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, vector | INTR_TYPE_HARD_EXCEPTION |
+		     INTR_INFO_VALID_MASK | (has_error ? INTR_INFO_DELIVER_CODE_MASK : 0));
+	if (has_error)
+		vmcs_write32(VM_ENTRY_EXCEPTION_ERROR_CODE, error);
+}
+
+/* Instruction-based exits give the length (SDM 28.2.4). */
+static int vmx_skip_instruction(void)
+{
+	u32 interruptibility = vmcs_read32(GUEST_INTERRUPTIBILITY_INFO);
+
+	vmcs_writel(GUEST_RIP, vmcs_readl(GUEST_RIP) + vmcs_read32(VM_EXIT_INSTRUCTION_LEN));
+	/* Skipping an instruction ends an STI / MOV SS blocking. */
+	if (interruptibility & 3)
+		vmcs_write32(GUEST_INTERRUPTIBILITY_INFO, interruptibility & ~3);
+	return 1;
+}
+
+/*
+ * Where the emulated MSRs live (the list and the checks are in vcpu.c's
+ * minihv_emulate_msr()): VMCS guest fields, or, for those VMX does not
+ * switch, vmx_vcpu, swapped around each entry by vmx_load_guest_msrs().
+ */
+u64 vmx_get_msr(struct minihv_vcpu *vcpu, u32 msr)
+{
+	struct vmx_vcpu *vmx = to_vmx(vcpu);
+
+	switch (msr) {
+	case MSR_EFER:
+		return vmcs_read64(GUEST_IA32_EFER);
+	case MSR_STAR:
+		return vmx->star;
+	case MSR_LSTAR:
+		return vmx->lstar;
+	case MSR_CSTAR:
+		return vmx->cstar;
+	case MSR_SYSCALL_MASK:
+		return vmx->sfmask;
+	case MSR_KERNEL_GS_BASE:
+		return vmx->kernel_gs_base;
+	case MSR_FS_BASE:
+		return vmcs_readl(GUEST_FS_BASE);
+	case MSR_GS_BASE:
+		return vmcs_readl(GUEST_GS_BASE);
+	case MSR_IA32_SYSENTER_CS:
+		return vmcs_read32(GUEST_SYSENTER_CS);
+	case MSR_IA32_SYSENTER_ESP:
+		return vmcs_readl(GUEST_SYSENTER_ESP);
+	case MSR_IA32_SYSENTER_EIP:
+		return vmcs_readl(GUEST_SYSENTER_EIP);
+	case MSR_IA32_CR_PAT:
+		return vmcs_read64(GUEST_IA32_PAT);
+	case MSR_IA32_TSC:
+		return rdtsc() + vmcs_read64(TSC_OFFSET);
+	}
+	return 0;
+}
+
+void vmx_set_msr(struct minihv_vcpu *vcpu, u32 msr, u64 val)
+{
+	struct vmx_vcpu *vmx = to_vmx(vcpu);
+
+	switch (msr) {
+	case MSR_EFER:
+		vmx_write_efer(val);
+		break;
+	case MSR_STAR:
+		vmx->star = val;
+		break;
+	case MSR_LSTAR:
+		vmx->lstar = val;
+		break;
+	case MSR_CSTAR:
+		vmx->cstar = val;
+		break;
+	case MSR_SYSCALL_MASK:
+		vmx->sfmask = val;
+		break;
+	case MSR_KERNEL_GS_BASE:
+		vmx->kernel_gs_base = val;
+		break;
+	case MSR_FS_BASE:
+		vmcs_writel(GUEST_FS_BASE, val);
+		break;
+	case MSR_GS_BASE:
+		vmcs_writel(GUEST_GS_BASE, val);
+		break;
+	case MSR_IA32_SYSENTER_CS:
+		vmcs_write32(GUEST_SYSENTER_CS, val);
+		break;
+	case MSR_IA32_SYSENTER_ESP:
+		vmcs_writel(GUEST_SYSENTER_ESP, val);
+		break;
+	case MSR_IA32_SYSENTER_EIP:
+		vmcs_writel(GUEST_SYSENTER_EIP, val);
+		break;
+	case MSR_IA32_CR_PAT:
+		vmcs_write64(GUEST_IA32_PAT, val);
+		break;
+	case MSR_IA32_TSC:
+		vmcs_write64(TSC_OFFSET, val - rdtsc());
+		break;
+	}
+	if (msr == MSR_STAR || msr == MSR_LSTAR || msr == MSR_CSTAR ||
+	    msr == MSR_SYSCALL_MASK)
+		vmx->syscall_msrs = true;
+}
+
+/* ---- exit handlers ---- */
+
+static int vmx_handle_exception_nmi(struct minihv_vcpu *vcpu)
+{
+	u32 info = vmcs_read32(VM_EXIT_INTR_INFO);
+	u64 data[3] = { EXIT_REASON_EXCEPTION_NMI, info, vmcs_readl(EXIT_QUALIFICATION) };
+
+	/* NMIs were handed to the host right after the exit. */
+	if ((info & INTR_INFO_INTR_TYPE_MASK) == INTR_TYPE_NMI_INTR)
+		return 1;
+	/* No exception is intercepted: this cannot happen. */
+	minihv_internal_error(vcpu, MINIHV_INTERNAL_ERROR_UNEXPECTED_EXIT, 3, data);
+	return 0;
+}
+
+static int vmx_handle_host_event(struct minihv_vcpu *vcpu)
+{
+	/* The host took the interrupt when IF came back on: enter again. */
+	return 1;
+}
+
+static int vmx_handle_triple_fault(struct minihv_vcpu *vcpu)
+{
+	vcpu->run->exit_reason = MINIHV_EXIT_SHUTDOWN;
+	return 0;
+}
+
+static int vmx_handle_cpuid(struct minihv_vcpu *vcpu)
+{
+	u32 eax = vcpu->regs[VCPU_REGS_RAX], ebx, ecx = vcpu->regs[VCPU_REGS_RCX], edx;
+
+	minihv_cpuid(vcpu, &eax, &ebx, &ecx, &edx);
+	vcpu->regs[VCPU_REGS_RAX] = eax;
+	vcpu->regs[VCPU_REGS_RBX] = ebx;
+	vcpu->regs[VCPU_REGS_RCX] = ecx;
+	vcpu->regs[VCPU_REGS_RDX] = edx;
+	return vmx_skip_instruction();
+}
+
+static int vmx_handle_hlt(struct minihv_vcpu *vcpu)
+{
+	vmx_skip_instruction();
+	return minihv_halt(vcpu);
+}
+
+static int vmx_handle_window(struct minihv_vcpu *vcpu)
+{
+	return minihv_window_open(vcpu);
+}
+
+static int vmx_handle_invd(struct minihv_vcpu *vcpu)
+{
+	/* INVD would drop the host's dirty cache lines: skip it. */
+	return vmx_skip_instruction();
+}
+
+static int vmx_handle_ud(struct minihv_vcpu *vcpu)
+{
+	/* VMX instructions, MONITOR/MWAIT and XSETBV are not for guests. */
+	vmx_inject_exception(X86_TRAP_UD, false, 0);
+	return 1;
+}
+
+/*
+ * MOV to CR0 or CR4 that changes a bit VMX fixes (the masks above); the
+ * guest's view goes to the read shadow, the real register keeps the
+ * fixed bits.  Exit qualification: SDM table 28-3.
+ */
+static int vmx_handle_cr_access(struct minihv_vcpu *vcpu)
+{
+	unsigned long qual = vmcs_readl(EXIT_QUALIFICATION);
+	int cr = qual & 15, type = (qual >> 4) & 3, reg = (qual >> 8) & 15;
+	unsigned long val = vcpu->regs[reg];
+	u64 efer = vmcs_read64(GUEST_IA32_EFER);
+	u64 data[2] = { EXIT_REASON_CR_ACCESS, qual };
+
+	if (reg == VCPU_REGS_RSP)
+		val = vmcs_readl(GUEST_RSP);
+	if (type != 0 || (cr != 0 && cr != 4)) {
+		minihv_internal_error(vcpu, MINIHV_INTERNAL_ERROR_UNEXPECTED_EXIT, 2, data);
+		return 0;
+	}
+	if (cr == 0) {
+		if (((val & X86_CR0_PG) && !(val & X86_CR0_PE)) ||
+		    ((val & X86_CR0_NW) && !(val & X86_CR0_CD)) || (val >> 32)) {
+			vmx_inject_exception(X86_TRAP_GP, true, 0);
+			return 1;
+		}
+		/* Paging with EFER.LME on enters IA-32e mode (SDM Vol 3 10.8.5). */
+		if ((efer & EFER_LME) && (val & X86_CR0_PG))
+			efer |= EFER_LMA;
+		else if (!(val & X86_CR0_PG))
+			efer &= ~EFER_LMA;
+		vmx_write_efer(efer);
+		vmx_write_cr0(val);
+	} else {
+		if ((val & ~vmx_caps.cr4_fixed1) || (val & X86_CR4_VMXE)) {
+			vmx_inject_exception(X86_TRAP_GP, true, 0);
+			return 1;
+		}
+		vmx_write_cr4(val);
+	}
+	return vmx_skip_instruction();
+}
+
+static int vmx_handle_io(struct minihv_vcpu *vcpu)
+{
+	unsigned long qual = vmcs_readl(EXIT_QUALIFICATION);
+	/* Exit qualification for I/O instructions: SDM table 28-5. */
+	struct minihv_io_exit io = {
+		.port = qual >> 16,
+		.size = (qual & 7) + 1,
+		.in = qual & BIT(3),
+		.string = qual & BIT(4),
+		.rep = qual & BIT(5),
+		.seg = SEG_DS,
+		.next_rip = vmcs_readl(GUEST_RIP) + vmcs_read32(VM_EXIT_INSTRUCTION_LEN),
+	};
+	struct minihv_cpu_mode m;
+	bool done = false;
+	int r;
+
+	vmx_cpu_mode(vcpu, &m);
+	if (io.string)
+		minihv_decode_string_io(vcpu, &m, &io);
+	r = minihv_handle_io(vcpu, &m, &io, &done);
+	if (r < 0)
+		return r;
+	if (done)
+		vmcs_writel(GUEST_RIP, io.next_rip);
+	return r;
+}
+
+static int vmx_handle_msr(struct minihv_vcpu *vcpu)
+{
+	bool write = vmcs_read32(VM_EXIT_REASON) == EXIT_REASON_MSR_WRITE;
+
+	if (minihv_emulate_msr(vcpu, write)) {
+		vmx_inject_exception(X86_TRAP_GP, true, 0);
+		return 1;
+	}
+	return vmx_skip_instruction();
+}
+
+/* EPT violation exit qualification, SDM table 28-7. */
+#define EPT_VIOLATION_WRITE		BIT(1)
+#define EPT_VIOLATION_GLA_VALID		BIT(7)
+#define EPT_VIOLATION_GLA_TRANSLATED	BIT(8)
+
+static int vmx_handle_ept_violation(struct minihv_vcpu *vcpu)
+{
+	unsigned long qual = vmcs_readl(EXIT_QUALIFICATION);
+	u64 gpa = vmcs_read64(GUEST_PHYSICAL_ADDRESS);
+	struct minihv_cpu_mode m;
+	int r, len;
+
+	r = minihv_mmu_map_gpa(vcpu, gpa, qual & EPT_VIOLATION_WRITE);
+	/* An IRET that faulted had unblocked NMIs; it runs again (28.2.3). */
+	if (r > 0 && (qual & EPT_VIOLATION_UNBLOCK_NMI))
+		vmcs_write32(GUEST_INTERRUPTIBILITY_INFO,
+			     vmcs_read32(GUEST_INTERRUPTIBILITY_INFO) | GUEST_INTR_STATE_NMI);
+	if (r)
+		return r;	/* mapped (1), or -errno */
+
+	/* The guest's own page-table walk left RAM (bit 7 set, bit 8 clear). */
+	if ((qual & EPT_VIOLATION_GLA_VALID) && !(qual & EPT_VIOLATION_GLA_TRANSLATED)) {
+		u64 data[3] = { EXIT_REASON_EPT_VIOLATION, qual, gpa };
+
+		minihv_internal_error(vcpu, MINIHV_INTERNAL_ERROR_UNEXPECTED_EXIT, 3, data);
+		return 0;
+	}
+	/* Counted as a nested fault by the table; it is MMIO after all. */
+	vcpu->exit_stats[MINIHV_STAT_PAGE_FAULT]--;
+	vcpu->exit_stats[MINIHV_STAT_MMIO]++;
+	vmx_cpu_mode(vcpu, &m);
+	len = minihv_emulate_mmio(vcpu, &m, gpa, qual & EPT_VIOLATION_WRITE);
+	if (len > 0)
+		vmcs_writel(GUEST_RIP, m.rip + len);
+	return 0;
+}
+
+static int vmx_handle_ept_misconfig(struct minihv_vcpu *vcpu)
+{
+	/* minihv wrote an entry the CPU rejects: report it, never loop. */
+	u64 data[2] = { EXIT_REASON_EPT_MISCONFIG, vmcs_read64(GUEST_PHYSICAL_ADDRESS) };
+
+	pr_err_ratelimited("VT-x: EPT misconfiguration at GPA %#llx\n", data[1]);
+	minihv_internal_error(vcpu, MINIHV_INTERNAL_ERROR_UNEXPECTED_EXIT, 2, data);
+	return 0;
+}
+
+void vmx_fail_entry(struct minihv_vcpu *vcpu, u64 reason, const char *what,
+		    const char *why, u64 field, u64 value)
+{
+	struct minihv_run *run = vcpu->run;
+
+	run->exit_reason = MINIHV_EXIT_FAIL_ENTRY;
+	run->fail_entry.hardware_entry_failure_reason = reason;
+	run->fail_entry.cpu = to_vmx(vcpu)->cpu;
+	run->fail_entry.field = field;
+	run->fail_entry.value = value;
+	snprintf(run->fail_entry.reason, sizeof(run->fail_entry.reason), "%s: %s",
+		 what, why ? why : "no check minihv knows explains it");
+}
+
+/* Exit reasons 33, 34, 41 with bit 31 set: the entry failed (SDM 27.8). */
+static int vmx_handle_failed_entry(struct minihv_vcpu *vcpu)
+{
+	u32 reason = vmcs_read32(VM_EXIT_REASON);
+	u64 field = 0, value = 0;
+	const char *why = NULL, *what;
+
+	switch (reason & 0xffff) {
+	case EXIT_REASON_INVALID_STATE:
+		what = "invalid guest state";
+		why = vmx_check_guest_state(&field, &value);
+		break;
+	case EXIT_REASON_MSR_LOAD_FAIL:
+		what = "MSR loading";
+		value = vmcs_readl(EXIT_QUALIFICATION);
+		break;
+	default:
+		what = "machine-check event";
+		break;
+	}
+	vmx_fail_entry(vcpu, reason, what, why, field, value);
+	to_vmx(vcpu)->state_checked = false;
+	return 0;
+}
+
+/*
+ * Exit handlers, indexed by basic exit reason (SDM appendix C).  Each
+ * returns 1 to re-enter the guest, 0 after filling vcpu->run for
+ * userspace, or -errno.  A reason with no handler goes to userspace as an
+ * internal error with the raw reason and qualification.
+ */
+struct vmx_exit_handler {
+	int (*fn)(struct minihv_vcpu *vcpu);
+	u8 stat;		/* MINIHV_STAT_*: what the exit counts as */
+};
+
+static const struct vmx_exit_handler vmx_exit_handlers[] = {
+	[EXIT_REASON_EXCEPTION_NMI]		= { vmx_handle_exception_nmi,
+						    MINIHV_STAT_HOST_EVENT },
+	[EXIT_REASON_EXTERNAL_INTERRUPT]	= { vmx_handle_host_event, MINIHV_STAT_HOST_EVENT },
+	[EXIT_REASON_TRIPLE_FAULT]		= { vmx_handle_triple_fault, MINIHV_STAT_SHUTDOWN },
+	[EXIT_REASON_INIT_SIGNAL]		= { vmx_handle_host_event, MINIHV_STAT_HOST_EVENT },
+	[EXIT_REASON_CPUID]			= { vmx_handle_cpuid, MINIHV_STAT_CPUID },
+	[EXIT_REASON_INTERRUPT_WINDOW]		= { vmx_handle_window, MINIHV_STAT_WINDOW },
+	[EXIT_REASON_NMI_WINDOW]		= { vmx_handle_window, MINIHV_STAT_WINDOW },
+	[EXIT_REASON_HLT]			= { vmx_handle_hlt, MINIHV_STAT_HLT },
+	[EXIT_REASON_INVD]			= { vmx_handle_invd, MINIHV_STAT_OTHER },
+	[EXIT_REASON_VMCALL]			= { vmx_handle_ud, MINIHV_STAT_REFUSED },
+	[EXIT_REASON_VMCLEAR]			= { vmx_handle_ud, MINIHV_STAT_REFUSED },
+	[EXIT_REASON_VMLAUNCH]			= { vmx_handle_ud, MINIHV_STAT_REFUSED },
+	[EXIT_REASON_VMPTRLD]			= { vmx_handle_ud, MINIHV_STAT_REFUSED },
+	[EXIT_REASON_VMPTRST]			= { vmx_handle_ud, MINIHV_STAT_REFUSED },
+	[EXIT_REASON_VMREAD]			= { vmx_handle_ud, MINIHV_STAT_REFUSED },
+	[EXIT_REASON_VMRESUME]			= { vmx_handle_ud, MINIHV_STAT_REFUSED },
+	[EXIT_REASON_VMWRITE]			= { vmx_handle_ud, MINIHV_STAT_REFUSED },
+	[EXIT_REASON_VMOFF]			= { vmx_handle_ud, MINIHV_STAT_REFUSED },
+	[EXIT_REASON_VMON]			= { vmx_handle_ud, MINIHV_STAT_REFUSED },
+	[EXIT_REASON_CR_ACCESS]			= { vmx_handle_cr_access, MINIHV_STAT_CR_ACCESS },
+	[EXIT_REASON_IO_INSTRUCTION]		= { vmx_handle_io, MINIHV_STAT_IO },
+	[EXIT_REASON_MSR_READ]			= { vmx_handle_msr, MINIHV_STAT_MSR },
+	[EXIT_REASON_MSR_WRITE]			= { vmx_handle_msr, MINIHV_STAT_MSR },
+	[EXIT_REASON_MWAIT_INSTRUCTION]		= { vmx_handle_ud, MINIHV_STAT_REFUSED },
+	[EXIT_REASON_MONITOR_INSTRUCTION]	= { vmx_handle_ud, MINIHV_STAT_REFUSED },
+	[EXIT_REASON_EPT_VIOLATION]		= { vmx_handle_ept_violation,
+						    MINIHV_STAT_PAGE_FAULT },
+	[EXIT_REASON_EPT_MISCONFIG]		= { vmx_handle_ept_misconfig, MINIHV_STAT_OTHER },
+	[EXIT_REASON_INVEPT]			= { vmx_handle_ud, MINIHV_STAT_REFUSED },
+	[EXIT_REASON_INVVPID]			= { vmx_handle_ud, MINIHV_STAT_REFUSED },
+	[EXIT_REASON_XSETBV]			= { vmx_handle_ud, MINIHV_STAT_REFUSED },
+};
+
+int vmx_handle_exit(struct minihv_vcpu *vcpu)
+{
+	u32 reason = vmcs_read32(VM_EXIT_REASON);
+	u32 idt = vmcs_read32(IDT_VECTORING_INFO_FIELD);
+	u16 basic = reason & 0xffff;
+
+	if (reason & VMX_EXIT_REASONS_FAILED_VMENTRY) {
+		vcpu->exit_stats[MINIHV_STAT_FAIL_ENTRY]++;
+		return vmx_handle_failed_entry(vcpu);
+	}
+
+	/*
+	 * An event whose delivery the exit interrupted (an EPT violation on
+	 * the guest's IDT or stack) is delivered again (SDM 28.2.4, 27.6).
+	 */
+	vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, 0);
+	if (idt & INTR_INFO_VALID_MASK) {
+		vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, idt & ~BIT(12));
+		if (idt & INTR_INFO_DELIVER_CODE_MASK)
+			vmcs_write32(VM_ENTRY_EXCEPTION_ERROR_CODE,
+				     vmcs_read32(IDT_VECTORING_ERROR_CODE));
+		vmcs_write32(VM_ENTRY_INSTRUCTION_LEN, vmcs_read32(VM_EXIT_INSTRUCTION_LEN));
+	}
+
+	if (basic < ARRAY_SIZE(vmx_exit_handlers) && vmx_exit_handlers[basic].fn) {
+		vcpu->exit_stats[vmx_exit_handlers[basic].stat]++;
+		return vmx_exit_handlers[basic].fn(vcpu);
+	}
+
+	vcpu->exit_stats[MINIHV_STAT_OTHER]++;
+	{
+		u64 data[3] = { reason, vmcs_readl(EXIT_QUALIFICATION), idt };
+
+		vcpu->run->hw.hardware_exit_reason = reason;
+		minihv_internal_error(vcpu, MINIHV_INTERNAL_ERROR_UNEXPECTED_EXIT, 3, data);
+	}
+	return 0;
+}
