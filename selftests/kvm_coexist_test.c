@@ -20,50 +20,6 @@
 
 #define KVM_CREATE_VM	_IO(0xAE, 0x01)
 
-struct kvm_names {
-	const char *file;	/* kvm-amd.ko */
-	const char *name;	/* kvm_amd, as in /proc/modules */
-};
-
-static struct kvm_names kvm_vendor_module(void)
-{
-	if (expected_vendor() == MINIHV_VENDOR_VMX)
-		return (struct kvm_names){ "kvm-intel.ko", "kvm_intel" };
-	return (struct kvm_names){ "kvm-amd.ko", "kvm_amd" };
-}
-
-static int load_from_kvm_dir(const char *file)
-{
-	char path[512];
-	int r;
-
-	snprintf(path, sizeof(path), "%s/%s", kvm_module_dir(), file);
-	if (access(path, R_OK))
-		return -ENOENT;
-	r = module_load(path, NULL);
-	return r == -EEXIST ? 0 : r;
-}
-
-/* irqbypass and kvm, KVM's common part; 0 or -errno. */
-static int load_kvm_core(void)
-{
-	int r = load_from_kvm_dir("irqbypass.ko");
-
-	if (!r)
-		r = load_from_kvm_dir("ccp.ko");	/* kvm-amd's, if present */
-	if (r == -ENOENT)
-		r = 0;
-	if (!r)
-		r = load_from_kvm_dir("kvm.ko");
-	return r;
-}
-
-static void unload_kvm(const char *vendor_name)
-{
-	module_unload(vendor_name);
-	module_unload("kvm");
-}
-
 /*
  * Loading KVM's modules takes most of a minute on an emulated two-CPU
  * machine, beyond the harness's 30 s default: these tests have their own
@@ -75,19 +31,19 @@ FIXTURE_TEARDOWN(kvm) {}
 
 TEST_F_TIMEOUT(kvm, minihv_busy_while_kvm_owns_hardware, 300)
 {
-	struct kvm_names kvm = kvm_vendor_module();
+	const char *kvm_name = kvm_vendor_module_name();
 	struct kmsg_cursor log;
 	int kvm_fd, vm_fd, r;
 	char *text;
 
 	if (module_is_loaded("minihv"))
 		ASSERT_EQ(0, module_unload("minihv"));
-	r = load_kvm_core();
+	r = kvm_load_core();
 	if (r == -ENOENT)
 		SKIP(return, "KVM modules not found in %s", kvm_module_dir());
 	ASSERT_EQ(0, r) TH_LOG("loading kvm.ko: %s", strerror(-r));
-	r = load_from_kvm_dir(kvm.file);
-	ASSERT_EQ(0, r) TH_LOG("loading %s: %s", kvm.file, strerror(-r));
+	r = kvm_load_vendor();
+	ASSERT_EQ(0, r) TH_LOG("loading %s: %s", kvm_name, strerror(-r));
 
 	/* Creating a VM makes KVM turn VMX/SVM on (at load on 6.12). */
 	kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
@@ -102,14 +58,14 @@ TEST_F_TIMEOUT(kvm, minihv_busy_while_kvm_owns_hardware, 300)
 	ASSERT_NE(NULL, text);
 	EXPECT_NE(NULL, strstr(text, "another hypervisor (likely"))
 		TH_LOG("log: %s", text);
-	EXPECT_NE(NULL, strstr(text, kvm.name)) TH_LOG("log: %s", text);
+	EXPECT_NE(NULL, strstr(text, kvm_name)) TH_LOG("log: %s", text);
 	free(text);
 	kmsg_cursor_close(&log);
 
 	close(vm_fd);
 	close(kvm_fd);
-	unload_kvm(kvm.name);
-	ASSERT_FALSE(module_is_loaded(kvm.name));
+	kvm_unload();
+	ASSERT_FALSE(module_is_loaded(kvm_name));
 
 	/* KVM let go: minihv loads again. */
 	EXPECT_EQ(0, module_load(minihv_ko_path(), NULL));
@@ -117,14 +73,13 @@ TEST_F_TIMEOUT(kvm, minihv_busy_while_kvm_owns_hardware, 300)
 
 TEST_F_TIMEOUT(kvm, kvm_refused_while_minihv_loaded, 300)
 {
-	struct kvm_names kvm = kvm_vendor_module();
 	int kvm_fd, vm_fd = -1, r, fd;
 	struct kmsg_cursor log;
 	char *text;
 
 	if (!module_is_loaded("minihv"))
 		ASSERT_EQ(0, module_load(minihv_ko_path(), NULL));
-	r = load_kvm_core();
+	r = kvm_load_core();
 	if (r == -ENOENT)
 		SKIP(return, "KVM modules not found in %s", kvm_module_dir());
 	ASSERT_EQ(0, r);
@@ -137,7 +92,7 @@ TEST_F_TIMEOUT(kvm, kvm_refused_while_minihv_loaded, 300)
 	 * -EIO.
 	 */
 	ASSERT_EQ(0, kmsg_cursor_open(&log));
-	r = load_from_kvm_dir(kvm.file);
+	r = kvm_load_vendor();
 	if (r == 0) {
 		kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 		ASSERT_LE(0, kvm_fd);
@@ -154,7 +109,7 @@ TEST_F_TIMEOUT(kvm, kvm_refused_while_minihv_loaded, 300)
 		TH_LOG("log: %s", text);
 	free(text);
 	kmsg_cursor_close(&log);
-	unload_kvm(kvm.name);
+	kvm_unload();
 
 	/* minihv was not disturbed. */
 	fd = open(MINIHV_DEV, O_RDWR | O_CLOEXEC);

@@ -20,6 +20,7 @@
 #include <linux/minihv.h>
 
 #include "kselftest_harness.h"
+#include "sysutil.h"
 
 /* 0: the device runs guests; else why not, for SKIP. */
 static const char *cannot_run_guests(void)
@@ -32,58 +33,6 @@ static const char *cannot_run_guests(void)
 	slots = ioctl(fd, MINIHV_CHECK_EXTENSION, MINIHV_CAP_NR_MEMSLOTS);
 	close(fd);
 	return slots > 0 ? NULL : "this backend does not run guests yet";
-}
-
-static const char *env_or(const char *name, const char *def)
-{
-	const char *v = getenv(name);
-
-	return v ? v : def;
-}
-
-/*
- * Runs minihv-run ARGS... GUEST; returns its exit status, its stdout (and
- * with @with_stderr its stderr too) in @out.  GUEST NULL: no guest argument.
- */
-static int run_runner(const char *guest, const char *const *args, char *out,
-		      size_t len, bool with_stderr)
-{
-	const char *runner = env_or("MINIHV_RUN", "/bin/minihv-run");
-	char path[256];
-	const char *argv[8];
-	int pipefd[2], status, n = 0;
-	size_t got = 0;
-	ssize_t r;
-	pid_t pid;
-
-	snprintf(path, sizeof(path), "%s/%s", env_or("MINIHV_GUESTS", "/guests"),
-		 guest ? guest : "");
-	if (access(runner, X_OK) || (guest && access(path, R_OK)))
-		return -ENOENT;
-	argv[n++] = runner;
-	while (*args && n < 6)
-		argv[n++] = *args++;
-	if (guest)
-		argv[n++] = path;
-	argv[n] = NULL;
-	if (pipe(pipefd))
-		return -errno;
-	pid = fork();
-	if (pid == 0) {
-		dup2(pipefd[1], 1);
-		if (with_stderr)
-			dup2(pipefd[1], 2);
-		close(pipefd[0]);
-		execv(runner, (char *const *)argv);
-		_exit(127);
-	}
-	close(pipefd[1]);
-	while (got < len - 1 && (r = read(pipefd[0], out + got, len - 1 - got)) > 0)
-		got += r;
-	out[got] = '\0';
-	close(pipefd[0]);
-	waitpid(pid, &status, 0);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
 #define SAMPLE(name, guest, status, text, ...)					\

@@ -40,13 +40,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <linux/minihv.h>
+
+#include "hv.h"
 
 #define VERSION		"0.1"
 #define SYS_AREA	0x10000ULL	/* 64 KiB at the top of RAM */
@@ -87,8 +88,7 @@ enum { NR_EXIT_NAMES = MINIHV_EXIT_INTERNAL_ERROR + 1 };
 struct vcpu {
 	struct vm *vm;
 	unsigned int id;
-	int fd;
-	struct minihv_run *run;
+	struct hv_vcpu hv;
 	pthread_t thread;
 	bool started;			/* [vm->lock] a start request came */
 	uint64_t entry;			/* [vm->lock] where it starts */
@@ -98,8 +98,7 @@ struct vcpu {
 };
 
 struct vm {
-	int dev, vm;
-	size_t run_size;
+	struct hv hv;
 	uint8_t *ram;
 	uint64_t ram_size;
 	const struct options *o;
@@ -337,10 +336,10 @@ static struct minihv_segment flat_segment(uint16_t selector, bool code, bool is6
 	return s;
 }
 
-static void ioctl_or_die(int fd, unsigned long req, void *arg, const char *what)
+static void or_die(int r, const char *what)
 {
-	if (ioctl(fd, req, arg) < 0) {
-		fprintf(stderr, "minihv-run: %s: %s\n", what, strerror(errno));
+	if (r < 0) {
+		fprintf(stderr, "minihv-run: %s: %s\n", what, strerror(-r));
 		exit(EXIT_USAGE);
 	}
 }
@@ -352,7 +351,7 @@ static void setup_cpu(struct vm *vm, const struct options *o)
 	struct minihv_sregs sregs;
 	struct minihv_regs regs;
 
-	ioctl_or_die(vm->vcpus[0].fd, MINIHV_GET_SREGS, &sregs, "MINIHV_GET_SREGS");
+	or_die(hv_get_sregs(&vm->hv, &vm->vcpus[0].hv, &sregs), "GET_SREGS");
 	memset(&regs, 0, sizeof(regs));
 	regs.rflags = 2;
 	regs.rip = o->entry;
@@ -406,8 +405,8 @@ static void setup_cpu(struct vm *vm, const struct options *o)
 		}
 	}
 	vm->boot_sregs = sregs;
-	ioctl_or_die(vm->vcpus[0].fd, MINIHV_SET_SREGS, &sregs, "MINIHV_SET_SREGS");
-	ioctl_or_die(vm->vcpus[0].fd, MINIHV_SET_REGS, &regs, "MINIHV_SET_REGS");
+	or_die(hv_set_sregs(&vm->hv, &vm->vcpus[0].hv, &sregs), "SET_SREGS");
+	or_die(hv_set_regs(&vm->hv, &vm->vcpus[0].hv, &regs), "SET_REGS");
 }
 
 /* A started vCPU: the boot mode, its entry, RAX = its number, its stack. */
@@ -425,8 +424,12 @@ static int start_ap(struct vcpu *v)
 		regs.rsp = REAL_MODE_SP - v->id * REAL_MODE_STACK;
 	else
 		regs.rsp = v->vm->ram_size - SYS_AREA - v->id * STACK;
-	if (ioctl(v->fd, MINIHV_SET_SREGS, &sregs) || ioctl(v->fd, MINIHV_SET_REGS, &regs)) {
-		fprintf(stderr, "minihv-run: starting vCPU %u: %s\n", v->id, strerror(errno));
+	int r = hv_set_sregs(&v->vm->hv, &v->hv, &sregs);
+
+	if (!r)
+		r = hv_set_regs(&v->vm->hv, &v->hv, &regs);
+	if (r) {
+		fprintf(stderr, "minihv-run: starting vCPU %u: %s\n", v->id, strerror(-r));
 		return EXIT_CRASH;
 	}
 	return -1;
@@ -434,74 +437,47 @@ static int start_ap(struct vcpu *v)
 
 /* ---- the VM ---- */
 
-static void create_vcpu(struct vm *vm, unsigned int id)
-{
-	struct vcpu *v = &vm->vcpus[id];
-
-	v->vm = vm;
-	v->id = id;
-	v->fd = ioctl(vm->vm, MINIHV_CREATE_VCPU, id);
-	if (v->fd < 0)
-		die_usage("MINIHV_CREATE_VCPU: %s", strerror(errno));
-	v->run = mmap(NULL, vm->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, v->fd, 0);
-	if (v->run == MAP_FAILED)
-		die_usage("mmap of the run structure: %s", strerror(errno));
-}
-
 static void create_vm(struct vm *vm, const struct options *o)
 {
-	struct minihv_userspace_memory_region mr;
-	pthread_condattr_t ca;
 	unsigned int i;
 	int r;
 
 	vm->o = o;
 	vm->status = -1;
 	pthread_mutex_init(&vm->lock, NULL);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&vm->cond, &ca);
+	{
+		pthread_condattr_t ca;
 
-	vm->dev = open(o->device, O_RDWR | O_CLOEXEC);
-	if (vm->dev < 0) {
-		fprintf(stderr, "minihv-run: %s: %s%s\n", o->device, strerror(errno),
-			errno == ENOENT ? " (is minihv.ko loaded?)" : "");
+		pthread_condattr_init(&ca);
+		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+		pthread_cond_init(&vm->cond, &ca);
+	}
+
+	r = hv_open(&vm->hv, o->device);
+	if (r) {
+		fprintf(stderr, "minihv-run: %s: %s%s\n", o->device,
+			r == -EPROTONOSUPPORT ? "neither minihv nor KVM (API version)" : strerror(-r),
+			r == -ENOENT ? " (is minihv.ko loaded?)" : "");
 		exit(EXIT_USAGE);
 	}
-	r = ioctl(vm->dev, MINIHV_GET_API_VERSION, 0);
-	if (r != MINIHV_API_VERSION) {
-		fprintf(stderr, "minihv-run: %s speaks API %d, this runner %d\n",
-			o->device, r, MINIHV_API_VERSION);
-		exit(EXIT_USAGE);
-	}
-	r = ioctl(vm->dev, MINIHV_CHECK_EXTENSION, MINIHV_CAP_MAX_VCPUS);
+	r = hv_max_vcpus(&vm->hv);
 	if (r < (int)o->cpus) {
 		fprintf(stderr, "minihv-run: %s runs at most %d vCPUs per VM\n", o->device, r);
 		exit(EXIT_USAGE);
 	}
-	vm->vm = ioctl(vm->dev, MINIHV_CREATE_VM, 0);
-	if (vm->vm < 0) {
-		fprintf(stderr, "minihv-run: MINIHV_CREATE_VM: %s\n", strerror(errno));
-		exit(EXIT_USAGE);
-	}
+	or_die(hv_create_vm(&vm->hv), "CREATE_VM");
 	vm->ram_size = o->mem;
 	vm->ram = mmap(NULL, vm->ram_size, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (vm->ram == MAP_FAILED)
 		die_usage("cannot allocate guest RAM: %s", strerror(errno));
-	mr = (struct minihv_userspace_memory_region){
-		.slot = 0, .guest_phys_addr = 0, .memory_size = vm->ram_size,
-		.userspace_addr = (uintptr_t)vm->ram,
-	};
-	ioctl_or_die(vm->vm, MINIHV_SET_USER_MEMORY_REGION, &mr,
-		     "MINIHV_SET_USER_MEMORY_REGION");
-	r = ioctl(vm->dev, MINIHV_GET_VCPU_MMAP_SIZE, 0);
-	if (r < (int)sizeof(struct minihv_run))
-		die_usage("MINIHV_GET_VCPU_MMAP_SIZE: %s", strerror(errno));
-	vm->run_size = r;
+	or_die(hv_set_memory(&vm->hv, 0, 0, vm->ram_size, vm->ram), "SET_USER_MEMORY_REGION");
 	vm->ncpus = o->cpus;
-	for (i = 0; i < vm->ncpus; i++)
-		create_vcpu(vm, i);
+	for (i = 0; i < vm->ncpus; i++) {
+		vm->vcpus[i].vm = vm;
+		vm->vcpus[i].id = i;
+		or_die(hv_create_vcpu(&vm->hv, i, &vm->vcpus[i].hv), "CREATE_VCPU");
+	}
 }
 
 /* ---- exits ---- */
@@ -525,9 +501,12 @@ static const char *exit_name(uint32_t reason)
 
 static void diagnose(struct vcpu *v, const char *what)
 {
-	struct minihv_run *run = v->run;
+	struct minihv_run *run = v->hv.exit;
+	uint32_t reason = *v->hv.exit_reason;
 	struct minihv_sregs sregs;
 	struct minihv_regs regs;
+	uint64_t field, value;
+	const char *rule;
 	char who[16] = "";
 	uint32_t i;
 
@@ -535,22 +514,25 @@ static void diagnose(struct vcpu *v, const char *what)
 		snprintf(who, sizeof(who), " (vCPU %u)", v->id);
 	pthread_mutex_lock(&v->vm->lock);
 	fprintf(stderr, "minihv-run: guest crashed%s: %s (exit reason %u, %s)\n",
-		who, what, run->exit_reason, exit_name(run->exit_reason));
-	if (run->exit_reason == MINIHV_EXIT_FAIL_ENTRY)
-		fprintf(stderr, "  entry failure %#llx on cpu %u: %s\n"
-			"  field %#llx = %#llx\n",
+		who, what, reason, exit_name(reason));
+	if (reason == MINIHV_EXIT_FAIL_ENTRY) {
+		fprintf(stderr, "  entry failure %#llx on cpu %u\n",
 			(unsigned long long)run->fail_entry.hardware_entry_failure_reason,
-			run->fail_entry.cpu, run->fail_entry.reason,
-			(unsigned long long)run->fail_entry.field,
-			(unsigned long long)run->fail_entry.value);
-	if (run->exit_reason == MINIHV_EXIT_INTERNAL_ERROR) {
+			run->fail_entry.cpu);
+		rule = hv_fail_entry_reason(&v->vm->hv, &v->hv, &field, &value);
+		if (rule)
+			fprintf(stderr, "  %s\n  field %#llx = %#llx\n", rule,
+				(unsigned long long)field, (unsigned long long)value);
+	}
+	if (reason == MINIHV_EXIT_INTERNAL_ERROR) {
 		fprintf(stderr, "  suberror %u, data:", run->internal.suberror);
 		for (i = 0; i < run->internal.ndata && i < 16; i++)
 			fprintf(stderr, " %#llx", (unsigned long long)run->internal.data[i]);
 		fprintf(stderr, "\n");
 	}
-	if (ioctl(v->fd, MINIHV_GET_REGS, &regs) || ioctl(v->fd, MINIHV_GET_SREGS, &sregs)) {
-		fprintf(stderr, "  (registers unavailable: %s)\n", strerror(errno));
+	if (hv_get_regs(&v->vm->hv, &v->hv, &regs) ||
+	    hv_get_sregs(&v->vm->hv, &v->hv, &sregs)) {
+		fprintf(stderr, "  (registers unavailable)\n");
 	} else {
 		fprintf(stderr, "  RIP %#018llx RSP %#018llx RFLAGS %#llx\n"
 			"  CR0 %#llx CR3 %#llx CR4 %#llx EFER %#llx\n",
@@ -601,8 +583,8 @@ static void request_start(struct vm *vm, unsigned int id)
 /* Returns -1 to keep running, or the runner's exit status. */
 static int handle_io(struct vcpu *v)
 {
-	struct minihv_run *run = v->run;
-	uint8_t *data = (uint8_t *)run + run->io.data_offset;
+	struct minihv_run *run = v->hv.exit;
+	uint8_t *data = (uint8_t *)v->hv.run + run->io.data_offset;
 	uint32_t i, n = run->io.count * run->io.size;
 	uint32_t val = 0;
 
@@ -653,25 +635,28 @@ static bool guest_ended(struct vm *vm)
  */
 static int run_vcpu(struct vcpu *v)
 {
-	struct minihv_run *run = v->run;
+	struct minihv_run *run = v->hv.exit;
 	struct minihv_regs regs;
-	int status;
+	uint32_t reason;
+	int status, r;
 
 	for (;;) {
-		if (ioctl(v->fd, MINIHV_RUN, 0) < 0) {
-			if (errno == EINTR) {
+		r = hv_run(&v->vm->hv, &v->hv);
+		if (r < 0) {
+			if (r == -EINTR) {
 				v->counts[MINIHV_EXIT_INTR]++;
 				if (guest_ended(v->vm))
 					return -1;
 				continue;
 			}
-			fprintf(stderr, "minihv-run: MINIHV_RUN: %s\n", strerror(errno));
-			diagnose(v, "MINIHV_RUN failed");
+			fprintf(stderr, "minihv-run: RUN: %s\n", strerror(-r));
+			diagnose(v, "RUN failed");
 			return EXIT_CRASH;
 		}
-		if (run->exit_reason < NR_EXIT_NAMES)
-			v->counts[run->exit_reason]++;
-		switch (run->exit_reason) {
+		reason = *v->hv.exit_reason;
+		if (reason < NR_EXIT_NAMES)
+			v->counts[reason]++;
+		switch (reason) {
 		case MINIHV_EXIT_IO:
 			status = handle_io(v);
 			if (status >= 0)
@@ -685,7 +670,7 @@ static int run_vcpu(struct vcpu *v)
 		case MINIHV_EXIT_HLT:
 			if (v->id)
 				return -1;
-			if (!ioctl(v->fd, MINIHV_GET_REGS, &regs) && (regs.rflags & 0x200))
+			if (!hv_get_regs(&v->vm->hv, &v->hv, &regs) && (regs.rflags & 0x200))
 				fprintf(stderr, "minihv-run: guest halted with interrupts enabled; nothing can wake it\n");
 			return 0;
 		case MINIHV_EXIT_SHUTDOWN:
@@ -783,7 +768,7 @@ static int run_guest(struct vm *vm, const struct options *o)
 	pthread_mutex_unlock(&vm->lock);
 
 	for (i = 0; i < vm->ncpus; i++) {
-		__atomic_store_n(&vm->vcpus[i].run->immediate_exit, 1, __ATOMIC_SEQ_CST);
+		__atomic_store_n(vm->vcpus[i].hv.immediate_exit, 1, __ATOMIC_SEQ_CST);
 		pthread_kill(vm->vcpus[i].thread, SIGUSR1);
 	}
 	for (i = 0; i < vm->ncpus; i++) {
@@ -815,23 +800,24 @@ static void print_stats(struct vm *vm)
 		[MINIHV_STAT_WINDOW] = "event_window",
 	};
 	uint64_t kinds[MINIHV_STAT_NR] = { 0 }, counts[NR_EXIT_NAMES] = { 0 }, all = 0;
-	struct minihv_exit_stats stats;
 	bool have_kinds = true;
+	struct hv_stats stats;
 	unsigned int i, c;
 
 	for (c = 0; c < vm->ncpus; c++) {
-		all += vm->vcpus[c].run->exit_count;
 		for (i = 0; i < NR_EXIT_NAMES; i++)
 			counts[i] += vm->vcpus[c].counts[i];
-		if (ioctl(vm->vcpus[c].fd, MINIHV_GET_EXIT_STATS, &stats)) {
+		if (hv_get_stats(&vm->hv, &vm->vcpus[c].hv, &stats)) {
 			have_kinds = false;
 			continue;
 		}
+		all += stats.all;
 		for (i = 0; i < MINIHV_STAT_NR; i++)
 			kinds[i] += stats.count[i];
 	}
-	fprintf(stderr, "minihv-run: %llu exits in all\n", (unsigned long long)all);
 	if (have_kinds) {
+		fprintf(stderr, "minihv-run: %llu exits in all (%s)\n",
+			(unsigned long long)all, hv_name(&vm->hv));
 		fprintf(stderr, "  by kind (kernel):\n");
 		for (i = 0; i < MINIHV_STAT_NR; i++)
 			if (kinds[i])

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <linux/minihv.h>
@@ -181,4 +182,98 @@ unsigned int expected_vendor(void)
 			return MINIHV_VENDOR_SVM;
 	}
 	return 0;
+}
+
+/* ---- KVM's modules ---- */
+
+static int load_from_kvm_dir(const char *file)
+{
+	char path[512];
+	int r;
+
+	snprintf(path, sizeof(path), "%s/%s", kvm_module_dir(), file);
+	if (access(path, R_OK))
+		return -ENOENT;
+	r = module_load(path, NULL);
+	return r == -EEXIST ? 0 : r;
+}
+
+int kvm_load_core(void)
+{
+	int r = load_from_kvm_dir("irqbypass.ko");
+
+	if (!r)
+		r = load_from_kvm_dir("ccp.ko");	/* kvm-amd's, if present */
+	if (r == -ENOENT)
+		r = 0;
+	if (!r)
+		r = load_from_kvm_dir("kvm.ko");
+	return r;
+}
+
+int kvm_load_vendor(void)
+{
+	return load_from_kvm_dir(expected_vendor() == MINIHV_VENDOR_VMX ?
+				 "kvm-intel.ko" : "kvm-amd.ko");
+}
+
+const char *kvm_vendor_module_name(void)
+{
+	return expected_vendor() == MINIHV_VENDOR_VMX ? "kvm_intel" : "kvm_amd";
+}
+
+void kvm_unload(void)
+{
+	module_unload(kvm_vendor_module_name());
+	module_unload("kvm");
+}
+
+/* ---- minihv-run ---- */
+
+static const char *env_or(const char *name, const char *def)
+{
+	const char *v = getenv(name);
+
+	return v ? v : def;
+}
+
+int run_runner(const char *guest, const char *const *args, char *out,
+	       size_t len, bool with_stderr)
+{
+	const char *runner = env_or("MINIHV_RUN", "/bin/minihv-run");
+	const char *argv[11];
+	int pipefd[2], status, n = 0;
+	char path[256];
+	size_t got = 0;
+	ssize_t r;
+	pid_t pid;
+
+	snprintf(path, sizeof(path), "%s/%s", env_or("MINIHV_GUESTS", "/guests"),
+		 guest ? guest : "");
+	if (access(runner, X_OK) || (guest && access(path, R_OK)))
+		return -ENOENT;
+	argv[n++] = runner;
+	while (*args && n < 9)
+		argv[n++] = *args++;
+	if (guest)
+		argv[n++] = path;
+	argv[n] = NULL;
+	if (pipe(pipefd))
+		return -errno;
+	pid = fork();
+	if (pid == 0) {
+		dup2(pipefd[1], 1);
+		if (with_stderr)
+			dup2(pipefd[1], 2);
+		close(pipefd[0]);
+		execv(runner, (char *const *)argv);
+		_exit(127);
+	}
+	close(pipefd[1]);
+	while (got < len - 1 && (r = read(pipefd[0], out + got, len - 1 - got)) > 0)
+		got += r;
+	out[got] = '\0';
+	close(pipefd[0]);
+	waitpid(pid, &status, 0);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }

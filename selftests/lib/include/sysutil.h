@@ -51,4 +51,25 @@ bool module_is_loaded(const char *name);
  */
 unsigned int expected_vendor(void);
 
+/*
+ * KVM's modules for this machine's vendor, from kvm_module_dir():
+ * kvm_load() loads irqbypass, ccp (if there), kvm and kvm-intel or kvm-amd
+ * (0 or -errno, -ENOENT when they are not there); kvm_unload() removes
+ * them again.  kvm_vendor_module_name() is "kvm_intel" or "kvm_amd".
+ */
+int kvm_load_core(void);
+int kvm_load_vendor(void);
+void kvm_unload(void);
+const char *kvm_vendor_module_name(void);
+
+/*
+ * Runs minihv-run (MINIHV_RUN, default /bin/minihv-run) with @args (NULL
+ * terminated, at most 8) and then GUEST from MINIHV_GUESTS (default
+ * /guests), unless @guest is NULL.  Returns its exit status (128 + signal
+ * when killed) with stdout, and with @with_stderr stderr too, in @out;
+ * -ENOENT when the runner or the guest is missing.
+ */
+int run_runner(const char *guest, const char *const *args, char *out,
+	       size_t len, bool with_stderr);
+
 #endif /* SELFTEST_SYSUTIL_H */

@@ -1,0 +1,361 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * minihv-run's two backends: minihv (/dev/minihv) and KVM (/dev/kvm).
+ * See hv.h.  Documentation/virt/kvm/api.rst describes every KVM ioctl
+ * used here; Documentation/api.rst minihv's.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <linux/kvm.h>
+
+#include "hv.h"
+
+/* The shapes minihv shares with KVM, checked rather than assumed. */
+_Static_assert(sizeof(struct minihv_regs) == sizeof(struct kvm_regs), "regs");
+_Static_assert(sizeof(struct minihv_segment) == sizeof(struct kvm_segment), "segment");
+_Static_assert(offsetof(struct kvm_sregs, efer) == offsetof(struct minihv_sregs, efer),
+	       "minihv_sregs is a prefix of kvm_sregs");
+_Static_assert(sizeof(struct minihv_userspace_memory_region) ==
+	       sizeof(struct kvm_userspace_memory_region), "memory region");
+_Static_assert(offsetof(struct kvm_run, io) == 32, "kvm_run's exit union");
+_Static_assert(sizeof(((struct kvm_run *)0)->io) == sizeof(((struct minihv_run *)0)->io), "io");
+_Static_assert(offsetof(struct kvm_run, mmio.is_write) - offsetof(struct kvm_run, io) ==
+	       offsetof(struct minihv_run, mmio.is_write) - offsetof(struct minihv_run, io), "mmio");
+_Static_assert(offsetof(struct kvm_run, internal.data) - offsetof(struct kvm_run, io) ==
+	       offsetof(struct minihv_run, internal.data) - offsetof(struct minihv_run, io),
+	       "internal");
+_Static_assert(offsetof(struct kvm_run, fail_entry.cpu) - offsetof(struct kvm_run, io) ==
+	       offsetof(struct minihv_run, fail_entry.cpu) - offsetof(struct minihv_run, io),
+	       "fail_entry");
+_Static_assert(MINIHV_EXIT_IO == KVM_EXIT_IO && MINIHV_EXIT_HLT == KVM_EXIT_HLT &&
+	       MINIHV_EXIT_MMIO == KVM_EXIT_MMIO && MINIHV_EXIT_SHUTDOWN == KVM_EXIT_SHUTDOWN &&
+	       MINIHV_EXIT_FAIL_ENTRY == KVM_EXIT_FAIL_ENTRY && MINIHV_EXIT_INTR == KVM_EXIT_INTR &&
+	       MINIHV_EXIT_INTERNAL_ERROR == KVM_EXIT_INTERNAL_ERROR &&
+	       MINIHV_EXIT_IRQ_WINDOW_OPEN == KVM_EXIT_IRQ_WINDOW_OPEN, "exit reasons");
+
+struct hv_backend {
+	const char *name;
+	unsigned long get_api_version;
+	int api_version;
+	unsigned long check_extension, create_vm, get_vcpu_mmap_size;
+	unsigned long set_user_memory_region, create_vcpu, run;
+	unsigned long get_regs, set_regs, get_sregs, set_sregs;
+	long cap_max_vcpus;
+	size_t immediate_exit, exit_reason, exit_union;	/* run structure offsets */
+	int (*vm_setup)(struct hv *hv);
+	int (*vcpu_setup)(struct hv *hv, struct hv_vcpu *v, unsigned int id);
+	int (*get_stats)(struct hv *hv, struct hv_vcpu *v, struct hv_stats *s);
+	/* SET_SREGS takes the backend's full structure: read, overlay, write. */
+	size_t sregs_size;
+};
+
+static int xioctl(int fd, unsigned long req, void *arg)
+{
+	int r = ioctl(fd, req, arg);
+
+	return r < 0 ? -errno : r;
+}
+
+/* ---- minihv ---- */
+
+static int minihv_get_stats(struct hv *hv, struct hv_vcpu *v, struct hv_stats *s)
+{
+	struct minihv_exit_stats st;
+	int i, r;
+
+	(void)hv;
+	r = xioctl(v->fd, MINIHV_GET_EXIT_STATS, &st);
+	if (r)
+		return r;
+	s->all = ((struct minihv_run *)v->run)->exit_count;
+	for (i = 0; i < MINIHV_STAT_NR; i++)
+		s->count[i] = st.count[i];
+	return 0;
+}
+
+static const struct hv_backend minihv_backend = {
+	.name = "minihv",
+	.get_api_version = MINIHV_GET_API_VERSION,
+	.api_version = MINIHV_API_VERSION,
+	.check_extension = MINIHV_CHECK_EXTENSION,
+	.create_vm = MINIHV_CREATE_VM,
+	.get_vcpu_mmap_size = MINIHV_GET_VCPU_MMAP_SIZE,
+	.set_user_memory_region = MINIHV_SET_USER_MEMORY_REGION,
+	.create_vcpu = MINIHV_CREATE_VCPU,
+	.run = MINIHV_RUN,
+	.get_regs = MINIHV_GET_REGS,
+	.set_regs = MINIHV_SET_REGS,
+	.get_sregs = MINIHV_GET_SREGS,
+	.set_sregs = MINIHV_SET_SREGS,
+	.cap_max_vcpus = MINIHV_CAP_MAX_VCPUS,
+	.immediate_exit = offsetof(struct minihv_run, immediate_exit),
+	.exit_reason = offsetof(struct minihv_run, exit_reason),
+	.exit_union = offsetof(struct minihv_run, io),
+	.get_stats = minihv_get_stats,
+	.sregs_size = sizeof(struct minihv_sregs),
+};
+
+/* ---- KVM ---- */
+
+/* Where QEMU puts it: three pages KVM needs on VT-x for real mode. */
+#define KVM_TSS_ADDR	0xfffbd000
+
+static int kvm_vm_setup(struct hv *hv)
+{
+	return xioctl(hv->vm, KVM_SET_TSS_ADDR, (void *)(uintptr_t)KVM_TSS_ADDR);
+}
+
+/*
+ * KVM starts a vCPU with an empty CPUID: give it what KVM supports (long
+ * mode needs CPUID's LM bit before EFER.LME may be set), with the vCPU's
+ * number as initial APIC id as minihv reports it.
+ */
+static int kvm_vcpu_setup(struct hv *hv, struct hv_vcpu *v, unsigned int id)
+{
+	struct kvm_cpuid2 *cpuid = NULL;
+	int nent = 64, r;
+	uint32_t i;
+
+	do {
+		free(cpuid);
+		nent *= 2;
+		cpuid = calloc(1, sizeof(*cpuid) + nent * sizeof(cpuid->entries[0]));
+		if (!cpuid)
+			return -ENOMEM;
+		cpuid->nent = nent;
+		r = xioctl(hv->dev, KVM_GET_SUPPORTED_CPUID, cpuid);
+	} while (r == -E2BIG && nent < 4096);
+	if (!r) {
+		for (i = 0; i < cpuid->nent; i++)
+			if (cpuid->entries[i].function == 1)
+				cpuid->entries[i].ebx = (cpuid->entries[i].ebx & 0xffffff) | (id << 24);
+		r = xioctl(v->fd, KVM_SET_CPUID2, cpuid);
+	}
+	free(cpuid);
+	return r;
+}
+
+/* The binary statistics (KVM_GET_STATS_FD) that match minihv's kinds. */
+static const struct {
+	const char *name;
+	int stat;	/* MINIHV_STAT_*, or -1 for the total */
+} kvm_stat_names[] = {
+	{ "exits", -1 },
+	{ "io_exits", MINIHV_STAT_IO },
+	{ "mmio_exits", MINIHV_STAT_MMIO },
+	{ "halt_exits", MINIHV_STAT_HLT },
+	{ "irq_exits", MINIHV_STAT_HOST_EVENT },
+	{ "irq_window_exits", MINIHV_STAT_WINDOW },
+	{ "nmi_window_exits", MINIHV_STAT_WINDOW },
+};
+
+static void kvm_add_stat(struct hv_stats *s, const char *name, uint64_t val)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(kvm_stat_names) / sizeof(kvm_stat_names[0]); i++) {
+		if (strcmp(name, kvm_stat_names[i].name))
+			continue;
+		if (kvm_stat_names[i].stat < 0)
+			s->all = val;
+		else
+			s->count[kvm_stat_names[i].stat] += val;
+	}
+}
+
+static int kvm_get_stats(struct hv *hv, struct hv_vcpu *v, struct hv_stats *s)
+{
+	struct kvm_stats_header h;
+	struct kvm_stats_desc *d;
+	size_t dsize;
+	uint64_t val;
+	uint32_t i;
+	int fd, r = -EIO;
+
+	(void)hv;
+	fd = ioctl(v->fd, KVM_GET_STATS_FD, NULL);
+	if (fd < 0)
+		return -errno;
+	if (pread(fd, &h, sizeof(h), 0) != sizeof(h))
+		goto out;
+	dsize = sizeof(*d) + h.name_size;
+	d = malloc(dsize);
+	if (!d)
+		goto out;
+	for (i = 0; i < h.num_desc; i++) {
+		if (pread(fd, d, dsize, h.desc_offset + i * dsize) != (ssize_t)dsize ||
+		    pread(fd, &val, sizeof(val), h.data_offset + d->offset) != sizeof(val))
+			break;
+		d->name[h.name_size - 1] = '\0';
+		kvm_add_stat(s, d->name, val);
+	}
+	r = i == h.num_desc ? 0 : -EIO;
+	free(d);
+out:
+	close(fd);
+	return r;
+}
+
+static const struct hv_backend kvm_backend = {
+	.name = "KVM",
+	.get_api_version = KVM_GET_API_VERSION,
+	.api_version = KVM_API_VERSION,
+	.check_extension = KVM_CHECK_EXTENSION,
+	.create_vm = KVM_CREATE_VM,
+	.get_vcpu_mmap_size = KVM_GET_VCPU_MMAP_SIZE,
+	.set_user_memory_region = KVM_SET_USER_MEMORY_REGION,
+	.create_vcpu = KVM_CREATE_VCPU,
+	.run = KVM_RUN,
+	.get_regs = KVM_GET_REGS,
+	.set_regs = KVM_SET_REGS,
+	.get_sregs = KVM_GET_SREGS,
+	.set_sregs = KVM_SET_SREGS,
+	.cap_max_vcpus = KVM_CAP_MAX_VCPUS,
+	.immediate_exit = offsetof(struct kvm_run, immediate_exit),
+	.exit_reason = offsetof(struct kvm_run, exit_reason),
+	.exit_union = offsetof(struct kvm_run, io),
+	.vm_setup = kvm_vm_setup,
+	.vcpu_setup = kvm_vcpu_setup,
+	.get_stats = kvm_get_stats,
+	.sregs_size = sizeof(struct kvm_sregs),
+};
+
+/* ---- the calls minihv-run makes ---- */
+
+int hv_open(struct hv *hv, const char *path)
+{
+	static const struct hv_backend *const backends[] = { &minihv_backend, &kvm_backend };
+	size_t i;
+
+	memset(hv, 0, sizeof(*hv));
+	hv->vm = -1;
+	hv->dev = open(path, O_RDWR | O_CLOEXEC);
+	if (hv->dev < 0)
+		return -errno;
+	/* Each device answers its own API version ioctl, ENOTTY to the other. */
+	for (i = 0; i < sizeof(backends) / sizeof(backends[0]); i++) {
+		if (ioctl(hv->dev, backends[i]->get_api_version, 0) == backends[i]->api_version) {
+			hv->b = backends[i];
+			return 0;
+		}
+	}
+	close(hv->dev);
+	return -EPROTONOSUPPORT;
+}
+
+const char *hv_name(const struct hv *hv)
+{
+	return hv->b->name;
+}
+
+int hv_max_vcpus(struct hv *hv)
+{
+	return xioctl(hv->dev, hv->b->check_extension, (void *)hv->b->cap_max_vcpus);
+}
+
+int hv_create_vm(struct hv *hv)
+{
+	int r = xioctl(hv->dev, hv->b->create_vm, 0);
+
+	if (r < 0)
+		return r;
+	hv->vm = r;
+	r = xioctl(hv->dev, hv->b->get_vcpu_mmap_size, 0);
+	if (r < (int)sizeof(struct minihv_run))
+		return r < 0 ? r : -EINVAL;
+	hv->run_size = r;
+	return hv->b->vm_setup ? hv->b->vm_setup(hv) : 0;
+}
+
+int hv_set_memory(struct hv *hv, uint32_t slot, uint64_t gpa, uint64_t size, void *hva)
+{
+	struct minihv_userspace_memory_region mr = {
+		.slot = slot, .guest_phys_addr = gpa, .memory_size = size,
+		.userspace_addr = (uintptr_t)hva,
+	};
+
+	return xioctl(hv->vm, hv->b->set_user_memory_region, &mr);
+}
+
+int hv_create_vcpu(struct hv *hv, unsigned int id, struct hv_vcpu *v)
+{
+	uint8_t *run;
+	int r;
+
+	v->fd = xioctl(hv->vm, hv->b->create_vcpu, (void *)(uintptr_t)id);
+	if (v->fd < 0)
+		return v->fd;
+	run = mmap(NULL, hv->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, v->fd, 0);
+	if (run == MAP_FAILED)
+		return -errno;
+	v->run = run;
+	v->immediate_exit = run + hv->b->immediate_exit;
+	v->exit_reason = (uint32_t *)(run + hv->b->exit_reason);
+	v->exit = (struct minihv_run *)(run + hv->b->exit_union -
+					offsetof(struct minihv_run, io));
+	r = hv->b->vcpu_setup ? hv->b->vcpu_setup(hv, v, id) : 0;
+	return r;
+}
+
+int hv_run(struct hv *hv, struct hv_vcpu *v)
+{
+	return xioctl(v->fd, hv->b->run, 0);
+}
+
+int hv_get_regs(struct hv *hv, struct hv_vcpu *v, struct minihv_regs *regs)
+{
+	return xioctl(v->fd, hv->b->get_regs, regs);
+}
+
+int hv_set_regs(struct hv *hv, struct hv_vcpu *v, const struct minihv_regs *regs)
+{
+	return xioctl(v->fd, hv->b->set_regs, (void *)regs);
+}
+
+int hv_get_sregs(struct hv *hv, struct hv_vcpu *v, struct minihv_sregs *sregs)
+{
+	struct kvm_sregs full;	/* the larger of the two */
+	int r = xioctl(v->fd, hv->b->get_sregs, &full);
+
+	if (!r)
+		memcpy(sregs, &full, sizeof(*sregs));
+	return r;
+}
+
+int hv_set_sregs(struct hv *hv, struct hv_vcpu *v, const struct minihv_sregs *sregs)
+{
+	struct kvm_sregs full;
+	int r = 0;
+
+	/* KVM's tail (APIC base, pending interrupt bitmap) stays as it was. */
+	if (hv->b->sregs_size > sizeof(*sregs))
+		r = xioctl(v->fd, hv->b->get_sregs, &full);
+	if (r)
+		return r;
+	memcpy(&full, sregs, sizeof(*sregs));
+	return xioctl(v->fd, hv->b->set_sregs, &full);
+}
+
+int hv_get_stats(struct hv *hv, struct hv_vcpu *v, struct hv_stats *stats)
+{
+	memset(stats, 0, sizeof(*stats));
+	return hv->b->get_stats(hv, v, stats);
+}
+
+const char *hv_fail_entry_reason(const struct hv *hv, const struct hv_vcpu *v,
+				 uint64_t *field, uint64_t *value)
+{
+	const struct minihv_run *run = v->run;
+
+	if (hv->b != &minihv_backend)
+		return NULL;
+	*field = run->fail_entry.field;
+	*value = run->fail_entry.value;
+	return run->fail_entry.reason;
+}
