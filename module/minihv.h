@@ -284,6 +284,8 @@ int minihv_handle_io(struct minihv_vcpu *vcpu, const struct minihv_cpu_mode *m,
 void minihv_internal_error(struct minihv_vcpu *vcpu, u32 suberror, int ndata,
 			   const u64 *data);
 void minihv_cpuid(struct minihv_vcpu *vcpu, u32 *eax, u32 *ebx, u32 *ecx, u32 *edx);
+/* VMCALL/VMMCALL: the result in RAX; the caller skips the instruction. */
+void minihv_hypercall(struct minihv_vcpu *vcpu);
 
 /*
  * Interrupts and NMIs userspace queued: minihv_inject_events() delivers

@@ -114,6 +114,36 @@ TEST(msr_emulated_and_unknown_gp)
 	vm_free(vm);
 }
 
+/* ---- hypercalls ---- */
+
+static void guest_hypercall(void)
+{
+	uint32_t a, b, c, d;
+	uint64_t rax = 42;
+
+	cpuid(0, 0, &a, &b, &c, &d);
+	if (b == 0x756e6547)		/* "Genu"ineIntel */
+		__asm__ volatile("vmcall" : "+a"(rax) : : "memory");
+	else
+		__asm__ volatile("vmmcall" : "+a"(rax) : : "memory");
+	GUEST_ASSERT_EQ(rax, (uint64_t)-1000);	/* -KVM_ENOSYS */
+	GUEST_DONE();
+}
+
+TEST(hypercall_answers_enosys)
+{
+	struct mh_vm *vm = vm_create();
+	struct mh_vcpu *vcpu = vm_vcpu_add(vm, 0, guest_hypercall);
+	struct minihv_exit_stats stats;
+	struct ucall uc;
+
+	vcpu_run(vcpu);
+	assert_ucall(vcpu, UCALL_DONE, &uc);
+	ASSERT_EQ(0, ioctl(vcpu_fd(vcpu), MINIHV_GET_EXIT_STATS, &stats));
+	EXPECT_EQ(1, stats.count[MINIHV_STAT_HYPERCALL]);
+	vm_free(vm);
+}
+
 /* ---- port I/O ---- */
 
 static void guest_pio(void)

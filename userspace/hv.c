@@ -348,6 +348,19 @@ int hv_get_stats(struct hv *hv, struct hv_vcpu *v, struct hv_stats *stats)
 	return hv->b->get_stats(hv, v, stats);
 }
 
+void hv_vcpu_close(struct hv *hv, struct hv_vcpu *v)
+{
+	munmap(v->run, hv->run_size);
+	close(v->fd);
+}
+
+void hv_close(struct hv *hv)
+{
+	if (hv->vm >= 0)
+		close(hv->vm);
+	close(hv->dev);
+}
+
 const char *hv_fail_entry_reason(const struct hv *hv, const struct hv_vcpu *v,
 				 uint64_t *field, uint64_t *value)
 {

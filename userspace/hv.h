@@ -60,6 +60,9 @@ int hv_set_regs(struct hv *hv, struct hv_vcpu *v, const struct minihv_regs *regs
 int hv_get_sregs(struct hv *hv, struct hv_vcpu *v, struct minihv_sregs *sregs);
 int hv_set_sregs(struct hv *hv, struct hv_vcpu *v, const struct minihv_sregs *sregs);
 int hv_get_stats(struct hv *hv, struct hv_vcpu *v, struct hv_stats *stats);
+/* Unmaps and closes a vCPU; then the VM and the device. */
+void hv_vcpu_close(struct hv *hv, struct hv_vcpu *v);
+void hv_close(struct hv *hv);
 /* minihv's fail_entry.reason (the broken rule), or NULL. */
 const char *hv_fail_entry_reason(const struct hv *hv, const struct hv_vcpu *v,
 				 uint64_t *field, uint64_t *value);

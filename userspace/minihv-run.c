@@ -47,11 +47,10 @@
 
 #include <linux/minihv.h>
 
+#include "boot.h"
 #include "hv.h"
 
 #define VERSION		"0.1"
-#define SYS_AREA	0x10000ULL	/* 64 KiB at the top of RAM */
-#define REAL_MODE_SP	0x7000
 #define REAL_MODE_STACK	0x400		/* per vCPU */
 #define STACK		0x4000		/* per vCPU, protected and long mode */
 #define MAX_RAM		(4ULL << 30)
@@ -70,7 +69,6 @@
 #define PORT_EXIT	0xf4
 #define LSR_THRE_TEMT	0x60	/* transmitter holding register and shift register empty */
 
-enum mode { MODE_REAL, MODE_PROTECTED, MODE_LONG };
 
 struct options {
 	const char *guest;
@@ -326,16 +324,6 @@ static void load_guest(struct vm *vm, struct options *o)
 
 /* ---- CPU state ---- */
 
-static struct minihv_segment flat_segment(uint16_t selector, bool code, bool is64)
-{
-	struct minihv_segment s = {
-		.base = 0, .limit = 0xffffffff, .selector = selector,
-		.type = code ? 0xb : 0x3, .present = 1, .s = 1, .g = 1,
-		.db = !is64 || !code, .l = is64 && code,
-	};
-	return s;
-}
-
 static void or_die(int r, const char *what)
 {
 	if (r < 0) {
@@ -347,63 +335,11 @@ static void or_die(int r, const char *what)
 /* The boot vCPU's mode and registers; the others copy the mode. */
 static void setup_cpu(struct vm *vm, const struct options *o)
 {
-	uint64_t sys = vm->ram_size - SYS_AREA;
 	struct minihv_sregs sregs;
 	struct minihv_regs regs;
 
 	or_die(hv_get_sregs(&vm->hv, &vm->vcpus[0].hv, &sregs), "GET_SREGS");
-	memset(&regs, 0, sizeof(regs));
-	regs.rflags = 2;
-	regs.rip = o->entry;
-
-	if (o->mode == MODE_REAL) {
-		struct minihv_segment seg = {
-			.limit = 0xffff, .type = 0x3, .present = 1, .s = 1,
-		};
-
-		sregs.ds = sregs.es = sregs.fs = sregs.gs = sregs.ss = seg;
-		seg.type = 0xb;
-		sregs.cs = seg;
-		sregs.cr0 = 0x10;	/* ET */
-		sregs.cr4 = 0;
-		sregs.efer = 0;
-		regs.rsp = REAL_MODE_SP;
-	} else {
-		uint64_t *gdt = (uint64_t *)(vm->ram + sys);
-		bool lm = o->mode == MODE_LONG;
-
-		gdt[0] = 0;
-		gdt[1] = 0x00af9b000000ffffULL;	/* 08h: 64-bit code */
-		gdt[2] = 0x00cf93000000ffffULL;	/* 10h: data */
-		gdt[3] = 0x00cf9b000000ffffULL;	/* 18h: 32-bit code */
-		sregs.gdt.base = sys;
-		sregs.gdt.limit = 4 * 8 - 1;
-		sregs.cs = flat_segment(lm ? 0x08 : 0x18, true, lm);
-		sregs.ds = sregs.es = sregs.fs = sregs.gs = sregs.ss =
-			flat_segment(0x10, false, lm);
-		sregs.cr0 = 0x11;	/* PE | ET */
-		sregs.cr4 = 0;
-		sregs.efer = 0;
-		regs.rsp = sys;
-		if (lm) {
-			uint64_t *pml4 = (uint64_t *)(vm->ram + sys + 0x1000);
-			uint64_t *pdpt = (uint64_t *)(vm->ram + sys + 0x2000);
-			uint64_t gb, i;
-
-			pml4[0] = (sys + 0x2000) | 3;
-			for (gb = 0; gb * (1ULL << 30) < vm->ram_size; gb++) {
-				uint64_t *pd = (uint64_t *)(vm->ram + sys + 0x3000 + gb * 0x1000);
-
-				pdpt[gb] = (sys + 0x3000 + gb * 0x1000) | 3;
-				for (i = 0; i < 512; i++)
-					pd[i] = ((gb << 30) + (i << 21)) | 0x83; /* P RW PS */
-			}
-			sregs.cr3 = sys + 0x1000;
-			sregs.cr4 = 0x20;		/* PAE */
-			sregs.cr0 = 0x80000011;		/* PG | PE | ET */
-			sregs.efer = 0x500;		/* LME | LMA */
-		}
-	}
+	boot_state(vm->ram, vm->ram_size, o->mode, o->entry, &sregs, &regs);
 	vm->boot_sregs = sregs;
 	or_die(hv_set_sregs(&vm->hv, &vm->vcpus[0].hv, &sregs), "SET_SREGS");
 	or_die(hv_set_regs(&vm->hv, &vm->vcpus[0].hv, &regs), "SET_REGS");
@@ -798,6 +734,7 @@ static void print_stats(struct vm *vm)
 		[MINIHV_STAT_FAIL_ENTRY] = "fail_entry",
 		[MINIHV_STAT_OTHER] = "other",
 		[MINIHV_STAT_WINDOW] = "event_window",
+		[MINIHV_STAT_HYPERCALL] = "hypercall",
 	};
 	uint64_t kinds[MINIHV_STAT_NR] = { 0 }, counts[NR_EXIT_NAMES] = { 0 }, all = 0;
 	bool have_kinds = true;

@@ -853,6 +853,12 @@ static int svm_handle_shutdown(struct minihv_vcpu *vcpu)
 	return 0;
 }
 
+static int svm_handle_vmmcall(struct minihv_vcpu *vcpu)
+{
+	minihv_hypercall(vcpu);
+	return svm_skip_instruction(vcpu);
+}
+
 static int svm_handle_ud(struct minihv_vcpu *vcpu)
 {
 	/* SVM instructions and MONITOR/MWAIT/XSETBV are not for guests. */
@@ -891,7 +897,7 @@ static const struct svm_exit_handler svm_exit_handlers[] = {
 	[SVM_EXIT_MSR]		= { svm_handle_msr, MINIHV_STAT_MSR },
 	[SVM_EXIT_SHUTDOWN]	= { svm_handle_shutdown, MINIHV_STAT_SHUTDOWN },
 	[SVM_EXIT_VMRUN]	= { svm_handle_ud, MINIHV_STAT_REFUSED },
-	[SVM_EXIT_VMMCALL]	= { svm_handle_ud, MINIHV_STAT_REFUSED },
+	[SVM_EXIT_VMMCALL]	= { svm_handle_vmmcall, MINIHV_STAT_HYPERCALL },
 	[SVM_EXIT_VMLOAD]	= { svm_handle_ud, MINIHV_STAT_REFUSED },
 	[SVM_EXIT_VMSAVE]	= { svm_handle_ud, MINIHV_STAT_REFUSED },
 	[SVM_EXIT_STGI]		= { svm_handle_ud, MINIHV_STAT_REFUSED },

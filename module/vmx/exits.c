@@ -257,6 +257,12 @@ static int vmx_handle_invd(struct minihv_vcpu *vcpu)
 	return vmx_skip_instruction();
 }
 
+static int vmx_handle_vmcall(struct minihv_vcpu *vcpu)
+{
+	minihv_hypercall(vcpu);
+	return vmx_skip_instruction();
+}
+
 static int vmx_handle_ud(struct minihv_vcpu *vcpu)
 {
 	/* VMX instructions, MONITOR/MWAIT and XSETBV are not for guests. */
@@ -453,7 +459,7 @@ static const struct vmx_exit_handler vmx_exit_handlers[] = {
 	[EXIT_REASON_NMI_WINDOW]		= { vmx_handle_window, MINIHV_STAT_WINDOW },
 	[EXIT_REASON_HLT]			= { vmx_handle_hlt, MINIHV_STAT_HLT },
 	[EXIT_REASON_INVD]			= { vmx_handle_invd, MINIHV_STAT_OTHER },
-	[EXIT_REASON_VMCALL]			= { vmx_handle_ud, MINIHV_STAT_REFUSED },
+	[EXIT_REASON_VMCALL]			= { vmx_handle_vmcall, MINIHV_STAT_HYPERCALL },
 	[EXIT_REASON_VMCLEAR]			= { vmx_handle_ud, MINIHV_STAT_REFUSED },
 	[EXIT_REASON_VMLAUNCH]			= { vmx_handle_ud, MINIHV_STAT_REFUSED },
 	[EXIT_REASON_VMPTRLD]			= { vmx_handle_ud, MINIHV_STAT_REFUSED },

@@ -142,6 +142,7 @@ enum minihv_exit_stat {
 	MINIHV_STAT_FAIL_ENTRY,
 	MINIHV_STAT_OTHER,		/* internal errors, everything else */
 	MINIHV_STAT_WINDOW,		/* interrupt/NMI window, NMI's IRET */
+	MINIHV_STAT_HYPERCALL,		/* VMCALL / VMMCALL */
 	MINIHV_STAT_NR,
 };
 
