@@ -7,6 +7,7 @@
 #   make check        boot the test machines and run the selftests in each
 #                     (BACKEND=..., KVER=...: see scripts/check.sh)
 #   make run          boot a test machine and run the greeting guest
+#   make bench        minihv against KVM in the same boot (scripts/bench.sh)
 #   make clean
 #
 # KDIR is the kernel build tree.  It defaults to the running kernel's; where
@@ -59,10 +60,13 @@ check:
 run:
 	scripts/run.sh
 
+bench:
+	scripts/bench.sh
+
 clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null
 	$(MAKE) -C userspace clean
 	$(MAKE) -C selftests clean
 	rm -rf build
 
-.PHONY: all module userspace selftests kselftest-headers check run clean
+.PHONY: all module userspace selftests kselftest-headers check run bench clean

@@ -99,9 +99,40 @@ run_guest() {
 	finish "run status=$?"
 }
 
+# KVM's modules, as kvm_coexist_test loads them; 0 or insmod's failure.
+kvm_insmod() {
+	local d=$KVM_MODDIR m
+	for m in irqbypass ccp kvm; do
+		[ -f "$d/$m.ko" ] && [ ! -d "/sys/module/$m" ] || continue
+		insmod "$d/$m.ko" 2>/dev/null || [ "$m" = ccp ] || return 1
+	done
+	if grep -qw vmx /proc/cpuinfo; then insmod "$d/kvm-intel.ko"; else insmod "$d/kvm-amd.ko"; fi
+}
+
+kvm_rmmod() {
+	rmmod kvm_intel 2>/dev/null; rmmod kvm_amd 2>/dev/null; rmmod kvm
+}
+
+# make bench: rounds of minihv then KVM (never loaded together), each
+# printing "BENCH <hypervisor> <metric> <value>" lines for the host.
+run_bench() {
+	rounds=$(arg minihv_rounds)
+	for r in $(seq "${rounds:-5}"); do
+		echo "minihv-init: bench round $r"
+		insmod "$MINIHV_KO" || finish "bench failed=insmod minihv"
+		/bin/minihv-bench /dev/minihv | sed 's/^BENCH /BENCH minihv /'
+		rmmod minihv
+		kvm_insmod || finish "bench failed=insmod kvm"
+		/bin/minihv-bench /dev/kvm | sed 's/^BENCH /BENCH kvm /'
+		kvm_rmmod
+	done
+	finish "bench done"
+}
+
 case "$MODE" in
 check) run_check;;
 run) run_guest;;
+bench) run_bench;;
 probe)
 	if grep -qw vmx /proc/cpuinfo; then finish "probe vmx"
 	elif grep -qw svm /proc/cpuinfo; then finish "probe svm"

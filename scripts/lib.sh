@@ -52,10 +52,11 @@ have_kernel_612() {
 		compgen -G '/usr/src/linux-headers-6.12.*-amd64' >/dev/null
 }
 
-# Installs what is missing (as root) or prints the command and stops.
+# Installs what is missing (as root) or prints the command and stops;
+# arguments are packages wanted besides BASE_PACKAGES.
 ensure_packages() {
 	local missing="" p img
-	for p in $BASE_PACKAGES; do
+	for p in $BASE_PACKAGES "$@"; do
 		pkg_installed "$p" || missing="$missing $p"
 	done
 	if [ -z "$missing" ] && have_kernel_612; then
@@ -119,7 +120,8 @@ build_module_for() {
 # ---- boot images -------------------------------------------------------
 
 # make_initramfs REL: busybox, /init, minihv.ko, KVM's modules, the
-# selftests, minihv-run and the sample guests; prints the image path.
+# selftests, minihv-run, minihv-bench and the sample guests; prints the
+# image path.
 make_initramfs() {
 	local rel=$1 ko dir m f
 	ko=$(build_module_for "$rel") || exit 2
@@ -142,7 +144,9 @@ make_initramfs() {
 	for f in "$ROOT"/selftests/*_test; do
 		[ -x "$f" ] && cp "$f" "$dir/selftests/"
 	done
-	[ -x "$ROOT/userspace/minihv-run" ] && cp "$ROOT/userspace/minihv-run" "$dir/bin/"
+	for f in minihv-run minihv-bench; do
+		[ -x "$ROOT/userspace/$f" ] && cp "$ROOT/userspace/$f" "$dir/bin/"
+	done
 	for f in "$ROOT"/userspace/guests/*.bin "$ROOT"/userspace/guests/*.elf; do
 		[ -f "$f" ] && cp "$f" "$dir/guests/"
 	done

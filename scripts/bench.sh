@@ -1,0 +1,117 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# make bench: minihv against KVM on the same guests in the same boot.  Each
+# machine runs ROUNDS rounds; a round loads minihv, runs minihv-bench on
+# /dev/minihv, unloads it, loads KVM, runs minihv-bench on /dev/kvm and
+# unloads KVM.  The medians go into build/bench/MACHINE.md (a markdown
+# table, also printed) and build/bench/MACHINE.png (gnuplot).  A benchmark
+# reports: it fails only when a machine does not finish.
+#
+#   BACKEND  machines, comma or space separated (default: qemu-svm bochs-vmx)
+#   ROUNDS   rounds per machine (default 5)
+#   KVER     guest kernel series (default 6.1)
+
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+
+BACKEND=${BACKEND:-qemu-svm bochs-vmx}
+ROUNDS=${ROUNDS:-5}
+KVER=${KVER:-6.1}
+OUT=$BUILD/bench
+
+# metric, what it is, the goal as "<= X" / ">= X" on minihv/KVM (or on
+# minihv's own value for compute_ratio), in table order.
+METRICS='cpuid_cycles|1. CPUID exit (TSC ticks)|<= 0.8
+null_cycles|2. null exit, VMCALL/VMMCALL (ticks)|
+pio_cycles|3. port I/O exit to userspace (ticks)|<= 0.8
+mmio_cycles|4. MMIO exit to userspace (ticks)|<= 0.8
+first_exit_p50_us|5. open to first exit, p50 (us)|<= 0.5
+first_exit_p99_us|5. open to first exit, p99 (us)|
+churn_per_s|6. create-run-destroy per second|>= 2
+kmem_per_vm_kib|7. kernel memory per VM (KiB)|<= 0.5
+compute_ratio|8. guest compute / native|>= 0.98'
+
+# median HV METRIC < console: the median of that hypervisor's values.
+median() {
+	tr -d '\r' | awk -v hv="$1" -v m="$2" '$1 == "BENCH" && $2 == hv && $3 == m { print $4 }' |
+		sort -g | awk '{ v[NR] = $1 } END {
+			if (NR == 0) { print "-"; exit }
+			if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+# report MACHINE CONSOLE: the table and the chart.
+report() {
+	local m=$1 console=$2 md=$OUT/$1.md dat=$OUT/$1.dat
+	local key what goal a k ratio met cpuid null judged
+	{
+		echo "## $m: minihv and KVM, medians of $ROUNDS rounds"
+		echo
+		echo "Emulated machine: every time here is scaled by the emulator, so only"
+		echo "the ratios between minihv and KVM, taken in the same boot, mean anything."
+		echo
+		echo "| metric | minihv | KVM | minihv/KVM | goal | met |"
+		echo "|---|---:|---:|---:|---|---|"
+	} >"$md"
+	: >"$dat"
+	while IFS='|' read -r key what goal; do
+		a=$(median minihv "$key" <"$console")
+		k=$(median kvm "$key" <"$console")
+		ratio=$(awk -v a="$a" -v k="$k" 'BEGIN { if (a == "-" || k == "-" || k == 0) print "-"; else printf "%.2f", a / k }')
+		judged=$ratio
+		[ "$key" = compute_ratio ] && judged=$a
+		met=""
+		if [ -n "$goal" ] && [ "$judged" != - ]; then
+			met=$(awk -v v="$judged" -v g="$goal" 'BEGIN {
+				split(g, p, " "); ok = p[1] == "<=" ? v <= p[2] : v >= p[2]
+				print ok ? "yes" : "no" }')
+		fi
+		[ "$key" = compute_ratio ] && goal="minihv $goal"
+		echo "| $what | $a | $k | $ratio | $goal | $met |" >>"$md"
+		[ "$ratio" != - ] && echo "\"${what%% (*}\" $ratio" >>"$dat"
+	done <<<"$METRICS"
+	cpuid=$(median minihv cpuid_cycles <"$console")
+	null=$(median minihv null_cycles <"$console")
+	awk -v c="$cpuid" -v n="$null" 'BEGIN {
+		if (c == "-" || n == "-" || n == 0) exit
+		printf "\nCPUID exit / null exit on minihv: %.2f (goal <= 1.2: %s)\n", c / n, c / n <= 1.2 ? "yes" : "no" }' >>"$md"
+
+	gnuplot <<EOF
+set terminal png size 1000,560
+set output "$OUT/$m.png"
+set title "$m: minihv / KVM (below 1: minihv takes less; for churn and compute, above 1 is better)"
+set style data histograms
+set style fill solid 0.8
+set boxwidth 0.7
+set yrange [0:*]
+set xtics rotate by -25 font ",9"
+set grid ytics
+plot "$dat" using 2:xtic(1) title "minihv / KVM", 1 with lines lw 2 title "KVM"
+EOF
+	cat "$md"
+	log "minihv: $md, $OUT/$m.png"
+}
+
+ensure_packages gnuplot-nox
+make -s -C "$ROOT" userspace selftests >&2
+mkdir -p "$OUT"
+failed=0
+for m in ${BACKEND//,/ }; do
+	case "$m" in
+	bochs-*) rel=$(kernel_release "$KVER" cloud); limit=3600;;
+	qemu-*) rel=$(kernel_release "$KVER" generic); limit=1800;;
+	*) die "unknown BACKEND '$m'";;
+	esac
+	[ -n "$rel" ] || die "no installed $KVER kernel"
+	log "minihv: benchmarking on $m ($rel), $ROUNDS rounds"
+	initrd=$(make_initramfs "$rel") || exit 2
+	console=$OUT/$m.console
+	boot_machine "$m" "$rel" "$initrd" bench "$console" "$limit" "minihv_rounds=$ROUNDS" || true
+	if ! tr -d '\r' <"$console" | grep -q '^MINIHV-END bench done'; then
+		log "minihv: $m did not finish the benchmark; console: $console"
+		failed=1
+		continue
+	fi
+	report "$m" "$console"
+done
+exit $failed
