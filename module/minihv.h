@@ -23,6 +23,9 @@
 #include <linux/rwsem.h>
 #include <linux/types.h>
 
+#include <asm/fpu/api.h>
+#include <asm/fpu/types.h>
+
 #include <uapi/linux/minihv.h>
 
 #include "regs.h"
@@ -111,6 +114,8 @@ struct minihv_vcpu {
 	unsigned long regs[NR_VCPU_REGS]; /* [vcpu->mutex] guest GPRs */
 	struct minihv_pending_io pending; /* [vcpu->mutex] */
 	struct minihv_events events;	/* [vcpu->mutex] queued by userspace */
+	/* The guest's x87/SSE state: in the CPU while MINIHV_RUN runs. */
+	struct fpu_guest guest_fpu;	/* [vcpu->mutex] */
 	u64 exits;			/* [vcpu->mutex] all exits, all reasons */
 	u64 exit_stats[MINIHV_STAT_NR];	/* [vcpu->mutex] by MINIHV_STAT_* */
 	void *arch;			/* [const] vendor per-vCPU state */
@@ -206,6 +211,19 @@ extern const struct minihv_vendor_ops *minihv_ops;
 
 bool vmx_cpu_has_vmx(void);
 bool svm_cpu_has_svm(void);
+
+/*
+ * Called just before VMRUN/VMLAUNCH with interrupts off.  For the whole of
+ * MINIHV_RUN the task's FPU state is the guest's (fpu_swap_kvm_fpstate(),
+ * as KVM does): the registers hold it unless a context switch or a
+ * kernel_fpu_begin() saved it away since the last entry; then it is put
+ * back.  So an exit costs no FPU save or restore, only the ioctl does.
+ */
+static inline void minihv_guest_fpu_load(void)
+{
+	if (test_thread_flag(TIF_NEED_FPU_LOAD))
+		switch_fpu_return();
+}
 
 /* vm.c */
 int minihv_dev_create_vm(void);

@@ -461,6 +461,7 @@ static int minihv_vcpu_run(struct minihv_vcpu *vcpu)
 	if (r)
 		return r;
 
+	fpu_swap_kvm_fpstate(&vcpu->guest_fpu, true);
 	for (;;) {
 		/*
 		 * A signal ends the run as in KVM: -EINTR, MINIHV_EXIT_INTR;
@@ -484,6 +485,7 @@ static int minihv_vcpu_run(struct minihv_vcpu *vcpu)
 		if (r <= 0)
 			break;
 	}
+	fpu_swap_kvm_fpstate(&vcpu->guest_fpu, false);
 	minihv_report_interrupt_state(vcpu);
 	return r;
 }
@@ -656,6 +658,7 @@ static void minihv_vcpu_free_run_pages(struct minihv_vcpu *vcpu)
 static void minihv_vcpu_destroy(struct minihv_vcpu *vcpu)
 {
 	minihv_ops->vcpu_free(vcpu);
+	fpu_free_guest_fpstate(&vcpu->guest_fpu);
 	minihv_vcpu_free_run_pages(vcpu);
 	kfree(vcpu);
 }
@@ -715,6 +718,9 @@ int minihv_vcpu_fd_create(struct minihv_vm *vm, unsigned long id)
 	}
 	vcpu->run = page_address(vcpu->run_pages[0]);
 	vcpu->pio_data = page_address(vcpu->run_pages[1]);
+	/* The guest's FPU state starts in the x87/SSE reset (FNINIT) state. */
+	if (!fpu_alloc_guest_fpstate(&vcpu->guest_fpu))
+		goto err_free_pages;
 
 	mutex_lock(&vm->lock);
 	r = -EEXIST;
@@ -738,13 +744,15 @@ int minihv_vcpu_fd_create(struct minihv_vm *vm, unsigned long id)
 		mutex_unlock(&vm->lock);
 		minihv_vm_put(vm);
 		minihv_ops->vcpu_free(vcpu);
-		goto err_free_pages;
+		goto err_free_fpu;
 	}
 	mutex_unlock(&vm->lock);
 	return r;
 
 err_unlock:
 	mutex_unlock(&vm->lock);
+err_free_fpu:
+	fpu_free_guest_fpstate(&vcpu->guest_fpu);
 err_free_pages:
 	minihv_vcpu_free_run_pages(vcpu);
 	kfree(vcpu);

@@ -240,8 +240,6 @@ struct svm_vcpu {
 	bool nmi_masked;
 	bool iret_seen;
 	u64 iret_rip;
-	/* Guest x87/SSE state while the host runs (FXSAVE format). */
-	struct fxregs_state *fpu;
 };
 
 static inline struct svm_vcpu *to_svm(struct minihv_vcpu *vcpu)
@@ -358,13 +356,6 @@ static int svm_vcpu_create(struct minihv_vcpu *vcpu)
 	svm->vmcb_page = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
 	if (!svm->vmcb_page)
 		goto err_free_svm;
-	/* FXSAVE needs 16-byte alignment; kmalloc(512) gives 512. */
-	svm->fpu = kzalloc(sizeof(*svm->fpu), GFP_KERNEL_ACCOUNT);
-	if (!svm->fpu)
-		goto err_free_vmcb;
-	svm->fpu->cwd = 0x37f;		/* FNINIT state */
-	svm->fpu->mxcsr = 0x1f80;	/* SSE reset state */
-
 	svm->vmcb = page_address(svm->vmcb_page);
 	svm->vmcb_pa = page_to_phys(svm->vmcb_page);
 	svm->last_cpu = -1;
@@ -373,8 +364,6 @@ static int svm_vcpu_create(struct minihv_vcpu *vcpu)
 	svm_init_vmcb(vcpu, svm);
 	return 0;
 
-err_free_vmcb:
-	__free_page(svm->vmcb_page);
 err_free_svm:
 	kfree(svm);
 	return -ENOMEM;
@@ -385,7 +374,6 @@ static void svm_vcpu_free(struct minihv_vcpu *vcpu)
 	struct svm_vcpu *svm = to_svm(vcpu);
 
 	svm_asid_free(svm);
-	kfree(svm->fpu);
 	__free_page(svm->vmcb_page);
 	kfree(svm);
 }
@@ -1038,11 +1026,7 @@ static int svm_vcpu_run(struct minihv_vcpu *vcpu)
 	vmcb->save.rax = vcpu->regs[VCPU_REGS_RAX];
 	vmcb->save.rsp = vcpu->regs[VCPU_REGS_RSP];
 
-	/*
-	 * kernel_fpu_begin() saves the task's FPU state and keeps preemption
-	 * off until kernel_fpu_end(); in between the FPU holds the guest's.
-	 */
-	kernel_fpu_begin();
+	preempt_disable();
 	cpu = smp_processor_id();
 
 	/*
@@ -1060,15 +1044,14 @@ static int svm_vcpu_run(struct minihv_vcpu *vcpu)
 	/* No VMCB field may be taken from the CPU's cache (15.15). */
 	vmcb->control.clean = 0;
 
-	asm volatile("fxrstor64 %0" : : "m"(*svm->fpu));
 	local_irq_disable();
+	minihv_guest_fpu_load();
 	asm volatile("clgi" ::: "memory");
 	fault = __svm_vcpu_run(svm->vmcb_pa, vcpu->regs,
 			       page_to_phys(per_cpu(svm_host_vmsave, cpu)));
 	asm volatile("stgi" ::: "memory");
 	local_irq_enable();
-	asm volatile("fxsave64 %0" : "=m"(*svm->fpu));
-	kernel_fpu_end();
+	preempt_enable();
 
 	if (fault) {
 		pr_err_ratelimited("VMRUN faulted on CPU %d\n", cpu);

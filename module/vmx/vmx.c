@@ -715,11 +715,8 @@ static int vmx_vcpu_create(struct minihv_vcpu *vcpu)
 	if (!vmx)
 		return -ENOMEM;
 	vmx->vmcs_page = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
-	vmx->fpu = kzalloc(sizeof(*vmx->fpu), GFP_KERNEL_ACCOUNT);
-	if (!vmx->vmcs_page || !vmx->fpu)
+	if (!vmx->vmcs_page)
 		goto err_free;
-	vmx->fpu->cwd = 0x37f;		/* FNINIT state */
-	vmx->fpu->mxcsr = 0x1f80;	/* SSE reset state */
 	/* SDM 25.2: the region starts with the revision id, bit 31 clear. */
 	*(u32 *)page_address(vmx->vmcs_page) = vmx_caps.revision_id;
 	vmx->vmcs_pa = page_to_phys(vmx->vmcs_page);
@@ -739,9 +736,6 @@ static int vmx_vcpu_create(struct minihv_vcpu *vcpu)
 	return 0;
 
 err_free:
-	kfree(vmx->fpu);
-	if (vmx->vmcs_page)
-		__free_page(vmx->vmcs_page);
 	kfree(vmx);
 	return -ENOMEM;
 }
@@ -752,7 +746,6 @@ static void vmx_vcpu_free(struct minihv_vcpu *vcpu)
 
 	vmx_vcpu_unload(vmx);
 	vmx_vpid_free(vmx->vpid);
-	kfree(vmx->fpu);
 	__free_page(vmx->vmcs_page);
 	kfree(vmx);
 }
@@ -949,10 +942,9 @@ static int vmx_vcpu_run(struct minihv_vcpu *vcpu)
 	rdmsrl(MSR_FS_BASE, fs_base);
 	vmcs_writel(HOST_FS_BASE, fs_base);
 
-	kernel_fpu_begin();
-	asm volatile("fxrstor64 %0" : : "m"(*vmx->fpu));
 	vmx_load_guest_msrs(vmx, &host_msrs);
 	local_irq_disable();
+	minihv_guest_fpu_load();
 	if (native_read_cr2() != vmx->cr2)
 		native_write_cr2(vmx->cr2);
 
@@ -983,8 +975,6 @@ static int vmx_vcpu_run(struct minihv_vcpu *vcpu)
 	local_irq_enable();
 	if (gs_sel)
 		pr_warn_once("VT-x: host GS selector %#x is not restored\n", gs_sel);
-	asm volatile("fxsave64 %0" : "=m"(*vmx->fpu));
-	kernel_fpu_end();
 
 	if (fail) {
 		u32 error = vmcs_read32(VM_INSTRUCTION_ERROR);

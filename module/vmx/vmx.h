@@ -51,7 +51,6 @@ struct vmx_vcpu {
 	bool syscall_msrs;	/* the guest set one of them: swap at entry */
 	/* CR2 is not in the VMCS: the real register holds the guest's. */
 	unsigned long cr2;
-	struct fxregs_state *fpu;
 };
 
 /*
