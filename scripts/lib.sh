@@ -284,6 +284,9 @@ boot_machine() {
 	*) die "unknown machine $name";;
 	esac
 
+	# The emulator has a session of its own: take it down with this script.
+	# shellcheck disable=SC2064
+	trap "kill -TERM -- -$pid 2>/dev/null; exit 143" INT TERM
 	start=$SECONDS
 	while kill -0 "$pid" 2>/dev/null; do
 		if [ "$follow" = 1 ]; then
@@ -310,6 +313,7 @@ boot_machine() {
 	done
 	kill -TERM -- -"$pid" 2>/dev/null || true
 	wait "$pid" 2>/dev/null || true
+	trap - INT TERM
 	grep -aq '^MINIHV-END' "$console" && ended=0
 	if [ "$follow" = 1 ]; then
 		sed -n "$((shown + 1)),\$p" "$console" | tr -d '\r'
