@@ -50,10 +50,18 @@ ap_entry:				/* EAX = this vCPU's number */
 	jz	5f
 	hlt				/* vCPUs 1 .. N-1 are finished */
 
-5:	mov	done, %eax		/* vCPU 0 waits for the others */
+	/*
+	 * vCPU 0 waits for the others.  Its CPUID exits give the host CPU
+	 * back now and then, so that with more vCPUs than host CPUs the
+	 * others get to run even where a guest spinning with IF = 0 masks
+	 * the host's interrupts (Bochs 2.7; real CPUs exit on them anyway).
+	 */
+5:	mov	done, %eax
 	cmp	ncpus, %eax
 	je	6f
 	pause
+	xor	%eax, %eax
+	cpuid
 	jmp	5b
 6:	imul	$1000, %eax
 	cmp	counter, %eax
