@@ -98,8 +98,8 @@ mkdir -p "$OUT"
 failed=0
 for m in ${BACKEND//,/ }; do
 	case "$m" in
-	bochs-*) rel=$(kernel_release "$KVER" cloud); limit=$((ROUNDS * 1900));;
-	qemu-*) rel=$(kernel_release "$KVER" generic); limit=$((ROUNDS * 1900));;
+	bochs-*) rel=$(kernel_release "$KVER" cloud); limit=$((ROUNDS * 700));;
+	qemu-*) rel=$(kernel_release "$KVER" generic); limit=$((ROUNDS * 700));;
 	*) die "unknown BACKEND '$m'";;
 	esac
 	[ -n "$rel" ] || die "no installed $KVER kernel"

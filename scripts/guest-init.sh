@@ -116,7 +116,7 @@ kvm_rmmod() {
 # One minihv-bench run, bounded: a hypervisor that hangs loses its round's
 # remaining metrics, not the whole benchmark.
 bench_one() {
-	timeout 900 /bin/minihv-bench "$1" "$2" ||
+	timeout 300 /bin/minihv-bench "$1" "$2" ||
 		echo "minihv-init: minihv-bench on $2 ended with status $?"
 }
 
