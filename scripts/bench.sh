@@ -11,6 +11,8 @@
 #   BACKEND  machines, comma or space separated (default: qemu-svm bochs-vmx)
 #   ROUNDS   rounds per machine (default 5)
 #   KVER     guest kernel series (default 6.1)
+#   REPORT   a console kept from an earlier run: only redo the table and
+#            chart from it (for BACKEND's first machine)
 
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -83,7 +85,8 @@ set title "$m: minihv / KVM (below 1: minihv takes less; for churn and compute, 
 set style data histograms
 set style fill solid 0.8
 set boxwidth 0.7
-set yrange [0:*]
+set logscale y
+set yrange [0.01:100]
 set xtics rotate by -25 font ",9"
 set grid ytics
 plot "$dat" using 2:xtic(1) title "minihv / KVM", 1 with lines lw 2 title "KVM"
@@ -93,8 +96,12 @@ EOF
 }
 
 ensure_packages gnuplot-nox
-make -s -C "$ROOT" userspace selftests >&2
 mkdir -p "$OUT"
+if [ -n "${REPORT:-}" ]; then
+	report "${BACKEND%%[ ,]*}" "$REPORT"
+	exit 0
+fi
+make -s -C "$ROOT" userspace selftests >&2
 failed=0
 for m in ${BACKEND//,/ }; do
 	case "$m" in
