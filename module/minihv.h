@@ -301,7 +301,8 @@ int minihv_handle_io(struct minihv_vcpu *vcpu, const struct minihv_cpu_mode *m,
 		     const struct minihv_io_exit *io, bool *done);
 void minihv_internal_error(struct minihv_vcpu *vcpu, u32 suberror, int ndata,
 			   const u64 *data);
-void minihv_cpuid(struct minihv_vcpu *vcpu, u32 *eax, u32 *ebx, u32 *ecx, u32 *edx);
+/* CPUID with EAX/ECX from vcpu->regs, results back there (api.rst). */
+void minihv_cpuid(struct minihv_vcpu *vcpu);
 /* VMCALL/VMMCALL: the result in RAX; the caller skips the instruction. */
 void minihv_hypercall(struct minihv_vcpu *vcpu);
 

@@ -241,8 +241,8 @@ static int minihv_complete_pending(struct minihv_vcpu *vcpu)
  * is intercepted and the guest FPU state kept is the legacy FXSAVE area).
  * The hypervisor bit is set, and leaf 40000000h says "minihvminihv".
  */
-void minihv_cpuid(struct minihv_vcpu *vcpu, u32 *eax, u32 *ebx, u32 *ecx,
-		  u32 *edx)
+static inline void minihv_cpuid_values(u32 id, u32 *eax, u32 *ebx, u32 *ecx,
+				       u32 *edx)
 {
 	u32 leaf = *eax, subleaf = *ecx;
 
@@ -257,7 +257,8 @@ void minihv_cpuid(struct minihv_vcpu *vcpu, u32 *eax, u32 *ebx, u32 *ecx,
 		*eax = *ebx = *ecx = *edx = 0;
 		return;
 	}
-	cpuid_count(leaf, subleaf, eax, ebx, ecx, edx);
+	/* The instruction itself: minihv never runs as a Xen PV guest. */
+	native_cpuid(eax, ebx, ecx, edx);
 
 	switch (leaf) {
 	case 1:
@@ -268,7 +269,7 @@ void minihv_cpuid(struct minihv_vcpu *vcpu, u32 *eax, u32 *ebx, u32 *ecx,
 		*ecx |= CPUID_1_ECX_HYPERVISOR;
 		*edx &= ~CPUID_1_EDX_APIC;
 		/* EBX[31:24] initial APIC id, [23:16] logical processors */
-		*ebx = (*ebx & 0xffff) | (vcpu->id << 24) | (1 << 16);
+		*ebx = (*ebx & 0xffff) | (id << 24) | (1 << 16);
 		break;
 	case 6:		/* thermal and power management: none */
 	case 0xa:	/* architectural PMU: none */
@@ -287,6 +288,18 @@ void minihv_cpuid(struct minihv_vcpu *vcpu, u32 *eax, u32 *ebx, u32 *ecx,
 		*eax = *ebx = *ecx = *edx = 0;
 		break;
 	}
+}
+
+void minihv_cpuid(struct minihv_vcpu *vcpu)
+{
+	unsigned long *regs = vcpu->regs;
+	u32 eax = regs[VCPU_REGS_RAX], ebx, ecx = regs[VCPU_REGS_RCX], edx;
+
+	minihv_cpuid_values(vcpu->id, &eax, &ebx, &ecx, &edx);
+	regs[VCPU_REGS_RAX] = eax;
+	regs[VCPU_REGS_RBX] = ebx;
+	regs[VCPU_REGS_RCX] = ecx;
+	regs[VCPU_REGS_RDX] = edx;
 }
 
 /* KVM's answer to a hypercall it does not know (uapi/linux/kvm_para.h). */

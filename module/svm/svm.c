@@ -726,13 +726,7 @@ static int svm_handle_host_event(struct minihv_vcpu *vcpu)
 
 static int svm_handle_cpuid(struct minihv_vcpu *vcpu)
 {
-	u32 eax = vcpu->regs[VCPU_REGS_RAX], ebx, ecx = vcpu->regs[VCPU_REGS_RCX], edx;
-
-	minihv_cpuid(vcpu, &eax, &ebx, &ecx, &edx);
-	vcpu->regs[VCPU_REGS_RAX] = eax;
-	vcpu->regs[VCPU_REGS_RBX] = ebx;
-	vcpu->regs[VCPU_REGS_RCX] = ecx;
-	vcpu->regs[VCPU_REGS_RDX] = edx;
+	minihv_cpuid(vcpu);
 	return svm_skip_instruction(vcpu);
 }
 

@@ -230,13 +230,7 @@ static int vmx_handle_triple_fault(struct minihv_vcpu *vcpu)
 
 static int vmx_handle_cpuid(struct minihv_vcpu *vcpu)
 {
-	u32 eax = vcpu->regs[VCPU_REGS_RAX], ebx, ecx = vcpu->regs[VCPU_REGS_RCX], edx;
-
-	minihv_cpuid(vcpu, &eax, &ebx, &ecx, &edx);
-	vcpu->regs[VCPU_REGS_RAX] = eax;
-	vcpu->regs[VCPU_REGS_RBX] = ebx;
-	vcpu->regs[VCPU_REGS_RCX] = ecx;
-	vcpu->regs[VCPU_REGS_RDX] = edx;
+	minihv_cpuid(vcpu);
 	return vmx_skip_instruction();
 }
 
