@@ -89,6 +89,25 @@ static void run_samples(const char *device, struct result *res)
 	}
 }
 
+/*
+ * KVM nested in QEMU's TCG stops making progress at times (the whole test
+ * machine goes silent: seen in make check and make bench on 6.1), so on
+ * QEMU machines this test would make make check fail at random.  The two
+ * Bochs machines, AMD-V and VT-x, run it.
+ */
+static bool qemu_machine(void)
+{
+	char vendor[64] = "";
+	FILE *f = fopen("/sys/class/dmi/id/sys_vendor", "re");
+
+	if (f) {
+		if (!fgets(vendor, sizeof(vendor), f))
+			vendor[0] = '\0';
+		fclose(f);
+	}
+	return strstr(vendor, "QEMU");
+}
+
 /* Loading KVM's modules takes most of a minute on an emulated machine. */
 FIXTURE(kvm) {};
 FIXTURE_SETUP(kvm) {}
@@ -100,6 +119,8 @@ TEST_F_TIMEOUT(kvm, sample_guests_same_on_minihv_and_kvm, 600)
 	int core, vendor, back;
 	size_t i;
 
+	if (qemu_machine())
+		SKIP(return, "KVM nested in QEMU TCG hangs the machine at times; the Bochs machines run this");
 	if (!module_is_loaded("minihv"))
 		ASSERT_EQ(0, module_load(minihv_ko_path(), NULL));
 	run_samples(MINIHV_DEV, on_minihv);
