@@ -19,7 +19,6 @@
 #include <linux/smp.h>
 #include <linux/string_helpers.h>
 
-#include <asm/fpu/api.h>
 #include <asm/io.h>
 #include <asm/msr.h>
 #include <asm/processor.h>

@@ -23,7 +23,6 @@
 
 #include <asm/asm.h>
 #include <asm/desc.h>
-#include <asm/fpu/api.h>
 #include <asm/io.h>
 #include <asm/segment.h>
 #include <asm/special_insns.h>

@@ -12,7 +12,6 @@
 #include <linux/preempt.h>
 #include <linux/types.h>
 
-#include <asm/fpu/types.h>
 
 #include "../minihv.h"
 
