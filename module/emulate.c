@@ -26,7 +26,7 @@ struct insn_prefixes {
 	bool opsize;		/* 66 */
 	bool addrsize;		/* 67 */
 	bool rex;		/* any REX (40-4F), long mode only */
-	bool rex_w, rex_r;
+	bool rex_w, rex_r, rex_b;
 };
 
 static void decode_prefixes(const u8 *insn, int len, bool long_mode,
@@ -41,6 +41,7 @@ static void decode_prefixes(const u8 *insn, int len, bool long_mode,
 			p->rex = true;
 			p->rex_w = b & 8;
 			p->rex_r = b & 4;
+			p->rex_b = b & 1;
 			continue;
 		}
 		switch (b) {
@@ -61,6 +62,7 @@ static void decode_prefixes(const u8 *insn, int len, bool long_mode,
 		p->rex = false;
 		p->rex_w = false;
 		p->rex_r = false;
+		p->rex_b = false;
 	}
 }
 
@@ -290,6 +292,57 @@ int minihv_emulate_mmio(struct minihv_vcpu *vcpu, const struct minihv_cpu_mode *
 
 fail:
 	emulation_failure(vcpu, m, gpa, insn, len);
+	return 0;
+}
+
+int minihv_decode_cr0_write(struct minihv_vcpu *vcpu, const struct minihv_cpu_mode *m,
+			    u64 cr0, u64 *val)
+{
+	u8 insn[X86_MAX_INSN_LEN] = {};
+	struct insn_prefixes p;
+	int len, op;
+	u8 modrm, rm;
+	u64 src;
+
+	len = minihv_fetch_insn(vcpu, m, insn, X86_MAX_INSN_LEN);
+	if (len <= 0) {
+		emulation_failure(vcpu, m, 0, insn, 0);
+		return 0;
+	}
+	decode_prefixes(insn, len, m->long_mode, &p);
+	op = p.len;
+	if (op + 1 >= len || insn[op] != 0x0f)
+		goto fail;
+	if (insn[op + 1] == 0x06) {		/* CLTS */
+		*val = cr0 & ~X86_CR0_TS;
+		return op + 2;
+	}
+	if (op + 2 >= len)
+		goto fail;
+	modrm = insn[op + 2];
+	rm = (modrm & 7) | (p.rex_b ? 8 : 0);
+	switch (insn[op + 1]) {
+	case 0x22:
+		/*
+		 * MOV CRn, r: ModRM.reg is n, ModRM.mod is ignored, and the
+		 * operand is 64 bits in 64-bit mode, else 32 (SDM Vol 2B
+		 * "MOV—Move to/from Control Registers").
+		 */
+		if (((modrm >> 3) & 7) || p.rex_r)
+			goto fail;
+		src = vcpu->regs[rm];
+		*val = m->long_mode ? src : (u32)src;
+		return op + 3;
+	case 0x01:
+		/* LMSW r16 loads MP, EM, TS and can set PE, never clear it. */
+		if (((modrm >> 3) & 7) != 6 || (modrm >> 6) != 3)
+			goto fail;
+		src = vcpu->regs[rm] & 0xf;
+		*val = (cr0 & ~0xfULL) | src | (cr0 & X86_CR0_PE);
+		return op + 3;
+	}
+fail:
+	emulation_failure(vcpu, m, 0, insn, len);
 	return 0;
 }
 

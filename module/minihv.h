@@ -152,8 +152,9 @@ struct minihv_vcpu {
  *                    userspace, or -errno.
  *   get_regs/set_regs       RIP, RFLAGS and the GPRs the hardware keeps
  *                    (RAX, RSP on AMD-V) between vcpu->regs and the VMCB/VMCS
- *   get_sregs/set_sregs     segments, CRs, EFER; set_sregs refuses what the
- *                    hardware can never run with -EINVAL
+ *   get_sregs/set_sregs     segments, CRs, EFER; set_sregs is called with
+ *                    a state that passed the generic rules and refuses,
+ *                    with -EINVAL, CR4 bits the vendor cannot run
  *   get_msr/set_msr  where the vendor keeps an emulated MSR; called only
  *                    for minihv_emulate_msr()'s list, with values already
  *                    checked (EFER with LMA preserved); TSC is read as
@@ -276,6 +277,15 @@ int minihv_insn_length(const u8 *insn, int len, bool long_mode);
  */
 int minihv_emulate_mmio(struct minihv_vcpu *vcpu, const struct minihv_cpu_mode *m,
 			u64 gpa, bool write);
+
+/*
+ * A CR0 write the CPU intercepted without decoding it: MOV CR0, r; CLTS;
+ * LMSW with a register operand.  Puts the value CR0 would take (from the
+ * current @cr0) in *@val and returns the instruction length, or 0 after
+ * filling an emulation-error exit for anything else (LMSW from memory).
+ */
+int minihv_decode_cr0_write(struct minihv_vcpu *vcpu, const struct minihv_cpu_mode *m,
+			    u64 cr0, u64 *val);
 
 /* vcpu.c: exits to userspace built by vendor handlers */
 struct minihv_io_exit;

@@ -231,6 +231,13 @@ struct svm_vcpu {
 	u64 tlb_generation;	/* vm->tlb_generation at the last flush */
 	bool state_checked;	/* save area passed svm_check_guest_state() */
 	/*
+	 * EFER as the guest sees it.  The VMCB's copy has LME only while LMA
+	 * is set (svm_write_efer()), and CR0 writes are intercepted while the
+	 * guest's LME is set, so that minihv, not the CPU, turns long mode
+	 * on and off.
+	 */
+	u64 efer;
+	/*
 	 * NMI blocking, which AMD-V leaves to the hypervisor without vNMI:
 	 * set when an NMI is injected, ended by the handler's IRET.  The IRET
 	 * intercept fires before the IRET runs; NMIs are unblocked once RIP
@@ -244,6 +251,33 @@ struct svm_vcpu {
 static inline struct svm_vcpu *to_svm(struct minihv_vcpu *vcpu)
 {
 	return vcpu->arch;
+}
+
+/*
+ * The guest's EFER, and what the CPU is given of it.  The CPU never holds
+ * EFER.LME while paging is off: it gets LME together with LMA, when a
+ * CR0 write turns paging on (svm_handle_cr0_write()), as KVM's
+ * svm_set_efer() does.  Architecturally LME with paging off is plain
+ * legacy mode either way, but QEMU's #VMEXIT (its do_vmexit(), up to at
+ * least 7.2) restores the host's CR0 through the same path as a MOV to
+ * CR0 while the guest's EFER and CR4 are still loaded: with the guest's
+ * LME set and its CR4.PAE clear it takes that for a #GP-worthy long-mode
+ * entry and returns early, leaving the host running with the guest's CR0
+ * (paging off) and GIF clear, a CPU lost for good (issue 10).  A guest
+ * gets there with one WRMSR; minihv never hands the CPU that state.
+ */
+static void svm_write_efer(struct svm_vcpu *svm, u64 efer)
+{
+	struct vmcb *vmcb = svm->vmcb;
+
+	svm->efer = efer;
+	if (!(efer & EFER_LMA))
+		efer &= ~EFER_LME;
+	vmcb->save.efer = efer | EFER_SVME;
+	if (svm->efer & EFER_LME)
+		vmcb->control.intercept_cr |= INTERCEPT_CR0_WRITE;
+	else
+		vmcb->control.intercept_cr &= ~INTERCEPT_CR0_WRITE;
 }
 
 static int svm_vm_init(struct minihv_vm *vm)
@@ -444,7 +478,7 @@ static void svm_get_sregs(struct minihv_vcpu *vcpu, struct minihv_sregs *sregs)
 	sregs->cr3 = save->cr3;
 	sregs->cr4 = save->cr4;
 	sregs->cr8 = to_svm(vcpu)->vmcb->control.int_ctl & V_TPR_MASK;
-	sregs->efer = save->efer & ~EFER_SVME;	/* SVME is minihv's, not the guest's */
+	sregs->efer = to_svm(vcpu)->efer;
 }
 
 /* CR4 bits minihv lets a guest start with (APM Vol 2 3.1.3). */
@@ -456,29 +490,17 @@ static void svm_get_sregs(struct minihv_vcpu *vcpu, struct minihv_sregs *sregs)
 				 X86_CR4_PCIDE | X86_CR4_SMEP | X86_CR4_SMAP)
 
 /*
- * Refuses (-EINVAL) control-register and EFER states that no x86 CPU can
- * be in.  Segment consistency is left to VMRUN, whose refusal becomes a
- * failed-entry exit that names the broken rule (svm_check_guest_state).
+ * After the generic rules (vcpu.c, minihv_sregs_valid): refuses CR4 bits
+ * minihv does not give guests.  Segment consistency is left to VMRUN,
+ * whose refusal becomes a failed-entry exit that names the broken rule
+ * (svm_check_guest_state).
  */
 static int svm_set_sregs(struct minihv_vcpu *vcpu, const struct minihv_sregs *sregs)
 {
 	struct vmcb *vmcb = to_svm(vcpu)->vmcb;
 	struct vmcb_save_area *save = &vmcb->save;
-	bool lma_expected;
 
-	if (sregs->cr0 >> 32 || ((sregs->cr0 & X86_CR0_PG) && !(sregs->cr0 & X86_CR0_PE)) ||
-	    ((sregs->cr0 & X86_CR0_NW) && !(sregs->cr0 & X86_CR0_CD)))
-		return -EINVAL;
 	if (sregs->cr4 & ~SVM_GUEST_CR4_BITS)
-		return -EINVAL;
-	if (sregs->efer & ~MINIHV_GUEST_EFER_BITS)
-		return -EINVAL;
-	lma_expected = (sregs->efer & EFER_LME) && (sregs->cr0 & X86_CR0_PG);
-	if (!!(sregs->efer & EFER_LMA) != lma_expected)
-		return -EINVAL;
-	if (lma_expected && !(sregs->cr4 & X86_CR4_PAE))
-		return -EINVAL;
-	if (sregs->cr3 >> boot_cpu_data.x86_phys_bits || sregs->cr8 > 0xf)
 		return -EINVAL;
 
 	svm_seg_from_user(&save->cs, &sregs->cs);
@@ -497,7 +519,7 @@ static int svm_set_sregs(struct minihv_vcpu *vcpu, const struct minihv_sregs *sr
 	save->cr2 = sregs->cr2;
 	save->cr3 = sregs->cr3;
 	save->cr4 = sregs->cr4;
-	save->efer = sregs->efer | EFER_SVME;
+	svm_write_efer(to_svm(vcpu), sregs->efer);
 	/* CPL is the DPL of SS (APM 15.5.1); real mode runs at CPL 0. */
 	save->cpl = (sregs->cr0 & X86_CR0_PE) ? sregs->ss.dpl : 0;
 	vmcb->control.int_ctl = (vmcb->control.int_ctl & ~V_TPR_MASK) | sregs->cr8;
@@ -635,7 +657,7 @@ static u64 svm_get_msr(struct minihv_vcpu *vcpu, u32 msr)
 
 	switch (msr) {
 	case MSR_EFER:
-		return save->efer & ~EFER_SVME;
+		return to_svm(vcpu)->efer;
 	case MSR_STAR:
 		return save->star;
 	case MSR_LSTAR:
@@ -671,7 +693,7 @@ static void svm_set_msr(struct minihv_vcpu *vcpu, u32 msr, u64 val)
 
 	switch (msr) {
 	case MSR_EFER:
-		save->efer = val | EFER_SVME;
+		svm_write_efer(to_svm(vcpu), val);
 		break;
 	case MSR_STAR:
 		save->star = val;
@@ -761,6 +783,51 @@ static int svm_handle_msr(struct minihv_vcpu *vcpu)
 		return 1;
 	}
 	return svm_skip_instruction(vcpu);
+}
+
+/*
+ * MOV to CR0, CLTS or LMSW while the guest's EFER.LME is set
+ * (svm_write_efer()).  The checks are MOV CR0's own (SDM Vol 2B "MOV—Move
+ * to/from Control Registers", APM Vol 2 3.1.1, 14.6.1): a write that
+ * breaks one is #GP(0).  Turning paging on with LME starts long mode,
+ * turning it off (from compatibility mode) ends it.
+ */
+static int svm_handle_cr0_write(struct minihv_vcpu *vcpu)
+{
+	struct svm_vcpu *svm = to_svm(vcpu);
+	struct vmcb *vmcb = svm->vmcb;
+	struct vmcb_save_area *save = &vmcb->save;
+	u64 old = save->cr0, efer = svm->efer, cr0;
+	struct minihv_cpu_mode m;
+	int len;
+
+	svm_cpu_mode(vcpu, &m);
+	len = minihv_decode_cr0_write(vcpu, &m, old, &cr0);
+	if (!len)
+		return 0;
+	if (cr0 >> 32 || ((cr0 & X86_CR0_PG) && !(cr0 & X86_CR0_PE)) ||
+	    ((cr0 & X86_CR0_NW) && !(cr0 & X86_CR0_CD)))
+		goto gp;
+	if ((efer & EFER_LME) && !(old & X86_CR0_PG) && (cr0 & X86_CR0_PG)) {
+		if (!(save->cr4 & X86_CR4_PAE) || (save->cs.attrib & SVM_SEG_ATTR_L))
+			goto gp;
+		efer |= EFER_LMA;
+	} else if ((efer & EFER_LMA) && !(cr0 & X86_CR0_PG)) {
+		if (m.long_mode)
+			goto gp;	/* 64-bit code cannot turn paging off */
+		efer &= ~EFER_LMA;
+	}
+	/* New paging controls: flush this vCPU's TLB tag at the next VMRUN. */
+	if ((cr0 ^ old) & (X86_CR0_PG | X86_CR0_PE | X86_CR0_WP))
+		svm->last_cpu = -1;
+	save->cr0 = cr0 | X86_CR0_ET;	/* ET is fixed at 1 */
+	svm_write_efer(svm, efer);
+	save->rip += len;
+	vmcb->control.int_state &= ~SVM_INTERRUPT_SHADOW;
+	return 1;
+gp:
+	svm_inject_exception(vcpu, X86_TRAP_GP, true, 0);
+	return 1;
 }
 
 static int svm_handle_ioio(struct minihv_vcpu *vcpu)
@@ -865,6 +932,7 @@ struct svm_exit_handler {
 };
 
 static const struct svm_exit_handler svm_exit_handlers[] = {
+	[SVM_EXIT_WRITE_CR0]	= { svm_handle_cr0_write, MINIHV_STAT_CR_ACCESS },
 	[SVM_EXIT_INTR]		= { svm_handle_host_event, MINIHV_STAT_HOST_EVENT },
 	[SVM_EXIT_NMI]		= { svm_handle_host_event, MINIHV_STAT_HOST_EVENT },
 	[SVM_EXIT_SMI]		= { svm_handle_host_event, MINIHV_STAT_HOST_EVENT },

@@ -12,6 +12,8 @@
 #include <linux/stddef.h>
 #include <linux/types.h>
 
+/* CR intercepts (offset 0): reads in bits 15:0, writes in 31:16. */
+#define INTERCEPT_CR0_WRITE	BIT(16)
 /* Intercept vector 3 (control area offset 0Ch), APM table B-1. */
 #define INTERCEPT_INTR		BIT(0)
 #define INTERCEPT_NMI		BIT(1)
@@ -63,6 +65,7 @@
 #define SVM_EVTINJ_TYPE_EXEPT	(3 << 8)
 
 /* Exit codes, APM appendix C. */
+#define SVM_EXIT_WRITE_CR0	0x010
 #define SVM_EXIT_EXCP_BASE	0x040
 #define SVM_EXIT_INTR		0x060
 #define SVM_EXIT_NMI		0x061

@@ -802,31 +802,18 @@ static void vmx_get_sregs(struct minihv_vcpu *vcpu, struct minihv_sregs *sregs)
 }
 
 /*
- * Refuses (-EINVAL) CR and EFER states no x86 CPU can be in, as on AMD-V;
- * everything else goes to the CPU, whose refusal vmx_check_guest_state()
- * explains.
+ * After the generic rules (vcpu.c, minihv_sregs_valid): refuses CR4 bits
+ * this CPU cannot run a guest with; everything else goes to the CPU,
+ * whose refusal vmx_check_guest_state() explains.
  */
 static int vmx_set_sregs(struct minihv_vcpu *vcpu, const struct minihv_sregs *sregs)
 {
 	struct vmx_vcpu *vmx = to_vmx(vcpu);
-	bool lma_expected;
 
-	if (sregs->cr0 >> 32 || ((sregs->cr0 & X86_CR0_PG) && !(sregs->cr0 & X86_CR0_PE)) ||
-	    ((sregs->cr0 & X86_CR0_NW) && !(sregs->cr0 & X86_CR0_CD)))
-		return -EINVAL;
 	if (sregs->cr4 & ~vmx_caps.cr4_fixed1 & ~X86_CR4_VMXE)
 		return -EINVAL;
 	if (sregs->cr4 & X86_CR4_VMXE)
 		return -EINVAL;		/* no nested VMX */
-	if (sregs->efer & ~MINIHV_GUEST_EFER_BITS)
-		return -EINVAL;
-	lma_expected = (sregs->efer & EFER_LME) && (sregs->cr0 & X86_CR0_PG);
-	if (!!(sregs->efer & EFER_LMA) != lma_expected)
-		return -EINVAL;
-	if (lma_expected && !(sregs->cr4 & X86_CR4_PAE))
-		return -EINVAL;
-	if (sregs->cr3 >> boot_cpu_data.x86_phys_bits || sregs->cr8 > 0xf)
-		return -EINVAL;
 
 	preempt_disable();
 	vmx_vcpu_load(vmx);

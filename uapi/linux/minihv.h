@@ -136,7 +136,7 @@ enum minihv_exit_stat {
 	MINIHV_STAT_MSR,		/* in the kernel */
 	MINIHV_STAT_PAGE_FAULT,		/* nested fault on RAM, mapped */
 	MINIHV_STAT_HOST_EVENT,		/* interrupt, NMI, SMI for the host */
-	MINIHV_STAT_CR_ACCESS,		/* VT-x: CR0/CR4 write emulated */
+	MINIHV_STAT_CR_ACCESS,		/* CR0/CR4 write emulated (AMD-V: CR0 with EFER.LME) */
 	MINIHV_STAT_REFUSED,		/* instruction answered with #UD */
 	MINIHV_STAT_SHUTDOWN,
 	MINIHV_STAT_FAIL_ENTRY,
