@@ -21,6 +21,8 @@
 #include <linux/mm_types.h>
 #include <linux/mutex.h>
 #include <linux/rwsem.h>
+#include <linux/sched.h>
+#include <linux/sched/signal.h>
 #include <linux/types.h>
 
 #include <asm/fpu/api.h>
@@ -149,7 +151,9 @@ struct minihv_vcpu {
  *   vcpu_run         enter the guest once and handle the exit; process
  *                    context, vcpu->mutex and slots_rwsem (read) held.
  *                    Returns 1 to enter again, 0 with vcpu->run filled for
- *                    userspace, or -errno.
+ *                    userspace, or -errno; returns 1 without entering when
+ *                    minihv_exit_request() says the loop must look first.
+ *                    Counts vcpu->exits once per return from the guest.
  *   get_regs/set_regs       RIP, RFLAGS and the GPRs the hardware keeps
  *                    (RAX, RSP on AMD-V) between vcpu->regs and the VMCB/VMCS
  *   get_sregs/set_sregs     segments, CRs, EFER; set_sregs is called with
@@ -224,6 +228,21 @@ static inline void minihv_guest_fpu_load(void)
 {
 	if (test_thread_flag(TIF_NEED_FPU_LOAD))
 		switch_fpu_return();
+}
+
+/*
+ * Checked by the vendors with interrupts off, the last thing before the
+ * entry, as KVM's vcpu_enter_guest() does: a signal, a reschedule or an
+ * immediate_exit that came after the run loop's own check would otherwise
+ * wait in the guest for its next exit (a signal sent from this CPU's own
+ * interrupt sends no IPI to end the entry).  When it is true the vendor
+ * does not enter and returns 1, and the loop sees why.  From here on a
+ * new one is an interrupt pending at VMRUN/VMLAUNCH, which exits at once.
+ */
+static inline bool minihv_exit_request(struct minihv_vcpu *vcpu)
+{
+	return signal_pending(current) || need_resched() ||
+	       READ_ONCE(vcpu->run->immediate_exit);
 }
 
 /* vm.c */

@@ -502,7 +502,6 @@ static int minihv_vcpu_run(struct minihv_vcpu *vcpu)
 		down_read(&vm->slots_rwsem);
 		r = minihv_ops->vcpu_run(vcpu);
 		up_read(&vm->slots_rwsem);
-		vcpu->exits++;
 		run->exit_count = vcpu->exits;
 		if (r <= 0)
 			break;

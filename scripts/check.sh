@@ -27,9 +27,10 @@ JOBS=${JOBS:-2}
 LOGS=$BUILD/logs
 
 # Guest-kernel lines that mean the host kernel of a real user would have
-# been hurt.  A bare "WARNING:" is not here: 6.1 prints a harmless RETBleed
-# one at boot.
-PROBLEMS='BUG:|WARNING: CPU:|Oops|general protection fault|Call Trace:|soft lockup|Kernel panic|KASAN'
+# been hurt: crashes, and the three ways a CPU held in the kernel shows
+# (an RCU stall, a soft lockup, a task blocked behind it).  A bare
+# "WARNING:" is not here: 6.1 prints a harmless RETBleed one at boot.
+PROBLEMS='BUG:|WARNING: CPU:|Oops|general protection fault|Call Trace:|soft lockup|detected stalls on CPUs|blocked for more than|Kernel panic|KASAN'
 
 machines_wanted() {
 	local all="qemu-svm bochs-svm bochs-vmx qemu-none" m s series

@@ -337,30 +337,9 @@ static void guest_triple_fault(void)
  * Bochs 2.7 does not take the SVM SHUTDOWN intercept: a guest triple fault
  * resets the whole test machine (fixed in later Bochs, exception.cc).
  */
-static bool bochs(void)
-{
-	char vendor[64] = "";
-	FILE *f = fopen("/sys/class/dmi/id/bios_vendor", "re");
-
-	if (f) {
-		if (!fgets(vendor, sizeof(vendor), f))
-			vendor[0] = '\0';
-		fclose(f);
-	}
-	return strstr(vendor, "Bochs");
-}
-
 static bool bochs_svm(void)
 {
-	char vendor[64] = "";
-	FILE *f = fopen("/sys/class/dmi/id/bios_vendor", "re");
-
-	if (f) {
-		if (!fgets(vendor, sizeof(vendor), f))
-			vendor[0] = '\0';
-		fclose(f);
-	}
-	return strstr(vendor, "Bochs") && expected_vendor() == MINIHV_VENDOR_SVM;
+	return machine_is_bochs() && expected_vendor() == MINIHV_VENDOR_SVM;
 }
 
 TEST(triple_fault_is_shutdown)
@@ -493,7 +472,7 @@ TEST(signal_interrupts_run_with_guest_interrupts_off)
 	 * interrupts never exit (VMX) or reach the host (SVM).  Real CPUs
 	 * ignore the guest's IF here (SDM 25.2, APM 15.21.1).
 	 */
-	if (bochs())
+	if (machine_is_bochs())
 		SKIP(return, "Bochs 2.7 masks host interrupts by the guest's RFLAGS.IF: the machine would hang");
 	signal_ends_run(_metadata, guest_spin_cli);
 }

@@ -17,6 +17,7 @@
  * "What ends a run").
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <string.h>
@@ -43,6 +44,7 @@
 
 /* One VM with one RAM slot at 0 and one vCPU in its reset state. */
 struct bare_vm {
+	struct kmsg_cursor log;
 	int dev, vm, vcpu;
 	struct minihv_run *run;
 	size_t run_size;
@@ -58,6 +60,7 @@ static void bare_vm_create(struct __test_metadata *_metadata, struct bare_vm *b,
 
 	b->dev = open(MINIHV_DEV, O_RDWR | O_CLOEXEC);
 	TEST_REQUIRE_MSG(b->dev >= 0, "SKIP: %s: %s", MINIHV_DEV, strerror(errno));
+	ASSERT_EQ(0, kmsg_cursor_open(&b->log));
 	b->vm = ioctl(b->dev, MINIHV_CREATE_VM, 0);
 	ASSERT_LE(0, b->vm);
 	b->mem_size = mem_size;
@@ -78,13 +81,23 @@ static void bare_vm_create(struct __test_metadata *_metadata, struct bare_vm *b,
 	ASSERT_NE(MAP_FAILED, b->run);
 }
 
-static void bare_vm_free(struct bare_vm *b)
+/* Closes everything; the kernel log since creation must be clean. */
+static void bare_vm_free(struct __test_metadata *_metadata, struct bare_vm *b)
 {
+	char problem[256];
+	char *log;
+
 	munmap(b->run, b->run_size);
 	close(b->vcpu);
 	close(b->vm);
 	close(b->dev);
 	munmap(b->mem, b->mem_size);
+	log = kmsg_cursor_read(&b->log);
+	kmsg_cursor_close(&b->log);
+	ASSERT_NE(NULL, log);
+	EXPECT_FALSE(kmsg_find_problem(log, problem, sizeof(problem)))
+		TH_LOG("kernel log: %s", problem);
+	free(log);
 }
 
 static volatile sig_atomic_t alarms;
@@ -146,6 +159,15 @@ static uint32_t run_bounded(struct __test_metadata *_metadata, int vcpu_fd,
 			break;
 		}
 		reason = run->exit_reason;
+		if (reason == MINIHV_EXIT_INTERNAL_ERROR)
+			TH_LOG("internal error %u: %#llx %#llx %#llx %#llx",
+			       run->internal.suberror,
+			       (unsigned long long)run->internal.data[0],
+			       (unsigned long long)run->internal.data[1],
+			       (unsigned long long)run->internal.data[2],
+			       (unsigned long long)run->internal.data[3]);
+		if (reason == MINIHV_EXIT_FAIL_ENTRY)
+			TH_LOG("failed entry: %s", run->fail_entry.reason);
 		if (exit_is_final(reason))
 			break;
 		ASSERT_TRUE(reason == MINIHV_EXIT_IO || reason == MINIHV_EXIT_MMIO)
@@ -182,7 +204,7 @@ static void reset_vector_outside_ram(struct __test_metadata *_metadata, bool lme
 	}
 	EXPECT_EQ(MINIHV_EXIT_INTERNAL_ERROR, run_bounded(_metadata, b.vcpu, b.run));
 	EXPECT_EQ(MINIHV_INTERNAL_ERROR_EMULATION, b.run->internal.suberror);
-	bare_vm_free(&b);
+	bare_vm_free(_metadata, &b);
 }
 
 TEST(reset_state)
@@ -194,5 +216,503 @@ TEST(reset_state_with_efer_lme)
 {
 	reset_vector_outside_ram(_metadata, true);
 }
+
+/* ---- every CPU mode ---- */
+
+/*
+ * Guest-physical layout of the mode tests (RAM_SIZE from 0):
+ *   1000h GDT: null, 64-bit code (08h), 32-bit code (10h), data (18h)
+ *   2000h IDT, 64-bit gates
+ *   3000h 32-bit paging: one page directory of 4 MiB pages (PSE)
+ *   4000h PAE: the four PDPTEs, pointing at the page directories at 8000h
+ *   6000h PML4, 7000h PDPT: long mode, through the same page directories
+ *   8000h-BFFFh four page directories of 2 MiB pages
+ * All paging modes map the low 4 GiB to themselves, so MMIO_GPA is a
+ * linear address too.  Code at CODE_GPA, a handler at HANDLER_GPA, the
+ * stack below STACK_TOP.
+ */
+#define RAM_SIZE	(4 << 20)
+#define GDT_GPA		0x1000
+#define IDT_GPA		0x2000
+#define PD32_GPA	0x3000
+#define PDPT_PAE_GPA	0x4000
+#define PML4_GPA	0x6000
+#define PDPT_GPA	0x7000
+#define PD_GPA		0x8000
+#define CODE_GPA	0x10000
+#define HANDLER_GPA	0x11000
+#define STACK_TOP	0x30000
+
+#define SEL_CODE64	0x08
+#define SEL_CODE32	0x10
+#define SEL_DATA	0x18
+
+enum cpu_mode { REAL, PROT32, PAGING32, PAE32, COMPAT, LONG64 };
+
+static void write_tables(uint8_t *mem)
+{
+	uint64_t *gdt = (uint64_t *)(mem + GDT_GPA);
+	uint32_t *pd32 = (uint32_t *)(mem + PD32_GPA);
+	uint64_t *pdpt_pae = (uint64_t *)(mem + PDPT_PAE_GPA);
+	uint64_t *pml4 = (uint64_t *)(mem + PML4_GPA);
+	uint64_t *pdpt = (uint64_t *)(mem + PDPT_GPA);
+	uint64_t *pd = (uint64_t *)(mem + PD_GPA);
+	int i;
+
+	gdt[1] = 0x00af9b000000ffffULL;		/* 64-bit code */
+	gdt[2] = 0x00cf9b000000ffffULL;		/* 32-bit code */
+	gdt[3] = 0x00cf93000000ffffULL;		/* data */
+	for (i = 0; i < 1024; i++)
+		pd32[i] = (i << 22) | 0x83;		/* P RW PS */
+	for (i = 0; i < 4; i++) {
+		pdpt_pae[i] = (PD_GPA + i * 0x1000) | 1;	/* PAE PDPTE: P only */
+		pdpt[i] = (PD_GPA + i * 0x1000) | 3;
+	}
+	pml4[0] = PDPT_GPA | 3;
+	for (i = 0; i < 4 * 512; i++)
+		pd[i] = ((uint64_t)i << 21) | 0x83;
+}
+
+/* A 64-bit interrupt gate for @vector to @handler (SDM Vol 3 6.14.1). */
+static void set_gate(uint8_t *mem, int vector, uint64_t handler)
+{
+	uint32_t *gate = (uint32_t *)(mem + IDT_GPA + vector * 16);
+
+	gate[0] = (SEL_CODE64 << 16) | (handler & 0xffff);
+	gate[1] = (handler & 0xffff0000) | 0x8e00;	/* P, DPL 0, interrupt gate */
+	gate[2] = handler >> 32;
+	gate[3] = 0;
+}
+
+static struct minihv_segment flat_seg(uint16_t sel, uint8_t type, bool l)
+{
+	return (struct minihv_segment){
+		.limit = 0xffffffff, .selector = sel, .type = type, .present = 1,
+		.s = 1, .g = 1, .l = l, .db = !l,
+	};
+}
+
+static void set_mode(struct __test_metadata *_metadata, struct bare_vm *b,
+		     enum cpu_mode mode)
+{
+	struct minihv_sregs sregs;
+	/* IF = 1: nothing is injected, and IF = 0 only where a test wants it. */
+	struct minihv_regs regs = { .rflags = 0x202, .rsp = STACK_TOP };
+
+	ASSERT_EQ(0, ioctl(b->vcpu, MINIHV_GET_SREGS, &sregs));
+	if (mode == REAL) {
+		/* CS = 1000h: CODE_GPA at IP 0; the reset state otherwise. */
+		sregs.cs.selector = CODE_GPA >> 4;
+		sregs.cs.base = CODE_GPA;
+		regs.rsp = 0xfff0;
+	} else {
+		sregs.cs = flat_seg(mode == LONG64 ? SEL_CODE64 : SEL_CODE32, 0xb,
+				    mode == LONG64);
+		sregs.ds = sregs.es = sregs.fs = sregs.gs = sregs.ss =
+			flat_seg(SEL_DATA, 0x3, false);
+		sregs.tr = (struct minihv_segment){ .limit = 0x67, .type = 0xb, .present = 1 };
+		sregs.ldt = (struct minihv_segment){ .unusable = 1 };
+		sregs.gdt.base = GDT_GPA;
+		sregs.gdt.limit = 4 * 8 - 1;
+		sregs.idt.base = IDT_GPA;
+		sregs.idt.limit = 256 * 16 - 1;
+		sregs.cr0 = CR0_PE | CR0_ET;
+		regs.rip = CODE_GPA;
+	}
+	switch (mode) {
+	case PAGING32:
+		sregs.cr0 |= CR0_PG;
+		sregs.cr3 = PD32_GPA;
+		sregs.cr4 = CR4_PSE;
+		break;
+	case PAE32:
+		sregs.cr0 |= CR0_PG;
+		sregs.cr3 = PDPT_PAE_GPA;
+		sregs.cr4 = CR4_PAE;
+		break;
+	case COMPAT:
+	case LONG64:
+		sregs.cr0 |= CR0_PG;
+		sregs.cr3 = PML4_GPA;
+		sregs.cr4 = CR4_PAE;
+		sregs.efer = EFER_LME | EFER_LMA;
+		break;
+	default:
+		break;
+	}
+	ASSERT_EQ(0, ioctl(b->vcpu, MINIHV_SET_SREGS, &sregs));
+	ASSERT_EQ(0, ioctl(b->vcpu, MINIHV_SET_REGS, &regs));
+}
+
+/* A VM with the tables above, @code at CODE_GPA and the vCPU in @mode. */
+static void mode_vm(struct __test_metadata *_metadata, struct bare_vm *b,
+		    enum cpu_mode mode, const void *code, size_t len)
+{
+	bare_vm_create(_metadata, b, RAM_SIZE);
+	write_tables(b->mem);
+	memcpy(b->mem + CODE_GPA, code, len);
+	set_mode(_metadata, b, mode);
+}
+
+/* Runs @code in @mode; the final exit must be @expect (EINTR: MINIHV_EXIT_INTR). */
+static void run_in_mode(struct __test_metadata *_metadata, enum cpu_mode mode,
+			const void *code, size_t len, uint32_t expect)
+{
+	struct bare_vm b = {};
+
+	mode_vm(_metadata, &b, mode, code, len);
+	EXPECT_EQ(expect, run_bounded(_metadata, b.vcpu, b.run))
+		TH_LOG("exit %s", exit_reason_str(b.run->exit_reason));
+	bare_vm_free(_metadata, &b);
+}
+
+static const uint8_t cli_spin[] = { 0xfa, 0xeb, 0xfe };	/* CLI; JMP $ */
+static const uint8_t zeros[16];
+static const uint8_t cpuid_loop[] = { 0x0f, 0xa2, 0xeb, 0xfc };	/* CPUID; JMP -4 */
+
+/*
+ * Bochs 2.7's SVM lets a guest that spins with RFLAGS.IF = 0 (here after
+ * a CLI, or in an NMI handler entered through an interrupt gate) mask the
+ * host's interrupts despite V_INTR_MASKING: it holds the CPU until an NMI
+ * (the RCU stall detector's, 21 s later).
+ * AMD-V has no timer of its own that minihv could bound an entry with (the
+ * VMX-preemption timer does it on bochs-vmx), so these cases cannot pass
+ * there; on QEMU's SVM and on real CPUs, physical interrupts exit the
+ * guest whatever its IF.  The other cases here run with IF = 1.
+ */
+#define SKIP_IF_CLI_MASKS_HOST_INTERRUPTS()					\
+	do {									\
+		if (machine_is_bochs() && expected_vendor() == MINIHV_VENDOR_SVM) \
+			SKIP(return, "Bochs 2.7 SVM: a guest spinning with IF=0 masks host interrupts"); \
+	} while (0)
+
+/*
+ * A guest that spins with interrupts off, in each mode, is still ended by
+ * the signal: the host's own interrupts exit the guest whatever its IF.
+ */
+TEST(real_mode_spin_with_if_clear)
+{
+	SKIP_IF_CLI_MASKS_HOST_INTERRUPTS();
+	run_in_mode(_metadata, REAL, cli_spin, sizeof(cli_spin), MINIHV_EXIT_INTR);
+}
+
+TEST(protected_mode_spin_with_if_clear)
+{
+	SKIP_IF_CLI_MASKS_HOST_INTERRUPTS();
+	run_in_mode(_metadata, PROT32, cli_spin, sizeof(cli_spin), MINIHV_EXIT_INTR);
+}
+
+TEST(paging32_spin_with_if_clear)
+{
+	SKIP_IF_CLI_MASKS_HOST_INTERRUPTS();
+	run_in_mode(_metadata, PAGING32, cli_spin, sizeof(cli_spin), MINIHV_EXIT_INTR);
+}
+
+TEST(pae_spin_with_if_clear)
+{
+	SKIP_IF_CLI_MASKS_HOST_INTERRUPTS();
+	run_in_mode(_metadata, PAE32, cli_spin, sizeof(cli_spin), MINIHV_EXIT_INTR);
+}
+
+TEST(compat_mode_spin_with_if_clear)
+{
+	SKIP_IF_CLI_MASKS_HOST_INTERRUPTS();
+	run_in_mode(_metadata, COMPAT, cli_spin, sizeof(cli_spin), MINIHV_EXIT_INTR);
+}
+
+TEST(long_mode_spin_with_if_clear)
+{
+	SKIP_IF_CLI_MASKS_HOST_INTERRUPTS();
+	run_in_mode(_metadata, LONG64, cli_spin, sizeof(cli_spin), MINIHV_EXIT_INTR);
+}
+
+/* Real mode over zeroed memory: ADD [BX+SI], AL around a 64 KiB segment forever. */
+TEST(real_mode_executes_zeros)
+{
+	run_in_mode(_metadata, REAL, zeros, sizeof(zeros), MINIHV_EXIT_INTR);
+}
+
+/*
+ * Protected mode over the zeros at the end of RAM runs off it: the fetch
+ * is MMIO, which minihv cannot execute.
+ */
+TEST(protected_mode_runs_off_ram)
+{
+	struct bare_vm b = {};
+	struct minihv_regs regs;
+
+	mode_vm(_metadata, &b, PROT32, zeros, sizeof(zeros));
+	ASSERT_EQ(0, ioctl(b.vcpu, MINIHV_GET_REGS, &regs));
+	regs.rip = RAM_SIZE - 256;
+	ASSERT_EQ(0, ioctl(b.vcpu, MINIHV_SET_REGS, &regs));
+	EXPECT_EQ(MINIHV_EXIT_INTERNAL_ERROR, run_bounded(_metadata, b.vcpu, b.run));
+	bare_vm_free(_metadata, &b);
+}
+
+/* Exits handled in the kernel, one after another, never hold the signal off. */
+TEST(exit_storm_in_kernel)
+{
+	struct bare_vm b = {};
+	struct minihv_exit_stats stats;
+
+	mode_vm(_metadata, &b, LONG64, cpuid_loop, sizeof(cpuid_loop));
+	EXPECT_EQ(MINIHV_EXIT_INTR, run_bounded(_metadata, b.vcpu, b.run));
+	ASSERT_EQ(0, ioctl(b.vcpu, MINIHV_GET_EXIT_STATS, &stats));
+	EXPECT_LT(0, stats.count[MINIHV_STAT_CPUID]);
+	bare_vm_free(_metadata, &b);
+}
+
+/* ---- EFER.LME without paging, made by the guest (issue 10's state) ---- */
+
+/* MOV ECX, C0000080h; RDMSR; OR EAX, 100h; WRMSR; JMP $ (32-bit code) */
+static const uint8_t set_lme_spin32[] = {
+	0xb9, 0x80, 0x00, 0x00, 0xc0, 0x0f, 0x32, 0x0d, 0x00, 0x01, 0x00, 0x00,
+	0x0f, 0x30, 0xeb, 0xfe,
+};
+/* The same in 16-bit code: operand-size prefixes on the 32-bit operands. */
+static const uint8_t set_lme_spin16[] = {
+	0x66, 0xb9, 0x80, 0x00, 0x00, 0xc0, 0x0f, 0x32, 0x66, 0x0d, 0x00, 0x01,
+	0x00, 0x00, 0x0f, 0x30, 0xeb, 0xfe,
+};
+
+static void guest_sets_lme(struct __test_metadata *_metadata, enum cpu_mode mode,
+			   const uint8_t *code, size_t len)
+{
+	struct bare_vm b = {};
+	struct minihv_sregs sregs;
+
+	mode_vm(_metadata, &b, mode, code, len);
+	EXPECT_EQ(MINIHV_EXIT_INTR, run_bounded(_metadata, b.vcpu, b.run));
+	/* The guest sees the LME it wrote, and is still in legacy mode. */
+	ASSERT_EQ(0, ioctl(b.vcpu, MINIHV_GET_SREGS, &sregs));
+	EXPECT_EQ(EFER_LME, sregs.efer);
+	bare_vm_free(_metadata, &b);
+}
+
+TEST(real_mode_guest_sets_efer_lme)
+{
+	guest_sets_lme(_metadata, REAL, set_lme_spin16, sizeof(set_lme_spin16));
+}
+
+TEST(protected_mode_guest_sets_efer_lme)
+{
+	guest_sets_lme(_metadata, PROT32, set_lme_spin32, sizeof(set_lme_spin32));
+}
+
+/*
+ * The way into long mode, from protected mode: CR4.PAE, CR3, EFER.LME,
+ * then CR0.PG, and the guest is in compatibility mode.
+ */
+static const uint8_t enter_long_mode[] = {
+	0x0f, 0x20, 0xe0,			/* MOV EAX, CR4 */
+	0x83, 0xc8, 0x20,			/* OR EAX, PAE */
+	0x0f, 0x22, 0xe0,			/* MOV CR4, EAX */
+	0xb8, 0x00, 0x60, 0x00, 0x00,		/* MOV EAX, PML4_GPA */
+	0x0f, 0x22, 0xd8,			/* MOV CR3, EAX */
+	0xb9, 0x80, 0x00, 0x00, 0xc0,		/* MOV ECX, EFER */
+	0x0f, 0x32,				/* RDMSR */
+	0x0d, 0x00, 0x01, 0x00, 0x00,		/* OR EAX, LME */
+	0x0f, 0x30,				/* WRMSR */
+	0x0f, 0x20, 0xc0,			/* MOV EAX, CR0 */
+	0x0d, 0x00, 0x00, 0x00, 0x80,		/* OR EAX, PG */
+	0x0f, 0x22, 0xc0,			/* MOV CR0, EAX */
+	0xf4,					/* HLT */
+};
+
+TEST(guest_enters_long_mode)
+{
+	struct bare_vm b = {};
+	struct minihv_sregs sregs;
+
+	mode_vm(_metadata, &b, PROT32, enter_long_mode, sizeof(enter_long_mode));
+	EXPECT_EQ(MINIHV_EXIT_HLT, run_bounded(_metadata, b.vcpu, b.run));
+	ASSERT_EQ(0, ioctl(b.vcpu, MINIHV_GET_SREGS, &sregs));
+	EXPECT_EQ(EFER_LME | EFER_LMA, sregs.efer);
+	EXPECT_TRUE(sregs.cr0 & CR0_PG);
+	bare_vm_free(_metadata, &b);
+}
+
+/*
+ * And out again, from compatibility mode: paging off (LMA clears, LME
+ * stays), then CR4.PAE off, then spin: the state of issue 10 reached by
+ * the guest's own MOVs to CR0 and CR4.
+ */
+static const uint8_t leave_long_mode[] = {
+	0x0f, 0x20, 0xc0,			/* MOV EAX, CR0 */
+	0x25, 0xff, 0xff, 0xff, 0x7f,		/* AND EAX, ~PG */
+	0x0f, 0x22, 0xc0,			/* MOV CR0, EAX */
+	0x0f, 0x20, 0xe0,			/* MOV EAX, CR4 */
+	0x83, 0xe0, 0xdf,			/* AND EAX, ~PAE */
+	0x0f, 0x22, 0xe0,			/* MOV CR4, EAX */
+	0xeb, 0xfe,				/* JMP $ */
+};
+
+TEST(guest_leaves_long_mode_and_clears_pae)
+{
+	struct bare_vm b = {};
+	struct minihv_sregs sregs;
+
+	mode_vm(_metadata, &b, COMPAT, leave_long_mode, sizeof(leave_long_mode));
+	EXPECT_EQ(MINIHV_EXIT_INTR, run_bounded(_metadata, b.vcpu, b.run));
+	ASSERT_EQ(0, ioctl(b.vcpu, MINIHV_GET_SREGS, &sregs));
+	EXPECT_EQ(EFER_LME, sregs.efer);
+	EXPECT_FALSE(sregs.cr0 & CR0_PG);
+	EXPECT_FALSE(sregs.cr4 & CR4_PAE);
+	bare_vm_free(_metadata, &b);
+}
+
+/* 64-bit code cannot turn paging off: #GP, here to a handler that halts. */
+static const uint8_t clear_pg64[] = {
+	0x0f, 0x20, 0xc0,			/* MOV RAX, CR0 */
+	0x0f, 0xba, 0xf0, 0x1f,			/* BTR EAX, 31 */
+	0x0f, 0x22, 0xc0,			/* MOV CR0, RAX */
+	0xeb, 0xfe,				/* JMP $ (never) */
+};
+
+TEST(long_mode_cannot_clear_pg)
+{
+	struct bare_vm b = {};
+	struct minihv_regs regs;
+	struct minihv_sregs sregs;
+
+	mode_vm(_metadata, &b, LONG64, clear_pg64, sizeof(clear_pg64));
+	b.mem[HANDLER_GPA] = 0xf4;			/* HLT */
+	set_gate(b.mem, 13, HANDLER_GPA);
+	EXPECT_EQ(MINIHV_EXIT_HLT, run_bounded(_metadata, b.vcpu, b.run));
+	ASSERT_EQ(0, ioctl(b.vcpu, MINIHV_GET_REGS, &regs));
+	EXPECT_EQ(HANDLER_GPA + 1, regs.rip) TH_LOG("#GP must reach its handler");
+	ASSERT_EQ(0, ioctl(b.vcpu, MINIHV_GET_SREGS, &sregs));
+	EXPECT_TRUE(sregs.cr0 & CR0_PG);
+	EXPECT_EQ(EFER_LME | EFER_LMA, sregs.efer);
+	bare_vm_free(_metadata, &b);
+}
+
+/* ---- broken states ---- */
+
+static const uint8_t spin[] = { 0xeb, 0xfe };
+
+/* The guest's page tables lie outside RAM: its first fetch cannot be walked. */
+TEST(page_tables_outside_ram)
+{
+	struct bare_vm b = {};
+	struct minihv_sregs sregs;
+	uint32_t r;
+
+	mode_vm(_metadata, &b, LONG64, spin, sizeof(spin));
+	ASSERT_EQ(0, ioctl(b.vcpu, MINIHV_GET_SREGS, &sregs));
+	sregs.cr3 = MMIO_GPA;
+	ASSERT_EQ(0, ioctl(b.vcpu, MINIHV_SET_SREGS, &sregs));
+	r = run_bounded(_metadata, b.vcpu, b.run);
+	EXPECT_TRUE(r == MINIHV_EXIT_INTERNAL_ERROR || r == MINIHV_EXIT_MMIO ||
+		    r == MINIHV_EXIT_SHUTDOWN || r == MINIHV_EXIT_INTR)
+		TH_LOG("exit %s", exit_reason_str(r));
+	bare_vm_free(_metadata, &b);
+}
+
+/* Code outside RAM: the fetch is MMIO, which minihv cannot execute. */
+TEST(rip_outside_ram)
+{
+	struct bare_vm b = {};
+	struct minihv_regs regs;
+
+	mode_vm(_metadata, &b, LONG64, spin, sizeof(spin));
+	ASSERT_EQ(0, ioctl(b.vcpu, MINIHV_GET_REGS, &regs));
+	regs.rip = MMIO_GPA;
+	ASSERT_EQ(0, ioctl(b.vcpu, MINIHV_SET_REGS, &regs));
+	EXPECT_EQ(MINIHV_EXIT_INTERNAL_ERROR, run_bounded(_metadata, b.vcpu, b.run));
+	bare_vm_free(_metadata, &b);
+}
+
+/* An exception whose IDT lies outside RAM: delivery reads MMIO. */
+TEST(idt_outside_ram)
+{
+	static const uint8_t ud2[] = { 0x0f, 0x0b };
+	struct bare_vm b = {};
+	struct minihv_sregs sregs;
+	uint32_t r;
+
+	mode_vm(_metadata, &b, LONG64, ud2, sizeof(ud2));
+	ASSERT_EQ(0, ioctl(b.vcpu, MINIHV_GET_SREGS, &sregs));
+	sregs.idt.base = MMIO_GPA;
+	ASSERT_EQ(0, ioctl(b.vcpu, MINIHV_SET_SREGS, &sregs));
+	r = run_bounded(_metadata, b.vcpu, b.run);
+	EXPECT_TRUE(r == MINIHV_EXIT_INTERNAL_ERROR || r == MINIHV_EXIT_MMIO)
+		TH_LOG("exit %s", exit_reason_str(r));
+	bare_vm_free(_metadata, &b);
+}
+
+/* An NMI handler that never returns, with another NMI waiting for it. */
+TEST(nmi_never_unblocked)
+{
+	struct bare_vm b = {};
+
+	SKIP_IF_CLI_MASKS_HOST_INTERRUPTS();	/* the NMI's gate clears IF */
+	mode_vm(_metadata, &b, LONG64, spin, sizeof(spin));
+	memcpy(b.mem + HANDLER_GPA, spin, sizeof(spin));
+	set_gate(b.mem, 2, HANDLER_GPA);
+	ASSERT_EQ(0, ioctl(b.vcpu, MINIHV_NMI, 0));
+	EXPECT_EQ(MINIHV_EXIT_INTR, run_bounded(_metadata, b.vcpu, b.run));
+	ASSERT_EQ(0, ioctl(b.vcpu, MINIHV_NMI, 0));
+	EXPECT_EQ(MINIHV_EXIT_INTR, run_bounded(_metadata, b.vcpu, b.run));
+	bare_vm_free(_metadata, &b);
+}
+
+/* An interrupt window that never opens: IF stays 0. */
+TEST(interrupt_window_never_opens)
+{
+	struct minihv_interrupt irq = { .irq = 0x20 };
+	struct minihv_regs regs;
+	struct bare_vm b = {};
+
+	SKIP_IF_CLI_MASKS_HOST_INTERRUPTS();
+	mode_vm(_metadata, &b, LONG64, cli_spin, sizeof(cli_spin));
+	ASSERT_EQ(0, ioctl(b.vcpu, MINIHV_GET_REGS, &regs));
+	regs.rflags = 2;		/* IF = 0 from the start */
+	ASSERT_EQ(0, ioctl(b.vcpu, MINIHV_SET_REGS, &regs));
+	ASSERT_EQ(0, ioctl(b.vcpu, MINIHV_INTERRUPT, &irq));
+	b.run->request_interrupt_window = 1;
+	EXPECT_EQ(MINIHV_EXIT_INTR, run_bounded(_metadata, b.vcpu, b.run));
+	bare_vm_free(_metadata, &b);
+}
+
+/* ---- states SET_SREGS refuses, and loses nothing doing it ---- */
+
+static void expect_sregs_refused(struct __test_metadata *_metadata, enum cpu_mode mode,
+				 void (*breaker)(struct minihv_sregs *))
+{
+	struct bare_vm b = {};
+	struct minihv_sregs good, bad, after;
+
+	mode_vm(_metadata, &b, mode, spin, sizeof(spin));
+	ASSERT_EQ(0, ioctl(b.vcpu, MINIHV_GET_SREGS, &good));
+	bad = good;
+	breaker(&bad);
+	EXPECT_EQ(-1, ioctl(b.vcpu, MINIHV_SET_SREGS, &bad));
+	EXPECT_EQ(EINVAL, errno);
+	ASSERT_EQ(0, ioctl(b.vcpu, MINIHV_GET_SREGS, &after));
+	EXPECT_EQ(0, memcmp(&good, &after, sizeof(good)))
+		TH_LOG("a refused SET_SREGS changed the state");
+	EXPECT_EQ(MINIHV_EXIT_INTR, run_bounded(_metadata, b.vcpu, b.run));
+	bare_vm_free(_metadata, &b);
+}
+
+static void lma_without_lme(struct minihv_sregs *s) { s->efer = EFER_LMA; }
+static void lma_without_pg(struct minihv_sregs *s) { s->efer |= EFER_LMA; }
+static void lme_pg_without_lma(struct minihv_sregs *s) { s->efer = EFER_LME; }
+static void long_mode_without_pae(struct minihv_sregs *s) { s->cr4 &= ~CR4_PAE; }
+static void cs_l_outside_long_mode(struct minihv_sregs *s) { s->cs.l = 1; s->cs.db = 0; }
+static void pg_without_pe(struct minihv_sregs *s) { s->cr0 = CR0_PG | CR0_ET; }
+static void cr0_high_bits(struct minihv_sregs *s) { s->cr0 |= 1ULL << 32; }
+static void efer_reserved_bit(struct minihv_sregs *s) { s->efer |= 1ULL << 2; }
+
+TEST(sregs_lma_without_lme) { expect_sregs_refused(_metadata, PAGING32, lma_without_lme); }
+TEST(sregs_lma_without_pg) { expect_sregs_refused(_metadata, PROT32, lma_without_pg); }
+TEST(sregs_lme_and_pg_without_lma) { expect_sregs_refused(_metadata, PAE32, lme_pg_without_lma); }
+TEST(sregs_long_mode_without_pae) { expect_sregs_refused(_metadata, LONG64, long_mode_without_pae); }
+TEST(sregs_cs_l_outside_long_mode) { expect_sregs_refused(_metadata, PROT32, cs_l_outside_long_mode); }
+TEST(sregs_cs_l_in_real_mode) { expect_sregs_refused(_metadata, REAL, cs_l_outside_long_mode); }
+TEST(sregs_pg_without_pe) { expect_sregs_refused(_metadata, REAL, pg_without_pe); }
+TEST(sregs_cr0_high_bits) { expect_sregs_refused(_metadata, LONG64, cr0_high_bits); }
+TEST(sregs_efer_reserved_bit) { expect_sregs_refused(_metadata, LONG64, efer_reserved_bit); }
 
 TEST_HARNESS_MAIN

@@ -231,10 +231,10 @@ struct svm_vcpu {
 	u64 tlb_generation;	/* vm->tlb_generation at the last flush */
 	bool state_checked;	/* save area passed svm_check_guest_state() */
 	/*
-	 * EFER as the guest sees it.  The VMCB's copy has LME only while LMA
-	 * is set (svm_write_efer()), and CR0 writes are intercepted while the
-	 * guest's LME is set, so that minihv, not the CPU, turns long mode
-	 * on and off.
+	 * EFER as the guest sees it, and the truth: the guest changes EFER
+	 * only through WRMSR and, while LME is set, LMA only through CR0
+	 * writes, all intercepted.  The VMCB gets it at every VMRUN with LME
+	 * only while LMA is set (svm_vmcb_efer()).
 	 */
 	u64 efer;
 	/*
@@ -254,30 +254,39 @@ static inline struct svm_vcpu *to_svm(struct minihv_vcpu *vcpu)
 }
 
 /*
- * The guest's EFER, and what the CPU is given of it.  The CPU never holds
- * EFER.LME while paging is off: it gets LME together with LMA, when a
- * CR0 write turns paging on (svm_handle_cr0_write()), as KVM's
- * svm_set_efer() does.  Architecturally LME with paging off is plain
- * legacy mode either way, but QEMU's #VMEXIT (its do_vmexit(), up to at
- * least 7.2) restores the host's CR0 through the same path as a MOV to
- * CR0 while the guest's EFER and CR4 are still loaded: with the guest's
- * LME set and its CR4.PAE clear it takes that for a #GP-worthy long-mode
- * entry and returns early, leaving the host running with the guest's CR0
- * (paging off) and GIF clear, a CPU lost for good (issue 10).  A guest
- * gets there with one WRMSR; minihv never hands the CPU that state.
+ * What the CPU is given of the guest's EFER.  It never holds EFER.LME
+ * while paging is off: it gets LME together with LMA, when a CR0 write
+ * turns paging on (svm_handle_cr0_write()), as KVM's svm_set_efer() does.
+ * Architecturally LME with paging off is plain legacy mode either way,
+ * but QEMU's #VMEXIT (its do_vmexit(), up to at least 7.2) restores the
+ * host's CR0 through the same path as a MOV to CR0 while the guest's EFER
+ * and CR4 are still loaded: with the guest's LME set and its CR4.PAE
+ * clear it takes that for a #GP-worthy long-mode entry and returns early,
+ * leaving the host running with the guest's CR0 (paging off) and GIF
+ * clear, a CPU lost for good (issue 10).  A guest gets there with one
+ * WRMSR; minihv never hands the CPU that state.  It is written at every
+ * VMRUN because Bochs 2.7 writes EFER back without LMA at a CR0-write
+ * intercept in compatibility mode.
  */
-static void svm_write_efer(struct svm_vcpu *svm, u64 efer)
+static u64 svm_vmcb_efer(const struct svm_vcpu *svm)
 {
-	struct vmcb *vmcb = svm->vmcb;
+	u64 efer = svm->efer;
 
-	svm->efer = efer;
 	if (!(efer & EFER_LMA))
 		efer &= ~EFER_LME;
-	vmcb->save.efer = efer | EFER_SVME;
-	if (svm->efer & EFER_LME)
-		vmcb->control.intercept_cr |= INTERCEPT_CR0_WRITE;
+	return efer | EFER_SVME;
+}
+
+/* The guest's new EFER: CR0 writes are intercepted while its LME is set. */
+static void svm_write_efer(struct svm_vcpu *svm, u64 efer)
+{
+	struct vmcb_control_area *c = &svm->vmcb->control;
+
+	svm->efer = efer;
+	if (efer & EFER_LME)
+		c->intercept_cr |= INTERCEPT_CR0_WRITE;
 	else
-		vmcb->control.intercept_cr &= ~INTERCEPT_CR0_WRITE;
+		c->intercept_cr &= ~INTERCEPT_CR0_WRITE;
 }
 
 static int svm_vm_init(struct minihv_vm *vm)
@@ -536,11 +545,11 @@ static void svm_cpu_mode(struct minihv_vcpu *vcpu, struct minihv_cpu_mode *m)
 	m->paging.cr0 = save->cr0;
 	m->paging.cr3 = save->cr3;
 	m->paging.cr4 = save->cr4;
-	m->paging.efer = save->efer;
+	m->paging.efer = to_svm(vcpu)->efer;
 	m->cs_base = save->cs.base;
 	m->rip = save->rip;
 	m->rflags = save->rflags;
-	m->long_mode = (save->efer & EFER_LMA) && (save->cs.attrib & SVM_SEG_ATTR_L);
+	m->long_mode = (to_svm(vcpu)->efer & EFER_LMA) && (save->cs.attrib & SVM_SEG_ATTR_L);
 	m->cs_db = save->cs.attrib & SVM_SEG_ATTR_DB;
 	m->seg_base[SEG_ES] = save->es.base;
 	m->seg_base[SEG_CS] = save->cs.base;
@@ -1073,6 +1082,7 @@ static int svm_vcpu_run(struct minihv_vcpu *vcpu)
 	u64 gen = atomic64_read(&vcpu->vm->tlb_generation);
 	int cpu, fault;
 
+	vmcb->save.efer = svm_vmcb_efer(svm);
 	if (!svm->state_checked) {
 		u64 field, value;
 		const char *why = svm_check_guest_state(vcpu, &field, &value);
@@ -1088,6 +1098,12 @@ static int svm_vcpu_run(struct minihv_vcpu *vcpu)
 	vmcb->save.rsp = vcpu->regs[VCPU_REGS_RSP];
 
 	preempt_disable();
+	local_irq_disable();
+	if (minihv_exit_request(vcpu)) {
+		local_irq_enable();
+		preempt_enable();
+		return 1;
+	}
 	cpu = smp_processor_id();
 
 	/*
@@ -1105,7 +1121,6 @@ static int svm_vcpu_run(struct minihv_vcpu *vcpu)
 	/* No VMCB field may be taken from the CPU's cache (15.15). */
 	vmcb->control.clean = 0;
 
-	local_irq_disable();
 	minihv_guest_fpu_load();
 	asm volatile("clgi" ::: "memory");
 	fault = __svm_vcpu_run(svm->vmcb_pa, vcpu->regs,
@@ -1113,6 +1128,7 @@ static int svm_vcpu_run(struct minihv_vcpu *vcpu)
 	asm volatile("stgi" ::: "memory");
 	local_irq_enable();
 	preempt_enable();
+	vcpu->exits++;
 
 	if (fault) {
 		pr_err_ratelimited("VMRUN faulted on CPU %d\n", cpu);

@@ -91,12 +91,27 @@ void vmx_set_event_windows(struct minihv_vcpu *vcpu, bool irq, bool nmi)
 	vmx->windows = want;
 }
 
+/*
+ * The event delivered at the next entry.  In real mode no exception
+ * pushes an error code, and the entry checks insist on that (SDM Vol 3
+ * 26.2.1.3: "deliver error code" only with CR0.PE set under unrestricted
+ * guest), so it is dropped there, as KVM does.  Bochs 2.7 reports one in
+ * the IDT-vectoring information of a real-mode #GP whose delivery an exit
+ * interrupted, and re-injecting that as it stood failed the entry.
+ */
+static void vmx_set_entry_event(u32 info, u32 error)
+{
+	if (!(vmcs_readl(GUEST_CR0) & X86_CR0_PE))
+		info &= ~INTR_INFO_DELIVER_CODE_MASK;
+	vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, info);
+	if (info & INTR_INFO_DELIVER_CODE_MASK)
+		vmcs_write32(VM_ENTRY_EXCEPTION_ERROR_CODE, error);
+}
+
 static void vmx_inject_exception(u8 vector, bool has_error, u32 error)
 {
-	vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, vector | INTR_TYPE_HARD_EXCEPTION |
-		     INTR_INFO_VALID_MASK | (has_error ? INTR_INFO_DELIVER_CODE_MASK : 0));
-	if (has_error)
-		vmcs_write32(VM_ENTRY_EXCEPTION_ERROR_CODE, error);
+	vmx_set_entry_event(vector | INTR_TYPE_HARD_EXCEPTION | INTR_INFO_VALID_MASK |
+			    (has_error ? INTR_INFO_DELIVER_CODE_MASK : 0), error);
 }
 
 /* Instruction-based exits give the length (SDM 28.2.4). */
@@ -446,6 +461,7 @@ static const struct vmx_exit_handler vmx_exit_handlers[] = {
 	[EXIT_REASON_EXCEPTION_NMI]		= { vmx_handle_exception_nmi,
 						    MINIHV_STAT_HOST_EVENT },
 	[EXIT_REASON_EXTERNAL_INTERRUPT]	= { vmx_handle_host_event, MINIHV_STAT_HOST_EVENT },
+	[EXIT_REASON_PREEMPTION_TIMER]		= { vmx_handle_host_event, MINIHV_STAT_HOST_EVENT },
 	[EXIT_REASON_TRIPLE_FAULT]		= { vmx_handle_triple_fault, MINIHV_STAT_SHUTDOWN },
 	[EXIT_REASON_INIT_SIGNAL]		= { vmx_handle_host_event, MINIHV_STAT_HOST_EVENT },
 	[EXIT_REASON_CPUID]			= { vmx_handle_cpuid, MINIHV_STAT_CPUID },
@@ -494,10 +510,7 @@ int vmx_handle_exit(struct minihv_vcpu *vcpu)
 	 */
 	vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, 0);
 	if (idt & INTR_INFO_VALID_MASK) {
-		vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, idt & ~BIT(12));
-		if (idt & INTR_INFO_DELIVER_CODE_MASK)
-			vmcs_write32(VM_ENTRY_EXCEPTION_ERROR_CODE,
-				     vmcs_read32(IDT_VECTORING_ERROR_CODE));
+		vmx_set_entry_event(idt & ~BIT(12), vmcs_read32(IDT_VECTORING_ERROR_CODE));
 		vmcs_write32(VM_ENTRY_INSTRUCTION_LEN, vmcs_read32(VM_EXIT_INSTRUCTION_LEN));
 	}
 

@@ -173,6 +173,33 @@ static void vmx_read_capabilities(struct vmx_capabilities *caps)
 	rdmsrl(MSR_IA32_VMX_CR4_FIXED1, caps->cr4_fixed1);
 }
 
+/* The longest a guest runs without an exit where the timer exists. */
+#define VMX_ENTRY_BOUND_MS	10
+
+/*
+ * Every entry ends within VMX_ENTRY_BOUND_MS, whatever the guest does:
+ * the VMX-preemption timer counts down from the VMCS value at each entry
+ * (it is not saved back: the "save VMX-preemption timer value" exit
+ * control stays 0) by one every 2^IA32_VMX_MISC[4:0] TSC ticks and exits
+ * at zero (SDM Vol 3 26.5.1).  External-interrupt exiting should make it
+ * unnecessary, and does on real CPUs, but Bochs 2.7 masks the host's
+ * interrupts when the guest enters with RFLAGS.IF = 0, and a guest that
+ * then spins (CLI; JMP $) held a host CPU until the RCU stall detector's
+ * NMI, 21 s later.  The exit costs one round of the run loop per 10 ms
+ * of guest time.
+ */
+static void vmx_setup_preemption_timer(struct vmx_capabilities *caps)
+{
+	u64 misc, ticks;
+
+	caps->preemption_timer = 0;
+	if (!(caps->pin & PIN_BASED_VMX_PREEMPTION_TIMER) || !tsc_khz)
+		return;
+	rdmsrl(MSR_IA32_VMX_MISC, misc);
+	ticks = ((u64)tsc_khz * VMX_ENTRY_BOUND_MS) >> (misc & 0x1f);
+	caps->preemption_timer = clamp_t(u64, ticks, 1, U32_MAX);
+}
+
 /*
  * A control word from its capability MSR (SDM appendix A.3-A.5): bits
  * 31:0 are the allowed 0-settings (a 1 there must be 1), bits 63:32 the
@@ -204,7 +231,8 @@ static int vmx_setup_controls(struct vmx_capabilities *caps)
 	r = vmx_adjust_controls("pin-based", t ? MSR_IA32_VMX_TRUE_PINBASED_CTLS :
 				MSR_IA32_VMX_PINBASED_CTLS,
 				PIN_BASED_EXT_INTR_MASK | PIN_BASED_NMI_EXITING |
-				PIN_BASED_VIRTUAL_NMIS, 0, &caps->pin);
+				PIN_BASED_VIRTUAL_NMIS, PIN_BASED_VMX_PREEMPTION_TIMER,
+				&caps->pin);
 	if (!r)
 		r = vmx_adjust_controls("processor-based", t ? MSR_IA32_VMX_TRUE_PROCBASED_CTLS :
 					MSR_IA32_VMX_PROCBASED_CTLS,
@@ -243,6 +271,7 @@ static int vmx_setup_controls(struct vmx_capabilities *caps)
 		return -EIO;
 	}
 	caps->vpid = caps->proc2 & SECONDARY_EXEC_ENABLE_VPID;
+	vmx_setup_preemption_timer(caps);
 	return 0;
 }
 
@@ -387,11 +416,12 @@ fault:
 
 static void vmx_print_features(void)
 {
-	pr_info("VT-x enabled on %u CPUs: EPT %s (A/D %s), VPID %s, unrestricted guest %s, VMCS shadowing %s, VMCS revision %#x\n",
+	pr_info("VT-x enabled on %u CPUs: EPT %s (A/D %s), VPID %s, unrestricted guest %s, VMCS shadowing %s, preemption timer %s, VMCS revision %#x\n",
 		num_online_cpus(), str_yes_no(vmx_caps.ept),
 		str_yes_no(vmx_caps.ept_ad), str_yes_no(vmx_caps.vpid),
 		str_yes_no(vmx_caps.unrestricted_guest),
-		str_yes_no(vmx_caps.shadow_vmcs), vmx_caps.revision_id);
+		str_yes_no(vmx_caps.shadow_vmcs),
+		str_yes_no(vmx_caps.preemption_timer), vmx_caps.revision_id);
 }
 
 /* ---- vCPUs ---- */
@@ -631,6 +661,8 @@ static void vmx_init_vmcs(struct minihv_vcpu *vcpu, struct vmx_vcpu *vmx)
 	u64 msr;
 
 	vmcs_write32(PIN_BASED_VM_EXEC_CONTROL, vmx_caps.pin);
+	if (vmx_caps.preemption_timer)
+		vmcs_write32(VMX_PREEMPTION_TIMER_VALUE, vmx_caps.preemption_timer);
 	vmcs_write32(CPU_BASED_VM_EXEC_CONTROL, vmx_caps.proc);
 	vmcs_write32(SECONDARY_VM_EXEC_CONTROL, vmx_caps.proc2);
 	vmcs_write32(VM_EXIT_CONTROLS, vmx_caps.exit);
@@ -809,14 +841,35 @@ static void vmx_get_sregs(struct minihv_vcpu *vcpu, struct minihv_sregs *sregs)
 static int vmx_set_sregs(struct minihv_vcpu *vcpu, const struct minihv_sregs *sregs)
 {
 	struct vmx_vcpu *vmx = to_vmx(vcpu);
+	u64 pdpte[4] = {};
+	int i;
 
 	if (sregs->cr4 & ~vmx_caps.cr4_fixed1 & ~X86_CR4_VMXE)
 		return -EINVAL;
 	if (sregs->cr4 & X86_CR4_VMXE)
 		return -EINVAL;		/* no nested VMX */
 
+	/*
+	 * PAE paging outside long mode: with EPT the CPU takes the four
+	 * PDPTEs from the VMCS at entry, not from memory, and stores them
+	 * back at exit (SDM Vol 3 26.3.2.4, 27.3.4); a guest's own MOV to
+	 * CR3 loads them itself (4.4.1).  A CR3 given here is read here, as
+	 * the CPU would at the MOV.  PDPTEs outside RAM read as 0, not
+	 * present: the guest's first access faults.
+	 */
+	if ((sregs->cr0 & X86_CR0_PG) && (sregs->cr4 & X86_CR4_PAE) &&
+	    !(sregs->efer & EFER_LMA)) {
+		down_read(&vcpu->vm->slots_rwsem);
+		if (minihv_read_guest_phys(vcpu->vm, sregs->cr3 & ~0x1fULL,
+					   pdpte, sizeof(pdpte)))
+			memset(pdpte, 0, sizeof(pdpte));
+		up_read(&vcpu->vm->slots_rwsem);
+	}
+
 	preempt_disable();
 	vmx_vcpu_load(vmx);
+	for (i = 0; i < 4; i++)
+		vmcs_write64(GUEST_PDPTR0 + 2 * i, pdpte[i]);
 	vmx_set_segment(GUEST_CS_SELECTOR, &sregs->cs);
 	vmx_set_segment(GUEST_DS_SELECTOR, &sregs->ds);
 	vmx_set_segment(GUEST_ES_SELECTOR, &sregs->es);
@@ -903,6 +956,14 @@ static int vmx_vcpu_run(struct minihv_vcpu *vcpu)
 		vmx->state_checked = true;
 	}
 
+	local_irq_disable();
+	if (minihv_exit_request(vcpu)) {
+		local_irq_enable();
+		preempt_enable();
+		preempt_notifier_unregister(&vmx->preempt);
+		return 1;
+	}
+
 	/*
 	 * Flush this vCPU's tag when it arrives on a CPU (stale entries of a
 	 * vCPU that had the VPID before, or of its own earlier stay) and
@@ -929,12 +990,12 @@ static int vmx_vcpu_run(struct minihv_vcpu *vcpu)
 	vmcs_writel(HOST_FS_BASE, fs_base);
 
 	vmx_load_guest_msrs(vmx, &host_msrs);
-	local_irq_disable();
 	minihv_guest_fpu_load();
 	if (native_read_cr2() != vmx->cr2)
 		native_write_cr2(vmx->cr2);
 
 	fail = __vmx_vcpu_run(vcpu->regs, vmx->launched);
+	vcpu->exits++;
 
 	vmx->cr2 = native_read_cr2();
 	reason = fail ? 0 : vmcs_read32(VM_EXIT_REASON);

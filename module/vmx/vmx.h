@@ -28,6 +28,7 @@ struct vmx_capabilities {
 	u64 cr0_fixed0, cr0_fixed1, cr4_fixed0, cr4_fixed1;
 	/* The controls every VMCS gets, adjusted to the CPU (24.6-24.8). */
 	u32 pin, proc, proc2, exit, entry;
+	u32 preemption_timer;	/* VMX_PREEMPTION_TIMER_VALUE, 0: no timer */
 };
 
 extern struct vmx_capabilities vmx_caps;

@@ -96,7 +96,8 @@ bool kmsg_find_problem(const char *log, char *buf, size_t len)
 {
 	static const char *const patterns[] = {
 		"BUG:", "WARNING: CPU:", "Oops", "general protection fault",
-		"Call Trace:", "soft lockup", "Kernel panic", "KASAN",
+		"Call Trace:", "soft lockup", "detected stalls on CPUs",
+		"blocked for more than", "Kernel panic", "KASAN",
 	};
 	size_t i;
 
@@ -146,6 +147,19 @@ bool module_is_loaded(const char *name)
 		found = !strncmp(line, name, nlen) && line[nlen] == ' ';
 	fclose(f);
 	return found;
+}
+
+bool machine_is_bochs(void)
+{
+	char vendor[64] = "";
+	FILE *f = fopen("/sys/class/dmi/id/bios_vendor", "re");
+
+	if (f) {
+		if (!fgets(vendor, sizeof(vendor), f))
+			vendor[0] = '\0';
+		fclose(f);
+	}
+	return strstr(vendor, "Bochs");
 }
 
 unsigned int expected_vendor(void)

@@ -34,7 +34,8 @@ void kmsg_cursor_close(struct kmsg_cursor *c);
 
 /*
  * The first line of @log that shows a kernel problem (BUG:, WARNING: CPU:,
- * Oops, general protection fault, Call Trace:, soft lockup, KASAN...),
+ * Oops, general protection fault, Call Trace:, soft lockup, an RCU stall,
+ * a hung task, KASAN...),
  * copied into @buf; false when the log is clean.
  */
 bool kmsg_find_problem(const char *log, char *buf, size_t len);
@@ -50,6 +51,9 @@ bool module_is_loaded(const char *name);
  * Returns MINIHV_VENDOR_* or 0 when the CPU has neither.
  */
 unsigned int expected_vendor(void);
+
+/* The test machine is a Bochs one (its BIOS says so), where 2.7's defects apply. */
+bool machine_is_bochs(void);
 
 /*
  * KVM's modules for this machine's vendor, from kvm_module_dir():
