@@ -62,6 +62,19 @@ SAMPLE(protected_mode_16bit, "pm16.bin", 1, "Hello from 16-bit protected mode!",
        "-m", "protected", NULL)
 SAMPLE(long_mode_elf64_c, "hello64.elf", 0, "Hello from a 64-bit ELF guest in C!", NULL)
 
+/*
+ * A Multiboot kernel of our own (userspace/guests/multiboot.S), loaded as
+ * ELF32 and by its header's addresses: it checks the magic and its info
+ * block and prints back its command line and module 0's first line (the
+ * test machine's /init).
+ */
+SAMPLE(multiboot_elf32, "multiboot.elf", 0,
+       "multiboot: cmdline 'console=ttyS0 minihv=1'\nmultiboot: module '#!/bin/busybox sh'",
+       "--append", "console=ttyS0 minihv=1", "--initrd", "/init", NULL)
+SAMPLE(multiboot_load_addresses, "multiboot.bin", 0,
+       "multiboot: cmdline ''\nmultiboot: module '#!/bin/busybox sh'",
+       "--initrd", "/init", NULL)
+
 /* The guest must run: skip where it cannot, fail when the runner is missing. */
 static int run_or_skip(struct __test_metadata *_metadata, const char *guest,
 		       const char *const *args, char *out, size_t len,
@@ -76,6 +89,17 @@ static int run_or_skip(struct __test_metadata *_metadata, const char *guest,
 	r = run_runner(guest, args, out, len, with_stderr);
 	ASSERT_NE(-ENOENT, r) TH_LOG("minihv-run or %s is not installed", guest);
 	return r;
+}
+
+/* No --initrd: the kernel finds no module, its check 6 (status 2 * 6 + 1). */
+TEST(multiboot_without_module)
+{
+	static const char *const args[] = { "--append", "x", NULL };
+	char out[512];
+	int r = run_or_skip(_metadata, "multiboot.elf", args, out, sizeof(out), true);
+
+	if (r != -1)
+		EXPECT_EQ(13, r) TH_LOG("output: %s", out);
 }
 
 TEST(timeout_stops_spinning_guest)
@@ -211,6 +235,7 @@ TEST(usage_errors)
 	static const char *const version[] = { "-V", NULL };
 	static const char *const no_cpus[] = { "--cpus", "0", NULL };
 	static const char *const many_cpus[] = { "--cpus", "17", NULL };
+	static const char *const not_multiboot[] = { "--append", "quiet", NULL };
 	char out[1024];
 
 	EXPECT_EQ(2, run_runner(NULL, none, out, sizeof(out), true));
@@ -223,6 +248,8 @@ TEST(usage_errors)
 	if (!cannot_run_guests()) {
 		EXPECT_EQ(2, run_runner("protected.bin", overlap, out, sizeof(out), true));
 		EXPECT_NE(NULL, strstr(out, "runner's")) TH_LOG("output: %s", out);
+		EXPECT_EQ(2, run_runner("hello.bin", not_multiboot, out, sizeof(out), true));
+		EXPECT_NE(NULL, strstr(out, "Multiboot")) TH_LOG("output: %s", out);
 	}
 	EXPECT_EQ(0, run_runner(NULL, version, out, sizeof(out), true));
 }

@@ -8,7 +8,8 @@
  *   RAM - 64K  GDT (null, 64-bit code 08h, data 10h, 32-bit code 18h)
  *   RAM - 60K  PML4, then PDPT at RAM - 56K, then up to four page
  *              directories from RAM - 52K (2 MiB pages, identity map of all
- *              RAM, at most 4 GiB)
+ *              RAM, at most 4 GiB); for a Multiboot kernel (protected
+ *              mode) the information structure instead (multiboot.c)
  *   below it   the stack: RSP starts at RAM - 64K and grows down
  *
  * Real mode: every segment 0, SP = 7000h.  A loaded image may not overlap
@@ -49,6 +50,7 @@
 
 #include "boot.h"
 #include "hv.h"
+#include "multiboot.h"
 
 #define VERSION		"0.1"
 #define REAL_MODE_STACK	0x400		/* per vCPU */
@@ -56,6 +58,7 @@
 #define MAX_RAM		(4ULL << 30)
 #define MAX_CPUS	16
 #define LINE_MAX_LEN	256
+#define MAX_CMDLINE	2048		/* --append, with its NUL */
 
 #define EXIT_USAGE	2
 #define EXIT_CRASH	4
@@ -73,12 +76,15 @@
 struct options {
 	const char *guest;
 	const char *device;
+	const char *append;		/* kernel command line */
+	const char *initrd;		/* Multiboot: module 0 */
 	enum mode mode;
 	bool have_load, have_entry;
 	uint64_t load, entry, mem;
 	unsigned int timeout;
 	unsigned int cpus;
 	bool stats;
+	uint64_t mb_info;		/* Multiboot: the info structure, EBX */
 };
 
 enum { NR_EXIT_NAMES = MINIHV_EXIT_INTERNAL_ERROR + 1 };
@@ -99,6 +105,7 @@ struct vm {
 	struct hv hv;
 	uint8_t *ram;
 	uint64_t ram_size;
+	uint64_t image_end;		/* end of the highest byte loaded */
 	const struct options *o;
 	struct minihv_sregs boot_sregs;	/* the mode every vCPU starts in */
 	unsigned int ncpus;
@@ -113,7 +120,8 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: minihv-run [options] GUEST\n"
-		"  GUEST          a flat binary, or an ELF32/ELF64 executable (by its magic)\n"
+		"  GUEST          a Multiboot kernel, an ELF32/ELF64 executable, or a flat\n"
+		"                 binary (by its magic, in that order)\n"
 		"  -m, --mode real|protected|long   CPU mode for a flat binary (default real)\n"
 		"  -l, --load ADDR   guest-physical load address of a flat binary\n"
 		"                    (default 7C00h in real mode, 100000h otherwise)\n"
@@ -122,6 +130,8 @@ static void usage(FILE *f)
 		"  -c, --cpus N      N vCPUs (1-%d, default 1); vCPU 0 starts the others\n"
 		"  -t, --timeout SEC stop the guest after SEC seconds (exit status 124)\n"
 		"  -s, --stats       print exit counts by reason on stderr at the end\n"
+		"  -a, --append STR  the kernel command line (Multiboot)\n"
+		"  -i, --initrd FILE loaded as module 0 (Multiboot)\n"
 		"  -d, --device DEV  the hypervisor device (default /dev/minihv)\n"
 		"  -h, --help; -V, --version\n", MAX_CPUS);
 }
@@ -172,6 +182,8 @@ static void parse_options(int argc, char **argv, struct options *o)
 		{ "cpus", required_argument, NULL, 'c' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "stats", no_argument, NULL, 's' },
+		{ "append", required_argument, NULL, 'a' },
+		{ "initrd", required_argument, NULL, 'i' },
 		{ "device", required_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -183,7 +195,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 	o->device = "/dev/minihv";
 	o->mem = 16 << 20;
 	o->cpus = 1;
-	while ((c = getopt_long(argc, argv, "m:l:e:M:c:t:sd:hV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "m:l:e:M:c:t:sa:i:d:hV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'm':
 			if (!strcmp(optarg, "real"))
@@ -209,6 +221,16 @@ static void parse_options(int argc, char **argv, struct options *o)
 			break;
 		case 't': o->timeout = parse_size(optarg, false); break;
 		case 's': o->stats = true; break;
+		case 'a':
+			if (strlen(optarg) >= MAX_CMDLINE)
+				die_usage("--append: a command line of at most %s characters", "2047");
+			o->append = optarg;
+			break;
+		case 'i':
+			if (strlen(optarg) >= 1024)
+				die_usage("--initrd %s: path too long", optarg);
+			o->initrd = optarg;
+			break;
 		case 'd': o->device = optarg; break;
 		case 'h': usage(stdout); exit(0);
 		case 'V': printf("minihv-run %s (API %d)\n", VERSION, MINIHV_API_VERSION); exit(0);
@@ -240,6 +262,8 @@ static void place(struct vm *vm, const struct options *o, uint64_t addr,
 	}
 	memcpy(vm->ram + addr, data, filesz);
 	memset(vm->ram + addr + filesz, 0, memsz - filesz);
+	if (addr + memsz > vm->image_end)
+		vm->image_end = addr + memsz;
 }
 
 static void load_elf(struct vm *vm, struct options *o, const uint8_t *img, size_t size)
@@ -294,8 +318,87 @@ static void load_elf(struct vm *vm, struct options *o, const uint8_t *img, size_
 		o->entry = entry;
 }
 
+/*
+ * Module 0 from --initrd, page aligned after the kernel (whatever header
+ * flag 0 says: every module is page aligned).
+ */
+static void load_module(struct vm *vm, struct options *o, struct mb_module *mod)
+{
+	struct stat st;
+	uint8_t *img;
+	int fd;
+
+	fd = open(o->initrd, O_RDONLY);
+	if (fd < 0 || fstat(fd, &st)) {
+		fprintf(stderr, "minihv-run: --initrd %s: %s\n", o->initrd, strerror(errno));
+		exit(EXIT_USAGE);
+	}
+	img = st.st_size ? mmap(NULL, st.st_size, PROT_READ, MAP_PRIVATE, fd, 0) : NULL;
+	if (img == MAP_FAILED)
+		die_usage("--initrd %s: cannot map it", o->initrd);
+	mod->start = (vm->image_end + 0xfff) & ~0xfffULL;
+	mod->end = mod->start + st.st_size;
+	mod->string = o->initrd;
+	if (img) {
+		place(vm, o, mod->start, img, st.st_size, st.st_size);
+		munmap(img, st.st_size);
+	}
+	close(fd);
+}
+
+/*
+ * A Multiboot kernel (multiboot.h): loaded by the header's addresses
+ * (flag 16) or else as the ELF32 it must then be, entered in 32-bit
+ * protected mode with paging off, EAX = 2BADB002h and EBX = the
+ * information structure, at the bottom of the system area.
+ */
+static void load_multiboot(struct vm *vm, struct options *o, const uint8_t *img,
+			   size_t size, const struct mb_header *h)
+{
+	uint32_t unknown = h->flags & 0xffff &
+			   ~(MB_FLAG_ALIGN_MODULES | MB_FLAG_MEMORY_INFO);
+	struct mb_module mod;
+
+	/* Requirements (bits 0-15) the loader cannot meet fail the load (3.1.2). */
+	if (unknown) {
+		fprintf(stderr, "minihv-run: %s: Multiboot header asks for what minihv-run cannot give (flags %#x%s)\n",
+			o->guest, unknown,
+			(unknown & MB_FLAG_VIDEO_MODE) ? ": a video mode" : "");
+		exit(EXIT_USAGE);
+	}
+	o->mode = MODE_PROTECTED;
+	if (h->flags & MB_FLAG_ADDRESSES) {
+		uint64_t start, end;
+
+		if (h->load_addr > h->header_addr ||
+		    h->header_addr - h->load_addr > h->offset)
+			die_usage("%s: Multiboot load address is after the header", o->guest);
+		start = h->offset - (h->header_addr - h->load_addr);
+		end = h->load_end_addr ? start + (h->load_end_addr - h->load_addr) : size;
+		if (h->load_end_addr && h->load_end_addr < h->load_addr)
+			die_usage("%s: Multiboot load end is before its start", o->guest);
+		if (end > size)
+			die_usage("%s: Multiboot load end lies beyond the end of the file", o->guest);
+		place(vm, o, h->load_addr, img + start, end - start,
+		      h->bss_end_addr > h->load_addr + (end - start) ?
+		      h->bss_end_addr - h->load_addr : end - start);
+		if (!o->have_entry)
+			o->entry = h->entry_addr;
+	} else if (size >= 4 && !memcmp(img, ELFMAG, SELFMAG) && img[EI_CLASS] == ELFCLASS32) {
+		load_elf(vm, o, img, size);
+	} else {
+		die_usage("%s: a Multiboot kernel needs load addresses (flag 16) or ELF32", o->guest);
+	}
+	if (o->initrd)
+		load_module(vm, o, &mod);
+	o->mb_info = vm->ram_size - SYS_AREA + 0x1000;
+	mb_write_info(vm->ram, vm->ram_size, vm->ram_size - SYS_AREA, o->mb_info,
+		      o->append, o->initrd ? &mod : NULL);
+}
+
 static void load_guest(struct vm *vm, struct options *o)
 {
+	struct mb_header mb;
 	struct stat st;
 	uint8_t *img;
 	int fd;
@@ -310,7 +413,11 @@ static void load_guest(struct vm *vm, struct options *o)
 	img = mmap(NULL, st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
 	if (img == MAP_FAILED)
 		die_usage("%s: cannot map it", o->guest);
-	if (st.st_size >= 4 && !memcmp(img, ELFMAG, SELFMAG) &&
+	if (mb_find_header(img, st.st_size, &mb)) {
+		load_multiboot(vm, o, img, st.st_size, &mb);
+	} else if (o->append || o->initrd) {
+		die_usage("%s: --append and --initrd are for Multiboot kernels", o->guest);
+	} else if (st.st_size >= 4 && !memcmp(img, ELFMAG, SELFMAG) &&
 	    (img[EI_CLASS] == ELFCLASS32 || img[EI_CLASS] == ELFCLASS64)) {
 		load_elf(vm, o, img, st.st_size);
 	} else {
@@ -340,6 +447,10 @@ static void setup_cpu(struct vm *vm, const struct options *o)
 
 	or_die(hv_get_sregs(&vm->hv, &vm->vcpus[0].hv, &sregs), "GET_SREGS");
 	boot_state(vm->ram, vm->ram_size, o->mode, o->entry, &sregs, &regs);
+	if (o->mb_info) {
+		regs.rax = MB_LOADER_MAGIC;
+		regs.rbx = o->mb_info;
+	}
 	vm->boot_sregs = sregs;
 	or_die(hv_set_sregs(&vm->hv, &vm->vcpus[0].hv, &sregs), "SET_SREGS");
 	or_die(hv_set_regs(&vm->hv, &vm->vcpus[0].hv, &regs), "SET_REGS");
