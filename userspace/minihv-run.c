@@ -49,6 +49,7 @@
 #include <linux/minihv.h>
 
 #include "boot.h"
+#include "bzimage.h"
 #include "hv.h"
 #include "multiboot.h"
 
@@ -85,6 +86,7 @@ struct options {
 	unsigned int cpus;
 	bool stats;
 	uint64_t mb_info;		/* Multiboot: the info structure, EBX */
+	bool linux_boot;		/* bzImage: RSI = the zero page */
 };
 
 enum { NR_EXIT_NAMES = MINIHV_EXIT_INTERNAL_ERROR + 1 };
@@ -318,11 +320,8 @@ static void load_elf(struct vm *vm, struct options *o, const uint8_t *img, size_
 		o->entry = entry;
 }
 
-/*
- * Module 0 from --initrd, page aligned after the kernel (whatever header
- * flag 0 says: every module is page aligned).
- */
-static void load_module(struct vm *vm, struct options *o, struct mb_module *mod)
+/* --initrd's contents, mapped (NULL when empty); the caller unmaps. */
+static uint8_t *map_initrd(const struct options *o, uint64_t *size)
 {
 	struct stat st;
 	uint8_t *img;
@@ -336,14 +335,27 @@ static void load_module(struct vm *vm, struct options *o, struct mb_module *mod)
 	img = st.st_size ? mmap(NULL, st.st_size, PROT_READ, MAP_PRIVATE, fd, 0) : NULL;
 	if (img == MAP_FAILED)
 		die_usage("--initrd %s: cannot map it", o->initrd);
+	close(fd);
+	*size = st.st_size;
+	return img;
+}
+
+/*
+ * Module 0 from --initrd, page aligned after the kernel (whatever header
+ * flag 0 says: every module is page aligned).
+ */
+static void load_module(struct vm *vm, struct options *o, struct mb_module *mod)
+{
+	uint64_t size;
+	uint8_t *img = map_initrd(o, &size);
+
 	mod->start = (vm->image_end + 0xfff) & ~0xfffULL;
-	mod->end = mod->start + st.st_size;
+	mod->end = mod->start + size;
 	mod->string = o->initrd;
 	if (img) {
-		place(vm, o, mod->start, img, st.st_size, st.st_size);
-		munmap(img, st.st_size);
+		place(vm, o, mod->start, img, size, size);
+		munmap(img, size);
 	}
-	close(fd);
 }
 
 /*
@@ -396,9 +408,48 @@ static void load_multiboot(struct vm *vm, struct options *o, const uint8_t *img,
 		      o->append, o->initrd ? &mod : NULL);
 }
 
+/*
+ * A bzImage (bzimage.h): the protected-mode kernel at its preferred
+ * address with init_size of RAM reserved for it, the initrd page aligned
+ * as high as RAM and the kernel allow, the zero page and the command line
+ * low, and entry at startup_64 (load address + 200h) in long mode.
+ */
+static void load_bzimage(struct vm *vm, struct options *o, const uint8_t *img,
+			 const struct bz_image *bz)
+{
+	uint64_t top = vm->ram_size - SYS_AREA, initrd = 0, initrd_size = 0;
+
+	o->mode = MODE_LONG;
+	if (o->append && strlen(o->append) > bz->cmdline_size)
+		die_usage("--append: longer than this kernel's command line (%s)", o->guest);
+	place(vm, o, bz->load, bz->kernel, bz->kernel_size, bz->init_size);
+	if (o->initrd) {
+		uint8_t *data = map_initrd(o, &initrd_size);
+		uint64_t end = top < (uint64_t)bz->initrd_max + 1 ? top : (uint64_t)bz->initrd_max + 1;
+
+		if (initrd_size > end || ((end - initrd_size) & ~0xfffULL) < vm->image_end) {
+			fprintf(stderr, "minihv-run: --initrd %s: no room for it above the kernel below %#llx; give more --mem\n",
+				o->initrd, (unsigned long long)end);
+			exit(EXIT_USAGE);
+		}
+		initrd = (end - initrd_size) & ~0xfffULL;
+		if (data) {
+			place(vm, o, initrd, data, initrd_size, initrd_size);
+			munmap(data, initrd_size);
+		}
+	}
+	bz_write_boot_params(vm->ram, vm->ram_size, top, img, o->append, initrd, initrd_size);
+	if (!o->have_entry)
+		o->entry = bz->load + 0x200;
+	o->linux_boot = true;
+}
+
 static void load_guest(struct vm *vm, struct options *o)
 {
 	struct mb_header mb;
+	struct bz_image bz;
+	const char *why = NULL;
+	int r;
 	struct stat st;
 	uint8_t *img;
 	int fd;
@@ -413,10 +464,17 @@ static void load_guest(struct vm *vm, struct options *o)
 	img = mmap(NULL, st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
 	if (img == MAP_FAILED)
 		die_usage("%s: cannot map it", o->guest);
-	if (mb_find_header(img, st.st_size, &mb)) {
+	r = bz_parse(img, st.st_size, &bz, &why);
+	if (r < 0) {
+		fprintf(stderr, "minihv-run: %s: a Linux kernel it cannot boot: %s\n", o->guest, why);
+		exit(EXIT_USAGE);
+	}
+	if (!r) {
+		load_bzimage(vm, o, img, &bz);
+	} else if (mb_find_header(img, st.st_size, &mb)) {
 		load_multiboot(vm, o, img, st.st_size, &mb);
 	} else if (o->append || o->initrd) {
-		die_usage("%s: --append and --initrd are for Multiboot kernels", o->guest);
+		die_usage("%s: --append and --initrd are for Linux and Multiboot kernels", o->guest);
 	} else if (st.st_size >= 4 && !memcmp(img, ELFMAG, SELFMAG) &&
 	    (img[EI_CLASS] == ELFCLASS32 || img[EI_CLASS] == ELFCLASS64)) {
 		load_elf(vm, o, img, st.st_size);
@@ -450,6 +508,21 @@ static void setup_cpu(struct vm *vm, const struct options *o)
 	if (o->mb_info) {
 		regs.rax = MB_LOADER_MAGIC;
 		regs.rbx = o->mb_info;
+	}
+	if (o->linux_boot) {
+		uint64_t *gdt = (uint64_t *)(vm->ram + sregs.gdt.base);
+
+		/*
+		 * The boot protocol's selectors: __BOOT_CS 10h (here 64-bit
+		 * code) and __BOOT_DS 18h, flat (boot.rst, "64-bit Boot
+		 * Protocol"); RSI = the zero page.
+		 */
+		gdt[2] = 0x00af9b000000ffffULL;
+		gdt[3] = 0x00cf93000000ffffULL;
+		sregs.cs.selector = 0x10;
+		sregs.ds.selector = sregs.es.selector = sregs.ss.selector = 0x18;
+		sregs.fs.selector = sregs.gs.selector = 0x18;
+		regs.rsi = BZ_BOOT_PARAMS;
 	}
 	vm->boot_sregs = sregs;
 	or_die(hv_set_sregs(&vm->hv, &vm->vcpus[0].hv, &sregs), "SET_SREGS");
