@@ -229,6 +229,8 @@ static int minihv_complete_pending(struct minihv_vcpu *vcpu)
 #define CPUID_1_ECX_HYPERVISOR	BIT(31)
 /* CPUID.1:EDX */
 #define CPUID_1_EDX_APIC	BIT(9)
+/* CPUID.7.0:ECX */
+#define CPUID_7_ECX_LA57	BIT(16)
 /* CPUID.80000001h:ECX */
 #define CPUID_8000_0001_ECX_SVM	BIT(2)
 
@@ -277,9 +279,16 @@ static inline void minihv_cpuid_values(u32 id, u32 *eax, u32 *ebx, u32 *ecx,
 		*eax = *ebx = *ecx = *edx = 0;
 		break;
 	case 7:
-		if (subleaf == 0)
+		if (subleaf == 0) {
 			*ebx &= ~(BIT(5) | BIT(16) | BIT(17) | BIT(28) |
 				  BIT(30) | BIT(31)); /* AVX2, AVX-512 */
+			/*
+			 * LA57: SET_SREGS refuses CR4.LA57, and Debian's 6.1
+			 * kernel, given 5-level paging on QEMU's SVM,
+			 * triple-faults right after its per-CPU setup.
+			 */
+			*ecx &= ~CPUID_7_ECX_LA57;
+		}
 		break;
 	case 0x80000001:
 		*ecx &= ~CPUID_8000_0001_ECX_SVM;

@@ -27,6 +27,8 @@ static void guest_cpuid(void)
 	GUEST_ASSERT(!(c & (1u << 5)));		/* no VMX */
 	cpuid(0x80000001, 0, &a, &b, &c, &d);
 	GUEST_ASSERT(!(c & (1u << 2)));		/* no SVM */
+	cpuid(7, 0, &a, &b, &c, &d);
+	GUEST_ASSERT(!(c & (1u << 16)));	/* no 5-level paging */
 	cpuid(0x40000000, 0, &a, &b, &c, &d);
 	GUEST_ASSERT_EQ(b, 0x696e696d);		/* "mini" */
 	GUEST_ASSERT_EQ(c, 0x696d7668);		/* "hvmi" */
