@@ -320,21 +320,21 @@ static void load_elf(struct vm *vm, struct options *o, const uint8_t *img, size_
 		o->entry = entry;
 }
 
-/* --initrd's contents, mapped (NULL when empty); the caller unmaps. */
-static uint8_t *map_initrd(const struct options *o, uint64_t *size)
+/* A file's contents, mapped (NULL when empty); the caller unmaps. */
+static uint8_t *map_file(const char *path, uint64_t *size)
 {
 	struct stat st;
 	uint8_t *img;
 	int fd;
 
-	fd = open(o->initrd, O_RDONLY);
+	fd = open(path, O_RDONLY);
 	if (fd < 0 || fstat(fd, &st)) {
-		fprintf(stderr, "minihv-run: --initrd %s: %s\n", o->initrd, strerror(errno));
+		fprintf(stderr, "minihv-run: %s: %s\n", path, strerror(errno));
 		exit(EXIT_USAGE);
 	}
 	img = st.st_size ? mmap(NULL, st.st_size, PROT_READ, MAP_PRIVATE, fd, 0) : NULL;
 	if (img == MAP_FAILED)
-		die_usage("--initrd %s: cannot map it", o->initrd);
+		die_usage("%s: cannot map it", path);
 	close(fd);
 	*size = st.st_size;
 	return img;
@@ -347,7 +347,7 @@ static uint8_t *map_initrd(const struct options *o, uint64_t *size)
 static void load_module(struct vm *vm, struct options *o, struct mb_module *mod)
 {
 	uint64_t size;
-	uint8_t *img = map_initrd(o, &size);
+	uint8_t *img = map_file(o->initrd, &size);
 
 	mod->start = (vm->image_end + 0xfff) & ~0xfffULL;
 	mod->end = mod->start + size;
@@ -424,7 +424,7 @@ static void load_bzimage(struct vm *vm, struct options *o, const uint8_t *img,
 		die_usage("--append: longer than this kernel's command line (%s)", o->guest);
 	place(vm, o, bz->load, bz->kernel, bz->kernel_size, bz->init_size);
 	if (o->initrd) {
-		uint8_t *data = map_initrd(o, &initrd_size);
+		uint8_t *data = map_file(o->initrd, &initrd_size);
 		uint64_t end = top < (uint64_t)bz->initrd_max + 1 ? top : (uint64_t)bz->initrd_max + 1;
 
 		if (initrd_size > end || ((end - initrd_size) & ~0xfffULL) < vm->image_end) {
@@ -449,42 +449,32 @@ static void load_guest(struct vm *vm, struct options *o)
 	struct mb_header mb;
 	struct bz_image bz;
 	const char *why = NULL;
+	uint64_t size;
+	uint8_t *img = map_file(o->guest, &size);
 	int r;
-	struct stat st;
-	uint8_t *img;
-	int fd;
 
-	fd = open(o->guest, O_RDONLY);
-	if (fd < 0 || fstat(fd, &st)) {
-		fprintf(stderr, "minihv-run: %s: %s\n", o->guest, strerror(errno));
-		exit(EXIT_USAGE);
-	}
-	if (st.st_size == 0)
+	if (!img)
 		die_usage("%s: empty file", o->guest);
-	img = mmap(NULL, st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-	if (img == MAP_FAILED)
-		die_usage("%s: cannot map it", o->guest);
-	r = bz_parse(img, st.st_size, &bz, &why);
+	r = bz_parse(img, size, &bz, &why);
 	if (r < 0) {
 		fprintf(stderr, "minihv-run: %s: a Linux kernel it cannot boot: %s\n", o->guest, why);
 		exit(EXIT_USAGE);
 	}
 	if (!r) {
 		load_bzimage(vm, o, img, &bz);
-	} else if (mb_find_header(img, st.st_size, &mb)) {
-		load_multiboot(vm, o, img, st.st_size, &mb);
+	} else if (mb_find_header(img, size, &mb)) {
+		load_multiboot(vm, o, img, size, &mb);
 	} else if (o->append || o->initrd) {
 		die_usage("%s: --append and --initrd are for Linux and Multiboot kernels", o->guest);
-	} else if (st.st_size >= 4 && !memcmp(img, ELFMAG, SELFMAG) &&
-	    (img[EI_CLASS] == ELFCLASS32 || img[EI_CLASS] == ELFCLASS64)) {
-		load_elf(vm, o, img, st.st_size);
+	} else if (size >= 4 && !memcmp(img, ELFMAG, SELFMAG) &&
+		   (img[EI_CLASS] == ELFCLASS32 || img[EI_CLASS] == ELFCLASS64)) {
+		load_elf(vm, o, img, size);
 	} else {
-		place(vm, o, o->load, img, st.st_size, st.st_size);
+		place(vm, o, o->load, img, size, size);
 		if (!o->have_entry)
 			o->entry = o->load;
 	}
-	munmap(img, st.st_size);
-	close(fd);
+	munmap(img, size);
 }
 
 /* ---- CPU state ---- */
