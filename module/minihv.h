@@ -116,6 +116,7 @@ struct minihv_vcpu {
 	unsigned long regs[NR_VCPU_REGS]; /* [vcpu->mutex] guest GPRs */
 	struct minihv_pending_io pending; /* [vcpu->mutex] */
 	struct minihv_events events;	/* [vcpu->mutex] queued by userspace */
+	u64 mtrr_def_type;		/* [vcpu->mutex] IA32_MTRR_DEF_TYPE */
 	/* The guest's x87/SSE state: in the CPU while MINIHV_RUN runs. */
 	struct fpu_guest guest_fpu;	/* [vcpu->mutex] */
 	u64 exits;			/* [vcpu->mutex] all exits, all reasons */

@@ -384,23 +384,62 @@ static int minihv_msr_check(struct minihv_vcpu *vcpu, u32 msr, u64 *val)
 	}
 }
 
+/*
+ * The MTRRs (SDM Vol 3 11.11): none of the variable or fixed ranges
+ * (IA32_MTRRCAP reads 0, read-only), and IA32_MTRR_DEF_TYPE, which only
+ * the guest reads back: nested paging maps guest memory write-back
+ * whatever it says.  It starts as firmware leaves it (enabled, default
+ * type write-back), not at its reset value 0, since there is no firmware:
+ * Linux then keeps PAT on.  Returns 0 or 1 (#GP) as minihv_emulate_msr().
+ */
+#define MTRR_DEF_TYPE_E		BIT_ULL(11)
+#define MTRR_DEF_TYPE_FE	BIT_ULL(10)
+#define MTRR_DEF_TYPE_WB	6
+#define MTRR_DEF_TYPE_RESET	(MTRR_DEF_TYPE_E | MTRR_DEF_TYPE_WB)
+
+static int minihv_mtrr_msr(struct minihv_vcpu *vcpu, u32 msr, bool write, u64 *val)
+{
+	u8 type = *val & 0xff;
+
+	if (msr == MSR_MTRRcap) {
+		*val = 0;
+		return write;
+	}
+	if (!write) {
+		*val = vcpu->mtrr_def_type;
+		return 0;
+	}
+	/* Types UC, WC, WT, WP, WB (11.11.1); bits 9:8 and 63:12 reserved. */
+	if ((*val & ~(0xffULL | MTRR_DEF_TYPE_FE | MTRR_DEF_TYPE_E)) ||
+	    type == 2 || type == 3 || type > 6)
+		return 1;
+	vcpu->mtrr_def_type = *val;
+	return 0;
+}
+
 int minihv_emulate_msr(struct minihv_vcpu *vcpu, bool write)
 {
 	u32 msr = vcpu->regs[VCPU_REGS_RCX];
 	u64 val = (u32)vcpu->regs[VCPU_REGS_RAX] |
 		  ((u64)vcpu->regs[VCPU_REGS_RDX] << 32);
-	int r = minihv_msr_check(vcpu, msr, &val);
+	int r;
 
-	if (r < 0 || (write && r))
-		return 1;
-	if (write) {
-		minihv_ops->set_msr(vcpu, msr, val);
+	if (msr == MSR_MTRRcap || msr == MSR_MTRRdefType) {
+		r = minihv_mtrr_msr(vcpu, msr, write, &val);
 	} else {
-		val = minihv_ops->get_msr(vcpu, msr);
+		r = minihv_msr_check(vcpu, msr, &val);
+		if (r < 0 || (write && r))
+			return 1;
+		if (write)
+			minihv_ops->set_msr(vcpu, msr, val);
+		else
+			val = minihv_ops->get_msr(vcpu, msr);
+	}
+	if (!r && !write) {
 		vcpu->regs[VCPU_REGS_RAX] = (u32)val;
 		vcpu->regs[VCPU_REGS_RDX] = val >> 32;
 	}
-	return 0;
+	return r;
 }
 
 /* ---- interrupts and NMIs from userspace ---- */
@@ -766,6 +805,7 @@ int minihv_vcpu_fd_create(struct minihv_vm *vm, unsigned long id)
 		return -ENOMEM;
 	vcpu->vm = vm;
 	vcpu->id = id;
+	vcpu->mtrr_def_type = MTRR_DEF_TYPE_RESET;
 	mutex_init(&vcpu->mutex);
 	/*
 	 * Separate order-0 pages: each is mapped on its own by the fault

@@ -89,16 +89,53 @@ TEST(exits_counted_by_kind)
 #define MSR_LSTAR	0xc0000082
 #define MSR_EFER	0xc0000080
 #define MSR_UNKNOWN	0x12345678
+#define MSR_MTRRCAP	0xfe
+#define MSR_MTRR_DEF_TYPE 0x2ff
 
 static void guest_msr(void)
 {
 	wrmsr(MSR_LSTAR, 0xffffffff81234560ULL);
 	GUEST_ASSERT_EQ(rdmsr(MSR_LSTAR), 0xffffffff81234560ULL);
+	GUEST_ASSERT_EQ(rdmsr(MSR_MTRRCAP), 0);		/* no MTRR ranges */
+	GUEST_ASSERT_EQ(rdmsr(MSR_MTRR_DEF_TYPE), 0x806);	/* enabled, WB */
+	wrmsr(MSR_MTRR_DEF_TYPE, 0xc00);			/* enabled, FE, UC */
+	GUEST_ASSERT_EQ(rdmsr(MSR_MTRR_DEF_TYPE), 0xc00);
 	GUEST_ASSERT(rdmsr(MSR_EFER) & (1 << 10));	/* LMA */
 	GUEST_ASSERT(!(rdmsr(MSR_EFER) & (1 << 12)));	/* SVME hidden */
 	GUEST_SYNC(1);
 	rdmsr(MSR_UNKNOWN);				/* #GP */
 	GUEST_ASSERT(0);
+}
+
+static void guest_mtrr_def_type_bad(void)
+{
+	wrmsr(MSR_MTRR_DEF_TYPE, 0x802);			/* type 2: reserved */
+	GUEST_ASSERT(0);
+}
+
+static void guest_mtrrcap_write(void)
+{
+	wrmsr(MSR_MTRRCAP, 0);					/* read-only */
+	GUEST_ASSERT(0);
+}
+
+/* MTRR writes the SDM forbids are #GP(0). */
+TEST(mtrr_msrs_refuse_bad_writes)
+{
+	void (*guests[])(void) = { guest_mtrr_def_type_bad, guest_mtrrcap_write };
+	unsigned int i;
+
+	for (i = 0; i < 2; i++) {
+		struct mh_vm *vm = vm_create();
+		struct mh_vcpu *vcpu = vm_vcpu_add(vm, 0, guests[i]);
+		struct ucall uc;
+
+		vcpu_run(vcpu);
+		assert_ucall(vcpu, UCALL_EXCEPTION, &uc);
+		EXPECT_EQ(13, uc.args[0]);
+		EXPECT_EQ(0, uc.args[1]);
+		vm_free(vm);
+	}
 }
 
 TEST(msr_emulated_and_unknown_gp)
