@@ -427,6 +427,7 @@ int minihv_emulate_msr(struct minihv_vcpu *vcpu, bool write)
 	if (msr == MSR_MTRRcap || msr == MSR_MTRRdefType) {
 		r = minihv_mtrr_msr(vcpu, msr, write, &val);
 	} else {
+		/* A read checks nothing: RDX:RAX hold no value to check. */
 		r = minihv_msr_check(vcpu, msr, &val);
 		if (r < 0 || (write && r))
 			return 1;
@@ -434,6 +435,7 @@ int minihv_emulate_msr(struct minihv_vcpu *vcpu, bool write)
 			minihv_ops->set_msr(vcpu, msr, val);
 		else
 			val = minihv_ops->get_msr(vcpu, msr);
+		r = 0;
 	}
 	if (!r && !write) {
 		vcpu->regs[VCPU_REGS_RAX] = (u32)val;
