@@ -94,8 +94,14 @@ TEST(exits_counted_by_kind)
 
 static void guest_msr(void)
 {
+	uint32_t lo, hi;
+
 	wrmsr(MSR_LSTAR, 0xffffffff81234560ULL);
 	GUEST_ASSERT_EQ(rdmsr(MSR_LSTAR), 0xffffffff81234560ULL);
+	/* A read ignores RDX:RAX, here a value no write could store. */
+	__asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi)
+			 : "c"(MSR_LSTAR), "a"(0xdeadbeef), "d"(0x80001234));
+	GUEST_ASSERT_EQ(((uint64_t)hi << 32) | lo, 0xffffffff81234560ULL);
 	GUEST_ASSERT_EQ(rdmsr(MSR_MTRRCAP), 0);		/* no MTRR ranges */
 	GUEST_ASSERT_EQ(rdmsr(MSR_MTRR_DEF_TYPE), 0x806);	/* enabled, WB */
 	wrmsr(MSR_MTRR_DEF_TYPE, 0xc00);			/* enabled, FE, UC */
