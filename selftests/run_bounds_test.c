@@ -570,6 +570,37 @@ TEST(guest_enters_long_mode)
 }
 
 /*
+ * PAE paging turned on by the guest: CR4.PAE, CR3, then CR0.PG with NE,
+ * a bit VT-x makes minihv emulate the MOV for, and with PAE paging the
+ * MOV loads the PDPTEs (they live in the VMCS): the HLT after it must be
+ * fetched through them.
+ */
+static const uint8_t enter_pae_paging[] = {
+	0x0f, 0x20, 0xe0,			/* MOV EAX, CR4 */
+	0x83, 0xc8, 0x20,			/* OR EAX, PAE */
+	0x0f, 0x22, 0xe0,			/* MOV CR4, EAX */
+	0xb8, 0x00, 0x40, 0x00, 0x00,		/* MOV EAX, PDPT_PAE_GPA */
+	0x0f, 0x22, 0xd8,			/* MOV CR3, EAX */
+	0x0f, 0x20, 0xc0,			/* MOV EAX, CR0 */
+	0x0d, 0x20, 0x00, 0x00, 0x80,		/* OR EAX, PG | NE */
+	0x0f, 0x22, 0xc0,			/* MOV CR0, EAX */
+	0xf4,					/* HLT */
+};
+
+TEST(guest_enters_pae_paging)
+{
+	struct bare_vm b = {};
+	struct minihv_sregs sregs;
+
+	mode_vm(_metadata, &b, PROT32, enter_pae_paging, sizeof(enter_pae_paging));
+	EXPECT_EQ(MINIHV_EXIT_HLT, run_until(_metadata, &b, MINIHV_EXIT_HLT));
+	ASSERT_EQ(0, ioctl(b.vcpu, MINIHV_GET_SREGS, &sregs));
+	EXPECT_TRUE(sregs.cr0 & CR0_PG);
+	EXPECT_TRUE(sregs.cr4 & CR4_PAE);
+	bare_vm_free(_metadata, &b);
+}
+
+/*
  * And out again, from compatibility mode: paging off (LMA clears, LME
  * stays), then CR4.PAE off, then HLT and spin: the state of issue 10
  * reached by the guest's own MOVs to CR0 and CR4.

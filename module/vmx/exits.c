@@ -290,7 +290,11 @@ static int vmx_handle_cr_access(struct minihv_vcpu *vcpu)
 	int cr = qual & 15, type = (qual >> 4) & 3, reg = (qual >> 8) & 15;
 	unsigned long val = vcpu->regs[reg];
 	u64 efer = vmcs_read64(GUEST_IA32_EFER);
-	u64 data[2] = { EXIT_REASON_CR_ACCESS, qual };
+	/* What the guest sees: its own bits, and the read shadow's for ours. */
+	u64 m0 = vmcs_readl(CR0_GUEST_HOST_MASK), m4 = vmcs_readl(CR4_GUEST_HOST_MASK);
+	u64 cr0 = (vmcs_readl(GUEST_CR0) & ~m0) | (vmcs_readl(CR0_READ_SHADOW) & m0);
+	u64 cr4 = (vmcs_readl(GUEST_CR4) & ~m4) | (vmcs_readl(CR4_READ_SHADOW) & m4);
+	u64 data[2] = { EXIT_REASON_CR_ACCESS, qual }, pdpte[4], old;
 
 	if (reg == VCPU_REGS_RSP)
 		val = vmcs_readl(GUEST_RSP);
@@ -298,9 +302,11 @@ static int vmx_handle_cr_access(struct minihv_vcpu *vcpu)
 		minihv_internal_error(vcpu, MINIHV_INTERNAL_ERROR_UNEXPECTED_EXIT, 2, data);
 		return 0;
 	}
+	old = cr == 0 ? cr0 : cr4;
 	if (cr == 0) {
 		if (((val & X86_CR0_PG) && !(val & X86_CR0_PE)) ||
-		    ((val & X86_CR0_NW) && !(val & X86_CR0_CD)) || (val >> 32)) {
+		    ((val & X86_CR0_NW) && !(val & X86_CR0_CD)) || (val >> 32) ||
+		    ((efer & EFER_LME) && (val & X86_CR0_PG) && !(cr4 & X86_CR4_PAE))) {
 			vmx_inject_exception(X86_TRAP_GP, true, 0);
 			return 1;
 		}
@@ -309,15 +315,30 @@ static int vmx_handle_cr_access(struct minihv_vcpu *vcpu)
 			efer |= EFER_LMA;
 		else if (!(val & X86_CR0_PG))
 			efer &= ~EFER_LMA;
-		vmx_write_efer(efer);
-		vmx_write_cr0(val);
+		cr0 = val;
 	} else {
-		if ((val & ~vmx_caps.cr4_fixed1) || (val & X86_CR4_VMXE)) {
+		if ((val & ~vmx_caps.cr4_fixed1) || (val & X86_CR4_VMXE) ||
+		    ((efer & EFER_LMA) && !(val & X86_CR4_PAE))) {
 			vmx_inject_exception(X86_TRAP_GP, true, 0);
 			return 1;
 		}
-		vmx_write_cr4(val);
+		cr4 = val;
 	}
+	/*
+	 * A MOV that turns PAE paging on, or changes how it maps, loads the
+	 * PDPTEs (SDM Vol 3 4.4.1); this one is emulated, so minihv does.
+	 */
+	if (vmx_pae_paging(cr0, cr4, efer) &&
+	    (cr == 0 ? (val ^ old) & (X86_CR0_PG | X86_CR0_CD | X86_CR0_NW) :
+		       (val ^ old) & (X86_CR4_PAE | X86_CR4_PGE | X86_CR4_PSE))) {
+		vmx_read_pdptrs(vcpu->vm, vmcs_readl(GUEST_CR3), pdpte);
+		vmx_write_pdptrs(pdpte);
+	}
+	vmx_write_efer(efer);
+	if (cr == 0)
+		vmx_write_cr0(cr0);
+	else
+		vmx_write_cr4(cr4);
 	return vmx_skip_instruction();
 }
 

@@ -640,6 +640,29 @@ void vmx_write_cr4(unsigned long cr4)
 	vmcs_writel(GUEST_CR4, cr4 | vmx_caps.cr4_fixed0);
 }
 
+/*
+ * PAE paging outside long mode: with EPT the CPU takes the four PDPTEs
+ * from the VMCS at entry, not from memory, and stores them back at exit
+ * (SDM Vol 3 26.3.2.4, 27.3.4).  A guest's own MOV to CR3, CR0 or CR4
+ * loads them itself (4.4.1), unless minihv emulates the MOV: then, and
+ * for a state given through SET_SREGS, they are read here as the CPU
+ * would.  PDPTEs outside RAM read as 0, not present: the guest's first
+ * access faults.
+ */
+void vmx_read_pdptrs(struct minihv_vm *vm, u64 cr3, u64 pdpte[4])
+{
+	if (minihv_read_guest_phys(vm, cr3 & ~0x1fULL, pdpte, 4 * sizeof(u64)))
+		memset(pdpte, 0, 4 * sizeof(u64));
+}
+
+void vmx_write_pdptrs(const u64 pdpte[4])
+{
+	int i;
+
+	for (i = 0; i < 4; i++)
+		vmcs_write64(GUEST_PDPTR0 + 2 * i, pdpte[i]);
+}
+
 void vmx_write_efer(u64 efer)
 {
 	u32 entry = vmcs_read32(VM_ENTRY_CONTROLS) & ~VM_ENTRY_IA32E_MODE;
@@ -842,34 +865,21 @@ static int vmx_set_sregs(struct minihv_vcpu *vcpu, const struct minihv_sregs *sr
 {
 	struct vmx_vcpu *vmx = to_vmx(vcpu);
 	u64 pdpte[4] = {};
-	int i;
 
 	if (sregs->cr4 & ~vmx_caps.cr4_fixed1 & ~X86_CR4_VMXE)
 		return -EINVAL;
 	if (sregs->cr4 & X86_CR4_VMXE)
 		return -EINVAL;		/* no nested VMX */
 
-	/*
-	 * PAE paging outside long mode: with EPT the CPU takes the four
-	 * PDPTEs from the VMCS at entry, not from memory, and stores them
-	 * back at exit (SDM Vol 3 26.3.2.4, 27.3.4); a guest's own MOV to
-	 * CR3 loads them itself (4.4.1).  A CR3 given here is read here, as
-	 * the CPU would at the MOV.  PDPTEs outside RAM read as 0, not
-	 * present: the guest's first access faults.
-	 */
-	if ((sregs->cr0 & X86_CR0_PG) && (sregs->cr4 & X86_CR4_PAE) &&
-	    !(sregs->efer & EFER_LMA)) {
+	/* Guest memory first: reading it may sleep, the VMCS load may not. */
+	if (vmx_pae_paging(sregs->cr0, sregs->cr4, sregs->efer)) {
 		down_read(&vcpu->vm->slots_rwsem);
-		if (minihv_read_guest_phys(vcpu->vm, sregs->cr3 & ~0x1fULL,
-					   pdpte, sizeof(pdpte)))
-			memset(pdpte, 0, sizeof(pdpte));
+		vmx_read_pdptrs(vcpu->vm, sregs->cr3, pdpte);
 		up_read(&vcpu->vm->slots_rwsem);
 	}
-
 	preempt_disable();
 	vmx_vcpu_load(vmx);
-	for (i = 0; i < 4; i++)
-		vmcs_write64(GUEST_PDPTR0 + 2 * i, pdpte[i]);
+	vmx_write_pdptrs(pdpte);
 	vmx_set_segment(GUEST_CS_SELECTOR, &sregs->cs);
 	vmx_set_segment(GUEST_DS_SELECTOR, &sregs->ds);
 	vmx_set_segment(GUEST_ES_SELECTOR, &sregs->es);

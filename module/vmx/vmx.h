@@ -74,6 +74,17 @@ void vmx_vcpu_load(struct vmx_vcpu *vmx);
 void vmx_write_cr0(unsigned long cr0);
 void vmx_write_cr4(unsigned long cr4);
 void vmx_write_efer(u64 efer);
+/*
+ * PAE paging outside long mode: vmx_read_pdptrs() reads the four PDPTEs
+ * at @cr3 (0 where they are not RAM; it may sleep, the caller holds
+ * slots_rwsem for read), vmx_write_pdptrs() puts them in the current VMCS.
+ */
+static inline bool vmx_pae_paging(u64 cr0, u64 cr4, u64 efer)
+{
+	return (cr0 & X86_CR0_PG) && (cr4 & X86_CR4_PAE) && !(efer & EFER_LMA);
+}
+void vmx_read_pdptrs(struct minihv_vm *vm, u64 cr3, u64 pdpte[4]);
+void vmx_write_pdptrs(const u64 pdpte[4]);
 
 /* exits.c */
 int vmx_handle_exit(struct minihv_vcpu *vcpu);
