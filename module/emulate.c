@@ -143,7 +143,7 @@ static void emulation_failure(struct minihv_vcpu *vcpu, const struct minihv_cpu_
 }
 
 int minihv_emulate_mmio(struct minihv_vcpu *vcpu, const struct minihv_cpu_mode *m,
-			u64 gpa, bool write)
+			u64 gpa, bool write, bool *in_kernel)
 {
 	struct minihv_run *run = vcpu->run;
 	struct minihv_pending_io *pend = &vcpu->pending;
@@ -154,6 +154,7 @@ int minihv_emulate_mmio(struct minihv_vcpu *vcpu, const struct minihv_cpu_mode *
 	u8 reg = VCPU_REGS_RAX, opcode;
 	u64 val;
 
+	*in_kernel = false;
 	len = minihv_fetch_insn(vcpu, m, insn, X86_MAX_INSN_LEN);
 	if (len <= 0) {
 		emulation_failure(vcpu, m, gpa, insn, 0);
@@ -288,6 +289,8 @@ int minihv_emulate_mmio(struct minihv_vcpu *vcpu, const struct minihv_cpu_mode *
 		pend->dest_size = dest_size;
 		pend->sign_extend = sign_extend;
 	}
+	/* The in-kernel APIC and I/O APIC are served here, not by userspace. */
+	*in_kernel = minihv_kernel_mmio(vcpu);
 	return len;
 
 fail:

@@ -26,6 +26,8 @@
 
 #include <uapi/linux/minihv.h>
 
+#include <asm/tsc.h>
+
 #include "minihv.h"
 
 MODULE_LICENSE("GPL");
@@ -165,7 +167,11 @@ static long minihv_dev_check_extension(unsigned long cap)
 		return MINIHV_MAX_VCPUS;
 	case MINIHV_CAP_READONLY_MEM:
 	case MINIHV_CAP_INTERRUPTS:
+	case MINIHV_CAP_IRQCHIP:
 		return 1;
+	case MINIHV_CAP_TSC_KHZ:
+		/* The guest's TSC runs at the host's rate (only an offset is added). */
+		return tsc_khz;
 	default:
 		return 0;
 	}

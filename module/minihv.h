@@ -17,6 +17,7 @@
 #ifndef MINIHV_H
 #define MINIHV_H
 
+#include <linux/hrtimer.h>
 #include <linux/kref.h>
 #include <linux/mm_types.h>
 #include <linux/mutex.h>
@@ -24,6 +25,7 @@
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
 #include <linux/types.h>
+#include <linux/wait.h>
 
 #include <asm/fpu/api.h>
 #include <asm/fpu/types.h>
@@ -59,6 +61,13 @@ struct minihv_vm {
 	u64 tdp_root;			/* [const] host-physical NPT/EPT root */
 	struct page *tdp_root_page;	/* [const] */
 	atomic64_t tlb_generation;	/* bumped when a mapping is removed */
+	/*
+	 * The in-kernel interrupt controller (MINIHV_CREATE_IRQCHIP): set
+	 * before the first vCPU exists, never cleared.  irq_lock keeps a
+	 * vCPU in vcpus[] alive while a message is delivered to it.
+	 */
+	struct minihv_ioapic *ioapic;	/* [vm->lock] */
+	spinlock_t irq_lock;
 	void *arch;			/* [const] vendor per-VM state */
 };
 
@@ -106,6 +115,50 @@ struct minihv_events {
 	bool nmi_queued;
 };
 
+/* The in-kernel platform's fixed addresses (Documentation/platform.rst). */
+#define MINIHV_APIC_BASE	0xfee00000ULL
+#define MINIHV_IOAPIC_BASE	0xfec00000ULL
+
+/* What a vCPU with an in-kernel APIC is doing (KVM's mp_state). */
+enum {
+	MINIHV_MP_RUNNABLE,
+	MINIHV_MP_HALTED,	/* HLT: waits in the kernel for an interrupt */
+	MINIHV_MP_INIT_WAIT,	/* after INIT (or at creation, an AP): waits for SIPI */
+};
+
+/* Events another context asks of a local APIC: bits of lapic->events. */
+enum { MINIHV_LAPIC_NMI, MINIHV_LAPIC_INIT, MINIHV_LAPIC_SIPI };
+
+/* A local APIC (lapic.c). */
+struct minihv_lapic {
+	struct minihv_vcpu *vcpu;	/* [const] */
+	u32 regs[64];			/* [vcpu->mutex] by offset >> 4 */
+	u64 apic_base;			/* [vcpu->mutex] IA32_APIC_BASE */
+	u64 tsc_deadline;		/* [vcpu->mutex] IA32_TSC_DEADLINE */
+	ktime_t timer_start;		/* [vcpu->mutex] count-down start */
+	u64 timer_ns;			/* [vcpu->mutex] count-down length */
+	u64 period_ns;			/* [vcpu->mutex] periodic: set before start */
+	struct hrtimer timer;
+	/* Requests from other contexts, folded in by minihv_lapic_sync(). */
+	unsigned long pir[256 / BITS_PER_LONG];		/* [atomic] vectors */
+	unsigned long pir_tmr[256 / BITS_PER_LONG];	/* [atomic] level ones */
+	unsigned long events;		/* [atomic] MINIHV_LAPIC_* */
+	u8 sipi_vector;			/* [atomic] written before the SIPI bit */
+	atomic_t timer_fired;
+};
+
+/* A message on the APIC bus: from the I/O APIC or an IPI (ICR). */
+struct minihv_apic_msg {
+	struct minihv_vcpu *src;	/* the sender, for the shorthands */
+	u32 dest;
+	u8 vector;
+	u8 mode;			/* delivery mode, ICR bits 10:8 */
+	u8 shorthand;			/* ICR bits 19:18 */
+	bool logical;
+	bool level;			/* level-triggered: TMR, EOI to the I/O APIC */
+	bool x2apic;			/* @dest is 32 bits */
+};
+
 struct minihv_vcpu {
 	struct minihv_vm *vm;		/* [const] */
 	u32 id;				/* [const] */
@@ -117,6 +170,18 @@ struct minihv_vcpu {
 	struct minihv_pending_io pending; /* [vcpu->mutex] */
 	struct minihv_events events;	/* [vcpu->mutex] queued by userspace */
 	u64 mtrr_def_type;		/* [vcpu->mutex] IA32_MTRR_DEF_TYPE */
+	u64 misc_enable;		/* [vcpu->mutex] IA32_MISC_ENABLE */
+	u64 cr8;			/* [vcpu->mutex] CR8 without a local APIC */
+	struct minihv_lapic *lapic;	/* [const] NULL without MINIHV_CREATE_IRQCHIP */
+	u8 mp_state;			/* [vcpu->mutex] MINIHV_MP_* */
+	/*
+	 * A kick (minihv_vcpu_kick()) says "look at the local APIC before
+	 * entering": it wakes the vCPU from HLT and, while it runs the guest
+	 * on guest_cpu, makes it exit with an IPI.
+	 */
+	bool kicked;			/* [atomic] */
+	int guest_cpu;			/* [atomic] -1 outside the guest */
+	wait_queue_head_t wq;		/* a blocked vCPU sleeps here */
 	/* The guest's x87/SSE state: in the CPU while MINIHV_RUN runs. */
 	struct fpu_guest guest_fpu;	/* [vcpu->mutex] */
 	u64 exits;			/* [vcpu->mutex] all exits, all reasons */
@@ -242,8 +307,11 @@ static inline void minihv_guest_fpu_load(void)
  */
 static inline bool minihv_exit_request(struct minihv_vcpu *vcpu)
 {
+	/* Pairs with the barrier in minihv_vcpu_kick(): either sees the other. */
+	WRITE_ONCE(vcpu->guest_cpu, smp_processor_id());
+	smp_mb();
 	return signal_pending(current) || need_resched() ||
-	       READ_ONCE(vcpu->run->immediate_exit);
+	       READ_ONCE(vcpu->run->immediate_exit) || READ_ONCE(vcpu->kicked);
 }
 
 /* vm.c */
@@ -254,6 +322,30 @@ void minihv_vm_put(struct minihv_vm *vm);
 /* vcpu.c */
 int minihv_vcpu_mmap_size(void);
 int minihv_vcpu_fd_create(struct minihv_vm *vm, unsigned long id);
+/* From any context: the vCPU looks at its APIC before it next enters. */
+void minihv_vcpu_kick(struct minihv_vcpu *vcpu);
+
+/* lapic.c: the local APIC, for vCPUs of a VM with MINIHV_CREATE_IRQCHIP */
+int minihv_lapic_create(struct minihv_vcpu *vcpu);
+void minihv_lapic_free(struct minihv_vcpu *vcpu);
+/* Folds requests (IPIs, lines, the timer) into IRR; INIT and SIPI. */
+void minihv_lapic_sync(struct minihv_vcpu *vcpu);
+/* The vector to deliver now (above PPR), or -1; accept: IRR to ISR. */
+int minihv_lapic_pending(struct minihv_vcpu *vcpu);
+void minihv_lapic_accept(struct minihv_vcpu *vcpu, int vec);
+bool minihv_lapic_mmio(struct minihv_vcpu *vcpu, u64 gpa, int len, bool write, void *data);
+/* IA32_APIC_BASE, TSC_DEADLINE, x2APIC: 0, 1 (#GP) or -1 (not the APIC's) */
+int minihv_lapic_msr(struct minihv_vcpu *vcpu, u32 msr, bool write, u64 *val);
+void minihv_lapic_deliver(struct minihv_vm *vm, const struct minihv_apic_msg *msg);
+u64 minihv_get_cr8(struct minihv_vcpu *vcpu);
+void minihv_set_cr8(struct minihv_vcpu *vcpu, u64 cr8);
+
+/* ioapic.c */
+int minihv_ioapic_create(struct minihv_vm *vm);
+void minihv_ioapic_free(struct minihv_vm *vm);
+int minihv_ioapic_set_irq(struct minihv_vm *vm, u32 pin, u32 level);
+void minihv_ioapic_eoi(struct minihv_vm *vm, int vector);
+bool minihv_ioapic_mmio(struct minihv_vm *vm, u64 gpa, int len, bool write, void *data);
 
 /* mmu.c: nested page tables and guest memory */
 int minihv_mmu_init(struct minihv_vm *vm);
@@ -294,9 +386,13 @@ int minihv_insn_length(const u8 *insn, int len, bool long_mode);
  * An access to MMIO at @gpa by the instruction at RIP: decodes it, fills
  * the run structure for userspace and returns the instruction length (> 0),
  * or 0 after filling an internal-error exit for what it cannot decode.
+ * *@in_kernel says the access was to the in-kernel APIC or I/O APIC and is
+ * done (a read's register written): the guest goes on without userspace.
  */
 int minihv_emulate_mmio(struct minihv_vcpu *vcpu, const struct minihv_cpu_mode *m,
-			u64 gpa, bool write);
+			u64 gpa, bool write, bool *in_kernel);
+/* vcpu.c: the MMIO access in vcpu->run served by an in-kernel device? */
+bool minihv_kernel_mmio(struct minihv_vcpu *vcpu);
 
 /*
  * A CR0 write the CPU intercepted without decoding it: MOV CR0, r; CLTS;

@@ -17,8 +17,12 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
+/* smp_send_reschedule() traces the IPI on newer kernels. */
+#include <trace/events/ipi.h>
+
 #include <asm/processor.h>
 #include <asm/trapnr.h>
+#include <asm/tsc.h>
 
 #include "minihv.h"
 
@@ -216,6 +220,24 @@ static int minihv_complete_pending(struct minihv_vcpu *vcpu)
 	return 0;
 }
 
+bool minihv_kernel_mmio(struct minihv_vcpu *vcpu)
+{
+	struct minihv_run *run = vcpu->run;
+
+	if (!vcpu->lapic)
+		return false;
+	if (!minihv_lapic_mmio(vcpu, run->mmio.phys_addr, run->mmio.len,
+			       run->mmio.is_write, run->mmio.data) &&
+	    !minihv_ioapic_mmio(vcpu->vm, run->mmio.phys_addr, run->mmio.len,
+				run->mmio.is_write, run->mmio.data))
+		return false;
+	vcpu->exit_stats[MINIHV_STAT_MMIO]--;
+	vcpu->exit_stats[MINIHV_STAT_IRQCHIP]++;
+	/* A read's data is there: into the destination register. */
+	minihv_complete_pending(vcpu);
+	return true;
+}
+
 /* ---- CPUID ---- */
 
 /* CPUID.1:ECX, SDM Vol 2A table 3-10 */
@@ -227,32 +249,61 @@ static int minihv_complete_pending(struct minihv_vcpu *vcpu)
 #define CPUID_1_ECX_OSXSAVE	BIT(27)
 #define CPUID_1_ECX_AVX		BIT(28)
 #define CPUID_1_ECX_HYPERVISOR	BIT(31)
-/* CPUID.1:EDX */
+/* CPUID.1:EDX (and the same bits of 80000001h:EDX on AMD) */
+#define CPUID_EDX_MCE		BIT(7)	/* no machine-check MSRs */
 #define CPUID_1_EDX_APIC	BIT(9)
+#define CPUID_EDX_MCA		BIT(14)
+/* CPUID.6:EAX */
+#define CPUID_6_EAX_ARAT	BIT(2)
 /* CPUID.7.0:ECX */
 #define CPUID_7_ECX_LA57	BIT(16)
-/* CPUID.80000001h:ECX */
+#define CPUID_7_ECX_RDPID	BIT(22)
+/* CPUID.7.0:EDX */
+#define CPUID_7_EDX_IBRS	BIT(26)
+#define CPUID_7_EDX_STIBP	BIT(27)
+#define CPUID_7_EDX_FLUSH_L1D	BIT(28)
+#define CPUID_7_EDX_ARCH_CAP	BIT(29)
+#define CPUID_7_EDX_CORE_CAP	BIT(30)
+#define CPUID_7_EDX_SSBD	BIT(31)
+/* CPUID.80000001h:ECX, EDX */
 #define CPUID_8000_0001_ECX_SVM	BIT(2)
+#define CPUID_8000_0001_EDX_RDTSCP BIT(27)
+/* CPUID.80000008h:EBX bits 12-19, 24-26: IBPB ... SSBD (AMD's speculation controls) */
+#define CPUID_8000_0008_EBX_SPEC (GENMASK(19, 12) | GENMASK(26, 24))
 
 #define MINIHV_CPUID_SIGNATURE	0x40000000
+#define MINIHV_CPUID_TIMING	0x40000010
 
 /*
  * The host's values, minus what minihv does not virtualize: no VMX/SVM
- * (no nesting), no local APIC or x2APIC (no interrupt controller is
- * emulated), no MONITOR/MWAIT (intercepted, #UD), and no XSAVE/AVX (XSETBV
- * is intercepted and the guest FPU state kept is the legacy FXSAVE area).
- * The hypervisor bit is set, and leaf 40000000h says "minihvminihv".
+ * (no nesting), a local APIC (with x2APIC and the TSC-deadline timer)
+ * only with the in-kernel one (MINIHV_CREATE_IRQCHIP), no MONITOR/MWAIT
+ * (intercepted, #UD), no XSAVE/AVX (XSETBV is intercepted and the guest
+ * FPU state kept is the legacy FXSAVE area), no RDTSCP/RDPID (TSC_AUX is
+ * the host's), no speculation-control or machine-check MSRs.  The hypervisor bit is set,
+ * leaf 40000000h says "minihvminihv" and 40000010h gives the TSC and
+ * APIC bus frequencies.
  */
-static inline void minihv_cpuid_values(u32 id, u32 *eax, u32 *ebx, u32 *ecx,
-				       u32 *edx)
+static inline void minihv_cpuid_values(struct minihv_vcpu *vcpu, u32 *eax, u32 *ebx,
+				       u32 *ecx, u32 *edx)
 {
-	u32 leaf = *eax, subleaf = *ecx;
+	u32 leaf = *eax, subleaf = *ecx, id = vcpu->id;
 
 	if (leaf == MINIHV_CPUID_SIGNATURE) {
-		*eax = MINIHV_CPUID_SIGNATURE;
+		*eax = MINIHV_CPUID_TIMING;
 		memcpy(ebx, "mini", 4);
 		memcpy(ecx, "hvmi", 4);
 		memcpy(edx, "nihv", 4);
+		return;
+	}
+	/*
+	 * The timing leaf VMware defined and other hypervisors copied: EAX
+	 * the TSC's frequency, EBX the APIC bus's, both in kHz.
+	 */
+	if (leaf == MINIHV_CPUID_TIMING) {
+		*eax = tsc_khz;
+		*ebx = vcpu->lapic ? USEC_PER_SEC : 0;
+		*ecx = *edx = 0;
 		return;
 	}
 	if ((leaf & 0xf0000000) == 0x40000000) {
@@ -269,11 +320,26 @@ static inline void minihv_cpuid_values(u32 id, u32 *eax, u32 *ebx, u32 *ecx,
 			  CPUID_1_ECX_XSAVE | CPUID_1_ECX_OSXSAVE |
 			  CPUID_1_ECX_AVX);
 		*ecx |= CPUID_1_ECX_HYPERVISOR;
-		*edx &= ~CPUID_1_EDX_APIC;
+		*edx &= ~(CPUID_1_EDX_APIC | CPUID_EDX_MCE | CPUID_EDX_MCA);
+		/* With the in-kernel APIC: xAPIC, x2APIC and TSC-deadline timer. */
+		if (vcpu->lapic) {
+			*edx |= CPUID_1_EDX_APIC;
+			*ecx |= CPUID_1_ECX_X2APIC | CPUID_1_ECX_TSC_DEADLINE;
+		}
 		/* EBX[31:24] initial APIC id, [23:16] logical processors */
 		*ebx = (*ebx & 0xffff) | (id << 24) | (1 << 16);
 		break;
-	case 6:		/* thermal and power management: none */
+	case 0xb:	/* x2APIC topology: each vCPU a core of its own */
+	case 0x1f:
+		*eax = *ebx = *ecx = 0;
+		*edx = id;
+		break;
+	case 6:		/* thermal and power management: none ... */
+		*eax = *ebx = *ecx = *edx = 0;
+		/* ... but the APIC timer runs in every C-state (an hrtimer). */
+		if (vcpu->lapic)
+			*eax = CPUID_6_EAX_ARAT;
+		break;
 	case 0xa:	/* architectural PMU: none */
 	case 0xd:	/* XSAVE: none */
 		*eax = *ebx = *ecx = *edx = 0;
@@ -287,11 +353,24 @@ static inline void minihv_cpuid_values(u32 id, u32 *eax, u32 *ebx, u32 *ecx,
 			 * kernel, given 5-level paging on QEMU's SVM,
 			 * triple-faults right after its per-CPU setup.
 			 */
-			*ecx &= ~CPUID_7_ECX_LA57;
+			*ecx &= ~(CPUID_7_ECX_LA57 | CPUID_7_ECX_RDPID);
+			/*
+			 * Speculation controls: SPEC_CTRL, PRED_CMD and
+			 * ARCH_CAPABILITIES are not passed through (yet).
+			 */
+			*edx &= ~(CPUID_7_EDX_IBRS | CPUID_7_EDX_STIBP |
+				  CPUID_7_EDX_ARCH_CAP | CPUID_7_EDX_SSBD |
+				  CPUID_7_EDX_FLUSH_L1D | CPUID_7_EDX_CORE_CAP);
 		}
 		break;
 	case 0x80000001:
 		*ecx &= ~CPUID_8000_0001_ECX_SVM;
+		/* RDTSCP would read the host's TSC_AUX: not offered. */
+		*edx &= ~(CPUID_8000_0001_EDX_RDTSCP | CPUID_EDX_MCE | CPUID_EDX_MCA);
+		break;
+	case 0x80000008:
+		/* AMD's IBPB, IBRS, STIBP, SSBD and friends: as leaf 7. */
+		*ebx &= ~CPUID_8000_0008_EBX_SPEC;
 		break;
 	case 0x8000000a:	/* SVM features: none for the guest */
 		*eax = *ebx = *ecx = *edx = 0;
@@ -304,7 +383,7 @@ void minihv_cpuid(struct minihv_vcpu *vcpu)
 	unsigned long *regs = vcpu->regs;
 	u32 eax = regs[VCPU_REGS_RAX], ebx, ecx = regs[VCPU_REGS_RCX], edx;
 
-	minihv_cpuid_values(vcpu->id, &eax, &ebx, &ecx, &edx);
+	minihv_cpuid_values(vcpu, &eax, &ebx, &ecx, &edx);
 	regs[VCPU_REGS_RAX] = eax;
 	regs[VCPU_REGS_RBX] = ebx;
 	regs[VCPU_REGS_RCX] = ecx;
@@ -417,6 +496,29 @@ static int minihv_mtrr_msr(struct minihv_vcpu *vcpu, u32 msr, bool write, u64 *v
 	return 0;
 }
 
+/*
+ * IA32_MISC_ENABLE (SDM Vol 4 table 2-2), which Linux reads on Intel CPUs:
+ * fast strings on, no PEBS or BTS.  Writes may change only the bits
+ * Linux clears (limit CPUID maxval, XD disable); the rest are fixed.
+ */
+#define MISC_ENABLE_RESET	(MSR_IA32_MISC_ENABLE_FAST_STRING | \
+				 MSR_IA32_MISC_ENABLE_BTS_UNAVAIL | \
+				 MSR_IA32_MISC_ENABLE_PEBS_UNAVAIL)
+#define MISC_ENABLE_WRITABLE	(MSR_IA32_MISC_ENABLE_LIMIT_CPUID | \
+				 MSR_IA32_MISC_ENABLE_XD_DISABLE)
+
+static int minihv_misc_enable_msr(struct minihv_vcpu *vcpu, bool write, u64 *val)
+{
+	if (!write) {
+		*val = vcpu->misc_enable;
+		return 0;
+	}
+	if ((*val ^ vcpu->misc_enable) & ~MISC_ENABLE_WRITABLE)
+		return 1;
+	/* Both stay 0: CPUID is not limited and NX is never disabled. */
+	return (*val & MISC_ENABLE_WRITABLE) ? 1 : 0;
+}
+
 int minihv_emulate_msr(struct minihv_vcpu *vcpu, bool write)
 {
 	u32 msr = vcpu->regs[VCPU_REGS_RCX];
@@ -424,8 +526,17 @@ int minihv_emulate_msr(struct minihv_vcpu *vcpu, bool write)
 		  ((u64)vcpu->regs[VCPU_REGS_RDX] << 32);
 	int r;
 
-	if (msr == MSR_MTRRcap || msr == MSR_MTRRdefType) {
+	r = minihv_lapic_msr(vcpu, msr, write, &val);
+	if (r >= 0) {
+		/* The APIC's MSRs: done here. */
+	} else if (msr == MSR_MTRRcap || msr == MSR_MTRRdefType) {
 		r = minihv_mtrr_msr(vcpu, msr, write, &val);
+	} else if (msr == MSR_IA32_MISC_ENABLE) {
+		r = minihv_misc_enable_msr(vcpu, write, &val);
+	} else if (msr == MSR_K8_INT_PENDING_MSG) {
+		/* AMD family 0Fh-10h's C1E control, which Linux reads there: 0, no C1E. */
+		r = write && val;
+		val = 0;
 	} else {
 		/* A read checks nothing: RDX:RAX hold no value to check. */
 		r = minihv_msr_check(vcpu, msr, &val);
@@ -450,6 +561,7 @@ void minihv_inject_events(struct minihv_vcpu *vcpu)
 {
 	struct minihv_events *ev = &vcpu->events;
 	bool irq_window, nmi_window = false;
+	int apic_vec;
 
 	/* An NMI goes first: it has the higher priority (SDM Vol 3 7.9). */
 	if (ev->nmi_queued) {
@@ -460,12 +572,23 @@ void minihv_inject_events(struct minihv_vcpu *vcpu)
 			nmi_window = true;
 		}
 	}
-	/* One event per entry: false if the NMI (or an exception) went in. */
+	/*
+	 * One event per entry: false if the NMI (or an exception) went in.
+	 * Userspace's interrupt first (it stands for an external controller),
+	 * then the local APIC's highest above its priority.
+	 */
 	if (ev->irq_queued && minihv_ops->event_allowed(vcpu, false)) {
 		minihv_ops->inject_event(vcpu, false, ev->irq_vector);
 		ev->irq_queued = false;
 	}
-	irq_window = ev->irq_queued || READ_ONCE(vcpu->run->request_interrupt_window);
+	apic_vec = vcpu->lapic ? minihv_lapic_pending(vcpu) : -1;
+	if (apic_vec >= 0 && !ev->irq_queued && minihv_ops->event_allowed(vcpu, false)) {
+		minihv_ops->inject_event(vcpu, false, apic_vec);
+		minihv_lapic_accept(vcpu, apic_vec);
+		apic_vec = minihv_lapic_pending(vcpu);
+	}
+	irq_window = ev->irq_queued || apic_vec >= 0 ||
+		     READ_ONCE(vcpu->run->request_interrupt_window);
 	minihv_ops->set_event_windows(vcpu, irq_window, nmi_window);
 }
 
@@ -473,25 +596,80 @@ int minihv_window_open(struct minihv_vcpu *vcpu)
 {
 	/* What waited goes in at the next entry (minihv_inject_events()). */
 	if (vcpu->events.irq_queued || vcpu->events.nmi_queued ||
+	    (vcpu->lapic && minihv_lapic_pending(vcpu) >= 0) ||
 	    !READ_ONCE(vcpu->run->request_interrupt_window))
 		return 1;
 	vcpu->run->exit_reason = MINIHV_EXIT_IRQ_WINDOW_OPEN;
 	return 0;
 }
 
-/*
- * HLT waits for an interrupt or an NMI (SDM Vol 2A "HLT"): one that is
- * queued and deliverable ends it at once, without a trip to userspace.
- */
-int minihv_halt(struct minihv_vcpu *vcpu)
+/* Would an NMI or an interrupt end a HLT now (SDM Vol 2A "HLT")? */
+static bool minihv_halt_ends(struct minihv_vcpu *vcpu)
 {
 	struct minihv_events *ev = &vcpu->events;
 
-	if ((ev->nmi_queued && minihv_ops->event_allowed(vcpu, true)) ||
-	    (ev->irq_queued && minihv_ops->event_allowed(vcpu, false)))
+	return (ev->nmi_queued && minihv_ops->event_allowed(vcpu, true)) ||
+	       ((ev->irq_queued || (vcpu->lapic && minihv_lapic_pending(vcpu) >= 0)) &&
+		minihv_ops->event_allowed(vcpu, false));
+}
+
+/*
+ * HLT waits for an interrupt or an NMI: one that is queued and
+ * deliverable ends it at once.  Without the in-kernel APIC the wait is
+ * userspace's (MINIHV_EXIT_HLT); with it the vCPU waits in the kernel
+ * (minihv_vcpu_run()) until its APIC has something to deliver.
+ */
+int minihv_halt(struct minihv_vcpu *vcpu)
+{
+	if (minihv_halt_ends(vcpu))
 		return 1;
+	if (vcpu->lapic) {
+		vcpu->mp_state = MINIHV_MP_HALTED;
+		return 1;
+	}
 	vcpu->run->exit_reason = MINIHV_EXIT_HLT;
 	return 0;
+}
+
+void minihv_vcpu_kick(struct minihv_vcpu *vcpu)
+{
+	int cpu, me;
+
+	WRITE_ONCE(vcpu->kicked, true);
+	/* Pairs with minihv_exit_request(): it sees the kick or we see its CPU. */
+	smp_mb();
+	wake_up(&vcpu->wq);
+	cpu = READ_ONCE(vcpu->guest_cpu);
+	me = get_cpu();
+	/*
+	 * An interrupt makes a running guest exit (the reschedule IPI's
+	 * handler does nothing else, as for KVM's kick).  On this CPU the
+	 * guest is not running: we are.
+	 */
+	if (cpu >= 0 && cpu != me)
+		smp_send_reschedule(cpu);
+	put_cpu();
+}
+
+/*
+ * The in-kernel APIC's part of each pass of the run loop: fold in what
+ * other contexts asked for, and tell whether the vCPU can enter.  A
+ * halted vCPU, or one waiting for SIPI, sleeps until it is kicked; 0
+ * means enter, 1 means look again (after a wake-up or a signal).
+ */
+static int minihv_vcpu_wait(struct minihv_vcpu *vcpu)
+{
+	WRITE_ONCE(vcpu->kicked, false);
+	smp_mb();
+	minihv_lapic_sync(vcpu);
+	if (vcpu->mp_state == MINIHV_MP_HALTED && minihv_halt_ends(vcpu))
+		vcpu->mp_state = MINIHV_MP_RUNNABLE;
+	if (vcpu->mp_state == MINIHV_MP_RUNNABLE)
+		return 0;
+	/* Interruptible: a signal ends the wait, and the loop's check the run. */
+	wait_event_interruptible(vcpu->wq, READ_ONCE(vcpu->kicked) ||
+				 READ_ONCE(vcpu->run->immediate_exit));
+	return 1;
 }
 
 /* -EINVAL: not a vector; -EBUSY: one is queued already (userspace waits). */
@@ -547,11 +725,14 @@ static int minihv_vcpu_run(struct minihv_vcpu *vcpu)
 			break;
 		}
 		cond_resched();
+		if (vcpu->lapic && minihv_vcpu_wait(vcpu))
+			continue;
 		minihv_inject_events(vcpu);
 
 		down_read(&vm->slots_rwsem);
 		r = minihv_ops->vcpu_run(vcpu);
 		up_read(&vm->slots_rwsem);
+		WRITE_ONCE(vcpu->guest_cpu, -1);
 		run->exit_count = vcpu->exits;
 		if (r <= 0)
 			break;
@@ -760,6 +941,7 @@ static void minihv_vcpu_free_run_pages(struct minihv_vcpu *vcpu)
 
 static void minihv_vcpu_destroy(struct minihv_vcpu *vcpu)
 {
+	minihv_lapic_free(vcpu);
 	minihv_ops->vcpu_free(vcpu);
 	fpu_free_guest_fpstate(&vcpu->guest_fpu);
 	minihv_vcpu_free_run_pages(vcpu);
@@ -772,7 +954,10 @@ static int minihv_vcpu_release(struct inode *inode, struct file *filp)
 	struct minihv_vm *vm = vcpu->vm;
 
 	mutex_lock(&vm->lock);
+	/* irq_lock: no IPI or I/O APIC message is being delivered to it. */
+	spin_lock_irq(&vm->irq_lock);
 	vm->vcpus[vcpu->id] = NULL;
+	spin_unlock_irq(&vm->irq_lock);
 	mutex_unlock(&vm->lock);
 	minihv_vcpu_destroy(vcpu);
 	minihv_vm_put(vm);
@@ -808,6 +993,9 @@ int minihv_vcpu_fd_create(struct minihv_vm *vm, unsigned long id)
 	vcpu->vm = vm;
 	vcpu->id = id;
 	vcpu->mtrr_def_type = MTRR_DEF_TYPE_RESET;
+	vcpu->misc_enable = MISC_ENABLE_RESET;
+	vcpu->guest_cpu = -1;
+	init_waitqueue_head(&vcpu->wq);
 	mutex_init(&vcpu->mutex);
 	/*
 	 * Separate order-0 pages: each is mapped on its own by the fault
@@ -833,6 +1021,11 @@ int minihv_vcpu_fd_create(struct minihv_vm *vm, unsigned long id)
 	r = minihv_ops->vcpu_create(vcpu);
 	if (r)
 		goto err_unlock;
+	if (vm->ioapic) {
+		r = minihv_lapic_create(vcpu);
+		if (r)
+			goto err_vcpu_free;
+	}
 
 	/*
 	 * The vCPU's reference on the VM is taken before its fd exists; the
@@ -840,19 +1033,26 @@ int minihv_vcpu_fd_create(struct minihv_vm *vm, unsigned long id)
 	 * finds the vCPU in the table (KVM's kvm_vm_ioctl_create_vcpu).
 	 */
 	minihv_vm_get(vm);
+	spin_lock_irq(&vm->irq_lock);
 	vm->vcpus[id] = vcpu;
+	spin_unlock_irq(&vm->irq_lock);
 	r = anon_inode_getfd("minihv-vcpu", &minihv_vcpu_fops, vcpu,
 			     O_RDWR | O_CLOEXEC);
 	if (r < 0) {
+		spin_lock_irq(&vm->irq_lock);
 		vm->vcpus[id] = NULL;
+		spin_unlock_irq(&vm->irq_lock);
 		mutex_unlock(&vm->lock);
 		minihv_vm_put(vm);
+		minihv_lapic_free(vcpu);
 		minihv_ops->vcpu_free(vcpu);
 		goto err_free_fpu;
 	}
 	mutex_unlock(&vm->lock);
 	return r;
 
+err_vcpu_free:
+	minihv_ops->vcpu_free(vcpu);
 err_unlock:
 	mutex_unlock(&vm->lock);
 err_free_fpu:

@@ -29,6 +29,7 @@ static void minihv_vm_free(struct kref *kref)
 		minihv_mmu_unmap_slot(vm, &vm->slots[i]);
 	minihv_mmu_destroy(vm);
 	minihv_ops->vm_destroy(vm);
+	minihv_ioapic_free(vm);
 	mmdrop(vm->mm);
 	kfree(vm);
 }
@@ -159,6 +160,40 @@ out:
 	return r;
 }
 
+/*
+ * The interrupt controller comes before the vCPUs, as in KVM: a vCPU gets
+ * its local APIC when it is created (-EBUSY once one exists).
+ */
+static int minihv_vm_create_irqchip(struct minihv_vm *vm)
+{
+	int r, i;
+
+	mutex_lock(&vm->lock);
+	r = -EEXIST;
+	if (vm->ioapic)
+		goto out;
+	r = -EBUSY;
+	for (i = 0; i < MINIHV_MAX_VCPUS; i++)
+		if (vm->vcpus[i])
+			goto out;
+	r = minihv_ioapic_create(vm);
+out:
+	mutex_unlock(&vm->lock);
+	return r;
+}
+
+static int minihv_vm_irq_line(struct minihv_vm *vm, void __user *argp)
+{
+	struct minihv_irq_level irq;
+
+	if (copy_from_user(&irq, argp, sizeof(irq)))
+		return -EFAULT;
+	/* READ_ONCE: set once under vm->lock, then never changed or freed before the VM. */
+	if (!READ_ONCE(vm->ioapic))
+		return -ENXIO;
+	return minihv_ioapic_set_irq(vm, irq.irq, irq.level);
+}
+
 static long minihv_vm_ioctl(struct file *filp, unsigned int ioctl,
 			    unsigned long arg)
 {
@@ -179,6 +214,12 @@ static long minihv_vm_ioctl(struct file *filp, unsigned int ioctl,
 		break;
 	case MINIHV_CREATE_VCPU:
 		r = minihv_vcpu_fd_create(vm, arg);
+		break;
+	case MINIHV_CREATE_IRQCHIP:
+		r = arg ? -EINVAL : minihv_vm_create_irqchip(vm);
+		break;
+	case MINIHV_IRQ_LINE:
+		r = minihv_vm_irq_line(vm, (void __user *)arg);
 		break;
 	default:
 		r = -ENOTTY;
@@ -210,6 +251,7 @@ int minihv_dev_create_vm(void)
 		return -ENOMEM;
 	kref_init(&vm->kref);
 	mutex_init(&vm->lock);
+	spin_lock_init(&vm->irq_lock);
 	init_rwsem(&vm->slots_rwsem);
 	mutex_init(&vm->mmu_lock);
 	vm->mm = current->mm;

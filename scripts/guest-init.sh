@@ -94,8 +94,10 @@ run_guest() {
 		finish "run status=insmod"
 	fi
 	args=$(arg minihv_args | tr ',' ' ')
+	# minihv_append: the guest kernel's command line, words joined by '+'.
+	append=$(arg minihv_append | tr '+' ' ')
 	# shellcheck disable=SC2086
-	/bin/minihv-run $args "/guests/${guest:-hello.bin}"
+	/bin/minihv-run $args ${append:+--append "$append"} "/guests/${guest:-hello.bin}"
 	finish "run status=$?"
 }
 

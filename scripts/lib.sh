@@ -156,6 +156,15 @@ make_initramfs() {
 	*-cloud-*) ;;
 	*) cp "/boot/vmlinuz-$rel" "$dir/guests/vmlinuz";;
 	esac
+	# The Linux guest's own initramfs: busybox and linux-guest-init.sh.
+	rm -rf "$dir.guest" && mkdir -p "$dir.guest"/{bin,dev,proc,sys}
+	cp /bin/busybox "$dir.guest/bin/busybox"
+	for f in sh mount awk cat nproc sleep poweroff reboot setsid cttyhack ls echo; do
+		ln -s busybox "$dir.guest/bin/$f"
+	done
+	cp "$ROOT/scripts/linux-guest-init.sh" "$dir.guest/init"
+	chmod 755 "$dir.guest/init"
+	(cd "$dir.guest" && find . | cpio -o -H newc --quiet | gzip -1) >"$dir/guests/linux-initrd.gz"
 	(cd "$dir" && find . | cpio -o -H newc --quiet | gzip -1) >"$BUILD/$rel/initramfs.gz"
 	echo "$BUILD/$rel/initramfs.gz"
 }
@@ -271,7 +280,8 @@ boot_machine() {
 		[ "$accel" = "$(machine_vendor "$name")" ] && cpu="-accel kvm -cpu host"
 		[ "$name" = qemu-none ] && cpu="-accel tcg -cpu qemu64,-svm"
 		# shellcheck disable=SC2086
-		setsid qemu-system-x86_64 $cpu -m 1024 -smp 2 -nodefaults -display none \
+		# QEMU_EXTRA: more options while debugging (-s: the gdb stub).
+		setsid qemu-system-x86_64 $cpu -m 1024 -smp 2 -nodefaults -display none ${QEMU_EXTRA:-} \
 			-no-reboot -serial "file:$console" -kernel "/boot/vmlinuz-$rel" \
 			-initrd "$initrd" -append "$cmdline" </dev/null >"$dir/$name.qemu.log" 2>&1 &
 		pid=$!

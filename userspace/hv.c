@@ -46,11 +46,13 @@ struct hv_backend {
 	unsigned long check_extension, create_vm, get_vcpu_mmap_size;
 	unsigned long set_user_memory_region, create_vcpu, run;
 	unsigned long get_regs, set_regs, get_sregs, set_sregs;
+	unsigned long create_irqchip, irq_line;
 	long cap_max_vcpus;
 	size_t immediate_exit, exit_reason, exit_union;	/* run structure offsets */
 	int (*vm_setup)(struct hv *hv);
 	int (*vcpu_setup)(struct hv *hv, struct hv_vcpu *v, unsigned int id);
 	int (*get_stats)(struct hv *hv, struct hv_vcpu *v, struct hv_stats *s);
+	int (*tsc_khz)(struct hv *hv);
 	/* SET_SREGS takes the backend's full structure: read, overlay, write. */
 	size_t sregs_size;
 };
@@ -79,6 +81,13 @@ static int minihv_get_stats(struct hv *hv, struct hv_vcpu *v, struct hv_stats *s
 	return 0;
 }
 
+static int minihv_tsc_khz(struct hv *hv)
+{
+	return xioctl(hv->dev, MINIHV_CHECK_EXTENSION, (void *)MINIHV_CAP_TSC_KHZ);
+}
+
+_Static_assert(sizeof(struct minihv_irq_level) == sizeof(struct kvm_irq_level), "irq level");
+
 static const struct hv_backend minihv_backend = {
 	.name = "minihv",
 	.get_api_version = MINIHV_GET_API_VERSION,
@@ -93,11 +102,14 @@ static const struct hv_backend minihv_backend = {
 	.set_regs = MINIHV_SET_REGS,
 	.get_sregs = MINIHV_GET_SREGS,
 	.set_sregs = MINIHV_SET_SREGS,
+	.create_irqchip = MINIHV_CREATE_IRQCHIP,
+	.irq_line = MINIHV_IRQ_LINE,
 	.cap_max_vcpus = MINIHV_CAP_MAX_VCPUS,
 	.immediate_exit = offsetof(struct minihv_run, immediate_exit),
 	.exit_reason = offsetof(struct minihv_run, exit_reason),
 	.exit_union = offsetof(struct minihv_run, io),
 	.get_stats = minihv_get_stats,
+	.tsc_khz = minihv_tsc_khz,
 	.sregs_size = sizeof(struct minihv_sregs),
 };
 
@@ -202,6 +214,12 @@ out:
 	return r;
 }
 
+/* A VM ioctl since Linux 6.0 (KVM_CAP_VM_TSC_CONTROL). */
+static int kvm_tsc_khz(struct hv *hv)
+{
+	return xioctl(hv->vm, KVM_GET_TSC_KHZ, 0);
+}
+
 static const struct hv_backend kvm_backend = {
 	.name = "KVM",
 	.get_api_version = KVM_GET_API_VERSION,
@@ -216,6 +234,8 @@ static const struct hv_backend kvm_backend = {
 	.set_regs = KVM_SET_REGS,
 	.get_sregs = KVM_GET_SREGS,
 	.set_sregs = KVM_SET_SREGS,
+	.create_irqchip = KVM_CREATE_IRQCHIP,
+	.irq_line = KVM_IRQ_LINE,
 	.cap_max_vcpus = KVM_CAP_MAX_VCPUS,
 	.immediate_exit = offsetof(struct kvm_run, immediate_exit),
 	.exit_reason = offsetof(struct kvm_run, exit_reason),
@@ -223,8 +243,26 @@ static const struct hv_backend kvm_backend = {
 	.vm_setup = kvm_vm_setup,
 	.vcpu_setup = kvm_vcpu_setup,
 	.get_stats = kvm_get_stats,
+	.tsc_khz = kvm_tsc_khz,
 	.sregs_size = sizeof(struct kvm_sregs),
 };
+
+int hv_create_irqchip(struct hv *hv)
+{
+	return xioctl(hv->vm, hv->b->create_irqchip, 0);
+}
+
+int hv_irq_line(struct hv *hv, uint32_t irq, uint32_t level)
+{
+	struct minihv_irq_level l = { .irq = irq, .level = level };
+
+	return xioctl(hv->vm, hv->b->irq_line, &l);
+}
+
+int hv_tsc_khz(struct hv *hv)
+{
+	return hv->b->tsc_khz(hv);
+}
 
 /* ---- the calls minihv-run makes ---- */
 

@@ -60,6 +60,15 @@ int hv_set_regs(struct hv *hv, struct hv_vcpu *v, const struct minihv_regs *regs
 int hv_get_sregs(struct hv *hv, struct hv_vcpu *v, struct minihv_sregs *sregs);
 int hv_set_sregs(struct hv *hv, struct hv_vcpu *v, const struct minihv_sregs *sregs);
 int hv_get_stats(struct hv *hv, struct hv_vcpu *v, struct hv_stats *stats);
+/*
+ * The in-kernel interrupt controller (local APICs, I/O APIC; KVM adds
+ * its 8259 pair): before the vCPUs.  hv_irq_line drives an I/O APIC pin;
+ * it may be called from any thread.
+ */
+int hv_create_irqchip(struct hv *hv);
+int hv_irq_line(struct hv *hv, uint32_t irq, uint32_t level);
+/* The guest's TSC frequency in kHz (> 0), or -errno. */
+int hv_tsc_khz(struct hv *hv);
 /* Unmaps and closes a vCPU; then the VM and the device. */
 void hv_vcpu_close(struct hv *hv, struct hv_vcpu *v);
 void hv_close(struct hv *hv);

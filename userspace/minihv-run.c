@@ -48,10 +48,13 @@
 
 #include <linux/minihv.h>
 
+#include "acpi.h"
 #include "boot.h"
 #include "bzimage.h"
 #include "hv.h"
 #include "multiboot.h"
+#include "pc.h"
+#include "uart.h"
 
 #define VERSION		"0.1"
 #define REAL_MODE_STACK	0x400		/* per vCPU */
@@ -87,6 +90,7 @@ struct options {
 	bool stats;
 	uint64_t mb_info;		/* Multiboot: the info structure, EBX */
 	bool linux_boot;		/* bzImage: RSI = the zero page */
+	bool platform;			/* the PC platform: irqchip, ACPI, devices */
 };
 
 enum { NR_EXIT_NAMES = MINIHV_EXIT_INTERNAL_ERROR + 1 };
@@ -116,6 +120,9 @@ struct vm {
 	pthread_cond_t cond;		/* start requests, the end */
 	uint64_t ap_entry;		/* [vm->lock] last OUT to port F0h */
 	int status;			/* [vm->lock] -1 while the guest runs */
+	/* The PC platform (--platform, and always for a Linux kernel). */
+	struct uart uart;
+	struct pc pc;
 };
 
 static void usage(FILE *f)
@@ -132,8 +139,11 @@ static void usage(FILE *f)
 		"  -c, --cpus N      N vCPUs (1-%d, default 1); vCPU 0 starts the others\n"
 		"  -t, --timeout SEC stop the guest after SEC seconds (exit status 124)\n"
 		"  -s, --stats       print exit counts by reason on stderr at the end\n"
-		"  -a, --append STR  the kernel command line (Multiboot)\n"
-		"  -i, --initrd FILE loaded as module 0 (Multiboot)\n"
+		"  -k, --kernel FILE the guest (instead of the GUEST argument)\n"
+		"  -a, --append STR  the kernel command line (Linux, Multiboot)\n"
+		"  -i, --initrd FILE the initial ramdisk (Linux), module 0 (Multiboot)\n"
+		"  -P, --platform    the PC platform (APICs, ACPI, COM1 with input, CMOS,\n"
+		"                    reset); always on for a Linux kernel\n"
 		"  -d, --device DEV  the hypervisor device (default /dev/minihv)\n"
 		"  -h, --help; -V, --version\n", MAX_CPUS);
 }
@@ -186,6 +196,8 @@ static void parse_options(int argc, char **argv, struct options *o)
 		{ "stats", no_argument, NULL, 's' },
 		{ "append", required_argument, NULL, 'a' },
 		{ "initrd", required_argument, NULL, 'i' },
+		{ "kernel", required_argument, NULL, 'k' },
+		{ "platform", no_argument, NULL, 'P' },
 		{ "device", required_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -197,7 +209,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 	o->device = "/dev/minihv";
 	o->mem = 16 << 20;
 	o->cpus = 1;
-	while ((c = getopt_long(argc, argv, "m:l:e:M:c:t:sa:i:d:hV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "m:l:e:M:c:t:sa:i:k:Pd:hV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'm':
 			if (!strcmp(optarg, "real"))
@@ -233,17 +245,20 @@ static void parse_options(int argc, char **argv, struct options *o)
 				die_usage("--initrd %s: path too long", optarg);
 			o->initrd = optarg;
 			break;
+		case 'k': o->guest = optarg; break;
+		case 'P': o->platform = true; break;
 		case 'd': o->device = optarg; break;
 		case 'h': usage(stdout); exit(0);
 		case 'V': printf("minihv-run %s (API %d)\n", VERSION, MINIHV_API_VERSION); exit(0);
 		default: usage(stderr); exit(EXIT_USAGE);
 		}
 	}
-	if (optind != argc - 1) {
+	if (optind != argc - !o->guest) {
 		usage(stderr);
 		exit(EXIT_USAGE);
 	}
-	o->guest = argv[optind];
+	if (!o->guest)
+		o->guest = argv[optind];
 	if (!o->have_load)
 		o->load = o->mode == MODE_REAL ? 0x7c00 : 0x100000;
 }
@@ -418,9 +433,21 @@ static void load_bzimage(struct vm *vm, struct options *o, const uint8_t *img,
 			 const struct bz_image *bz)
 {
 	uint64_t top = vm->ram_size - SYS_AREA, initrd = 0, initrd_size = 0;
+	static char cmdline[MAX_CMDLINE + 64];
+	int khz = hv_tsc_khz(&vm->hv);
 
 	o->mode = MODE_LONG;
-	if (o->append && strlen(o->append) > bz->cmdline_size)
+	o->platform = true;
+	/*
+	 * The TSC's frequency, which the guest would otherwise measure
+	 * against a PIT this platform does not have (platform.rst).
+	 */
+	snprintf(cmdline, sizeof(cmdline), "%s", o->append ? o->append : "");
+	if (khz > 0 && !strstr(cmdline, "tsc_early_khz="))
+		snprintf(cmdline + strlen(cmdline), sizeof(cmdline) - strlen(cmdline),
+			 "%stsc_early_khz=%d", cmdline[0] ? " " : "", khz);
+	o->append = cmdline;
+	if (strlen(o->append) > bz->cmdline_size)
 		die_usage("--append: longer than this kernel's command line (%s)", o->guest);
 	place(vm, o, bz->load, bz->kernel, bz->kernel_size, bz->init_size);
 	if (o->initrd) {
@@ -549,7 +576,6 @@ static int start_ap(struct vcpu *v)
 
 static void create_vm(struct vm *vm, const struct options *o)
 {
-	unsigned int i;
 	int r;
 
 	vm->o = o;
@@ -582,6 +608,22 @@ static void create_vm(struct vm *vm, const struct options *o)
 	if (vm->ram == MAP_FAILED)
 		die_usage("cannot allocate guest RAM: %s", strerror(errno));
 	or_die(hv_set_memory(&vm->hv, 0, 0, vm->ram_size, vm->ram), "SET_USER_MEMORY_REGION");
+}
+
+/*
+ * The vCPUs, after the guest is loaded (which says whether it gets the
+ * platform): the interrupt controller must exist before them.
+ */
+static void create_vcpus(struct vm *vm, const struct options *o)
+{
+	unsigned int i;
+
+	if (o->platform) {
+		or_die(hv_create_irqchip(&vm->hv), "CREATE_IRQCHIP");
+		acpi_write_tables(vm->ram, o->cpus);
+		uart_init(&vm->uart, &vm->hv);
+		pc_init(&vm->pc);
+	}
 	vm->ncpus = o->cpus;
 	for (i = 0; i < vm->ncpus; i++) {
 		vm->vcpus[i].vm = vm;
@@ -690,6 +732,33 @@ static void request_start(struct vm *vm, unsigned int id)
 	pthread_mutex_unlock(&vm->lock);
 }
 
+/*
+ * The PC platform's ports, an item at a time.  Returns -1 to keep
+ * running, the runner's exit status when the guest powered off or reset
+ * the machine, or -2 when the port is none of the platform's.
+ */
+static int platform_io(struct vcpu *v, uint16_t port, int size, bool in, uint8_t *data)
+{
+	struct vm *vm = v->vm;
+	bool off = false, reset = false;
+	uint32_t val = 0;
+
+	if (!in)
+		memcpy(&val, data, size);
+	if (!uart_io(&vm->uart, port, in, &val) &&
+	    !pc_io(&vm->pc, port, size, in, &val, &reset) &&
+	    !acpi_pm_io(port, size, in, &val, &off))
+		return -2;
+	if (in)
+		memcpy(data, &val, size);
+	if (off || reset) {
+		fprintf(stderr, "minihv-run: the guest %s\n",
+			off ? "powered off" : "reset the machine");
+		return 0;
+	}
+	return -1;
+}
+
 /* Returns -1 to keep running, or the runner's exit status. */
 static int handle_io(struct vcpu *v)
 {
@@ -697,6 +766,17 @@ static int handle_io(struct vcpu *v)
 	uint8_t *data = (uint8_t *)v->hv.run + run->io.data_offset;
 	uint32_t i, n = run->io.count * run->io.size;
 	uint32_t val = 0;
+	int r = -2;
+
+	for (i = 0; v->vm->o->platform && i < run->io.count; i++) {
+		r = platform_io(v, run->io.port, run->io.size,
+				run->io.direction == MINIHV_EXIT_IO_IN,
+				data + i * run->io.size);
+		if (r != -1)
+			break;
+	}
+	if (r != -2)
+		return r;
 
 	if (run->io.direction == MINIHV_EXIT_IO_OUT) {
 		memcpy(&val, data, run->io.size);
@@ -813,7 +893,7 @@ static void *vcpu_thread(void *arg)
 	int status;
 
 	for (;;) {
-		if (v->id) {
+		if (v->id && !vm->o->platform) {
 			/* Wait for a start request (again, after a HLT). */
 			pthread_mutex_lock(&vm->lock);
 			while (!v->started && vm->status < 0)
@@ -859,6 +939,8 @@ static int run_guest(struct vm *vm, const struct options *o)
 	int status, r = 0;
 
 	sigaction(SIGUSR1, &sa, NULL);
+	if (o->platform && uart_start_input(&vm->uart))
+		die_usage("cannot create the UART's input thread%s", "");
 	clock_gettime(CLOCK_MONOTONIC, &deadline);
 	deadline.tv_sec += o->timeout;
 	for (i = 0; i < vm->ncpus; i++)
@@ -885,6 +967,8 @@ static int run_guest(struct vm *vm, const struct options *o)
 		pthread_join(vm->vcpus[i].thread, NULL);
 		console_flush(&vm->vcpus[i]);
 	}
+	if (o->platform)
+		uart_stop_input(&vm->uart);
 	return status;
 }
 
@@ -909,6 +993,7 @@ static void print_stats(struct vm *vm)
 		[MINIHV_STAT_OTHER] = "other",
 		[MINIHV_STAT_WINDOW] = "event_window",
 		[MINIHV_STAT_HYPERCALL] = "hypercall",
+		[MINIHV_STAT_IRQCHIP] = "irqchip",
 	};
 	uint64_t kinds[MINIHV_STAT_NR] = { 0 }, counts[NR_EXIT_NAMES] = { 0 }, all = 0;
 	bool have_kinds = true;
@@ -951,6 +1036,7 @@ int main(int argc, char **argv)
 	parse_options(argc, argv, &o);
 	create_vm(&vm, &o);
 	load_guest(&vm, &o);
+	create_vcpus(&vm, &o);
 	setup_cpu(&vm, &o);
 
 	status = run_guest(&vm, &o);

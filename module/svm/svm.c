@@ -486,7 +486,8 @@ static void svm_get_sregs(struct minihv_vcpu *vcpu, struct minihv_sregs *sregs)
 	sregs->cr2 = save->cr2;
 	sregs->cr3 = save->cr3;
 	sregs->cr4 = save->cr4;
-	sregs->cr8 = to_svm(vcpu)->vmcb->control.int_ctl & V_TPR_MASK;
+	sregs->cr8 = vcpu->lapic ? minihv_get_cr8(vcpu) :
+		     to_svm(vcpu)->vmcb->control.int_ctl & V_TPR_MASK;
 	sregs->efer = to_svm(vcpu)->efer;
 }
 
@@ -532,6 +533,7 @@ static int svm_set_sregs(struct minihv_vcpu *vcpu, const struct minihv_sregs *sr
 	/* CPL is the DPL of SS (APM 15.5.1); real mode runs at CPL 0. */
 	save->cpl = (sregs->cr0 & X86_CR0_PE) ? sregs->ss.dpl : 0;
 	vmcb->control.int_ctl = (vmcb->control.int_ctl & ~V_TPR_MASK) | sregs->cr8;
+	minihv_set_cr8(vcpu, sregs->cr8);
 	to_svm(vcpu)->state_checked = false;
 	return 0;
 }
@@ -876,6 +878,7 @@ static int svm_handle_npf(struct minihv_vcpu *vcpu)
 	u64 gpa = vmcb->control.exit_info_2;
 	u64 error = vmcb->control.exit_info_1;
 	struct minihv_cpu_mode m;
+	bool in_kernel;
 	int r, len;
 
 	r = minihv_mmu_map_gpa(vcpu, gpa, error & SVM_NPF_WRITE);
@@ -897,10 +900,10 @@ static int svm_handle_npf(struct minihv_vcpu *vcpu)
 	vcpu->exit_stats[MINIHV_STAT_PAGE_FAULT]--;
 	vcpu->exit_stats[MINIHV_STAT_MMIO]++;
 	svm_cpu_mode(vcpu, &m);
-	len = minihv_emulate_mmio(vcpu, &m, gpa, error & SVM_NPF_WRITE);
+	len = minihv_emulate_mmio(vcpu, &m, gpa, error & SVM_NPF_WRITE, &in_kernel);
 	if (len > 0)
 		vmcb->save.rip += len;
-	return 0;
+	return len > 0 && in_kernel;
 }
 
 static int svm_handle_shutdown(struct minihv_vcpu *vcpu)
@@ -1096,6 +1099,10 @@ static int svm_vcpu_run(struct minihv_vcpu *vcpu)
 
 	vmcb->save.rax = vcpu->regs[VCPU_REGS_RAX];
 	vmcb->save.rsp = vcpu->regs[VCPU_REGS_RSP];
+	/* With V_INTR_MASKING the guest's CR8 is V_TPR; the APIC's TPR is its source. */
+	if (vcpu->lapic)
+		vmcb->control.int_ctl = (vmcb->control.int_ctl & ~V_TPR_MASK) |
+					minihv_get_cr8(vcpu);
 
 	preempt_disable();
 	local_irq_disable();
@@ -1136,6 +1143,8 @@ static int svm_vcpu_run(struct minihv_vcpu *vcpu)
 	}
 	vcpu->regs[VCPU_REGS_RAX] = vmcb->save.rax;
 	vcpu->regs[VCPU_REGS_RSP] = vmcb->save.rsp;
+	if (vcpu->lapic && (vmcb->control.int_ctl & V_TPR_MASK) != minihv_get_cr8(vcpu))
+		minihv_set_cr8(vcpu, vmcb->control.int_ctl & V_TPR_MASK);
 	return svm_handle_exit(vcpu);
 }
 

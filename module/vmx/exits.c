@@ -282,7 +282,8 @@ static int vmx_handle_ud(struct minihv_vcpu *vcpu)
 /*
  * MOV to CR0 or CR4 that changes a bit VMX fixes (the masks above); the
  * guest's view goes to the read shadow, the real register keeps the
- * fixed bits.  Exit qualification: SDM table 28-3.
+ * fixed bits.  MOV to and from CR8, always.  Exit qualification: SDM
+ * table 28-3.
  */
 static int vmx_handle_cr_access(struct minihv_vcpu *vcpu)
 {
@@ -298,6 +299,22 @@ static int vmx_handle_cr_access(struct minihv_vcpu *vcpu)
 
 	if (reg == VCPU_REGS_RSP)
 		val = vmcs_readl(GUEST_RSP);
+	/* CR8 (TPR) is the local APIC's, or a register of the vCPU (11.8.6.3). */
+	if (cr == 8 && type == 1) {
+		if (reg == VCPU_REGS_RSP)
+			vmcs_writel(GUEST_RSP, minihv_get_cr8(vcpu));
+		else
+			vcpu->regs[reg] = minihv_get_cr8(vcpu);
+		return vmx_skip_instruction();
+	}
+	if (cr == 8 && type == 0) {
+		if (val > 15) {
+			vmx_inject_exception(X86_TRAP_GP, true, 0);
+			return 1;
+		}
+		minihv_set_cr8(vcpu, val);
+		return vmx_skip_instruction();
+	}
 	if (type != 0 || (cr != 0 && cr != 4)) {
 		minihv_internal_error(vcpu, MINIHV_INTERNAL_ERROR_UNEXPECTED_EXIT, 2, data);
 		return 0;
@@ -391,6 +408,7 @@ static int vmx_handle_ept_violation(struct minihv_vcpu *vcpu)
 	unsigned long qual = vmcs_readl(EXIT_QUALIFICATION);
 	u64 gpa = vmcs_read64(GUEST_PHYSICAL_ADDRESS);
 	struct minihv_cpu_mode m;
+	bool in_kernel;
 	int r, len;
 
 	r = minihv_mmu_map_gpa(vcpu, gpa, qual & EPT_VIOLATION_WRITE);
@@ -412,10 +430,10 @@ static int vmx_handle_ept_violation(struct minihv_vcpu *vcpu)
 	vcpu->exit_stats[MINIHV_STAT_PAGE_FAULT]--;
 	vcpu->exit_stats[MINIHV_STAT_MMIO]++;
 	vmx_cpu_mode(vcpu, &m);
-	len = minihv_emulate_mmio(vcpu, &m, gpa, qual & EPT_VIOLATION_WRITE);
+	len = minihv_emulate_mmio(vcpu, &m, gpa, qual & EPT_VIOLATION_WRITE, &in_kernel);
 	if (len > 0)
 		vmcs_writel(GUEST_RIP, m.rip + len);
-	return 0;
+	return len > 0 && in_kernel;
 }
 
 static int vmx_handle_ept_misconfig(struct minihv_vcpu *vcpu)

@@ -238,6 +238,7 @@ static int vmx_setup_controls(struct vmx_capabilities *caps)
 					MSR_IA32_VMX_PROCBASED_CTLS,
 					CPU_BASED_HLT_EXITING | CPU_BASED_UNCOND_IO_EXITING |
 					CPU_BASED_MWAIT_EXITING | CPU_BASED_MONITOR_EXITING |
+					CPU_BASED_CR8_LOAD_EXITING | CPU_BASED_CR8_STORE_EXITING |
 					CPU_BASED_ACTIVATE_SECONDARY_CONTROLS |
 					VMX_WINDOW_EXITING,
 					CPU_BASED_USE_TSC_OFFSETTING, &caps->proc);
@@ -853,7 +854,8 @@ static void vmx_get_sregs(struct minihv_vcpu *vcpu, struct minihv_sregs *sregs)
 	sregs->efer = vmcs_read64(GUEST_IA32_EFER);
 	preempt_enable();
 	sregs->cr2 = to_vmx(vcpu)->cr2;
-	sregs->cr8 = 0;
+	/* CR8 is not in the VMCS: without these exits the guest would set the host's TPR. */
+	sregs->cr8 = minihv_get_cr8(vcpu);
 }
 
 /*
@@ -898,6 +900,7 @@ static int vmx_set_sregs(struct minihv_vcpu *vcpu, const struct minihv_sregs *sr
 	vmx_write_efer(sregs->efer);
 	preempt_enable();
 	vmx->cr2 = sregs->cr2;
+	minihv_set_cr8(vcpu, sregs->cr8);
 	vmx->state_checked = false;
 	return 0;
 }

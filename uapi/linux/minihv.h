@@ -61,6 +61,13 @@
  * MINIHV_EXIT_IRQ_WINDOW_OPEN exist.
  */
 #define MINIHV_CAP_INTERRUPTS	5
+/*
+ * Returns 1: MINIHV_CREATE_IRQCHIP and MINIHV_IRQ_LINE exist
+ * (Documentation/platform.rst).
+ */
+#define MINIHV_CAP_IRQCHIP	6
+/* Returns the guest's TSC frequency in kHz (the host's), 0 if unknown. */
+#define MINIHV_CAP_TSC_KHZ	7
 
 #define MINIHV_VENDOR_VMX	1	/* Intel VT-x */
 #define MINIHV_VENDOR_SVM	2	/* AMD-V */
@@ -87,6 +94,25 @@ struct minihv_userspace_memory_region {
 	_IOW(MINIHVIO, 0x40, struct minihv_userspace_memory_region)
 /* Takes the vCPU id, returns a new vCPU fd. */
 #define MINIHV_CREATE_VCPU	_IO(MINIHVIO, 0x41)
+
+/*
+ * Takes 0.  Creates the in-kernel interrupt controller: a local APIC for
+ * each vCPU created afterwards (xAPIC page at 0xfee00000, x2APIC MSRs,
+ * timer, IPIs) and an I/O APIC with MINIHV_IOAPIC_PINS pins at
+ * 0xfec00000.  From then on HLT waits in the kernel, application
+ * processors (vCPU id > 0) wait for INIT and SIPI, and interrupts come
+ * from the APICs.  Once per VM, before the first vCPU: -EEXIST, -EBUSY.
+ */
+#define MINIHV_CREATE_IRQCHIP	_IO(MINIHVIO, 0x42)
+
+/* Drives one I/O APIC pin: level 1 asserts it, 0 de-asserts it. */
+struct minihv_irq_level {
+	__u32 irq;		/* in: pin, 0 .. MINIHV_IOAPIC_PINS - 1 */
+	__u32 level;		/* in: 0 or 1 */
+};
+
+#define MINIHV_IOAPIC_PINS	24
+#define MINIHV_IRQ_LINE		_IOW(MINIHVIO, 0x43, struct minihv_irq_level)
 
 /* vCPU ioctls, on a vCPU fd. */
 
@@ -143,6 +169,7 @@ enum minihv_exit_stat {
 	MINIHV_STAT_OTHER,		/* internal errors, everything else */
 	MINIHV_STAT_WINDOW,		/* interrupt/NMI window, NMI's IRET */
 	MINIHV_STAT_HYPERCALL,		/* VMCALL / VMMCALL */
+	MINIHV_STAT_IRQCHIP,		/* APIC / I/O APIC access, in the kernel */
 	MINIHV_STAT_NR,
 };
 

@@ -1,0 +1,42 @@
+#!/bin/sh
+# /init of the initramfs minihv-run gives a Linux guest in the test
+# machines (make_initramfs puts it at /guests/linux-initrd.gz): busybox,
+# this script, nothing else.
+#
+# Kernel command line:
+#   minihv_check   print what the boot test checks, then power off:
+#                  "minihv-guest: nproc N", the timer and serial interrupt
+#                  counts twice a little apart, and "minihv-guest: done"
+#   (otherwise)    a shell on the console; `poweroff` or `reboot` ends it
+export PATH=/bin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev 2>/dev/null
+
+echo "minihv-guest: init started"
+
+# The local APIC timer's line ("LOC") and COM1's (IRQ 4), summed over CPUs.
+irq_count() {
+	awk -v name="$1" '$1 == name ":" { s = 0; for (i = 2; i <= NF && $i ~ /^[0-9]+$/; i++) s += $i; print s }' /proc/interrupts
+}
+
+case " $(cat /proc/cmdline) " in
+*" minihv_check "*)
+	echo "minihv-guest: nproc $(nproc)"
+	echo "minihv-guest: irq LOC $(irq_count LOC) serial $(irq_count 4)"
+	# Work that takes timer ticks and console interrupts to finish.
+	i=0
+	while [ $i -lt 20 ]; do
+		echo "minihv-guest: tick $i"
+		i=$((i + 1))
+	done
+	sleep 1
+	echo "minihv-guest: irq LOC $(irq_count LOC) serial $(irq_count 4)"
+	echo "minihv-guest: done"
+	poweroff -f
+	;;
+esac
+
+echo "minihv-guest: type commands; poweroff or reboot ends the guest"
+setsid cttyhack sh
+poweroff -f
