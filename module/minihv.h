@@ -119,11 +119,13 @@ struct minihv_events {
 #define MINIHV_APIC_BASE	0xfee00000ULL
 #define MINIHV_IOAPIC_BASE	0xfec00000ULL
 
-/* What a vCPU with an in-kernel APIC is doing (KVM's mp_state). */
+/* What a vCPU with an in-kernel APIC is doing (uapi: MINIHV_MP_STATE_*). */
 enum {
-	MINIHV_MP_RUNNABLE,
-	MINIHV_MP_HALTED,	/* HLT: waits in the kernel for an interrupt */
-	MINIHV_MP_INIT_WAIT,	/* after INIT (or at creation, an AP): waits for SIPI */
+	MINIHV_MP_RUNNABLE = MINIHV_MP_STATE_RUNNABLE,
+	/* after INIT (or at creation, an AP): waits for SIPI */
+	MINIHV_MP_INIT_WAIT = MINIHV_MP_STATE_INIT_RECEIVED,
+	/* HLT: waits in the kernel for an interrupt */
+	MINIHV_MP_HALTED = MINIHV_MP_STATE_HALTED,
 };
 
 /* Events another context asks of a local APIC: bits of lapic->events. */

@@ -859,6 +859,31 @@ static int minihv_vcpu_set_sregs(struct minihv_vcpu *vcpu, void __user *argp)
 	return minihv_ops->set_sregs(vcpu, &sregs);
 }
 
+static int minihv_vcpu_get_mp_state(struct minihv_vcpu *vcpu, void __user *argp)
+{
+	struct minihv_mp_state mp = { .mp_state = vcpu->mp_state };
+
+	if (!vcpu->lapic)
+		return -ENXIO;
+	return copy_to_user(argp, &mp, sizeof(mp)) ? -EFAULT : 0;
+}
+
+static int minihv_vcpu_set_mp_state(struct minihv_vcpu *vcpu, void __user *argp)
+{
+	struct minihv_mp_state mp;
+
+	if (copy_from_user(&mp, argp, sizeof(mp)))
+		return -EFAULT;
+	if (!vcpu->lapic)
+		return -ENXIO;
+	if (mp.mp_state != MINIHV_MP_STATE_RUNNABLE &&
+	    mp.mp_state != MINIHV_MP_STATE_INIT_RECEIVED &&
+	    mp.mp_state != MINIHV_MP_STATE_HALTED)
+		return -EINVAL;
+	vcpu->mp_state = mp.mp_state;
+	return 0;
+}
+
 static long minihv_vcpu_ioctl(struct file *filp, unsigned int ioctl,
 			      unsigned long arg)
 {
@@ -893,6 +918,12 @@ static long minihv_vcpu_ioctl(struct file *filp, unsigned int ioctl,
 		break;
 	case MINIHV_INTERRUPT:
 		r = minihv_vcpu_interrupt(vcpu, argp);
+		break;
+	case MINIHV_GET_MP_STATE:
+		r = minihv_vcpu_get_mp_state(vcpu, argp);
+		break;
+	case MINIHV_SET_MP_STATE:
+		r = minihv_vcpu_set_mp_state(vcpu, argp);
 		break;
 	case MINIHV_NMI:
 		/* Like the NMI pin, it latches one: a second one merges. */

@@ -102,35 +102,6 @@ TEST(multiboot_without_module)
 		EXPECT_EQ(13, r) TH_LOG("output: %s", out);
 }
 
-/*
- * The machine's own Linux kernel, a bzImage through the 64-bit boot
- * protocol, on the QEMU machines (make_initramfs leaves it out on the
- * Bochs ones, where it would take minutes to decompress): it must reach
- * its first console lines over COM1, with the command line and the E820
- * map minihv-run gave it.  It does not reach a shell yet (issue 11: no
- * interrupt controller or timer), so its exit status is not checked.
- */
-FIXTURE(kernel_image) {};
-FIXTURE_SETUP(kernel_image) {}
-FIXTURE_TEARDOWN(kernel_image) {}
-
-TEST_F_TIMEOUT(kernel_image, linux_bzimage_prints_its_banner, 150)
-{
-	static const char *const args[] = {
-		"-M", "256M", "-t", "60", "--append", "earlyprintk=ttyS0 minihv=bzimage", NULL,
-	};
-	static char out[1 << 18];
-
-	if (access("/guests/vmlinuz", R_OK))
-		SKIP(return, "no /guests/vmlinuz on this machine (the Bochs ones leave it out)");
-	if (run_or_skip(_metadata, "vmlinuz", args, out, sizeof(out), false) == -1)
-		return;
-	EXPECT_NE(NULL, strstr(out, "Linux version ")) TH_LOG("output: %.2000s", out);
-	EXPECT_NE(NULL, strstr(out, "Command line: earlyprintk=ttyS0 minihv=bzimage"));
-	EXPECT_NE(NULL, strstr(out, "BIOS-e820: [mem 0x0000000000100000-0x000000000ffeffff] usable"));
-	EXPECT_NE(NULL, strstr(out, "BIOS-e820: [mem 0x000000000fff0000-0x000000000fffffff] reserved"));
-}
-
 TEST(timeout_stops_spinning_guest)
 {
 	static const char *const args[] = { "-t", "1", NULL };

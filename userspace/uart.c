@@ -160,6 +160,7 @@ static void uart_write(struct uart *u, unsigned int reg, uint8_t v)
 		if ((v & IER_THRI) && !(u->ier & IER_THRI))
 			u->thre = true;
 		u->ier = v & 0x0f;
+		pthread_cond_signal(&u->room);	/* the guest may listen now */
 		break;
 	case IIR_FCR:
 		u->fcr = v & (FCR_ENABLE | 0xc0);
@@ -198,8 +199,11 @@ bool uart_io(struct uart *u, uint16_t port, bool in, uint32_t *val)
 
 /*
  * stdin to the receive FIFO, a byte at a time as the FIFO has room (the
- * guest reads it), so nothing typed or piped is lost.  At end of input
- * the thread ends; the guest sees no more data.
+ * guest reads it) and while the guest listens (receive interrupts on:
+ * a driver has the port open), so nothing typed or piped is lost, not
+ * even what comes before the guest is up: flow control, as RTS/CTS gives
+ * a real line.  At end of input the thread ends; the guest sees no more
+ * data.
  */
 static void *uart_input(void *arg)
 {
@@ -214,7 +218,7 @@ static void *uart_input(void *arg)
 		if (n <= 0)
 			break;
 		pthread_mutex_lock(&u->lock);
-		while (u->rx_count == UART_FIFO && !u->stop)
+		while ((u->rx_count == UART_FIFO || !(u->ier & IER_RDI)) && !u->stop)
 			pthread_cond_wait(&u->room, &u->lock);
 		if (u->stop) {
 			pthread_mutex_unlock(&u->lock);

@@ -254,9 +254,16 @@ static const char *env_or(const char *name, const char *def)
 int run_runner(const char *guest, const char *const *args, char *out,
 	       size_t len, bool with_stderr)
 {
+	return run_runner_input(guest, args, NULL, out, len, with_stderr);
+}
+
+/* The same, with @input (or nothing: /dev/null) on the runner's stdin. */
+int run_runner_input(const char *guest, const char *const *args, const char *input,
+		     char *out, size_t len, bool with_stderr)
+{
 	const char *runner = env_or("MINIHV_RUN", "/bin/minihv-run");
-	const char *argv[11];
-	int pipefd[2], status, n = 0;
+	const char *argv[17];
+	int pipefd[2], infd[2], status, n = 0;
 	char path[256];
 	size_t got = 0;
 	ssize_t r;
@@ -267,15 +274,22 @@ int run_runner(const char *guest, const char *const *args, char *out,
 	if (access(runner, X_OK) || (guest && access(path, R_OK)))
 		return -ENOENT;
 	argv[n++] = runner;
-	while (*args && n < 9)
+	while (*args && n < 15)
 		argv[n++] = *args++;
 	if (guest)
 		argv[n++] = path;
 	argv[n] = NULL;
 	if (pipe(pipefd))
 		return -errno;
+	if (pipe(infd)) {
+		close(pipefd[0]);
+		close(pipefd[1]);
+		return -errno;
+	}
 	pid = fork();
 	if (pid == 0) {
+		dup2(infd[0], 0);
+		close(infd[1]);
 		dup2(pipefd[1], 1);
 		if (with_stderr)
 			dup2(pipefd[1], 2);
@@ -284,6 +298,11 @@ int run_runner(const char *guest, const char *const *args, char *out,
 		_exit(127);
 	}
 	close(pipefd[1]);
+	close(infd[0]);
+	/* Small enough for the pipe's buffer: written whole, then EOF. */
+	if (input && write(infd[1], input, strlen(input)) < 0)
+		got = 0;
+	close(infd[1]);
 	while (got < len - 1 && (r = read(pipefd[0], out + got, len - 1 - got)) > 0)
 		got += r;
 	out[got] = '\0';

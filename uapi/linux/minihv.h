@@ -199,6 +199,24 @@ struct minihv_interrupt {
 /* Queues an NMI (vector 2); a second one while one is queued is merged. */
 #define MINIHV_NMI		_IO(MINIHVIO, 0x87)
 
+/*
+ * What a vCPU of a VM with MINIHV_CREATE_IRQCHIP is doing (KVM's
+ * kvm_mp_state and numbers): running, halted in the kernel (HLT), or
+ * waiting for a SIPI after INIT (application processors start so).
+ * SET_MP_STATE lets userspace start a vCPU itself, as firmware would.
+ * -ENXIO without an irqchip; -EINVAL for another state.
+ */
+#define MINIHV_MP_STATE_RUNNABLE	0
+#define MINIHV_MP_STATE_INIT_RECEIVED	2
+#define MINIHV_MP_STATE_HALTED		3
+
+struct minihv_mp_state {
+	__u32 mp_state;		/* in/out: MINIHV_MP_STATE_* */
+};
+
+#define MINIHV_GET_MP_STATE	_IOR(MINIHVIO, 0x88, struct minihv_mp_state)
+#define MINIHV_SET_MP_STATE	_IOW(MINIHVIO, 0x89, struct minihv_mp_state)
+
 /* Exit reasons in struct minihv_run; the numbers are KVM's. */
 #define MINIHV_EXIT_UNKNOWN		0
 #define MINIHV_EXIT_IO			2

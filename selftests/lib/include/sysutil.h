@@ -68,12 +68,16 @@ const char *kvm_vendor_module_name(void);
 
 /*
  * Runs minihv-run (MINIHV_RUN, default /bin/minihv-run) with @args (NULL
- * terminated, at most 8) and then GUEST from MINIHV_GUESTS (default
- * /guests), unless @guest is NULL.  Returns its exit status (128 + signal
- * when killed) with stdout, and with @with_stderr stderr too, in @out;
- * -ENOENT when the runner or the guest is missing.
+ * terminated, at most 14) and then GUEST from MINIHV_GUESTS (default
+ * /guests), unless @guest is NULL, its stdin /dev/null-like (empty).
+ * Returns its exit status (128 + signal when killed) with stdout, and
+ * with @with_stderr stderr too, in @out; -ENOENT when the runner or the
+ * guest is missing.
  */
 int run_runner(const char *guest, const char *const *args, char *out,
 	       size_t len, bool with_stderr);
+/* The same, with @input (at most a pipe's buffer) on its stdin. */
+int run_runner_input(const char *guest, const char *const *args, const char *input,
+		     char *out, size_t len, bool with_stderr);
 
 #endif /* SELFTEST_SYSUTIL_H */

@@ -1,0 +1,183 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * linux_boot_test: the test machine's own Debian kernel (/guests/vmlinuz)
+ * boots under minihv-run to its initramfs (/guests/linux-initrd.gz,
+ * scripts/linux-guest-init.sh) on the PC platform: the in-kernel local
+ * APICs and I/O APIC, ACPI, COM1 with its interrupt.  It is the issue 11
+ * acceptance test: a real operating system, unmodified.
+ *
+ *   four_vcpus_power_off  --cpus 4: the guest counts its CPUs, reads its
+ *                         local APIC timer and serial interrupt counts
+ *                         twice (both must rise: the timer ticks, the
+ *                         console is interrupt driven), and powers off
+ *                         through ACPI; minihv-run exits 0.
+ *   one_vcpu_shell_reboot one vCPU and a shell: commands piped to
+ *                         minihv-run's stdin reach the guest's shell
+ *                         through the UART's receive path, and `reboot -f`
+ *                         (the i8042 or CF9h reset) ends the run with 0.
+ *   kvm_boots_the_same    the first boot again on KVM (--device /dev/kvm)
+ *                         where KVM runs in this machine: the same report.
+ *
+ * The kernel is there on the QEMU machines only: on the Bochs ones its
+ * boot would take minutes (make_initramfs leaves it out); they skip.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <linux/minihv.h>
+
+#include "kselftest_harness.h"
+#include "sysutil.h"
+
+#define KERNEL	"vmlinuz"
+#define INITRD	"/guests/linux-initrd.gz"
+
+static char out[1 << 20];
+
+static const char *cannot_boot(void)
+{
+	if (access("/guests/" KERNEL, R_OK) || access(INITRD, R_OK))
+		return "no /guests/vmlinuz here (the Bochs machines leave it out: minutes to boot)";
+	if (access("/dev/minihv", R_OK | W_OK))
+		return "no /dev/minihv (minihv.ko not loaded)";
+	return NULL;
+}
+
+/* The number after "@key " on the last line holding it, or -1. */
+static long last_number(const char *text, const char *key)
+{
+	const char *p = text, *hit = NULL;
+
+	while ((p = strstr(p, key))) {
+		hit = p;
+		p += strlen(key);
+	}
+	return hit ? strtol(hit + strlen(key), NULL, 10) : -1;
+}
+
+static long first_number(const char *text, const char *key)
+{
+	const char *p = strstr(text, key);
+
+	return p ? strtol(p + strlen(key), NULL, 10) : -1;
+}
+
+/* Checks the minihv_check boot's report (linux-guest-init.sh). */
+static void check_report(struct __test_metadata *_metadata, const char *text, int cpus)
+{
+	char want[64];
+
+	snprintf(want, sizeof(want), "minihv-guest: nproc %d\n", cpus);
+	ASSERT_NE(NULL, strstr(text, "minihv-guest: init started")) TH_LOG("output: %.3000s", text);
+	EXPECT_NE(NULL, strstr(text, want)) TH_LOG("output: %.3000s", text);
+	ASSERT_NE(NULL, strstr(text, "minihv-guest: done")) TH_LOG("output: %.3000s", text);
+	/* Both counts rose between the two readings. */
+	EXPECT_LT(first_number(text, "irq LOC "), last_number(text, "irq LOC "));
+	EXPECT_LT(first_number(text, " serial "), last_number(text, " serial "));
+	EXPECT_LT(0, first_number(text, "irq LOC "));
+}
+
+static int boot(struct __test_metadata *_metadata, const char *device, const char *cpus,
+		const char *append, const char *input)
+{
+	const char *args[] = {
+		"-M", "256M", "-t", "200", "-c", cpus, "-d", device,
+		"--initrd", INITRD, "--append", append, NULL,
+	};
+
+	return run_runner_input(KERNEL, args, input, out, sizeof(out), true);
+}
+
+/* Each boot starts a kernel-log cursor; the host's log must stay clean. */
+FIXTURE(guest_os) {
+	struct kmsg_cursor log;
+	const char *why;
+};
+
+FIXTURE_SETUP(guest_os)
+{
+	self->why = cannot_boot();
+	ASSERT_EQ(0, kmsg_cursor_open(&self->log));
+}
+
+FIXTURE_TEARDOWN(guest_os)
+{
+	char problem[256];
+	char *log = kmsg_cursor_read(&self->log);
+
+	kmsg_cursor_close(&self->log);
+	ASSERT_NE(NULL, log);
+	EXPECT_FALSE(kmsg_find_problem(log, problem, sizeof(problem)))
+		TH_LOG("the host's log after the guest: %s", problem);
+	free(log);
+}
+
+TEST_F_TIMEOUT(guest_os, four_vcpus_power_off, 240)
+{
+	int r;
+
+	if (self->why)
+		SKIP(return, "%s", self->why);
+	r = boot(_metadata, "/dev/minihv", "4", "console=ttyS0 minihv_check", NULL);
+	check_report(_metadata, out, 4);
+	EXPECT_EQ(0, r) TH_LOG("output: %.3000s", out);
+	EXPECT_NE(NULL, strstr(out, "minihv-run: the guest powered off"));
+	/* What Linux says of a platform it does not like. */
+	EXPECT_EQ(NULL, strstr(out, "Call Trace")) TH_LOG("output: %.6000s", out);
+	EXPECT_EQ(NULL, strstr(out, "unchecked MSR access")) TH_LOG("output: %.6000s", out);
+	EXPECT_EQ(NULL, strstr(out, "ACPI Error")) TH_LOG("output: %.6000s", out);
+}
+
+TEST_F_TIMEOUT(guest_os, one_vcpu_shell_reboot, 240)
+{
+	/* Typed before the guest is up: the UART holds it until a reader listens. */
+	static const char input[] =
+		"echo shell-$((6 * 7))\n"
+		"reboot -f\n";
+	int r;
+
+	if (self->why)
+		SKIP(return, "%s", self->why);
+	r = boot(_metadata, "/dev/minihv", "1", "console=ttyS0 quiet", input);
+	EXPECT_EQ(0, r) TH_LOG("output: %.3000s", out);
+	/* Only the shell's output has the product; its echo has the expression. */
+	EXPECT_NE(NULL, strstr(out, "shell-42")) TH_LOG("output: %.3000s", out);
+	EXPECT_NE(NULL, strstr(out, "minihv-run: the guest reset the machine"))
+		TH_LOG("output: %.3000s", out);
+}
+
+/*
+ * The same boot on KVM, through the same runner, in the same machine:
+ * minihv.ko goes out, KVM's modules in, and back.  KVM nested in QEMU's
+ * TCG hangs the machine at times (differential_test says the same), and
+ * the Bochs machines have no kernel to boot: where it cannot run, it
+ * says so.
+ */
+TEST_F_TIMEOUT(guest_os, kvm_boots_the_same, 300)
+{
+	int vendor, back, r = -1;
+
+	if (self->why)
+		SKIP(return, "%s", self->why);
+	if (!machine_is_bochs())
+		SKIP(return, "KVM nested in QEMU TCG hangs the machine at times");
+	ASSERT_EQ(0, module_unload("minihv"));
+	vendor = kvm_load_core();
+	if (!vendor)
+		vendor = kvm_load_vendor();
+	if (!vendor)
+		r = boot(_metadata, "/dev/kvm", "4", "console=ttyS0 minihv_check", NULL);
+	kvm_unload();
+	back = module_load(minihv_ko_path(), NULL);
+	ASSERT_EQ(0, back) TH_LOG("minihv.ko did not load again: %s", strerror(-back));
+	ASSERT_EQ(0, vendor) TH_LOG("loading KVM: %s", strerror(-vendor));
+	check_report(_metadata, out, 4);
+	EXPECT_EQ(0, r) TH_LOG("output: %.3000s", out);
+}
+
+TEST_HARNESS_MAIN
