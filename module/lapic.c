@@ -288,6 +288,8 @@ static void lapic_fire_lvt(struct minihv_lapic *apic, u32 off)
 	vec_set(apic, LAPIC_REG_IRR, lvt & 0xff);
 }
 
+static void lapic_reset(struct minihv_lapic *apic);
+
 /* The real-mode state INIT leaves and SIPI starts from (SDM Vol 3 10.1.1, table 10-1). */
 static void lapic_sipi_reset(struct minihv_vcpu *vcpu, u8 vector)
 {
@@ -322,10 +324,15 @@ void minihv_lapic_sync(struct minihv_vcpu *vcpu)
 	struct minihv_lapic *apic = vcpu->lapic;
 	int i;
 
+	/*
+	 * INIT, then SIPI, in that order even when both came since the last
+	 * look (Linux sends INIT and two SIPIs back to back, and a sleeping
+	 * vCPU may wake to find all of them).
+	 */
 	if (test_and_clear_bit(MINIHV_LAPIC_INIT, &apic->events)) {
-		/* INIT: wait for a SIPI; an INIT does not reset the APIC's ID. */
+		/* The APIC as at power-up but for its ID; then wait for SIPI. */
+		lapic_reset(apic);
 		vcpu->mp_state = MINIHV_MP_INIT_WAIT;
-		clear_bit(MINIHV_LAPIC_SIPI, &apic->events);
 	}
 	if (test_and_clear_bit(MINIHV_LAPIC_SIPI, &apic->events) &&
 	    vcpu->mp_state == MINIHV_MP_INIT_WAIT) {
@@ -728,26 +735,47 @@ void minihv_set_cr8(struct minihv_vcpu *vcpu, u64 cr8)
 		reg_write(vcpu->lapic, LAPIC_REG_TASKPRI, (cr8 & 0xf) << 4);
 }
 
+/*
+ * The registers after RESET or INIT (12.4.7.1, 12.4.7.3): all 0 but the
+ * version, DFR (all ones), SVR (FFh: software-disabled) and the LVT
+ * entries (masked); INIT keeps the APIC ID and IA32_APIC_BASE.
+ */
+static void lapic_reset(struct minihv_lapic *apic)
+{
+	u32 id = reg_read(apic, LAPIC_REG_ID);
+	int i;
+
+	lapic_timer_stop(apic);
+	memset(apic->regs, 0, sizeof(apic->regs));
+	reg_write(apic, LAPIC_REG_ID, id);
+	reg_write(apic, LAPIC_REG_LVR, LAPIC_VERSION);
+	if (lapic_x2apic(apic)) {
+		u32 x2id = apic->vcpu->id;
+
+		reg_write(apic, LAPIC_REG_LDR, ((x2id >> 4) << 16) | BIT(x2id & 15));
+	} else {
+		reg_write(apic, LAPIC_REG_DFR, LAPIC_DFR_FLAT);
+	}
+	reg_write(apic, LAPIC_REG_SPIV, 0xff);
+	for (i = REG(LAPIC_REG_LVTT); i <= REG(LAPIC_REG_LVTERR); i++)
+		apic->regs[i] = LAPIC_LVT_MASKED;
+	reg_write(apic, LAPIC_REG_LVTCMCI, LAPIC_LVT_MASKED);
+}
+
 /* The state after RESET (12.4.7.1); vCPU 0 is the bootstrap processor. */
 int minihv_lapic_create(struct minihv_vcpu *vcpu)
 {
 	struct minihv_lapic *apic;
-	int i;
 
 	apic = kzalloc(sizeof(*apic), GFP_KERNEL_ACCOUNT);
 	if (!apic)
 		return -ENOMEM;
 	apic->vcpu = vcpu;
-	apic->apic_base = MINIHV_APIC_BASE | LAPIC_BASE_EN | (vcpu->id ? 0 : LAPIC_BASE_BSP);
-	reg_write(apic, LAPIC_REG_ID, vcpu->id << 24);
-	reg_write(apic, LAPIC_REG_LVR, LAPIC_VERSION);
-	reg_write(apic, LAPIC_REG_DFR, LAPIC_DFR_FLAT);
-	reg_write(apic, LAPIC_REG_SPIV, 0xff);
-	for (i = REG(LAPIC_REG_LVTT); i <= REG(LAPIC_REG_LVTERR); i++)
-		apic->regs[i] = LAPIC_LVT_MASKED;
-	reg_write(apic, LAPIC_REG_LVTCMCI, LAPIC_LVT_MASKED);
 	hrtimer_init(&apic->timer, CLOCK_MONOTONIC, HRTIMER_MODE_ABS_HARD);
 	apic->timer.function = lapic_timer_fn;
+	apic->apic_base = MINIHV_APIC_BASE | LAPIC_BASE_EN | (vcpu->id ? 0 : LAPIC_BASE_BSP);
+	reg_write(apic, LAPIC_REG_ID, vcpu->id << 24);
+	lapic_reset(apic);
 	vcpu->lapic = apic;
 	/* The application processors wait for INIT and SIPI, as on a real machine. */
 	vcpu->mp_state = vcpu->id ? MINIHV_MP_INIT_WAIT : MINIHV_MP_RUNNABLE;

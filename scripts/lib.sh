@@ -153,7 +153,7 @@ make_initramfs() {
 	# The machine's own kernel as a guest, where it boots fast enough
 	# (QEMU's machines; Bochs would spend minutes decompressing it).
 	case "$rel" in
-	*-cloud-*) ;;
+	*-cloud-*) [ -n "${CLOUD_GUEST:-}" ] && cp "/boot/vmlinuz-$rel" "$dir/guests/vmlinuz";;
 	*) cp "/boot/vmlinuz-$rel" "$dir/guests/vmlinuz";;
 	esac
 	# The Linux guest's own initramfs: busybox and linux-guest-init.sh.

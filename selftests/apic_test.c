@@ -525,13 +525,17 @@ static void guest_init_sipi(void)
 	GUEST_DONE();
 }
 
-TEST(init_sipi_starts_an_ap)
+/*
+ * The AP's RUN either waits in the kernel while the BSP sends INIT and
+ * SIPI (@waiting), or starts after both came and finds them together.
+ */
+static void init_sipi(struct __test_metadata *_metadata, bool waiting)
 {
 	/* MOV AX, 1234h; OUT 5Bh, AX; HLT */
 	static const uint8_t ap_code[] = { 0xb8, 0x34, 0x12, 0xe7, 0x5b, 0xf4 };
 	struct mh_vm *vm = vm_create();
 	struct mh_vcpu *bsp, *ap;
-	struct runner r;
+	struct runner r = { 0 };
 	struct minihv_regs regs;
 	struct minihv_sregs sregs;
 	struct minihv_run *run;
@@ -542,10 +546,13 @@ TEST(init_sipi_starts_an_ap)
 	ap = vm_vcpu_add(vm, 1, guest_init_sipi);
 	memcpy(addr_gpa2hva(vm, 0x9000), ap_code, sizeof(ap_code));
 	r.vcpu = ap;
-	/* The AP's RUN waits in the kernel until the SIPI comes. */
-	ASSERT_EQ(0, pthread_create(&t, NULL, run_thread, &r));
+	if (waiting)
+		ASSERT_EQ(0, pthread_create(&t, NULL, run_thread, &r));
 	run_to_done(_metadata, bsp);
-	pthread_join(t, NULL);
+	if (waiting)
+		pthread_join(t, NULL);
+	else
+		run_thread(&r);
 	run = vcpu_state(ap);
 	ASSERT_EQ(MINIHV_EXIT_IO, run->exit_reason) TH_LOG("%s", exit_reason_str(run->exit_reason));
 	EXPECT_EQ(0x5b, run->io.port);
@@ -558,6 +565,17 @@ TEST(init_sipi_starts_an_ap)
 	EXPECT_EQ(0, sregs.cr0 & 1) TH_LOG("real mode");
 	EXPECT_EQ(MINIHV_MP_STATE_RUNNABLE, mp_state(ap, -1));
 	vm_free(vm);
+}
+
+TEST(init_sipi_starts_a_waiting_ap)
+{
+	init_sipi(_metadata, true);
+}
+
+/* INIT and SIPI found together: the SIPI must not be lost to the INIT. */
+TEST(init_sipi_found_together)
+{
+	init_sipi(_metadata, false);
 }
 
 /* ---- the I/O APIC ---- */

@@ -174,6 +174,7 @@ static void uart_write(struct uart *u, unsigned int reg, uint8_t v)
 		break;
 	case MCR:
 		u->mcr = v & 0x1f;
+		pthread_cond_signal(&u->room);	/* the guest may listen now */
 		break;
 	case SCR:
 		u->scr = v;
@@ -198,9 +199,19 @@ bool uart_io(struct uart *u, uint16_t port, bool in, uint32_t *val)
 }
 
 /*
+ * The guest listens once a driver opened the port: receive interrupts on
+ * and OUT2 set (the PC's interrupt gate), outside loopback.  A probe that
+ * turns IER on for a moment, and the FIFO clearing at open, come before.
+ */
+static bool uart_listening(struct uart *u)
+{
+	return (u->ier & IER_RDI) && (u->mcr & MCR_OUT2) && !(u->mcr & MCR_LOOP);
+}
+
+/*
  * stdin to the receive FIFO, a byte at a time as the FIFO has room (the
- * guest reads it) and while the guest listens (receive interrupts on:
- * a driver has the port open), so nothing typed or piped is lost, not
+ * guest reads it) and while the guest listens (uart_listening()), so
+ * nothing typed or piped is lost, not
  * even what comes before the guest is up: flow control, as RTS/CTS gives
  * a real line.  At end of input the thread ends; the guest sees no more
  * data.
@@ -218,7 +229,7 @@ static void *uart_input(void *arg)
 		if (n <= 0)
 			break;
 		pthread_mutex_lock(&u->lock);
-		while ((u->rx_count == UART_FIFO || !(u->ier & IER_RDI)) && !u->stop)
+		while ((u->rx_count == UART_FIFO || !uart_listening(u)) && !u->stop)
 			pthread_cond_wait(&u->room, &u->lock);
 		if (u->stop) {
 			pthread_mutex_unlock(&u->lock);
