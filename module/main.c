@@ -168,6 +168,7 @@ static long minihv_dev_check_extension(unsigned long cap)
 	case MINIHV_CAP_READONLY_MEM:
 	case MINIHV_CAP_INTERRUPTS:
 	case MINIHV_CAP_IRQCHIP:
+	case MINIHV_CAP_CPUID:
 		return 1;
 	case MINIHV_CAP_TSC_KHZ:
 		/* The guest's TSC runs at the host's rate (only an offset is added). */
@@ -189,6 +190,8 @@ static long minihv_dev_ioctl(struct file *filp, unsigned int ioctl,
 		return arg ? -EINVAL : minihv_dev_create_vm();
 	case MINIHV_GET_VCPU_MMAP_SIZE:
 		return arg ? -EINVAL : minihv_vcpu_mmap_size();
+	case MINIHV_GET_SUPPORTED_CPUID:
+		return minihv_dev_get_supported_cpuid((void __user *)arg);
 	default:
 		return -ENOTTY;
 	}

@@ -173,6 +173,9 @@ struct minihv_vcpu {
 	struct minihv_events events;	/* [vcpu->mutex] queued by userspace */
 	u64 mtrr_def_type;		/* [vcpu->mutex] IA32_MTRR_DEF_TYPE */
 	u64 misc_enable;		/* [vcpu->mutex] IA32_MISC_ENABLE */
+	/* MINIHV_SET_CPUID's table, or NULL: the host's, filtered (cpuid.c). */
+	struct minihv_cpuid_entry *cpuid; /* [vcpu->mutex] */
+	u32 cpuid_nent;			/* [vcpu->mutex] */
 	u64 cr8;			/* [vcpu->mutex] CR8 without a local APIC */
 	struct minihv_lapic *lapic;	/* [const] NULL without MINIHV_CREATE_IRQCHIP */
 	u8 mp_state;			/* [vcpu->mutex] MINIHV_MP_* */
@@ -429,8 +432,10 @@ int minihv_handle_io(struct minihv_vcpu *vcpu, const struct minihv_cpu_mode *m,
 		     const struct minihv_io_exit *io, bool *done);
 void minihv_internal_error(struct minihv_vcpu *vcpu, u32 suberror, int ndata,
 			   const u64 *data);
-/* CPUID with EAX/ECX from vcpu->regs, results back there (api.rst). */
+/* cpuid.c: CPUID with EAX/ECX from vcpu->regs, results back there (api.rst). */
 void minihv_cpuid(struct minihv_vcpu *vcpu);
+int minihv_dev_get_supported_cpuid(void __user *argp);
+int minihv_vcpu_set_cpuid(struct minihv_vcpu *vcpu, void __user *argp);
 /* VMCALL/VMMCALL: the result in RAX; the caller skips the instruction. */
 void minihv_hypercall(struct minihv_vcpu *vcpu);
 

@@ -238,158 +238,6 @@ bool minihv_kernel_mmio(struct minihv_vcpu *vcpu)
 	return true;
 }
 
-/* ---- CPUID ---- */
-
-/* CPUID.1:ECX, SDM Vol 2A table 3-10 */
-#define CPUID_1_ECX_MONITOR	BIT(3)
-#define CPUID_1_ECX_VMX		BIT(5)
-#define CPUID_1_ECX_X2APIC	BIT(21)
-#define CPUID_1_ECX_TSC_DEADLINE BIT(24)
-#define CPUID_1_ECX_XSAVE	BIT(26)
-#define CPUID_1_ECX_OSXSAVE	BIT(27)
-#define CPUID_1_ECX_AVX		BIT(28)
-#define CPUID_1_ECX_HYPERVISOR	BIT(31)
-/* CPUID.1:EDX (and the same bits of 80000001h:EDX on AMD) */
-#define CPUID_EDX_MCE		BIT(7)	/* no machine-check MSRs */
-#define CPUID_1_EDX_APIC	BIT(9)
-#define CPUID_EDX_MCA		BIT(14)
-/* CPUID.6:EAX */
-#define CPUID_6_EAX_ARAT	BIT(2)
-/* CPUID.7.0:ECX */
-#define CPUID_7_ECX_LA57	BIT(16)
-#define CPUID_7_ECX_RDPID	BIT(22)
-/* CPUID.7.0:EDX */
-#define CPUID_7_EDX_IBRS	BIT(26)
-#define CPUID_7_EDX_STIBP	BIT(27)
-#define CPUID_7_EDX_FLUSH_L1D	BIT(28)
-#define CPUID_7_EDX_ARCH_CAP	BIT(29)
-#define CPUID_7_EDX_CORE_CAP	BIT(30)
-#define CPUID_7_EDX_SSBD	BIT(31)
-/* CPUID.80000001h:ECX, EDX */
-#define CPUID_8000_0001_ECX_SVM	BIT(2)
-#define CPUID_8000_0001_EDX_RDTSCP BIT(27)
-/* CPUID.80000008h:EBX bits 12-19, 24-26: IBPB ... SSBD (AMD's speculation controls) */
-#define CPUID_8000_0008_EBX_SPEC (GENMASK(19, 12) | GENMASK(26, 24))
-
-#define MINIHV_CPUID_SIGNATURE	0x40000000
-#define MINIHV_CPUID_TIMING	0x40000010
-
-/*
- * The host's values, minus what minihv does not virtualize: no VMX/SVM
- * (no nesting), a local APIC (with x2APIC and the TSC-deadline timer)
- * only with the in-kernel one (MINIHV_CREATE_IRQCHIP), no MONITOR/MWAIT
- * (intercepted, #UD), no XSAVE/AVX (XSETBV is intercepted and the guest
- * FPU state kept is the legacy FXSAVE area), no RDTSCP/RDPID (TSC_AUX is
- * the host's), no speculation-control or machine-check MSRs.  The hypervisor bit is set,
- * leaf 40000000h says "minihvminihv" and 40000010h gives the TSC and
- * APIC bus frequencies.
- */
-static inline void minihv_cpuid_values(struct minihv_vcpu *vcpu, u32 *eax, u32 *ebx,
-				       u32 *ecx, u32 *edx)
-{
-	u32 leaf = *eax, subleaf = *ecx, id = vcpu->id;
-
-	if (leaf == MINIHV_CPUID_SIGNATURE) {
-		*eax = MINIHV_CPUID_TIMING;
-		memcpy(ebx, "mini", 4);
-		memcpy(ecx, "hvmi", 4);
-		memcpy(edx, "nihv", 4);
-		return;
-	}
-	/*
-	 * The timing leaf VMware defined and other hypervisors copied: EAX
-	 * the TSC's frequency, EBX the APIC bus's, both in kHz.
-	 */
-	if (leaf == MINIHV_CPUID_TIMING) {
-		*eax = tsc_khz;
-		*ebx = vcpu->lapic ? USEC_PER_SEC : 0;
-		*ecx = *edx = 0;
-		return;
-	}
-	if ((leaf & 0xf0000000) == 0x40000000) {
-		*eax = *ebx = *ecx = *edx = 0;
-		return;
-	}
-	/* The instruction itself: minihv never runs as a Xen PV guest. */
-	native_cpuid(eax, ebx, ecx, edx);
-
-	switch (leaf) {
-	case 1:
-		*ecx &= ~(CPUID_1_ECX_MONITOR | CPUID_1_ECX_VMX |
-			  CPUID_1_ECX_X2APIC | CPUID_1_ECX_TSC_DEADLINE |
-			  CPUID_1_ECX_XSAVE | CPUID_1_ECX_OSXSAVE |
-			  CPUID_1_ECX_AVX);
-		*ecx |= CPUID_1_ECX_HYPERVISOR;
-		*edx &= ~(CPUID_1_EDX_APIC | CPUID_EDX_MCE | CPUID_EDX_MCA);
-		/* With the in-kernel APIC: xAPIC, x2APIC and TSC-deadline timer. */
-		if (vcpu->lapic) {
-			*edx |= CPUID_1_EDX_APIC;
-			*ecx |= CPUID_1_ECX_X2APIC | CPUID_1_ECX_TSC_DEADLINE;
-		}
-		/* EBX[31:24] initial APIC id, [23:16] logical processors */
-		*ebx = (*ebx & 0xffff) | (id << 24) | (1 << 16);
-		break;
-	case 0xb:	/* x2APIC topology: each vCPU a core of its own */
-	case 0x1f:
-		*eax = *ebx = *ecx = 0;
-		*edx = id;
-		break;
-	case 6:		/* thermal and power management: none ... */
-		*eax = *ebx = *ecx = *edx = 0;
-		/* ... but the APIC timer runs in every C-state (an hrtimer). */
-		if (vcpu->lapic)
-			*eax = CPUID_6_EAX_ARAT;
-		break;
-	case 0xa:	/* architectural PMU: none */
-	case 0xd:	/* XSAVE: none */
-		*eax = *ebx = *ecx = *edx = 0;
-		break;
-	case 7:
-		if (subleaf == 0) {
-			*ebx &= ~(BIT(5) | BIT(16) | BIT(17) | BIT(28) |
-				  BIT(30) | BIT(31)); /* AVX2, AVX-512 */
-			/*
-			 * LA57: SET_SREGS refuses CR4.LA57, and Debian's 6.1
-			 * kernel, given 5-level paging on QEMU's SVM,
-			 * triple-faults right after its per-CPU setup.
-			 */
-			*ecx &= ~(CPUID_7_ECX_LA57 | CPUID_7_ECX_RDPID);
-			/*
-			 * Speculation controls: SPEC_CTRL, PRED_CMD and
-			 * ARCH_CAPABILITIES are not passed through (yet).
-			 */
-			*edx &= ~(CPUID_7_EDX_IBRS | CPUID_7_EDX_STIBP |
-				  CPUID_7_EDX_ARCH_CAP | CPUID_7_EDX_SSBD |
-				  CPUID_7_EDX_FLUSH_L1D | CPUID_7_EDX_CORE_CAP);
-		}
-		break;
-	case 0x80000001:
-		*ecx &= ~CPUID_8000_0001_ECX_SVM;
-		/* RDTSCP would read the host's TSC_AUX: not offered. */
-		*edx &= ~(CPUID_8000_0001_EDX_RDTSCP | CPUID_EDX_MCE | CPUID_EDX_MCA);
-		break;
-	case 0x80000008:
-		/* AMD's IBPB, IBRS, STIBP, SSBD and friends: as leaf 7. */
-		*ebx &= ~CPUID_8000_0008_EBX_SPEC;
-		break;
-	case 0x8000000a:	/* SVM features: none for the guest */
-		*eax = *ebx = *ecx = *edx = 0;
-		break;
-	}
-}
-
-void minihv_cpuid(struct minihv_vcpu *vcpu)
-{
-	unsigned long *regs = vcpu->regs;
-	u32 eax = regs[VCPU_REGS_RAX], ebx, ecx = regs[VCPU_REGS_RCX], edx;
-
-	minihv_cpuid_values(vcpu, &eax, &ebx, &ecx, &edx);
-	regs[VCPU_REGS_RAX] = eax;
-	regs[VCPU_REGS_RBX] = ebx;
-	regs[VCPU_REGS_RCX] = ecx;
-	regs[VCPU_REGS_RDX] = edx;
-}
-
 /* KVM's answer to a hypercall it does not know (uapi/linux/kvm_para.h). */
 #define MINIHV_HC_ENOSYS	1000
 
@@ -922,6 +770,9 @@ static long minihv_vcpu_ioctl(struct file *filp, unsigned int ioctl,
 	case MINIHV_GET_MP_STATE:
 		r = minihv_vcpu_get_mp_state(vcpu, argp);
 		break;
+	case MINIHV_SET_CPUID:
+		r = minihv_vcpu_set_cpuid(vcpu, argp);
+		break;
 	case MINIHV_SET_MP_STATE:
 		r = minihv_vcpu_set_mp_state(vcpu, argp);
 		break;
@@ -972,6 +823,7 @@ static void minihv_vcpu_free_run_pages(struct minihv_vcpu *vcpu)
 
 static void minihv_vcpu_destroy(struct minihv_vcpu *vcpu)
 {
+	kfree(vcpu->cpuid);
 	minihv_lapic_free(vcpu);
 	minihv_ops->vcpu_free(vcpu);
 	fpu_free_guest_fpstate(&vcpu->guest_fpu);

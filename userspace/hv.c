@@ -49,8 +49,8 @@ struct hv_backend {
 	unsigned long create_irqchip, irq_line;
 	long cap_max_vcpus;
 	size_t immediate_exit, exit_reason, exit_union;	/* run structure offsets */
+	unsigned long get_supported_cpuid, set_cpuid;
 	int (*vm_setup)(struct hv *hv);
-	int (*vcpu_setup)(struct hv *hv, struct hv_vcpu *v, unsigned int id);
 	int (*get_stats)(struct hv *hv, struct hv_vcpu *v, struct hv_stats *s);
 	int (*tsc_khz)(struct hv *hv);
 	/* SET_SREGS takes the backend's full structure: read, overlay, write. */
@@ -103,6 +103,8 @@ static const struct hv_backend minihv_backend = {
 	.get_sregs = MINIHV_GET_SREGS,
 	.set_sregs = MINIHV_SET_SREGS,
 	.create_irqchip = MINIHV_CREATE_IRQCHIP,
+	.get_supported_cpuid = MINIHV_GET_SUPPORTED_CPUID,
+	.set_cpuid = MINIHV_SET_CPUID,
 	.irq_line = MINIHV_IRQ_LINE,
 	.cap_max_vcpus = MINIHV_CAP_MAX_VCPUS,
 	.immediate_exit = offsetof(struct minihv_run, immediate_exit),
@@ -124,13 +126,54 @@ static int kvm_vm_setup(struct hv *hv)
 }
 
 /*
- * KVM starts a vCPU with an empty CPUID: give it what KVM supports (long
- * mode needs CPUID's LM bit before EFER.LME may be set), with the vCPU's
- * number as initial APIC id as minihv reports it.
+ * minihv-run's CPU model, the same on both backends: what the device
+ * supports (MINIHV_GET_SUPPORTED_CPUID, KVM_GET_SUPPORTED_CPUID: one
+ * layout), with the vCPU's number as its APIC id, and without what a
+ * guest of this runner must not rely on: TSX, SGX, SEV, the PMU, 5-level
+ * paging, nested virtualization, and, without the in-kernel irqchip, the
+ * APIC and its timer.  KVM starts a vCPU with an empty CPUID (long mode
+ * needs CPUID's LM bit before EFER.LME may be set), so it needs this;
+ * minihv's default is close, and gets the same table for a like guest.
  */
-static int kvm_vcpu_setup(struct hv *hv, struct hv_vcpu *v, unsigned int id)
+_Static_assert(sizeof(struct minihv_cpuid_entry) == sizeof(struct kvm_cpuid_entry2),
+	       "cpuid entry");
+_Static_assert(sizeof(struct minihv_cpuid) == sizeof(struct kvm_cpuid2), "cpuid");
+
+static void cpuid_policy(struct minihv_cpuid_entry *e, unsigned int id, bool irqchip)
 {
-	struct kvm_cpuid2 *cpuid = NULL;
+	switch (e->function) {
+	case 1:
+		e->ebx = (e->ebx & 0xffffff) | (id << 24);
+		e->ecx &= ~(1u << 5);				/* VMX */
+		if (!irqchip) {
+			e->ecx &= ~((1u << 21) | (1u << 24));	/* x2APIC, TSC deadline */
+			e->edx &= ~(1u << 9);			/* APIC */
+		}
+		break;
+	case 6:
+		if (!irqchip)
+			e->eax &= ~(1u << 2);			/* ARAT */
+		break;
+	case 7:
+		if (e->index == 0) {
+			e->ebx &= ~((1u << 2) | (1u << 4) | (1u << 11)); /* SGX, HLE, RTM */
+			e->ecx &= ~(1u << 16);			/* LA57 */
+		}
+		break;
+	case 0xa:	/* architectural PMU */
+	case 0x12:	/* SGX */
+	case 0x8000001f: /* SEV */
+		e->eax = e->ebx = e->ecx = e->edx = 0;
+		break;
+	case 0x80000001:
+		e->ecx &= ~((1u << 2) | (1u << 23));		/* SVM, PerfCtrExtCore */
+		break;
+	}
+}
+
+static int vcpu_setup_cpuid(struct hv *hv, struct hv_vcpu *v, unsigned int id)
+{
+	struct minihv_cpuid *cpuid = NULL;
 	int nent = 64, r;
 	uint32_t i;
 
@@ -141,13 +184,12 @@ static int kvm_vcpu_setup(struct hv *hv, struct hv_vcpu *v, unsigned int id)
 		if (!cpuid)
 			return -ENOMEM;
 		cpuid->nent = nent;
-		r = xioctl(hv->dev, KVM_GET_SUPPORTED_CPUID, cpuid);
+		r = xioctl(hv->dev, hv->b->get_supported_cpuid, cpuid);
 	} while (r == -E2BIG && nent < 4096);
 	if (!r) {
 		for (i = 0; i < cpuid->nent; i++)
-			if (cpuid->entries[i].function == 1)
-				cpuid->entries[i].ebx = (cpuid->entries[i].ebx & 0xffffff) | (id << 24);
-		r = xioctl(v->fd, KVM_SET_CPUID2, cpuid);
+			cpuid_policy(&cpuid->entries[i], id, hv->irqchip);
+		r = xioctl(v->fd, hv->b->set_cpuid, cpuid);
 	}
 	free(cpuid);
 	return r;
@@ -235,13 +277,14 @@ static const struct hv_backend kvm_backend = {
 	.get_sregs = KVM_GET_SREGS,
 	.set_sregs = KVM_SET_SREGS,
 	.create_irqchip = KVM_CREATE_IRQCHIP,
+	.get_supported_cpuid = KVM_GET_SUPPORTED_CPUID,
+	.set_cpuid = KVM_SET_CPUID2,
 	.irq_line = KVM_IRQ_LINE,
 	.cap_max_vcpus = KVM_CAP_MAX_VCPUS,
 	.immediate_exit = offsetof(struct kvm_run, immediate_exit),
 	.exit_reason = offsetof(struct kvm_run, exit_reason),
 	.exit_union = offsetof(struct kvm_run, io),
 	.vm_setup = kvm_vm_setup,
-	.vcpu_setup = kvm_vcpu_setup,
 	.get_stats = kvm_get_stats,
 	.tsc_khz = kvm_tsc_khz,
 	.sregs_size = sizeof(struct kvm_sregs),
@@ -249,7 +292,10 @@ static const struct hv_backend kvm_backend = {
 
 int hv_create_irqchip(struct hv *hv)
 {
-	return xioctl(hv->vm, hv->b->create_irqchip, 0);
+	int r = xioctl(hv->vm, hv->b->create_irqchip, 0);
+
+	hv->irqchip = !r;
+	return r;
 }
 
 int hv_irq_line(struct hv *hv, uint32_t irq, uint32_t level)
@@ -337,7 +383,7 @@ int hv_create_vcpu(struct hv *hv, unsigned int id, struct hv_vcpu *v)
 	v->exit_reason = (uint32_t *)(run + hv->b->exit_reason);
 	v->exit = (struct minihv_run *)(run + hv->b->exit_union -
 					offsetof(struct minihv_run, io));
-	r = hv->b->vcpu_setup ? hv->b->vcpu_setup(hv, v, id) : 0;
+	r = vcpu_setup_cpuid(hv, v, id);
 	return r;
 }
 

@@ -21,6 +21,7 @@ struct hv {
 	const struct hv_backend *b;
 	int dev, vm;
 	size_t run_size;
+	bool irqchip;			/* hv_create_irqchip() succeeded */
 };
 
 /*

@@ -43,6 +43,36 @@
 #define MINIHV_GET_VCPU_MMAP_SIZE _IO(MINIHVIO, 0x23)
 
 /*
+ * A CPUID table: KVM's struct kvm_cpuid2 and kvm_cpuid_entry2, field for
+ * field.  An entry answers CPUID leaf @function (and, with
+ * MINIHV_CPUID_FLAG_SIGNIFICANT_INDEX, only subleaf @index).
+ */
+struct minihv_cpuid_entry {
+	__u32 function;		/* in/out: EAX */
+	__u32 index;		/* in/out: ECX */
+	__u32 flags;		/* in/out: MINIHV_CPUID_FLAG_* */
+	__u32 eax, ebx, ecx, edx; /* in/out: the answer */
+	__u32 padding[3];	/* 0 */
+};
+
+#define MINIHV_CPUID_FLAG_SIGNIFICANT_INDEX	(1u << 0)
+#define MINIHV_CPUID_MAX_ENTRIES		256
+
+struct minihv_cpuid {
+	__u32 nent;		/* in: entries room / given; out: entries filled */
+	__u32 padding;		/* 0 */
+	struct minihv_cpuid_entry entries[];
+};
+
+/*
+ * Fills the table with what a vCPU sees by default (the host's CPUID,
+ * filtered to what minihv virtualizes, with the in-kernel APIC): the
+ * starting point of a userspace policy.  E2BIG, with nent set to the
+ * number needed, when nent is smaller.
+ */
+#define MINIHV_GET_SUPPORTED_CPUID _IOWR(MINIHVIO, 0x24, struct minihv_cpuid)
+
+/*
  * Capabilities for MINIHV_CHECK_EXTENSION.  Every number not listed here
  * (and every number listed here that the running module does not know)
  * reports 0.
@@ -68,6 +98,8 @@
 #define MINIHV_CAP_IRQCHIP	6
 /* Returns the guest's TSC frequency in kHz (the host's), 0 if unknown. */
 #define MINIHV_CAP_TSC_KHZ	7
+/* Returns 1: MINIHV_GET_SUPPORTED_CPUID and MINIHV_SET_CPUID exist. */
+#define MINIHV_CAP_CPUID	8
 
 #define MINIHV_VENDOR_VMX	1	/* Intel VT-x */
 #define MINIHV_VENDOR_SVM	2	/* AMD-V */
@@ -216,6 +248,14 @@ struct minihv_mp_state {
 
 #define MINIHV_GET_MP_STATE	_IOR(MINIHVIO, 0x88, struct minihv_mp_state)
 #define MINIHV_SET_MP_STATE	_IOW(MINIHVIO, 0x89, struct minihv_mp_state)
+
+/*
+ * The vCPU's CPUID from now on (KVM_SET_CPUID2): this table alone; a leaf
+ * it lacks reads 0.  nent 0 returns to the default.  E2BIG above
+ * MINIHV_CPUID_MAX_ENTRIES; EINVAL for an unknown flag or non-zero
+ * padding; the previous table stays after any error.
+ */
+#define MINIHV_SET_CPUID	_IOW(MINIHVIO, 0x8a, struct minihv_cpuid)
 
 /* Exit reasons in struct minihv_run; the numbers are KVM's. */
 #define MINIHV_EXIT_UNKNOWN		0

@@ -1,0 +1,319 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * minihv's CPU model: what CPUID tells a guest.
+ *
+ * Two sources, as in KVM.  By default a vCPU sees the host's leaves
+ * filtered by minihv_cpuid_values(): the features minihv virtualizes and
+ * nothing it would find missing later.  Userspace can instead give each
+ * vCPU a table of its own (MINIHV_SET_CPUID, KVM_SET_CPUID2's shape),
+ * usually MINIHV_GET_SUPPORTED_CPUID's table edited to its policy; then
+ * CPUID answers from the table alone, and a leaf it lacks reads 0.
+ *
+ * Leaves and bits: SDM Vol 2A "CPUID", APM Vol 3 appendix E.
+ */
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include <asm/processor.h>
+#include <asm/tsc.h>
+
+#include "minihv.h"
+
+/* CPUID.1:ECX, SDM Vol 2A table 3-10 */
+#define CPUID_1_ECX_MONITOR	BIT(3)
+#define CPUID_1_ECX_VMX		BIT(5)
+#define CPUID_1_ECX_X2APIC	BIT(21)
+#define CPUID_1_ECX_TSC_DEADLINE BIT(24)
+#define CPUID_1_ECX_XSAVE	BIT(26)
+#define CPUID_1_ECX_OSXSAVE	BIT(27)
+#define CPUID_1_ECX_AVX		BIT(28)
+#define CPUID_1_ECX_HYPERVISOR	BIT(31)
+/* CPUID.1:EDX (and the same bits of 80000001h:EDX on AMD) */
+#define CPUID_EDX_MCE		BIT(7)	/* no machine-check MSRs */
+#define CPUID_1_EDX_APIC	BIT(9)
+#define CPUID_EDX_MCA		BIT(14)
+/* CPUID.6:EAX */
+#define CPUID_6_EAX_ARAT	BIT(2)
+/* CPUID.7.0:ECX */
+#define CPUID_7_ECX_LA57	BIT(16)
+#define CPUID_7_ECX_RDPID	BIT(22)
+/* CPUID.7.0:EDX */
+#define CPUID_7_EDX_IBRS	BIT(26)
+#define CPUID_7_EDX_STIBP	BIT(27)
+#define CPUID_7_EDX_FLUSH_L1D	BIT(28)
+#define CPUID_7_EDX_ARCH_CAP	BIT(29)
+#define CPUID_7_EDX_CORE_CAP	BIT(30)
+#define CPUID_7_EDX_SSBD	BIT(31)
+/* CPUID.80000001h:ECX, EDX */
+#define CPUID_8000_0001_ECX_SVM	BIT(2)
+#define CPUID_8000_0001_EDX_RDTSCP BIT(27)
+/* CPUID.80000008h:EBX bits 12-19, 24-26: IBPB ... SSBD (AMD's speculation controls) */
+#define CPUID_8000_0008_EBX_SPEC (GENMASK(19, 12) | GENMASK(26, 24))
+
+#define MINIHV_CPUID_SIGNATURE	0x40000000
+#define MINIHV_CPUID_TIMING	0x40000010
+
+/*
+ * The host's values, minus what minihv does not virtualize: no VMX/SVM
+ * (no nesting), a local APIC (with x2APIC and the TSC-deadline timer)
+ * only with the in-kernel one (MINIHV_CREATE_IRQCHIP), no MONITOR/MWAIT
+ * (intercepted, #UD), no XSAVE/AVX (XSETBV is intercepted and the guest
+ * FPU state kept is the legacy FXSAVE area), no RDTSCP/RDPID (TSC_AUX is
+ * the host's), no speculation-control or machine-check MSRs.  The hypervisor bit is set,
+ * leaf 40000000h says "minihvminihv" and 40000010h gives the TSC and
+ * APIC bus frequencies.
+ */
+static void minihv_cpuid_values(u32 id, bool apic, u32 *eax, u32 *ebx, u32 *ecx, u32 *edx)
+{
+	u32 leaf = *eax, subleaf = *ecx;
+
+	if (leaf == MINIHV_CPUID_SIGNATURE) {
+		*eax = MINIHV_CPUID_TIMING;
+		memcpy(ebx, "mini", 4);
+		memcpy(ecx, "hvmi", 4);
+		memcpy(edx, "nihv", 4);
+		return;
+	}
+	/*
+	 * The timing leaf VMware defined and other hypervisors copied: EAX
+	 * the TSC's frequency, EBX the APIC bus's, both in kHz.
+	 */
+	if (leaf == MINIHV_CPUID_TIMING) {
+		*eax = tsc_khz;
+		*ebx = apic ? USEC_PER_SEC : 0;
+		*ecx = *edx = 0;
+		return;
+	}
+	if ((leaf & 0xf0000000) == 0x40000000) {
+		*eax = *ebx = *ecx = *edx = 0;
+		return;
+	}
+	/* The instruction itself: minihv never runs as a Xen PV guest. */
+	native_cpuid(eax, ebx, ecx, edx);
+
+	switch (leaf) {
+	case 1:
+		*ecx &= ~(CPUID_1_ECX_MONITOR | CPUID_1_ECX_VMX |
+			  CPUID_1_ECX_X2APIC | CPUID_1_ECX_TSC_DEADLINE |
+			  CPUID_1_ECX_XSAVE | CPUID_1_ECX_OSXSAVE |
+			  CPUID_1_ECX_AVX);
+		*ecx |= CPUID_1_ECX_HYPERVISOR;
+		*edx &= ~(CPUID_1_EDX_APIC | CPUID_EDX_MCE | CPUID_EDX_MCA);
+		/* With the in-kernel APIC: xAPIC, x2APIC and TSC-deadline timer. */
+		if (apic) {
+			*edx |= CPUID_1_EDX_APIC;
+			*ecx |= CPUID_1_ECX_X2APIC | CPUID_1_ECX_TSC_DEADLINE;
+		}
+		/* EBX[31:24] initial APIC id, [23:16] logical processors */
+		*ebx = (*ebx & 0xffff) | (id << 24) | (1 << 16);
+		break;
+	case 0xb:	/* x2APIC topology: each vCPU a core of its own */
+	case 0x1f:
+		*eax = *ebx = *ecx = 0;
+		*edx = id;
+		break;
+	case 6:		/* thermal and power management: none ... */
+		*eax = *ebx = *ecx = *edx = 0;
+		/* ... but the APIC timer runs in every C-state (an hrtimer). */
+		if (apic)
+			*eax = CPUID_6_EAX_ARAT;
+		break;
+	case 0xa:	/* architectural PMU: none */
+	case 0xd:	/* XSAVE: none */
+		*eax = *ebx = *ecx = *edx = 0;
+		break;
+	case 7:
+		if (subleaf == 0) {
+			*ebx &= ~(BIT(5) | BIT(16) | BIT(17) | BIT(28) |
+				  BIT(30) | BIT(31)); /* AVX2, AVX-512 */
+			/*
+			 * LA57: SET_SREGS refuses CR4.LA57, and Debian's 6.1
+			 * kernel, given 5-level paging on QEMU's SVM,
+			 * triple-faults right after its per-CPU setup.
+			 */
+			*ecx &= ~(CPUID_7_ECX_LA57 | CPUID_7_ECX_RDPID);
+			/*
+			 * Speculation controls: SPEC_CTRL, PRED_CMD and
+			 * ARCH_CAPABILITIES are not passed through (yet).
+			 */
+			*edx &= ~(CPUID_7_EDX_IBRS | CPUID_7_EDX_STIBP |
+				  CPUID_7_EDX_ARCH_CAP | CPUID_7_EDX_SSBD |
+				  CPUID_7_EDX_FLUSH_L1D | CPUID_7_EDX_CORE_CAP);
+		}
+		break;
+	case 0x80000001:
+		*ecx &= ~CPUID_8000_0001_ECX_SVM;
+		/* RDTSCP would read the host's TSC_AUX: not offered. */
+		*edx &= ~(CPUID_8000_0001_EDX_RDTSCP | CPUID_EDX_MCE | CPUID_EDX_MCA);
+		break;
+	case 0x80000008:
+		/* AMD's IBPB, IBRS, STIBP, SSBD and friends: as leaf 7. */
+		*ebx &= ~CPUID_8000_0008_EBX_SPEC;
+		break;
+	case 0x8000000a:	/* SVM features: none for the guest */
+		*eax = *ebx = *ecx = *edx = 0;
+		break;
+	}
+}
+
+
+/* The leaves whose subleaf (ECX) selects different data. */
+static bool cpuid_indexed(u32 leaf)
+{
+	return leaf == 4 || leaf == 7 || leaf == 0xb || leaf == 0xd || leaf == 0x1f ||
+	       leaf == 0x8000001d;
+}
+
+void minihv_cpuid(struct minihv_vcpu *vcpu)
+{
+	unsigned long *regs = vcpu->regs;
+	u32 eax = regs[VCPU_REGS_RAX], ebx = 0, ecx = regs[VCPU_REGS_RCX], edx = 0;
+	const struct minihv_cpuid_entry *e;
+	u32 i;
+
+	if (!vcpu->cpuid) {
+		minihv_cpuid_values(vcpu->id, vcpu->lapic, &eax, &ebx, &ecx, &edx);
+	} else {
+		for (i = 0, e = vcpu->cpuid; i < vcpu->cpuid_nent; i++, e++)
+			if (e->function == eax &&
+			    (!(e->flags & MINIHV_CPUID_FLAG_SIGNIFICANT_INDEX) || e->index == ecx))
+				break;
+		if (i < vcpu->cpuid_nent) {
+			eax = e->eax;
+			ebx = e->ebx;
+			ecx = e->ecx;
+			edx = e->edx;
+		} else {
+			eax = ebx = ecx = edx = 0;
+		}
+	}
+	regs[VCPU_REGS_RAX] = eax;
+	regs[VCPU_REGS_RBX] = ebx;
+	regs[VCPU_REGS_RCX] = ecx;
+	regs[VCPU_REGS_RDX] = edx;
+}
+
+/* Appends leaf @leaf, subleaf @index, as a vCPU 0 with an APIC would see it. */
+static void cpuid_add(struct minihv_cpuid_entry *t, u32 *n, u32 leaf, u32 index)
+{
+	struct minihv_cpuid_entry *e;
+
+	if (*n >= MINIHV_CPUID_MAX_ENTRIES)
+		return;
+	e = &t[(*n)++];
+	memset(e, 0, sizeof(*e));
+	e->function = leaf;
+	e->index = index;
+	e->flags = cpuid_indexed(leaf) ? MINIHV_CPUID_FLAG_SIGNIFICANT_INDEX : 0;
+	e->eax = leaf;
+	e->ecx = index;
+	minihv_cpuid_values(0, true, &e->eax, &e->ebx, &e->ecx, &e->edx);
+}
+
+/* The subleaves of an indexed leaf that exist (each leaf says how). */
+static u32 cpuid_subleaves(u32 leaf)
+{
+	u32 a, b, c, d, i;
+
+	switch (leaf) {
+	case 4:		/* until a cache of type 0 */
+	case 0x8000001d:
+		for (i = 0; i < 16; i++) {
+			a = leaf;
+			c = i;
+			native_cpuid(&a, &b, &c, &d);
+			if (!(a & 0x1f))
+				break;
+		}
+		return i + 1;
+	case 7:		/* EAX of subleaf 0: the highest */
+		a = 7;
+		c = 0;
+		native_cpuid(&a, &b, &c, &d);
+		return min(a, 3u) + 1;
+	default:	/* Bh, 1Fh, Dh: what minihv reports is in subleaf 0 and 1 */
+		return 2;
+	}
+}
+
+static u32 cpuid_supported(struct minihv_cpuid_entry *t)
+{
+	u32 a, b, c, d, leaf, i, n = 0, max;
+
+	a = 0;
+	c = 0;
+	native_cpuid(&a, &b, &c, &d);
+	max = min(a, 0x1fu);
+	for (leaf = 0; leaf <= max; leaf++)
+		for (i = 0; i < (cpuid_indexed(leaf) ? cpuid_subleaves(leaf) : 1); i++)
+			cpuid_add(t, &n, leaf, i);
+	cpuid_add(t, &n, MINIHV_CPUID_SIGNATURE, 0);
+	cpuid_add(t, &n, MINIHV_CPUID_TIMING, 0);
+	a = 0x80000000;
+	c = 0;
+	native_cpuid(&a, &b, &c, &d);
+	max = min(a, 0x80000021u);
+	for (leaf = 0x80000000; leaf <= max; leaf++)
+		for (i = 0; i < (cpuid_indexed(leaf) ? cpuid_subleaves(leaf) : 1); i++)
+			cpuid_add(t, &n, leaf, i);
+	return n;
+}
+
+/*
+ * MINIHV_GET_SUPPORTED_CPUID: the default table, for a vCPU with the
+ * in-kernel APIC (its APIC id, CPUID.1:EBX[31:24], is userspace's to set).
+ * E2BIG, with nent set to what is needed, when the caller's is smaller.
+ */
+int minihv_dev_get_supported_cpuid(void __user *argp)
+{
+	struct minihv_cpuid __user *uc = argp;
+	struct minihv_cpuid_entry *t;
+	u32 nent, n;
+	int r;
+
+	if (get_user(nent, &uc->nent))
+		return -EFAULT;
+	t = kcalloc(MINIHV_CPUID_MAX_ENTRIES, sizeof(*t), GFP_KERNEL_ACCOUNT);
+	if (!t)
+		return -ENOMEM;
+	n = cpuid_supported(t);
+	r = -E2BIG;
+	if (nent >= n)
+		r = copy_to_user(uc->entries, t, n * sizeof(*t)) ? -EFAULT : 0;
+	if (put_user(n, &uc->nent))
+		r = -EFAULT;
+	kfree(t);
+	return r;
+}
+
+/* MINIHV_SET_CPUID: the vCPU's table from now on; nent 0 goes back to the default. */
+int minihv_vcpu_set_cpuid(struct minihv_vcpu *vcpu, void __user *argp)
+{
+	struct minihv_cpuid __user *uc = argp;
+	struct minihv_cpuid_entry *t = NULL;
+	struct minihv_cpuid head;
+	u32 i;
+
+	if (copy_from_user(&head, uc, sizeof(head)))
+		return -EFAULT;
+	if (head.nent > MINIHV_CPUID_MAX_ENTRIES)
+		return -E2BIG;
+	if (head.padding)
+		return -EINVAL;
+	if (head.nent) {
+		t = memdup_user(uc->entries, head.nent * sizeof(*t));
+		if (IS_ERR(t))
+			return PTR_ERR(t);
+		for (i = 0; i < head.nent; i++) {
+			if ((t[i].flags & ~MINIHV_CPUID_FLAG_SIGNIFICANT_INDEX) ||
+			    t[i].padding[0] || t[i].padding[1] || t[i].padding[2]) {
+				kfree(t);
+				return -EINVAL;
+			}
+		}
+	}
+	kfree(vcpu->cpuid);
+	vcpu->cpuid = t;
+	vcpu->cpuid_nent = head.nent;
+	return 0;
+}

@@ -1,0 +1,157 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The CPU model userspace sets (MINIHV_GET_SUPPORTED_CPUID,
+ * MINIHV_SET_CPUID; KVM's GET_SUPPORTED_CPUID and SET_CPUID2 shapes):
+ * the default table, a table of the test's own as the guest sees it,
+ * subleaves, missing leaves, and every refused table leaving the previous
+ * one in place.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+
+#include "kselftest_harness.h"
+#include "minihv_util.h"
+
+/* What the guest read: leaf, subleaf, and the four registers. */
+volatile uint32_t got[4][4];
+
+static void guest_cpuid(void)
+{
+	uint32_t *g;
+
+	for (;;) {
+		g = (uint32_t *)got[0];
+		cpuid(0, 0, &g[0], &g[1], &g[2], &g[3]);
+		g = (uint32_t *)got[1];
+		cpuid(7, 0, &g[0], &g[1], &g[2], &g[3]);
+		g = (uint32_t *)got[2];
+		cpuid(7, 1, &g[0], &g[1], &g[2], &g[3]);
+		g = (uint32_t *)got[3];
+		cpuid(0x12345, 0, &g[0], &g[1], &g[2], &g[3]);
+		GUEST_SYNC(0);
+	}
+}
+
+static struct minihv_cpuid *table(uint32_t nent)
+{
+	struct minihv_cpuid *t = calloc(1, sizeof(*t) + nent * sizeof(t->entries[0]));
+
+	t->nent = nent;
+	return t;
+}
+
+static void set_entry(struct minihv_cpuid_entry *e, uint32_t leaf, uint32_t index,
+		      uint32_t flags, uint32_t a)
+{
+	memset(e, 0, sizeof(*e));
+	e->function = leaf;
+	e->index = index;
+	e->flags = flags;
+	e->eax = a;
+	e->ebx = a + 1;
+	e->ecx = a + 2;
+	e->edx = a + 3;
+}
+
+static int set_cpuid(struct mh_vcpu *vcpu, struct minihv_cpuid *t)
+{
+	return ioctl(vcpu_fd(vcpu), MINIHV_SET_CPUID, t) ? -errno : 0;
+}
+
+/* Runs the guest's four CPUIDs and copies what it read. */
+static void read_guest(struct mh_vm *vm, struct mh_vcpu *vcpu, uint32_t out[4][4])
+{
+	struct ucall uc;
+
+	vcpu_run(vcpu);
+	assert_ucall(vcpu, UCALL_SYNC, &uc);
+	memcpy(out, addr_gpa2hva(vm, (uintptr_t)got), sizeof(got));
+}
+
+TEST(supported_table)
+{
+	struct mh_vm *vm = vm_create();
+	struct minihv_cpuid *t = table(1);
+	uint32_t i, need;
+	bool sig = false, leaf1 = false;
+
+	EXPECT_EQ(1, ioctl(vm_dev_fd(vm), MINIHV_CHECK_EXTENSION, MINIHV_CAP_CPUID));
+	EXPECT_EQ(-E2BIG, ioctl(vm_dev_fd(vm), MINIHV_GET_SUPPORTED_CPUID, t) ? -errno : 0);
+	need = t->nent;
+	ASSERT_LT(1, need) TH_LOG("nent says how many are needed");
+	ASSERT_GE(MINIHV_CPUID_MAX_ENTRIES, need);
+	free(t);
+	t = table(need);
+	ASSERT_EQ(0, ioctl(vm_dev_fd(vm), MINIHV_GET_SUPPORTED_CPUID, t));
+	EXPECT_EQ(need, t->nent);
+	for (i = 0; i < t->nent; i++) {
+		struct minihv_cpuid_entry *e = &t->entries[i];
+
+		if (e->function == 0x40000000)
+			sig = !memcmp(&e->ebx, "mini", 4) && !memcmp(&e->ecx, "hvmi", 4);
+		if (e->function == 1) {
+			leaf1 = true;
+			EXPECT_TRUE(e->ecx & (1u << 31)) TH_LOG("the hypervisor bit");
+			EXPECT_FALSE(e->ecx & (1u << 5)) TH_LOG("no VMX");
+		}
+		if (e->function == 7)
+			EXPECT_EQ(MINIHV_CPUID_FLAG_SIGNIFICANT_INDEX, e->flags);
+	}
+	EXPECT_TRUE(sig);
+	EXPECT_TRUE(leaf1);
+	free(t);
+	vm_free(vm);
+}
+
+TEST(own_table_and_refusals)
+{
+	struct mh_vm *vm = vm_create();
+	struct mh_vcpu *vcpu = vm_vcpu_add(vm, 0, guest_cpuid);
+	struct minihv_cpuid *t = table(3), *big = table(MINIHV_CPUID_MAX_ENTRIES + 1);
+	uint32_t out[4][4], def0[4];
+
+	read_guest(vm, vcpu, out);
+	memcpy(def0, out[0], sizeof(def0));		/* the default leaf 0 */
+	EXPECT_NE(0, out[0][1]) TH_LOG("a vendor string");
+
+	set_entry(&t->entries[0], 0, 0, 0, 0x100);
+	set_entry(&t->entries[1], 7, 0, MINIHV_CPUID_FLAG_SIGNIFICANT_INDEX, 0x700);
+	set_entry(&t->entries[2], 7, 1, MINIHV_CPUID_FLAG_SIGNIFICANT_INDEX, 0x710);
+	ASSERT_EQ(0, set_cpuid(vcpu, t));
+	read_guest(vm, vcpu, out);
+	EXPECT_EQ(0x100, out[0][0]);
+	EXPECT_EQ(0x103, out[0][3]);
+	EXPECT_EQ(0x700, out[1][0]) TH_LOG("subleaf 0");
+	EXPECT_EQ(0x710, out[2][0]) TH_LOG("subleaf 1");
+	EXPECT_EQ(0, out[3][0] | out[3][1] | out[3][2] | out[3][3]) TH_LOG("a missing leaf reads 0");
+
+	/* Each refused table leaves the last one in place. */
+	EXPECT_EQ(-E2BIG, set_cpuid(vcpu, big));
+	t->entries[1].flags = 2;
+	EXPECT_EQ(-EINVAL, set_cpuid(vcpu, t));
+	t->entries[1].flags = MINIHV_CPUID_FLAG_SIGNIFICANT_INDEX;
+	t->entries[2].padding[1] = 1;
+	EXPECT_EQ(-EINVAL, set_cpuid(vcpu, t));
+	t->entries[2].padding[1] = 0;
+	t->padding = 1;
+	EXPECT_EQ(-EINVAL, set_cpuid(vcpu, t));
+	EXPECT_EQ(-EFAULT, ioctl(vcpu_fd(vcpu), MINIHV_SET_CPUID, (void *)8) ? -errno : 0);
+	read_guest(vm, vcpu, out);
+	EXPECT_EQ(0x100, out[0][0]);
+	EXPECT_EQ(0x710, out[2][0]);
+
+	/* nent 0: the default again. */
+	t->padding = 0;
+	t->nent = 0;
+	ASSERT_EQ(0, set_cpuid(vcpu, t));
+	read_guest(vm, vcpu, out);
+	EXPECT_EQ(0, memcmp(def0, out[0], sizeof(def0)));
+	free(t);
+	free(big);
+	vm_free(vm);
+}
+
+TEST_HARNESS_MAIN
