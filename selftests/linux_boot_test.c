@@ -80,7 +80,8 @@ static void check_report(struct __test_metadata *_metadata, const char *text, in
 {
 	char want[64];
 
-	snprintf(want, sizeof(want), "minihv-guest: nproc %d\n", cpus);
+	/* The guest's tty ends its lines with \r\n. */
+	snprintf(want, sizeof(want), "minihv-guest: nproc %d\r\n", cpus);
 	ASSERT_NE(NULL, strstr(text, "minihv-guest: init started")) TH_LOG("output: %s", tail(text, 4000));
 	EXPECT_NE(NULL, strstr(text, want)) TH_LOG("the APs' start: %.2000s",
 						   strstr(text, "smp: Bringing up") ?: text);
