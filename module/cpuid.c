@@ -14,7 +14,9 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
+#include <asm/fpu/xcr.h>
 #include <asm/processor.h>
+#include <asm/trapnr.h>
 #include <asm/tsc.h>
 
 #include "minihv.h"
@@ -57,8 +59,8 @@
  * The host's values, minus what minihv does not virtualize: no VMX/SVM
  * (no nesting), a local APIC (with x2APIC and the TSC-deadline timer)
  * only with the in-kernel one (MINIHV_CREATE_IRQCHIP), no MONITOR/MWAIT
- * (intercepted, #UD), no XSAVE/AVX (XSETBV is intercepted and the guest
- * FPU state kept is the legacy FXSAVE area), no RDTSCP/RDPID (TSC_AUX is
+ * (intercepted, #UD), XSAVE with x87, SSE and AVX state only (no
+ * AVX-512, no XSAVES: minihv_xsetbv()), no RDTSCP/RDPID (TSC_AUX is
  * the host's), no speculation-control or machine-check MSRs.  The hypervisor bit is set,
  * leaf 40000000h says "minihvminihv" and 40000010h gives the TSC and
  * APIC bus frequencies.
@@ -95,8 +97,11 @@ static void minihv_cpuid_values(u32 id, bool apic, u32 *eax, u32 *ebx, u32 *ecx,
 	case 1:
 		*ecx &= ~(CPUID_1_ECX_MONITOR | CPUID_1_ECX_VMX |
 			  CPUID_1_ECX_X2APIC | CPUID_1_ECX_TSC_DEADLINE |
-			  CPUID_1_ECX_XSAVE | CPUID_1_ECX_OSXSAVE |
-			  CPUID_1_ECX_AVX);
+			  CPUID_1_ECX_OSXSAVE);	/* set at run time from CR4 */
+		if (!minihv_xcr0_supported())
+			*ecx &= ~CPUID_1_ECX_XSAVE;
+		if (!(minihv_xcr0_supported() & XFEATURE_MASK_YMM))
+			*ecx &= ~CPUID_1_ECX_AVX;
 		*ecx |= CPUID_1_ECX_HYPERVISOR;
 		*edx &= ~(CPUID_1_EDX_APIC | CPUID_EDX_MCE | CPUID_EDX_MCA);
 		/* With the in-kernel APIC: xAPIC, x2APIC and TSC-deadline timer. */
@@ -119,13 +124,26 @@ static void minihv_cpuid_values(u32 id, bool apic, u32 *eax, u32 *ebx, u32 *ecx,
 			*eax = CPUID_6_EAX_ARAT;
 		break;
 	case 0xa:	/* architectural PMU: none */
-	case 0xd:	/* XSAVE: none */
-		*eax = *ebx = *ecx = *edx = 0;
+	case 0xd:	/* XSAVE (SDM Vol 1 13.2): x87, SSE, AVX */
+		if (subleaf == 0) {
+			*eax = minihv_xcr0_supported();
+			*edx = 0;
+			*ecx = minihv_xstate_size(minihv_xcr0_supported());
+			*ebx = *ecx;	/* for the XCR0 in use: at run time */
+		} else if (subleaf == 1) {
+			/* XSAVEOPT, XGETBV with ECX = 1; not XSAVEC or XSAVES. */
+			*eax &= BIT(0) | BIT(2);
+			*ebx = *ecx = *edx = 0;
+		} else if (subleaf != 2 || !(minihv_xcr0_supported() & XFEATURE_MASK_YMM)) {
+			*eax = *ebx = *ecx = *edx = 0;
+		}
 		break;
 	case 7:
 		if (subleaf == 0) {
-			*ebx &= ~(BIT(5) | BIT(16) | BIT(17) | BIT(28) |
-				  BIT(30) | BIT(31)); /* AVX2, AVX-512 */
+			*ebx &= ~(BIT(16) | BIT(17) | BIT(28) |
+				  BIT(30) | BIT(31)); /* AVX-512 */
+			if (!(minihv_xcr0_supported() & XFEATURE_MASK_YMM))
+				*ebx &= ~BIT(5);	/* AVX2 */
 			/*
 			 * LA57: SET_SREGS refuses CR4.LA57, and Debian's 6.1
 			 * kernel, given 5-level paging on QEMU's SVM,
@@ -187,10 +205,66 @@ void minihv_cpuid(struct minihv_vcpu *vcpu)
 			eax = ebx = ecx = edx = 0;
 		}
 	}
+	/*
+	 * What changes as the guest runs, in either table: OSXSAVE mirrors
+	 * CR4.OSXSAVE, and the XSAVE area's size follows XCR0 (SDM Vol 2A).
+	 */
+	if (regs[VCPU_REGS_RAX] == 1 && (ecx & CPUID_1_ECX_XSAVE)) {
+		struct minihv_sregs sregs;
+
+		minihv_ops->get_sregs(vcpu, &sregs);
+		if (sregs.cr4 & X86_CR4_OSXSAVE)
+			ecx |= CPUID_1_ECX_OSXSAVE;
+		else
+			ecx &= ~CPUID_1_ECX_OSXSAVE;
+	}
+	if (regs[VCPU_REGS_RAX] == 0xd && (u32)regs[VCPU_REGS_RCX] == 0 && eax)
+		ebx = minihv_xstate_size(vcpu->xcr0);
 	regs[VCPU_REGS_RAX] = eax;
 	regs[VCPU_REGS_RBX] = ebx;
 	regs[VCPU_REGS_RCX] = ecx;
 	regs[VCPU_REGS_RDX] = edx;
+}
+
+/* ---- XCR0 (SDM Vol 1 13.3) ---- */
+
+/* The XCR0 bits a guest may set: x87, SSE and AVX, those the host has. */
+u64 minihv_xcr0_supported(void)
+{
+	return minihv_host_xcr0 & (XFEATURE_MASK_FP | XFEATURE_MASK_SSE | XFEATURE_MASK_YMM);
+}
+
+/* Bytes of a standard-format XSAVE area for @xcr0: the legacy area and header, then AVX. */
+u32 minihv_xstate_size(u64 xcr0)
+{
+	u32 a = 0xd, b, c = 2, d;
+
+	if (!(xcr0 & XFEATURE_MASK_YMM))
+		return 512 + 64;
+	native_cpuid(&a, &b, &c, &d);
+	return b + a;		/* AVX's offset plus its size */
+}
+
+/*
+ * XSETBV (SDM Vol 2B "XSETBV"), intercepted: CR4.OSXSAVE clear is #UD;
+ * CPL > 0, an XCR other than 0, x87 off, AVX without SSE, or a bit
+ * outside minihv_xcr0_supported() is #GP(0).  The value is loaded into
+ * the real XCR0 around each entry (minihv_load_guest_xcr0()).  Returns 0
+ * (skip the instruction) or the vector to raise.
+ */
+int minihv_xsetbv(struct minihv_vcpu *vcpu, int cpl, bool osxsave)
+{
+	u32 index = vcpu->regs[VCPU_REGS_RCX];
+	u64 val = (u32)vcpu->regs[VCPU_REGS_RAX] | ((u64)vcpu->regs[VCPU_REGS_RDX] << 32);
+
+	if (!osxsave)
+		return X86_TRAP_UD;
+	if (cpl || index || !(val & XFEATURE_MASK_FP) ||
+	    ((val & XFEATURE_MASK_YMM) && !(val & XFEATURE_MASK_SSE)) ||
+	    (val & ~minihv_xcr0_supported()))
+		return X86_TRAP_GP;
+	vcpu->xcr0 = val;
+	return 0;
 }
 
 /* Appends leaf @leaf, subleaf @index, as a vCPU 0 with an APIC would see it. */
@@ -236,26 +310,25 @@ static u32 cpuid_subleaves(u32 leaf)
 	}
 }
 
+/* Every leaf from @base up to the host's highest there (at most @last), with subleaves. */
+static void cpuid_add_range(struct minihv_cpuid_entry *t, u32 *n, u32 base, u32 last)
+{
+	u32 a = base, b, c = 0, d, leaf, i;
+
+	native_cpuid(&a, &b, &c, &d);
+	for (leaf = base; leaf <= min(a, last); leaf++)
+		for (i = 0; i < (cpuid_indexed(leaf) ? cpuid_subleaves(leaf) : 1); i++)
+			cpuid_add(t, n, leaf, i);
+}
+
 static u32 cpuid_supported(struct minihv_cpuid_entry *t)
 {
-	u32 a, b, c, d, leaf, i, n = 0, max;
+	u32 n = 0;
 
-	a = 0;
-	c = 0;
-	native_cpuid(&a, &b, &c, &d);
-	max = min(a, 0x1fu);
-	for (leaf = 0; leaf <= max; leaf++)
-		for (i = 0; i < (cpuid_indexed(leaf) ? cpuid_subleaves(leaf) : 1); i++)
-			cpuid_add(t, &n, leaf, i);
+	cpuid_add_range(t, &n, 0, 0x1f);
 	cpuid_add(t, &n, MINIHV_CPUID_SIGNATURE, 0);
 	cpuid_add(t, &n, MINIHV_CPUID_TIMING, 0);
-	a = 0x80000000;
-	c = 0;
-	native_cpuid(&a, &b, &c, &d);
-	max = min(a, 0x80000021u);
-	for (leaf = 0x80000000; leaf <= max; leaf++)
-		for (i = 0; i < (cpuid_indexed(leaf) ? cpuid_subleaves(leaf) : 1); i++)
-			cpuid_add(t, &n, leaf, i);
+	cpuid_add_range(t, &n, 0x80000000, 0x80000021);
 	return n;
 }
 

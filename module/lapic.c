@@ -251,8 +251,10 @@ static void lapic_set_tsc_deadline(struct minihv_lapic *apic, u64 deadline)
 	if (!deadline)
 		return;
 	now_tsc = minihv_ops->get_msr(vcpu, MSR_IA32_TSC);
+	/* A deadline centuries away stays there rather than wrap ktime around. */
 	if (deadline > now_tsc)
-		ns = mul_u64_u32_div(deadline - now_tsc, USEC_PER_SEC, tsc_khz ?: 1);
+		ns = min_t(u64, mul_u64_u32_div(deadline - now_tsc, USEC_PER_SEC, tsc_khz ?: 1),
+			   KTIME_MAX / 2);
 	hrtimer_start(&apic->timer, ktime_add_ns(ktime_get(), ns), HRTIMER_MODE_ABS_HARD);
 }
 

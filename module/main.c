@@ -26,6 +26,7 @@
 
 #include <uapi/linux/minihv.h>
 
+#include <asm/fpu/xcr.h>
 #include <asm/tsc.h>
 
 #include "minihv.h"
@@ -242,6 +243,8 @@ static int minihv_check_ops(const struct minihv_vendor_ops *ops)
 	return 0;
 }
 
+u64 minihv_host_xcr0;
+
 static int __init minihv_init(void)
 {
 	int r;
@@ -258,6 +261,9 @@ static int __init minihv_init(void)
 	r = minihv_ops->probe();
 	if (r)
 		return r;
+	/* XCR0 is the same on every CPU: Linux sets it once (fpu__init_cpu_xstate()). */
+	if (boot_cpu_has(X86_FEATURE_OSXSAVE))
+		minihv_host_xcr0 = xgetbv(XCR_XFEATURE_ENABLED_MASK);
 
 	r = minihv_ops->hardware_setup();
 	if (r)

@@ -29,6 +29,7 @@
 
 #include <asm/fpu/api.h>
 #include <asm/fpu/types.h>
+#include <asm/fpu/xcr.h>
 
 #include <uapi/linux/minihv.h>
 
@@ -173,6 +174,7 @@ struct minihv_vcpu {
 	struct minihv_events events;	/* [vcpu->mutex] queued by userspace */
 	u64 mtrr_def_type;		/* [vcpu->mutex] IA32_MTRR_DEF_TYPE */
 	u64 misc_enable;		/* [vcpu->mutex] IA32_MISC_ENABLE */
+	u64 xcr0;			/* [vcpu->mutex] the guest's XCR0 */
 	/* MINIHV_SET_CPUID's table, or NULL: the host's, filtered (cpuid.c). */
 	struct minihv_cpuid_entry *cpuid; /* [vcpu->mutex] */
 	u32 cpuid_nent;			/* [vcpu->mutex] */
@@ -436,6 +438,34 @@ void minihv_internal_error(struct minihv_vcpu *vcpu, u32 suberror, int ndata,
 void minihv_cpuid(struct minihv_vcpu *vcpu);
 int minihv_dev_get_supported_cpuid(void __user *argp);
 int minihv_vcpu_set_cpuid(struct minihv_vcpu *vcpu, void __user *argp);
+u64 minihv_xcr0_supported(void);
+u32 minihv_xstate_size(u64 xcr0);
+/* XSETBV's exit: 0 (done, skip it) or the exception vector to raise. */
+int minihv_xsetbv(struct minihv_vcpu *vcpu, int cpl, bool osxsave);
+
+/* main.c: the host's XCR0, read at load (0 without XSAVE). */
+extern u64 minihv_host_xcr0;
+
+/*
+ * With interrupts off, right before and after the world switch (KVM's
+ * kvm_load_guest_xsave_state()): the guest's XCR0 while it runs with
+ * CR4.OSXSAVE set, the host's otherwise.  XCR0 is not part of the VMCS or
+ * VMCB state switch.  Returns whether the guest's was loaded: pass it to
+ * minihv_load_host_xcr0().
+ */
+static inline bool minihv_load_guest_xcr0(struct minihv_vcpu *vcpu, bool osxsave)
+{
+	if (!osxsave || vcpu->xcr0 == minihv_host_xcr0)
+		return false;
+	xsetbv(XCR_XFEATURE_ENABLED_MASK, vcpu->xcr0);
+	return true;
+}
+
+static inline void minihv_load_host_xcr0(bool loaded)
+{
+	if (loaded)
+		xsetbv(XCR_XFEATURE_ENABLED_MASK, minihv_host_xcr0);
+}
 /* VMCALL/VMMCALL: the result in RAX; the caller skips the instruction. */
 void minihv_hypercall(struct minihv_vcpu *vcpu);
 

@@ -877,6 +877,7 @@ int minihv_vcpu_fd_create(struct minihv_vm *vm, unsigned long id)
 	vcpu->id = id;
 	vcpu->mtrr_def_type = MTRR_DEF_TYPE_RESET;
 	vcpu->misc_enable = MISC_ENABLE_RESET;
+	vcpu->xcr0 = XFEATURE_MASK_FP;	/* at RESET (SDM Vol 1 13.3) */
 	vcpu->guest_cpu = -1;
 	init_waitqueue_head(&vcpu->wq);
 	mutex_init(&vcpu->mutex);

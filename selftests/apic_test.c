@@ -221,6 +221,16 @@ static void run_to_done(struct __test_metadata *_metadata, struct mh_vcpu *vcpu)
 	assert_ucall(vcpu, UCALL_DONE, &uc);
 }
 
+/* One vCPU with the irqchip runs @guest to its GUEST_DONE. */
+static void run_alone(struct __test_metadata *_metadata, void *guest)
+{
+	struct mh_vcpu *v[1];
+	struct mh_vm *vm = apic_vm(v, 1, guest);
+
+	run_to_done(_metadata, v[0]);
+	vm_free(vm);
+}
+
 /* ---- the ioctls ---- */
 
 TEST(irqchip_ioctls)
@@ -283,11 +293,7 @@ static void guest_one_shot(void)
 
 TEST(timer_one_shot)
 {
-	struct mh_vcpu *v[1];
-	struct mh_vm *vm = apic_vm(v, 1, guest_one_shot);
-
-	run_to_done(_metadata, v[0]);
-	vm_free(vm);
+	run_alone(_metadata, guest_one_shot);
 }
 
 static void guest_periodic(void)
@@ -317,11 +323,7 @@ static void guest_periodic(void)
 
 TEST(timer_periodic)
 {
-	struct mh_vcpu *v[1];
-	struct mh_vm *vm = apic_vm(v, 1, guest_periodic);
-
-	run_to_done(_metadata, v[0]);
-	vm_free(vm);
+	run_alone(_metadata, guest_periodic);
 }
 
 static void guest_deadline(void)
@@ -351,11 +353,7 @@ static void guest_deadline(void)
 
 TEST(timer_tsc_deadline)
 {
-	struct mh_vcpu *v[1];
-	struct mh_vm *vm = apic_vm(v, 1, guest_deadline);
-
-	run_to_done(_metadata, v[0]);
-	vm_free(vm);
+	run_alone(_metadata, guest_deadline);
 }
 
 /* ---- priorities and EOI ---- */
@@ -405,11 +403,7 @@ static void guest_priority(void)
 
 TEST(priority_tpr_ppr_eoi)
 {
-	struct mh_vcpu *v[1];
-	struct mh_vm *vm = apic_vm(v, 1, guest_priority);
-
-	run_to_done(_metadata, v[0]);
-	vm_free(vm);
+	run_alone(_metadata, guest_priority);
 }
 
 /* ---- IPIs between two vCPUs ---- */

@@ -154,4 +154,123 @@ TEST(own_table_and_refusals)
 	vm_free(vm);
 }
 
+/* ---- XSAVE and XCR0 ---- */
+
+volatile uint64_t gp_count;
+volatile uint8_t ymm_in[32] __attribute__((aligned(32))), ymm_out[32] __attribute__((aligned(32)));
+
+/* #GP from XSETBV: count it and step over the 3-byte instruction. */
+__asm__(".pushsection .text\n"
+	"gp_skip_xsetbv:\n"
+	"	incq gp_count(%rip)\n"
+	"	addq $3, 8(%rsp)\n"
+	"	add $8, %rsp\n"
+	"	iretq\n"
+	".popsection\n");
+extern char gp_skip_xsetbv[];
+
+static inline uint64_t xgetbv0(void)
+{
+	uint32_t lo, hi;
+
+	__asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+	return lo | ((uint64_t)hi << 32);
+}
+
+static inline void xsetbv(uint32_t index, uint64_t v)
+{
+	__asm__ volatile("xsetbv" : : "c"(index), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)));
+}
+
+static void guest_xsave(void)
+{
+	uint32_t a, b, c, d, supported;
+	uint64_t cr4;
+	int i;
+
+	cpuid(1, 0, &a, &b, &c, &d);
+	if (!(c & (1u << 26)))
+		GUEST_SYNC(0);				/* no XSAVE here: the host skips */
+	GUEST_ASSERT(!(c & (1u << 27)));		/* OSXSAVE follows CR4: clear */
+	__asm__ volatile("mov %%cr4, %0" : "=r"(cr4));
+	__asm__ volatile("mov %0, %%cr4" : : "r"(cr4 | (1ULL << 18)));
+	cpuid(1, 0, &a, &b, &c, &d);
+	GUEST_ASSERT(c & (1u << 27));
+	GUEST_ASSERT_EQ(xgetbv0(), 1);			/* x87 only, as at RESET */
+	cpuid(0xd, 0, &a, &b, &c, &d);
+	supported = a;
+	GUEST_ASSERT_EQ(supported & 3, 3);
+	GUEST_ASSERT_EQ(b, 576);			/* the area for XCR0 = 1 */
+	xsetbv(0, 3);
+	GUEST_ASSERT_EQ(xgetbv0(), 3);
+	GUEST_SYNC(2);					/* the host uses AVX now */
+	if (supported & 4) {
+		xsetbv(0, 7);
+		cpuid(0xd, 0, &a, &b, &c, &d);
+		GUEST_ASSERT(b > 576);
+		__asm__ volatile("vmovdqu ymm_in(%%rip), %%ymm0" : : : "memory");
+		for (i = 0; i < 10; i++)
+			cpuid(0, 0, &a, &b, &c, &d);
+		GUEST_SYNC(3);				/* the host clobbers its ymm0 */
+		__asm__ volatile("vmovdqu %%ymm0, ymm_out(%%rip)" : : : "memory");
+		for (i = 0; i < 32; i++)
+			GUEST_ASSERT_EQ(ymm_out[i], ymm_in[i]);
+	}
+	/* Each of these is #GP(0): no x87, AVX without SSE, XCR 1, PKRU. */
+	xsetbv(0, 2);
+	xsetbv(0, 5);
+	xsetbv(1, 1);
+	xsetbv(0, 1 | (1u << 9));
+	GUEST_ASSERT_EQ(gp_count, 4);
+	GUEST_ASSERT_EQ(xgetbv0() & 3, 3);		/* unchanged by them */
+	GUEST_DONE();
+}
+
+/* AVX in the host process, when the host has it enabled: SIGILL if the guest's XCR0 stayed. */
+static void host_uses_avx(void)
+{
+	uint32_t a, b, c, d;
+	uint32_t lo, hi;
+
+	__asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(1), "c"(0));
+	if (!(c & (1u << 27)))
+		return;
+	__asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+	if ((lo & 6) == 6)
+		__asm__ volatile("vpxor %%ymm0, %%ymm0, %%ymm0" : : : "xmm0");
+}
+
+TEST(xsave_xcr0_and_avx_state)
+{
+	struct mh_vm *vm = vm_create();
+	struct mh_vcpu *vcpu = vm_vcpu_add(vm, 0, guest_xsave);
+	uint8_t *in = addr_gpa2hva(vm, (uintptr_t)ymm_in);
+	struct ucall uc;
+	int i;
+
+	vm_install_handler(vm, 13, (uintptr_t)gp_skip_xsetbv);
+	for (i = 0; i < 32; i++)
+		in[i] = 0xa0 + i;
+	vcpu_run(vcpu);
+	assert_ucall(vcpu, UCALL_SYNC, &uc);
+	if (uc.args[0] == 0) {
+		vm_free(vm);
+		SKIP(return, "the CPU has no XSAVE");
+	}
+	ASSERT_EQ(2, uc.args[0]);
+	host_uses_avx();
+	vcpu_run(vcpu);
+	if (get_ucall(vcpu, &uc) == UCALL_SYNC) {
+		ASSERT_EQ(3, uc.args[0]);
+		host_uses_avx();
+		vcpu_run(vcpu);
+	}
+	if (get_ucall(vcpu, &uc) == UCALL_ABORT)
+		ASSERT_EQ(0, 1) TH_LOG("guest assertion at line %lu: %#lx %#lx",
+				       (unsigned long)uc.line, (unsigned long)uc.args[0],
+				       (unsigned long)uc.args[1]);
+	assert_ucall(vcpu, UCALL_DONE, &uc);
+	vm_free(vm);
+}
+
 TEST_HARNESS_MAIN

@@ -921,9 +921,21 @@ static int svm_handle_vmmcall(struct minihv_vcpu *vcpu)
 
 static int svm_handle_ud(struct minihv_vcpu *vcpu)
 {
-	/* SVM instructions and MONITOR/MWAIT/XSETBV are not for guests. */
+	/* SVM instructions and MONITOR/MWAIT are not for guests. */
 	svm_inject_exception(vcpu, X86_TRAP_UD, false, 0);
 	return 1;
+}
+
+static int svm_handle_xsetbv(struct minihv_vcpu *vcpu)
+{
+	struct vmcb_save_area *save = &to_svm(vcpu)->vmcb->save;
+	int vector = minihv_xsetbv(vcpu, save->cpl, save->cr4 & X86_CR4_OSXSAVE);
+
+	if (vector) {
+		svm_inject_exception(vcpu, vector, vector == X86_TRAP_GP, 0);
+		return 1;
+	}
+	return svm_skip_instruction(vcpu);
 }
 
 static int svm_handle_invd(struct minihv_vcpu *vcpu)
@@ -966,7 +978,7 @@ static const struct svm_exit_handler svm_exit_handlers[] = {
 	[SVM_EXIT_SKINIT]	= { svm_handle_ud, MINIHV_STAT_REFUSED },
 	[SVM_EXIT_MONITOR]	= { svm_handle_ud, MINIHV_STAT_REFUSED },
 	[SVM_EXIT_MWAIT]	= { svm_handle_ud, MINIHV_STAT_REFUSED },
-	[SVM_EXIT_XSETBV]	= { svm_handle_ud, MINIHV_STAT_REFUSED },
+	[SVM_EXIT_XSETBV]	= { svm_handle_xsetbv, MINIHV_STAT_OTHER },
 	[SVM_EXIT_NPF]		= { svm_handle_npf, MINIHV_STAT_PAGE_FAULT },
 };
 
@@ -1084,6 +1096,7 @@ static int svm_vcpu_run(struct minihv_vcpu *vcpu)
 	struct vmcb *vmcb = svm->vmcb;
 	u64 gen = atomic64_read(&vcpu->vm->tlb_generation);
 	int cpu, fault;
+	bool xcr0;
 
 	vmcb->save.efer = svm_vmcb_efer(svm);
 	if (!svm->state_checked) {
@@ -1130,8 +1143,11 @@ static int svm_vcpu_run(struct minihv_vcpu *vcpu)
 
 	minihv_guest_fpu_load();
 	asm volatile("clgi" ::: "memory");
+	/* With GIF clear: not even an NMI runs with the guest's XCR0. */
+	xcr0 = minihv_load_guest_xcr0(vcpu, vmcb->save.cr4 & X86_CR4_OSXSAVE);
 	fault = __svm_vcpu_run(svm->vmcb_pa, vcpu->regs,
 			       page_to_phys(per_cpu(svm_host_vmsave, cpu)));
+	minihv_load_host_xcr0(xcr0);
 	asm volatile("stgi" ::: "memory");
 	local_irq_enable();
 	preempt_enable();

@@ -274,7 +274,7 @@ static int vmx_handle_vmcall(struct minihv_vcpu *vcpu)
 
 static int vmx_handle_ud(struct minihv_vcpu *vcpu)
 {
-	/* VMX instructions, MONITOR/MWAIT and XSETBV are not for guests. */
+	/* VMX instructions and MONITOR/MWAIT are not for guests. */
 	vmx_inject_exception(X86_TRAP_UD, false, 0);
 	return 1;
 }
@@ -356,6 +356,19 @@ static int vmx_handle_cr_access(struct minihv_vcpu *vcpu)
 		vmx_write_cr0(cr0);
 	else
 		vmx_write_cr4(cr4);
+	return vmx_skip_instruction();
+}
+
+/* XSETBV exits unconditionally (SDM 26.1.2); CPL is SS.DPL (SDM Vol 3 5.5). */
+static int vmx_handle_xsetbv(struct minihv_vcpu *vcpu)
+{
+	int cpl = (vmcs_read32(GUEST_SS_AR_BYTES) >> 5) & 3;
+	int vector = minihv_xsetbv(vcpu, cpl, vmcs_readl(GUEST_CR4) & X86_CR4_OSXSAVE);
+
+	if (vector) {
+		vmx_inject_exception(vector, vector == X86_TRAP_GP, 0);
+		return 1;
+	}
 	return vmx_skip_instruction();
 }
 
@@ -529,7 +542,7 @@ static const struct vmx_exit_handler vmx_exit_handlers[] = {
 	[EXIT_REASON_EPT_MISCONFIG]		= { vmx_handle_ept_misconfig, MINIHV_STAT_OTHER },
 	[EXIT_REASON_INVEPT]			= { vmx_handle_ud, MINIHV_STAT_REFUSED },
 	[EXIT_REASON_INVVPID]			= { vmx_handle_ud, MINIHV_STAT_REFUSED },
-	[EXIT_REASON_XSETBV]			= { vmx_handle_ud, MINIHV_STAT_REFUSED },
+	[EXIT_REASON_XSETBV]			= { vmx_handle_xsetbv, MINIHV_STAT_OTHER },
 };
 
 int vmx_handle_exit(struct minihv_vcpu *vcpu)

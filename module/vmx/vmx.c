@@ -948,6 +948,7 @@ static int vmx_vcpu_run(struct minihv_vcpu *vcpu)
 	unsigned long fs_base;
 	int cpu, fail;
 	u32 reason;
+	bool xcr0;
 
 	preempt_notifier_register(&vmx->preempt);
 	preempt_disable();
@@ -1006,9 +1007,11 @@ static int vmx_vcpu_run(struct minihv_vcpu *vcpu)
 	minihv_guest_fpu_load();
 	if (native_read_cr2() != vmx->cr2)
 		native_write_cr2(vmx->cr2);
+	xcr0 = minihv_load_guest_xcr0(vcpu, vmcs_readl(GUEST_CR4) & X86_CR4_OSXSAVE);
 
 	fail = __vmx_vcpu_run(vcpu->regs, vmx->launched);
 	vcpu->exits++;
+	minihv_load_host_xcr0(xcr0);
 
 	vmx->cr2 = native_read_cr2();
 	reason = fail ? 0 : vmcs_read32(VM_EXIT_REASON);
