@@ -259,12 +259,18 @@ int minihv_xsetbv(struct minihv_vcpu *vcpu, int cpl, bool osxsave)
 
 	if (!osxsave)
 		return X86_TRAP_UD;
-	if (cpl || index || !(val & XFEATURE_MASK_FP) ||
-	    ((val & XFEATURE_MASK_YMM) && !(val & XFEATURE_MASK_SSE)) ||
-	    (val & ~minihv_xcr0_supported()))
+	if (cpl || index || !minihv_xcr0_valid(val))
 		return X86_TRAP_GP;
 	vcpu->xcr0 = val;
 	return 0;
+}
+
+/* x87 on, AVX only with SSE, nothing outside minihv_xcr0_supported(). */
+bool minihv_xcr0_valid(u64 xcr0)
+{
+	return (xcr0 & XFEATURE_MASK_FP) &&
+	       (!(xcr0 & XFEATURE_MASK_YMM) || (xcr0 & XFEATURE_MASK_SSE)) &&
+	       !(xcr0 & ~minihv_xcr0_supported());
 }
 
 /* Appends leaf @leaf, subleaf @index, as a vCPU 0 with an APIC would see it. */
@@ -305,7 +311,9 @@ static u32 cpuid_subleaves(u32 leaf)
 		c = 0;
 		native_cpuid(&a, &b, &c, &d);
 		return min(a, 3u) + 1;
-	default:	/* Bh, 1Fh, Dh: what minihv reports is in subleaf 0 and 1 */
+	case 0xd:	/* x87/SSE (0), the XSAVE extensions (1), AVX (2) */
+		return 3;
+	default:	/* Bh, 1Fh: what minihv reports is in subleaf 0 and 1 */
 		return 2;
 	}
 }

@@ -439,6 +439,7 @@ void minihv_cpuid(struct minihv_vcpu *vcpu);
 int minihv_dev_get_supported_cpuid(void __user *argp);
 int minihv_vcpu_set_cpuid(struct minihv_vcpu *vcpu, void __user *argp);
 u64 minihv_xcr0_supported(void);
+bool minihv_xcr0_valid(u64 xcr0);
 u32 minihv_xstate_size(u64 xcr0);
 /* XSETBV's exit: 0 (done, skip it) or the exception vector to raise. */
 int minihv_xsetbv(struct minihv_vcpu *vcpu, int cpl, bool osxsave);
@@ -450,20 +451,38 @@ extern u64 minihv_host_xcr0;
  * With interrupts off, right before and after the world switch (KVM's
  * kvm_load_guest_xsave_state()): the guest's XCR0 while it runs with
  * CR4.OSXSAVE set, the host's otherwise.  XCR0 is not part of the VMCS or
- * VMCB state switch.  Returns whether the guest's was loaded: pass it to
+ * VMCB state switch.  Returns the XCR0 the guest starts with: pass it to
  * minihv_load_host_xcr0().
  */
-static inline bool minihv_load_guest_xcr0(struct minihv_vcpu *vcpu, bool osxsave)
+static inline u64 minihv_load_guest_xcr0(struct minihv_vcpu *vcpu, bool osxsave)
 {
-	if (!osxsave || vcpu->xcr0 == minihv_host_xcr0)
-		return false;
-	xsetbv(XCR_XFEATURE_ENABLED_MASK, vcpu->xcr0);
-	return true;
+	if (!minihv_host_xcr0)
+		return 0;
+	if (osxsave && vcpu->xcr0 != minihv_host_xcr0) {
+		xsetbv(XCR_XFEATURE_ENABLED_MASK, vcpu->xcr0);
+		return vcpu->xcr0;
+	}
+	return minihv_host_xcr0;
 }
 
-static inline void minihv_load_host_xcr0(bool loaded)
+/*
+ * The host's XCR0 back, whatever the guest did.  On hardware XSETBV
+ * always exits (SDM 26.1.2; APM 15.9 with the intercept), so XCR0 is what
+ * was loaded; QEMU's TCG (7.2) runs a guest's XSETBV without checking the
+ * intercept, so XCR0 may hold a value the guest set itself: kept as the
+ * guest's when it is one minihv_xsetbv() would have taken, and never left
+ * in the host.
+ */
+static inline void minihv_load_host_xcr0(struct minihv_vcpu *vcpu, u64 start)
 {
-	if (loaded)
+	u64 cur;
+
+	if (!minihv_host_xcr0)
+		return;
+	cur = xgetbv(XCR_XFEATURE_ENABLED_MASK);
+	if (cur != start && minihv_xcr0_valid(cur))
+		vcpu->xcr0 = cur;
+	if (cur != minihv_host_xcr0)
 		xsetbv(XCR_XFEATURE_ENABLED_MASK, minihv_host_xcr0);
 }
 /* VMCALL/VMMCALL: the result in RAX; the caller skips the instruction. */

@@ -206,24 +206,61 @@ static void guest_xsave(void)
 	GUEST_SYNC(2);					/* the host uses AVX now */
 	if (supported & 4) {
 		xsetbv(0, 7);
+		GUEST_ASSERT_EQ(gp_count, 0);
+		GUEST_ASSERT_EQ(xgetbv0(), 7);
 		cpuid(0xd, 0, &a, &b, &c, &d);
-		GUEST_ASSERT(b > 576);
-		__asm__ volatile("vmovdqu ymm_in(%%rip), %%ymm0" : : : "memory");
+		GUEST_ASSERT_EQ(b, 832);		/* AVX: 256 bytes at 576 */
+		__asm__ volatile("vmovdqu ymm_in(%%rip), %%ymm15" : : : "memory");
 		for (i = 0; i < 10; i++)
 			cpuid(0, 0, &a, &b, &c, &d);
 		GUEST_SYNC(3);				/* the host clobbers its ymm0 */
-		__asm__ volatile("vmovdqu %%ymm0, ymm_out(%%rip)" : : : "memory");
+		__asm__ volatile("vmovdqu %%ymm15, ymm_out(%%rip)" : : : "memory");
 		for (i = 0; i < 32; i++)
 			GUEST_ASSERT_EQ(ymm_out[i], ymm_in[i]);
 	}
-	/* Each of these is #GP(0): no x87, AVX without SSE, XCR 1, PKRU. */
+	/* Each of these is #GP(0): no x87, AVX without SSE, XCR 1, bit 62. */
 	xsetbv(0, 2);
 	xsetbv(0, 5);
 	xsetbv(1, 1);
-	xsetbv(0, 1 | (1u << 9));
+	xsetbv(0, 1 | (1ULL << 62));
 	GUEST_ASSERT_EQ(gp_count, 4);
 	GUEST_ASSERT_EQ(xgetbv0() & 3, 3);		/* unchanged by them */
 	GUEST_DONE();
+}
+
+/* SSE state: the guest's XMM0 across an exit to userspace that uses its own. */
+static void guest_sse(void)
+{
+	int i;
+
+	__asm__ volatile("movdqu ymm_in(%%rip), %%xmm15" : : : "memory");
+	GUEST_SYNC(1);
+	__asm__ volatile("movdqu %%xmm15, ymm_out(%%rip)" : : : "memory");
+	for (i = 0; i < 16; i++)
+		GUEST_ASSERT_EQ(ymm_out[i], ymm_in[i]);
+	GUEST_DONE();
+}
+
+TEST(sse_state_survives_userspace)
+{
+	struct mh_vm *vm = vm_create();
+	struct mh_vcpu *vcpu = vm_vcpu_add(vm, 0, guest_sse);
+	uint8_t *in = addr_gpa2hva(vm, (uintptr_t)ymm_in);
+	struct ucall uc;
+	int i;
+
+	for (i = 0; i < 32; i++)
+		in[i] = 0xa0 + i;
+	vcpu_run(vcpu);
+	assert_ucall(vcpu, UCALL_SYNC, &uc);
+	__asm__ volatile("pxor %%xmm15, %%xmm15" : : : "xmm15");
+	vcpu_run(vcpu);
+	if (get_ucall(vcpu, &uc) == UCALL_ABORT)
+		ASSERT_EQ(0, 1) TH_LOG("guest assertion at line %lu: %#lx %#lx",
+				       (unsigned long)uc.line, (unsigned long)uc.args[0],
+				       (unsigned long)uc.args[1]);
+	assert_ucall(vcpu, UCALL_DONE, &uc);
+	vm_free(vm);
 }
 
 /* AVX in the host process, when the host has it enabled: SIGILL if the guest's XCR0 stayed. */
@@ -237,7 +274,7 @@ static void host_uses_avx(void)
 		return;
 	__asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
 	if ((lo & 6) == 6)
-		__asm__ volatile("vpxor %%ymm0, %%ymm0, %%ymm0" : : : "xmm0");
+		__asm__ volatile("vpxor %%ymm15, %%ymm15, %%ymm15" : : : "xmm15");
 }
 
 TEST(xsave_xcr0_and_avx_state)

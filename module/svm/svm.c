@@ -1096,7 +1096,7 @@ static int svm_vcpu_run(struct minihv_vcpu *vcpu)
 	struct vmcb *vmcb = svm->vmcb;
 	u64 gen = atomic64_read(&vcpu->vm->tlb_generation);
 	int cpu, fault;
-	bool xcr0;
+	u64 xcr0;
 
 	vmcb->save.efer = svm_vmcb_efer(svm);
 	if (!svm->state_checked) {
@@ -1147,7 +1147,7 @@ static int svm_vcpu_run(struct minihv_vcpu *vcpu)
 	xcr0 = minihv_load_guest_xcr0(vcpu, vmcb->save.cr4 & X86_CR4_OSXSAVE);
 	fault = __svm_vcpu_run(svm->vmcb_pa, vcpu->regs,
 			       page_to_phys(per_cpu(svm_host_vmsave, cpu)));
-	minihv_load_host_xcr0(xcr0);
+	minihv_load_host_xcr0(vcpu, xcr0);
 	asm volatile("stgi" ::: "memory");
 	local_irq_enable();
 	preempt_enable();

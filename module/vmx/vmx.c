@@ -948,7 +948,7 @@ static int vmx_vcpu_run(struct minihv_vcpu *vcpu)
 	unsigned long fs_base;
 	int cpu, fail;
 	u32 reason;
-	bool xcr0;
+	u64 xcr0;
 
 	preempt_notifier_register(&vmx->preempt);
 	preempt_disable();
@@ -1011,7 +1011,7 @@ static int vmx_vcpu_run(struct minihv_vcpu *vcpu)
 
 	fail = __vmx_vcpu_run(vcpu->regs, vmx->launched);
 	vcpu->exits++;
-	minihv_load_host_xcr0(xcr0);
+	minihv_load_host_xcr0(vcpu, xcr0);
 
 	vmx->cr2 = native_read_cr2();
 	reason = fail ? 0 : vmcs_read32(VM_EXIT_REASON);
