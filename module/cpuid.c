@@ -38,6 +38,8 @@
 #define CPUID_6_EAX_ARAT	BIT(2)
 /* CPUID.7.0:ECX */
 #define CPUID_7_ECX_LA57	BIT(16)
+#define CPUID_7_ECX_PKU		BIT(3)	/* PKRU is not switched for guests */
+#define CPUID_7_ECX_OSPKE	BIT(4)
 #define CPUID_7_ECX_RDPID	BIT(22)
 /* CPUID.7.0:EDX */
 #define CPUID_7_EDX_IBRS	BIT(26)
@@ -61,7 +63,8 @@
  * only with the in-kernel one (MINIHV_CREATE_IRQCHIP), no MONITOR/MWAIT
  * (intercepted, #UD), XSAVE with x87, SSE and AVX state only (no
  * AVX-512, no XSAVES: minihv_xsetbv()), no RDTSCP/RDPID (TSC_AUX is
- * the host's), no speculation-control or machine-check MSRs.  The hypervisor bit is set,
+ * the host's), no protection keys (PKRU is not part of the guest's
+ * state), no speculation-control or machine-check MSRs.  The hypervisor bit is set,
  * leaf 40000000h says "minihvminihv" and 40000010h gives the TSC and
  * APIC bus frequencies.
  */
@@ -149,7 +152,8 @@ static void minihv_cpuid_values(u32 id, bool apic, u32 *eax, u32 *ebx, u32 *ecx,
 			 * kernel, given 5-level paging on QEMU's SVM,
 			 * triple-faults right after its per-CPU setup.
 			 */
-			*ecx &= ~(CPUID_7_ECX_LA57 | CPUID_7_ECX_RDPID);
+			*ecx &= ~(CPUID_7_ECX_LA57 | CPUID_7_ECX_RDPID |
+				  CPUID_7_ECX_PKU | CPUID_7_ECX_OSPKE);
 			/*
 			 * Speculation controls: SPEC_CTRL, PRED_CMD and
 			 * ARCH_CAPABILITIES are not passed through (yet).

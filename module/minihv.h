@@ -30,6 +30,7 @@
 #include <asm/fpu/api.h>
 #include <asm/fpu/types.h>
 #include <asm/fpu/xcr.h>
+#include <asm/special_insns.h>
 
 #include <uapi/linux/minihv.h>
 
@@ -473,6 +474,23 @@ static inline u64 minihv_load_guest_xcr0(struct minihv_vcpu *vcpu, bool osxsave)
  * guest's when it is one minihv_xsetbv() would have taken, and never left
  * in the host.
  */
+/*
+ * PKRU: WRPKRU does not exit, and a guest may turn CR4.PKE on whatever
+ * CPUID says (minihv offers no protection keys, so the guest's value is
+ * not kept).  The host's, read before the entry, is put back after it,
+ * as KVM does: the host's user pages stay the host's to reach.
+ */
+static inline u32 minihv_host_pkru(void)
+{
+	return cpu_feature_enabled(X86_FEATURE_OSPKE) ? rdpkru() : 0;
+}
+
+static inline void minihv_restore_host_pkru(u32 pkru)
+{
+	if (cpu_feature_enabled(X86_FEATURE_OSPKE) && rdpkru() != pkru)
+		wrpkru(pkru);
+}
+
 static inline void minihv_load_host_xcr0(struct minihv_vcpu *vcpu, u64 start)
 {
 	u64 cur;

@@ -32,7 +32,8 @@ first_exit_p50_us|5. open to first exit, p50 (us)|<= 0.5
 first_exit_p99_us|5. open to first exit, p99 (us)|
 churn_per_s|6. create-run-destroy per second|>= 2
 kmem_per_vm_kib|7. kernel memory per VM (KiB)|<= 0.5
-compute_ratio|8. guest compute / native|>= 0.98'
+compute_ratio|8. guest compute / native|>= 0.98
+linux_boot_s|9. Linux boot to /init, 1 vCPU (s)|<= 0.8'
 
 # median HV METRIC < console: the median of that hypervisor's values.
 median() {

@@ -122,6 +122,24 @@ bench_one() {
 		echo "minihv-init: minihv-bench on $2 ended with status $?"
 }
 
+# A Linux guest's boot, where the machine has one (the QEMU machines):
+# from minihv-run's start to its exit after /init's first line powered
+# the guest off, with one vCPU, from /proc/uptime (10 ms steps).
+bench_linux() {
+	local t0 t1 st
+	[ -f /guests/vmlinuz ] || return 0
+	t0=$(cut -d' ' -f1 /proc/uptime)
+	timeout 300 /bin/minihv-run -d "$1" -M 256M -t 200 --initrd /guests/linux-initrd.gz \
+		--append "console=ttyS0 quiet minihv_bench" /guests/vmlinuz >/tmp/linux.out 2>&1
+	st=$?
+	t1=$(cut -d' ' -f1 /proc/uptime)
+	if [ "$st" = 0 ] && grep -q "minihv-guest: init started" /tmp/linux.out; then
+		echo "BENCH $2 linux_boot_s $(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')"
+	else
+		echo "minihv-init: Linux boot on $2 ended with status $st"
+	fi
+}
+
 # make bench: rounds of KVM and minihv (never loaded together), each
 # printing "BENCH <hypervisor> <metric> <value>" lines for the host.
 run_bench() {
@@ -130,9 +148,11 @@ run_bench() {
 		echo "minihv-init: bench round $r"
 		kvm_insmod || finish "bench failed=insmod kvm"
 		bench_one /dev/kvm kvm
+		bench_linux /dev/kvm kvm
 		kvm_rmmod
 		insmod "$MINIHV_KO" || finish "bench failed=insmod minihv"
 		bench_one /dev/minihv minihv
+		bench_linux /dev/minihv minihv
 		rmmod minihv
 	done
 	finish "bench done"

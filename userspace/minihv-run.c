@@ -959,6 +959,8 @@ static int run_guest(struct vm *vm, const struct options *o)
 	pthread_cond_broadcast(&vm->cond);
 	pthread_mutex_unlock(&vm->lock);
 
+	if (o->platform)
+		uart_stop(&vm->uart);
 	for (i = 0; i < vm->ncpus; i++) {
 		__atomic_store_n(vm->vcpus[i].hv.immediate_exit, 1, __ATOMIC_SEQ_CST);
 		pthread_kill(vm->vcpus[i].thread, SIGUSR1);

@@ -92,9 +92,10 @@ static void uart_transmit(struct uart *u, uint8_t c)
 		uart_receive(u, c);
 		return;
 	}
+	/* A signal ends a write that waits (a full pipe) once the run ends. */
 	do
 		n = write(STDOUT_FILENO, &c, 1);
-	while (n < 0 && errno == EINTR);
+	while (n < 0 && errno == EINTR && !__atomic_load_n(&u->stop, __ATOMIC_SEQ_CST));
 }
 
 static uint8_t uart_read(struct uart *u, unsigned int reg)
@@ -265,12 +266,22 @@ int uart_start_input(struct uart *u)
 	return -pthread_create(&input_thread, NULL, uart_input, u);
 }
 
-/* The thread may be blocked in read(): it is detached, not joined. */
+/*
+ * The run ends: the input thread stops feeding (it may be blocked in
+ * read(): it is detached, not joined) and output no longer waits.
+ */
+void uart_stop(struct uart *u)
+{
+	/* Not under u->lock: a vCPU thread may hold it, waiting in write(). */
+	__atomic_store_n(&u->stop, true, __ATOMIC_SEQ_CST);
+	pthread_cond_broadcast(&u->room);
+}
+
 void uart_stop_input(struct uart *u)
 {
-	pthread_mutex_lock(&u->lock);
+	pthread_mutex_lock(&u->lock);	/* the vCPU threads are gone */
 	u->stop = true;
-	pthread_cond_signal(&u->room);
+	pthread_cond_broadcast(&u->room);
 	pthread_mutex_unlock(&u->lock);
 	pthread_detach(input_thread);
 	tty_restore();

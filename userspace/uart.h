@@ -28,7 +28,7 @@ struct uart {
 	bool irq;			/* the level last put on the pin */
 	uint8_t rx[UART_FIFO];
 	unsigned int rx_head, rx_count;
-	bool stop;			/* the input thread ends */
+	bool stop;			/* the run ends: no more input, output never waits */
 };
 
 void uart_init(struct uart *u, struct hv *hv);
@@ -36,6 +36,8 @@ void uart_init(struct uart *u, struct hv *hv);
 bool uart_io(struct uart *u, uint16_t port, bool in, uint32_t *val);
 /* Starts the thread that feeds stdin to the receiver (raw if a tty). */
 int uart_start_input(struct uart *u);
+/* Before the vCPU threads are kicked out at the end: no write waits. */
+void uart_stop(struct uart *u);
 void uart_stop_input(struct uart *u);
 
 #endif

@@ -1097,6 +1097,7 @@ static int svm_vcpu_run(struct minihv_vcpu *vcpu)
 	u64 gen = atomic64_read(&vcpu->vm->tlb_generation);
 	int cpu, fault;
 	u64 xcr0;
+	u32 pkru;
 
 	vmcb->save.efer = svm_vmcb_efer(svm);
 	if (!svm->state_checked) {
@@ -1145,8 +1146,10 @@ static int svm_vcpu_run(struct minihv_vcpu *vcpu)
 	asm volatile("clgi" ::: "memory");
 	/* With GIF clear: not even an NMI runs with the guest's XCR0. */
 	xcr0 = minihv_load_guest_xcr0(vcpu, vmcb->save.cr4 & X86_CR4_OSXSAVE);
+	pkru = minihv_host_pkru();
 	fault = __svm_vcpu_run(svm->vmcb_pa, vcpu->regs,
 			       page_to_phys(per_cpu(svm_host_vmsave, cpu)));
+	minihv_restore_host_pkru(pkru);
 	minihv_load_host_xcr0(vcpu, xcr0);
 	asm volatile("stgi" ::: "memory");
 	local_irq_enable();

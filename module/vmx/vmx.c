@@ -947,7 +947,7 @@ static int vmx_vcpu_run(struct minihv_vcpu *vcpu)
 	u16 fs_sel, gs_sel, ds_sel, es_sel;
 	unsigned long fs_base;
 	int cpu, fail;
-	u32 reason;
+	u32 reason, pkru;
 	u64 xcr0;
 
 	preempt_notifier_register(&vmx->preempt);
@@ -1008,9 +1008,11 @@ static int vmx_vcpu_run(struct minihv_vcpu *vcpu)
 	if (native_read_cr2() != vmx->cr2)
 		native_write_cr2(vmx->cr2);
 	xcr0 = minihv_load_guest_xcr0(vcpu, vmcs_readl(GUEST_CR4) & X86_CR4_OSXSAVE);
+	pkru = minihv_host_pkru();
 
 	fail = __vmx_vcpu_run(vcpu->regs, vmx->launched);
 	vcpu->exits++;
+	minihv_restore_host_pkru(pkru);
 	minihv_load_host_xcr0(vcpu, xcr0);
 
 	vmx->cr2 = native_read_cr2();

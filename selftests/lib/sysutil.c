@@ -264,6 +264,7 @@ int run_runner_input(const char *guest, const char *const *args, const char *inp
 	const char *runner = env_or("MINIHV_RUN", "/bin/minihv-run");
 	const char *argv[17];
 	int pipefd[2], infd[2], status, n = 0;
+	char rec[4096];
 	char path[256];
 	size_t got = 0;
 	ssize_t r;
@@ -306,6 +307,9 @@ int run_runner_input(const char *guest, const char *const *args, const char *inp
 	while (got < len - 1 && (r = read(pipefd[0], out + got, len - 1 - got)) > 0)
 		got += r;
 	out[got] = '\0';
+	/* The rest is read and dropped: a runner blocked on a full pipe never ends. */
+	while (read(pipefd[0], rec, sizeof(rec)) > 0)
+		;
 	close(pipefd[0]);
 	waitpid(pid, &status, 0);
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
