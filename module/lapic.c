@@ -33,6 +33,7 @@
 #include <asm/tsc.h>
 
 #include "minihv.h"
+#include "trace.h"
 
 /* xAPIC register offsets (SDM Vol 3 table 12-1); index = offset >> 4. */
 #define LAPIC_REG_ID		0x020
@@ -543,6 +544,7 @@ static int lapic_write(struct minihv_lapic *apic, u32 off, u32 val)
 	u32 old;
 	int i;
 
+	trace_minihv_apic(apic->vcpu->id, off, val);
 	switch (off) {
 	case LAPIC_REG_ID:
 		if (lapic_x2apic(apic))

@@ -26,6 +26,9 @@
 
 #include "minihv.h"
 
+#define CREATE_TRACE_POINTS
+#include "trace.h"
+
 /* The run structure's fixed-size union is part of the ABI. */
 static_assert(sizeof(struct minihv_run) == 24 + 256);
 static_assert(offsetof(struct minihv_run, exit_reason) == 8);
@@ -414,6 +417,7 @@ void minihv_inject_events(struct minihv_vcpu *vcpu)
 	/* An NMI goes first: it has the higher priority (SDM Vol 3 7.9). */
 	if (ev->nmi_queued) {
 		if (minihv_ops->event_allowed(vcpu, true)) {
+			trace_minihv_inject(vcpu->id, X86_TRAP_NMI, true);
 			minihv_ops->inject_event(vcpu, true, X86_TRAP_NMI);
 			ev->nmi_queued = false;
 		} else {
@@ -426,11 +430,13 @@ void minihv_inject_events(struct minihv_vcpu *vcpu)
 	 * then the local APIC's highest above its priority.
 	 */
 	if (ev->irq_queued && minihv_ops->event_allowed(vcpu, false)) {
+		trace_minihv_inject(vcpu->id, ev->irq_vector, false);
 		minihv_ops->inject_event(vcpu, false, ev->irq_vector);
 		ev->irq_queued = false;
 	}
 	apic_vec = vcpu->lapic ? minihv_lapic_pending(vcpu) : -1;
 	if (apic_vec >= 0 && !ev->irq_queued && minihv_ops->event_allowed(vcpu, false)) {
+		trace_minihv_inject(vcpu->id, apic_vec, false);
 		minihv_ops->inject_event(vcpu, false, apic_vec);
 		minihv_lapic_accept(vcpu, apic_vec);
 		apic_vec = minihv_lapic_pending(vcpu);
@@ -578,6 +584,7 @@ static int minihv_vcpu_run(struct minihv_vcpu *vcpu)
 		minihv_inject_events(vcpu);
 
 		down_read(&vm->slots_rwsem);
+		trace_minihv_entry(vcpu->id);
 		r = minihv_ops->vcpu_run(vcpu);
 		up_read(&vm->slots_rwsem);
 		WRITE_ONCE(vcpu->guest_cpu, -1);
@@ -587,6 +594,7 @@ static int minihv_vcpu_run(struct minihv_vcpu *vcpu)
 	}
 	fpu_swap_kvm_fpstate(&vcpu->guest_fpu, false);
 	minihv_report_interrupt_state(vcpu);
+	trace_minihv_userspace_exit(vcpu->id, run->exit_reason, r < 0 ? r : 0);
 	return r;
 }
 

@@ -28,6 +28,7 @@
 #include <uapi/linux/minihv.h>
 
 #include "../minihv.h"
+#include "../trace.h"
 #include "vmcb.h"
 
 /* VM_CR (MSR C001_0114h), APM Vol 2 15.30.1. */
@@ -1050,6 +1051,9 @@ static int svm_handle_exit(struct minihv_vcpu *vcpu)
 {
 	struct vmcb_control_area *c = &to_svm(vcpu)->vmcb->control;
 	u64 code = c->exit_code;
+
+	trace_minihv_exit(vcpu->id, code, c->exit_info_1, c->exit_info_2,
+			  to_svm(vcpu)->vmcb->save.rip);
 
 	/* QEMU stores VMEXIT_INVALID as a 32-bit -1. */
 	if (code == SVM_EXIT_INVALID || code == (u32)SVM_EXIT_INVALID) {

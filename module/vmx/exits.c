@@ -18,6 +18,7 @@
 #include <uapi/linux/minihv.h>
 
 #include "../minihv.h"
+#include "../trace.h"
 #include "vmcs.h"
 #include "vmx.h"
 
@@ -550,6 +551,10 @@ int vmx_handle_exit(struct minihv_vcpu *vcpu)
 	u32 reason = vmcs_read32(VM_EXIT_REASON);
 	u32 idt = vmcs_read32(IDT_VECTORING_INFO_FIELD);
 	u16 basic = reason & 0xffff;
+
+	if (trace_minihv_exit_enabled())
+		trace_minihv_exit(vcpu->id, reason, vmcs_readl(EXIT_QUALIFICATION),
+				  vmcs_read32(VM_EXIT_INTR_INFO), vmcs_readl(GUEST_RIP));
 
 	if (reason & VMX_EXIT_REASONS_FAILED_VMENTRY) {
 		vcpu->exit_stats[MINIHV_STAT_FAIL_ENTRY]++;
