@@ -268,7 +268,7 @@ write_bochsrc() {
 # Returns 0 if the end line was seen, 1 otherwise.
 boot_machine() {
 	local name=$1 rel=$2 initrd=$3 mode=$4 console=$5 limit=$6 extra=${7:-} follow=${8:-0}
-	local cmdline accel=${ACCEL_KVM:-} pid dir iso="" start shown=0 ended=1 lines
+	local cmdline accel=${ACCEL_KVM:-} pid dir iso="" start shown=0 ended=1 lines stopped
 	cmdline=$(machine_cmdline "$name" "$mode" "$extra")
 	dir=$(dirname "$console")
 	mkdir -p "$dir"
@@ -283,7 +283,7 @@ boot_machine() {
 		# QEMU_EXTRA: more options while debugging (-s: the gdb stub).
 		setsid qemu-system-x86_64 $cpu -m 1024 -smp 2 -nodefaults -display none ${QEMU_EXTRA:-} \
 			-no-reboot -serial "file:$console" -kernel "/boot/vmlinuz-$rel" \
-			-initrd "$initrd" -append "$cmdline" </dev/null >"$dir/$name.qemu.log" 2>&1 &
+			-initrd "$initrd" -append "$cmdline" </dev/null >"${console%.console}.qemu.log" 2>&1 &
 		pid=$!
 		;;
 	bochs-*)
@@ -304,7 +304,8 @@ boot_machine() {
 	# shellcheck disable=SC2064
 	trap "kill -TERM -- -$pid 2>/dev/null; exit 143" INT TERM
 	start=$SECONDS
-	while kill -0 "$pid" 2>/dev/null; do
+	stopped=0
+	while kill -0 "$pid" 2>/dev/null || { stopped=1; false; }; do
 		if [ "$follow" = 1 ]; then
 			lines=$(wc -l <"$console")
 			if [ "$lines" -gt "$shown" ]; then
@@ -327,6 +328,13 @@ boot_machine() {
 		fi
 		sleep 1
 	done
+	# Gone before its end line: the machine reset (-no-reboot), crashed,
+	# or the emulator failed; say so, with what the emulator said.
+	if [ "$stopped" = 1 ] && ! grep -aq '^MINIHV-END' "$console"; then
+		echo "MINIHV-HOST: the emulator exited before the end line (a reset or a crash)" >>"$console"
+		[ -s "${console%.console}.qemu.log" ] && tail -n 20 "${console%.console}.qemu.log" >>"$console"
+		log "$name: the emulator exited before the end line; console: $console"
+	fi
 	kill -TERM -- -"$pid" 2>/dev/null || true
 	wait "$pid" 2>/dev/null || true
 	trap - INT TERM
