@@ -38,7 +38,9 @@
 #define CPUID_6_EAX_ARAT	BIT(2)
 /* CPUID.7.0:ECX */
 #define CPUID_7_ECX_LA57	BIT(16)
+#define CPUID_7_EBX_INVPCID	BIT(10)
 #define CPUID_7_ECX_PKU		BIT(3)	/* PKRU is not switched for guests */
+#define CPUID_7_ECX_WAITPKG	BIT(5)
 #define CPUID_7_ECX_OSPKE	BIT(4)
 #define CPUID_7_ECX_RDPID	BIT(22)
 /* CPUID.7.0:EDX */
@@ -145,6 +147,12 @@ static void minihv_cpuid_values(u32 id, bool apic, u32 *eax, u32 *ebx, u32 *ecx,
 		if (subleaf == 0) {
 			*ebx &= ~(BIT(16) | BIT(17) | BIT(28) |
 				  BIT(30) | BIT(31)); /* AVX-512 */
+			/*
+			 * INVPCID: VT-x makes it #UD unless a control minihv
+			 * does not set enables it (SDM 25.6.2); Debian's
+			 * kernel died on it in its first TLB flush.
+			 */
+			*ebx &= ~CPUID_7_EBX_INVPCID;
 			if (!(minihv_xcr0_supported() & XFEATURE_MASK_YMM))
 				*ebx &= ~BIT(5);	/* AVX2 */
 			/*
@@ -153,7 +161,8 @@ static void minihv_cpuid_values(u32 id, bool apic, u32 *eax, u32 *ebx, u32 *ecx,
 			 * triple-faults right after its per-CPU setup.
 			 */
 			*ecx &= ~(CPUID_7_ECX_LA57 | CPUID_7_ECX_RDPID |
-				  CPUID_7_ECX_PKU | CPUID_7_ECX_OSPKE);
+				  CPUID_7_ECX_PKU | CPUID_7_ECX_OSPKE |
+				  CPUID_7_ECX_WAITPKG);	/* a VT-x control too */
 			/*
 			 * Speculation controls: SPEC_CTRL, PRED_CMD and
 			 * ARCH_CAPABILITIES are not passed through (yet).

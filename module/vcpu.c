@@ -384,6 +384,14 @@ int minihv_emulate_msr(struct minihv_vcpu *vcpu, bool write)
 		r = minihv_mtrr_msr(vcpu, msr, write, &val);
 	} else if (msr == MSR_IA32_MISC_ENABLE) {
 		r = minihv_misc_enable_msr(vcpu, write, &val);
+	} else if (msr == MSR_IA32_UCODE_REV) {
+		/*
+		 * The microcode revision (SDM Vol 4 table 2-2), which Linux
+		 * reads on Intel CPUs after writing 0 and running CPUID:
+		 * revision 1, as KVM reports; writes do nothing.
+		 */
+		r = 0;
+		val = 1ULL << 32;
 	} else if (msr == MSR_K8_INT_PENDING_MSG) {
 		/* AMD family 0Fh-10h's C1E control, which Linux reads there: 0, no C1E. */
 		r = write && val;

@@ -154,6 +154,35 @@ TEST(own_table_and_refusals)
 	vm_free(vm);
 }
 
+/*
+ * What Debian's kernel met on VT-x first: the microcode revision MSR (8Bh)
+ * written and read in early_init_intel(), and INVPCID, which VT-x leaves
+ * #UD, in its first TLB flush.  Both vendors answer the same.
+ */
+static void guest_early_intel(void)
+{
+	uint32_t a, b, c, d;
+
+	wrmsr(0x8b, 0);
+	cpuid(1, 0, &a, &b, &c, &d);
+	GUEST_ASSERT_EQ(rdmsr(0x8b), 1ULL << 32);
+	cpuid(7, 0, &a, &b, &c, &d);
+	GUEST_ASSERT(!(b & (1u << 10)));		/* INVPCID */
+	GUEST_ASSERT(!(c & (1u << 5)));		/* WAITPKG */
+	GUEST_DONE();
+}
+
+TEST(microcode_msr_and_unrunnable_features)
+{
+	struct mh_vm *vm = vm_create();
+	struct mh_vcpu *vcpu = vm_vcpu_add(vm, 0, guest_early_intel);
+	struct ucall uc;
+
+	vcpu_run(vcpu);
+	assert_ucall(vcpu, UCALL_DONE, &uc);
+	vm_free(vm);
+}
+
 /* ---- XSAVE and XCR0 ---- */
 
 volatile uint64_t gp_count;
