@@ -38,6 +38,7 @@
 #define CPUID_6_EAX_ARAT	BIT(2)
 /* CPUID.7.0:ECX */
 #define CPUID_7_ECX_LA57	BIT(16)
+#define CPUID_7_EBX_TSC_ADJUST	BIT(1)
 #define CPUID_7_EBX_INVPCID	BIT(10)
 #define CPUID_7_ECX_PKU		BIT(3)	/* PKRU is not switched for guests */
 #define CPUID_7_ECX_WAITPKG	BIT(5)
@@ -153,6 +154,8 @@ static void minihv_cpuid_values(u32 id, bool apic, u32 *eax, u32 *ebx, u32 *ecx,
 			 * kernel died on it in its first TLB flush.
 			 */
 			*ebx &= ~CPUID_7_EBX_INVPCID;
+			/* IA32_TSC_ADJUST is not emulated (Linux reads it when offered). */
+			*ebx &= ~CPUID_7_EBX_TSC_ADJUST;
 			if (!(minihv_xcr0_supported() & XFEATURE_MASK_YMM))
 				*ebx &= ~BIT(5);	/* AVX2 */
 			/*

@@ -168,6 +168,7 @@ static void guest_early_intel(void)
 	GUEST_ASSERT_EQ(rdmsr(0x8b), 1ULL << 32);
 	cpuid(7, 0, &a, &b, &c, &d);
 	GUEST_ASSERT(!(b & (1u << 10)));		/* INVPCID */
+	GUEST_ASSERT(!(b & (1u << 1)));		/* TSC_ADJUST (MSR 3Bh) */
 	GUEST_ASSERT(!(c & (1u << 5)));		/* WAITPKG */
 	GUEST_DONE();
 }
