@@ -21,16 +21,31 @@
 
 #include "minihv.h"
 
-/* CPUID.1:ECX, SDM Vol 2A table 3-10 */
-#define CPUID_1_ECX_MONITOR	BIT(3)
-#define CPUID_1_ECX_VMX		BIT(5)
+/*
+ * CPUID.1:ECX, SDM Vol 2A table 3-10.  What passes from the host: the
+ * instruction-set extensions, which need nothing from minihv.  Not the
+ * monitoring and power features (DTES64, MONITOR, DS-CPL, EST, TM2,
+ * xTPR, PDCM, DCA: each has MSRs minihv does not emulate), not VMX/SMX.
+ */
+#define CPUID_1_ECX_PASSED	(BIT(0) | BIT(1) | BIT(9) | BIT(12) | BIT(13) | \
+				 BIT(17) | BIT(19) | BIT(20) | BIT(22) | BIT(23) | \
+				 BIT(25) | BIT(26) | BIT(28) | BIT(29) | BIT(30))
 #define CPUID_1_ECX_X2APIC	BIT(21)
 #define CPUID_1_ECX_TSC_DEADLINE BIT(24)
 #define CPUID_1_ECX_XSAVE	BIT(26)
 #define CPUID_1_ECX_OSXSAVE	BIT(27)
 #define CPUID_1_ECX_AVX		BIT(28)
 #define CPUID_1_ECX_HYPERVISOR	BIT(31)
-/* CPUID.1:EDX (and the same bits of 80000001h:EDX on AMD) */
+/*
+ * CPUID.1:EDX (table 3-11).  Passed: FPU, VME, DE, PSE, TSC, MSR, PAE,
+ * CX8, SEP, MTRR, PGE, CMOV, PAT, PSE-36, CLFSH, MMX, FXSR, SSE, SSE2, SS,
+ * HTT.  Not MCE/MCA (no machine-check MSRs), PSN, DS, ACPI (thermal
+ * control, MSR 19Bh: Linux's intel_init_thermal tripped on it), TM, PBE;
+ * the APIC only with the in-kernel one.
+ */
+#define CPUID_1_EDX_PASSED	(GENMASK(6, 0) | BIT(8) | GENMASK(13, 11) | \
+				 GENMASK(17, 15) | BIT(19) | GENMASK(28, 23))
+/* The same bits of 80000001h:EDX on AMD */
 #define CPUID_EDX_MCE		BIT(7)	/* no machine-check MSRs */
 #define CPUID_1_EDX_APIC	BIT(9)
 #define CPUID_EDX_MCA		BIT(14)
@@ -101,15 +116,14 @@ static void minihv_cpuid_values(u32 id, bool apic, u32 *eax, u32 *ebx, u32 *ecx,
 
 	switch (leaf) {
 	case 1:
-		*ecx &= ~(CPUID_1_ECX_MONITOR | CPUID_1_ECX_VMX |
-			  CPUID_1_ECX_X2APIC | CPUID_1_ECX_TSC_DEADLINE |
-			  CPUID_1_ECX_OSXSAVE);	/* set at run time from CR4 */
+		/* OSXSAVE is set at run time from CR4. */
+		*ecx &= CPUID_1_ECX_PASSED;
 		if (!minihv_xcr0_supported())
 			*ecx &= ~CPUID_1_ECX_XSAVE;
 		if (!(minihv_xcr0_supported() & XFEATURE_MASK_YMM))
 			*ecx &= ~CPUID_1_ECX_AVX;
 		*ecx |= CPUID_1_ECX_HYPERVISOR;
-		*edx &= ~(CPUID_1_EDX_APIC | CPUID_EDX_MCE | CPUID_EDX_MCA);
+		*edx &= CPUID_1_EDX_PASSED;
 		/* With the in-kernel APIC: xAPIC, x2APIC and TSC-deadline timer. */
 		if (apic) {
 			*edx |= CPUID_1_EDX_APIC;

@@ -44,6 +44,12 @@ struct hv_backend {
 	unsigned long get_api_version;
 	int api_version;
 	unsigned long check_extension, create_vm, get_vcpu_mmap_size;
+	/*
+	 * The capability saying the in-kernel APIC has a TSC-deadline timer
+	 * that the supported CPUID table does not show (KVM's
+	 * KVM_CAP_TSC_DEADLINE_TIMER); 0: the table shows what there is.
+	 */
+	long cap_tsc_deadline;
 	unsigned long set_user_memory_region, create_vcpu, run;
 	unsigned long get_regs, set_regs, get_sregs, set_sregs;
 	unsigned long create_irqchip, irq_line;
@@ -131,7 +137,10 @@ static int kvm_vm_setup(struct hv *hv)
  * layout), with the vCPU's number as its APIC id, and without what a
  * guest of this runner must not rely on: TSX, SGX, SEV, the PMU, 5-level
  * paging, nested virtualization, and, without the in-kernel irqchip, the
- * APIC and its timer.  KVM starts a vCPU with an empty CPUID (long mode
+ * APIC and its timer.  With the irqchip, the TSC-deadline timer KVM has
+ * but leaves out of its table (KVM_CAP_TSC_DEADLINE_TIMER says so):
+ * without it Linux calibrates its APIC timer against a PIT, which this
+ * platform does not have, and waits for ever.  KVM starts a vCPU with an empty CPUID (long mode
  * needs CPUID's LM bit before EFER.LME may be set), so it needs this;
  * minihv's default is close, and gets the same table for a like guest.
  */
@@ -139,12 +148,22 @@ _Static_assert(sizeof(struct minihv_cpuid_entry) == sizeof(struct kvm_cpuid_entr
 	       "cpuid entry");
 _Static_assert(sizeof(struct minihv_cpuid) == sizeof(struct kvm_cpuid2), "cpuid");
 
-static void cpuid_policy(struct minihv_cpuid_entry *e, unsigned int id, bool irqchip)
+static void cpuid_policy(struct minihv_cpuid_entry *e, unsigned int id, bool irqchip,
+			 bool tsc_deadline)
 {
 	switch (e->function) {
 	case 1:
 		e->ebx = (e->ebx & 0xffffff) | (id << 24);
 		e->ecx &= ~(1u << 5);				/* VMX */
+		/*
+		 * A guest should know it runs on a hypervisor; KVM leaves that
+		 * to userspace too.  Without it, Linux on an Intel model with
+		 * a TSC-deadline erratum reads the microcode revision (0 on
+		 * KVM), finds it old and turns the timer off (see below).
+		 */
+		e->ecx |= 1u << 31;				/* hypervisor */
+		if (tsc_deadline)
+			e->ecx |= 1u << 24;
 		if (!irqchip) {
 			e->ecx &= ~((1u << 21) | (1u << 24));	/* x2APIC, TSC deadline */
 			e->edx &= ~(1u << 9);			/* APIC */
@@ -175,8 +194,12 @@ static int vcpu_setup_cpuid(struct hv *hv, struct hv_vcpu *v, unsigned int id)
 {
 	struct minihv_cpuid *cpuid = NULL;
 	int nent = 64, r;
+	bool tsc_deadline = false;
 	uint32_t i;
 
+	if (hv->irqchip && hv->b->cap_tsc_deadline)
+		tsc_deadline = xioctl(hv->dev, hv->b->check_extension,
+				      (void *)hv->b->cap_tsc_deadline) > 0;
 	do {
 		free(cpuid);
 		nent *= 2;
@@ -188,7 +211,7 @@ static int vcpu_setup_cpuid(struct hv *hv, struct hv_vcpu *v, unsigned int id)
 	} while (r == -E2BIG && nent < 4096);
 	if (!r) {
 		for (i = 0; i < cpuid->nent; i++)
-			cpuid_policy(&cpuid->entries[i], id, hv->irqchip);
+			cpuid_policy(&cpuid->entries[i], id, hv->irqchip, tsc_deadline);
 		r = xioctl(v->fd, hv->b->set_cpuid, cpuid);
 	}
 	free(cpuid);
@@ -281,6 +304,7 @@ static const struct hv_backend kvm_backend = {
 	.set_cpuid = KVM_SET_CPUID2,
 	.irq_line = KVM_IRQ_LINE,
 	.cap_max_vcpus = KVM_CAP_MAX_VCPUS,
+	.cap_tsc_deadline = KVM_CAP_TSC_DEADLINE_TIMER,
 	.immediate_exit = offsetof(struct kvm_run, immediate_exit),
 	.exit_reason = offsetof(struct kvm_run, exit_reason),
 	.exit_union = offsetof(struct kvm_run, io),
@@ -387,9 +411,19 @@ int hv_create_vcpu(struct hv *hv, unsigned int id, struct hv_vcpu *v)
 	return r;
 }
 
+/*
+ * KVM's RUN of an AP still waiting for INIT/SIPI sleeps until an event
+ * comes, then returns EAGAIN without entering the guest: run again, as
+ * QEMU does.  minihv's wait-for-SIPI stays in the kernel.
+ */
 int hv_run(struct hv *hv, struct hv_vcpu *v)
 {
-	return xioctl(v->fd, hv->b->run, 0);
+	int r;
+
+	do
+		r = xioctl(v->fd, hv->b->run, 0);
+	while (r == -EAGAIN);
+	return r;
 }
 
 int hv_get_regs(struct hv *hv, struct hv_vcpu *v, struct minihv_regs *regs)
