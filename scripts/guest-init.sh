@@ -90,7 +90,11 @@ run_check() {
 
 run_guest() {
 	guest=$(arg minihv_guest)
-	if ! insmod "$MINIHV_KO"; then
+	# minihv_kvm=1: the same run on KVM (minihv_args then holds
+	# --device,/dev/kvm), for comparing a guest by hand.
+	if [ -n "$(arg minihv_kvm)" ]; then
+		kvm_insmod || finish "run status=insmod"
+	elif ! insmod "$MINIHV_KO"; then
 		finish "run status=insmod"
 	fi
 	args=$(arg minihv_args | tr ',' ' ')
@@ -140,19 +144,38 @@ bench_linux() {
 	fi
 }
 
+# Rows 10-13: workloads.sh in a 1-vCPU Linux guest ($1 the device, $2 the
+# name), or natively in this machine (no device): BENCH lines from its
+# WORK lines.  Only where make_initramfs put the bench initramfs.
+bench_workloads() {
+	[ -f /guests/linux-bench-initrd.gz ] || return 0
+	if [ -z "$1" ]; then
+		sh /bin/workloads.sh >/tmp/work.out 2>&1
+	else
+		timeout 900 /bin/minihv-run -d "$1" -M 512M -t 800 --initrd /guests/linux-bench-initrd.gz \
+			--append "console=ttyS0 quiet minihv_workload" /guests/vmlinuz >/tmp/work.out 2>&1 ||
+			echo "minihv-init: the workloads on $2 ended with status $?"
+	fi
+	tr -d '\r' </tmp/work.out | awk -v hv="$2" '$1 == "WORK" { print "BENCH", hv, $2, $3 }
+		$1 == "WORK-FAILED" { print "minihv-init: workload " $2 " failed on " hv }'
+}
+
 # make bench: rounds of KVM and minihv (never loaded together), each
 # printing "BENCH <hypervisor> <metric> <value>" lines for the host.
 run_bench() {
 	rounds=$(arg minihv_rounds)
 	for r in $(seq "${rounds:-5}"); do
 		echo "minihv-init: bench round $r"
+		bench_workloads "" native
 		kvm_insmod || finish "bench failed=insmod kvm"
 		bench_one /dev/kvm kvm
 		bench_linux /dev/kvm kvm
+		bench_workloads /dev/kvm kvm
 		kvm_rmmod
 		insmod "$MINIHV_KO" || finish "bench failed=insmod minihv"
 		bench_one /dev/minihv minihv
 		bench_linux /dev/minihv minihv
+		bench_workloads /dev/minihv minihv
 		rmmod minihv
 	done
 	finish "bench done"

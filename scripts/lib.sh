@@ -119,9 +119,21 @@ build_module_for() {
 
 # ---- boot images -------------------------------------------------------
 
+# copy_with_libs ROOTDIR BINARY...: the binaries and the shared libraries
+# they load (ldd), at the same paths under ROOTDIR.
+copy_with_libs() {
+	local root=$1 f
+	shift
+	for f in "$@" $(ldd "$@" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }' | sort -u); do
+		[ -f "$f" ] || continue
+		mkdir -p "$root$(dirname "$f")"
+		cp -L "$f" "$root$f"
+	done
+}
+
 # make_initramfs REL: busybox, /init, minihv.ko, KVM's modules, the
 # selftests, minihv-run, minihv-bench and the sample guests; prints the
-# image path.
+# image path.  BENCH_TOOLS=1 adds make bench's workloads (workloads.sh).
 make_initramfs() {
 	local rel=$1 ko dir m f
 	ko=$(build_module_for "$rel") || exit 2
@@ -162,6 +174,19 @@ make_initramfs() {
 	cp "$ROOT/scripts/linux-guest-init.sh" "$dir.guest/init"
 	chmod 755 "$dir.guest/init"
 	(cd "$dir.guest" && find . | cpio -o -H newc --quiet | gzip -1) >"$dir/guests/linux-initrd.gz"
+	# make bench's workloads (rows 10-13), natively and in the guest: a
+	# second guest initramfs, so make check's stays small.
+	if [ -n "${BENCH_TOOLS:-}" ]; then
+		for f in cut mkdir umount mountpoint; do
+			ln -s busybox "$dir.guest/bin/$f"
+		done
+		for f in "$dir" "$dir.guest"; do
+			copy_with_libs "$f" /usr/bin/7zz /usr/bin/openssl /usr/bin/mbw /usr/bin/postmark
+			cp "$ROOT/scripts/workloads.sh" "$f/bin/workloads.sh"
+		done
+		(cd "$dir.guest" && find . | cpio -o -H newc --quiet | gzip -1) \
+			>"$dir/guests/linux-bench-initrd.gz"
+	fi
 	(cd "$dir" && find . | cpio -o -H newc --quiet | gzip -1) >"$BUILD/$rel/initramfs.gz"
 	echo "$BUILD/$rel/initramfs.gz"
 }

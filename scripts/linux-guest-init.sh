@@ -5,6 +5,8 @@
 #
 # Kernel command line:
 #   minihv_bench   power off right after the first line (make bench's boot time)
+#   minihv_workload  run make bench's workloads (workloads.sh, in the bench
+#                  initramfs only), then power off
 #   minihv_check   print what the boot test checks, then power off:
 #                  "minihv-guest: nproc N", the timer and serial interrupt
 #                  counts twice a little apart, and "minihv-guest: done"
@@ -26,6 +28,11 @@ irq_count() {
 }
 
 case " $(cat /proc/cmdline) " in
+*" minihv_workload "*)
+	mkdir -p /tmp && mount -t tmpfs tmpfs /tmp
+	sh /bin/workloads.sh
+	poweroff -f
+	;;
 *" minihv_check "*)
 	echo "minihv-guest: nproc $(nproc)"
 	echo "minihv-guest: irq LOC $(irq_count LOC) serial $(irq_count 4)"
