@@ -17,6 +17,7 @@
 
 #include <linux/cpu.h>
 #include <linux/cpuhotplug.h>
+#include <linux/debugfs.h>
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
@@ -245,6 +246,20 @@ static int minihv_check_ops(const struct minihv_vendor_ops *ops)
 
 u64 minihv_host_xcr0;
 
+/*
+ * /sys/kernel/debug/minihv/: VMs in existence and guest pages pinned, as
+ * KVM keeps its own counters in /sys/kernel/debug/kvm/.  Both return to
+ * 0 when every VM fd is closed: how a test sees a leaked VM or page.
+ */
+static struct dentry *minihv_debugfs;
+
+static void minihv_debugfs_init(void)
+{
+	minihv_debugfs = debugfs_create_dir("minihv", NULL);
+	debugfs_create_atomic_t("vms", 0444, minihv_debugfs, &minihv_nr_vms);
+	debugfs_create_atomic_t("pinned_pages", 0444, minihv_debugfs, &minihv_nr_pinned);
+}
+
 static int __init minihv_init(void)
 {
 	int r;
@@ -283,14 +298,16 @@ static int __init minihv_init(void)
 
 	minihv_ops->print_features();
 
+	minihv_debugfs_init();
 	r = misc_register(&minihv_dev);
 	if (r) {
 		pr_err("cannot register /dev/minihv: %d\n", r);
-		goto err_unregister_hooks;
+		goto err_remove_debugfs;
 	}
 	return 0;
 
-err_unregister_hooks:
+err_remove_debugfs:
+	debugfs_remove_recursive(minihv_debugfs);
 	unregister_syscore_ops(&minihv_syscore_ops);
 	unregister_reboot_notifier(&minihv_reboot_notifier);
 err_remove_cpuhp:
@@ -303,6 +320,7 @@ err_unsetup:
 static void __exit minihv_exit(void)
 {
 	misc_deregister(&minihv_dev);
+	debugfs_remove_recursive(minihv_debugfs);
 	unregister_syscore_ops(&minihv_syscore_ops);
 	unregister_reboot_notifier(&minihv_reboot_notifier);
 	/* Runs the offline callback, so every CPU is disabled after this. */

@@ -324,6 +324,13 @@ static inline bool minihv_exit_request(struct minihv_vcpu *vcpu)
 
 /* vm.c */
 int minihv_dev_create_vm(void);
+/*
+ * Module-wide counts, read in debugfs (main.c): what the ioctl fuzzer
+ * checks returns to its start once every fd is closed.
+ */
+extern atomic_t minihv_nr_vms;
+extern atomic_t minihv_nr_pinned;
+
 void minihv_vm_get(struct minihv_vm *vm);
 void minihv_vm_put(struct minihv_vm *vm);
 

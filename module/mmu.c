@@ -26,6 +26,9 @@
 
 #include "minihv.h"
 
+/* Guest pages pinned, for /sys/kernel/debug/minihv/pinned_pages (main.c). */
+atomic_t minihv_nr_pinned = ATOMIC_INIT(0);
+
 #define TDP_ADDR_MASK		0x000ffffffffff000ULL
 #define TDP_PRESENT_MASK	0x7ULL
 
@@ -137,6 +140,7 @@ int minihv_mmu_map_gpa(struct minihv_vcpu *vcpu, u64 gpa, bool write)
 			r = -EFAULT;
 			goto out;
 		}
+		atomic_inc(&minihv_nr_pinned);
 	}
 	pte = tdp_leaf_entry(vm, gpa, true);
 	if (!pte) {
@@ -173,6 +177,7 @@ void minihv_mmu_unmap_slot(struct minihv_vm *vm, struct minihv_memslot *slot)
 			*pte = 0;
 		unpin_user_pages_dirty_lock(&slot->pages[i], 1, writable);
 		slot->pages[i] = NULL;
+		atomic_dec(&minihv_nr_pinned);
 	}
 	atomic64_inc(&vm->tlb_generation);
 	mutex_unlock(&vm->mmu_lock);

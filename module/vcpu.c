@@ -83,6 +83,20 @@ static void set_reg_sized(unsigned long *reg, u64 val, int size)
 }
 
 /*
+ * An INS/OUTS operand minihv cannot reach: not guest RAM (MMIO, no slot;
+ * a read-only slot for INS) or not mapped by the guest's page tables.
+ * KVM emulates the first and injects #PF for the second; minihv ends the
+ * run with an error that names the address, RIP still on the instruction.
+ */
+static int string_io_error(struct minihv_vcpu *vcpu, u64 linear, u16 port, int r)
+{
+	u64 data[3] = { linear, port, -r };
+
+	minihv_internal_error(vcpu, MINIHV_INTERNAL_ERROR_STRING_IO, 3, data);
+	return 0;
+}
+
+/*
  * String I/O moves up to a page of items per exit; a REP with more left
  * re-executes the instruction (RIP unchanged) and exits again, so a guest
  * interrupted mid-REP resumes correctly, as on hardware.
@@ -107,12 +121,13 @@ static int minihv_string_io(struct minihv_vcpu *vcpu, const struct minihv_cpu_mo
 
 	if (!io->in) {
 		for (i = 0; i < count; i++) {
-			r = minihv_read_guest_virt(vcpu->vm, &m->paging,
-						   base + ((off + i * step) & mask),
+			u64 linear = base + ((off + i * step) & mask);
+
+			r = minihv_read_guest_virt(vcpu->vm, &m->paging, linear,
 						   vcpu->pio_data + i * io->size,
 						   io->size);
 			if (r)
-				return r;
+				return string_io_error(vcpu, linear, io->port, r);
 		}
 	}
 
@@ -168,6 +183,8 @@ int minihv_handle_io(struct minihv_vcpu *vcpu, const struct minihv_cpu_mode *m,
 /*
  * Applies what userspace returned for the last exit: IN data to RAX, INS
  * data to guest memory, MMIO read data to the destination register.
+ * Returns 0, or 1 when an INS operand could not be written: the run then
+ * holds that error exit (string_io_error()).
  */
 static int minihv_complete_pending(struct minihv_vcpu *vcpu)
 {
@@ -189,12 +206,16 @@ static int minihv_complete_pending(struct minihv_vcpu *vcpu)
 		step = (regs.rflags & RFLAGS_DF) ? -p->size : p->size;
 		off = vcpu->regs[VCPU_REGS_RDI] & mask;
 		for (i = 0; i < p->count; i++) {
-			r = minihv_write_guest_virt(vcpu->vm, &p->paging,
-						    p->seg_base + ((off + i * step) & mask),
+			u64 linear = p->seg_base + ((off + i * step) & mask);
+
+			r = minihv_write_guest_virt(vcpu->vm, &p->paging, linear,
 						    vcpu->pio_data + i * p->size,
 						    p->size);
-			if (r)
-				return r;
+			if (r) {
+				/* The elements before it are written; RDI stays. */
+				p->kind = MINIHV_PENDING_NONE;
+				return !string_io_error(vcpu, linear, vcpu->run->io.port, r);
+			}
 		}
 		set_reg_sized(&vcpu->regs[VCPU_REGS_RDI], off + p->count * step,
 			      p->addr_size);
@@ -569,9 +590,9 @@ static int minihv_vcpu_run(struct minihv_vcpu *vcpu)
 	struct minihv_vm *vm = vcpu->vm;
 	int r;
 
-	r = minihv_complete_pending(vcpu);
-	if (r)
-		return r;
+	/* 1: completing the last exit ended in an error exit instead. */
+	if (minihv_complete_pending(vcpu))
+		return 0;
 
 	fpu_swap_kvm_fpstate(&vcpu->guest_fpu, true);
 	for (;;) {

@@ -20,6 +20,9 @@
 
 #include "minihv.h"
 
+/* VMs in existence, for /sys/kernel/debug/minihv/vms (main.c). */
+atomic_t minihv_nr_vms = ATOMIC_INIT(0);
+
 static void minihv_vm_free(struct kref *kref)
 {
 	struct minihv_vm *vm = container_of(kref, struct minihv_vm, kref);
@@ -32,6 +35,7 @@ static void minihv_vm_free(struct kref *kref)
 	minihv_ioapic_free(vm);
 	mmdrop(vm->mm);
 	kfree(vm);
+	atomic_dec(&minihv_nr_vms);
 }
 
 void minihv_vm_get(struct minihv_vm *vm)
@@ -270,6 +274,7 @@ int minihv_dev_create_vm(void)
 		r = fd;
 		goto err_mmu_destroy;
 	}
+	atomic_inc(&minihv_nr_vms);
 	return fd;
 
 err_mmu_destroy:

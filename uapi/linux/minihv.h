@@ -274,6 +274,8 @@ struct minihv_mp_state {
 /* internal.suberror */
 #define MINIHV_INTERNAL_ERROR_UNEXPECTED_EXIT	1	/* data: raw exit */
 #define MINIHV_INTERNAL_ERROR_EMULATION		2	/* data: insn bytes */
+/* data: linear address, port, errno: an INS/OUTS operand not in guest RAM */
+#define MINIHV_INTERNAL_ERROR_STRING_IO		3
 
 /* fail_entry.hardware_entry_failure_reason on AMD-V */
 #define MINIHV_SVM_EXIT_INVALID		(~0ULL)

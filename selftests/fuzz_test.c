@@ -1,0 +1,464 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * fuzz_test: the ioctl fuzzer of issue 12.  Four threads share one set of
+ * objects (/dev/minihv, up to four VMs, up to eight vCPUs, their run
+ * mappings, eight guest-memory buffers) and throw calls at them: every
+ * minihv ioctl with arguments of its own shape, valid, at the edges and
+ * random (memory regions overlapping, unaligned, huge, at the top of the
+ * address space, read-only, deleted or unmapped while a vCPU runs; regs
+ * and sregs with random bits; CPUID tables of any length), unknown ioctl
+ * numbers, bad pointers, closes racing with runs and with mmap of the
+ * run page.  A fifth thread signals the others every millisecond, so a
+ * run ends (EINTR) whatever the guest does.
+ *
+ * What must hold: every failed call returns a real errno (never one of
+ * the kernel's internal codes, 512 and up), the host's log stays clean
+ * (no oops, WARN, lockdep or KASAN report), and once everything is closed
+ * the module's reference count is back where it started, no VM and no
+ * pinned guest page is left (/sys/kernel/debug/minihv/{vms,pinned_pages})
+ * and MemAvailable has not fallen by more than 64 MiB.
+ *
+ * Seeded: thread t draws from seed + t (MINIHV_FUZZ_SEED sets the seed;
+ * the races between threads make a run repeat only approximately, as in
+ * any threaded fuzzer).  MINIHV_FUZZ_CALLS sets the number of calls
+ * (make check: 20,000; make check-debug's goal: 1,000,000).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "minihv_util.h"
+#include "sysutil.h"
+
+#define THREADS		4
+#define NR_VMS		4
+#define NR_VCPUS	8
+#define NR_BUFS		8
+#define BUF_SIZE	(2 << 20)
+
+struct fuzz {
+	int dev;
+	_Atomic int vm[NR_VMS];
+	_Atomic int vcpu[NR_VCPUS];
+	uint8_t *buf[NR_BUFS];
+	size_t run_size;
+	_Atomic unsigned long calls, left, bad_errno, last_bad;
+	_Atomic bool stop;
+	pthread_t threads[THREADS];
+};
+
+struct worker {
+	struct fuzz *f;
+	uint64_t rng;
+	int id;
+};
+
+static uint64_t rnd(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+/* A value worth trying for a field of @bits: edges more often than chance. */
+static uint64_t edge(uint64_t *s, int bits)
+{
+	uint64_t max = bits == 64 ? ~0ULL : (1ULL << bits) - 1;
+
+	switch (rnd(s) % 8) {
+	case 0: return 0;
+	case 1: return 1;
+	case 2: return max;
+	case 3: return max >> 1;
+	case 4: return 1ULL << (rnd(s) % bits);
+	case 5: return rnd(s) % 64;
+	default: return rnd(s) & max;
+	}
+}
+
+/* A pointer argument: mostly a good buffer, sometimes one that is not. */
+static void *arg_ptr(uint64_t *s, void *good)
+{
+	switch (rnd(s) % 16) {
+	case 0: return NULL;
+	case 1: return (void *)1;
+	case 2: return (void *)0xffffffff81000000ULL;	/* the kernel's text */
+	case 3: return (void *)0x7ffffffff000ULL;	/* the top of user space */
+	default: return good;
+	}
+}
+
+static int pick(struct worker *w, _Atomic int *fds, int n)
+{
+	return atomic_load(&fds[rnd(&w->rng) % n]);
+}
+
+/* Keeps @fd in a free (or random) slot of @fds, closing what it replaces. */
+static void keep(struct worker *w, _Atomic int *fds, int n, int fd)
+{
+	int old;
+
+	if (fd < 0)
+		return;
+	old = atomic_exchange(&fds[rnd(&w->rng) % n], fd);
+	if (old > 0)
+		close(old);
+}
+
+static void random_region(struct worker *w, struct minihv_userspace_memory_region *mr)
+{
+	uint64_t *s = &w->rng;
+	uint8_t *buf = w->f->buf[rnd(s) % NR_BUFS];
+
+	mr->slot = rnd(s) % 4 ? rnd(s) % 10 : edge(s, 32);
+	mr->flags = rnd(s) % 4 ? (rnd(s) % 2) * MINIHV_MEM_READONLY : edge(s, 32);
+	switch (rnd(s) % 6) {
+	case 0:		/* anywhere, any size */
+		mr->guest_phys_addr = edge(s, 64);
+		mr->memory_size = edge(s, 64);
+		mr->userspace_addr = edge(s, 64);
+		break;
+	case 1:		/* delete */
+		mr->memory_size = 0;
+		break;
+	case 2:		/* at the top of the guest-physical space */
+		mr->guest_phys_addr = (1ULL << (32 + rnd(s) % 21)) - 0x1000 * (1 + rnd(s) % 4);
+		mr->memory_size = 0x1000 * (1 + rnd(s) % 4);
+		mr->userspace_addr = (uintptr_t)buf;
+		break;
+	default:	/* plausible, often overlapping, sometimes unaligned */
+		mr->guest_phys_addr = (rnd(s) % 16) << 20;
+		mr->memory_size = (1 + rnd(s) % (BUF_SIZE >> 12)) << 12;
+		mr->userspace_addr = (uintptr_t)buf + ((rnd(s) % 4) << 12);
+		if (mr->userspace_addr + mr->memory_size > (uintptr_t)buf + BUF_SIZE)
+			mr->memory_size = (uintptr_t)buf + BUF_SIZE - mr->userspace_addr;
+		if (rnd(s) % 8 == 0)
+			mr->guest_phys_addr += rnd(s) % 0x1000;
+		break;
+	}
+}
+
+static void random_sregs(uint64_t *s, struct minihv_sregs *sr)
+{
+	uint64_t *f = (uint64_t *)sr;
+	size_t i, n = sizeof(*sr) / 8;
+
+	/* A few fields of a real state changed, or everything at random. */
+	if (rnd(s) % 4 == 0) {
+		for (i = 0; i < n; i++)
+			f[i] = rnd(s);
+		return;
+	}
+	for (i = 0; i < 1 + rnd(s) % 3; i++)
+		f[rnd(s) % n] ^= 1ULL << (rnd(s) % 64);
+	if (rnd(s) % 2)
+		sr->cr0 = edge(s, 64);
+	if (rnd(s) % 2)
+		sr->efer = edge(s, 16);
+}
+
+/* One call; returns its result, having checked the errno of a failure. */
+static long one_call(struct worker *w)
+{
+	struct fuzz *f = w->f;
+	uint64_t *s = &w->rng;
+	union {
+		struct minihv_userspace_memory_region mr;
+		struct minihv_regs regs;
+		struct minihv_sregs sregs;
+		struct minihv_exit_stats stats;
+		struct minihv_irq_level irq;
+		struct minihv_interrupt intr;
+		struct minihv_mp_state mp;
+		struct minihv_cpuid cpuid;
+		uint8_t raw[16384];
+	} a;
+	int vm = pick(w, f->vm, NR_VMS), vcpu = pick(w, f->vcpu, NR_VCPUS);
+	void *p;
+	long r = 0;
+
+	memset(&a, 0, sizeof(a));
+	switch (rnd(s) % 23) {
+	case 0:
+		r = ioctl(f->dev, MINIHV_CHECK_EXTENSION, edge(s, 32));
+		break;
+	case 1:
+		if (rnd(s) % 8 == 0)
+			keep(w, f->vm, NR_VMS, r = ioctl(f->dev, MINIHV_CREATE_VM, edge(s, 8)));
+		break;
+	case 2:
+		a.cpuid.nent = rnd(s) % 2 ? rnd(s) % 300 : edge(s, 32);
+		r = ioctl(f->dev, MINIHV_GET_SUPPORTED_CPUID, arg_ptr(s, &a));
+		break;
+	case 3: case 4:
+		random_region(w, &a.mr);
+		r = ioctl(vm, MINIHV_SET_USER_MEMORY_REGION, arg_ptr(s, &a));
+		break;
+	case 5:
+		keep(w, f->vcpu, NR_VCPUS,
+		     r = ioctl(vm, MINIHV_CREATE_VCPU, rnd(s) % 4 ? rnd(s) % 20 : edge(s, 64)));
+		break;
+	case 6:
+		r = ioctl(vm, MINIHV_CREATE_IRQCHIP, rnd(s) % 4 ? 0 : edge(s, 64));
+		break;
+	case 7:
+		a.irq.irq = rnd(s) % 2 ? rnd(s) % 30 : edge(s, 32);
+		a.irq.level = rnd(s) % 2 ? rnd(s) % 2 : edge(s, 32);
+		r = ioctl(vm, MINIHV_IRQ_LINE, arg_ptr(s, &a));
+		break;
+	case 8: case 9: case 10: case 11:
+		r = ioctl(vcpu, MINIHV_RUN, 0);
+		break;
+	case 12:
+		r = ioctl(vcpu, MINIHV_GET_REGS, arg_ptr(s, &a));
+		if (r == 0 && rnd(s) % 2) {
+			a.regs.rip = rnd(s) % 3 ? rnd(s) % (4 << 20) : edge(s, 64);
+			a.regs.rflags = edge(s, 32);
+			a.regs.rsp = edge(s, 64);
+			r = ioctl(vcpu, MINIHV_SET_REGS, &a);
+		}
+		break;
+	case 13:
+		r = ioctl(vcpu, MINIHV_GET_SREGS, arg_ptr(s, &a));
+		if (r == 0) {
+			random_sregs(s, &a.sregs);
+			r = ioctl(vcpu, MINIHV_SET_SREGS, &a);
+		}
+		break;
+	case 14:
+		r = ioctl(vcpu, MINIHV_GET_EXIT_STATS, arg_ptr(s, &a));
+		break;
+	case 15:
+		a.intr.irq = rnd(s) % 2 ? rnd(s) % 256 : edge(s, 32);
+		r = ioctl(vcpu, rnd(s) % 3 ? MINIHV_INTERRUPT : MINIHV_NMI, arg_ptr(s, &a));
+		break;
+	case 16:
+		r = ioctl(vcpu, MINIHV_GET_MP_STATE, arg_ptr(s, &a));
+		a.mp.mp_state = rnd(s) % 2 ? rnd(s) % 5 : edge(s, 32);
+		r = ioctl(vcpu, MINIHV_SET_MP_STATE, arg_ptr(s, &a));
+		break;
+	case 17:
+		r = ioctl(f->dev, MINIHV_GET_SUPPORTED_CPUID, &(struct minihv_cpuid){ .nent = 0 });
+		a.cpuid.nent = rnd(s) % 2 ? rnd(s) % 300 : edge(s, 32);
+		if (a.cpuid.nent <= (sizeof(a) - sizeof(a.cpuid)) / sizeof(a.cpuid.entries[0]))
+			for (size_t i = 0; i < a.cpuid.nent; i++) {
+				a.cpuid.entries[i].function = rnd(s) % 3 ? rnd(s) % 0x20 : edge(s, 32);
+				a.cpuid.entries[i].index = rnd(s) % 4;
+				a.cpuid.entries[i].flags = rnd(s) % 2;
+				a.cpuid.entries[i].eax = rnd(s);
+				a.cpuid.entries[i].ecx = rnd(s);
+			}
+		r = ioctl(vcpu, MINIHV_SET_CPUID, arg_ptr(s, &a));
+		break;
+	case 18:	/* the run page: mapped, touched, unmapped, racing with close */
+		p = mmap(NULL, rnd(s) % 2 ? f->run_size : edge(s, 24) << 12,
+			 PROT_READ | PROT_WRITE, MAP_SHARED, vcpu, (rnd(s) % 8 ? 0 : edge(s, 8)) << 12);
+		if (p != MAP_FAILED) {
+			((volatile uint8_t *)p)[rnd(s) % 64] = rnd(s);
+			munmap(p, f->run_size);
+		}
+		return 0;
+	case 19:	/* a close racing with whatever the others do */
+		if (rnd(s) % 4)
+			close(atomic_exchange(&f->vcpu[rnd(s) % NR_VCPUS], -1));
+		else
+			close(atomic_exchange(&f->vm[rnd(s) % NR_VMS], -1));
+		return 0;
+	case 20:	/* guest memory made read-only, or replaced, under its slots */
+		p = f->buf[rnd(s) % NR_BUFS];
+		if (rnd(s) % 2)
+			return mprotect(p, BUF_SIZE, rnd(s) % 2 ? PROT_READ : PROT_READ | PROT_WRITE);
+		return mmap(p, BUF_SIZE, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) == MAP_FAILED ? -1 : 0;
+	case 21:	/* an unknown ioctl, or a known one on the wrong fd */
+		r = ioctl(rnd(s) % 3 ? vcpu : rnd(s) % 2 ? vm : f->dev,
+			  rnd(s) % 2 ? _IO(MINIHVIO, rnd(s) % 256) : (unsigned long)edge(s, 32),
+			  arg_ptr(s, &a));
+		break;
+	default:
+		r = ioctl(f->dev, MINIHV_GET_VCPU_MMAP_SIZE, 0);
+		break;
+	}
+	if (r < 0 && (errno <= 0 || errno >= 512)) {
+		atomic_fetch_add(&f->bad_errno, 1);
+		atomic_store(&f->last_bad, errno);
+	}
+	return r;
+}
+
+static void on_signal(int sig)
+{
+	(void)sig;	/* only there to end a MINIHV_RUN with EINTR */
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+
+	while (!atomic_load(&w->f->stop)) {
+		unsigned long left = atomic_load(&w->f->left);
+
+		if (!left || !atomic_compare_exchange_weak(&w->f->left, &left, left - 1))
+			continue;
+		one_call(w);
+		atomic_fetch_add(&w->f->calls, 1);
+	}
+	return NULL;
+}
+
+static long mem_available_kib(void)
+{
+	char line[128];
+	long kib = -1;
+	FILE *fp = fopen("/proc/meminfo", "re");
+
+	while (fp && fgets(line, sizeof(line), fp))
+		if (sscanf(line, "MemAvailable: %ld kB", &kib) == 1)
+			break;
+	if (fp)
+		fclose(fp);
+	return kib;
+}
+
+/* A number from a sysfs or debugfs file, or -1. */
+static long read_count(const char *path)
+{
+	FILE *fp = fopen(path, "re");
+	long n = -1;
+
+	if (fp) {
+		if (fscanf(fp, "%ld", &n) != 1)
+			n = -1;
+		fclose(fp);
+	}
+	return n;
+}
+
+#define DEBUGFS		"/sys/kernel/debug"
+#define NR_VMS_FILE	DEBUGFS "/minihv/vms"
+#define NR_PINNED_FILE	DEBUGFS "/minihv/pinned_pages"
+
+static int module_refcnt(void)
+{
+	FILE *fp = fopen("/sys/module/minihv/refcnt", "re");
+	int n = -1;
+
+	if (fp) {
+		if (fscanf(fp, "%d", &n) != 1)
+			n = -1;
+		fclose(fp);
+	}
+	return n;
+}
+
+FIXTURE(fuzz) {};
+FIXTURE_SETUP(fuzz) {}
+FIXTURE_TEARDOWN(fuzz) {}
+
+TEST_F_TIMEOUT(fuzz, ioctls, 900)
+{
+	const char *env_seed = getenv("MINIHV_FUZZ_SEED"), *env_calls = getenv("MINIHV_FUZZ_CALLS");
+	struct sigaction sa = { .sa_handler = on_signal };
+	struct worker w[THREADS];
+	struct kmsg_cursor log;
+	struct fuzz f = {};
+	struct timespec tick = { .tv_nsec = 1000000 };
+	char problem[256], *text;
+	uint64_t seed;
+	long avail;
+	int i, base;
+
+	f.dev = open(MINIHV_DEV, O_RDWR | O_CLOEXEC);
+	if (f.dev < 0)
+		SKIP(return, "%s: %s", MINIHV_DEV, strerror(errno));
+	seed = env_seed ? strtoull(env_seed, NULL, 0) : ((uint64_t)time(NULL) << 16 | getpid());
+	f.left = env_calls ? strtoul(env_calls, NULL, 0) : 20000;
+	printf("# seed %#llx (MINIHV_FUZZ_SEED repeats it), %lu calls, %d threads\n",
+	       (unsigned long long)seed, (unsigned long)f.left, THREADS);
+	fflush(stdout);
+	ASSERT_EQ(0, kmsg_cursor_open(&log));
+	close(f.dev);
+	if (access(NR_VMS_FILE, R_OK))
+		mount("debugfs", DEBUGFS, "debugfs", 0, NULL);
+	/* The counts are module-wide: nothing else runs a VM now. */
+	ASSERT_EQ(0, read_count(NR_VMS_FILE)) TH_LOG("%s: no debugfs, or VMs left", NR_VMS_FILE);
+	ASSERT_EQ(0, read_count(NR_PINNED_FILE));
+	base = module_refcnt();
+	avail = mem_available_kib();
+	f.dev = open(MINIHV_DEV, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, f.dev);
+	f.run_size = ioctl(f.dev, MINIHV_GET_VCPU_MMAP_SIZE, 0);
+	for (i = 0; i < NR_BUFS; i++) {
+		f.buf[i] = mmap(NULL, BUF_SIZE, PROT_READ | PROT_WRITE,
+				MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		ASSERT_NE(MAP_FAILED, f.buf[i]);
+		memset(f.buf[i], 0xf4, BUF_SIZE);
+	}
+	for (i = 0; i < NR_VMS; i++)
+		f.vm[i] = -1;
+	for (i = 0; i < NR_VCPUS; i++)
+		f.vcpu[i] = -1;
+	f.vm[0] = ioctl(f.dev, MINIHV_CREATE_VM, 0);
+	ASSERT_LE(0, f.vm[0]);
+
+	sigemptyset(&sa.sa_mask);
+	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, NULL));
+	for (i = 0; i < THREADS; i++) {
+		w[i] = (struct worker){ .f = &f, .rng = (seed + i) | 1, .id = i };
+		ASSERT_EQ(0, pthread_create(&f.threads[i], NULL, worker_main, &w[i]));
+	}
+	/* This thread is the clock: a signal to each worker every millisecond. */
+	while (atomic_load(&f.left)) {
+		nanosleep(&tick, NULL);
+		for (i = 0; i < THREADS; i++)
+			pthread_kill(f.threads[i], SIGUSR1);
+	}
+	atomic_store(&f.stop, true);
+	for (i = 0; i < THREADS; i++) {
+		/* A worker may still be in a run: keep signalling until it is out. */
+		while (pthread_tryjoin_np(f.threads[i], NULL)) {
+			pthread_kill(f.threads[i], SIGUSR1);
+			nanosleep(&tick, NULL);
+		}
+	}
+	for (i = 0; i < NR_VCPUS; i++)
+		if (f.vcpu[i] >= 0)
+			close(f.vcpu[i]);
+	for (i = 0; i < NR_VMS; i++)
+		if (f.vm[i] >= 0)
+			close(f.vm[i]);
+	close(f.dev);
+	for (i = 0; i < NR_BUFS; i++)
+		munmap(f.buf[i], BUF_SIZE);
+
+	printf("# %lu calls done\n", (unsigned long)f.calls);
+	fflush(stdout);
+	EXPECT_EQ(0, f.bad_errno) TH_LOG("a call failed with errno %lu", (unsigned long)f.last_bad);
+	EXPECT_EQ(base, module_refcnt());
+	/* No VM and no pinned page outlives its fds. */
+	EXPECT_EQ(0, read_count(NR_VMS_FILE));
+	EXPECT_EQ(0, read_count(NR_PINNED_FILE));
+	/* And nothing else large: a loose bound, slab caches keep what was freed. */
+	EXPECT_GT(65536, avail - mem_available_kib()) TH_LOG("MemAvailable fell by %ld KiB",
+							     avail - mem_available_kib());
+	text = kmsg_cursor_read(&log);
+	kmsg_cursor_close(&log);
+	ASSERT_NE(NULL, text);
+	EXPECT_FALSE(kmsg_find_problem(text, problem, sizeof(problem)))
+		TH_LOG("kernel log: %s", problem);
+	free(text);
+}
+
+TEST_HARNESS_MAIN
