@@ -57,6 +57,15 @@ selftests: $(KSFT_HEADERS)
 check:
 	scripts/check.sh
 
+# The same machines on a kernel with KASAN, lockdep, kmemleak and fault
+# injection (built once into /var/cache/minihv), the fuzzers run long.
+check-debug:
+	DEBUG=1 scripts/check.sh
+
+# checkpatch.pl --strict over the module (also make check's first step).
+lint:
+	scripts/lint.sh
+
 run:
 	scripts/run.sh
 
@@ -69,4 +78,4 @@ clean:
 	$(MAKE) -C selftests clean
 	rm -rf build
 
-.PHONY: all module userspace selftests kselftest-headers check run bench clean
+.PHONY: all module userspace selftests kselftest-headers check check-debug lint run bench clean

@@ -204,7 +204,6 @@ static void minihv_cpuid_values(u32 id, bool apic, u32 *eax, u32 *ebx, u32 *ecx,
 	}
 }
 
-
 /* The leaves whose subleaf (ECX) selects different data. */
 static bool cpuid_indexed(u32 leaf)
 {
@@ -232,7 +231,10 @@ void minihv_cpuid(struct minihv_vcpu *vcpu)
 			ecx = e->ecx;
 			edx = e->edx;
 		} else {
-			eax = ebx = ecx = edx = 0;
+			eax = 0;
+			ebx = 0;
+			ecx = 0;
+			edx = 0;
 		}
 	}
 	/*

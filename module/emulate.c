@@ -356,8 +356,8 @@ fail:
  * address size: the mode's, flipped by a 67h prefix.
  */
 void minihv_decode_string_io(struct minihv_vcpu *vcpu,
-				 const struct minihv_cpu_mode *m,
-				 struct minihv_io_exit *io)
+			     const struct minihv_cpu_mode *m,
+			     struct minihv_io_exit *io)
 {
 	static const u8 seg_prefix[6] = {
 		[SEG_ES] = 0x26, [SEG_CS] = 0x2e, [SEG_SS] = 0x36,

@@ -45,7 +45,7 @@
 				 BIT_ULL(13) | RTE_LEVEL | RTE_MASKED)
 
 struct minihv_ioapic {
-	spinlock_t lock;
+	spinlock_t lock;			/* the fields marked [lock] */
 	u32 select;				/* [lock] IOREGSEL */
 	u32 id;					/* [lock] */
 	u64 rte[MINIHV_IOAPIC_PINS];		/* [lock] */
@@ -209,6 +209,7 @@ int minihv_ioapic_create(struct minihv_vm *vm)
 	/* Every pin starts masked (datasheet 3.2.4). */
 	for (pin = 0; pin < MINIHV_IOAPIC_PINS; pin++)
 		io->rte[pin] = RTE_MASKED;
+	/* Publishes the pins set above to READ_ONCE(vm->ioapic) readers. */
 	smp_store_release(&vm->ioapic, io);
 	return 0;
 }

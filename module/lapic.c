@@ -302,8 +302,12 @@ static void lapic_sipi_reset(struct minihv_vcpu *vcpu, u8 vector)
 	struct minihv_sregs sregs = {};
 	struct minihv_regs regs = { .rflags = 2 };
 
-	sregs.ds = sregs.es = sregs.fs = sregs.gs = sregs.ss = seg;
 	sregs.cs = seg;
+	sregs.ds = seg;
+	sregs.es = seg;
+	sregs.fs = seg;
+	sregs.gs = seg;
+	sregs.ss = seg;
 	sregs.cs.type = 0xb;
 	sregs.cs.selector = vector << 8;
 	sregs.cs.base = (u64)vector << 12;
@@ -313,7 +317,8 @@ static void lapic_sipi_reset(struct minihv_vcpu *vcpu, u8 vector)
 	sregs.ldt = seg;
 	sregs.ldt.type = 2;
 	sregs.ldt.s = 0;
-	sregs.gdt.limit = sregs.idt.limit = 0xffff;
+	sregs.gdt.limit = 0xffff;
+	sregs.idt.limit = 0xffff;
 	sregs.cr0 = X86_CR0_ET | X86_CR0_CD | X86_CR0_NW;
 	minihv_ops->set_sregs(vcpu, &sregs);
 	memset(vcpu->regs, 0, sizeof(vcpu->regs));
@@ -638,7 +643,10 @@ bool minihv_lapic_mmio(struct minihv_vcpu *vcpu, u64 gpa, int len, bool write, v
 	if (!apic || gpa < MINIHV_APIC_BASE || gpa >= MINIHV_APIC_BASE + PAGE_SIZE ||
 	    !(apic->apic_base & LAPIC_BASE_EN) || lapic_x2apic(apic))
 		return false;
-	/* Registers are 32 bits on 16-byte boundaries (12.4.1); other sizes read 0 and write nothing. */
+	/*
+	 * Registers are 32 bits on 16-byte boundaries (12.4.1); other
+	 * sizes read 0 and write nothing.
+	 */
 	if (write) {
 		if (len == 4 && !(off & 0xf)) {
 			memcpy(&val, data, 4);

@@ -315,8 +315,8 @@ static inline void minihv_guest_fpu_load(void)
  */
 static inline bool minihv_exit_request(struct minihv_vcpu *vcpu)
 {
-	/* Pairs with the barrier in minihv_vcpu_kick(): either sees the other. */
 	WRITE_ONCE(vcpu->guest_cpu, smp_processor_id());
+	/* Pairs with the barrier in minihv_vcpu_kick(): either sees the other. */
 	smp_mb();
 	return signal_pending(current) || need_resched() ||
 	       READ_ONCE(vcpu->run->immediate_exit) || READ_ONCE(vcpu->kicked);
@@ -510,6 +510,7 @@ static inline void minihv_load_host_xcr0(struct minihv_vcpu *vcpu, u64 start)
 	if (cur != minihv_host_xcr0)
 		xsetbv(XCR_XFEATURE_ENABLED_MASK, minihv_host_xcr0);
 }
+
 /* VMCALL/VMMCALL: the result in RAX; the caller skips the instruction. */
 void minihv_hypercall(struct minihv_vcpu *vcpu);
 

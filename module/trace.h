@@ -29,7 +29,10 @@ TRACE_EVENT(minihv_entry,
 	TP_printk("vcpu %u", __entry->vcpu_id)
 );
 
-/* @reason: VM_EXIT_REASON on VT-x, EXITCODE on AMD-V; @info1/@info2: the qualification / EXITINFO1-2. */
+/*
+ * @reason: VM_EXIT_REASON on VT-x, EXITCODE on AMD-V; @info1/@info2: the
+ * qualification / EXITINFO1-2.
+ */
 TRACE_EVENT(minihv_exit,
 	TP_PROTO(u32 vcpu_id, u64 reason, u64 info1, u64 info2, u64 rip),
 	TP_ARGS(vcpu_id, reason, info1, info2, rip),

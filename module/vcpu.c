@@ -33,7 +33,7 @@
 static_assert(sizeof(struct minihv_run) == 24 + 256);
 static_assert(offsetof(struct minihv_run, exit_reason) == 8);
 static_assert(sizeof(struct minihv_regs) == 18 * 8);
-static_assert(MINIHV_STAT_NR <= ARRAY_SIZE(((struct minihv_exit_stats *)0)->count));
+static_assert(ARRAY_SIZE(((struct minihv_exit_stats *)0)->count) >= MINIHV_STAT_NR);
 
 #define MINIHV_RUN_PAGES	2	/* struct minihv_run, then port I/O data */
 #define MINIHV_PIO_OFFSET	PAGE_SIZE
@@ -543,6 +543,7 @@ void minihv_vcpu_kick(struct minihv_vcpu *vcpu)
 static int minihv_vcpu_wait(struct minihv_vcpu *vcpu)
 {
 	WRITE_ONCE(vcpu->kicked, false);
+	/* The flag is down before the requests are read: a later kick sets it again. */
 	smp_mb();
 	minihv_lapic_sync(vcpu);
 	if (vcpu->mp_state == MINIHV_MP_HALTED && minihv_halt_ends(vcpu))

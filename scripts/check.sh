@@ -12,7 +12,16 @@
 #   JOBS     machines booted at once (default 2, one per core)
 #   TESTS    selftest binaries to run, comma separated (default: all);
 #            for iterating on one test, not for CI
+#   DEBUG    1: make check-debug.  Every machine boots the debug kernel
+#            (scripts/debug-kernel.sh: KASAN, lockdep, kmemleak, fault
+#            injection; built once into /var/cache/minihv), the fuzzers
+#            run long (FUZZ_CALLS, default 1000000; RANDOM_GUESTS, default
+#            10000), kmemleak is scanned at the end, and lockdep's and
+#            kmemleak's reports fail the machine.  Default BACKEND:
+#            qemu-svm bochs-vmx.
 #
+# Before the machines boot, checkpatch.pl --strict judges the module
+# (scripts/lint.sh); a finding is one failure in the total.
 # A machine fails on any "not ok", on a missing end line (it crashed, hung
 # or was stopped), and on a kernel problem in its log.  The last line is
 # "total: N passed, N failed, N skipped"; the exit status is 1 on any
@@ -30,17 +39,24 @@ LOGS=$BUILD/logs
 # been hurt: crashes, and the three ways a CPU held in the kernel shows
 # (an RCU stall, a soft lockup, a task blocked behind it).  A bare
 # "WARNING:" is not here: 6.1 prints a harmless RETBleed one at boot.
-PROBLEMS='BUG:|WARNING: CPU:|Oops|general protection fault|Call Trace:|soft lockup|detected stalls on CPUs|blocked for more than|Kernel panic|KASAN'
+PROBLEMS='BUG:|WARNING: CPU:|Oops|general protection fault|Call Trace:|soft lockup|detected stalls on CPUs|blocked for more than|Kernel panic|KASAN|WARNING: possible|WARNING: suspicious|inconsistent lock state|unreferenced object'
+DEBUG=${DEBUG:-}
+FUZZ_CALLS=${FUZZ_CALLS:-1000000}
+RANDOM_GUESTS=${RANDOM_GUESTS:-10000}
+DEBUG_RELEASE=
 
 machines_wanted() {
 	local all="qemu-svm bochs-svm bochs-vmx qemu-none" m s series
 	local want=${BACKEND//,/ }
+	[ -z "$DEBUG" ] || want=${want:-qemu-svm bochs-vmx}
 	for m in ${want:-$all}; do
 		case " $all " in
 		*" $m "*) ;;
 		*) die "unknown BACKEND '$m' (choose from: $all)";;
 		esac
-		if [ -n "$KVER" ]; then
+		if [ -n "$DEBUG" ]; then
+			series=debug
+		elif [ -n "$KVER" ]; then
 			series=$KVER
 		elif [ "$m" = qemu-svm ]; then
 			series="6.1 6.12"
@@ -57,6 +73,10 @@ machines_wanted() {
 # two minutes decompressing itself there); QEMU boots the generic one.
 release_for() {
 	local m=$1 s=$2 rel
+	if [ "$s" = debug ]; then
+		echo "$DEBUG_RELEASE"
+		return
+	fi
 	case "$m" in
 	bochs-*) rel=$(kernel_release "$s" cloud);;
 	*) rel=$(kernel_release "$s" generic);;
@@ -111,22 +131,32 @@ judge() {
 
 run_machine() {
 	local m=$1 s=$2 rel=$3 label=$4 logf=$5 limit ended=0
+	local extra=${TESTS:+minihv_tests=$TESTS}
 	case "$m" in
-	bochs-*) limit=900;;	# bochs-vmx boots Linux nested twice: ~4 min
+	bochs-*) limit=900;;	# bochs-vmx boots Linux nested three times
 	*) limit=420;;
 	esac
+	if [ -n "$DEBUG" ]; then
+		limit=$((limit * 8))	# KASAN and lockdep: several times slower
+		extra="$extra minihv_fuzz_calls=$FUZZ_CALLS minihv_random_guests=$RANDOM_GUESTS"
+	fi
 	boot_machine "$m" "$rel" "$BUILD/$rel/initramfs.gz" check "$logf" "$limit" \
-		"${TESTS:+minihv_tests=$TESTS}" || ended=$?
+		"$extra" || ended=$?
 	judge "$label" "$logf" "$ended" >"$logf.line" || true
 }
 
 main() {
 	local entries entry m s rel label accel start
-	local total_pass=0 total_fail=0 total_skip=0 p f k running=0
+	local total_pass=0 total_fail=0 total_skip=0 p f k running=0 lint_fail=0
 	start=$SECONDS
 
 	ensure_packages
+	if "$ROOT/scripts/lint.sh"; then lint_fail=0; else lint_fail=1; fi
 	make -s -C "$ROOT" userspace selftests >&2
+	if [ -n "$DEBUG" ]; then
+		DEBUG_RELEASE=$("$ROOT/scripts/debug-kernel.sh") || die "the debug kernel did not build"
+		log "minihv: make check-debug on $DEBUG_RELEASE"
+	fi
 
 	entries=$(machines_wanted)
 	mkdir -p "$LOGS"
@@ -146,7 +176,8 @@ main() {
 	# Use the host's KVM where it can really run a nested guest.
 	rel=$(kernel_release 6.1 generic)
 	[ -f "$BUILD/$rel/initramfs.gz" ] || make_initramfs "$rel" >/dev/null
-	accel=$(kvm_probe "$rel" "$BUILD/$rel/initramfs.gz")
+	accel=none
+	[ -n "$DEBUG" ] || accel=$(kvm_probe "$rel" "$BUILD/$rel/initramfs.gz")
 	case "$accel" in
 	svm|vmx) log "minihv: host /dev/kvm runs guests with nested $accel: using -accel kvm -cpu host for that vendor";;
 	*) log "minihv: host /dev/kvm cannot run a guest with nested VMX or SVM (probe booted nothing within 30 s): using emulation";;
@@ -187,6 +218,10 @@ main() {
 		total_fail=$((total_fail + f))
 		total_skip=$((total_skip + k))
 	done
+	if [ "$lint_fail" = 1 ]; then
+		echo "lint: checkpatch.pl --strict found something (above): 1 failed"
+		total_fail=$((total_fail + 1))
+	fi
 	log "minihv: consoles in $LOGS; $((SECONDS - start)) s"
 	echo "total: $total_pass passed, $total_fail failed, $total_skip skipped"
 	[ "$total_fail" = 0 ]

@@ -48,6 +48,20 @@ echo "minihv-init: machine ${MACHINE:-$(arg minihv_machine)}, kernel $(uname -r)
 export MINIHV_KO=/lib/minihv/minihv.ko
 export KVM_MODDIR=/lib/minihv/kvm
 
+# Where the kernel has kmemleak (make check-debug): a scan once the tests
+# are done, and each unreferenced object allocated from minihv.ko printed
+# (make check fails on "unreferenced object").  The rest of the kernel's
+# reports (boot-time false positives) are counted only.
+kmemleak_report() {
+	[ -w /sys/kernel/debug/kmemleak ] || return 0
+	echo scan >/sys/kernel/debug/kmemleak
+	awk '/^unreferenced object/ { flush(); block = $0; next }
+		{ block = block "\n" $0 }
+		function flush() { if (block ~ /\[minihv\]|minihv_/) { print block; mine++ } else if (block != "") other++; block = "" }
+		END { flush(); printf "minihv-init: kmemleak: %d objects from minihv, %d others\n", mine, other }' \
+		/sys/kernel/debug/kmemleak
+}
+
 run_check() {
 	tests=$(ls /selftests/ | grep '_test$' | grep -v '^novirt_test$')
 	[ -n "$(arg minihv_tests)" ] && tests=$(arg minihv_tests | tr , ' ')
@@ -62,6 +76,13 @@ run_check() {
 		*) echo "not ok 1 selftests: minihv: novirt_test"; finish "check failed=1";;
 		esac
 	fi
+	# make check-debug: the fuzzer's length, and debugfs for the
+	# fault injection and kmemleak.
+	if [ -n "$(arg minihv_fuzz_calls)" ]; then
+		export MINIHV_FUZZ_CALLS="$(arg minihv_fuzz_calls)"
+		export MINIHV_RANDOM_GUESTS="$(arg minihv_random_guests)"
+	fi
+	mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
 	n=$(( $(echo "$tests" | wc -w) + 1 ))
 	failed=0
 	echo "TAP version 13"
@@ -85,6 +106,7 @@ run_check() {
 		*) echo "not ok $i selftests: minihv: $t # exit=$rc"; failed=1;;
 		esac
 	done
+	kmemleak_report
 	finish "check failed=$failed"
 }
 

@@ -99,7 +99,20 @@ kernel_release() {
 		sort -V | tail -n1
 }
 
-kernel_headers() { echo "/usr/src/linux-headers-$1"; }
+# Where a kernel release's files are: Debian's packages, or for the debug
+# kernel of make check-debug (release *-minihv-debug) its build in
+# DEBUG_CACHE (scripts/debug-kernel.sh).
+DEBUG_CACHE=${DEBUG_CACHE:-/var/cache/minihv}
+is_debug_release() { [[ $1 == *-minihv-debug ]]; }
+kernel_headers() {
+	if is_debug_release "$1"; then echo "$DEBUG_CACHE/linux-6.1"; else echo "/usr/src/linux-headers-$1"; fi
+}
+kernel_image() {
+	if is_debug_release "$1"; then echo "$DEBUG_CACHE/linux-6.1/arch/x86/boot/bzImage"; else echo "/boot/vmlinuz-$1"; fi
+}
+kernel_modules() {
+	if is_debug_release "$1"; then echo "$DEBUG_CACHE/modules/lib/modules/$1"; else echo "/lib/modules/$1"; fi
+}
 
 # Builds minihv.ko for release $1 in its own tree; prints the .ko path.
 build_module_for() {
@@ -146,7 +159,7 @@ make_initramfs() {
 	chmod 755 "$dir/init"
 	cp "$ko" "$dir/lib/minihv/minihv.ko"
 	for m in irqbypass kvm kvm-amd kvm-intel ccp; do
-		f=$(find "/lib/modules/$rel/kernel" -name "$m.ko" -o -name "$m.ko.xz" | head -n1)
+		f=$(find "$(kernel_modules "$rel")/kernel" -name "$m.ko" -o -name "$m.ko.xz" | head -n1)
 		[ -n "$f" ] || continue
 		case "$f" in
 		*.xz) xz -dc "$f" >"$dir/lib/minihv/kvm/$m.ko";;
@@ -164,7 +177,13 @@ make_initramfs() {
 	done
 	# The machine's own kernel as a guest (linux_boot_test; the Bochs
 	# machines boot the LZ4 cloud kernel, in about a minute nested).
-	cp "/boot/vmlinuz-$rel" "$dir/guests/vmlinuz"
+	# (A debug kernel boots the Debian one it was built from: KASAN
+	# would make the nested boot several times slower.)
+	if is_debug_release "$rel"; then
+		cp "/boot/vmlinuz-$(kernel_release 6.1 generic)" "$dir/guests/vmlinuz"
+	else
+		cp "$(kernel_image "$rel")" "$dir/guests/vmlinuz"
+	fi
 	# The Linux guest's own initramfs: busybox and linux-guest-init.sh.
 	rm -rf "$dir.guest" && mkdir -p "$dir.guest"/{bin,dev,proc,sys}
 	cp /bin/busybox "$dir.guest/bin/busybox"
@@ -200,7 +219,7 @@ make_iso() {
 	iso=$BUILD/$rel/boot-$name.iso
 	rm -rf "$dir" && mkdir -p "$dir/isolinux"
 	cp /usr/lib/ISOLINUX/isolinux.bin /usr/lib/syslinux/modules/bios/ldlinux.c32 "$dir/isolinux/"
-	cp "/boot/vmlinuz-$rel" "$dir/vmlinuz"
+	cp "$(kernel_image "$rel")" "$dir/vmlinuz"
 	cp "$initrd" "$dir/initrd.gz"
 	cat >"$dir/isolinux/isolinux.cfg" <<-EOF
 	DEFAULT minihv
@@ -230,7 +249,7 @@ kvm_probe() {
 	out=$BUILD/kvm-probe.log
 	rm -f "$out"
 	timeout 30 qemu-system-x86_64 -accel kvm -cpu host -m 512 -nodefaults -display none \
-		-no-reboot -serial "file:$out" -kernel "/boot/vmlinuz-$rel" -initrd "$initrd" \
+		-no-reboot -serial "file:$out" -kernel "$(kernel_image "$rel")" -initrd "$initrd" \
 		-append "console=ttyS0 panic=-1 minihv_mode=probe" </dev/null >/dev/null 2>&1 || true
 	sed -n 's/^MINIHV-END probe \([a-z]*\).*/\1/p' "$out" 2>/dev/null | head -n1 | grep . || echo none
 }
@@ -304,7 +323,7 @@ boot_machine() {
 		# shellcheck disable=SC2086
 		# QEMU_EXTRA: more options while debugging (-s: the gdb stub).
 		setsid qemu-system-x86_64 $cpu -m 1024 -smp 2 -nodefaults -display none ${QEMU_EXTRA:-} \
-			-no-reboot -serial "file:$console" -kernel "/boot/vmlinuz-$rel" \
+			-no-reboot -serial "file:$console" -kernel "$(kernel_image "$rel")" \
 			-initrd "$initrd" -append "$cmdline" </dev/null >"${console%.console}.qemu.log" 2>&1 &
 		pid=$!
 		;;

@@ -875,7 +875,14 @@ static int exit_kind(uint32_t reason)
 	switch (reason) {
 	case MINIHV_EXIT_HLT: return 0;
 	case MINIHV_EXIT_SHUTDOWN: return 1;
-	case MINIHV_EXIT_INTR: return 2;
+	/*
+	 * The timer, in the kernel (EINTR) or in userspace between two exits
+	 * (run_bounded() then returns the last one, port or MMIO).
+	 */
+	case MINIHV_EXIT_INTR:
+	case MINIHV_EXIT_IO:
+	case MINIHV_EXIT_MMIO:
+		return 2;
 	case MINIHV_EXIT_INTERNAL_ERROR: return 3;
 	case MINIHV_EXIT_FAIL_ENTRY: return 4;
 	default: return 5;

@@ -12,7 +12,6 @@
 #include <linux/preempt.h>
 #include <linux/types.h>
 
-
 #include "../minihv.h"
 
 /* Read once in vmx_hardware_setup(). */
@@ -83,6 +82,7 @@ static inline bool vmx_pae_paging(u64 cr0, u64 cr4, u64 efer)
 {
 	return (cr0 & X86_CR0_PG) && (cr4 & X86_CR4_PAE) && !(efer & EFER_LMA);
 }
+
 void vmx_read_pdptrs(struct minihv_vm *vm, u64 cr3, u64 pdpte[4]);
 void vmx_write_pdptrs(const u64 pdpte[4]);
 
