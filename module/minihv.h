@@ -193,6 +193,11 @@ struct minihv_vcpu {
 	/* The guest's x87/SSE state: in the CPU while MINIHV_RUN runs. */
 	struct fpu_guest guest_fpu;	/* [vcpu->mutex] */
 	u64 exits;			/* [vcpu->mutex] all exits, all reasons */
+	/* The last exits, a ring indexed by exit_log_total (MINIHV_GET_EXIT_LOG). */
+	struct minihv_exit_record {
+		u64 reason, info1, info2, rip;
+	} exit_log[MINIHV_EXIT_LOG_LEN];	/* [vcpu->mutex] */
+	u64 exit_log_total;		/* [vcpu->mutex] */
 	u64 exit_stats[MINIHV_STAT_NR];	/* [vcpu->mutex] by MINIHV_STAT_* */
 	void *arch;			/* [const] vendor per-vCPU state */
 };
@@ -313,6 +318,19 @@ static inline void minihv_guest_fpu_load(void)
  * does not enter and returns 1, and the loop sees why.  From here on a
  * new one is an interrupt pending at VMRUN/VMLAUNCH, which exits at once.
  */
+/* An exit into the vCPU's log (MINIHV_GET_EXIT_LOG): the vendors' first step. */
+static inline void minihv_log_exit(struct minihv_vcpu *vcpu, u64 reason, u64 info1,
+				   u64 info2, u64 rip)
+{
+	struct minihv_exit_record *e =
+		&vcpu->exit_log[vcpu->exit_log_total++ % MINIHV_EXIT_LOG_LEN];
+
+	e->reason = reason;
+	e->info1 = info1;
+	e->info2 = info2;
+	e->rip = rip;
+}
+
 static inline bool minihv_exit_request(struct minihv_vcpu *vcpu)
 {
 	WRITE_ONCE(vcpu->guest_cpu, smp_processor_id());

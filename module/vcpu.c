@@ -695,6 +695,47 @@ static int minihv_vcpu_get_sregs(struct minihv_vcpu *vcpu, void __user *argp)
 	return copy_to_user(argp, &sregs, sizeof(sregs)) ? -EFAULT : 0;
 }
 
+/*
+ * The exit log, oldest first, with the bytes at each RIP as the guest's
+ * current paging and CS base translate it (they may have changed since).
+ */
+static int minihv_vcpu_get_exit_log(struct minihv_vcpu *vcpu, void __user *argp)
+{
+	struct minihv_exit_log *log;
+	struct minihv_sregs sregs;
+	struct minihv_cpu_mode m = {};
+	u64 i, first;
+	int r = 0, n;
+
+	log = kzalloc(sizeof(*log), GFP_KERNEL_ACCOUNT);
+	if (!log)
+		return -ENOMEM;
+	minihv_ops->get_sregs(vcpu, &sregs);
+	m.paging = (struct minihv_paging){ sregs.cr0, sregs.cr3, sregs.cr4, sregs.efer };
+	m.cs_base = sregs.cs.base;
+	m.long_mode = (sregs.efer & EFER_LMA) && sregs.cs.l;
+	log->total = vcpu->exit_log_total;
+	log->count = min_t(u64, log->total, MINIHV_EXIT_LOG_LEN);
+	first = log->total - log->count;
+	for (i = 0; i < log->count; i++) {
+		const struct minihv_exit_record *e =
+			&vcpu->exit_log[(first + i) % MINIHV_EXIT_LOG_LEN];
+		struct minihv_exit_log_entry *out = &log->entries[i];
+
+		out->reason = e->reason;
+		out->info1 = e->info1;
+		out->info2 = e->info2;
+		out->rip = e->rip;
+		m.rip = e->rip;
+		n = minihv_fetch_insn(vcpu, &m, out->insn, sizeof(out->insn));
+		out->insn_len = n > 0 ? n : 0;
+	}
+	if (copy_to_user(argp, log, sizeof(*log)))
+		r = -EFAULT;
+	kfree(log);
+	return r;
+}
+
 static int minihv_vcpu_get_exit_stats(struct minihv_vcpu *vcpu, void __user *argp)
 {
 	struct minihv_exit_stats stats;
@@ -801,6 +842,9 @@ static long minihv_vcpu_ioctl(struct file *filp, unsigned int ioctl,
 		break;
 	case MINIHV_GET_EXIT_STATS:
 		r = minihv_vcpu_get_exit_stats(vcpu, argp);
+		break;
+	case MINIHV_GET_EXIT_LOG:
+		r = minihv_vcpu_get_exit_log(vcpu, argp);
 		break;
 	case MINIHV_INTERRUPT:
 		r = minihv_vcpu_interrupt(vcpu, argp);

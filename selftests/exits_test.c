@@ -84,6 +84,59 @@ TEST(exits_counted_by_kind)
 	vm_free(vm);
 }
 
+/*
+ * The exit log (MINIHV_GET_EXIT_LOG) after the same guest: its three
+ * CPUIDs in order, each with its RIP and the instruction's bytes (0F A2)
+ * read back from guest memory, then the OUT and the ucall (nested page
+ * faults come in between anywhere).
+ */
+TEST(exit_log_holds_the_last_exits)
+{
+	struct mh_vm *vm = vm_create();
+	struct mh_vcpu *vcpu = vm_vcpu_add(vm, 0, guest_three_cpuids);
+	bool vmx = ioctl(vm_dev_fd(vm), MINIHV_CHECK_EXTENSION, MINIHV_CAP_VENDOR) ==
+		   MINIHV_VENDOR_VMX;
+	uint64_t cpuid_reason = vmx ? 10 : 0x72, io_reason = vmx ? 30 : 0x7b;
+	static struct minihv_exit_log log;
+	struct ucall uc;
+	int i, n, cpuids = 0, ios = 0;
+	uint64_t last_rip = 0;
+
+	vcpu_run(vcpu);
+	assert_exit_reason(vcpu, MINIHV_EXIT_IO);
+	vcpu_run(vcpu);
+	assert_ucall(vcpu, UCALL_DONE, &uc);
+	ASSERT_EQ(0, ioctl(vcpu_fd(vcpu), MINIHV_GET_EXIT_LOG, &log));
+	EXPECT_EQ(vcpu_state(vcpu)->exit_count, log.total);
+	n = log.count;
+	ASSERT_EQ(n, log.total < MINIHV_EXIT_LOG_LEN ? log.total : MINIHV_EXIT_LOG_LEN);
+	ASSERT_LE(5, n);
+	ASSERT_GT(MINIHV_EXIT_LOG_LEN, log.total) TH_LOG("the test wants the whole run in the log");
+	/* Oldest first: three CPUIDs in order, then the two port exits. */
+	for (i = 0; i < n; i++) {
+		const struct minihv_exit_log_entry *e = &log.entries[i];
+
+		if ((e->reason & 0xffff) == io_reason) {
+			EXPECT_EQ(3, cpuids) TH_LOG("a port exit before the CPUIDs, entry %d", i);
+			ios++;
+		}
+		if ((e->reason & 0xffff) != cpuid_reason)
+			continue;
+		ASSERT_LE(2, e->insn_len);
+		EXPECT_EQ(0x0f, e->insn[0]);
+		EXPECT_EQ(0xa2, e->insn[1]);
+		EXPECT_LT(last_rip, e->rip);
+		last_rip = e->rip;
+		cpuids++;
+	}
+	EXPECT_EQ(3, cpuids);
+	EXPECT_EQ(2, ios);
+	/* A bad pointer loses nothing: the log is still there after EFAULT. */
+	EXPECT_EQ(-1, ioctl(vcpu_fd(vcpu), MINIHV_GET_EXIT_LOG, (void *)1));
+	EXPECT_EQ(EFAULT, errno);
+	vm_free(vm);
+}
+
 /* ---- MSRs ---- */
 
 #define MSR_LSTAR	0xc0000082

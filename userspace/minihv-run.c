@@ -651,6 +651,29 @@ static const char *exit_name(uint32_t reason)
 	return reason < NR_EXIT_NAMES && exit_names[reason] ? exit_names[reason] : "?";
 }
 
+/* The vCPU's last exits (minihv only), oldest first: how the guest got here. */
+static void print_exit_log(struct vcpu *v)
+{
+	static struct minihv_exit_log log;
+	uint32_t i, j;
+
+	if (hv_get_exit_log(&v->vm->hv, &v->hv, &log))
+		return;
+	fprintf(stderr, "  last %u of %llu exits (vendor reason, qualification/EXITINFO1, "
+		"EXITINFO2/interruption info, RIP: bytes now at RIP):\n",
+		log.count, (unsigned long long)log.total);
+	for (i = 0; i < log.count; i++) {
+		const struct minihv_exit_log_entry *e = &log.entries[i];
+
+		fprintf(stderr, "  %#6llx %#llx %#llx %#llx:", (unsigned long long)e->reason,
+			(unsigned long long)e->info1, (unsigned long long)e->info2,
+			(unsigned long long)e->rip);
+		for (j = 0; j < e->insn_len; j++)
+			fprintf(stderr, " %02x", e->insn[j]);
+		fprintf(stderr, "\n");
+	}
+}
+
 static void diagnose(struct vcpu *v, const char *what)
 {
 	struct minihv_run *run = v->hv.exit;
@@ -693,6 +716,7 @@ static void diagnose(struct vcpu *v, const char *what)
 			(unsigned long long)sregs.cr3, (unsigned long long)sregs.cr4,
 			(unsigned long long)sregs.efer);
 	}
+	print_exit_log(v);
 	pthread_mutex_unlock(&v->vm->lock);
 }
 

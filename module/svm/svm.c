@@ -1052,6 +1052,8 @@ static int svm_handle_exit(struct minihv_vcpu *vcpu)
 	struct vmcb_control_area *c = &to_svm(vcpu)->vmcb->control;
 	u64 code = c->exit_code;
 
+	minihv_log_exit(vcpu, code, c->exit_info_1, c->exit_info_2,
+			to_svm(vcpu)->vmcb->save.rip);
 	trace_minihv_exit(vcpu->id, code, c->exit_info_1, c->exit_info_2,
 			  to_svm(vcpu)->vmcb->save.rip);
 

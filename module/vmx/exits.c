@@ -552,9 +552,11 @@ int vmx_handle_exit(struct minihv_vcpu *vcpu)
 	u32 idt = vmcs_read32(IDT_VECTORING_INFO_FIELD);
 	u16 basic = reason & 0xffff;
 
-	if (trace_minihv_exit_enabled())
-		trace_minihv_exit(vcpu->id, reason, vmcs_readl(EXIT_QUALIFICATION),
-				  vmcs_read32(VM_EXIT_INTR_INFO), vmcs_readl(GUEST_RIP));
+	u64 qual = vmcs_readl(EXIT_QUALIFICATION), rip = vmcs_readl(GUEST_RIP);
+	u32 intr = vmcs_read32(VM_EXIT_INTR_INFO);
+
+	minihv_log_exit(vcpu, reason, qual, intr, rip);
+	trace_minihv_exit(vcpu->id, reason, qual, intr, rip);
 
 	if (reason & VMX_EXIT_REASONS_FAILED_VMENTRY) {
 		vcpu->exit_stats[MINIHV_STAT_FAIL_ENTRY]++;

@@ -257,6 +257,33 @@ struct minihv_mp_state {
  */
 #define MINIHV_SET_CPUID	_IOW(MINIHVIO, 0x8a, struct minihv_cpuid)
 
+/*
+ * The vCPU's last MINIHV_EXIT_LOG_LEN exits, in the kernel or not, oldest
+ * first: what a crash report shows (minihv-run prints it when a guest
+ * dies).  The instruction bytes are read when the log is: what memory
+ * holds at RIP now, through the guest's current paging; insn_len 0 when
+ * they cannot be read.
+ */
+#define MINIHV_EXIT_LOG_LEN	64
+
+struct minihv_exit_log_entry {
+	__u64 reason;		/* VT-x VM_EXIT_REASON, AMD-V EXITCODE */
+	__u64 info1;		/* exit qualification / EXITINFO1 */
+	__u64 info2;		/* exit interruption information / EXITINFO2 */
+	__u64 rip;
+	__u8 insn[15];
+	__u8 insn_len;
+};
+
+struct minihv_exit_log {
+	__u64 total;		/* out: exits so far; count = min(total, LEN) */
+	__u32 count;		/* out: entries filled */
+	__u32 padding;
+	struct minihv_exit_log_entry entries[MINIHV_EXIT_LOG_LEN];
+};
+
+#define MINIHV_GET_EXIT_LOG	_IOR(MINIHVIO, 0x8b, struct minihv_exit_log)
+
 /* Exit reasons in struct minihv_run; the numbers are KVM's. */
 #define MINIHV_EXIT_UNKNOWN		0
 #define MINIHV_EXIT_IO			2
