@@ -146,6 +146,29 @@ TEST(crash_is_diagnosed)
 	EXPECT_NE(NULL, strstr(out, "RIP")) TH_LOG("output: %s", out);
 	EXPECT_NE(NULL, strstr(out, "CR0")) TH_LOG("output: %s", out);
 	EXPECT_NE(NULL, strstr(out, "EFER")) TH_LOG("output: %s", out);
+	/* The exit log under the report: how the guest got there. */
+	EXPECT_NE(NULL, strstr(out, "exits (vendor reason")) TH_LOG("output: %s", out);
+}
+
+/* --trace: each exit on stderr as the run returns, port exits included. */
+TEST(trace_prints_exits)
+{
+	static const char *const args[] = { "--trace", NULL };
+	static char out[1 << 16];
+	const char *p = out;
+	int r, lines = 0;
+
+	r = run_or_skip(_metadata, "hello.bin", args, out, sizeof(out), true);
+	if (r == -1)
+		return;
+	EXPECT_EQ(0, r) TH_LOG("output: %.2000s", out);
+	EXPECT_NE(NULL, strstr(out, "Hello from a minihv guest!"));
+	while ((p = strstr(p, "minihv-run: trace vCPU 0: "))) {
+		lines++;
+		p++;
+	}
+	/* At least one port exit per character of the greeting. */
+	EXPECT_LE(26, lines) TH_LOG("output: %.2000s", out);
 }
 
 TEST(pc_without_devices)

@@ -88,6 +88,7 @@ struct options {
 	unsigned int timeout;
 	unsigned int cpus;
 	bool stats;
+	bool trace;			/* print the exit log at each return */
 	uint64_t mb_info;		/* Multiboot: the info structure, EBX */
 	bool linux_boot;		/* bzImage: RSI = the zero page */
 	bool platform;			/* the PC platform: irqchip, ACPI, devices */
@@ -105,6 +106,7 @@ struct vcpu {
 	char line[LINE_MAX_LEN];	/* console output not yet written */
 	size_t line_len;
 	uint64_t counts[NR_EXIT_NAMES];	/* runs ending in userspace, by reason */
+	uint64_t traced;		/* --trace: exits printed so far */
 };
 
 struct vm {
@@ -139,6 +141,8 @@ static void usage(FILE *f)
 		"  -c, --cpus N      N vCPUs (1-%d, default 1); vCPU 0 starts the others\n"
 		"  -t, --timeout SEC stop the guest after SEC seconds (exit status 124)\n"
 		"  -s, --stats       print exit counts by reason on stderr at the end\n"
+		"  -T, --trace       print every exit on stderr (minihv's exit log, read\n"
+		"                    at each return to userspace)\n"
 		"  -k, --kernel FILE the guest (instead of the GUEST argument)\n"
 		"  -a, --append STR  the kernel command line (Linux, Multiboot)\n"
 		"  -i, --initrd FILE the initial ramdisk (Linux), module 0 (Multiboot)\n"
@@ -194,6 +198,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 		{ "cpus", required_argument, NULL, 'c' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "stats", no_argument, NULL, 's' },
+		{ "trace", no_argument, NULL, 'T' },
 		{ "append", required_argument, NULL, 'a' },
 		{ "initrd", required_argument, NULL, 'i' },
 		{ "kernel", required_argument, NULL, 'k' },
@@ -209,7 +214,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 	o->device = "/dev/minihv";
 	o->mem = 16 << 20;
 	o->cpus = 1;
-	while ((c = getopt_long(argc, argv, "m:l:e:M:c:t:sa:i:k:Pd:hV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "m:l:e:M:c:t:sTa:i:k:Pd:hV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'm':
 			if (!strcmp(optarg, "real"))
@@ -235,6 +240,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 			break;
 		case 't': o->timeout = parse_size(optarg, false); break;
 		case 's': o->stats = true; break;
+		case 'T': o->trace = true; break;
 		case 'a':
 			if (strlen(optarg) >= MAX_CMDLINE)
 				die_usage("--append: a command line of at most %s characters", "2047");
@@ -651,27 +657,58 @@ static const char *exit_name(uint32_t reason)
 	return reason < NR_EXIT_NAMES && exit_names[reason] ? exit_names[reason] : "?";
 }
 
+/* Entries @from.. of an exit log, one line each, after @prefix. */
+static void print_log_entries(const struct minihv_exit_log *log, uint32_t from,
+			      const char *prefix)
+{
+	uint32_t i, j;
+
+	for (i = from; i < log->count; i++) {
+		const struct minihv_exit_log_entry *e = &log->entries[i];
+
+		fprintf(stderr, "%s%#6llx %#llx %#llx %#llx:", prefix,
+			(unsigned long long)e->reason, (unsigned long long)e->info1,
+			(unsigned long long)e->info2, (unsigned long long)e->rip);
+		for (j = 0; j < e->insn_len; j++)
+			fprintf(stderr, " %02x", e->insn[j]);
+		fprintf(stderr, "\n");
+	}
+}
+
 /* The vCPU's last exits (minihv only), oldest first: how the guest got here. */
 static void print_exit_log(struct vcpu *v)
 {
 	static struct minihv_exit_log log;
-	uint32_t i, j;
 
 	if (hv_get_exit_log(&v->vm->hv, &v->hv, &log))
 		return;
 	fprintf(stderr, "  last %u of %llu exits (vendor reason, qualification/EXITINFO1, "
 		"EXITINFO2/interruption info, RIP: bytes now at RIP):\n",
 		log.count, (unsigned long long)log.total);
-	for (i = 0; i < log.count; i++) {
-		const struct minihv_exit_log_entry *e = &log.entries[i];
+	print_log_entries(&log, 0, "  ");
+}
 
-		fprintf(stderr, "  %#6llx %#llx %#llx %#llx:", (unsigned long long)e->reason,
-			(unsigned long long)e->info1, (unsigned long long)e->info2,
-			(unsigned long long)e->rip);
-		for (j = 0; j < e->insn_len; j++)
-			fprintf(stderr, " %02x", e->insn[j]);
-		fprintf(stderr, "\n");
-	}
+/*
+ * --trace: the exits since the last call, in the kernel or not.  Up to 64
+ * are kept between two returns to userspace; more are counted as lost.
+ */
+static void trace_exits(struct vcpu *v)
+{
+	struct minihv_exit_log log;
+	uint64_t fresh;
+	char prefix[32];
+
+	if (hv_get_exit_log(&v->vm->hv, &v->hv, &log))
+		return;
+	fresh = log.total - v->traced;
+	pthread_mutex_lock(&v->vm->lock);
+	if (fresh > log.count)
+		fprintf(stderr, "minihv-run: trace vCPU %u: %llu exits not kept\n", v->id,
+			(unsigned long long)(fresh - log.count));
+	snprintf(prefix, sizeof(prefix), "minihv-run: trace vCPU %u: ", v->id);
+	print_log_entries(&log, fresh > log.count ? 0 : log.count - fresh, prefix);
+	pthread_mutex_unlock(&v->vm->lock);
+	v->traced = log.total;
 }
 
 static void diagnose(struct vcpu *v, const char *what)
@@ -856,6 +893,8 @@ static int run_vcpu(struct vcpu *v)
 
 	for (;;) {
 		r = hv_run(&v->vm->hv, &v->hv);
+		if (v->vm->o->trace)
+			trace_exits(v);
 		if (r < 0) {
 			if (r == -EINTR) {
 				v->counts[MINIHV_EXIT_INTR]++;
