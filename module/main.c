@@ -194,6 +194,12 @@ static long minihv_dev_ioctl(struct file *filp, unsigned int ioctl,
 		return arg ? -EINVAL : minihv_vcpu_mmap_size();
 	case MINIHV_GET_SUPPORTED_CPUID:
 		return minihv_dev_get_supported_cpuid((void __user *)arg);
+	case MINIHV_GET_FEATURES: {
+		struct minihv_features f = { .vendor = minihv_ops->vendor };
+
+		minihv_ops->get_features(&f);
+		return copy_to_user((void __user *)arg, &f, sizeof(f)) ? -EFAULT : 0;
+	}
 	default:
 		return -ENOTTY;
 	}

@@ -268,6 +268,7 @@ struct minihv_vendor_ops {
 	int (*hardware_enable)(void);
 	void (*hardware_disable)(void);
 	void (*print_features)(void);
+	void (*get_features)(struct minihv_features *f);
 
 	int (*vm_init)(struct minihv_vm *vm);
 	void (*vm_destroy)(struct minihv_vm *vm);
@@ -329,6 +330,18 @@ static inline void minihv_log_exit(struct minihv_vcpu *vcpu, u64 reason, u64 inf
 	e->info1 = info1;
 	e->info2 = info2;
 	e->rip = rip;
+}
+
+/*
+ * MINIHV_GET_FEATURES: @bit into @f->host if the CPU has it, into
+ * @f->used too if minihv uses it.
+ */
+static inline void minihv_feature(struct minihv_features *f, int bit, bool have, bool used)
+{
+	if (have)
+		f->host |= BIT_ULL(bit);
+	if (have && used)
+		f->used |= BIT_ULL(bit);
 }
 
 static inline bool minihv_exit_request(struct minihv_vcpu *vcpu)

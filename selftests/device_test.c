@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -84,6 +85,46 @@ TEST(check_extension_reports_vendor)
 	ASSERT_NE(0, want) TH_LOG("this CPU has neither VMX nor SVM");
 	EXPECT_EQ(want, ioctl(fd, MINIHV_CHECK_EXTENSION, MINIHV_CAP_VENDOR));
 	close(fd);
+}
+
+/*
+ * MINIHV_GET_FEATURES: the vendor's own features only, what minihv
+ * requires among them (EPT and unrestricted guest, or NPT), nothing used
+ * that the CPU lacks; and minihv-run --probe prints the same.
+ */
+TEST(features_reported)
+{
+	unsigned int want = expected_vendor();
+	struct minihv_features f;
+	uint64_t required, other_vendor;
+	const char *const args[] = { "--probe", NULL };
+	char out[2048];
+	int fd = open_dev(_metadata), r;
+
+	if (fd < 0)
+		return;
+	ASSERT_EQ(0, ioctl(fd, MINIHV_GET_FEATURES, &f));
+	EXPECT_EQ(want, f.vendor);
+	if (want == MINIHV_VENDOR_VMX) {
+		required = (1ULL << MINIHV_FEATURE_EPT) | (1ULL << MINIHV_FEATURE_UNRESTRICTED_GUEST);
+		other_vendor = ~0ULL << MINIHV_FEATURE_NPT;
+	} else {
+		required = 1ULL << MINIHV_FEATURE_NPT;
+		other_vendor = (1ULL << MINIHV_FEATURE_NPT) - 1;
+	}
+	EXPECT_EQ(required, f.used & required);
+	EXPECT_EQ(0, f.host & other_vendor);
+	EXPECT_EQ(f.used, f.used & f.host) TH_LOG("minihv uses what the CPU lacks");
+	EXPECT_EQ(-1, ioctl(fd, MINIHV_GET_FEATURES, (void *)1));
+	EXPECT_EQ(EFAULT, errno);
+	close(fd);
+
+	r = run_runner(NULL, args, out, sizeof(out), true);
+	ASSERT_NE(-ENOENT, r) TH_LOG("minihv-run is not installed");
+	EXPECT_EQ(0, r) TH_LOG("output: %s", out);
+	EXPECT_NE(NULL, strstr(out, want == MINIHV_VENDOR_VMX ? "EPT " : "NPT "));
+	EXPECT_NE(NULL, strstr(out, want == MINIHV_VENDOR_VMX ? "Intel VT-x" : "AMD-V"));
+	EXPECT_NE(NULL, strstr(out, "uses")) TH_LOG("output: %s", out);
 }
 
 TEST(unknown_ioctl_is_enotty)

@@ -329,6 +329,13 @@ int hv_irq_line(struct hv *hv, uint32_t irq, uint32_t level)
 	return xioctl(hv->vm, hv->b->irq_line, &l);
 }
 
+int hv_get_features(struct hv *hv, struct minihv_features *f)
+{
+	if (hv->b != &minihv_backend)
+		return -ENOTTY;
+	return xioctl(hv->dev, MINIHV_GET_FEATURES, f);
+}
+
 int hv_get_exit_log(struct hv *hv, struct hv_vcpu *v, struct minihv_exit_log *log)
 {
 	if (hv->b != &minihv_backend)

@@ -68,6 +68,8 @@ int hv_get_stats(struct hv *hv, struct hv_vcpu *v, struct hv_stats *stats);
  */
 int hv_create_irqchip(struct hv *hv);
 int hv_irq_line(struct hv *hv, uint32_t irq, uint32_t level);
+/* The CPU's features and what minihv uses (MINIHV_GET_FEATURES); -ENOTTY on KVM. */
+int hv_get_features(struct hv *hv, struct minihv_features *f);
 /* The last exits (MINIHV_GET_EXIT_LOG); -ENOTTY on KVM, which has none. */
 int hv_get_exit_log(struct hv *hv, struct hv_vcpu *v, struct minihv_exit_log *log);
 /* The guest's TSC frequency in kHz (> 0), or -errno. */

@@ -89,6 +89,7 @@ struct options {
 	unsigned int cpus;
 	bool stats;
 	bool trace;			/* print the exit log at each return */
+	bool probe;			/* print the host's features and stop */
 	uint64_t mb_info;		/* Multiboot: the info structure, EBX */
 	bool linux_boot;		/* bzImage: RSI = the zero page */
 	bool platform;			/* the PC platform: irqchip, ACPI, devices */
@@ -149,6 +150,8 @@ static void usage(FILE *f)
 		"  -P, --platform    the PC platform (APICs, ACPI, COM1 with input, CMOS,\n"
 		"                    reset); always on for a Linux kernel\n"
 		"  -d, --device DEV  the hypervisor device (default /dev/minihv)\n"
+		"  -p, --probe       print the CPU's virtualization features, which of them\n"
+		"                    minihv uses, and stop (no guest)\n"
 		"  -h, --help; -V, --version\n", MAX_CPUS);
 }
 
@@ -199,6 +202,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 		{ "timeout", required_argument, NULL, 't' },
 		{ "stats", no_argument, NULL, 's' },
 		{ "trace", no_argument, NULL, 'T' },
+		{ "probe", no_argument, NULL, 'p' },
 		{ "append", required_argument, NULL, 'a' },
 		{ "initrd", required_argument, NULL, 'i' },
 		{ "kernel", required_argument, NULL, 'k' },
@@ -214,7 +218,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 	o->device = "/dev/minihv";
 	o->mem = 16 << 20;
 	o->cpus = 1;
-	while ((c = getopt_long(argc, argv, "m:l:e:M:c:t:sTa:i:k:Pd:hV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "m:l:e:M:c:t:sTa:i:k:Pd:phV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'm':
 			if (!strcmp(optarg, "real"))
@@ -241,6 +245,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 		case 't': o->timeout = parse_size(optarg, false); break;
 		case 's': o->stats = true; break;
 		case 'T': o->trace = true; break;
+		case 'p': o->probe = true; break;
 		case 'a':
 			if (strlen(optarg) >= MAX_CMDLINE)
 				die_usage("--append: a command line of at most %s characters", "2047");
@@ -259,6 +264,8 @@ static void parse_options(int argc, char **argv, struct options *o)
 		default: usage(stderr); exit(EXIT_USAGE);
 		}
 	}
+	if (o->probe && optind == argc)
+		return;
 	if (optind != argc - !o->guest) {
 		usage(stderr);
 		exit(EXIT_USAGE);
@@ -1092,6 +1099,60 @@ static void print_stats(struct vm *vm)
 				(unsigned long long)counts[i]);
 }
 
+/*
+ * --probe: what the CPU offers for virtualization and what minihv makes
+ * of it (MINIHV_GET_FEATURES), one line per feature.
+ */
+static int probe(const struct options *o)
+{
+	static const struct { int bit; const char *name; } names[] = {
+		{ MINIHV_FEATURE_EPT, "EPT" },
+		{ MINIHV_FEATURE_EPT_AD, "EPT accessed/dirty flags" },
+		{ MINIHV_FEATURE_VPID, "VPID" },
+		{ MINIHV_FEATURE_UNRESTRICTED_GUEST, "unrestricted guest" },
+		{ MINIHV_FEATURE_PREEMPTION_TIMER, "VMX-preemption timer" },
+		{ MINIHV_FEATURE_VMCS_SHADOWING, "VMCS shadowing" },
+		{ MINIHV_FEATURE_APICV, "APICv (APIC virtualization)" },
+		{ MINIHV_FEATURE_NPT, "NPT" },
+		{ MINIHV_FEATURE_NRIP_SAVE, "NRIP save" },
+		{ MINIHV_FEATURE_VMCB_CLEAN, "VMCB clean bits" },
+		{ MINIHV_FEATURE_FLUSH_BY_ASID, "flush by ASID" },
+		{ MINIHV_FEATURE_DECODE_ASSISTS, "decode assists" },
+		{ MINIHV_FEATURE_VGIF, "VGIF" },
+		{ MINIHV_FEATURE_AVIC, "AVIC" },
+	};
+	struct minihv_features f;
+	struct hv hv;
+	bool vmx;
+	size_t i;
+	int r;
+
+	r = hv_open(&hv, o->device);
+	if (r) {
+		fprintf(stderr, "minihv-run: %s: %s (is minihv.ko loaded?)\n", o->device,
+			strerror(-r));
+		return EXIT_CRASH;
+	}
+	r = hv_get_features(&hv, &f);
+	hv_close(&hv);
+	if (r) {
+		fprintf(stderr, "minihv-run: --probe: %s on %s (it describes minihv only)\n",
+			strerror(-r), o->device);
+		return EXIT_CRASH;
+	}
+	vmx = f.vendor == MINIHV_VENDOR_VMX;
+	printf("%s, %u %s\n%-30s %-5s %s\n", vmx ? "Intel VT-x" : "AMD-V", f.nr_tags,
+	       vmx ? "VPIDs" : "ASIDs", "feature", "CPU", "minihv");
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if ((names[i].bit < MINIHV_FEATURE_NPT) != vmx)
+			continue;
+		printf("%-30s %-5s %s\n", names[i].name,
+		       f.host & (1ULL << names[i].bit) ? "yes" : "no",
+		       f.used & (1ULL << names[i].bit) ? "uses" : "-");
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static struct vm vm;
@@ -1099,6 +1160,8 @@ int main(int argc, char **argv)
 	int status;
 
 	parse_options(argc, argv, &o);
+	if (o.probe)
+		return probe(&o);
 	create_vm(&vm, &o);
 	load_guest(&vm, &o);
 	create_vcpus(&vm, &o);

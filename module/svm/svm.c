@@ -40,6 +40,7 @@
 #define SVM_FEATURE_VMCB_CLEAN		BIT(5)
 #define SVM_FEATURE_FLUSH_BY_ASID	BIT(6)
 #define SVM_FEATURE_DECODE_ASSISTS	BIT(7)
+#define SVM_FEATURE_AVIC		BIT(13)
 #define SVM_FEATURE_VGIF		BIT(16)
 
 /* What this CPU offers, read once in svm_hardware_setup(). */
@@ -51,6 +52,7 @@ struct svm_capabilities {
 	bool flush_by_asid;
 	bool decode_assists;
 	bool vgif;
+	bool avic;
 };
 
 static struct svm_capabilities svm_caps;
@@ -107,6 +109,7 @@ static void svm_read_capabilities(struct svm_capabilities *caps)
 	caps->flush_by_asid = edx & SVM_FEATURE_FLUSH_BY_ASID;
 	caps->decode_assists = edx & SVM_FEATURE_DECODE_ASSISTS;
 	caps->vgif = edx & SVM_FEATURE_VGIF;
+	caps->avic = edx & SVM_FEATURE_AVIC;
 }
 
 /*
@@ -218,6 +221,23 @@ static void svm_print_features(void)
 		str_yes_no(svm_caps.flush_by_asid),
 		str_yes_no(svm_caps.decode_assists), str_yes_no(svm_caps.vgif),
 		svm_caps.nr_asids);
+}
+
+/*
+ * What minihv uses: NPT (required), NRIP save for instruction lengths,
+ * flush by ASID.  Not the clean bits (every VMRUN reloads the whole
+ * VMCB), decode assists (minihv decodes from guest memory), VGIF or AVIC.
+ */
+static void svm_get_features(struct minihv_features *f)
+{
+	f->nr_tags = svm_caps.nr_asids;
+	minihv_feature(f, MINIHV_FEATURE_NPT, svm_caps.npt, true);
+	minihv_feature(f, MINIHV_FEATURE_NRIP_SAVE, svm_caps.nrips, true);
+	minihv_feature(f, MINIHV_FEATURE_VMCB_CLEAN, svm_caps.vmcb_clean, false);
+	minihv_feature(f, MINIHV_FEATURE_FLUSH_BY_ASID, svm_caps.flush_by_asid, true);
+	minihv_feature(f, MINIHV_FEATURE_DECODE_ASSISTS, svm_caps.decode_assists, false);
+	minihv_feature(f, MINIHV_FEATURE_VGIF, svm_caps.vgif, false);
+	minihv_feature(f, MINIHV_FEATURE_AVIC, svm_caps.avic, false);
 }
 
 /* ---- vCPUs ---- */
@@ -1183,6 +1203,7 @@ const struct minihv_vendor_ops svm_vendor_ops = {
 	.hardware_enable = svm_hardware_enable,
 	.hardware_disable = svm_hardware_disable,
 	.print_features = svm_print_features,
+	.get_features = svm_get_features,
 	.vm_init = svm_vm_init,
 	.vm_destroy = svm_vm_destroy,
 	.vcpu_create = svm_vcpu_create,

@@ -161,6 +161,9 @@ static void vmx_read_capabilities(struct vmx_capabilities *caps)
 	caps->vpid = allowed1 & SECONDARY_EXEC_ENABLE_VPID;
 	caps->unrestricted_guest = allowed1 & SECONDARY_EXEC_UNRESTRICTED_GUEST;
 	caps->shadow_vmcs = allowed1 & SECONDARY_EXEC_SHADOW_VMCS;
+	caps->apicv = (allowed1 & SECONDARY_EXEC_VIRTUALIZE_APIC_ACCESSES) &&
+		      (allowed1 & SECONDARY_EXEC_APIC_REGISTER_VIRT) &&
+		      (allowed1 & SECONDARY_EXEC_VIRTUAL_INTR_DELIVERY);
 	if (caps->ept || caps->vpid)
 		rdmsrl(MSR_IA32_VMX_EPT_VPID_CAP, ept_vpid_cap);
 	caps->ept_ad = caps->ept && (ept_vpid_cap & VMX_EPT_AD);
@@ -423,6 +426,23 @@ static void vmx_print_features(void)
 		str_yes_no(vmx_caps.unrestricted_guest),
 		str_yes_no(vmx_caps.shadow_vmcs),
 		str_yes_no(vmx_caps.preemption_timer), vmx_caps.revision_id);
+}
+
+/*
+ * What minihv uses: EPT and unrestricted guest (both required), EPT A/D
+ * flags, VPID and the preemption timer where the CPU has them.  Not VMCS
+ * shadowing (no nested VMX) or APICv (the APIC is emulated on exits).
+ */
+static void vmx_get_features(struct minihv_features *f)
+{
+	f->nr_tags = vmx_caps.vpid ? 0xffff : 0;	/* VPIDs 1 to FFFFh */
+	minihv_feature(f, MINIHV_FEATURE_EPT, vmx_caps.ept, true);
+	minihv_feature(f, MINIHV_FEATURE_EPT_AD, vmx_caps.ept_ad, true);
+	minihv_feature(f, MINIHV_FEATURE_VPID, vmx_caps.vpid, true);
+	minihv_feature(f, MINIHV_FEATURE_UNRESTRICTED_GUEST, vmx_caps.unrestricted_guest, true);
+	minihv_feature(f, MINIHV_FEATURE_PREEMPTION_TIMER, vmx_caps.preemption_timer, true);
+	minihv_feature(f, MINIHV_FEATURE_VMCS_SHADOWING, vmx_caps.shadow_vmcs, false);
+	minihv_feature(f, MINIHV_FEATURE_APICV, vmx_caps.apicv, false);
 }
 
 /* ---- vCPUs ---- */
@@ -1076,6 +1096,7 @@ const struct minihv_vendor_ops vmx_vendor_ops = {
 	.hardware_enable = vmx_hardware_enable,
 	.hardware_disable = vmx_hardware_disable,
 	.print_features = vmx_print_features,
+	.get_features = vmx_get_features,
 	.vm_init = vmx_vm_init,
 	.vm_destroy = vmx_vm_destroy,
 	.vcpu_create = vmx_vcpu_create,

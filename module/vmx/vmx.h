@@ -23,6 +23,7 @@ struct vmx_capabilities {
 	bool vpid;
 	bool unrestricted_guest;
 	bool shadow_vmcs;
+	bool apicv;		/* APIC-access page, register virtualization, VID */
 	bool true_controls;	/* IA32_VMX_BASIC[55]: IA32_VMX_TRUE_*_CTLS */
 	u64 cr0_fixed0, cr0_fixed1, cr4_fixed0, cr4_fixed1;
 	/* The controls every VMCS gets, adjusted to the CPU (24.6-24.8). */

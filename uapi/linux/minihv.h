@@ -73,6 +73,35 @@ struct minihv_cpuid {
 #define MINIHV_GET_SUPPORTED_CPUID _IOWR(MINIHVIO, 0x24, struct minihv_cpuid)
 
 /*
+ * The host CPU's virtualization features, and which of them minihv uses:
+ * bit MINIHV_FEATURE_x of @host and of @used.  What minihv-run --probe
+ * prints.
+ */
+#define MINIHV_FEATURE_EPT		0	/* VT-x */
+#define MINIHV_FEATURE_EPT_AD		1	/* EPT accessed/dirty flags */
+#define MINIHV_FEATURE_VPID		2
+#define MINIHV_FEATURE_UNRESTRICTED_GUEST 3
+#define MINIHV_FEATURE_PREEMPTION_TIMER	4
+#define MINIHV_FEATURE_VMCS_SHADOWING	5
+#define MINIHV_FEATURE_APICV		6	/* APIC virtualization, virtual interrupts */
+#define MINIHV_FEATURE_NPT		16	/* AMD-V */
+#define MINIHV_FEATURE_NRIP_SAVE	17
+#define MINIHV_FEATURE_VMCB_CLEAN	18
+#define MINIHV_FEATURE_FLUSH_BY_ASID	19
+#define MINIHV_FEATURE_DECODE_ASSISTS	20
+#define MINIHV_FEATURE_VGIF		21
+#define MINIHV_FEATURE_AVIC		22
+
+struct minihv_features {
+	__u32 vendor;		/* out: MINIHV_VENDOR_* */
+	__u32 nr_tags;		/* out: ASIDs (AMD-V) or VPIDs (VT-x), 0: none */
+	__u64 host;		/* out: what the CPU has */
+	__u64 used;		/* out: what minihv uses of it */
+};
+
+#define MINIHV_GET_FEATURES	_IOR(MINIHVIO, 0x25, struct minihv_features)
+
+/*
  * Capabilities for MINIHV_CHECK_EXTENSION.  Every number not listed here
  * (and every number listed here that the running module does not know)
  * reports 0.
