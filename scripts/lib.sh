@@ -26,7 +26,7 @@ die() { log "error: $*"; exit 2; }
 BASE_PACKAGES="qemu-system-x86 bochs bochsbios vgabios busybox-static cpio
 isolinux syslinux-common xorriso xz-utils linux-image-amd64 linux-headers-amd64
 linux-image-cloud-amd64 linux-headers-cloud-amd64 linux-source-6.1 gcc make
-libc6-dev binutils"
+libc6-dev binutils sparse"
 BACKPORTS_LIST=/etc/apt/sources.list.d/minihv-bookworm-backports.list
 
 pkg_installed() {
@@ -122,9 +122,14 @@ build_module_for() {
 	out=$BUILD/$rel/src
 	rm -rf "$out" && mkdir -p "$out"
 	cp -r "$ROOT/Kbuild" "$ROOT/module" "$ROOT/uapi" "$out/"
-	# W=1 and -Werror: the module builds without a warning on every kernel.
-	make -s -C "$hdr" M="$out" W=1 KCFLAGS=-Werror modules >"$out/build.log" 2>&1 ||
+	# W=1 and -Werror: the module builds without a warning on every
+	# kernel; C=1: sparse checks each file as it is compiled, and any
+	# report of its fails the build too (make lint's other half).
+	make -s -C "$hdr" M="$out" W=1 KCFLAGS=-Werror C=1 modules >"$out/build.log" 2>&1 ||
 		{ cat "$out/build.log" >&2; die "module build failed for $rel"; }
+	if grep -E ': (warning|error):' "$out/build.log" >&2; then
+		die "sparse (C=1) is not clean for $rel (above)"
+	fi
 	grep -v -e 'Skipping BTF generation' "$out/build.log" >&2 || true
 	strip --strip-debug "$out/minihv.ko"
 	echo "$out/minihv.ko"
