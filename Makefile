@@ -8,6 +8,11 @@
 #                     (BACKEND=..., KVER=...: see scripts/check.sh)
 #   make run          boot a test machine and run the greeting guest
 #   make bench        minihv against KVM in the same boot (scripts/bench.sh)
+#   make check-debug  make check on a KASAN/lockdep/kmemleak kernel
+#   make lint         checkpatch.pl --strict (make check runs it too)
+#   make install / uninstall   PREFIX=/usr/local, DESTDIR=
+#   make deb          Debian packages minihv-dkms and minihv-utils
+#   make check-packages  install them here, test, purge (root)
 #   make clean
 #
 # KDIR is the kernel build tree.  It defaults to the running kernel's; where
@@ -72,10 +77,43 @@ run:
 bench:
 	scripts/bench.sh
 
+# For those not on Debian (Debian: make deb).  The module goes to the
+# release KDIR belongs to; DESTDIR stages everything (no depmod then).
+PREFIX ?= /usr/local
+KRELEASE = $(shell cat $(KDIR)/include/config/kernel.release 2>/dev/null)
+INSTALLED = $(DESTDIR)$(PREFIX)/bin/minihv-run $(DESTDIR)$(PREFIX)/bin/minihv-bench \
+	    $(DESTDIR)$(PREFIX)/include/linux/minihv.h \
+	    $(DESTDIR)/etc/udev/rules.d/60-minihv.rules
+
+install: module userspace
+	install -D -m 644 minihv.ko $(DESTDIR)/lib/modules/$(KRELEASE)/extra/minihv.ko
+	install -D -m 755 userspace/minihv-run $(DESTDIR)$(PREFIX)/bin/minihv-run
+	install -D -m 755 userspace/minihv-bench $(DESTDIR)$(PREFIX)/bin/minihv-bench
+	install -D -m 644 uapi/linux/minihv.h $(DESTDIR)$(PREFIX)/include/linux/minihv.h
+	install -d $(DESTDIR)$(PREFIX)/share/minihv/guests
+	install -m 644 userspace/guests/*.bin userspace/guests/*.elf $(DESTDIR)$(PREFIX)/share/minihv/guests/
+	install -D -m 644 packaging/60-minihv.rules $(DESTDIR)/etc/udev/rules.d/60-minihv.rules
+	test -n "$(DESTDIR)" || depmod $(KRELEASE)
+	@echo "minihv: installed; 'groupadd minihv' and add users to it for /dev/minihv"
+
+uninstall:
+	rm -f $(DESTDIR)/lib/modules/$(KRELEASE)/extra/minihv.ko $(INSTALLED)
+	rm -rf $(DESTDIR)$(PREFIX)/share/minihv
+	test -n "$(DESTDIR)" || depmod $(KRELEASE)
+
+# Debian packages (minihv-dkms, minihv-utils) in build/deb.
+deb:
+	scripts/make-deb.sh
+
+# As root: install the packages here, check what DKMS built in a machine, purge.
+check-packages:
+	scripts/check-packages.sh
+
 clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null
 	$(MAKE) -C userspace clean
 	$(MAKE) -C selftests clean
 	rm -rf build
 
-.PHONY: all module userspace selftests kselftest-headers check check-debug lint run bench clean
+.PHONY: all module userspace selftests kselftest-headers check check-debug lint run bench \
+	install uninstall deb check-packages clean

@@ -154,7 +154,12 @@ copy_with_libs() {
 # image path.  BENCH_TOOLS=1 adds make bench's workloads (workloads.sh).
 make_initramfs() {
 	local rel=$1 ko dir m f
-	ko=$(build_module_for "$rel") || exit 2
+	# MINIHV_KO_FILE: a module built elsewhere (DKMS's, check-packages.sh).
+	if [ -n "${MINIHV_KO_FILE:-}" ]; then
+		ko=$MINIHV_KO_FILE
+	else
+		ko=$(build_module_for "$rel") || exit 2
+	fi
 	dir=$BUILD/$rel/initramfs
 	rm -rf "$dir"
 	mkdir -p "$dir"/{bin,dev,proc,sys,tmp,selftests,guests,lib/minihv/kvm}
