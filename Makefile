@@ -83,7 +83,9 @@ PREFIX ?= /usr/local
 KRELEASE = $(shell cat $(KDIR)/include/config/kernel.release 2>/dev/null)
 INSTALLED = $(DESTDIR)$(PREFIX)/bin/minihv-run $(DESTDIR)$(PREFIX)/bin/minihv-bench \
 	    $(DESTDIR)$(PREFIX)/include/linux/minihv.h \
-	    $(DESTDIR)/etc/udev/rules.d/60-minihv.rules
+	    $(DESTDIR)/etc/udev/rules.d/60-minihv.rules \
+	    $(DESTDIR)$(PREFIX)/share/man/man1/minihv-run.1 \
+	    $(DESTDIR)$(PREFIX)/share/man/man1/minihv-bench.1
 
 install: module userspace
 	install -D -m 644 minihv.ko $(DESTDIR)/lib/modules/$(KRELEASE)/extra/minihv.ko
@@ -93,6 +95,8 @@ install: module userspace
 	install -d $(DESTDIR)$(PREFIX)/share/minihv/guests
 	install -m 644 userspace/guests/*.bin userspace/guests/*.elf $(DESTDIR)$(PREFIX)/share/minihv/guests/
 	install -D -m 644 packaging/60-minihv.rules $(DESTDIR)/etc/udev/rules.d/60-minihv.rules
+	install -D -m 644 packaging/minihv-run.1 $(DESTDIR)$(PREFIX)/share/man/man1/minihv-run.1
+	install -D -m 644 packaging/minihv-bench.1 $(DESTDIR)$(PREFIX)/share/man/man1/minihv-bench.1
 	test -n "$(DESTDIR)" || depmod $(KRELEASE)
 	@echo "minihv: installed; 'groupadd minihv' and add users to it for /dev/minihv"
 

@@ -41,6 +41,7 @@ getent group minihv >/dev/null || fail "no group minihv"
 [ -f /lib/udev/rules.d/60-minihv.rules ] || fail "no udev rule"
 /usr/bin/minihv-run --version >/dev/null || fail "minihv-run does not run"
 [ -f /usr/share/minihv/guests/hello.bin ] || fail "no sample guests"
+[ -f /usr/share/man/man1/minihv-run.1.gz ] || fail "no man page"
 
 # The module DKMS built, loaded in a test machine, used by a user in the group.
 rel=$(kernel_release 6.1 generic)

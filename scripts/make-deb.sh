@@ -5,7 +5,7 @@
 #   minihv-dkms   the module's source in /usr/src/minihv-VERSION, built by
 #                 DKMS for every installed kernel with headers (and again
 #                 for each kernel installed later)
-#   minihv-utils  minihv-run, minihv-bench, the sample guests
+#   minihv-utils  minihv-run, minihv-bench (and their man pages), the sample guests
 #                 (/usr/share/minihv/guests), the uapi header, and the udev
 #                 rule giving /dev/minihv to the group minihv (mode 0660),
 #                 which the package creates
@@ -63,12 +63,15 @@ chmod 755 "$d/DEBIAN/postinst" "$d/DEBIAN/prerm"
 # ---- minihv-utils ----
 u=$OUT/minihv-utils
 mkdir -p "$u/DEBIAN" "$u/usr/bin" "$u/usr/share/minihv/guests" "$u/usr/include/linux" \
-	"$u/lib/udev/rules.d" "$u/usr/share/doc/minihv-utils"
+	"$u/lib/udev/rules.d" "$u/usr/share/doc/minihv-utils" "$u/usr/share/man/man1"
 install -m 755 "$ROOT/userspace/minihv-run" "$ROOT/userspace/minihv-bench" "$u/usr/bin/"
 install -m 644 "$ROOT"/userspace/guests/*.bin "$ROOT"/userspace/guests/*.elf \
 	"$u/usr/share/minihv/guests/"
 install -m 644 "$ROOT/uapi/linux/minihv.h" "$u/usr/include/linux/"
 install -m 644 "$ROOT/packaging/60-minihv.rules" "$u/lib/udev/rules.d/"
+for f in "$ROOT"/packaging/*.1; do
+	gzip -9n <"$f" >"$u/usr/share/man/man1/$(basename "$f").gz"
+done
 install -m 644 "$ROOT/README.md" "$ROOT"/Documentation/*.rst "$u/usr/share/doc/minihv-utils/"
 cat >"$u/DEBIAN/control" <<EOF
 Package: minihv-utils
