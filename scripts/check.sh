@@ -179,6 +179,7 @@ main() {
 	accel=none
 	[ -n "$DEBUG" ] || accel=$(kvm_probe "$rel" "$BUILD/$rel/initramfs.gz")
 	case "$accel" in
+	none) log "minihv: check-debug: the emulated machines, not the host's KVM";;
 	svm|vmx) log "minihv: host /dev/kvm runs guests with nested $accel: using -accel kvm -cpu host for that vendor";;
 	*) log "minihv: host /dev/kvm cannot run a guest with nested VMX or SVM (probe booted nothing within 30 s): using emulation";;
 	esac

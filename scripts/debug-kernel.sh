@@ -4,8 +4,8 @@
 # The debug kernel of make check-debug: Debian's linux-source-6.1 built
 # with the kernel's own sanitizers, once, in a cache outside the checkout
 # (DEBUG_CACHE, default /var/cache/minihv).  Prints the kernel release.
-# Later runs reuse the build: it is redone only when this script's
-# configuration changes (its hash is kept beside the build).
+# Later runs reuse the build: it is redone only when the configuration
+# below changes (its hash is kept beside the build).
 #
 # Configuration: x86_64_defconfig (the QEMU and Bochs machines' drivers:
 # 8250 serial, ACPI, initramfs; LZ4, which Bochs decompresses fastest),
@@ -40,8 +40,9 @@ DEBUG_INFO_BTF MODULE_SIG WERROR DRM SOUND USB_SUPPORT WLAN WIRELESS
 NETWORK_FILESYSTEMS KERNEL_GZIP"
 OPTIONS_MOD="KVM KVM_INTEL KVM_AMD"
 
-ensure_packages linux-source-6.1 flex bison bc libelf-dev libssl-dev lz4
-stamp=$(cat "$0" | sha256sum | cut -c1-16)
+ensure_packages linux-source-6.1 flex bison bc libelf-dev libssl-dev lz4 >&2
+# The configuration's fingerprint: a change to the lists rebuilds.
+stamp=$(printf '%s\n' "$OPTIONS_ON" "$OPTIONS_MOD" "$OPTIONS_OFF" | sha256sum | cut -c1-16)
 if [ -f "$SRC/.minihv-stamp" ] && [ "$(cat "$SRC/.minihv-stamp")" = "$stamp" ] &&
 	[ -f "$SRC/arch/x86/boot/bzImage" ]; then
 	make -s -C "$SRC" kernelrelease
