@@ -176,10 +176,10 @@ main() {
 	# Use the host's KVM where it can really run a nested guest.
 	rel=$(kernel_release 6.1 generic)
 	[ -f "$BUILD/$rel/initramfs.gz" ] || make_initramfs "$rel" >/dev/null
-	accel=none
+	accel=debug
 	[ -n "$DEBUG" ] || accel=$(kvm_probe "$rel" "$BUILD/$rel/initramfs.gz")
 	case "$accel" in
-	none) log "minihv: check-debug: the emulated machines, not the host's KVM";;
+	debug) log "minihv: check-debug: the emulated machines, not the host's KVM";;
 	svm|vmx) log "minihv: host /dev/kvm runs guests with nested $accel: using -accel kvm -cpu host for that vendor";;
 	*) log "minihv: host /dev/kvm cannot run a guest with nested VMX or SVM (probe booted nothing within 30 s): using emulation";;
 	esac
