@@ -362,6 +362,9 @@ int minihv_dev_create_vm(void);
 extern atomic_t minihv_nr_vms;
 extern atomic_t minihv_nr_pinned;
 
+/* stats.c: MINIHV_GET_STATS_FD. */
+int minihv_vcpu_stats_fd(struct file *vcpu_file);
+
 void minihv_vm_get(struct minihv_vm *vm);
 void minihv_vm_put(struct minihv_vm *vm);
 

@@ -846,6 +846,9 @@ static long minihv_vcpu_ioctl(struct file *filp, unsigned int ioctl,
 	case MINIHV_GET_EXIT_LOG:
 		r = minihv_vcpu_get_exit_log(vcpu, argp);
 		break;
+	case MINIHV_GET_STATS_FD:
+		r = arg ? -EINVAL : minihv_vcpu_stats_fd(filp);
+		break;
 	case MINIHV_INTERRUPT:
 		r = minihv_vcpu_interrupt(vcpu, argp);
 		break;

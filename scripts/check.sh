@@ -133,7 +133,7 @@ run_machine() {
 	local m=$1 s=$2 rel=$3 label=$4 logf=$5 limit ended=0
 	local extra=${TESTS:+minihv_tests=$TESTS}
 	case "$m" in
-	bochs-*) limit=900;;	# bochs-vmx boots Linux nested three times
+	bochs-*) limit=1100;;	# bochs-vmx boots Linux nested three times (~4 min)
 	*) limit=420;;
 	esac
 	if [ -n "$DEBUG" ]; then

@@ -137,6 +137,74 @@ TEST(exit_log_holds_the_last_exits)
 	vm_free(vm);
 }
 
+/*
+ * MINIHV_GET_STATS_FD: KVM's binary stats format, read the way KVM's
+ * tools read it (header, descriptors at desc_offset, each value at
+ * data_offset + offset, by pread), with the same counts as
+ * MINIHV_GET_EXIT_STATS; and the fd still reads after the vCPU's own fd
+ * and its VM are closed (it holds the vCPU).
+ */
+static uint64_t stat_by_name(int fd, const char *name)
+{
+	struct minihv_stats_header h;
+	static char buf[sizeof(struct minihv_stats_desc) + 256];
+	struct minihv_stats_desc *d = (void *)buf;
+	size_t dsize;
+	uint64_t val;
+	uint32_t i;
+
+	if (pread(fd, &h, sizeof(h), 0) != sizeof(h) || h.name_size > 256)
+		return ~0ULL;
+	dsize = sizeof(*d) + h.name_size;
+	for (i = 0; i < h.num_desc; i++) {
+		if (pread(fd, d, dsize, h.desc_offset + i * dsize) != (ssize_t)dsize)
+			return ~0ULL;
+		if (strcmp(d->name, name))
+			continue;
+		if (pread(fd, &val, sizeof(val), h.data_offset + d->offset) != sizeof(val))
+			return ~0ULL;
+		return val;
+	}
+	return ~0ULL;
+}
+
+TEST(stats_fd_in_kvm_format)
+{
+	struct mh_vm *vm = vm_create();
+	struct mh_vcpu *vcpu = vm_vcpu_add(vm, 0, guest_three_cpuids);
+	struct minihv_exit_stats stats;
+	struct minihv_stats_header h;
+	char id[64] = "";
+	uint64_t exits;
+	struct ucall uc;
+	int fd;
+
+	vcpu_run(vcpu);
+	vcpu_run(vcpu);
+	assert_ucall(vcpu, UCALL_DONE, &uc);
+	ASSERT_EQ(-1, ioctl(vcpu_fd(vcpu), MINIHV_GET_STATS_FD, 1));
+	EXPECT_EQ(EINVAL, errno);
+	fd = ioctl(vcpu_fd(vcpu), MINIHV_GET_STATS_FD, 0);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(sizeof(h), pread(fd, &h, sizeof(h), 0));
+	EXPECT_EQ(0, h.flags);
+	EXPECT_EQ(MINIHV_STATS_NAME_SIZE, h.name_size);
+	EXPECT_LE(10, h.num_desc);
+	ASSERT_LT(0, pread(fd, id, sizeof(id) - 1, h.id_offset));
+	EXPECT_EQ(0, strncmp(id, "minihv-", 7)) TH_LOG("id '%s'", id);
+	ASSERT_EQ(0, ioctl(vcpu_fd(vcpu), MINIHV_GET_EXIT_STATS, &stats));
+	exits = vcpu_state(vcpu)->exit_count;
+	EXPECT_EQ(exits, stat_by_name(fd, "exits"));
+	EXPECT_EQ(stats.count[MINIHV_STAT_IO], stat_by_name(fd, "io_exits"));
+	EXPECT_EQ(3, stat_by_name(fd, "cpuid_exits"));
+	EXPECT_EQ(stats.count[MINIHV_STAT_PAGE_FAULT], stat_by_name(fd, "page_fault_exits"));
+	EXPECT_EQ(-1, write(fd, "x", 1));
+	vm_free(vm);
+	/* The vCPU lives on in the stats fd: same values, nothing freed under it. */
+	EXPECT_EQ(exits, stat_by_name(fd, "exits"));
+	close(fd);
+}
+
 /* ---- MSRs ---- */
 
 #define MSR_LSTAR	0xc0000082

@@ -44,20 +44,6 @@ static int write_file(const char *path, const char *text)
 	return r;
 }
 
-static long read_count(const char *path)
-{
-	char buf[32] = "";
-	long n = -1;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd >= 0) {
-		if (read(fd, buf, sizeof(buf) - 1) > 0)
-			n = strtol(buf, NULL, 10);
-		close(fd);
-	}
-	return n;
-}
-
 /*
  * Both injectors must also fail allocations that may sleep (the
  * default skips them, and nearly all of minihv's may) and say nothing
@@ -217,7 +203,7 @@ TEST(every_allocation_fails_in_turn)
 		ASSERT_EQ(0, write_file(fail_nth_path, nth));
 		step = attempt(mem, &err);
 		/* fail-nth reads 0 once the Nth point was reached and failed. */
-		if (read_count(fail_nth_path) != 0) {
+		if (read_number(fail_nth_path) != 0) {
 			write_file(fail_nth_path, "0");
 			EXPECT_EQ(0, step) TH_LOG("step %d failed (%s) without an injected failure",
 						  step, strerror(err));
@@ -227,9 +213,9 @@ TEST(every_allocation_fails_in_turn)
 		if (step)
 			EXPECT_TRUE(err == ENOMEM || err == EFAULT || err == EINTR || err == EMFILE)
 				TH_LOG("allocation %d: step %d failed with %s", n, step, strerror(err));
-		EXPECT_EQ(0, read_count(DEBUGFS "/minihv/vms"))
+		EXPECT_EQ(0, read_number(DEBUGFS "/minihv/vms"))
 			TH_LOG("allocation %d (step %d, %s) leaked a VM", n, step, strerror(err));
-		EXPECT_EQ(0, read_count(DEBUGFS "/minihv/pinned_pages"))
+		EXPECT_EQ(0, read_number(DEBUGFS "/minihv/pinned_pages"))
 			TH_LOG("allocation %d leaked pinned pages", n);
 		if (!_metadata->passed)
 			break;

@@ -21,19 +21,7 @@
 
 #include "kselftest_harness.h"
 #include "minihv_util.h"
-
-static int module_refcnt(void)
-{
-	FILE *f = fopen("/sys/module/minihv/refcnt", "re");
-	int n = -1;
-
-	if (f) {
-		if (fscanf(f, "%d", &n) != 1)
-			n = -1;
-		fclose(f);
-	}
-	return n;
-}
+#include "sysutil.h"
 
 static void guest_done(void)
 {

@@ -57,7 +57,7 @@ struct hv_backend {
 	size_t immediate_exit, exit_reason, exit_union;	/* run structure offsets */
 	unsigned long get_supported_cpuid, set_cpuid;
 	int (*vm_setup)(struct hv *hv);
-	int (*get_stats)(struct hv *hv, struct hv_vcpu *v, struct hv_stats *s);
+	unsigned long get_stats_fd;	/* the binary stats, KVM's format on both */
 	int (*tsc_khz)(struct hv *hv);
 	/* SET_SREGS takes the backend's full structure: read, overlay, write. */
 	size_t sregs_size;
@@ -72,27 +72,15 @@ static int xioctl(int fd, unsigned long req, void *arg)
 
 /* ---- minihv ---- */
 
-static int minihv_get_stats(struct hv *hv, struct hv_vcpu *v, struct hv_stats *s)
-{
-	struct minihv_exit_stats st;
-	int i, r;
-
-	(void)hv;
-	r = xioctl(v->fd, MINIHV_GET_EXIT_STATS, &st);
-	if (r)
-		return r;
-	s->all = ((struct minihv_run *)v->run)->exit_count;
-	for (i = 0; i < MINIHV_STAT_NR; i++)
-		s->count[i] = st.count[i];
-	return 0;
-}
-
 static int minihv_tsc_khz(struct hv *hv)
 {
 	return xioctl(hv->dev, MINIHV_CHECK_EXTENSION, (void *)MINIHV_CAP_TSC_KHZ);
 }
 
 _Static_assert(sizeof(struct minihv_irq_level) == sizeof(struct kvm_irq_level), "irq level");
+_Static_assert(sizeof(struct minihv_stats_header) == sizeof(struct kvm_stats_header) &&
+	       sizeof(struct minihv_stats_desc) == sizeof(struct kvm_stats_desc),
+	       "the binary stats format is KVM's");
 
 static const struct hv_backend minihv_backend = {
 	.name = "minihv",
@@ -116,7 +104,7 @@ static const struct hv_backend minihv_backend = {
 	.immediate_exit = offsetof(struct minihv_run, immediate_exit),
 	.exit_reason = offsetof(struct minihv_run, exit_reason),
 	.exit_union = offsetof(struct minihv_run, io),
-	.get_stats = minihv_get_stats,
+	.get_stats_fd = MINIHV_GET_STATS_FD,
 	.tsc_khz = minihv_tsc_khz,
 	.sregs_size = sizeof(struct minihv_sregs),
 };
@@ -246,7 +234,7 @@ static void kvm_add_stat(struct hv_stats *s, const char *name, uint64_t val)
 	}
 }
 
-static int kvm_get_stats(struct hv *hv, struct hv_vcpu *v, struct hv_stats *s)
+static int stats_fd_get_stats(struct hv *hv, struct hv_vcpu *v, struct hv_stats *s)
 {
 	struct kvm_stats_header h;
 	struct kvm_stats_desc *d;
@@ -255,8 +243,7 @@ static int kvm_get_stats(struct hv *hv, struct hv_vcpu *v, struct hv_stats *s)
 	uint32_t i;
 	int fd, r = -EIO;
 
-	(void)hv;
-	fd = ioctl(v->fd, KVM_GET_STATS_FD, NULL);
+	fd = ioctl(v->fd, hv->b->get_stats_fd, NULL);
 	if (fd < 0)
 		return -errno;
 	if (pread(fd, &h, sizeof(h), 0) != sizeof(h))
@@ -309,7 +296,7 @@ static const struct hv_backend kvm_backend = {
 	.exit_reason = offsetof(struct kvm_run, exit_reason),
 	.exit_union = offsetof(struct kvm_run, io),
 	.vm_setup = kvm_vm_setup,
-	.get_stats = kvm_get_stats,
+	.get_stats_fd = KVM_GET_STATS_FD,
 	.tsc_khz = kvm_tsc_khz,
 	.sregs_size = sizeof(struct kvm_sregs),
 };
@@ -477,7 +464,7 @@ int hv_set_sregs(struct hv *hv, struct hv_vcpu *v, const struct minihv_sregs *sr
 int hv_get_stats(struct hv *hv, struct hv_vcpu *v, struct hv_stats *stats)
 {
 	memset(stats, 0, sizeof(*stats));
-	return hv->b->get_stats(hv, v, stats);
+	return stats_fd_get_stats(hv, v, stats);
 }
 
 void hv_vcpu_close(struct hv *hv, struct hv_vcpu *v)

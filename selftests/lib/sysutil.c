@@ -134,6 +134,19 @@ int module_unload(const char *name)
 	return syscall(SYS_delete_module, name, O_NONBLOCK) ? -errno : 0;
 }
 
+long read_number(const char *path)
+{
+	FILE *f = fopen(path, "re");
+	long n = -1;
+
+	if (f) {
+		if (fscanf(f, "%ld", &n) != 1)
+			n = -1;
+		fclose(f);
+	}
+	return n;
+}
+
 bool module_is_loaded(const char *name)
 {
 	FILE *f = fopen("/proc/modules", "re");

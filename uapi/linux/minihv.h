@@ -313,6 +313,33 @@ struct minihv_exit_log {
 
 #define MINIHV_GET_EXIT_LOG	_IOR(MINIHVIO, 0x8b, struct minihv_exit_log)
 
+/*
+ * Takes 0, returns a read-only fd of the vCPU's statistics in KVM's
+ * binary stats format (KVM_GET_STATS_FD, Documentation/virt/kvm/api.rst):
+ * a header, the id string, descriptors, then the u64 values; every
+ * statistic cumulative, unitless.  The structures are KVM's.
+ */
+struct minihv_stats_header {
+	__u32 flags;		/* 0 */
+	__u32 name_size;	/* bytes of each descriptor's name, NUL included */
+	__u32 num_desc;
+	__u32 id_offset;
+	__u32 desc_offset;
+	__u32 data_offset;
+};
+
+struct minihv_stats_desc {
+	__u32 flags;		/* KVM_STATS_TYPE_CUMULATIVE | UNIT_NONE | BASE_POW10: 0 */
+	__s16 exponent;
+	__u16 size;		/* u64 values: 1 */
+	__u32 offset;		/* of the value, from data_offset */
+	__u32 bucket_size;
+	char name[];		/* name_size bytes */
+};
+
+#define MINIHV_STATS_NAME_SIZE	48
+#define MINIHV_GET_STATS_FD	_IO(MINIHVIO, 0x8c)
+
 /* Exit reasons in struct minihv_run; the numbers are KVM's. */
 #define MINIHV_EXIT_UNKNOWN		0
 #define MINIHV_EXIT_IO			2

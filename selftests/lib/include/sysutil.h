@@ -44,6 +44,10 @@ bool kmsg_find_problem(const char *log, char *buf, size_t len);
 int module_load(const char *path, const char *params);
 int module_unload(const char *name);
 bool module_is_loaded(const char *name);
+/* The number a sysfs, debugfs or proc file holds, or -1. */
+long read_number(const char *path);
+/* minihv.ko's reference count (/sys/module/minihv/refcnt), or -1. */
+#define module_refcnt() ((int)read_number("/sys/module/minihv/refcnt"))
 
 /*
  * The vendor this machine was booted to test: "svm", "vmx" or "none",
