@@ -387,11 +387,30 @@ void assert_exit_reason(struct mh_vcpu *vcpu, uint32_t reason)
 		  (unsigned long)run->internal.data[2]);
 }
 
+/* The vCPU's last exits (MINIHV_GET_EXIT_LOG), for a failure's report. */
+static void print_exit_log(struct mh_vcpu *vcpu, unsigned int last)
+{
+	static struct minihv_exit_log log;
+	uint32_t i;
+
+	if (ioctl(vcpu_fd(vcpu), MINIHV_GET_EXIT_LOG, &log))
+		return;
+	printf("# the last exits (reason info1 info2 rip), oldest first:\n");
+	for (i = log.count > last ? log.count - last : 0; i < log.count; i++)
+		printf("#   %#llx %#llx %#llx %#llx\n", (unsigned long long)log.entries[i].reason,
+		       (unsigned long long)log.entries[i].info1,
+		       (unsigned long long)log.entries[i].info2,
+		       (unsigned long long)log.entries[i].rip);
+	fflush(stdout);
+}
+
 void assert_ucall(struct mh_vcpu *vcpu, uint64_t cmd, struct ucall *uc)
 {
 	assert_exit_reason(vcpu, MINIHV_EXIT_IO);
 	if (get_ucall(vcpu, uc) == cmd)
 		return;
+	if (uc->cmd == UCALL_ABORT)
+		print_exit_log(vcpu, 12);
 	if (uc->cmd == UCALL_ABORT)
 		test_fail(uc->file, uc->line, "guest assertion failed (%#lx, %#lx)",
 			  (unsigned long)uc->args[0], (unsigned long)uc->args[1]);
