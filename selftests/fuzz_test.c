@@ -187,6 +187,7 @@ static long one_call(struct worker *w)
 		uint8_t raw[16384];
 	} a;
 	int vm = pick(w, f->vm, NR_VMS), vcpu = pick(w, f->vcpu, NR_VCPUS);
+	size_t len;
 	void *p;
 	long r = 0;
 
@@ -264,11 +265,13 @@ static long one_call(struct worker *w)
 		r = ioctl(vcpu, MINIHV_SET_CPUID, arg_ptr(s, &a));
 		break;
 	case 18:	/* the run page: mapped, touched, unmapped, racing with close */
-		p = mmap(NULL, rnd(s) % 2 ? f->run_size : edge(s, 24) << 12,
-			 PROT_READ | PROT_WRITE, MAP_SHARED, vcpu, (rnd(s) % 8 ? 0 : edge(s, 8)) << 12);
+		/* Unmapped by its own length: more would take another thread's mapping. */
+		len = rnd(s) % 2 ? f->run_size : edge(s, 24) << 12;
+		p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu,
+			 (rnd(s) % 8 ? 0 : edge(s, 8)) << 12);
 		if (p != MAP_FAILED) {
 			((volatile uint8_t *)p)[rnd(s) % 64] = rnd(s);
-			munmap(p, f->run_size);
+			munmap(p, len);
 		}
 		return 0;
 	case 19:	/* a close racing with whatever the others do */
