@@ -256,8 +256,9 @@ u64 minihv_host_xcr0;
  * /sys/kernel/debug/minihv/: VMs in existence and guest pages pinned, as
  * KVM keeps its own counters in /sys/kernel/debug/kvm/.  Both return to
  * 0 when every VM fd is closed: how a test sees a leaked VM or page.
+ * Each VM adds a directory of its own (vm.c).
  */
-static struct dentry *minihv_debugfs;
+struct dentry *minihv_debugfs;
 
 static void minihv_debugfs_init(void)
 {

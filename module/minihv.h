@@ -20,6 +20,7 @@
 #include <linux/hrtimer.h>
 #include <linux/kref.h>
 #include <linux/mm_types.h>
+#include <linux/mmu_notifier.h>
 #include <linux/mutex.h>
 #include <linux/rwsem.h>
 #include <linux/sched.h>
@@ -40,6 +41,8 @@
 #define MINIHV_MAX_MEMSLOTS	32
 /* Guest-physical addresses are 48 bits: 4-level NPT/EPT (APM 15.25, SDM 29.3). */
 #define MINIHV_GPA_BITS		48
+/* Nested-table pages a fault may need: one per level below a 5-level root. */
+#define MINIHV_TDP_CACHE_PAGES	4
 /* A slot's pinned-page array is kvcalloc'd: cap one slot at 64 GiB. */
 #define MINIHV_MAX_SLOT_PAGES	BIT_ULL(24)
 
@@ -48,7 +51,11 @@ struct minihv_memslot {
 	u64 npages;			/* [vm->lock], 0: slot unused */
 	unsigned long hva;		/* [vm->lock] */
 	u32 flags;			/* [vm->lock] MINIHV_MEM_* */
-	struct page **pages;		/* [mmu_lock] pinned on first fault */
+	/* Pinned on first fault; written under mmu_lock, read by faults without. */
+	struct page **pages;		/* [mmu_lock] */
+	struct minihv_vm *vm;		/* [vm->lock] for the notifier */
+	/* Follows the mm over [hva, hva + npages pages) while pages exists (mmu.c). */
+	struct mmu_interval_notifier notifier;
 };
 
 struct minihv_vm {
@@ -70,6 +77,7 @@ struct minihv_vm {
 	 */
 	struct minihv_ioapic *ioapic;	/* [vm->lock] */
 	spinlock_t irq_lock;
+	struct dentry *debugfs;		/* [const] its directory (vm.c) */
 	void *arch;			/* [const] vendor per-VM state */
 };
 
@@ -199,6 +207,9 @@ struct minihv_vcpu {
 	} exit_log[MINIHV_EXIT_LOG_LEN];	/* [vcpu->mutex] */
 	u64 exit_log_total;		/* [vcpu->mutex] */
 	u64 exit_stats[MINIHV_STAT_NR];	/* [vcpu->mutex] by MINIHV_STAT_* */
+	/* Filled before mmu_lock is taken for a nested fault (mmu.c). */
+	struct page *tdp_cache[MINIHV_TDP_CACHE_PAGES];	/* [vcpu->mutex] */
+	int tdp_cache_nr;		/* [vcpu->mutex] */
 	void *arch;			/* [const] vendor per-vCPU state */
 };
 
@@ -361,6 +372,7 @@ int minihv_dev_create_vm(void);
  */
 extern atomic_t minihv_nr_vms;
 extern atomic_t minihv_nr_pinned;
+extern struct dentry *minihv_debugfs;
 
 /* stats.c: MINIHV_GET_STATS_FD. */
 int minihv_vcpu_stats_fd(struct file *vcpu_file);
@@ -399,7 +411,12 @@ bool minihv_ioapic_mmio(struct minihv_vm *vm, u64 gpa, int len, bool write, void
 /* mmu.c: nested page tables and guest memory */
 int minihv_mmu_init(struct minihv_vm *vm);
 void minihv_mmu_destroy(struct minihv_vm *vm);
+int minihv_mmu_add_slot(struct minihv_vm *vm, struct minihv_memslot *slot);
 void minihv_mmu_unmap_slot(struct minihv_vm *vm, struct minihv_memslot *slot);
+int minihv_mmu_topup_cache(struct minihv_vcpu *vcpu);
+void minihv_mmu_free_cache(struct minihv_vcpu *vcpu);
+struct seq_file;
+void minihv_mmu_show(struct seq_file *m, struct minihv_vm *vm);
 struct minihv_memslot *minihv_gpa_to_slot(struct minihv_vm *vm, u64 gpa);
 /* 1: mapped, re-enter; 0: not guest RAM (MMIO); -errno */
 int minihv_mmu_map_gpa(struct minihv_vcpu *vcpu, u64 gpa, bool write);

@@ -9,16 +9,36 @@
  * 15.25.5, SDM Vol 3 29.3.2); only the permission bits differ, and the
  * backend supplies those (minihv_vendor_ops.tdp_*), and the depth: EPT is
  * 4 levels as minihv programs it, NPT has as many as the host's own paging
- * (5 with CR4.LA57, APM 15.25.3), which the backend sets in vm->tdp_levels.  minihv maps 4 KiB
- * pages only, one at a time, on the first nested fault: simple, and a guest
- * pays only for the memory it touches.
+ * (5 with CR4.LA57, APM 15.25.3), which the backend sets in vm->tdp_levels.
+ * minihv maps 4 KiB pages only, on the first nested fault: simple, and a
+ * guest pays only for the memory it touches.
  *
  * Nested tables map nothing but memory slots: a guest-physical address
  * outside every slot faults to the exit handler, which makes it MMIO.
+ *
+ * The nested tables follow the VMM's mm, as KVM's do: each slot has an MMU
+ * interval notifier over its user range, and when the kernel changes that
+ * range (munmap, mremap, mprotect, MADV_DONTNEED, truncation of a file
+ * mapping, swap-out of a page not yet pinned, fork's copy-on-write) the
+ * entries go, every vCPU's TLB tag is flushed, and the pages are unpinned.
+ * The guest's next access faults and pins whatever the mm has there now:
+ * the new contents, or -EFAULT from MINIHV_RUN if nothing is mapped.  A
+ * mapped page stays pinned until then, so the guest can never reach a
+ * page the host has freed.
+ *
+ * Lock order: mmap_lock, then mmu_lock (the notifier runs under the first).
+ * Nothing under mmu_lock may fault, lock a page or allocate with reclaim:
+ * reclaim and truncation call the notifier, which takes mmu_lock.  So a
+ * fault pins its pages before taking the lock and checks the notifier's
+ * sequence count afterwards, and nested-table pages come from a per-vCPU
+ * cache filled beforehand.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/mm.h>
+#include <linux/mmu_notifier.h>
+#include <linux/seq_file.h>
+#include <linux/smp.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
@@ -66,10 +86,34 @@ void minihv_mmu_destroy(struct minihv_vm *vm)
 }
 
 /*
- * The level-1 entry for @gpa; with @alloc, missing tables are created.
- * NULL when the entry does not exist (and !alloc) or memory ran out.
+ * The vCPU's cache holds the table pages one fault may need
+ * (MINIHV_TDP_CACHE_PAGES): one per level below the root, as the pages of
+ * one fault-around block share their level-1 table.
  */
-static u64 *tdp_leaf_entry(struct minihv_vm *vm, u64 gpa, bool alloc)
+int minihv_mmu_topup_cache(struct minihv_vcpu *vcpu)
+{
+	while (vcpu->tdp_cache_nr < vcpu->vm->tdp_levels - 1) {
+		struct page *page = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
+
+		if (!page)
+			return -ENOMEM;
+		vcpu->tdp_cache[vcpu->tdp_cache_nr++] = page;
+	}
+	return 0;
+}
+
+void minihv_mmu_free_cache(struct minihv_vcpu *vcpu)
+{
+	while (vcpu->tdp_cache_nr)
+		__free_page(vcpu->tdp_cache[--vcpu->tdp_cache_nr]);
+}
+
+/*
+ * The level-1 entry for @gpa.  With @vcpu, missing tables are taken from
+ * its cache (minihv_mmu_topup_cache() filled it); without, NULL when the
+ * entry does not exist.
+ */
+static u64 *tdp_leaf_entry(struct minihv_vm *vm, u64 gpa, struct minihv_vcpu *vcpu)
 {
 	u64 *table = page_address(vm->tdp_root_page);
 	int level;
@@ -81,11 +125,9 @@ static u64 *tdp_leaf_entry(struct minihv_vm *vm, u64 gpa, bool alloc)
 		if (!(*entry & TDP_PRESENT_MASK)) {
 			struct page *page;
 
-			if (!alloc)
+			if (!vcpu || WARN_ON_ONCE(!vcpu->tdp_cache_nr))
 				return NULL;
-			page = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
-			if (!page)
-				return NULL;
+			page = vcpu->tdp_cache[--vcpu->tdp_cache_nr];
 			*entry = page_to_phys(page) | minihv_ops->tdp_nonleaf;
 		}
 		table = __va(*entry & TDP_ADDR_MASK);
@@ -120,34 +162,36 @@ struct minihv_memslot *minihv_gpa_to_slot(struct minihv_vm *vm, u64 gpa)
  */
 #define MINIHV_FAULT_AROUND	16
 
-/* Pins page @i of @slot if it is not yet: true when it is pinned. */
-static bool pin_slot_page(struct minihv_memslot *slot, u64 i, bool readonly)
+/*
+ * Long-term pin of page @i of @slot: the page cannot move or be freed
+ * while the guest may reach it.  NULL if nothing can be pinned there.
+ */
+static struct page *pin_slot_page(struct minihv_memslot *slot, u64 i)
 {
 	unsigned long hva = slot->hva + (i << PAGE_SHIFT);
+	bool readonly = slot->flags & MINIHV_MEM_READONLY;
+	struct page *page;
 
-	if (slot->pages[i])
-		return true;
-	/*
-	 * Long-term pin: the page cannot move or be freed while the guest
-	 * may reach it; it is unpinned when the slot goes.
-	 */
 	if (pin_user_pages_fast(hva, 1, FOLL_LONGTERM | (readonly ? 0 : FOLL_WRITE),
-				&slot->pages[i]) != 1) {
-		slot->pages[i] = NULL;
-		return false;
-	}
-	atomic_inc(&minihv_nr_pinned);
-	return true;
+				&page) != 1)
+		return NULL;
+	return page;
 }
 
+/*
+ * Returns 1 when mapped (or when the mapping changed meanwhile: the guest
+ * faults again), 0 when @gpa is not RAM (MMIO), -EFAULT when the slot's
+ * memory can no longer be pinned, -ENOMEM.
+ */
 int minihv_mmu_map_gpa(struct minihv_vcpu *vcpu, u64 gpa, bool write)
 {
 	struct minihv_vm *vm = vcpu->vm;
 	struct minihv_memslot *slot = minihv_gpa_to_slot(vm, gpa);
+	struct page *pinned[MINIHV_FAULT_AROUND] = {};
 	u64 gfn = gpa >> PAGE_SHIFT, first, last, i;
+	unsigned long seq;
 	bool readonly;
-	u64 *pte;
-	int r = 1;
+	int r;
 
 	if (!slot)
 		return 0;
@@ -158,31 +202,175 @@ int minihv_mmu_map_gpa(struct minihv_vcpu *vcpu, u64 gpa, bool write)
 	first = max(round_down(gfn, MINIHV_FAULT_AROUND), slot->base_gfn);
 	last = min(round_down(gfn, MINIHV_FAULT_AROUND) + MINIHV_FAULT_AROUND,
 		   slot->base_gfn + slot->npages);
-	mutex_lock(&vm->mmu_lock);
-	if (!pin_slot_page(slot, gfn - slot->base_gfn, readonly)) {
-		r = -EFAULT;
-		goto out;
-	}
+	r = minihv_mmu_topup_cache(vcpu);
+	if (r)
+		return r;
+
+	/* Pin outside mmu_lock (see the top of this file). */
+	seq = mmu_interval_read_begin(&slot->notifier);
 	for (i = first; i < last; i++) {
-		if (i != gfn && !pin_slot_page(slot, i - slot->base_gfn, readonly))
+		if (READ_ONCE(slot->pages[i - slot->base_gfn]))
 			continue;
-		pte = tdp_leaf_entry(vm, i << PAGE_SHIFT, true);
+		pinned[i - first] = pin_slot_page(slot, i - slot->base_gfn);
+		if (!pinned[i - first] && i == gfn) {
+			r = -EFAULT;
+			goto out_unpin;
+		}
+	}
+
+	r = 1;
+	mutex_lock(&vm->mmu_lock);
+	/* An invalidation ran since: the pins may be of old pages. */
+	if (mmu_interval_read_retry(&slot->notifier, seq))
+		goto out_unlock;
+	for (i = first; i < last; i++) {
+		struct page **page = &slot->pages[i - slot->base_gfn];
+		u64 *pte;
+
+		if (!*page && pinned[i - first]) {
+			WRITE_ONCE(*page, pinned[i - first]);
+			pinned[i - first] = NULL;
+			atomic_inc(&minihv_nr_pinned);
+		}
+		if (!*page)
+			continue;
+		pte = tdp_leaf_entry(vm, i << PAGE_SHIFT, vcpu);
 		if (!pte) {
 			r = -ENOMEM;
-			goto out;
+			break;
 		}
-		*pte = page_to_phys(slot->pages[i - slot->base_gfn]) |
+		*pte = page_to_phys(*page) |
 		       (readonly ? minihv_ops->tdp_leaf_ro : minihv_ops->tdp_leaf_rw);
 	}
-out:
+out_unlock:
 	mutex_unlock(&vm->mmu_lock);
+out_unpin:
+	for (i = 0; i < MINIHV_FAULT_AROUND; i++)
+		if (pinned[i])
+			unpin_user_page(pinned[i]);
+	return r;
+}
+
+/* Nothing but an interrupt: its arrival made the guest on that CPU exit. */
+static void minihv_ipi_nop(void *info)
+{
+}
+
+/*
+ * After nested entries were cleared, no CPU may go on using them: bump the
+ * generation, so every vCPU flushes its TLB tag before its next entry, and
+ * make each vCPU that is in the guest now exit, waiting until it has (KVM's
+ * kvm_flush_remote_tlbs()).  The barrier pairs with minihv_exit_request()'s:
+ * a vCPU either reads the new generation before it enters, or has already
+ * published its CPU, which then gets the IPI.  A vCPU in exit handling gets
+ * one it did not need.
+ */
+static void minihv_flush_remote_tlbs(struct minihv_vm *vm)
+{
+	int cpus[MINIHV_MAX_VCPUS], n = 0, i;
+
+	atomic64_inc(&vm->tlb_generation);
+	/* Pairs with minihv_exit_request()'s smp_mb(), as said above. */
+	smp_mb__after_atomic();
+	spin_lock_irq(&vm->irq_lock);	/* keeps vcpus[] alive */
+	for (i = 0; i < MINIHV_MAX_VCPUS; i++) {
+		int cpu = vm->vcpus[i] ? READ_ONCE(vm->vcpus[i]->guest_cpu) : -1;
+
+		if (cpu >= 0)
+			cpus[n++] = cpu;
+	}
+	spin_unlock_irq(&vm->irq_lock);
+	for (i = 0; i < n; i++)
+		smp_call_function_single(cpus[i], minihv_ipi_nop, NULL, 1);
+}
+
+/*
+ * The kernel is about to change [range->start, range->end) of the VMM's mm,
+ * which overlaps @mni's slot: clear the nested entries of the slot's pages
+ * there, flush, unpin.  Runs with mmap_lock held, sometimes with a page of
+ * the range locked (truncation): only mmu_lock is taken, and pages are
+ * unpinned without locking them (the host PTE was made dirty when the page
+ * was pinned for write, and writeback write-protects it through here).
+ */
+static bool minihv_slot_invalidate(struct mmu_interval_notifier *mni,
+				   const struct mmu_notifier_range *range,
+				   unsigned long cur_seq)
+{
+	struct minihv_memslot *slot = container_of(mni, struct minihv_memslot, notifier);
+	struct minihv_vm *vm = slot->vm;
+	unsigned long start = max(range->start, slot->hva);
+	unsigned long end = min(range->end, slot->hva + (slot->npages << PAGE_SHIFT));
+	u64 first = (start - slot->hva) >> PAGE_SHIFT;
+	u64 last = (end - slot->hva + PAGE_SIZE - 1) >> PAGE_SHIFT;
+	bool zapped = false;
+	u64 i;
+
+	/* The OOM reaper cannot wait; it skips this mm (our pages are pinned anyway). */
+	if (!mmu_notifier_range_blockable(range))
+		return false;
+
+	mutex_lock(&vm->mmu_lock);
+	mmu_interval_set_seq(mni, cur_seq);
+	for (i = first; i < last; i++) {
+		u64 *pte;
+
+		if (!(i % 512))
+			cond_resched();
+		if (!slot->pages[i])
+			continue;
+		pte = tdp_leaf_entry(vm, (slot->base_gfn + i) << PAGE_SHIFT, NULL);
+		if (pte)
+			*pte = 0;
+		zapped = true;
+	}
+	if (zapped) {
+		minihv_flush_remote_tlbs(vm);
+		for (i = first; i < last; i++) {
+			if (!slot->pages[i])
+				continue;
+			unpin_user_page(slot->pages[i]);
+			WRITE_ONCE(slot->pages[i], NULL);
+			atomic_dec(&minihv_nr_pinned);
+		}
+	}
+	mutex_unlock(&vm->mmu_lock);
+	return true;
+}
+
+static const struct mmu_interval_notifier_ops minihv_slot_notifier_ops = {
+	.invalidate = minihv_slot_invalidate,
+};
+
+/*
+ * Called with vm->lock and slots_rwsem (write) held, every field of @slot
+ * but pages set: allocates the pinned-page array and starts following the
+ * caller's mm over the slot's range.
+ */
+int minihv_mmu_add_slot(struct minihv_vm *vm, struct minihv_memslot *slot)
+{
+	int r;
+
+	slot->vm = vm;
+	slot->pages = kvcalloc(slot->npages, sizeof(*slot->pages), GFP_KERNEL_ACCOUNT);
+	if (!slot->pages)
+		return -ENOMEM;
+	r = mmu_interval_notifier_insert(&slot->notifier, current->mm, slot->hva,
+					 slot->npages << PAGE_SHIFT,
+					 &minihv_slot_notifier_ops);
+	if (r) {
+		kvfree(slot->pages);
+		slot->pages = NULL;
+	}
 	return r;
 }
 
 /*
  * Called with no vCPU in the guest (slots_rwsem held for write, or the VM
- * being freed): clears the slot's entries, then unpins its pages.  vCPUs
- * flush their TLB tag at the next entry (tlb_generation).
+ * being freed): stops following the mm, clears the slot's entries, then
+ * unpins its pages.  vCPUs flush their TLB tag at the next entry
+ * (tlb_generation).  Pages are unpinned (and locked to be marked dirty)
+ * after mmu_lock is dropped: another slot's notifier may be waiting for
+ * the lock while holding one of them.
  */
 void minihv_mmu_unmap_slot(struct minihv_vm *vm, struct minihv_memslot *slot)
 {
@@ -191,23 +379,89 @@ void minihv_mmu_unmap_slot(struct minihv_vm *vm, struct minihv_memslot *slot)
 
 	if (!slot->pages)
 		return;
+	mmu_interval_notifier_remove(&slot->notifier);
 	mutex_lock(&vm->mmu_lock);
 	for (i = 0; i < slot->npages; i++) {
 		u64 *pte;
 
 		if (!slot->pages[i])
 			continue;
-		pte = tdp_leaf_entry(vm, (slot->base_gfn + i) << PAGE_SHIFT, false);
+		pte = tdp_leaf_entry(vm, (slot->base_gfn + i) << PAGE_SHIFT, NULL);
 		if (pte)
 			*pte = 0;
-		unpin_user_pages_dirty_lock(&slot->pages[i], 1, writable);
-		slot->pages[i] = NULL;
-		atomic_dec(&minihv_nr_pinned);
 	}
 	atomic64_inc(&vm->tlb_generation);
 	mutex_unlock(&vm->mmu_lock);
+	for (i = 0; i < slot->npages; i++) {
+		if (!slot->pages[i])
+			continue;
+		unpin_user_pages_dirty_lock(&slot->pages[i], 1, writable);
+		atomic_dec(&minihv_nr_pinned);
+		if (!(i % 512))
+			cond_resched();
+	}
 	kvfree(slot->pages);
 	slot->pages = NULL;
+}
+
+/* Entry bits both formats share: bit 1 allows writes, bit 7 a large page. */
+#define TDP_WRITABLE		BIT_ULL(1)
+#define TDP_LARGE		BIT_ULL(7)
+
+static void tdp_show_table(struct seq_file *m, struct minihv_vm *vm, u64 *table,
+			   int level, u64 base, u64 *counts)
+{
+	int i;
+
+	for (i = 0; i < 512; i++) {
+		u64 e = table[i], gpa = base | ((u64)i << (PAGE_SHIFT + 9 * (level - 1)));
+		struct minihv_memslot *slot;
+		struct page *page = NULL;
+
+		if (!(e & TDP_PRESENT_MASK))
+			continue;
+		if (level > 1 && (e & TDP_LARGE)) {
+			seq_printf(m, "error %#llx: a large page, never mapped\n", gpa);
+			counts[1]++;
+			continue;
+		}
+		if (level > 1) {
+			tdp_show_table(m, vm, __va(e & TDP_ADDR_MASK), level - 1, gpa, counts);
+			continue;
+		}
+		counts[0]++;
+		seq_printf(m, "%#llx %#llx %s\n", gpa, e & TDP_ADDR_MASK,
+			   (e & TDP_WRITABLE) ? "w" : "r");
+		slot = minihv_gpa_to_slot(vm, gpa);
+		if (slot)
+			page = slot->pages[(gpa >> PAGE_SHIFT) - slot->base_gfn];
+		if (!slot)
+			seq_printf(m, "error %#llx: outside every slot\n", gpa);
+		else if (!page || page_to_phys(page) != (e & TDP_ADDR_MASK))
+			seq_printf(m, "error %#llx: not the page pinned for it\n", gpa);
+		else if ((e & TDP_WRITABLE) && (slot->flags & MINIHV_MEM_READONLY))
+			seq_printf(m, "error %#llx: writable in a read-only slot\n", gpa);
+		else
+			continue;
+		counts[1]++;
+	}
+}
+
+/*
+ * debugfs <pid>-<n>/tdp (vm.c), with vm->lock held: every nested mapping
+ * as "gpa hpa r|w", each checked against the slots: an "error" line for a
+ * mapping outside every slot, of another page than the one pinned for that
+ * guest page, writable in a read-only slot, or a large page.  The last line
+ * counts both.  Tests compare the host addresses with /proc/self/pagemap.
+ */
+void minihv_mmu_show(struct seq_file *m, struct minihv_vm *vm)
+{
+	u64 counts[2] = {};
+
+	mutex_lock(&vm->mmu_lock);
+	tdp_show_table(m, vm, page_address(vm->tdp_root_page), vm->tdp_levels, 0, counts);
+	mutex_unlock(&vm->mmu_lock);
+	seq_printf(m, "mappings %llu errors %llu\n", counts[0], counts[1]);
 }
 
 /*

@@ -911,6 +911,7 @@ static void minihv_vcpu_destroy(struct minihv_vcpu *vcpu)
 	kfree(vcpu->cpuid);
 	minihv_lapic_free(vcpu);
 	minihv_ops->vcpu_free(vcpu);
+	minihv_mmu_free_cache(vcpu);
 	fpu_free_guest_fpstate(&vcpu->guest_fpu);
 	minihv_vcpu_free_run_pages(vcpu);
 	kfree(vcpu);

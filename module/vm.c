@@ -10,11 +10,13 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/anon_inodes.h>
+#include <linux/debugfs.h>
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/kref.h>
 #include <linux/mm.h>
 #include <linux/sched/mm.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
@@ -28,6 +30,8 @@ static void minihv_vm_free(struct kref *kref)
 	struct minihv_vm *vm = container_of(kref, struct minihv_vm, kref);
 	int i;
 
+	/* Waits for a reader of the VM's files to leave (debugfs' removal). */
+	debugfs_remove_recursive(vm->debugfs);
 	for (i = 0; i < MINIHV_MAX_MEMSLOTS; i++)
 		minihv_mmu_unmap_slot(vm, &vm->slots[i]);
 	minihv_mmu_destroy(vm);
@@ -148,16 +152,14 @@ static int minihv_vm_set_memory_region(struct minihv_vm *vm,
 	if (r)
 		goto out;
 
-	r = -ENOMEM;
 	down_write(&vm->slots_rwsem);
-	slot->pages = kvcalloc(npages, sizeof(*slot->pages), GFP_KERNEL_ACCOUNT);
-	if (slot->pages) {
-		slot->base_gfn = gfn;
-		slot->hva = mr->userspace_addr;
-		slot->flags = mr->flags;
-		slot->npages = npages;
-		r = 0;
-	}
+	slot->base_gfn = gfn;
+	slot->hva = mr->userspace_addr;
+	slot->flags = mr->flags;
+	slot->npages = npages;
+	r = minihv_mmu_add_slot(vm, slot);
+	if (r)
+		memset(slot, 0, sizeof(*slot));
 	up_write(&vm->slots_rwsem);
 out:
 	mutex_unlock(&vm->lock);
@@ -245,6 +247,34 @@ static const struct file_operations minihv_vm_fops = {
 	.llseek = noop_llseek,
 };
 
+static int minihv_vm_tdp_show(struct seq_file *m, void *unused)
+{
+	struct minihv_vm *vm = m->private;
+
+	mutex_lock(&vm->lock);		/* the slots stay as they are */
+	minihv_mmu_show(m, vm);
+	mutex_unlock(&vm->lock);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(minihv_vm_tdp);
+
+/*
+ * /sys/kernel/debug/minihv/<pid>-<n>/ for the n-th VM since load, created
+ * by process <pid>, as KVM's <pid>-<fd>: "tdp", its nested mappings,
+ * checked against its slots (minihv_mmu_show()).  Made before the VM fd
+ * exists and removed when the VM is freed, so it never outlives the VM.
+ */
+static void minihv_vm_debugfs_init(struct minihv_vm *vm)
+{
+	static atomic_t nr_created = ATOMIC_INIT(0);
+	char name[32];
+
+	snprintf(name, sizeof(name), "%d-%d", task_tgid_nr(current),
+		 atomic_inc_return(&nr_created));
+	vm->debugfs = debugfs_create_dir(name, minihv_debugfs);
+	debugfs_create_file("tdp", 0400, vm->debugfs, vm, &minihv_vm_tdp_fops);
+}
+
 int minihv_dev_create_vm(void)
 {
 	struct minihv_vm *vm;
@@ -267,6 +297,7 @@ int minihv_dev_create_vm(void)
 	r = minihv_mmu_init(vm);
 	if (r)
 		goto err_vm_destroy;
+	minihv_vm_debugfs_init(vm);
 
 	/* The fd is the last step: once it exists, userspace can use it. */
 	fd = anon_inode_getfd("minihv-vm", &minihv_vm_fops, vm, O_RDWR | O_CLOEXEC);
@@ -278,6 +309,7 @@ int minihv_dev_create_vm(void)
 	return fd;
 
 err_mmu_destroy:
+	debugfs_remove_recursive(vm->debugfs);
 	minihv_mmu_destroy(vm);
 err_vm_destroy:
 	minihv_ops->vm_destroy(vm);

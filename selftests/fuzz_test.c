@@ -9,7 +9,8 @@
  * and sregs with random bits; CPUID tables of any length), unknown ioctl
  * numbers, bad pointers, closes racing with runs and with mmap of the
  * run page.  A fifth thread signals the others every millisecond, so a
- * run ends (EINTR) whatever the guest does.
+ * run ends (EINTR) whatever the guest does, and every 16 ms reads the
+ * kernel's check of each live VM's nested tables against its slots.
  *
  * What must hold: every failed call returns a real errno (never one of
  * the kernel's internal codes, 512 and up), the host's log stays clean
@@ -365,6 +366,38 @@ static long mem_available_kib(void)
 #define NR_VMS_FILE	DEBUGFS "/minihv/vms"
 #define NR_PINNED_FILE	DEBUGFS "/minihv/pinned_pages"
 
+/*
+ * The kernel's walk of every live VM's nested tables, each mapping checked
+ * against the slots (debugfs <pid>-<n>/tdp): the error lines it found.
+ */
+static unsigned long tdp_errors(void)
+{
+	char path[300], line[160];
+	unsigned long long maps, errs;
+	unsigned long bad = 0;
+	struct dirent *e;
+	DIR *d = opendir(DEBUGFS "/minihv");
+	FILE *fp;
+
+	while (d && (e = readdir(d))) {
+		if (!strchr(e->d_name, '-'))
+			continue;
+		snprintf(path, sizeof(path), DEBUGFS "/minihv/%s/tdp", e->d_name);
+		fp = fopen(path, "re");
+		while (fp && fgets(line, sizeof(line), fp)) {
+			if (sscanf(line, "mappings %llu errors %llu", &maps, &errs) == 2)
+				bad += errs;
+			else if (!strncmp(line, "error", 5))
+				printf("# %s: %s", path, line);
+		}
+		if (fp)
+			fclose(fp);
+	}
+	if (d)
+		closedir(d);
+	return bad;
+}
+
 FIXTURE(fuzz) {};
 FIXTURE_SETUP(fuzz) {}
 FIXTURE_TEARDOWN(fuzz) {}
@@ -378,6 +411,7 @@ TEST_F_TIMEOUT(fuzz, ioctls, 900)
 	struct fuzz f = {};
 	struct timespec tick = { .tv_nsec = 1000000 };
 	char problem[256], *text;
+	unsigned long walks = 0, bad_maps = 0;
 	uint64_t seed;
 	long avail;
 	int i, base;
@@ -421,11 +455,16 @@ TEST_F_TIMEOUT(fuzz, ioctls, 900)
 		w[i] = (struct worker){ .f = &f, .rng = (seed + i) | 1, .id = i };
 		ASSERT_EQ(0, pthread_create(&f.threads[i], NULL, worker_main, &w[i]));
 	}
-	/* This thread is the clock: a signal to each worker every millisecond. */
+	/*
+	 * This thread is the clock: a signal to each worker every millisecond,
+	 * and every 16th a check of the nested tables of the VMs as they run.
+	 */
 	while (atomic_load(&f.left)) {
 		nanosleep(&tick, NULL);
 		for (i = 0; i < THREADS; i++)
 			pthread_kill(f.threads[i], SIGUSR1);
+		if (!(++walks % 16))
+			bad_maps += tdp_errors();
 	}
 	atomic_store(&f.stop, true);
 	for (i = 0; i < THREADS; i++) {
@@ -446,8 +485,10 @@ TEST_F_TIMEOUT(fuzz, ioctls, 900)
 	for (i = 0; i < NR_BUFS; i++)
 		munmap(f.buf[i], BUF_SIZE);
 
-	printf("# %lu calls done\n", (unsigned long)f.calls);
+	printf("# %lu calls done, nested tables walked %lu times\n",
+	       (unsigned long)f.calls, walks / 16);
 	fflush(stdout);
+	EXPECT_EQ(0, bad_maps) TH_LOG("nested mappings that no slot explains");
 	EXPECT_EQ(0, f.bad_errno) TH_LOG("a call failed with errno %lu", (unsigned long)f.last_bad);
 	EXPECT_EQ(base, module_refcnt());
 	/* No VM and no pinned page outlives its fds. */

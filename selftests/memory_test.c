@@ -3,14 +3,21 @@
  * Guest memory: every bad MINIHV_SET_USER_MEMORY_REGION argument gets its
  * documented errno and leaves the VM usable; guest writes are visible to
  * the host; read-only slots turn writes into MMIO exits; two VMs never
- * see each other's memory.
+ * see each other's memory; a slot follows its user mapping as it changes
+ * (the guest sees the new contents, or MINIHV_RUN fails with EFAULT).
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <dirent.h>
+#include <sched.h>
+#include <stdio.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
@@ -204,6 +211,236 @@ TEST(two_vms_are_isolated)
 	EXPECT_EQ(0x1111, *(uint64_t *)addr_gpa2hva(a, 0x3000000));
 	vm_free(a);
 	vm_free(b);
+}
+
+static void guest_read_loop(uint64_t gpa)
+{
+	volatile uint64_t *p = (volatile uint64_t *)gpa;
+
+	for (;;) {
+		GUEST_SYNC(p[0]);
+		p[1]++;			/* a write too: the page must be writable */
+	}
+}
+
+/* One pass of guest_read_loop: what the guest read at @gpa. */
+static uint64_t guest_reads(struct mh_vcpu *vcpu)
+{
+	struct ucall uc;
+
+	vcpu_run(vcpu);
+	assert_ucall(vcpu, UCALL_SYNC, &uc);
+	return uc.args[0];
+}
+
+#define FOLLOW_SIZE	0x20000		/* more than one fault-around block */
+
+/* Host-physical address of the page at @hva now, from /proc/self/pagemap. */
+static uint64_t host_phys(const void *hva)
+{
+	uint64_t entry = 0;
+	int fd = open("/proc/self/pagemap", O_RDONLY);
+
+	if (fd < 0 || pread(fd, &entry, 8, (uintptr_t)hva / 4096 * 8) != 8)
+		entry = 0;
+	if (fd >= 0)
+		close(fd);
+	/* Bit 63: present; bits 54:0 the PFN (zero without CAP_SYS_ADMIN). */
+	return (entry >> 63) ? (entry & ((1ULL << 55) - 1)) << 12 : 0;
+}
+
+/*
+ * Reads the newest VM of this process's debugfs "tdp" file (the kernel's
+ * walk of the nested tables, each mapping checked against the slots) and
+ * checks each mapping of the extra slot against what @mem's pages are now.
+ * Returns how many mappings the extra slot has, -1 on any error.
+ */
+static int tdp_check(struct __test_metadata *_metadata, uint64_t *mem)
+{
+	char dir[64], path[128], line[160], prefix[16];
+	unsigned long long gpa, hpa, nr_map, nr_err;
+	int n = 0, newest = 0, extra = 0;
+	struct dirent *d;
+	FILE *f;
+	DIR *dd;
+
+	snprintf(prefix, sizeof(prefix), "%d-", getpid());
+	dd = opendir("/sys/kernel/debug/minihv");
+	if (!dd)
+		return -1;
+	while ((d = readdir(dd)))
+		if (!strncmp(d->d_name, prefix, strlen(prefix)) &&
+		    atoi(d->d_name + strlen(prefix)) > newest)
+			newest = atoi(d->d_name + strlen(prefix));
+	closedir(dd);
+	snprintf(dir, sizeof(dir), "%s%d", prefix, newest);
+	snprintf(path, sizeof(path), "/sys/kernel/debug/minihv/%s/tdp", dir);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		char w;
+
+		if (sscanf(line, "mappings %llu errors %llu", &nr_map, &nr_err) == 2) {
+			n = nr_err ? -1 : extra;
+			EXPECT_EQ(0, nr_err);
+			break;
+		}
+		if (!strncmp(line, "error", 5)) {
+			TH_LOG("%s: %s", path, line);
+			continue;
+		}
+		if (sscanf(line, "%llx %llx %c", &gpa, &hpa, &w) != 3 || gpa < GPA_EXTRA)
+			continue;
+		extra++;
+		EXPECT_EQ(host_phys((char *)mem + (gpa - GPA_EXTRA)), hpa)
+			TH_LOG("gpa %#llx maps another page than the slot's mapping has", gpa);
+		EXPECT_EQ('w', w);
+	}
+	fclose(f);
+	return n;
+}
+
+/*
+ * Each way the host can change the pages under a slot: the guest's next
+ * read sees what the mapping holds now (pinning alone would leave it the
+ * old page), or the run fails with EFAULT while nothing usable is mapped,
+ * and works again once something is.
+ */
+TEST(slot_follows_the_mm)
+{
+	struct mh_vm *vm = vm_create();
+	struct mh_vcpu *vcpu = vm_vcpu_add(vm, 0, guest_read_loop);
+	uint64_t *mem = mmap(NULL, FOLLOW_SIZE, PROT_READ | PROT_WRITE,
+			     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uint64_t *other, v = 0x4444;
+	int memfd;
+
+	ASSERT_NE(MAP_FAILED, mem);
+	mem[0] = 0x1111;
+	ASSERT_EQ(0, set_region(vm_fd(vm), 1, 0, GPA_EXTRA, FOLLOW_SIZE, (uintptr_t)mem));
+	vcpu_args_set(vcpu, GPA_EXTRA, 0);
+	EXPECT_EQ(0x1111, guest_reads(vcpu));
+	if (!host_phys(mem))
+		SKIP(return, "no PFNs in /proc/self/pagemap (needs CAP_SYS_ADMIN)");
+	/* One fault-around block (16 pages) mapped, each the mapping's page. */
+	EXPECT_EQ(16, tdp_check(_metadata, mem));
+
+	/* A new anonymous mapping in its place. */
+	ASSERT_EQ(mem, mmap(mem, FOLLOW_SIZE, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0));
+	EXPECT_EQ(0, tdp_check(_metadata, mem)) TH_LOG("nested entries left after munmap");
+	mem[0] = 0x2222;
+	EXPECT_EQ(0x2222, guest_reads(vcpu)) TH_LOG("guest kept the unmapped page");
+	EXPECT_EQ(1, mem[1]);
+	EXPECT_EQ(16, tdp_check(_metadata, mem));
+
+	/* MADV_DONTNEED: the next touch is a fresh zero page. */
+	ASSERT_EQ(0, madvise(mem, FOLLOW_SIZE, MADV_DONTNEED));
+	EXPECT_EQ(0, guest_reads(vcpu));
+
+	/* mremap of another page over the slot's first page. */
+	other = mmap(NULL, 0x1000, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, other);
+	other[0] = 0x3333;
+	ASSERT_EQ(mem, mremap(other, 0x1000, 0x1000, MREMAP_MAYMOVE | MREMAP_FIXED, mem));
+	EXPECT_EQ(0x3333, guest_reads(vcpu));
+	EXPECT_EQ(16, tdp_check(_metadata, mem));
+
+	/* Shared file pages: writes through the file reach the guest... */
+	memfd = syscall(SYS_memfd_create, "minihv-slot", 0);
+	ASSERT_LE(0, memfd);
+	ASSERT_EQ(0, ftruncate(memfd, FOLLOW_SIZE));
+	ASSERT_EQ(mem, mmap(mem, FOLLOW_SIZE, PROT_READ | PROT_WRITE,
+			    MAP_SHARED | MAP_FIXED, memfd, 0));
+	ASSERT_EQ(8, pwrite(memfd, &v, 8, 0));
+	EXPECT_EQ(0x4444, guest_reads(vcpu));
+	/* ...the guest's writes reach the file, and truncation drops the page. */
+	ASSERT_EQ(8, pread(memfd, &v, 8, 8));
+	EXPECT_EQ(1, v);
+	ASSERT_EQ(0, ftruncate(memfd, 0));
+	ASSERT_EQ(0, ftruncate(memfd, FOLLOW_SIZE));
+	EXPECT_EQ(0, guest_reads(vcpu)) TH_LOG("guest kept a truncated page");
+	EXPECT_EQ(16, tdp_check(_metadata, mem));
+	close(memfd);
+
+	/* Read-only, then nothing: EFAULT each time, and the vCPU recovers. */
+	ASSERT_EQ(0, mprotect(mem, FOLLOW_SIZE, PROT_READ));
+	EXPECT_EQ(-EFAULT, _vcpu_run(vcpu));
+	EXPECT_EQ(0, tdp_check(_metadata, mem));
+	ASSERT_EQ(0, munmap(mem, FOLLOW_SIZE));
+	EXPECT_EQ(-EFAULT, _vcpu_run(vcpu));
+	EXPECT_EQ(-EFAULT, _vcpu_run(vcpu));
+	EXPECT_EQ(0, tdp_check(_metadata, mem));
+	ASSERT_EQ(mem, mmap(mem, FOLLOW_SIZE, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0));
+	mem[0] = 0x5555;
+	EXPECT_EQ(0x5555, guest_reads(vcpu));
+	EXPECT_EQ(16, tdp_check(_metadata, mem));
+	vm_free(vm);
+	munmap(mem, FOLLOW_SIZE);
+}
+
+static void guest_wait_for_change(uint64_t gpa)
+{
+	volatile uint64_t *p = (volatile uint64_t *)gpa;
+	uint64_t last = 0;
+
+	for (;;) {
+		while (p[0] == last)
+			;
+		last = p[0];
+		GUEST_SYNC(last);
+	}
+}
+
+#define REMAPS	200
+
+struct remap_race {
+	struct mh_vcpu *vcpu;
+	_Atomic uint64_t seen;
+};
+
+static void *remap_vcpu_thread(void *arg)
+{
+	struct remap_race *race = arg;
+
+	while (atomic_load(&race->seen) != REMAPS)
+		atomic_store(&race->seen, guest_reads(race->vcpu));
+	return NULL;
+}
+
+/*
+ * The mapping changes while the guest spins on it in another thread: the
+ * kernel must take the translation away from a running guest (an IPI, then
+ * a TLB flush before it enters again), or the guest spins forever on the
+ * old page and the harness's timeout fails the test.
+ */
+TEST(remap_under_a_running_guest)
+{
+	struct mh_vm *vm = vm_create();
+	struct remap_race race = { .vcpu = vm_vcpu_add(vm, 0, guest_wait_for_change) };
+	uint64_t *mem = mmap(NULL, FOLLOW_SIZE, PROT_READ | PROT_WRITE,
+			     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	pthread_t t;
+	uint64_t i;
+
+	ASSERT_NE(MAP_FAILED, mem);
+	ASSERT_EQ(0, set_region(vm_fd(vm), 1, 0, GPA_EXTRA, FOLLOW_SIZE, (uintptr_t)mem));
+	vcpu_args_set(race.vcpu, GPA_EXTRA, 0);
+	ASSERT_EQ(0, pthread_create(&t, NULL, remap_vcpu_thread, &race));
+	for (i = 1; i <= REMAPS; i++) {
+		ASSERT_EQ(mem, mmap(mem, FOLLOW_SIZE, PROT_READ | PROT_WRITE,
+				    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0));
+		mem[0] = i;
+		/* The guest reports each value once it sees it. */
+		while (atomic_load(&race.seen) != i)
+			sched_yield();
+	}
+	pthread_join(t, NULL);
+	EXPECT_EQ(REMAPS, atomic_load(&race.seen));
+	vm_free(vm);
+	munmap(mem, FOLLOW_SIZE);
 }
 
 TEST_HARNESS_MAIN

@@ -1120,8 +1120,8 @@ static int svm_vcpu_run(struct minihv_vcpu *vcpu)
 {
 	struct svm_vcpu *svm = to_svm(vcpu);
 	struct vmcb *vmcb = svm->vmcb;
-	u64 gen = atomic64_read(&vcpu->vm->tlb_generation);
 	int cpu, fault;
+	u64 gen;
 	u64 xcr0;
 	u32 pkru;
 
@@ -1152,6 +1152,8 @@ static int svm_vcpu_run(struct minihv_vcpu *vcpu)
 		return 1;
 	}
 	cpu = smp_processor_id();
+	/* After minihv_exit_request() published the CPU (minihv_flush_remote_tlbs()). */
+	gen = atomic64_read(&vcpu->vm->tlb_generation);
 
 	/*
 	 * Flush this vCPU's TLB tag when it arrives on a CPU (the tag may hold

@@ -962,13 +962,12 @@ static void vmx_load_host_msrs(struct vmx_vcpu *vmx, const struct vmx_host_msrs 
 static int vmx_vcpu_run(struct minihv_vcpu *vcpu)
 {
 	struct vmx_vcpu *vmx = to_vmx(vcpu);
-	u64 gen = atomic64_read(&vcpu->vm->tlb_generation);
 	struct vmx_host_msrs host_msrs;
 	u16 fs_sel, gs_sel, ds_sel, es_sel;
 	unsigned long fs_base;
 	int cpu, fail;
 	u32 reason, pkru;
-	u64 xcr0;
+	u64 xcr0, gen;
 
 	preempt_notifier_register(&vmx->preempt);
 	preempt_disable();
@@ -997,6 +996,8 @@ static int vmx_vcpu_run(struct minihv_vcpu *vcpu)
 		preempt_notifier_unregister(&vmx->preempt);
 		return 1;
 	}
+	/* After minihv_exit_request() published the CPU (minihv_flush_remote_tlbs()). */
+	gen = atomic64_read(&vcpu->vm->tlb_generation);
 
 	/*
 	 * Flush this vCPU's tag when it arrives on a CPU (stale entries of a
