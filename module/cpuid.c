@@ -386,7 +386,7 @@ int minihv_dev_get_supported_cpuid(void __user *argp)
 
 	if (get_user(nent, &uc->nent))
 		return -EFAULT;
-	t = kcalloc(MINIHV_CPUID_MAX_ENTRIES, sizeof(*t), GFP_KERNEL_ACCOUNT);
+	t = kcalloc(MINIHV_CPUID_MAX_ENTRIES, sizeof(*t), MINIHV_GFP);
 	if (!t)
 		return -ENOMEM;
 	n = cpuid_supported(t);

@@ -202,7 +202,7 @@ int minihv_ioapic_create(struct minihv_vm *vm)
 	struct minihv_ioapic *io;
 	int pin;
 
-	io = kzalloc(sizeof(*io), GFP_KERNEL_ACCOUNT);
+	io = kzalloc(sizeof(*io), MINIHV_GFP);
 	if (!io)
 		return -ENOMEM;
 	spin_lock_init(&io->lock);

@@ -779,7 +779,7 @@ int minihv_lapic_create(struct minihv_vcpu *vcpu)
 {
 	struct minihv_lapic *apic;
 
-	apic = kzalloc(sizeof(*apic), GFP_KERNEL_ACCOUNT);
+	apic = kzalloc(sizeof(*apic), MINIHV_GFP);
 	if (!apic)
 		return -ENOMEM;
 	apic->vcpu = vcpu;

@@ -41,6 +41,15 @@
 #define MINIHV_MAX_MEMSLOTS	32
 /* Guest-physical addresses are 48 bits: 4-level NPT/EPT (APM 15.25, SDM 29.3). */
 #define MINIHV_GPA_BITS		48
+/*
+ * What every allocation on behalf of an ioctl uses.  It is charged to the
+ * caller's memory cgroup (__GFP_ACCOUNT, as KVM's), and at the cgroup's
+ * limit or the host's it fails (__GFP_RETRY_MAYFAIL) instead of calling the
+ * OOM killer: a program that creates VMs until memory runs out gets ENOMEM,
+ * and no process is killed for it.  The kernel's own allocations on those
+ * paths (the fd's file, the vCPU's FPU state) still may.
+ */
+#define MINIHV_GFP		(GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL)
 /* Nested-table pages a fault may need: one per level below a 5-level root. */
 #define MINIHV_TDP_CACHE_PAGES	4
 /* A slot's pinned-page array is kvcalloc'd: cap one slot at 64 GiB. */

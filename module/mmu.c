@@ -59,7 +59,7 @@ static unsigned int tdp_index(u64 gpa, int level)
 
 int minihv_mmu_init(struct minihv_vm *vm)
 {
-	vm->tdp_root_page = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
+	vm->tdp_root_page = alloc_page(MINIHV_GFP | __GFP_ZERO);
 	if (!vm->tdp_root_page)
 		return -ENOMEM;
 	vm->tdp_root = page_to_phys(vm->tdp_root_page);
@@ -93,7 +93,7 @@ void minihv_mmu_destroy(struct minihv_vm *vm)
 int minihv_mmu_topup_cache(struct minihv_vcpu *vcpu)
 {
 	while (vcpu->tdp_cache_nr < vcpu->vm->tdp_levels - 1) {
-		struct page *page = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
+		struct page *page = alloc_page(MINIHV_GFP | __GFP_ZERO);
 
 		if (!page)
 			return -ENOMEM;
@@ -351,7 +351,8 @@ int minihv_mmu_add_slot(struct minihv_vm *vm, struct minihv_memslot *slot)
 	int r;
 
 	slot->vm = vm;
-	slot->pages = kvcalloc(slot->npages, sizeof(*slot->pages), GFP_KERNEL_ACCOUNT);
+	slot->pages = kvcalloc(slot->npages, sizeof(*slot->pages),
+			       MINIHV_GFP | __GFP_NOWARN);
 	if (!slot->pages)
 		return -ENOMEM;
 	r = mmu_interval_notifier_insert(&slot->notifier, current->mm, slot->hva,

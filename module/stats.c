@@ -61,7 +61,7 @@ static ssize_t minihv_stats_read(struct file *file, char __user *buf, size_t len
 	size_t i;
 	u8 *blob;
 
-	blob = kzalloc(STATS_SIZE, GFP_KERNEL_ACCOUNT);
+	blob = kzalloc(STATS_SIZE, MINIHV_GFP);
 	if (!blob)
 		return -ENOMEM;
 	h = (void *)blob;

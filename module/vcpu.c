@@ -707,7 +707,7 @@ static int minihv_vcpu_get_exit_log(struct minihv_vcpu *vcpu, void __user *argp)
 	u64 i, first;
 	int r = 0, n;
 
-	log = kzalloc(sizeof(*log), GFP_KERNEL_ACCOUNT);
+	log = kzalloc(sizeof(*log), MINIHV_GFP);
 	if (!log)
 		return -ENOMEM;
 	minihv_ops->get_sregs(vcpu, &sregs);
@@ -956,7 +956,7 @@ int minihv_vcpu_fd_create(struct minihv_vm *vm, unsigned long id)
 	if (id >= MINIHV_MAX_VCPUS)
 		return -EINVAL;
 
-	vcpu = kzalloc(sizeof(*vcpu), GFP_KERNEL_ACCOUNT);
+	vcpu = kzalloc(sizeof(*vcpu), MINIHV_GFP);
 	if (!vcpu)
 		return -ENOMEM;
 	vcpu->vm = vm;
@@ -974,7 +974,7 @@ int minihv_vcpu_fd_create(struct minihv_vm *vm, unsigned long id)
 	 */
 	r = -ENOMEM;
 	for (i = 0; i < MINIHV_RUN_PAGES; i++) {
-		vcpu->run_pages[i] = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
+		vcpu->run_pages[i] = alloc_page(MINIHV_GFP | __GFP_ZERO);
 		if (!vcpu->run_pages[i])
 			goto err_free_pages;
 	}

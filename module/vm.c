@@ -280,7 +280,7 @@ int minihv_dev_create_vm(void)
 	struct minihv_vm *vm;
 	int r, fd;
 
-	vm = kzalloc(sizeof(*vm), GFP_KERNEL_ACCOUNT);
+	vm = kzalloc(sizeof(*vm), MINIHV_GFP);
 	if (!vm)
 		return -ENOMEM;
 	kref_init(&vm->kref);

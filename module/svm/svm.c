@@ -413,10 +413,10 @@ static int svm_vcpu_create(struct minihv_vcpu *vcpu)
 {
 	struct svm_vcpu *svm;
 
-	svm = kzalloc(sizeof(*svm), GFP_KERNEL_ACCOUNT);
+	svm = kzalloc(sizeof(*svm), MINIHV_GFP);
 	if (!svm)
 		return -ENOMEM;
-	svm->vmcb_page = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
+	svm->vmcb_page = alloc_page(MINIHV_GFP | __GFP_ZERO);
 	if (!svm->vmcb_page)
 		goto err_free_svm;
 	svm->vmcb = page_address(svm->vmcb_page);

@@ -786,10 +786,10 @@ static int vmx_vcpu_create(struct minihv_vcpu *vcpu)
 {
 	struct vmx_vcpu *vmx;
 
-	vmx = kzalloc(sizeof(*vmx), GFP_KERNEL_ACCOUNT);
+	vmx = kzalloc(sizeof(*vmx), MINIHV_GFP);
 	if (!vmx)
 		return -ENOMEM;
-	vmx->vmcs_page = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
+	vmx->vmcs_page = alloc_page(MINIHV_GFP | __GFP_ZERO);
 	if (!vmx->vmcs_page)
 		goto err_free;
 	/* SDM 25.2: the region starts with the revision id, bit 31 clear. */
