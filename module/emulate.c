@@ -7,8 +7,14 @@
  * operands or length.  So minihv reads the instruction bytes at CS:RIP
  * through the guest's page tables and decodes the forms compilers use for
  * device registers: MOV to and from memory (88, 89, 8A, 8B, C6, C7, A0-A3)
- * and MOVZX/MOVSX loads (0F B6, B7, BE, BF).  Anything else becomes an
- * internal-error exit carrying the bytes, never a guess.
+ * and MOVZX/MOVSX loads (0F B6, B7, BE, BF); and, because KVM's emulator
+ * does and a guest may, the arithmetic and logic instructions with a
+ * memory operand (ADD OR ADC SBB AND SUB XOR CMP: 00-3B, 80, 81, 83;
+ * TEST: 84, 85, F6 /0, F7 /0; XCHG: 86, 87).  Those read the device
+ * register first (one MMIO exit); the result, the flags and, unless it is
+ * CMP or TEST with nothing to store, a second MMIO exit writing the result
+ * back follow when the read completes (minihv_complete_alu()).  Anything
+ * else becomes an internal-error exit carrying the bytes, never a guess.
  *
  * Encodings: SDM Vol 2 chapter 2 (prefixes, ModRM, SIB) and the opcode map
  * in appendix A.
@@ -142,6 +148,178 @@ static void emulation_failure(struct minihv_vcpu *vcpu, const struct minihv_cpu_
 	minihv_internal_error(vcpu, MINIHV_INTERNAL_ERROR_EMULATION, 4, data);
 }
 
+/* ---- arithmetic on a device register ---- */
+
+#define RFLAGS_ARITH	(X86_EFLAGS_CF | X86_EFLAGS_PF | X86_EFLAGS_AF | \
+			 X86_EFLAGS_ZF | X86_EFLAGS_SF | X86_EFLAGS_OF)
+
+/*
+ * @op (MINIHV_ALU_*) on @size-byte @dst and @src, as the CPU computes it:
+ * returns the result and replaces the arithmetic flags in *@rflags (SDM
+ * Vol 1 3.4.3.1 and each instruction's "Flags Affected"; AF is left 0
+ * where the SDM calls it undefined, as CPUs do for the logic ones).
+ */
+u64 minihv_alu(int op, int size, u64 dst, u64 src, u64 *rflags)
+{
+	u64 mask = size == 8 ? ~0ULL : (1ULL << (size * 8)) - 1;
+	u64 sign = 1ULL << (size * 8 - 1);
+	u64 cin = *rflags & X86_EFLAGS_CF ? 1 : 0, res, f = 0;
+
+	dst &= mask;
+	src &= mask;
+	switch (op) {
+	case MINIHV_ALU_ADD:
+		cin = 0;
+		fallthrough;
+	case MINIHV_ALU_ADC:
+		res = (dst + src + cin) & mask;
+		if (res < dst || (cin && res == dst))
+			f |= X86_EFLAGS_CF;
+		if ((dst ^ res) & (src ^ res) & sign)
+			f |= X86_EFLAGS_OF;
+		break;
+	case MINIHV_ALU_SUB:
+	case MINIHV_ALU_CMP:
+		cin = 0;
+		fallthrough;
+	case MINIHV_ALU_SBB:
+		res = (dst - src - cin) & mask;
+		if (dst < src || (cin && dst == src))
+			f |= X86_EFLAGS_CF;
+		if ((dst ^ src) & (dst ^ res) & sign)
+			f |= X86_EFLAGS_OF;
+		break;
+	case MINIHV_ALU_OR:
+		res = dst | src;
+		break;
+	case MINIHV_ALU_AND:
+	case MINIHV_ALU_TEST:
+		res = dst & src;
+		break;
+	default:	/* MINIHV_ALU_XOR */
+		res = dst ^ src;
+		break;
+	}
+	/* AF: the carry out of (or borrow into) bit 3, additions and subtractions. */
+	if (op != MINIHV_ALU_OR && op != MINIHV_ALU_AND && op != MINIHV_ALU_XOR &&
+	    op != MINIHV_ALU_TEST && ((dst ^ src ^ res) & 0x10))
+		f |= X86_EFLAGS_AF;
+	if (!res)
+		f |= X86_EFLAGS_ZF;
+	if (res & sign)
+		f |= X86_EFLAGS_SF;
+	if (!(hweight8(res & 0xff) & 1))
+		f |= X86_EFLAGS_PF;
+	*rflags = (*rflags & ~RFLAGS_ARITH) | f;
+	return res;
+}
+
+/*
+ * The arithmetic forms with a memory operand: sets *@op (MINIHV_ALU_*),
+ * *@size, whether the register operand is the destination (*@to_reg),
+ * and *@imm, the bytes of an immediate source after ModRM (0: the source
+ * is the register in ModRM.reg).  False for any other opcode.
+ */
+static bool decode_alu(const u8 *insn, int op, int len, int opsize,
+		       int *alu, int *size, bool *to_reg, int *imm)
+{
+	u8 opcode = insn[op], reg = op + 1 < len ? (insn[op + 1] >> 3) & 7 : 0;
+
+	*to_reg = false;
+	*imm = 0;
+	*size = (opcode & 1) ? opsize : 1;
+	if (opcode < 0x40 && (opcode & 7) < 4) {	/* 00-03, 08-0B ... 38-3B */
+		*alu = opcode >> 3;
+		*to_reg = opcode & 2;
+		return true;
+	}
+	switch (opcode) {
+	case 0x80:
+	case 0x81:
+	case 0x83:
+		*alu = reg;
+		*imm = opcode == 0x81 ? min(opsize, 4) : 1;
+		return true;
+	case 0x84:
+	case 0x85:
+		*alu = MINIHV_ALU_TEST;
+		return true;
+	case 0x86:
+	case 0x87:
+		*alu = MINIHV_ALU_XCHG;
+		return true;
+	case 0xf6:
+	case 0xf7:
+		*alu = MINIHV_ALU_TEST;
+		*imm = opcode == 0xf7 ? min(opsize, 4) : 1;
+		return reg <= 1;	/* /1 is an alias of /0; the rest NOT, NEG, MUL... */
+	}
+	return false;
+}
+
+/*
+ * The first half of an arithmetic instruction on MMIO: an exit reading
+ * the memory operand.  The pending state says how to finish it.
+ */
+static int emulate_alu(struct minihv_vcpu *vcpu, const struct minihv_cpu_mode *m,
+		       u64 gpa, const u8 *insn, int len, const struct insn_prefixes *p,
+		       int op, int addr_size, int alu, int size, bool to_reg, int imm,
+		       bool *in_kernel)
+{
+	struct minihv_pending_io *pend = &vcpu->pending;
+	struct minihv_run *run = vcpu->run;
+	int modrm_len, end;
+	u8 modrm, reg;
+	u64 src = 0;
+
+	modrm_len = modrm_length(&insn[op + 1], len - op - 1, addr_size);
+	if (modrm_len < 0)
+		goto fail;
+	modrm = insn[op + 1];
+	if ((modrm >> 6) == 3)
+		goto fail;	/* a register operand cannot fault */
+	end = op + 1 + modrm_len + imm;
+	if (end > len)
+		goto fail;
+	reg = ((modrm >> 3) & 7) | (p->rex_r ? 8 : 0);
+	pend->high_byte = false;
+	if (imm) {
+		memcpy(&src, &insn[end - imm], imm);
+		/* imm8 and imm32 sign-extend to the operand size. */
+		if (imm == 1)
+			src = (u64)(s64)(s8)src;
+		else if (imm == 4)
+			src = (u64)(s64)(s32)src;
+	} else {
+		/* Without REX, byte registers 4-7 are AH, CH, DH, BH. */
+		pend->high_byte = size == 1 && !p->rex && reg >= 4 && reg < 8;
+		if (pend->high_byte)
+			reg -= 4;
+		src = vcpu->regs[reg] >> (pend->high_byte ? 8 : 0);
+	}
+
+	pend->kind = MINIHV_PENDING_MMIO_ALU;
+	pend->alu = alu;
+	pend->size = size;
+	pend->dest_size = size;
+	pend->reg = reg;
+	pend->to_reg = to_reg;
+	pend->src = src;
+	pend->gpa = gpa;
+
+	run->exit_reason = MINIHV_EXIT_MMIO;
+	run->mmio.phys_addr = gpa;
+	run->mmio.len = size;
+	run->mmio.is_write = false;
+	memset(run->mmio.data, 0, sizeof(run->mmio.data));
+	*in_kernel = minihv_kernel_mmio(vcpu);
+	return end;
+
+fail:
+	emulation_failure(vcpu, m, gpa, insn, len);
+	return 0;
+}
+
 int minihv_emulate_mmio(struct minihv_vcpu *vcpu, const struct minihv_cpu_mode *m,
 			u64 gpa, bool write, bool *in_kernel)
 {
@@ -149,8 +327,8 @@ int minihv_emulate_mmio(struct minihv_vcpu *vcpu, const struct minihv_cpu_mode *
 	struct minihv_pending_io *pend = &vcpu->pending;
 	u8 insn[X86_MAX_INSN_LEN] = {};
 	struct insn_prefixes p;
-	int len, op, opsize, addr_size, size, dest_size, modrm_len, imm = 0;
-	bool is_write, sign_extend = false, moffs = false, has_imm = false;
+	int len, op, opsize, addr_size, size, dest_size, modrm_len, imm = 0, alu;
+	bool is_write, sign_extend = false, moffs = false, has_imm = false, to_reg;
 	u8 reg = VCPU_REGS_RAX, opcode;
 	u64 val;
 
@@ -174,6 +352,9 @@ int minihv_emulate_mmio(struct minihv_vcpu *vcpu, const struct minihv_cpu_mode *
 	if (op >= len)
 		goto fail;
 	opcode = insn[op];
+	if (decode_alu(insn, op, len, opsize, &alu, &size, &to_reg, &imm))
+		return emulate_alu(vcpu, m, gpa, insn, len, &p, op, addr_size,
+				   alu, size, to_reg, imm, in_kernel);
 	switch (opcode) {
 	case 0x88: /* MOV r/m8, r8 */
 		size = 1;

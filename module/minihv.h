@@ -115,6 +115,17 @@ struct minihv_pending_io {
 	u64 seg_base;			/* INS: ES base */
 	u64 next_rip;			/* INS: RIP after the instruction */
 	struct minihv_paging paging;	/* INS: guest paging at the exit */
+	u8 alu;				/* MMIO ALU: MINIHV_ALU_* */
+	bool to_reg;			/* MMIO ALU: the register is the destination */
+	u64 src;			/* MMIO ALU: the register or immediate operand */
+	u64 gpa;			/* MMIO ALU: where the result is written back */
+};
+
+/* The arithmetic emulate.c does on MMIO; 0-7 in the opcode map's order. */
+enum {
+	MINIHV_ALU_ADD, MINIHV_ALU_OR, MINIHV_ALU_ADC, MINIHV_ALU_SBB,
+	MINIHV_ALU_AND, MINIHV_ALU_SUB, MINIHV_ALU_XOR, MINIHV_ALU_CMP,
+	MINIHV_ALU_TEST, MINIHV_ALU_XCHG,
 };
 
 enum {
@@ -122,6 +133,7 @@ enum {
 	MINIHV_PENDING_PIO_IN,		/* IN: data to RAX */
 	MINIHV_PENDING_PIO_INS,		/* INS: data to ES:RDI */
 	MINIHV_PENDING_MMIO_READ,	/* MOV from MMIO: data to a GPR */
+	MINIHV_PENDING_MMIO_ALU,	/* arithmetic on MMIO: the operand read */
 };
 
 /*
@@ -464,6 +476,8 @@ int minihv_insn_length(const u8 *insn, int len, bool long_mode);
  * *@in_kernel says the access was to the in-kernel APIC or I/O APIC and is
  * done (a read's register written): the guest goes on without userspace.
  */
+/* MINIHV_ALU_* on @size-byte operands; replaces the arithmetic flags in *@rflags. */
+u64 minihv_alu(int op, int size, u64 dst, u64 src, u64 *rflags);
 int minihv_emulate_mmio(struct minihv_vcpu *vcpu, const struct minihv_cpu_mode *m,
 			u64 gpa, bool write, bool *in_kernel);
 /* vcpu.c: the MMIO access in vcpu->run served by an in-kernel device? */

@@ -180,16 +180,31 @@ int minihv_handle_io(struct minihv_vcpu *vcpu, const struct minihv_cpu_mode *m,
 	return 0;
 }
 
+/* An MMIO read's data into the pending destination register. */
+static void mmio_to_reg(struct minihv_vcpu *vcpu, u64 val)
+{
+	struct minihv_pending_io *p = &vcpu->pending;
+	unsigned long *reg = &vcpu->regs[p->reg];
+
+	if (p->high_byte)
+		*reg = (*reg & ~0xff00UL) | ((val & 0xff) << 8);
+	else
+		set_reg_sized(reg, val, p->dest_size);
+}
+
+static int minihv_complete_alu(struct minihv_vcpu *vcpu);
+
 /*
  * Applies what userspace returned for the last exit: IN data to RAX, INS
- * data to guest memory, MMIO read data to the destination register.
- * Returns 0, or 1 when an INS operand could not be written: the run then
- * holds that error exit (string_io_error()).
+ * data to guest memory, MMIO read data to the destination register, an
+ * MMIO operand to its arithmetic.  Returns 0, or 1 when completing made a
+ * new exit for userspace: the write-back of an arithmetic instruction's
+ * result, or the error exit of an INS operand that could not be written
+ * (string_io_error()).
  */
 static int minihv_complete_pending(struct minihv_vcpu *vcpu)
 {
 	struct minihv_pending_io *p = &vcpu->pending;
-	unsigned long *reg;
 	struct minihv_regs regs;
 	u64 val = 0, mask, i, off;
 	s64 step;
@@ -233,15 +248,56 @@ static int minihv_complete_pending(struct minihv_vcpu *vcpu)
 		memcpy(&val, vcpu->run->mmio.data, p->size);
 		if (p->sign_extend)
 			val = p->size == 1 ? (u64)(s8)val : (u64)(s16)val;
-		reg = &vcpu->regs[p->reg];
-		if (p->high_byte)
-			*reg = (*reg & ~0xff00UL) | ((val & 0xff) << 8);
-		else
-			set_reg_sized(reg, val, p->dest_size);
+		mmio_to_reg(vcpu, val);
 		break;
+	case MINIHV_PENDING_MMIO_ALU:
+		p->kind = MINIHV_PENDING_NONE;
+		return minihv_complete_alu(vcpu);
 	}
 	p->kind = MINIHV_PENDING_NONE;
 	return 0;
+}
+
+/*
+ * The second half of an arithmetic instruction on MMIO (emulate.c): the
+ * memory operand is in run->mmio.data.  Computes, sets the flags, and
+ * stores the result in the register, or makes the exit that writes it
+ * back to the device (returns 1: the run holds that MMIO write).  XCHG
+ * swaps; CMP and TEST store nothing.
+ */
+static int minihv_complete_alu(struct minihv_vcpu *vcpu)
+{
+	struct minihv_pending_io *p = &vcpu->pending;
+	struct minihv_run *run = vcpu->run;
+	struct minihv_regs regs;
+	u64 mem = 0, out;
+
+	memcpy(&mem, run->mmio.data, p->size);
+	if (p->alu == MINIHV_ALU_XCHG) {
+		mmio_to_reg(vcpu, mem);
+		out = p->src;
+	} else {
+		minihv_ops->get_regs(vcpu, &regs);
+		if (p->to_reg)
+			out = minihv_alu(p->alu, p->size, p->src, mem, &regs.rflags);
+		else
+			out = minihv_alu(p->alu, p->size, mem, p->src, &regs.rflags);
+		minihv_ops->set_regs(vcpu, &regs);
+		if (p->alu == MINIHV_ALU_CMP || p->alu == MINIHV_ALU_TEST)
+			return 0;
+		if (p->to_reg) {
+			mmio_to_reg(vcpu, out);
+			return 0;
+		}
+	}
+	run->exit_reason = MINIHV_EXIT_MMIO;
+	run->mmio.phys_addr = p->gpa;
+	run->mmio.len = p->size;
+	run->mmio.is_write = true;
+	memset(run->mmio.data, 0, sizeof(run->mmio.data));
+	memcpy(run->mmio.data, &out, p->size);
+	vcpu->exit_stats[MINIHV_STAT_MMIO]++;
+	return 1;
 }
 
 bool minihv_kernel_mmio(struct minihv_vcpu *vcpu)
@@ -257,8 +313,16 @@ bool minihv_kernel_mmio(struct minihv_vcpu *vcpu)
 		return false;
 	vcpu->exit_stats[MINIHV_STAT_MMIO]--;
 	vcpu->exit_stats[MINIHV_STAT_IRQCHIP]++;
-	/* A read's data is there: into the destination register. */
-	minihv_complete_pending(vcpu);
+	/* A read's data is there: into the destination register... */
+	if (minihv_complete_pending(vcpu)) {
+		/* ...or into arithmetic whose result goes back to the device. */
+		vcpu->exit_stats[MINIHV_STAT_MMIO]--;
+		vcpu->exit_stats[MINIHV_STAT_IRQCHIP]++;
+		if (!minihv_lapic_mmio(vcpu, run->mmio.phys_addr, run->mmio.len, true,
+				       run->mmio.data))
+			minihv_ioapic_mmio(vcpu->vm, run->mmio.phys_addr, run->mmio.len,
+					   true, run->mmio.data);
+	}
 	return true;
 }
 

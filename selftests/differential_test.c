@@ -5,15 +5,26 @@
  * minihv is out: the two never own VT-x/AMD-V at once), and must print the
  * same and end with the same exit status.  A difference is a bug in one
  * of them; minihv is the usual suspect.
+ *
+ * Then random guests (lib/modes.c, as run_bounds_test makes them) from the
+ * same seeds on both, through minihv-run's own backend layer (hv.c): each
+ * must end in the same kind of exit (HLT, shutdown, internal error, failed
+ * entry, or still running at the timer).
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/time.h>
+#include <time.h>
 
 #include <linux/minihv.h>
 
+#include "hv.h"
 #include "kselftest_harness.h"
+#include "modes.h"
 #include "sysutil.h"
 
 #define MAX_ARGS	8
@@ -108,6 +119,132 @@ static bool qemu_machine(void)
 	return strstr(vendor, "QEMU");
 }
 
+/* ---- random guests on both ---- */
+
+#define RG_TIMER_US	200000	/* a guest still running after this "times out" */
+
+struct rg_result {
+	uint32_t reason;	/* final exit, or MINIHV_EXIT_INTR: the timer */
+	uint64_t rip;
+	uint8_t insn[8];	/* bytes at RIP, when RIP is in RAM */
+	int err;		/* a failed ioctl other than the timer's EINTR */
+};
+
+static volatile sig_atomic_t rg_alarm;
+
+static void rg_on_alarm(int sig)
+{
+	rg_alarm = 1;
+}
+
+/*
+ * Runs until a final exit or the timer (a one-shot ITIMER_REAL without
+ * SA_RESTART); port and MMIO exits are completed with zeros, as
+ * run_bounds_test does.
+ */
+static uint32_t rg_run(struct hv *hv, struct hv_vcpu *v, int *err)
+{
+	struct itimerval it = { .it_value = { .tv_usec = RG_TIMER_US } };
+	struct minihv_run *e = v->exit;
+	uint32_t reason = MINIHV_EXIT_INTR;
+	int r;
+
+	rg_alarm = 0;
+	setitimer(ITIMER_REAL, &it, NULL);
+	while (!rg_alarm) {
+		r = hv_run(hv, v);
+		if (r) {
+			if (r != -EINTR)
+				*err = -r;
+			reason = MINIHV_EXIT_INTR;
+			break;
+		}
+		reason = *v->exit_reason;
+		if (reason == MINIHV_EXIT_IO) {
+			if (e->io.direction == MINIHV_EXIT_IO_IN)
+				memset((uint8_t *)v->run + e->io.data_offset, 0,
+				       e->io.size * e->io.count);
+		} else if (reason == MINIHV_EXIT_MMIO) {
+			if (!e->mmio.is_write)
+				memset(e->mmio.data, 0, sizeof(e->mmio.data));
+		} else {
+			break;
+		}
+	}
+	it = (struct itimerval){};
+	setitimer(ITIMER_REAL, &it, NULL);
+	/* The timer went off between two exits to userspace. */
+	if (reason == MINIHV_EXIT_IO || reason == MINIHV_EXIT_MMIO)
+		reason = MINIHV_EXIT_INTR;
+	return reason;
+}
+
+/* Random guests base + 0 .. n - 1 on @device, each in a VM of its own. */
+static int run_random_guests(const char *device, uint64_t base, unsigned long n,
+			     struct rg_result *res)
+{
+	struct sigaction sa = { .sa_handler = rg_on_alarm };
+	uint8_t *mem = mmap(NULL, RAM_SIZE, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	struct minihv_sregs sregs;
+	struct minihv_regs regs;
+	struct hv_vcpu v;
+	unsigned long i;
+	struct hv hv;
+	int r = 0;
+
+	if (mem == MAP_FAILED)
+		return -errno;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGALRM, &sa, NULL);
+	for (i = 0; i < n && !r; i++) {
+		memset(mem, 0, RAM_SIZE);
+		r = hv_open(&hv, device);
+		if (r)
+			break;
+		r = hv_create_vm(&hv);
+		if (!r)
+			r = hv_set_memory(&hv, 0, 0, RAM_SIZE, mem);
+		if (!r)
+			r = hv_create_vcpu(&hv, 0, &v);
+		if (!r)
+			r = hv_get_sregs(&hv, &v, &sregs);
+		if (!r) {
+			random_guest(base, i, mem, &sregs, &regs);
+			r = hv_set_sregs(&hv, &v, &sregs);
+		}
+		if (!r)
+			r = hv_set_regs(&hv, &v, &regs);
+		if (!r) {
+			res[i].reason = rg_run(&hv, &v, &res[i].err);
+			if (!hv_get_regs(&hv, &v, &regs) && !hv_get_sregs(&hv, &v, &sregs)) {
+				uint64_t lin = sregs.cs.base + regs.rip;
+
+				res[i].rip = regs.rip;
+				/* Paging maps the low 4 GiB to itself: linear is physical. */
+				if (lin < RAM_SIZE - sizeof(res[i].insn))
+					memcpy(res[i].insn, mem + lin, sizeof(res[i].insn));
+			}
+			hv_vcpu_close(&hv, &v);
+		}
+		hv_close(&hv);
+	}
+	munmap(mem, RAM_SIZE);
+	return r;
+}
+
+static const char *rg_kind(const struct rg_result *r)
+{
+	switch (r->reason) {
+	case MINIHV_EXIT_HLT: return "HLT";
+	case MINIHV_EXIT_SHUTDOWN: return "shutdown";
+	case MINIHV_EXIT_INTR: return r->err ? "run failed" : "timeout";
+	case MINIHV_EXIT_INTERNAL_ERROR: return "internal error";
+	case MINIHV_EXIT_FAIL_ENTRY: return "failed entry";
+	default: return "other";
+	}
+}
+
 /* Loading KVM's modules takes most of a minute on an emulated machine. */
 FIXTURE(kvm) {};
 FIXTURE_SETUP(kvm) {}
@@ -147,6 +284,70 @@ TEST_F_TIMEOUT(kvm, sample_guests_same_on_minihv_and_kvm, 600)
 		EXPECT_STREQ(on_kvm[i].out, on_minihv[i].out)
 			TH_LOG("%s: output differs", samples[i].guest);
 	}
+}
+
+/*
+ * MINIHV_KVM_GUESTS random guests (default 60: 10 per CPU mode) from the
+ * seed MINIHV_FUZZ_SEED (else the clock) on minihv, then on KVM.  Every
+ * guest whose exit kind differs is printed, with where each stopped.
+ */
+TEST_F_TIMEOUT(kvm, random_guests_same_on_minihv_and_kvm, 900)
+{
+	const char *env_n = getenv("MINIHV_KVM_GUESTS"), *env_seed = getenv("MINIHV_FUZZ_SEED");
+	unsigned long n = env_n ? strtoul(env_n, NULL, 0) : 60, i, differ = 0;
+	uint64_t base = env_seed ? strtoull(env_seed, NULL, 0) : (uint64_t)time(NULL) << 20 | 1;
+	struct rg_result *on_minihv, *on_kvm;
+	int core, vendor, back, r_minihv, r_kvm = -1;
+
+	if (qemu_machine())
+		SKIP(return, "KVM nested in QEMU TCG hangs the machine at times; the Bochs machines run this");
+	if (machine_is_bochs() && expected_vendor() == MINIHV_VENDOR_SVM)
+		SKIP(return, "Bochs 2.7 SVM: a random guest's triple fault resets the machine");
+	on_minihv = calloc(n, sizeof(*on_minihv));
+	on_kvm = calloc(n, sizeof(*on_kvm));
+	ASSERT_TRUE(on_minihv && on_kvm);
+	printf("# seed %#llx (MINIHV_FUZZ_SEED repeats it), %lu guests\n",
+	       (unsigned long long)base, n);
+	fflush(stdout);
+	if (!module_is_loaded("minihv"))
+		ASSERT_EQ(0, module_load(minihv_ko_path(), NULL));
+	r_minihv = run_random_guests(MINIHV_DEV, base, n, on_minihv);
+
+	ASSERT_EQ(0, module_unload("minihv"));
+	core = kvm_load_core();
+	vendor = core ? core : kvm_load_vendor();
+	if (!vendor)
+		r_kvm = run_random_guests("/dev/kvm", base, n, on_kvm);
+	kvm_unload();
+	back = module_load(minihv_ko_path(), NULL);
+
+	ASSERT_EQ(0, back) TH_LOG("minihv.ko did not load again: %s", strerror(-back));
+	if (vendor == -ENOENT)
+		SKIP(return, "KVM modules not found in %s", kvm_module_dir());
+	ASSERT_EQ(0, vendor) TH_LOG("loading KVM: %s", strerror(-vendor));
+	ASSERT_EQ(0, r_minihv) TH_LOG("setting up a guest on minihv: %s", strerror(-r_minihv));
+	ASSERT_EQ(0, r_kvm) TH_LOG("setting up a guest on KVM: %s", strerror(-r_kvm));
+
+	for (i = 0; i < n; i++) {
+		const struct rg_result *a = &on_minihv[i], *b = &on_kvm[i];
+
+		EXPECT_EQ(0, a->err) TH_LOG("guest %lu: MINIHV_RUN: %s", i, strerror(a->err));
+		EXPECT_EQ(0, b->err) TH_LOG("guest %lu: KVM_RUN: %s", i, strerror(b->err));
+		if (a->reason == b->reason)
+			continue;
+		differ++;
+		printf("# guest %lu (mode %lu, seed %#llx): minihv %s at %#llx [%02x %02x %02x %02x], KVM %s at %#llx [%02x %02x %02x %02x]\n",
+		       i, i % NR_CPU_MODES, (unsigned long long)RANDOM_GUEST_SEED(base, i),
+		       rg_kind(a), (unsigned long long)a->rip,
+		       a->insn[0], a->insn[1], a->insn[2], a->insn[3],
+		       rg_kind(b), (unsigned long long)b->rip,
+		       b->insn[0], b->insn[1], b->insn[2], b->insn[3]);
+	}
+	printf("# %lu of %lu random guests ended differently\n", differ, n);
+	fflush(stdout);
+	EXPECT_EQ(0, differ);
+	free(on_minihv);
+	free(on_kvm);
 }
 
 TEST_HARNESS_MAIN

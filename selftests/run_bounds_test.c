@@ -29,15 +29,9 @@
 
 #include "kselftest_harness.h"
 #include "minihv_util.h"
+#include "modes.h"
 #include "sysutil.h"
 
-#define EFER_LME	(1ULL << 8)
-#define EFER_LMA	(1ULL << 10)
-#define CR0_PE		(1ULL << 0)
-#define CR0_ET		(1ULL << 4)
-#define CR0_PG		(1ULL << 31)
-#define CR4_PSE		(1ULL << 4)
-#define CR4_PAE		(1ULL << 5)
 
 #define TIMER_NS	(20 * 1000000LL)
 #define GRACE_NS	(1000 * 1000000LL)
@@ -244,127 +238,14 @@ TEST(reset_state_with_efer_lme)
 
 /* ---- every CPU mode ---- */
 
-/*
- * Guest-physical layout of the mode tests (RAM_SIZE from 0):
- *   1000h GDT: null, 64-bit code (08h), 32-bit code (10h), data (18h)
- *   2000h IDT, 64-bit gates
- *   3000h 32-bit paging: one page directory of 4 MiB pages (PSE)
- *   4000h PAE: the four PDPTEs, pointing at the page directories at 8000h
- *   6000h PML4, 7000h PDPT: long mode, through the same page directories
- *   8000h-BFFFh four page directories of 2 MiB pages
- * All paging modes map the low 4 GiB to themselves, so MMIO_GPA is a
- * linear address too.  Code at CODE_GPA, a handler at HANDLER_GPA, the
- * stack below STACK_TOP.
- */
-#define RAM_SIZE	(4 << 20)
-#define GDT_GPA		0x1000
-#define IDT_GPA		0x2000
-#define PD32_GPA	0x3000
-#define PDPT_PAE_GPA	0x4000
-#define PML4_GPA	0x6000
-#define PDPT_GPA	0x7000
-#define PD_GPA		0x8000
-#define CODE_GPA	0x10000
-#define HANDLER_GPA	0x11000
-#define STACK_TOP	0x30000
-
-#define SEL_CODE64	0x08
-#define SEL_CODE32	0x10
-#define SEL_DATA	0x18
-
-enum cpu_mode { REAL, PROT32, PAGING32, PAE32, COMPAT, LONG64 };
-
-static void write_tables(uint8_t *mem)
-{
-	uint64_t *gdt = (uint64_t *)(mem + GDT_GPA);
-	uint32_t *pd32 = (uint32_t *)(mem + PD32_GPA);
-	uint64_t *pdpt_pae = (uint64_t *)(mem + PDPT_PAE_GPA);
-	uint64_t *pml4 = (uint64_t *)(mem + PML4_GPA);
-	uint64_t *pdpt = (uint64_t *)(mem + PDPT_GPA);
-	uint64_t *pd = (uint64_t *)(mem + PD_GPA);
-	int i;
-
-	gdt[1] = 0x00af9b000000ffffULL;		/* 64-bit code */
-	gdt[2] = 0x00cf9b000000ffffULL;		/* 32-bit code */
-	gdt[3] = 0x00cf93000000ffffULL;		/* data */
-	for (i = 0; i < 1024; i++)
-		pd32[i] = (i << 22) | 0x83;		/* P RW PS */
-	for (i = 0; i < 4; i++) {
-		pdpt_pae[i] = (PD_GPA + i * 0x1000) | 1;	/* PAE PDPTE: P only */
-		pdpt[i] = (PD_GPA + i * 0x1000) | 3;
-	}
-	pml4[0] = PDPT_GPA | 3;
-	for (i = 0; i < 4 * 512; i++)
-		pd[i] = ((uint64_t)i << 21) | 0x83;
-}
-
-/* A 64-bit interrupt gate for @vector to @handler (SDM Vol 3 6.14.1). */
-static void set_gate(uint8_t *mem, int vector, uint64_t handler)
-{
-	uint32_t *gate = (uint32_t *)(mem + IDT_GPA + vector * 16);
-
-	gate[0] = (SEL_CODE64 << 16) | (handler & 0xffff);
-	gate[1] = (handler & 0xffff0000) | 0x8e00;	/* P, DPL 0, interrupt gate */
-	gate[2] = handler >> 32;
-	gate[3] = 0;
-}
-
-static struct minihv_segment flat_seg(uint16_t sel, uint8_t type, bool l)
-{
-	return (struct minihv_segment){
-		.limit = 0xffffffff, .selector = sel, .type = type, .present = 1,
-		.s = 1, .g = 1, .l = l, .db = !l,
-	};
-}
-
 static void set_mode(struct __test_metadata *_metadata, struct bare_vm *b,
 		     enum cpu_mode mode)
 {
 	struct minihv_sregs sregs;
-	/* IF = 1: nothing is injected, and IF = 0 only where a test wants it. */
-	struct minihv_regs regs = { .rflags = 0x202, .rsp = STACK_TOP };
+	struct minihv_regs regs;
 
 	ASSERT_EQ(0, ioctl(b->vcpu, MINIHV_GET_SREGS, &sregs));
-	if (mode == REAL) {
-		/* CS = 1000h: CODE_GPA at IP 0; the reset state otherwise. */
-		sregs.cs.selector = CODE_GPA >> 4;
-		sregs.cs.base = CODE_GPA;
-		regs.rsp = 0xfff0;
-	} else {
-		sregs.cs = flat_seg(mode == LONG64 ? SEL_CODE64 : SEL_CODE32, 0xb,
-				    mode == LONG64);
-		sregs.ds = sregs.es = sregs.fs = sregs.gs = sregs.ss =
-			flat_seg(SEL_DATA, 0x3, false);
-		sregs.tr = (struct minihv_segment){ .limit = 0x67, .type = 0xb, .present = 1 };
-		sregs.ldt = (struct minihv_segment){ .unusable = 1 };
-		sregs.gdt.base = GDT_GPA;
-		sregs.gdt.limit = 4 * 8 - 1;
-		sregs.idt.base = IDT_GPA;
-		sregs.idt.limit = 256 * 16 - 1;
-		sregs.cr0 = CR0_PE | CR0_ET;
-		regs.rip = CODE_GPA;
-	}
-	switch (mode) {
-	case PAGING32:
-		sregs.cr0 |= CR0_PG;
-		sregs.cr3 = PD32_GPA;
-		sregs.cr4 = CR4_PSE;
-		break;
-	case PAE32:
-		sregs.cr0 |= CR0_PG;
-		sregs.cr3 = PDPT_PAE_GPA;
-		sregs.cr4 = CR4_PAE;
-		break;
-	case COMPAT:
-	case LONG64:
-		sregs.cr0 |= CR0_PG;
-		sregs.cr3 = PML4_GPA;
-		sregs.cr4 = CR4_PAE;
-		sregs.efer = EFER_LME | EFER_LMA;
-		break;
-	default:
-		break;
-	}
+	mode_state(mode, &sregs, &regs);
 	ASSERT_EQ(0, ioctl(b->vcpu, MINIHV_SET_SREGS, &sregs));
 	ASSERT_EQ(0, ioctl(b->vcpu, MINIHV_SET_REGS, &regs));
 }
@@ -839,25 +720,6 @@ TEST(ins_to_mmio)
  * repeats a run and MINIHV_RANDOM_GUESTS sets how many (make check: 240,
  * 40 per mode).  A VM serves 20 guests, then a new one is made.
  */
-static uint64_t xorshift64(uint64_t *s)
-{
-	*s ^= *s << 13;
-	*s ^= *s >> 7;
-	*s ^= *s << 17;
-	return *s;
-}
-
-static void fill_random(uint64_t *seed, uint8_t *p, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i + 8 <= len; i += 8) {
-		uint64_t v = xorshift64(seed);
-
-		memcpy(p + i, &v, 8);
-	}
-}
-
 /* The test's seed: MINIHV_FUZZ_SEED, else the clock. */
 static uint64_t fuzz_seed(void)
 {
@@ -897,10 +759,10 @@ TEST_F_TIMEOUT(fuzz, random_guests, 600)
 {
 	const char *env = getenv("MINIHV_RANDOM_GUESTS");
 	unsigned long n = env ? strtoul(env, NULL, 0) : 240, i;
-	uint64_t base = fuzz_seed(), seed;
+	uint64_t base = fuzz_seed();
 	unsigned long kinds[6] = {};
 	struct bare_vm b = {};
-	struct minihv_sregs reset;
+	struct minihv_sregs reset, sregs;
 	struct minihv_regs regs;
 	enum cpu_mode mode;
 	uint32_t reason;
@@ -913,8 +775,6 @@ TEST_F_TIMEOUT(fuzz, random_guests, 600)
 	fflush(stdout);
 	run_quiet = true;
 	for (i = 0; i < n && _metadata->passed; i++) {
-		seed = base + i * 0x9e3779b97f4a7c15ULL;
-		mode = (enum cpu_mode)(i % (LONG64 + 1));
 		if (i % 20 == 0) {
 			if (i)
 				bare_vm_free(_metadata, &b);
@@ -922,32 +782,15 @@ TEST_F_TIMEOUT(fuzz, random_guests, 600)
 			ASSERT_EQ(0, ioctl(b.vcpu, MINIHV_GET_SREGS, &reset));
 		}
 		/* From the reset state: the last guest may have left any CR0, CR4, EFER. */
-		ASSERT_EQ(0, ioctl(b.vcpu, MINIHV_SET_SREGS, &reset));
-		write_tables(b.mem);
-		memset(b.mem + IDT_GPA, 0, 0x1000);
-		if (i & 1)
-			fill_random(&seed, b.mem + IDT_GPA, 0x1000);
-		fill_random(&seed, b.mem + CODE_GPA, STACK_TOP - CODE_GPA);
-		set_mode(_metadata, &b, mode);
-		ASSERT_EQ(0, ioctl(b.vcpu, MINIHV_GET_REGS, &regs));
-		regs.rax = xorshift64(&seed);
-		regs.rbx = xorshift64(&seed);
-		regs.rcx = xorshift64(&seed);
-		regs.rdx = xorshift64(&seed);
-		regs.rsi = xorshift64(&seed);
-		regs.rdi = xorshift64(&seed);
-		regs.rbp = xorshift64(&seed);
-		regs.r8 = xorshift64(&seed);
-		regs.r15 = xorshift64(&seed);
-		/* Arithmetic flags, TF, IF, DF, AC at random; bit 1 is always 1. */
-		regs.rflags = (xorshift64(&seed) & 0x40fd5) | 0x2;
-		regs.rip = (mode == REAL ? 0 : CODE_GPA) + xorshift64(&seed) % 0x10000;
+		sregs = reset;
+		mode = random_guest(base, i, b.mem, &sregs, &regs);
+		ASSERT_EQ(0, ioctl(b.vcpu, MINIHV_SET_SREGS, &sregs));
 		ASSERT_EQ(0, ioctl(b.vcpu, MINIHV_SET_REGS, &regs));
 		reason = run_bounded(_metadata, b.vcpu, b.run);
 		kinds[exit_kind(reason)]++;
 		if (!_metadata->passed)
 			TH_LOG("guest %lu (mode %d, seed %#llx): exit %s", i, mode,
-			       (unsigned long long)(base + i * 0x9e3779b97f4a7c15ULL),
+			       (unsigned long long)RANDOM_GUEST_SEED(base, i),
 			       exit_reason_str(reason));
 	}
 	if (b.vm)
