@@ -129,6 +129,19 @@ judge() {
 	return $bad
 }
 
+# The coverage-guided fuzzer's corpus (KCOV, the debug kernel only): the
+# inputs it printed join build/fuzz-corpus, which the next initramfs
+# carries and the next fuzz_test replays first (at most 4096, newest kept).
+keep_fuzz_corpus() {
+	local logf=$1 corpus=$BUILD/fuzz-corpus
+	{
+		[ -f "$corpus" ] && cat "$corpus"
+		tr -d '\r' <"$logf" | sed -n 's/^# # fuzz-corpus //p'
+	} | awk '!seen[$0]++' | tail -n 4096 >"$corpus.new"
+	mv "$corpus.new" "$corpus"
+	log "fuzzer corpus: $(wc -l <"$corpus") inputs in $corpus"
+}
+
 run_machine() {
 	local m=$1 s=$2 rel=$3 label=$4 logf=$5 limit ended=0
 	local extra=${TESTS:+minihv_tests=$TESTS}
@@ -143,6 +156,7 @@ run_machine() {
 	boot_machine "$m" "$rel" "$BUILD/$rel/initramfs.gz" check "$logf" "$limit" \
 		"$extra" || ended=$?
 	judge "$label" "$logf" "$ended" >"$logf.line" || true
+	[ -z "$DEBUG" ] || keep_fuzz_corpus "$logf"
 }
 
 main() {

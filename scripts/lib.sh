@@ -179,6 +179,8 @@ make_initramfs() {
 	for f in "$ROOT"/selftests/*_test; do
 		[ -x "$f" ] && cp "$f" "$dir/selftests/"
 	done
+	# What the coverage-guided fuzzer learnt on this machine (check.sh).
+	if [ -f "$BUILD/fuzz-corpus" ]; then cp "$BUILD/fuzz-corpus" "$dir/selftests/"; fi
 	for f in minihv-run minihv-bench; do
 		[ -x "$ROOT/userspace/$f" ] && cp "$ROOT/userspace/$f" "$dir/bin/"
 	done

@@ -23,6 +23,15 @@
  * the races between threads make a run repeat only approximately, as in
  * any threaded fuzzer).  MINIHV_FUZZ_CALLS sets the number of calls
  * (make check: 20,000; make check-debug's goal: 1,000,000).
+ *
+ * Coverage-guided where the kernel has KCOV (make check-debug's): each
+ * call's input is the generator's state before it plus, for a mutated
+ * one, which draw to change and how.  A call that reaches kernel code no
+ * earlier call reached joins the corpus; half the later calls replay a
+ * corpus input with one draw changed, so the fuzzer keeps what worked as
+ * syzkaller does.  The corpus is printed at the end ("fuzz-corpus"
+ * lines), make check-debug keeps it in build/fuzz-corpus, the next
+ * initramfs carries it, and the next run replays it first.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -38,6 +47,8 @@
 #include <sys/mount.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <linux/kcov.h>
 
 #include "kselftest_harness.h"
 #include "minihv_util.h"
@@ -64,14 +75,23 @@ struct worker {
 	struct fuzz *f;
 	uint64_t rng;
 	int id;
+	int kcov;		/* -1 without KCOV */
+	unsigned long *cover;	/* [0]: PCs recorded, then the PCs */
 };
+
+/*
+ * The current call's mutation: its @mutate_at-th draw is xored with
+ * @mutate_xor (0: none).  Per thread, as each worker makes its own calls.
+ */
+static __thread unsigned int draws, mutate_at;
+static __thread uint64_t mutate_xor;
 
 static uint64_t rnd(uint64_t *s)
 {
 	*s ^= *s << 13;
 	*s ^= *s >> 7;
 	*s ^= *s << 17;
-	return *s;
+	return ++draws == mutate_at ? *s ^ mutate_xor : *s;
 }
 
 /* A value worth trying for a field of @bits: edges more often than chance. */
@@ -308,18 +328,171 @@ static void on_signal(int sig)
 	(void)sig;	/* only there to end a MINIHV_RUN with EINTR */
 }
 
+/* ---- coverage guidance (KCOV) ---- */
+
+#define COVER_WORDS	(64 << 10)	/* PCs one call can record */
+#define SEEN_BITS	(1u << 22)	/* PCs seen so far, hashed */
+#define CORPUS_MAX	4096
+#define CORPUS_FILE	"fuzz-corpus"	/* next to the test: the initramfs's copy */
+
+/* One call, exactly: the generator's state before it and its mutation. */
+struct input {
+	uint64_t seed, mutate_xor;
+	unsigned int mutate_at;
+};
+
+static struct {
+	pthread_mutex_t lock;
+	struct input in[CORPUS_MAX];
+	unsigned int n, loaded, added;
+	_Atomic unsigned int replayed;
+	unsigned long pcs;		/* distinct (hashed) PCs reached */
+	uint8_t seen[SEEN_BITS / 8];
+} corpus = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+/*
+ * A KCOV buffer for worker @w, or none when the kernel has no KCOV.  Made
+ * before the workers start (their races reuse fd numbers); each worker
+ * enables its own, as KCOV traces the thread that enables it.
+ */
+static void kcov_open(struct worker *w)
+{
+	unsigned long *cover;
+	int fd = open("/sys/kernel/debug/kcov", O_RDWR | O_CLOEXEC);
+
+	w->kcov = -1;
+	w->cover = NULL;
+	if (fd < 0)
+		return;
+	if (ioctl(fd, KCOV_INIT_TRACE, COVER_WORDS)) {
+		close(fd);
+		return;
+	}
+	cover = mmap(NULL, COVER_WORDS * sizeof(*cover), PROT_READ | PROT_WRITE,
+		     MAP_SHARED, fd, 0);
+	if (cover == MAP_FAILED) {
+		close(fd);
+		return;
+	}
+	w->kcov = fd;
+	w->cover = cover;
+}
+
+static void kcov_close(struct worker *w)
+{
+	if (!w->cover)
+		return;
+	munmap(w->cover, COVER_WORDS * sizeof(*w->cover));
+	close(w->kcov);
+	w->cover = NULL;
+}
+
+/* The corpus a former run left next to the test (build/fuzz-corpus). */
+static void corpus_load(void)
+{
+	unsigned long long seed, x;
+	unsigned int at;
+	FILE *fp = fopen(CORPUS_FILE, "re");
+
+	while (fp && corpus.n < CORPUS_MAX &&
+	       fscanf(fp, "%llx %x %llx", &seed, &at, &x) == 3)
+		corpus.in[corpus.n++] = (struct input){ seed, x, at };
+	corpus.loaded = corpus.n;
+	if (fp)
+		fclose(fp);
+}
+
+/* Records the PCs of the call just made; true if one was new. */
+static bool corpus_cover(struct worker *w)
+{
+	unsigned long n = __atomic_load_n(&w->cover[0], __ATOMIC_RELAXED), i;
+	bool fresh = false;
+
+	if (n >= COVER_WORDS)
+		n = COVER_WORDS - 1;
+	pthread_mutex_lock(&corpus.lock);
+	for (i = 1; i <= n; i++) {
+		uint64_t h = (w->cover[i] * 0x9e3779b97f4a7c15ULL) >> 42;
+
+		if (!(corpus.seen[h / 8] & (1 << (h % 8)))) {
+			corpus.seen[h / 8] |= 1 << (h % 8);
+			corpus.pcs++;
+			fresh = true;
+		}
+	}
+	pthread_mutex_unlock(&corpus.lock);
+	return fresh;
+}
+
+enum { INPUT_FRESH, INPUT_MUTATED, INPUT_LOADED };
+
+/*
+ * The next call's input: the loaded corpus first, each once; then, with
+ * KCOV, half the time a corpus input with one of its first 32 draws
+ * changed; else the thread's own stream.
+ */
+static int next_input(struct worker *w, struct input *in)
+{
+	unsigned int r = atomic_fetch_add(&corpus.replayed, 1);
+
+	if (r < corpus.loaded) {
+		*in = corpus.in[r];	/* never changed after loading */
+		return INPUT_LOADED;
+	}
+	if (w->cover && corpus.n && rnd(&w->rng) % 2) {
+		pthread_mutex_lock(&corpus.lock);
+		*in = corpus.in[rnd(&w->rng) % corpus.n];
+		pthread_mutex_unlock(&corpus.lock);
+		in->mutate_at = 1 + rnd(&w->rng) % 32;
+		in->mutate_xor = rnd(&w->rng) % 2 ? 1ULL << (rnd(&w->rng) % 64) : rnd(&w->rng);
+		return INPUT_MUTATED;
+	}
+	*in = (struct input){ .seed = w->rng };
+	return INPUT_FRESH;
+}
+
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
+	struct input in;
+	uint64_t stream;
+	int kind;
 
+	if (w->cover && ioctl(w->kcov, KCOV_ENABLE, KCOV_TRACE_PC)) {
+		kcov_close(w);
+		w->cover = NULL;
+	}
 	while (!atomic_load(&w->f->stop)) {
 		unsigned long left = atomic_load(&w->f->left);
 
 		if (!left || !atomic_compare_exchange_weak(&w->f->left, &left, left - 1))
 			continue;
+		mutate_at = 0;
+		kind = next_input(w, &in);
+		stream = w->rng;
+		w->rng = in.seed;
+		draws = 0;
+		mutate_at = in.mutate_at;
+		mutate_xor = in.mutate_xor;
+		if (w->cover)
+			__atomic_store_n(&w->cover[0], 0, __ATOMIC_RELAXED);
 		one_call(w);
+		mutate_at = 0;
+		if (w->cover && corpus_cover(w) && kind != INPUT_LOADED) {
+			pthread_mutex_lock(&corpus.lock);
+			if (corpus.n < CORPUS_MAX) {
+				corpus.in[corpus.n++] = in;
+				corpus.added++;
+			}
+			pthread_mutex_unlock(&corpus.lock);
+		}
+		/* A corpus call leaves the thread's own stream where it was. */
+		if (kind != INPUT_FRESH)
+			w->rng = stream;
 		atomic_fetch_add(&w->f->calls, 1);
 	}
+	if (w->cover)
+		ioctl(w->kcov, KCOV_DISABLE, 0);
 	return NULL;
 }
 
@@ -449,10 +622,12 @@ TEST_F_TIMEOUT(fuzz, ioctls, 900)
 	f.vm[0] = ioctl(f.dev, MINIHV_CREATE_VM, 0);
 	ASSERT_LE(0, f.vm[0]);
 
+	corpus_load();
 	sigemptyset(&sa.sa_mask);
 	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, NULL));
 	for (i = 0; i < THREADS; i++) {
 		w[i] = (struct worker){ .f = &f, .rng = (seed + i) | 1, .id = i };
+		kcov_open(&w[i]);
 		ASSERT_EQ(0, pthread_create(&f.threads[i], NULL, worker_main, &w[i]));
 	}
 	/*
@@ -474,6 +649,8 @@ TEST_F_TIMEOUT(fuzz, ioctls, 900)
 			nanosleep(&tick, NULL);
 		}
 	}
+	for (i = 0; i < THREADS; i++)
+		kcov_close(&w[i]);
 	for (i = 0; i < NR_VCPUS; i++)
 		if (f.vcpu[i] >= 0)
 			close(f.vcpu[i]);
@@ -487,6 +664,17 @@ TEST_F_TIMEOUT(fuzz, ioctls, 900)
 
 	printf("# %lu calls done, nested tables walked %lu times\n",
 	       (unsigned long)f.calls, walks / 16);
+	if (corpus.pcs) {
+		/* make check-debug keeps these lines: the next run starts from them. */
+		printf("# KCOV: %lu kernel PCs reached; corpus %u inputs (%u loaded, %u new)\n",
+		       corpus.pcs, corpus.n, corpus.loaded, corpus.added);
+		for (i = 0; i < (int)corpus.n; i++)
+			printf("# fuzz-corpus %llx %x %llx\n",
+			       (unsigned long long)corpus.in[i].seed, corpus.in[i].mutate_at,
+			       (unsigned long long)corpus.in[i].mutate_xor);
+	} else if (corpus.loaded) {
+		printf("# replayed a corpus of %u inputs (no KCOV here)\n", corpus.loaded);
+	}
 	fflush(stdout);
 	EXPECT_EQ(0, bad_maps) TH_LOG("nested mappings that no slot explains");
 	EXPECT_EQ(0, f.bad_errno) TH_LOG("a call failed with errno %lu", (unsigned long)f.last_bad);
