@@ -17,8 +17,9 @@
 #            injection; built once into /var/cache/minihv), the fuzzers
 #            run long (FUZZ_CALLS, default 1000000; RANDOM_GUESTS, default
 #            10000), kmemleak is scanned at the end, and lockdep's and
-#            kmemleak's reports fail the machine.  Default BACKEND:
-#            qemu-svm bochs-vmx.
+#            kmemleak's reports fail the machine; the ioctl fuzzer's
+#            KCOV corpus is kept in build/fuzz-corpus for the next run.
+#            Default BACKEND: qemu-svm bochs-vmx.
 #
 # Before the machines boot, checkpatch.pl --strict judges the module
 # (scripts/lint.sh); a finding is one failure in the total.
