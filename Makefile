@@ -11,6 +11,7 @@
 #   make check-debug  make check on a KASAN/lockdep/kmemleak kernel
 #   make lint         checkpatch.pl --strict (make check runs it too)
 #   make install / uninstall   PREFIX=/usr/local, DESTDIR=
+#   make htmldocs     Documentation/ rendered by Sphinx into build/htmldocs
 #   make deb          Debian packages minihv-dkms and minihv-utils
 #   make check-packages  install them here, test, purge (root)
 #   make clean
@@ -105,6 +106,10 @@ uninstall:
 	rm -rf $(DESTDIR)$(PREFIX)/share/minihv
 	test -n "$(DESTDIR)" || depmod $(KRELEASE)
 
+# Documentation/*.rst through Sphinx into build/htmldocs (warnings fail).
+htmldocs:
+	scripts/htmldocs.sh
+
 # Debian packages (minihv-dkms, minihv-utils) in build/deb.
 deb:
 	scripts/make-deb.sh
@@ -119,5 +124,5 @@ clean:
 	$(MAKE) -C selftests clean
 	rm -rf build
 
-.PHONY: all module userspace selftests kselftest-headers check check-debug lint run bench \
+.PHONY: all module userspace selftests kselftest-headers check check-debug lint run bench htmldocs \
 	install uninstall deb check-packages clean
