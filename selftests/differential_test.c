@@ -240,6 +240,21 @@ static int run_random_guests(const char *device, uint64_t base, unsigned long n,
 	return r;
 }
 
+/* run_random_guests() on KVM, through with_kvm(). */
+struct rg_batch {
+	uint64_t base;
+	unsigned long n;
+	struct rg_result *res;
+	int r;
+};
+
+static void random_guests_on_kvm(void *arg)
+{
+	struct rg_batch *b = arg;
+
+	b->r = run_random_guests("/dev/kvm", b->base, b->n, b->res);
+}
+
 static const char *rg_kind(const struct rg_result *r)
 {
 	switch (r->reason) {
@@ -252,6 +267,41 @@ static const char *rg_kind(const struct rg_result *r)
 	}
 }
 
+/*
+ * Runs @fn(@arg) with KVM's modules loaded in minihv's place (the two never
+ * own VT-x/AMD-V at once), then loads minihv again, its result in *@back.
+ * Returns 0, or loading KVM's -errno (@fn did not run then).
+ */
+static int with_kvm(void (*fn)(void *), void *arg, int *back)
+{
+	int core, vendor;
+
+	*back = module_unload("minihv");
+	if (*back)
+		return *back;
+	core = kvm_load_core();
+	vendor = core ? core : kvm_load_vendor();
+	if (!vendor)
+		fn(arg);
+	kvm_unload();
+	*back = module_load(minihv_ko_path(), NULL);
+	return vendor;
+}
+
+/* After with_kvm(): minihv is back, and KVM ran (or the test skips). */
+#define ASSERT_KVM_RAN(vendor, back)						\
+	do {									\
+		ASSERT_EQ(0, back) TH_LOG("minihv.ko: %s", strerror(-(back)));	\
+		if ((vendor) == -ENOENT)					\
+			SKIP(return, "KVM modules not found in %s", kvm_module_dir()); \
+		ASSERT_EQ(0, vendor) TH_LOG("loading KVM: %s", strerror(-(vendor))); \
+	} while (0)
+
+static void samples_on_kvm(void *res)
+{
+	run_samples("/dev/kvm", res);
+}
+
 /* Loading KVM's modules takes most of a minute on an emulated machine. */
 FIXTURE(kvm) {};
 FIXTURE_SETUP(kvm) {}
@@ -260,7 +310,7 @@ FIXTURE_TEARDOWN(kvm) {}
 TEST_F_TIMEOUT(kvm, sample_guests_same_on_minihv_and_kvm, 600)
 {
 	static struct result on_minihv[NR_SAMPLES], on_kvm[NR_SAMPLES];
-	int core, vendor, back;
+	int vendor, back;
 	size_t i;
 
 	if (qemu_machine())
@@ -268,19 +318,8 @@ TEST_F_TIMEOUT(kvm, sample_guests_same_on_minihv_and_kvm, 600)
 	if (!module_is_loaded("minihv"))
 		ASSERT_EQ(0, module_load(minihv_ko_path(), NULL));
 	run_samples(MINIHV_DEV, on_minihv);
-
-	ASSERT_EQ(0, module_unload("minihv"));
-	core = kvm_load_core();
-	vendor = core ? core : kvm_load_vendor();
-	if (!vendor)
-		run_samples("/dev/kvm", on_kvm);
-	kvm_unload();
-	back = module_load(minihv_ko_path(), NULL);
-
-	ASSERT_EQ(0, back) TH_LOG("minihv.ko did not load again: %s", strerror(-back));
-	if (vendor == -ENOENT)
-		SKIP(return, "KVM modules not found in %s", kvm_module_dir());
-	ASSERT_EQ(0, vendor) TH_LOG("loading KVM: %s", strerror(-vendor));
+	vendor = with_kvm(samples_on_kvm, on_kvm, &back);
+	ASSERT_KVM_RAN(vendor, back);
 
 	for (i = 0; i < NR_SAMPLES; i++) {
 		EXPECT_NE(-ENOENT, on_minihv[i].status)
@@ -304,7 +343,8 @@ TEST_F_TIMEOUT(kvm, random_guests_same_on_minihv_and_kvm, 900)
 	unsigned long n = env_n ? strtoul(env_n, NULL, 0) : 60, i, differ = 0, beyond = 0;
 	uint64_t base = env_seed ? strtoull(env_seed, NULL, 0) : (uint64_t)time(NULL) << 20 | 1;
 	struct rg_result *on_minihv, *on_kvm;
-	int core, vendor, back, r_minihv, r_kvm = -1;
+	struct rg_batch rg = { .r = -1 };
+	int vendor, back, r_minihv, r_kvm;
 
 	if (qemu_machine())
 		SKIP(return, "KVM nested in QEMU TCG hangs the machine at times; the Bochs machines run this");
@@ -319,19 +359,12 @@ TEST_F_TIMEOUT(kvm, random_guests_same_on_minihv_and_kvm, 900)
 	if (!module_is_loaded("minihv"))
 		ASSERT_EQ(0, module_load(minihv_ko_path(), NULL));
 	r_minihv = run_random_guests(MINIHV_DEV, base, n, on_minihv);
-
-	ASSERT_EQ(0, module_unload("minihv"));
-	core = kvm_load_core();
-	vendor = core ? core : kvm_load_vendor();
-	if (!vendor)
-		r_kvm = run_random_guests("/dev/kvm", base, n, on_kvm);
-	kvm_unload();
-	back = module_load(minihv_ko_path(), NULL);
-
-	ASSERT_EQ(0, back) TH_LOG("minihv.ko did not load again: %s", strerror(-back));
-	if (vendor == -ENOENT)
-		SKIP(return, "KVM modules not found in %s", kvm_module_dir());
-	ASSERT_EQ(0, vendor) TH_LOG("loading KVM: %s", strerror(-vendor));
+	rg.base = base;
+	rg.n = n;
+	rg.res = on_kvm;
+	vendor = with_kvm(random_guests_on_kvm, &rg, &back);
+	r_kvm = rg.r;
+	ASSERT_KVM_RAN(vendor, back);
 	ASSERT_EQ(0, r_minihv) TH_LOG("setting up a guest on minihv: %s", strerror(-r_minihv));
 	ASSERT_EQ(0, r_kvm) TH_LOG("setting up a guest on KVM: %s", strerror(-r_kvm));
 
