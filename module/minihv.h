@@ -114,6 +114,7 @@ struct minihv_pending_io {
 	u32 count;			/* INS: items */
 	u64 seg_base;			/* INS: ES base */
 	u64 next_rip;			/* INS: RIP after the instruction */
+	u16 port;			/* INS: the port (the run page is userspace's) */
 	struct minihv_paging paging;	/* INS: guest paging at the exit */
 	u8 alu;				/* MMIO ALU: MINIHV_ALU_* */
 	bool to_reg;			/* MMIO ALU: the register is the destination */

@@ -140,6 +140,7 @@ static int minihv_string_io(struct minihv_vcpu *vcpu, const struct minihv_cpu_mo
 	p->paging = m->paging;
 	p->seg_base = base;
 	p->next_rip = io->next_rip;
+	p->port = io->port;
 	if (!io->in) {
 		set_reg_sized(&vcpu->regs[idx], off + count * step, io->addr_size);
 		if (io->rep)
@@ -229,7 +230,7 @@ static int minihv_complete_pending(struct minihv_vcpu *vcpu)
 			if (r) {
 				/* The elements before it are written; RDI stays. */
 				p->kind = MINIHV_PENDING_NONE;
-				return !string_io_error(vcpu, linear, vcpu->run->io.port, r);
+				return !string_io_error(vcpu, linear, p->port, r);
 			}
 		}
 		set_reg_sized(&vcpu->regs[VCPU_REGS_RDI], off + p->count * step,
