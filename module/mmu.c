@@ -405,6 +405,12 @@ void minihv_mmu_unmap_slot(struct minihv_vm *vm, struct minihv_memslot *slot)
 	slot->pages = NULL;
 }
 
+/*
+ * The listing stops after this many mappings (4 MiB of text, a 512 MiB
+ * guest): seq_file holds a file's whole output in one buffer.
+ */
+#define TDP_SHOW_MAX		131072
+
 /* Entry bits both formats share: bit 1 allows writes, bit 7 a large page. */
 #define TDP_WRITABLE		BIT_ULL(1)
 #define TDP_LARGE		BIT_ULL(7)
@@ -430,9 +436,10 @@ static void tdp_show_table(struct seq_file *m, struct minihv_vm *vm, u64 *table,
 			tdp_show_table(m, vm, __va(e & TDP_ADDR_MASK), level - 1, gpa, counts);
 			continue;
 		}
-		counts[0]++;
-		seq_printf(m, "%#llx %#llx %s\n", gpa, e & TDP_ADDR_MASK,
-			   (e & TDP_WRITABLE) ? "w" : "r");
+		/* Every mapping is checked; the first TDP_SHOW_MAX are listed. */
+		if (counts[0]++ < TDP_SHOW_MAX)
+			seq_printf(m, "%#llx %#llx %s\n", gpa, e & TDP_ADDR_MASK,
+				   (e & TDP_WRITABLE) ? "w" : "r");
 		slot = minihv_gpa_to_slot(vm, gpa);
 		if (slot)
 			page = slot->pages[(gpa >> PAGE_SHIFT) - slot->base_gfn];
@@ -453,7 +460,8 @@ static void tdp_show_table(struct seq_file *m, struct minihv_vm *vm, u64 *table,
  * as "gpa hpa r|w", each checked against the slots: an "error" line for a
  * mapping outside every slot, of another page than the one pinned for that
  * guest page, writable in a read-only slot, or a large page.  The last line
- * counts both.  Tests compare the host addresses with /proc/self/pagemap.
+ * counts both (all mappings, listed or not).  Tests compare the host
+ * addresses with /proc/self/pagemap.
  */
 void minihv_mmu_show(struct seq_file *m, struct minihv_vm *vm)
 {
