@@ -9,7 +9,7 @@
  * device registers: MOV to and from memory (88, 89, 8A, 8B, C6, C7, A0-A3)
  * and MOVZX/MOVSX loads (0F B6, B7, BE, BF); and, because KVM's emulator
  * does and a guest may, the arithmetic and logic instructions with a
- * memory operand (ADD OR ADC SBB AND SUB XOR CMP: 00-3B, 80, 81, 83;
+ * memory operand (ADD OR ADC SBB AND SUB XOR CMP: 00-3B, 80-83;
  * TEST: 84, 85, F6 /0, F7 /0; XCHG: 86, 87).  Those read the device
  * register first (one MMIO exit); the result, the flags and, unless it is
  * CMP or TEST with nothing to store, a second MMIO exit writing the result
@@ -220,7 +220,7 @@ u64 minihv_alu(int op, int size, u64 dst, u64 src, u64 *rflags)
  * and *@imm, the bytes of an immediate source after ModRM (0: the source
  * is the register in ModRM.reg).  False for any other opcode.
  */
-static bool decode_alu(const u8 *insn, int op, int len, int opsize,
+static bool decode_alu(const u8 *insn, int op, int len, int opsize, bool long_mode,
 		       int *alu, int *size, bool *to_reg, int *imm)
 {
 	u8 opcode = insn[op], reg = op + 1 < len ? (insn[op + 1] >> 3) & 7 : 0;
@@ -234,6 +234,10 @@ static bool decode_alu(const u8 *insn, int op, int len, int opsize,
 		return true;
 	}
 	switch (opcode) {
+	case 0x82:	/* 80's alias outside 64-bit mode, #UD in it */
+		if (long_mode)
+			return false;
+		fallthrough;
 	case 0x80:
 	case 0x81:
 	case 0x83:
@@ -352,7 +356,7 @@ int minihv_emulate_mmio(struct minihv_vcpu *vcpu, const struct minihv_cpu_mode *
 	if (op >= len)
 		goto fail;
 	opcode = insn[op];
-	if (decode_alu(insn, op, len, opsize, &alu, &size, &to_reg, &imm))
+	if (decode_alu(insn, op, len, opsize, m->long_mode, &alu, &size, &to_reg, &imm))
 		return emulate_alu(vcpu, m, gpa, insn, len, &p, op, addr_size,
 				   alu, size, to_reg, imm, in_kernel);
 	switch (opcode) {
