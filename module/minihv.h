@@ -87,6 +87,7 @@ struct minihv_vm {
 	struct minihv_ioapic *ioapic;	/* [vm->lock] */
 	spinlock_t irq_lock;
 	struct dentry *debugfs;		/* [const] its directory (vm.c) */
+	atomic_t break_entry;		/* debugfs break_entry: rule + 1, or 0 */
 	void *arch;			/* [const] vendor per-VM state */
 };
 
@@ -317,6 +318,15 @@ struct minihv_vendor_ops {
 	bool (*event_allowed)(struct minihv_vcpu *vcpu, bool nmi);
 	void (*inject_event)(struct minihv_vcpu *vcpu, bool nmi, u8 vector);
 	void (*set_event_windows)(struct minihv_vcpu *vcpu, bool irq, bool nmi);
+	/*
+	 * Optional, for tests: the names of the entry checks that debugfs
+	 * "break_entry" (vm.c) can break, NULL-terminated.  The backend
+	 * breaks rule vm->break_entry - 1 once, after its own check of the
+	 * state and before the hardware's, so that the CPU's refusal and its
+	 * explanation are what is tested.  AMD-V only: every VT-x rule is
+	 * reachable through SET_SREGS.
+	 */
+	const char *const *entry_rules;
 
 	u64 tdp_nonleaf;
 	u64 tdp_leaf_ro;

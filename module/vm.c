@@ -18,6 +18,7 @@
 #include <linux/sched/mm.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
+#include <linux/string.h>
 #include <linux/uaccess.h>
 
 #include "minihv.h"
@@ -259,10 +260,59 @@ static int minihv_vm_tdp_show(struct seq_file *m, void *unused)
 DEFINE_SHOW_ATTRIBUTE(minihv_vm_tdp);
 
 /*
+ * "break_entry", for tests of the backend's failed-entry explanations:
+ * reading lists the rules the backend can break (vendor ops entry_rules);
+ * writing one's name makes the next VM entry of any vCPU of the VM break
+ * it, after minihv's own check, so that the CPU refuses the entry.
+ */
+static int minihv_vm_break_entry_show(struct seq_file *m, void *unused)
+{
+	const char *const *rule;
+
+	for (rule = minihv_ops->entry_rules; *rule; rule++)
+		seq_printf(m, "%s\n", *rule);
+	return 0;
+}
+
+static int minihv_vm_break_entry_open(struct inode *inode, struct file *file)
+{
+	return single_open(file, minihv_vm_break_entry_show, inode->i_private);
+}
+
+static ssize_t minihv_vm_break_entry_write(struct file *file, const char __user *buf,
+					   size_t len, loff_t *ppos)
+{
+	struct minihv_vm *vm = ((struct seq_file *)file->private_data)->private;
+	char name[32];
+	int rule;
+
+	if (len >= sizeof(name))
+		return -EINVAL;
+	if (copy_from_user(name, buf, len))
+		return -EFAULT;
+	name[len] = '\0';
+	rule = match_string(minihv_ops->entry_rules, -1, strim(name));
+	if (rule < 0)
+		return rule;
+	atomic_set(&vm->break_entry, rule + 1);
+	return len;
+}
+
+static const struct file_operations minihv_vm_break_entry_fops = {
+	.owner = THIS_MODULE,
+	.open = minihv_vm_break_entry_open,
+	.read = seq_read,
+	.write = minihv_vm_break_entry_write,
+	.llseek = seq_lseek,
+	.release = single_release,
+};
+
+/*
  * /sys/kernel/debug/minihv/<pid>-<n>/ for the n-th VM since load, created
  * by process <pid>, as KVM's <pid>-<fd>: "tdp", its nested mappings,
- * checked against its slots (minihv_mmu_show()).  Made before the VM fd
- * exists and removed when the VM is freed, so it never outlives the VM.
+ * checked against its slots (minihv_mmu_show()), and on AMD-V
+ * "break_entry" (above).  Made before the VM fd exists and removed when
+ * the VM is freed, so it never outlives the VM.
  */
 static void minihv_vm_debugfs_init(struct minihv_vm *vm)
 {
@@ -273,6 +323,9 @@ static void minihv_vm_debugfs_init(struct minihv_vm *vm)
 		 atomic_inc_return(&nr_created));
 	vm->debugfs = debugfs_create_dir(name, minihv_debugfs);
 	debugfs_create_file("tdp", 0400, vm->debugfs, vm, &minihv_vm_tdp_fops);
+	if (minihv_ops->entry_rules)
+		debugfs_create_file("break_entry", 0600, vm->debugfs, vm,
+				    &minihv_vm_break_entry_fops);
 }
 
 int minihv_dev_create_vm(void)

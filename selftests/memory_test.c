@@ -14,7 +14,6 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
-#include <dirent.h>
 #include <sched.h>
 #include <stdio.h>
 #include <sys/syscall.h>
@@ -22,6 +21,7 @@
 
 #include "kselftest_harness.h"
 #include "minihv_util.h"
+#include "sysutil.h"
 
 #define GPA_EXTRA	0x10000000ULL	/* 256 MiB: above the RAM slot */
 
@@ -257,24 +257,13 @@ static uint64_t host_phys(const void *hva)
  */
 static int tdp_check(struct __test_metadata *_metadata, uint64_t *mem)
 {
-	char dir[64], path[128], line[160], prefix[16];
 	unsigned long long gpa, hpa, nr_map, nr_err;
-	int n = 0, newest = 0, extra = 0;
-	struct dirent *d;
+	char path[128], line[160];
+	int n = 0, extra = 0;
 	FILE *f;
-	DIR *dd;
 
-	snprintf(prefix, sizeof(prefix), "%d-", getpid());
-	dd = opendir("/sys/kernel/debug/minihv");
-	if (!dd)
+	if (!vm_debugfs_path("tdp", path, sizeof(path)))
 		return -1;
-	while ((d = readdir(dd)))
-		if (!strncmp(d->d_name, prefix, strlen(prefix)) &&
-		    atoi(d->d_name + strlen(prefix)) > newest)
-			newest = atoi(d->d_name + strlen(prefix));
-	closedir(dd);
-	snprintf(dir, sizeof(dir), "%s%d", prefix, newest);
-	snprintf(path, sizeof(path), "/sys/kernel/debug/minihv/%s/tdp", dir);
 	f = fopen(path, "r");
 	if (!f)
 		return -1;

@@ -29,7 +29,7 @@
 
 #include "../minihv.h"
 #include "../trace.h"
-#include "vmcb.h"
+#include "svm.h"
 
 /* VM_CR (MSR C001_0114h), APM Vol 2 15.30.1. */
 #define SVM_VM_CR_SVMDIS		BIT_ULL(4)
@@ -251,6 +251,7 @@ struct svm_vcpu {
 	int last_cpu;		/* CPU of the last VMRUN, -1 before the first */
 	u64 tlb_generation;	/* vm->tlb_generation at the last flush */
 	bool state_checked;	/* save area passed svm_check_guest_state() */
+	struct svm_entry_state entry;	/* what the last VMRUN was given */
 	/*
 	 * EFER as the guest sees it, and the truth: the guest changes EFER
 	 * only through WRMSR and, while LME is set, LMA only through CR0
@@ -511,14 +512,6 @@ static void svm_get_sregs(struct minihv_vcpu *vcpu, struct minihv_sregs *sregs)
 		     to_svm(vcpu)->vmcb->control.int_ctl & V_TPR_MASK;
 	sregs->efer = to_svm(vcpu)->efer;
 }
-
-/* CR4 bits minihv lets a guest start with (APM Vol 2 3.1.3). */
-#define SVM_GUEST_CR4_BITS	(X86_CR4_VME | X86_CR4_PVI | X86_CR4_TSD | \
-				 X86_CR4_DE | X86_CR4_PSE | X86_CR4_PAE | \
-				 X86_CR4_MCE | X86_CR4_PGE | X86_CR4_PCE | \
-				 X86_CR4_OSFXSR | X86_CR4_OSXMMEXCPT | \
-				 X86_CR4_UMIP | X86_CR4_FSGSBASE | \
-				 X86_CR4_PCIDE | X86_CR4_SMEP | X86_CR4_SMAP)
 
 /*
  * After the generic rules (vcpu.c, minihv_sregs_valid): refuses CR4 bits
@@ -1003,53 +996,10 @@ static const struct svm_exit_handler svm_exit_handlers[] = {
 	[SVM_EXIT_NPF]		= { svm_handle_npf, MINIHV_STAT_PAGE_FAULT },
 };
 
-/*
- * VMRUN checks the guest state (APM Vol 2 15.5.1, "Canonicalization and
- * Consistency Checks") and answers VMEXIT_INVALID without saying which
- * check failed.  minihv runs the same checks in software: before the first
- * VMRUN after userspace set new state (a guest cannot reach an invalid
- * state by itself: its own CR and EFER writes fault first), and after an
- * unexpected VMEXIT_INVALID, to name the rule.  The first matters on
- * Bochs 2.7, which writes the host's state into the guest's save area on
- * VMEXIT_INVALID.  Returns NULL when the state passes; @field is the VMCB
- * offset of the offending field.
- */
-static const char *svm_check_guest_state(struct minihv_vcpu *vcpu, u64 *field,
-					 u64 *value)
+/* QEMU stores VMEXIT_INVALID as a 32-bit -1. */
+static bool svm_exit_invalid(u64 code)
 {
-	struct vmcb *vmcb = to_svm(vcpu)->vmcb;
-	struct vmcb_save_area *s = &vmcb->save;
-	bool lme_pg = (s->efer & EFER_LME) && (s->cr0 & X86_CR0_PG);
-
-#define SVM_CHECK(cond, f, v, msg) \
-	do { if (cond) { *field = (f); *value = (v); return msg; } } while (0)
-	SVM_CHECK(!(s->efer & EFER_SVME), VMCB_SAVE(efer), s->efer,
-		  "EFER.SVME is 0");
-	SVM_CHECK(!(s->cr0 & X86_CR0_CD) && (s->cr0 & X86_CR0_NW),
-		  VMCB_SAVE(cr0), s->cr0, "CR0.CD is 0 and CR0.NW is 1");
-	SVM_CHECK(s->cr0 >> 32, VMCB_SAVE(cr0), s->cr0, "CR0[63:32] are not 0");
-	SVM_CHECK(s->cr3 >> boot_cpu_data.x86_phys_bits, VMCB_SAVE(cr3), s->cr3,
-		  "CR3 has bits set beyond the physical address width");
-	SVM_CHECK(s->cr4 & ~(SVM_GUEST_CR4_BITS | X86_CR4_OSXSAVE | X86_CR4_PKE),
-		  VMCB_SAVE(cr4), s->cr4, "CR4 has a reserved bit set");
-	SVM_CHECK(s->dr6 >> 32, VMCB_SAVE(dr6), s->dr6, "DR6[63:32] are not 0");
-	SVM_CHECK(s->dr7 >> 32, VMCB_SAVE(dr7), s->dr7, "DR7[63:32] are not 0");
-	SVM_CHECK(s->efer & ~(MINIHV_GUEST_EFER_BITS | EFER_SVME | EFER_FFXSR),
-		  VMCB_SAVE(efer), s->efer, "EFER has a reserved bit set");
-	SVM_CHECK(lme_pg && !(s->cr4 & X86_CR4_PAE), VMCB_SAVE(cr4), s->cr4,
-		  "EFER.LME and CR0.PG are 1 but CR4.PAE is 0");
-	SVM_CHECK(lme_pg && !(s->cr0 & X86_CR0_PE), VMCB_SAVE(cr0), s->cr0,
-		  "EFER.LME and CR0.PG are 1 but CR0.PE is 0");
-	SVM_CHECK(lme_pg && (s->cr4 & X86_CR4_PAE) &&
-		  (s->cs.attrib & SVM_SEG_ATTR_L) && (s->cs.attrib & SVM_SEG_ATTR_DB),
-		  VMCB_SAVE(cs), s->cs.attrib,
-		  "EFER.LME, CR0.PG, CR4.PAE, CS.L and CS.D are all 1");
-	SVM_CHECK(!(vmcb->control.intercept_misc4 & INTERCEPT_VMRUN),
-		  VMCB_CTRL(intercept_misc4), vmcb->control.intercept_misc4,
-		  "the VMRUN intercept is clear");
-	SVM_CHECK(!vmcb->control.asid, VMCB_CTRL(asid), 0, "ASID is 0");
-#undef SVM_CHECK
-	return NULL;
+	return code == SVM_EXIT_INVALID || code == (u32)SVM_EXIT_INVALID;
 }
 
 static void svm_fail_entry(struct minihv_vcpu *vcpu, const char *why, u64 field,
@@ -1077,14 +1027,14 @@ static int svm_handle_exit(struct minihv_vcpu *vcpu)
 	trace_minihv_exit(vcpu->id, code, c->exit_info_1, c->exit_info_2,
 			  to_svm(vcpu)->vmcb->save.rip);
 
-	/* QEMU stores VMEXIT_INVALID as a 32-bit -1. */
-	if (code == SVM_EXIT_INVALID || code == (u32)SVM_EXIT_INVALID) {
+	if (svm_exit_invalid(code)) {
 		u64 field = 0, value = 0;
-		const char *why = svm_check_guest_state(vcpu, &field, &value);
+		const char *why = svm_check_guest_state(to_svm(vcpu)->vmcb,
+							&field, &value);
 
 		svm_fail_entry(vcpu, why, field, value);
 		vcpu->exit_stats[MINIHV_STAT_FAIL_ENTRY]++;
-		/* The save area may hold anything now: check before reuse. */
+		/* Refused as it stands: checked again before the next VMRUN. */
 		to_svm(vcpu)->state_checked = false;
 		return 0;
 	}
@@ -1128,13 +1078,20 @@ static int svm_vcpu_run(struct minihv_vcpu *vcpu)
 	vmcb->save.efer = svm_vmcb_efer(svm);
 	if (!svm->state_checked) {
 		u64 field, value;
-		const char *why = svm_check_guest_state(vcpu, &field, &value);
+		const char *why = svm_check_guest_state(vmcb, &field, &value);
 
 		if (why) {
 			svm_fail_entry(vcpu, why, field, value);
 			return 0;
 		}
 		svm->state_checked = true;
+	}
+	/* Test-only: a rule broken through debugfs (vm.c), for VMRUN to refuse. */
+	if (unlikely(atomic_read(&vcpu->vm->break_entry))) {
+		int rule = atomic_xchg(&vcpu->vm->break_entry, 0);
+
+		if (rule)
+			svm_break_entry(vmcb, rule - 1);
 	}
 
 	vmcb->save.rax = vcpu->regs[VCPU_REGS_RAX];
@@ -1169,6 +1126,7 @@ static int svm_vcpu_run(struct minihv_vcpu *vcpu)
 	}
 	/* No VMCB field may be taken from the CPU's cache (15.15). */
 	vmcb->control.clean = 0;
+	svm_entry_state_save(&svm->entry, &vmcb->save);
 
 	minihv_guest_fpu_load();
 	asm volatile("clgi" ::: "memory");
@@ -1188,6 +1146,9 @@ static int svm_vcpu_run(struct minihv_vcpu *vcpu)
 		pr_err_ratelimited("VMRUN faulted on CPU %d\n", cpu);
 		return -EIO;
 	}
+	/* Refused: the save area holds what the CPU wrote, not the guest (svm.h). */
+	if (svm_exit_invalid(vmcb->control.exit_code))
+		svm_entry_state_restore(&vmcb->save, &svm->entry);
 	vcpu->regs[VCPU_REGS_RAX] = vmcb->save.rax;
 	vcpu->regs[VCPU_REGS_RSP] = vmcb->save.rsp;
 	if (vcpu->lapic && (vmcb->control.int_ctl & V_TPR_MASK) != minihv_get_cr8(vcpu))
@@ -1220,6 +1181,7 @@ const struct minihv_vendor_ops svm_vendor_ops = {
 	.event_allowed = svm_event_allowed,
 	.inject_event = svm_inject_event,
 	.set_event_windows = svm_set_event_windows,
+	.entry_rules = svm_entry_rules,
 	/* NPT entries are ordinary page-table entries, user bit set (15.25.5). */
 	.tdp_nonleaf = _PAGE_PRESENT | _PAGE_RW | _PAGE_USER | _PAGE_ACCESSED,
 	.tdp_leaf_ro = _PAGE_PRESENT | _PAGE_USER | _PAGE_ACCESSED,

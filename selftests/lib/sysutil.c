@@ -3,6 +3,7 @@
  * Helpers for selftests that watch the module from outside: see sysutil.h.
  */
 #include <cpuid.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -132,6 +133,27 @@ int module_load(const char *path, const char *params)
 int module_unload(const char *name)
 {
 	return syscall(SYS_delete_module, name, O_NONBLOCK) ? -errno : 0;
+}
+
+bool vm_debugfs_path(const char *file, char *buf, size_t len)
+{
+	DIR *dir = opendir("/sys/kernel/debug/minihv");
+	char prefix[16];
+	struct dirent *d;
+	int newest = 0;
+
+	if (!dir)
+		return false;
+	snprintf(prefix, sizeof(prefix), "%d-", getpid());
+	while ((d = readdir(dir)))
+		if (!strncmp(d->d_name, prefix, strlen(prefix)) &&
+		    atoi(d->d_name + strlen(prefix)) > newest)
+			newest = atoi(d->d_name + strlen(prefix));
+	closedir(dir);
+	if (!newest)
+		return false;
+	snprintf(buf, len, "/sys/kernel/debug/minihv/%s%d/%s", prefix, newest, file);
+	return true;
 }
 
 long read_number(const char *path)

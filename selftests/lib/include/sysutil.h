@@ -46,6 +46,11 @@ int module_unload(const char *name);
 bool module_is_loaded(const char *name);
 /* The number a sysfs, debugfs or proc file holds, or -1. */
 long read_number(const char *path);
+/*
+ * The path of @file in the debugfs directory of this process's newest VM
+ * (/sys/kernel/debug/minihv/<pid>-<n>/), in @buf; false if there is none.
+ */
+bool vm_debugfs_path(const char *file, char *buf, size_t len);
 /* minihv.ko's reference count (/sys/module/minihv/refcnt), or -1. */
 #define module_refcnt() ((int)read_number("/sys/module/minihv/refcnt"))
 
