@@ -100,15 +100,22 @@ kernel_release() {
 }
 
 # Where a kernel release's files are: Debian's packages, or for the debug
-# kernel of make check-debug (release *-minihv-debug) its build in
-# DEBUG_CACHE (scripts/debug-kernel.sh).
+# kernels of make check-debug (releases *-minihv-debug, built with KASAN,
+# and *-minihv-debug-lite, without) their builds in DEBUG_CACHE
+# (scripts/debug-kernel.sh).
 DEBUG_CACHE=${DEBUG_CACHE:-/var/cache/minihv}
-is_debug_release() { [[ $1 == *-minihv-debug ]]; }
+is_debug_release() { [[ $1 == *-minihv-debug || $1 == *-minihv-debug-lite ]]; }
+debug_tree() {
+	case "$1" in
+	lite | *-minihv-debug-lite) echo "$DEBUG_CACHE/linux-6.1-lite";;
+	*) echo "$DEBUG_CACHE/linux-6.1";;
+	esac
+}
 kernel_headers() {
-	if is_debug_release "$1"; then echo "$DEBUG_CACHE/linux-6.1"; else echo "/usr/src/linux-headers-$1"; fi
+	if is_debug_release "$1"; then debug_tree "$1"; else echo "/usr/src/linux-headers-$1"; fi
 }
 kernel_image() {
-	if is_debug_release "$1"; then echo "$DEBUG_CACHE/linux-6.1/arch/x86/boot/bzImage"; else echo "/boot/vmlinuz-$1"; fi
+	if is_debug_release "$1"; then echo "$(debug_tree "$1")/arch/x86/boot/bzImage"; else echo "/boot/vmlinuz-$1"; fi
 }
 kernel_modules() {
 	if is_debug_release "$1"; then echo "$DEBUG_CACHE/modules/lib/modules/$1"; else echo "/lib/modules/$1"; fi
