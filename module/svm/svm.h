@@ -35,24 +35,50 @@ struct svm_entry_state {
 	u64 efer, cr4, cr3, cr0, dr7, dr6, rflags, rip, rsp, rax, cr2;
 };
 
-#define SVM_ENTRY_STATE(x) \
-	x(es) x(cs) x(ss) x(ds) x(gdtr) x(idtr) x(cpl) x(efer) x(cr4) \
-	x(cr3) x(cr0) x(dr7) x(dr6) x(rflags) x(rip) x(rsp) x(rax) x(cr2)
-
 static inline void svm_entry_state_save(struct svm_entry_state *e,
 					const struct vmcb_save_area *s)
 {
-#define SVM_SAVE_FIELD(f) e->f = s->f;
-	SVM_ENTRY_STATE(SVM_SAVE_FIELD)
-#undef SVM_SAVE_FIELD
+	e->es = s->es;
+	e->cs = s->cs;
+	e->ss = s->ss;
+	e->ds = s->ds;
+	e->gdtr = s->gdtr;
+	e->idtr = s->idtr;
+	e->cpl = s->cpl;
+	e->efer = s->efer;
+	e->cr4 = s->cr4;
+	e->cr3 = s->cr3;
+	e->cr0 = s->cr0;
+	e->dr7 = s->dr7;
+	e->dr6 = s->dr6;
+	e->rflags = s->rflags;
+	e->rip = s->rip;
+	e->rsp = s->rsp;
+	e->rax = s->rax;
+	e->cr2 = s->cr2;
 }
 
 static inline void svm_entry_state_restore(struct vmcb_save_area *s,
 					   const struct svm_entry_state *e)
 {
-#define SVM_RESTORE_FIELD(f) s->f = e->f;
-	SVM_ENTRY_STATE(SVM_RESTORE_FIELD)
-#undef SVM_RESTORE_FIELD
+	s->es = e->es;
+	s->cs = e->cs;
+	s->ss = e->ss;
+	s->ds = e->ds;
+	s->gdtr = e->gdtr;
+	s->idtr = e->idtr;
+	s->cpl = e->cpl;
+	s->efer = e->efer;
+	s->cr4 = e->cr4;
+	s->cr3 = e->cr3;
+	s->cr0 = e->cr0;
+	s->dr7 = e->dr7;
+	s->dr6 = e->dr6;
+	s->rflags = e->rflags;
+	s->rip = e->rip;
+	s->rsp = e->rsp;
+	s->rax = e->rax;
+	s->cr2 = e->cr2;
 }
 
 const char *svm_check_guest_state(const struct vmcb *vmcb, u64 *field, u64 *value);
