@@ -12,6 +12,8 @@
 #   make lint         checkpatch.pl --strict (make check runs it too)
 #   make install / uninstall   PREFIX=/usr/local, DESTDIR=
 #   make htmldocs     Documentation/ rendered by Sphinx into build/htmldocs
+#   make lab N        lab N of Documentation/labs (a copy in build/labs/N)
+#   make check-labs   every lab's starter fails its tests, this tree passes
 #   make deb          Debian packages minihv-dkms and minihv-utils
 #   make check-packages  install them here, test, purge (root)
 #   make clean
@@ -78,6 +80,18 @@ run:
 bench:
 	scripts/bench.sh
 
+# make lab 3: the lab's number is a goal of its own, which does nothing.
+LAB_NUMBERS := 1 2 3 4 5 6
+lab:
+	scripts/lab.sh $(filter $(LAB_NUMBERS),$(MAKECMDGOALS))
+ifneq ($(filter lab,$(MAKECMDGOALS)),)
+$(LAB_NUMBERS):
+	@:
+endif
+
+check-labs:
+	scripts/lab.sh --check-all
+
 # For those not on Debian (Debian: make deb).  The module goes to the
 # release KDIR belongs to; DESTDIR stages everything (no depmod then).
 PREFIX ?= /usr/local
@@ -125,4 +139,4 @@ clean:
 	rm -rf build
 
 .PHONY: all module userspace selftests kselftest-headers check check-debug lint run bench htmldocs \
-	install uninstall deb check-packages clean
+	install uninstall deb check-packages clean lab check-labs

@@ -16,6 +16,10 @@
 # PARENTHESIS_ALIGNMENT), as in the kernel's own trace headers.  A
 # report on a line holding "%l[" (an asm goto label, which checkpatch
 # reads as a modulo) is dropped too.
+#
+# Also: each lab's patch (Documentation/labs/*.patch, make lab N) still
+# applies to the tree, so that a change to the code a lab is about is
+# seen at once.
 
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -51,3 +55,9 @@ if [ -n "$out" ]; then
 	exit 1
 fi
 log "minihv: checkpatch.pl --strict: clean"
+
+for p in Documentation/labs/*.patch; do
+	patch -s -p1 --dry-run -d "$ROOT" <"$p" >/dev/null ||
+		die "minihv: $p no longer applies: the lab needs updating with the code"
+done
+log "minihv: the labs' patches apply"
