@@ -26,7 +26,7 @@ die() { log "error: $*"; exit 2; }
 BASE_PACKAGES="qemu-system-x86 bochs bochsbios vgabios busybox-static cpio
 isolinux syslinux-common xorriso xz-utils linux-image-amd64 linux-headers-amd64
 linux-image-cloud-amd64 linux-headers-cloud-amd64 linux-source-6.1 gcc make
-libc6-dev binutils sparse"
+libc6-dev binutils sparse clang"
 BACKPORTS_LIST=/etc/apt/sources.list.d/minihv-bookworm-backports.list
 
 pkg_installed() {
