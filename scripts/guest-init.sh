@@ -98,8 +98,12 @@ run_check() {
 	for t in $tests; do
 		i=$((i + 1))
 		echo "# selftests: minihv: $t"
+		start=$(cut -d' ' -f1 /proc/uptime)
 		( cd /selftests && ./"$t" 2>&1; echo $? > /tmp/rc ) | sed 's/^/# /'
 		rc=$(cat /tmp/rc)
+		# How long it took (the machine's clock): which tests make
+		# make check long.
+		echo "# $t: $(awk -v s="$start" '{ printf "%.1f", $1 - s }' /proc/uptime) s"
 		case "$rc" in
 		0) echo "ok $i selftests: minihv: $t";;
 		4) echo "ok $i selftests: minihv: $t # SKIP";;

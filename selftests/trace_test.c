@@ -10,12 +10,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/perf_event.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
 #include "minihv_util.h"
+#include "sysutil.h"
 
 #define TRACEFS		"/sys/kernel/tracing"
 #define APIC_TPR	0xfee00080UL
@@ -138,6 +141,97 @@ TEST(tracepoints_seen_in_tracefs)
 	EXPECT_NE(NULL, strstr(trace, "minihv_userspace_exit: vcpu 0 reason 2 error 0"));
 	EXPECT_EQ(1, *(volatile uint64_t *)addr_gpa2hva(vm, (uintptr_t)&irqs));
 	free(trace);
+	vm_free(vm);
+}
+
+#define GUEST_CPUIDS	1000
+
+static void guest_cpuids(void)
+{
+	uint32_t a, b, c, d;
+	int i;
+
+	for (i = 0; i < GUEST_CPUIDS; i++)
+		cpuid(0, 0, &a, &b, &c, &d);
+	GUEST_DONE();
+}
+
+/* A counter of tracepoint minihv:@event for this thread, as perf stat opens it. */
+static int open_tracepoint_counter(const char *event)
+{
+	struct perf_event_attr attr = {
+		.type = PERF_TYPE_TRACEPOINT,
+		.size = sizeof(attr),
+		.disabled = 1,
+	};
+	char path[128];
+	long id;
+
+	snprintf(path, sizeof(path), TRACEFS "/events/minihv/%s/id", event);
+	id = read_number(path);
+	if (id < 0)
+		return -1;
+	attr.config = id;
+	return syscall(SYS_perf_event_open, &attr, 0, -1, -1, 0);
+}
+
+static uint64_t exits_counted(struct mh_vcpu *vcpu)
+{
+	struct minihv_exit_stats stats;
+	uint64_t sum = 0;
+	int i;
+
+	if (ioctl(vcpu_fd(vcpu), MINIHV_GET_EXIT_STATS, &stats))
+		return 0;
+	for (i = 0; i < 32; i++)
+		sum += stats.count[i];
+	return sum;
+}
+
+/*
+ * What perf sees: one minihv_exit per exit, the same number minihv counts
+ * by kind (MINIHV_GET_EXIT_STATS, --stats), at least one per CPUID; and a
+ * minihv_entry before each (an entry abandoned for a pending signal or
+ * request has no exit).
+ */
+TEST(perf_counts_each_exit)
+{
+	uint64_t exits = 0, entries = 0, before, after;
+	struct mh_vm *vm;
+	struct mh_vcpu *vcpu;
+	struct ucall uc;
+	int exit_fd, entry_fd;
+
+	if (access(TRACEFS "/events", F_OK))
+		mount("nodev", TRACEFS, "tracefs", 0, NULL);
+	if (access(TRACEFS "/events", F_OK))
+		SKIP(return, "no tracefs in this kernel");
+	exit_fd = open_tracepoint_counter("minihv_exit");
+	ASSERT_LE(0, exit_fd) TH_LOG("perf_event_open minihv:minihv_exit: %s", strerror(errno));
+	entry_fd = open_tracepoint_counter("minihv_entry");
+	ASSERT_LE(0, entry_fd);
+
+	vm = vm_create();
+	vcpu = vm_vcpu_add(vm, 0, guest_cpuids);
+	before = exits_counted(vcpu);
+	ASSERT_EQ(0, ioctl(exit_fd, PERF_EVENT_IOC_ENABLE, 0));
+	ASSERT_EQ(0, ioctl(entry_fd, PERF_EVENT_IOC_ENABLE, 0));
+	vcpu_run(vcpu);
+	ASSERT_EQ(0, ioctl(exit_fd, PERF_EVENT_IOC_DISABLE, 0));
+	ASSERT_EQ(0, ioctl(entry_fd, PERF_EVENT_IOC_DISABLE, 0));
+	assert_ucall(vcpu, UCALL_DONE, &uc);
+	after = exits_counted(vcpu);
+
+	ASSERT_EQ(sizeof(exits), read(exit_fd, &exits, sizeof(exits)));
+	ASSERT_EQ(sizeof(entries), read(entry_fd, &entries, sizeof(entries)));
+	TH_LOG("perf: %llu minihv_exit, %llu minihv_entry; minihv counted %llu exits",
+	       (unsigned long long)exits, (unsigned long long)entries,
+	       (unsigned long long)(after - before));
+	EXPECT_LE(GUEST_CPUIDS + 1, exits);
+	EXPECT_EQ(after - before, exits);
+	EXPECT_LE(exits, entries);
+	close(exit_fd);
+	close(entry_fd);
 	vm_free(vm);
 }
 
