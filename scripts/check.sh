@@ -23,8 +23,9 @@
 #            KCOV corpus is kept in build/fuzz-corpus for the next run.
 #            Default BACKEND: qemu-svm bochs-vmx.
 #
-# Before the machines boot, checkpatch.pl --strict judges the module
-# (scripts/lint.sh); a finding is one failure in the total.
+# Before the machines boot, scripts/lint.sh (checkpatch.pl --strict, a
+# clang build, the labs' patches) judges the tree; a finding is one
+# failure in the total.
 # A machine fails on any "not ok", on a missing end line (it crashed, hung
 # or was stopped), and on a kernel problem in its log; one whose kernel
 # died before the tests began (minihv not loaded) is booted once more.
@@ -192,11 +193,18 @@ run_machine() {
 
 main() {
 	local entries entry m s rel label accel start
-	local total_pass=0 total_fail=0 total_skip=0 p f k running=0 lint_fail=0
+	local total_pass=0 total_fail=0 total_skip=0 p f k running=0 lint_fail=0 lint_pid=""
 	start=$SECONDS
 
 	ensure_packages
-	if [ "${LINT:-1}" = 0 ] || "$ROOT/scripts/lint.sh"; then lint_fail=0; else lint_fail=1; fi
+	# Lint (checkpatch, clang) runs while the modules, the initramfs
+	# images and the KVM probe are made; it is waited for before the
+	# machines boot, so it never competes with them for a CPU.
+	mkdir -p "$LOGS"
+	if [ "${LINT:-1}" != 0 ]; then
+		"$ROOT/scripts/lint.sh" >"$LOGS/lint.log" 2>&1 &
+		lint_pid=$!
+	fi
 	make -s -C "$ROOT" userspace selftests >&2
 	entries=$(machines_wanted)
 	if [ -n "$DEBUG" ]; then
@@ -237,6 +245,10 @@ main() {
 	*) log "minihv: host /dev/kvm cannot run a guest with nested VMX or SVM (probe booted nothing within 30 s): using emulation";;
 	esac
 	export ACCEL_KVM=$accel
+	if [ -n "$lint_pid" ]; then
+		if wait "$lint_pid"; then lint_fail=0; else lint_fail=1; fi
+		cat "$LOGS/lint.log" >&2
+	fi
 
 	# Longest first: the Bochs machines, then QEMU; at most $JOBS at once.
 	for entry in $(echo "$entries" | grep '^bochs'; echo "$entries" | grep -v '^bochs'); do
@@ -273,7 +285,7 @@ main() {
 		total_skip=$((total_skip + k))
 	done
 	if [ "$lint_fail" = 1 ]; then
-		echo "lint: checkpatch.pl --strict found something (above): 1 failed"
+		echo "lint: checkpatch.pl, clang or a lab's patch found something ($LOGS/lint.log): 1 failed"
 		total_fail=$((total_fail + 1))
 	fi
 	log "minihv: consoles in $LOGS; $((SECONDS - start)) s"
