@@ -8,8 +8,9 @@
  * address space, read-only, deleted or unmapped while a vCPU runs; regs
  * and sregs with random bits; CPUID tables of any length), unknown ioctl
  * numbers, bad pointers, closes racing with runs and with mmap of the
- * run page.  A fifth thread signals the others every millisecond, so a
- * run ends (EINTR) whatever the guest does, and every 16 ms reads the
+ * run page.  A fifth thread is the clock: each millisecond it signals a
+ * worker that has been in the same call since the last tick, so a run
+ * ends (EINTR) whatever the guest does, and every 64 ms it reads the
  * kernel's check of each live VM's nested tables against its slots.
  *
  * What must hold: every failed call returns a real errno (never one of
@@ -26,8 +27,10 @@
  *
  * Coverage-guided where the kernel has KCOV (make check-debug's): each
  * call's input is the generator's state before it plus, for a mutated
- * one, which draw to change and how.  A call that reaches kernel code no
- * earlier call reached joins the corpus; half the later calls replay a
+ * one, which draw to change and how.  A call that reaches code of
+ * minihv's no earlier call reached joins the corpus (the rest of the
+ * kernel's coverage is not counted: new paths through the memory manager
+ * alone drew the corpus to the costliest calls); half the later calls replay a
  * corpus input with one draw changed, so the fuzzer keeps what worked as
  * syzkaller does.  The corpus is printed at the end ("fuzz-corpus"
  * lines), make check-debug keeps it in build/fuzz-corpus, the next
@@ -45,6 +48,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -58,7 +62,17 @@
 #define NR_VMS		4
 #define NR_VCPUS	8
 #define NR_BUFS		8
-#define BUF_SIZE	(2 << 20)
+/* Small: each page pinned, unmapped and freed costs a debug kernel dearly. */
+#define BUF_SIZE	(256 << 10)
+#define NR_KINDS	23	/* the cases of one_call() */
+/*
+ * The clock thread's period (ms), and how many periods apart it checks
+ * the nested tables: each check walks every live VM's tables in the
+ * kernel, and at every 16 ms those walks took a third of the CPU time of
+ * a debug kernel in Bochs.
+ */
+#define TICK_MS		1
+#define WALK_TICKS	64
 
 struct fuzz {
 	int dev;
@@ -77,13 +91,17 @@ struct worker {
 	int id;
 	int kcov;		/* -1 without KCOV */
 	unsigned long *cover;	/* [0]: PCs recorded, then the PCs */
+	_Atomic unsigned long done;	/* calls finished: the clock reads it */
+	unsigned long seen_done;	/* the clock's reading at its last tick */
+	/* Where the time goes, per kind of call (printed at the end). */
+	unsigned long kind_calls[NR_KINDS], kind_ns[NR_KINDS];
 };
 
 /*
  * The current call's mutation: its @mutate_at-th draw is xored with
  * @mutate_xor (0: none).  Per thread, as each worker makes its own calls.
  */
-static __thread unsigned int draws, mutate_at;
+static __thread unsigned int draws, mutate_at, call_kind;
 static __thread uint64_t mutate_xor;
 
 static uint64_t rnd(uint64_t *s)
@@ -161,7 +179,8 @@ static void random_region(struct worker *w, struct minihv_userspace_memory_regio
 		mr->userspace_addr = (uintptr_t)buf;
 		break;
 	default:	/* plausible, often overlapping, sometimes unaligned */
-		mr->guest_phys_addr = (rnd(s) % 16) << 20;
+		/* 128 KiB steps: some regions cross a 2 MiB page table. */
+		mr->guest_phys_addr = (rnd(s) % 128) << 17;
 		mr->memory_size = (1 + rnd(s) % (BUF_SIZE >> 12)) << 12;
 		mr->userspace_addr = (uintptr_t)buf + ((rnd(s) % 4) << 12);
 		if (mr->userspace_addr + mr->memory_size > (uintptr_t)buf + BUF_SIZE)
@@ -213,7 +232,8 @@ static long one_call(struct worker *w)
 	long r = 0;
 
 	memset(&a, 0, sizeof(a));
-	switch (rnd(s) % 23) {
+	call_kind = rnd(s) % NR_KINDS;
+	switch (call_kind) {
 	case 0:
 		r = ioctl(f->dev, MINIHV_CHECK_EXTENSION, edge(s, 32));
 		break;
@@ -347,11 +367,30 @@ static struct {
 	unsigned int n, loaded, added;
 	_Atomic unsigned int replayed;
 	unsigned long pcs;		/* distinct (hashed) PCs reached */
+	unsigned long text_start, text_end;	/* minihv's, from /proc/modules */
 	uint8_t seen[SEEN_BITS / 8];
 } corpus = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
+/* Where minihv.ko lies: the PCs that count.  False if /proc/modules hides it. */
+static bool corpus_find_module(void)
+{
+	unsigned long size, base;
+	char line[256];
+	FILE *fp = fopen("/proc/modules", "re");
+
+	while (fp && fgets(line, sizeof(line), fp))
+		if (sscanf(line, "minihv %lu %*d %*s %*s %lx", &size, &base) == 2 && base) {
+			corpus.text_start = base;
+			corpus.text_end = base + size;
+		}
+	if (fp)
+		fclose(fp);
+	return corpus.text_end;
+}
+
 /*
- * A KCOV buffer for worker @w, or none when the kernel has no KCOV.  Made
+ * A KCOV buffer for worker @w, or none when the kernel has no KCOV (or
+ * minihv's place is unknown: corpus_find_module() first).  Made
  * before the workers start (their races reuse fd numbers); each worker
  * enables its own, as KCOV traces the thread that enables it.
  */
@@ -362,6 +401,12 @@ static void kcov_open(struct worker *w)
 
 	w->kcov = -1;
 	w->cover = NULL;
+	if (fd >= 0 && !corpus.text_end) {
+		if (!w->id)
+			printf("# KCOV, but minihv's address is hidden: no guidance\n");
+		close(fd);
+		return;
+	}
 	if (fd < 0)
 		return;
 	if (ioctl(fd, KCOV_INIT_TRACE, COVER_WORDS)) {
@@ -402,7 +447,7 @@ static void corpus_load(void)
 		fclose(fp);
 }
 
-/* Records the PCs of the call just made; true if one was new. */
+/* Records minihv's PCs of the call just made; true if one was new. */
 static bool corpus_cover(struct worker *w)
 {
 	unsigned long n = __atomic_load_n(&w->cover[0], __ATOMIC_RELAXED), i;
@@ -414,6 +459,8 @@ static bool corpus_cover(struct worker *w)
 	for (i = 1; i <= n; i++) {
 		uint64_t h = (w->cover[i] * 0x9e3779b97f4a7c15ULL) >> 42;
 
+		if (w->cover[i] - corpus.text_start >= corpus.text_end - corpus.text_start)
+			continue;
 		if (!(corpus.seen[h / 8] & (1 << (h % 8)))) {
 			corpus.seen[h / 8] |= 1 << (h % 8);
 			corpus.pcs++;
@@ -451,11 +498,19 @@ static int next_input(struct worker *w, struct input *in)
 	return INPUT_FRESH;
 }
 
+static uint64_t now_ns(clockid_t clock)
+{
+	struct timespec t;
+
+	clock_gettime(clock, &t);
+	return t.tv_sec * 1000000000ULL + t.tv_nsec;
+}
+
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
 	struct input in;
-	uint64_t stream;
+	uint64_t stream, start;
 	int kind;
 
 	if (w->cover && ioctl(w->kcov, KCOV_ENABLE, KCOV_TRACE_PC)) {
@@ -476,7 +531,11 @@ static void *worker_main(void *arg)
 		mutate_xor = in.mutate_xor;
 		if (w->cover)
 			__atomic_store_n(&w->cover[0], 0, __ATOMIC_RELAXED);
+		/* The thread's CPU time: what the call cost, not its waits. */
+		start = now_ns(CLOCK_THREAD_CPUTIME_ID);
 		one_call(w);
+		w->kind_ns[call_kind] += now_ns(CLOCK_THREAD_CPUTIME_ID) - start;
+		w->kind_calls[call_kind]++;
 		mutate_at = 0;
 		if (w->cover && corpus_cover(w) && kind != INPUT_LOADED) {
 			pthread_mutex_lock(&corpus.lock);
@@ -490,6 +549,7 @@ static void *worker_main(void *arg)
 		if (kind != INPUT_FRESH)
 			w->rng = stream;
 		atomic_fetch_add(&w->f->calls, 1);
+		atomic_fetch_add(&w->done, 1);
 	}
 	if (w->cover)
 		ioctl(w->kcov, KCOV_DISABLE, 0);
@@ -571,6 +631,45 @@ static unsigned long tdp_errors(void)
 	return bad;
 }
 
+/*
+ * Where the machine's time went: each kind of call's count and mean CPU
+ * time, the signals that ended long calls, and the process's CPU time
+ * (user, kernel) against the run's length, for a slow machine's figures.
+ */
+static void report_time(struct worker *w, uint64_t elapsed_ns, uint64_t clock_ns,
+			unsigned long signals)
+{
+	static const char *const name[NR_KINDS] = {
+		"CHECK_EXTENSION", "CREATE_VM", "GET_SUPPORTED_CPUID",
+		"SET_USER_MEMORY_REGION", "SET_USER_MEMORY_REGION", "CREATE_VCPU",
+		"CREATE_IRQCHIP", "IRQ_LINE", "RUN", "RUN", "RUN", "RUN",
+		"GET/SET_REGS", "GET/SET_SREGS", "GET_EXIT_STATS", "INTERRUPT/NMI",
+		"GET/SET_MP_STATE", "SET_CPUID", "mmap run page", "close",
+		"mprotect/mmap guest memory", "unknown ioctl", "GET_VCPU_MMAP_SIZE",
+	};
+	unsigned long n = 0, ns = 0;
+	struct rusage ru;
+	int k, t;
+
+	getrusage(RUSAGE_SELF, &ru);
+	printf("# %.1f s: CPU user %.1f s, kernel %.1f s (the clock thread %.1f s), %lu signals\n",
+	       elapsed_ns / 1e9, ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6,
+	       ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6, clock_ns / 1e9, signals);
+	for (k = 0; k < NR_KINDS; k++) {
+		for (t = 0; t < THREADS; t++) {
+			n += w[t].kind_calls[k];
+			ns += w[t].kind_ns[k];
+		}
+		/* A kind several cases draw is one line. */
+		if (k + 1 < NR_KINDS && name[k + 1] == name[k])
+			continue;
+		printf("#   %-26s %8lu calls %9.1f us of CPU each\n", name[k], n,
+		       n ? ns / 1e3 / n : 0);
+		n = 0;
+		ns = 0;
+	}
+}
+
 FIXTURE(fuzz) {};
 FIXTURE_SETUP(fuzz) {}
 FIXTURE_TEARDOWN(fuzz) {}
@@ -587,10 +686,10 @@ TEST_F_TIMEOUT(fuzz, ioctls, 6 * 3600)
 	struct worker w[THREADS];
 	struct kmsg_cursor log;
 	struct fuzz f = {};
-	struct timespec tick = { .tv_nsec = 1000000 };
+	struct timespec tick = { .tv_nsec = TICK_MS * 1000000 };
 	char problem[256], *text;
-	unsigned long walks = 0, bad_maps = 0, calls, next_report;
-	uint64_t seed;
+	unsigned long walks = 0, bad_maps = 0, calls, next_report, signals = 0;
+	uint64_t seed, start;
 	long avail;
 	int i, base;
 
@@ -630,6 +729,7 @@ TEST_F_TIMEOUT(fuzz, ioctls, 6 * 3600)
 	ASSERT_LE(0, f.vm[0]);
 
 	corpus_load();
+	corpus_find_module();
 	sigemptyset(&sa.sa_mask);
 	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, NULL));
 	for (i = 0; i < THREADS; i++) {
@@ -638,14 +738,28 @@ TEST_F_TIMEOUT(fuzz, ioctls, 6 * 3600)
 		ASSERT_EQ(0, pthread_create(&f.threads[i], NULL, worker_main, &w[i]));
 	}
 	/*
-	 * This thread is the clock: a signal to each worker every millisecond,
-	 * and every 16th a check of the nested tables of the VMs as they run.
+	 * This thread is the clock: each tick a signal to a worker stuck in
+	 * one call, and every WALK_TICKS a check of the VMs' nested tables
+	 * as they run.
 	 */
+	start = now_ns(CLOCK_MONOTONIC);
 	while (atomic_load(&f.left)) {
 		nanosleep(&tick, NULL);
-		for (i = 0; i < THREADS; i++)
-			pthread_kill(f.threads[i], SIGUSR1);
-		if (!(++walks % 16))
+		/*
+		 * Only a worker still in the call it was in a tick ago: the
+		 * others end their calls themselves, and a signal costs both
+		 * threads a trip through the kernel.
+		 */
+		for (i = 0; i < THREADS; i++) {
+			unsigned long done = atomic_load(&w[i].done);
+
+			if (done == w[i].seen_done) {
+				pthread_kill(f.threads[i], SIGUSR1);
+				signals++;
+			}
+			w[i].seen_done = done;
+		}
+		if (!(++walks % WALK_TICKS))
 			bad_maps += tdp_errors();
 		/* A long run (make check-debug) says how far it is, each tenth. */
 		if (atomic_load(&f.calls) >= next_report) {
@@ -676,10 +790,11 @@ TEST_F_TIMEOUT(fuzz, ioctls, 6 * 3600)
 		munmap(f.buf[i], BUF_SIZE);
 
 	printf("# %lu calls done, nested tables walked %lu times\n",
-	       (unsigned long)f.calls, walks / 16);
+	       (unsigned long)f.calls, walks / WALK_TICKS);
+	report_time(w, now_ns(CLOCK_MONOTONIC) - start, now_ns(CLOCK_THREAD_CPUTIME_ID), signals);
 	if (corpus.pcs) {
 		/* make check-debug keeps these lines: the next run starts from them. */
-		printf("# KCOV: %lu kernel PCs reached; corpus %u inputs (%u loaded, %u new)\n",
+		printf("# KCOV: %lu PCs of minihv's; corpus %u inputs (%u loaded, %u new)\n",
 		       corpus.pcs, corpus.n, corpus.loaded, corpus.added);
 		for (i = 0; i < (int)corpus.n; i++)
 			printf("# fuzz-corpus %llx %x %llx\n",
