@@ -68,8 +68,8 @@
 /*
  * The clock thread's period (ms), and how many periods apart it checks
  * the nested tables: each check walks every live VM's tables in the
- * kernel, and at every 16 ms those walks took a third of the CPU time of
- * a debug kernel in Bochs.
+ * kernel.  On the lite debug kernel in Bochs the clock thread took 31% of
+ * the process's CPU time with a check every 16 ms, 21% at every 64 ms.
  */
 #define TICK_MS		1
 #define WALK_TICKS	64
