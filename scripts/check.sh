@@ -18,7 +18,7 @@
 #            injection; built once into /var/cache/minihv; the Bochs
 #            machines boot its flavour without KASAN), the fuzzers
 #            run long (FUZZ_CALLS, default 1000000 on QEMU and 100000 in
-#            Bochs, where a million calls take two to four hours;
+#            Bochs, where a million calls take 1.5 to 5 hours;
 #            RANDOM_GUESTS, default 10000 and 2000), kmemleak is
 #            scanned at the end, and lockdep's and
 #            kmemleak's reports fail the machine; the ioctl fuzzer's
