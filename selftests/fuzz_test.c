@@ -661,7 +661,7 @@ static void report_time(struct worker *w, uint64_t elapsed_ns, uint64_t clock_ns
 			ns += w[t].kind_ns[k];
 		}
 		/* A kind several cases draw is one line. */
-		if (k + 1 < NR_KINDS && name[k + 1] == name[k])
+		if (k + 1 < NR_KINDS && !strcmp(name[k + 1], name[k]))
 			continue;
 		printf("#   %-26s %8lu calls %9.1f us of CPU each\n", name[k], n,
 		       n ? ns / 1e3 / n : 0);
