@@ -75,9 +75,9 @@
 #define WALK_TICKS	64
 /*
  * The CPU time of one call in TIME_SAMPLE is measured: reading the
- * thread's CPU clock is a system call, and on the lite debug kernel in
- * Bochs each costs about what a trivial ioctl does (~0.4 ms).  Timing
- * every call tripled the cost of the cheap ones.
+ * thread's CPU clock is a system call.  On the lite debug kernel in
+ * bochs-vmx, 20,000 calls took 46.6 s of CPU so (kernel 32.6 s) against
+ * 52.9 s (37.5 s) with two reads around every call: about 0.1 ms a read.
  */
 #define TIME_SAMPLE	16
 
