@@ -170,7 +170,7 @@ run_machine() {
 		# Guest time in Bochs follows its instruction count, and a
 		# debug kernel's boot is long in it: RCU's own stall checks
 		# get their longest timeout there.  The lite debug kernel
-		# runs 60 to 210 fuzzer calls per second of wall time there
+		# runs 55 to 210 fuzzer calls per second of wall time there
 		# (350,000 in about 40 minutes, 502 s of the machine's time); the
 		# limit allows 25.
 		case "$m" in
