@@ -12,6 +12,10 @@
 #   JOBS     machines booted at once (default 2, one per core)
 #   TESTS    selftest binaries to run, comma separated (default: all);
 #            for iterating on one test, not for CI
+#   FUZZ_CALLS, RANDOM_GUESTS
+#            the ioctl fuzzer's calls and the random guests per machine
+#            (default 20,000 and 240; DEBUG's below); for long runs by
+#            hand, within the machine's time limit: not for CI
 #   LINT     0: no checkpatch step (make lab's copies; not for CI)
 #   DEBUG    1: make check-debug.  Every machine boots a debug kernel
 #            (scripts/debug-kernel.sh: KASAN, lockdep, kmemleak, fault
@@ -180,6 +184,11 @@ run_machine() {
 			extra="$extra rcupdate.rcu_cpu_stall_timeout=300";;
 		esac
 		extra="$extra minihv_fuzz_calls=$calls minihv_random_guests=$guests"
+	else
+		# Longer fuzzing on the plain kernel (not for CI: the limit is
+		# make check's).
+		extra="$extra${FUZZ_CALLS:+ minihv_fuzz_calls=$FUZZ_CALLS}"
+		extra="$extra${RANDOM_GUESTS:+ minihv_random_guests=$RANDOM_GUESTS}"
 	fi
 	boot_machine "$m" "$rel" "$BUILD/$rel/initramfs.gz" check "$logf" "$limit" \
 		"$extra" || ended=$?
