@@ -184,8 +184,11 @@ static uint32_t run_bounded(struct __test_metadata *_metadata, int vcpu_fd,
 /*
  * run_bounded() until the exit a test expects: a final exit may take more
  * than one 20 ms slice on a slow emulator, so EINTR goes round again
- * unless EINTR (MINIHV_EXIT_INTR) is what is expected.  @expect
- * MINIHV_EXIT_UNKNOWN: any final exit.
+ * unless EINTR (MINIHV_EXIT_INTR) is what is expected, and so does a
+ * slice that ended in userspace between two port or MMIO exits (on the
+ * lite debug kernel in Bochs, ins_to_mmio's once ended between the INS's
+ * port exit and the run that completes it).  @expect MINIHV_EXIT_UNKNOWN:
+ * any final exit.
  */
 static uint32_t run_until(struct __test_metadata *_metadata, struct bare_vm *b,
 			  uint32_t expect)
@@ -195,6 +198,8 @@ static uint32_t run_until(struct __test_metadata *_metadata, struct bare_vm *b,
 
 	for (i = 0; i < 50; i++) {
 		r = run_bounded(_metadata, b->vcpu, b->run);
+		if (r == MINIHV_EXIT_IO || r == MINIHV_EXIT_MMIO)
+			continue;
 		if (r != MINIHV_EXIT_INTR || expect == MINIHV_EXIT_INTR)
 			break;
 	}
@@ -368,16 +373,29 @@ TEST(protected_mode_runs_off_ram)
 	bare_vm_free(_metadata, &b);
 }
 
-/* Exits handled in the kernel, one after another, never hold the signal off. */
+/*
+ * Exits handled in the kernel, one after another, never hold the signal
+ * off.  The storm must have begun: on the lite debug kernel in Bochs the
+ * first slice once ended in the first entry's nested faults, before any
+ * CPUID.  So slices run (each bounded by run_bounded()) until CPUIDs are
+ * counted; then the next slice is all storm.
+ */
 TEST(exit_storm_in_kernel)
 {
 	struct bare_vm b = {};
-	struct minihv_exit_stats stats;
+	struct minihv_exit_stats stats = {};
+	int i;
 
 	mode_vm(_metadata, &b, LONG64, cpuid_loop, sizeof(cpuid_loop));
-	EXPECT_EQ(MINIHV_EXIT_INTR, run_until(_metadata, &b, MINIHV_EXIT_INTR));
-	ASSERT_EQ(0, ioctl(b.vcpu, MINIHV_GET_EXIT_STATS, &stats));
-	EXPECT_LT(0, stats.count[MINIHV_STAT_CPUID]);
+	for (i = 0; i < 50 && !stats.count[MINIHV_STAT_CPUID]; i++) {
+		ASSERT_EQ(MINIHV_EXIT_INTR, run_bounded(_metadata, b.vcpu, b.run));
+		ASSERT_EQ(0, ioctl(b.vcpu, MINIHV_GET_EXIT_STATS, &stats));
+	}
+	ASSERT_LT(0, stats.count[MINIHV_STAT_CPUID])
+		TH_LOG("no CPUID in %d slices: %llu nested faults, %llu exits in all",
+		       i, (unsigned long long)stats.count[MINIHV_STAT_PAGE_FAULT],
+		       (unsigned long long)b.run->exit_count);
+	EXPECT_EQ(MINIHV_EXIT_INTR, run_bounded(_metadata, b.vcpu, b.run));
 	bare_vm_free(_metadata, &b);
 }
 
