@@ -30,6 +30,12 @@
 #   FAILSLAB, FAIL_PAGE_ALLOC    fault injection (debugfs)
 #   KCOV                         coverage for the fuzzer
 #   DEBUG_FS, FTRACE             what the tests read
+#   SOFTLOCKUP_DETECTOR,         a CPU held in the kernel (20 s), a task
+#   DETECT_HUNG_TASK,            blocked (120 s), a workqueue stuck
+#   WQ_WATCHDOG                  (30 s): how a hang shows, as on
+#                                Debian's own kernel (no hard-lockup
+#                                detector: it needs a perf NMI, which
+#                                the emulators do not give)
 # On a 2-CPU machine the first build takes about 25 minutes.
 
 set -euo pipefail
@@ -45,7 +51,8 @@ DEBUG_KMEMLEAK DEBUG_LIST FAULT_INJECTION FAILSLAB FAIL_PAGE_ALLOC
 FAULT_INJECTION_DEBUG_FS KCOV DEBUG_FS FTRACE FUNCTION_TRACER
 VIRTUALIZATION KVM KVM_INTEL KVM_AMD MODULES MODULE_UNLOAD BLK_DEV_INITRD
 DEVTMPFS TMPFS SERIAL_8250 SERIAL_8250_CONSOLE ACPI HOTPLUG_CPU MEMCG
-CGROUPS PROC_FS SYSFS PRINTK_TIME KERNEL_LZ4"
+CGROUPS PROC_FS SYSFS PRINTK_TIME KERNEL_LZ4
+SOFTLOCKUP_DETECTOR DETECT_HUNG_TASK WQ_WATCHDOG"
 OPTIONS_OFF="DEBUG_KMEMLEAK_DEFAULT_OFF RANDOMIZE_BASE DEBUG_INFO
 DEBUG_INFO_DWARF5 DEBUG_INFO_DWARF4 DEBUG_INFO_DWARF_TOOLCHAIN_DEFAULT
 DEBUG_INFO_BTF MODULE_SIG WERROR DRM SOUND USB_SUPPORT WLAN WIRELESS
