@@ -12,10 +12,12 @@
 #   JOBS     machines booted at once (default 2, one per core)
 #   TESTS    selftest binaries to run, comma separated (default: all);
 #            for iterating on one test, not for CI
-#   FUZZ_CALLS, RANDOM_GUESTS
-#            the ioctl fuzzer's calls and the random guests per machine
-#            (default 20,000 and 240; DEBUG's below); for long runs by
-#            hand, within the machine's time limit: not for CI
+#   FUZZ_CALLS, RANDOM_GUESTS, KVM_GUESTS
+#            the ioctl fuzzer's calls, the random guests, and the random
+#            guests run on minihv and then on KVM (differential_test),
+#            per machine (default 20,000, 240 and 48; DEBUG's below);
+#            the machine's time limit grows with them.  For long runs
+#            by hand, not for CI
 #   LINT     0: no checkpatch step (make lab's copies; not for CI)
 #   DEBUG    1: make check-debug.  Every machine boots a debug kernel
 #            (scripts/debug-kernel.sh: KASAN, lockdep, kmemleak, fault
@@ -55,6 +57,7 @@ PROBLEMS='BUG:|WARNING: CPU:|Oops|general protection fault|Call Trace:|soft lock
 DEBUG=${DEBUG:-}
 FUZZ_CALLS=${FUZZ_CALLS:-}
 RANDOM_GUESTS=${RANDOM_GUESTS:-}
+KVM_GUESTS=${KVM_GUESTS:-}
 DEBUG_RELEASE=
 DEBUG_LITE_RELEASE=
 
@@ -185,10 +188,17 @@ run_machine() {
 		esac
 		extra="$extra minihv_fuzz_calls=$calls minihv_random_guests=$guests"
 	else
-		# Longer fuzzing on the plain kernel (not for CI: the limit is
-		# make check's).
+		# Longer runs on the plain kernel, by hand.  Bochs' rates:
+		# some 1,500 fuzzer calls a second of wall time, and a random
+		# guest on both minihv and KVM in about ... s; the limit
+		# allows a third of the one, three times the other.
 		extra="$extra${FUZZ_CALLS:+ minihv_fuzz_calls=$FUZZ_CALLS}"
 		extra="$extra${RANDOM_GUESTS:+ minihv_random_guests=$RANDOM_GUESTS}"
+		limit=$((limit + ${FUZZ_CALLS:-0} / 500 + ${RANDOM_GUESTS:-0} / 10))
+	fi
+	if [ -n "$KVM_GUESTS" ]; then
+		extra="$extra minihv_kvm_guests=$KVM_GUESTS"
+		limit=$((limit + KVM_GUESTS))
 	fi
 	boot_machine "$m" "$rel" "$BUILD/$rel/initramfs.gz" check "$logf" "$limit" \
 		"$extra" || ended=$?

@@ -76,14 +76,17 @@ run_check() {
 		*) echo "not ok 1 selftests: minihv: novirt_test"; finish "check failed=1";;
 		esac
 	fi
-	# The fuzzers' lengths (make check-debug's, or FUZZ_CALLS and
-	# RANDOM_GUESTS given to make check), and debugfs for the fault
+	# The fuzzers' lengths (make check-debug's, or FUZZ_CALLS,
+	# RANDOM_GUESTS and KVM_GUESTS given to make check), and debugfs for the fault
 	# injection and kmemleak.
 	if [ -n "$(arg minihv_fuzz_calls)" ]; then
 		export MINIHV_FUZZ_CALLS="$(arg minihv_fuzz_calls)"
 	fi
 	if [ -n "$(arg minihv_random_guests)" ]; then
 		export MINIHV_RANDOM_GUESTS="$(arg minihv_random_guests)"
+	fi
+	if [ -n "$(arg minihv_kvm_guests)" ]; then
+		export MINIHV_KVM_GUESTS="$(arg minihv_kvm_guests)"
 	fi
 	mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
 	n=$(( $(echo "$tests" | wc -w) + 1 ))
