@@ -88,6 +88,9 @@ run_check() {
 	if [ -n "$(arg minihv_kvm_guests)" ]; then
 		export MINIHV_KVM_GUESTS="$(arg minihv_kvm_guests)"
 	fi
+	if [ -n "$(arg minihv_fuzz_seed)" ]; then
+		export MINIHV_FUZZ_SEED="$(arg minihv_fuzz_seed)"
+	fi
 	mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
 	n=$(( $(echo "$tests" | wc -w) + 1 ))
 	failed=0
