@@ -76,9 +76,9 @@ run_check() {
 		*) echo "not ok 1 selftests: minihv: novirt_test"; finish "check failed=1";;
 		esac
 	fi
-	# The fuzzers' lengths (make check-debug's, or FUZZ_CALLS,
-	# RANDOM_GUESTS and KVM_GUESTS given to make check), and debugfs for the fault
-	# injection and kmemleak.
+	# The fuzzers' lengths and seed (make check-debug's, or FUZZ_CALLS,
+	# RANDOM_GUESTS, KVM_GUESTS and FUZZ_SEED given to make check),
+	# and debugfs for the fault injection and kmemleak.
 	if [ -n "$(arg minihv_fuzz_calls)" ]; then
 		export MINIHV_FUZZ_CALLS="$(arg minihv_fuzz_calls)"
 	fi
