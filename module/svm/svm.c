@@ -1086,14 +1086,6 @@ static int svm_vcpu_run(struct minihv_vcpu *vcpu)
 		}
 		svm->state_checked = true;
 	}
-	/* Test-only: a rule broken through debugfs (vm.c), for VMRUN to refuse. */
-	if (unlikely(atomic_read(&vcpu->vm->break_entry))) {
-		int rule = atomic_xchg(&vcpu->vm->break_entry, 0);
-
-		if (rule)
-			svm_break_entry(vmcb, rule - 1);
-	}
-
 	vmcb->save.rax = vcpu->regs[VCPU_REGS_RAX];
 	vmcb->save.rsp = vcpu->regs[VCPU_REGS_RSP];
 	/* With V_INTR_MASKING the guest's CR8 is V_TPR; the APIC's TPR is its source. */
@@ -1107,6 +1099,18 @@ static int svm_vcpu_run(struct minihv_vcpu *vcpu)
 		local_irq_enable();
 		preempt_enable();
 		return 1;
+	}
+	/*
+	 * Test-only: a rule broken through debugfs (vm.c), for VMRUN to
+	 * refuse.  Here, past the last abort: an entry abandoned above is
+	 * redone with the VMCB's EFER rebuilt, and a break consumed before
+	 * it was lost (the guest ran; entry_checks_test saw it once).
+	 */
+	if (unlikely(atomic_read(&vcpu->vm->break_entry))) {
+		int rule = atomic_xchg(&vcpu->vm->break_entry, 0);
+
+		if (rule)
+			svm_break_entry(vmcb, rule - 1);
 	}
 	cpu = smp_processor_id();
 	/* After minihv_exit_request() published the CPU (minihv_flush_remote_tlbs()). */
