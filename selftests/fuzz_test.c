@@ -62,6 +62,7 @@
 #define NR_VMS		4
 #define NR_VCPUS	8
 #define NR_BUFS		8
+#define NR_STATS	4	/* stats fds kept: each outlives its vCPU's fd */
 /* Small: each page pinned, unmapped and freed costs a debug kernel dearly. */
 #define BUF_SIZE	(256 << 10)
 #define NR_KINDS	23	/* the cases of one_call() */
@@ -86,6 +87,7 @@ struct fuzz {
 	int dev;
 	_Atomic int vm[NR_VMS];
 	_Atomic int vcpu[NR_VCPUS];
+	_Atomic int stats[NR_STATS];
 	uint8_t *buf[NR_BUFS];
 	size_t run_size;
 	_Atomic unsigned long left, bad_errno, last_bad;
@@ -256,6 +258,37 @@ static long set_random_state(struct fuzz *f, int vcpu, unsigned long set,
 }
 
 /* One call; returns its result, having checked the errno of a failure. */
+/*
+ * A vCPU's stats fd (GET_STATS_FD): made and kept, replacing (closing) an
+ * older one, or one kept read at a random offset and length into a
+ * random buffer, or seeked, while other threads close its vCPU and VM.
+ */
+static long stats_call(struct worker *w, int vcpu)
+{
+	struct fuzz *f = w->f;
+	uint64_t *s = &w->rng;
+	char buf[4096];
+	size_t len;
+	long r;
+	int fd;
+
+	if (rnd(s) % 2) {
+		r = ioctl(vcpu, MINIHV_GET_STATS_FD, rnd(s) % 4 ? 0 : edge(s, 64));
+		keep(w, f->stats, NR_STATS, r);
+		return r;
+	}
+	fd = pick(w, f->stats, NR_STATS);
+	len = rnd(s) % 2 ? rnd(s) % sizeof(buf) : edge(s, 12);
+	switch (rnd(s) % 3) {
+	case 0:
+		return pread(fd, arg_ptr(s, buf), len, rnd(s) % 2 ? rnd(s) % 1024 : edge(s, 64));
+	case 1:
+		return read(fd, arg_ptr(s, buf), len);
+	default:
+		return lseek(fd, edge(s, 64), rnd(s) % 3);
+	}
+}
+
 static long one_call(struct worker *w)
 {
 	struct fuzz *f = w->f;
@@ -388,8 +421,24 @@ static long one_call(struct worker *w)
 			  rnd(s) % 2 ? _IO(MINIHVIO, rnd(s) % 256) : (unsigned long)edge(s, 32),
 			  arg_ptr(s, &a));
 		break;
-	default:
-		r = ioctl(f->dev, MINIHV_GET_VCPU_MMAP_SIZE, 0);
+	default:	/* the ones that only report */
+		switch (rnd(s) % 5) {
+		case 0:
+			r = ioctl(f->dev, MINIHV_GET_VCPU_MMAP_SIZE, 0);
+			break;
+		case 1:
+			r = ioctl(f->dev, MINIHV_GET_API_VERSION, rnd(s) % 4 ? 0 : edge(s, 64));
+			break;
+		case 2:
+			r = ioctl(f->dev, MINIHV_GET_FEATURES, arg_ptr(s, &a));
+			break;
+		case 3:
+			r = ioctl(vcpu, MINIHV_GET_EXIT_LOG, arg_ptr(s, &a));
+			break;
+		default:
+			r = stats_call(w, vcpu);
+			break;
+		}
 		break;
 	}
 	if (r < 0 && (errno <= 0 || errno >= 512)) {
@@ -710,7 +759,8 @@ static void report_time(struct worker *w, uint64_t elapsed_ns, uint64_t clock_ns
 		"CREATE_IRQCHIP", "IRQ_LINE", "RUN", "RUN", "RUN", "RUN",
 		"GET/SET_REGS", "GET/SET_SREGS", "GET_EXIT_STATS", "INTERRUPT/NMI",
 		"GET/SET_MP_STATE", "SET_CPUID", "mmap run page", "close",
-		"mprotect/mmap guest memory", "unknown ioctl", "GET_VCPU_MMAP_SIZE",
+		"mprotect/mmap guest memory", "unknown ioctl",
+		"GET_* reports, stats fd",
 	};
 	unsigned long n = 0, timed = 0, ns = 0;
 	struct rusage ru;
@@ -792,6 +842,8 @@ TEST_F_TIMEOUT(fuzz, ioctls, 6 * 3600)
 		f.vm[i] = -1;
 	for (i = 0; i < NR_VCPUS; i++)
 		f.vcpu[i] = -1;
+	for (i = 0; i < NR_STATS; i++)
+		f.stats[i] = -1;
 	f.vm[0] = ioctl(f.dev, MINIHV_CREATE_VM, 0);
 	ASSERT_LE(0, f.vm[0]);
 	f.random_state_unsafe = machine_is_bochs() && expected_vendor() == MINIHV_VENDOR_SVM;
@@ -863,6 +915,9 @@ TEST_F_TIMEOUT(fuzz, ioctls, 6 * 3600)
 	for (i = 0; i < NR_VMS; i++)
 		if (f.vm[i] >= 0)
 			close(f.vm[i]);
+	for (i = 0; i < NR_STATS; i++)
+		if (f.stats[i] >= 0)
+			close(f.stats[i]);
 	close(f.dev);
 	close_minihv_fds();
 	for (i = 0; i < NR_BUFS; i++)
