@@ -152,11 +152,17 @@ struct rg_result {
  * each random guest's VM gets a local APIC (the split irqchip: the 8259s
  * and the I/O APIC stay in userspace, so their ports are exits as on
  * minihv), moved beyond the guests' reach (they address the low 4 GiB)
- * and with its timer periodic and masked: every RG_KVM_TICK_NS an exit
- * the guest never sees, after which KVM takes the host's interrupts and
- * so the timer's signal.  What the guest could tell: MSR 0x1b's value,
- * and HLT, which an in-kernel APIC halts in the kernel instead of exiting
- * (kvm_bound_halted() gives the exit back).
+ * and with a periodic timer: every RG_KVM_TICK_NS an exit, after which KVM
+ * takes the host's interrupts and so the timer's signal.  The timer must
+ * not be masked: KVM consumes an expiry only of an unmasked timer, and
+ * while one is unconsumed it handles the preemption timer's exits in its
+ * fastpath, re-entering with the host's interrupts still off (a masked
+ * timer let a CPU stall for 21 s in 2,000 guests).  The LVT's delivery
+ * mode is ExtINT,
+ * which KVM hands to an 8259 (here in userspace, and never asked), so
+ * the guest is interrupted by nothing.  What the guest could tell: MSR
+ * 0x1b's value, and HLT, which an in-kernel APIC halts in the kernel
+ * instead of exiting (kvm_bound_halted() gives the exit back).
  */
 #define RG_KVM_TICK_NS		1000000u
 #define RG_KVM_APIC_BASE	0xffff00000ull	/* below MAXPHYADDR 36 */
@@ -168,7 +174,7 @@ struct rg_result {
 #define APIC_TMCCT		0x390
 #define APIC_TDCR		0x3e0
 #define APIC_SPIV_ENABLE	(1u << 8)
-#define APIC_LVT_MASKED		(1u << 16)
+#define APIC_DM_EXTINT		0x700
 #define APIC_LVTT_PERIODIC	(1u << 17)
 #define APIC_TDCR_DIV_1		0xb
 
@@ -203,7 +209,7 @@ static int kvm_bound_vcpu(struct hv_vcpu *v)
 		return -errno;
 	apic_reg_set(&l, APIC_SPIV, APIC_SPIV_ENABLE | 0xff);
 	apic_reg_set(&l, APIC_TDCR, APIC_TDCR_DIV_1);
-	apic_reg_set(&l, APIC_LVTT, APIC_LVT_MASKED | APIC_LVTT_PERIODIC);
+	apic_reg_set(&l, APIC_LVTT, APIC_DM_EXTINT | APIC_LVTT_PERIODIC);
 	/* KVM's APIC bus runs at 1 GHz: a count is a nanosecond. */
 	apic_reg_set(&l, APIC_TMICT, RG_KVM_TICK_NS);
 	apic_reg_set(&l, APIC_TMCCT, RG_KVM_TICK_NS);
