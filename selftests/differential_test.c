@@ -158,11 +158,10 @@ struct rg_result {
  * while one is unconsumed it handles the preemption timer's exits in its
  * fastpath, re-entering with the host's interrupts still off (a masked
  * timer let a CPU stall for 21 s in 2,000 guests).  The LVT's delivery
- * mode is ExtINT,
- * which KVM hands to an 8259 (here in userspace, and never asked), so
- * the guest is interrupted by nothing.  What the guest could tell: MSR
- * 0x1b's value, and HLT, which an in-kernel APIC halts in the kernel
- * instead of exiting (kvm_bound_halted() gives the exit back).
+ * mode is ExtINT, which KVM hands to an 8259 (here in userspace, and
+ * never asked), so the guest is interrupted by nothing.  What the guest
+ * could tell: MSR 0x1b's value, and HLT, which an in-kernel APIC halts in
+ * the kernel instead of exiting (kvm_bound_halted() gives the exit back).
  */
 #define RG_KVM_TICK_NS		1000000u
 #define RG_KVM_APIC_BASE	0xffff00000ull	/* below MAXPHYADDR 36 */
