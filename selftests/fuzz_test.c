@@ -257,7 +257,6 @@ static long set_random_state(struct fuzz *f, int vcpu, unsigned long set,
 	return r;
 }
 
-/* One call; returns its result, having checked the errno of a failure. */
 /*
  * A vCPU's stats fd (GET_STATS_FD): made and kept, replacing (closing) an
  * older one, or one kept read at a random offset and length into a
@@ -289,6 +288,7 @@ static long stats_call(struct worker *w, int vcpu)
 	}
 }
 
+/* One call; returns its result, having checked the errno of a failure. */
 static long one_call(struct worker *w)
 {
 	struct fuzz *f = w->f;
