@@ -337,7 +337,7 @@ write_bochsrc() {
 # Returns 0 if the end line was seen, 1 otherwise.
 boot_machine() {
 	local name=$1 rel=$2 initrd=$3 mode=$4 console=$5 limit=$6 extra=${7:-} follow=${8:-0}
-	local cmdline accel=${ACCEL_KVM:-} pid dir iso="" start shown=0 ended=1 lines stopped
+	local cmdline accel=${ACCEL_KVM:-} pid dir iso="" start shown=0 ended=1 lines stopped last
 	cmdline=$(machine_cmdline "$name" "$mode" "$extra")
 	dir=$(dirname "$console")
 	mkdir -p "$dir"
@@ -374,7 +374,15 @@ boot_machine() {
 	trap "kill -TERM -- -$pid 2>/dev/null; exit 143" INT TERM
 	start=$SECONDS
 	stopped=0
+	last=$EPOCHSECONDS
 	while kill -0 "$pid" 2>/dev/null || { stopped=1; false; }; do
+		# One pass takes about a second.  A long gap means this host
+		# itself did not run (its VM paused, say): every emulated clock
+		# then jumps, and a machine may report a CPU "stuck" that long.
+		if [ $((EPOCHSECONDS - last)) -ge 15 ]; then
+			log "$name: this host stalled $((EPOCHSECONDS - last))s before $(date +%T): a report of a CPU stuck as long is the host's"
+		fi
+		last=$EPOCHSECONDS
 		if [ "$follow" = 1 ]; then
 			lines=$(wc -l <"$console")
 			if [ "$lines" -gt "$shown" ]; then
