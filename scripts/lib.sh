@@ -380,7 +380,7 @@ boot_machine() {
 		# itself did not run (its VM paused, say): every emulated clock
 		# then jumps, and a machine may report a CPU "stuck" that long.
 		if [ $((EPOCHSECONDS - last)) -ge 15 ]; then
-			log "$name: this host stalled $((EPOCHSECONDS - last))s before $(date +%T): a report of a CPU stuck as long is the host's"
+			log "$(basename "$console" .console): this host stalled $((EPOCHSECONDS - last))s before $(date +%T): a report of a CPU stuck as long is the host's"
 		fi
 		last=$EPOCHSECONDS
 		if [ "$follow" = 1 ]; then
