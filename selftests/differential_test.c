@@ -344,6 +344,11 @@ static int run_random_guests(const char *device, uint64_t base, unsigned long n,
 			hv_vcpu_close(&hv, &v);
 		}
 		hv_close(&hv);
+		/* A long run (hours in Bochs) says how far it is, each tenth. */
+		if (n >= 1000 && !((i + 1) % (n / 10))) {
+			printf("# %s: %lu of %lu guests\n", kvm ? "KVM" : "minihv", i + 1, n);
+			fflush(stdout);
+		}
 	}
 	munmap(mem, RAM_SIZE);
 	return r;
