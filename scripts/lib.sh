@@ -337,7 +337,7 @@ write_bochsrc() {
 # Returns 0 if the end line was seen, 1 otherwise.
 boot_machine() {
 	local name=$1 rel=$2 initrd=$3 mode=$4 console=$5 limit=$6 extra=${7:-} follow=${8:-0}
-	local cmdline accel=${ACCEL_KVM:-} pid dir iso="" start shown=0 ended=1 lines stopped last
+	local cmdline accel=${ACCEL_KVM:-} pid dir iso="" start shown=0 ended=1 lines stopped last gap
 	cmdline=$(machine_cmdline "$name" "$mode" "$extra")
 	dir=$(dirname "$console")
 	mkdir -p "$dir"
@@ -379,9 +379,10 @@ boot_machine() {
 		# One pass takes about a second.  A long gap means this host
 		# itself did not run (its VM paused, say): every emulated clock
 		# then jumps, and a machine may report a CPU "stuck" that long.
-		if [ $((EPOCHSECONDS - last)) -ge 15 ]; then
-			log "$(basename "$console" .console): this host stalled $((EPOCHSECONDS - last))s before $(date +%T): a report of a CPU stuck as long is the host's"
-		fi
+		gap=$((EPOCHSECONDS - last))
+		[ "$gap" -lt 15 ] || log "$(basename "$console" .console): this host did" \
+			"not run for ${gap}s (until $(date +%T)); a CPU the machine reports" \
+			"stuck about that long was the pause's, not minihv's"
 		last=$EPOCHSECONDS
 		if [ "$follow" = 1 ]; then
 			lines=$(wc -l <"$console")
