@@ -139,12 +139,18 @@ static int modrm_length(const u8 *p, int left, int addr_size)
 	return n;
 }
 
+/*
+ * The instruction's bytes to userspace: the @fetched bytes of the
+ * X86_MAX_INSN_LEN buffer, never more (data[] has room for 16, and a
+ * decoded length may pass 15 when the bytes changed after the CPU ran
+ * them: a stack byte would go to the VMM).
+ */
 static void emulation_failure(struct minihv_vcpu *vcpu, const struct minihv_cpu_mode *m,
-			      u64 gpa, const u8 *insn, int len)
+			      u64 gpa, const u8 *insn, int fetched)
 {
 	u64 data[4] = { gpa, m->rip, 0, 0 };
 
-	memcpy(&data[2], insn, min(len, 16));
+	memcpy(&data[2], insn, clamp(fetched, 0, X86_MAX_INSN_LEN));
 	minihv_internal_error(vcpu, MINIHV_INTERNAL_ERROR_EMULATION, 4, data);
 }
 
@@ -271,7 +277,7 @@ static int emulate_alu(struct minihv_vcpu *vcpu, const struct minihv_cpu_mode *m
 		       bool *in_kernel)
 {
 	struct minihv_pending_io *pend = &vcpu->pending;
-	struct minihv_run *run = vcpu->run;
+	struct minihv_run *run = &vcpu->run;
 	int modrm_len, end;
 	u8 modrm, reg;
 	u64 src = 0;
@@ -327,11 +333,11 @@ fail:
 int minihv_emulate_mmio(struct minihv_vcpu *vcpu, const struct minihv_cpu_mode *m,
 			u64 gpa, bool write, bool *in_kernel)
 {
-	struct minihv_run *run = vcpu->run;
+	struct minihv_run *run = &vcpu->run;
 	struct minihv_pending_io *pend = &vcpu->pending;
 	u8 insn[X86_MAX_INSN_LEN] = {};
 	struct insn_prefixes p;
-	int len, op, opsize, addr_size, size, dest_size, modrm_len, imm = 0, alu;
+	int fetched, len, op, opsize, addr_size, size, dest_size, modrm_len, imm = 0, alu;
 	bool is_write, sign_extend = false, moffs = false, has_imm = false, to_reg;
 	u8 reg = VCPU_REGS_RAX, opcode;
 	u64 val;
@@ -342,6 +348,7 @@ int minihv_emulate_mmio(struct minihv_vcpu *vcpu, const struct minihv_cpu_mode *
 		emulation_failure(vcpu, m, gpa, insn, 0);
 		return 0;
 	}
+	fetched = len;	/* len becomes the decoded length */
 	decode_prefixes(insn, len, m->long_mode, &p);
 	if (m->long_mode)
 		opsize = p.rex_w ? 8 : (p.opsize ? 2 : 4);
@@ -446,7 +453,8 @@ int minihv_emulate_mmio(struct minihv_vcpu *vcpu, const struct minihv_cpu_mode *
 		if (pend->high_byte)
 			reg -= 4;
 	}
-	if (len > X86_MAX_INSN_LEN)
+	/* Past what could be read (a page end), or past 15 bytes. */
+	if (len > fetched)
 		goto fail;
 
 	run->exit_reason = MINIHV_EXIT_MMIO;
@@ -479,7 +487,7 @@ int minihv_emulate_mmio(struct minihv_vcpu *vcpu, const struct minihv_cpu_mode *
 	return len;
 
 fail:
-	emulation_failure(vcpu, m, gpa, insn, len);
+	emulation_failure(vcpu, m, gpa, insn, fetched);
 	return 0;
 }
 

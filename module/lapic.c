@@ -100,6 +100,14 @@
 /* The APIC bus, which the timer counts, at 1 GHz: one tick per ns. */
 #define LAPIC_BUS_NS		1
 
+/*
+ * The shortest period of a periodic timer, as KVM's min_timer_period_us
+ * (200): at most 5,000 host timer interrupts a second per vCPU, where
+ * 10 us let a guest raise 100,000.  No guest needs more: Linux's periodic
+ * tick is HZ (1,000 at most), and it calibrates in one-shot mode.
+ */
+#define LAPIC_MIN_PERIOD_NS	(200 * NSEC_PER_USEC)
+
 enum { SHORT_NONE, SHORT_SELF, SHORT_ALL, SHORT_OTHERS };
 
 static u32 reg_read(struct minihv_lapic *apic, u32 off)
@@ -211,15 +219,16 @@ static void lapic_timer_start_count(struct minihv_lapic *apic)
 		return;
 	ns = (u64)count * lapic_timer_divide(apic) * LAPIC_BUS_NS;
 	/*
-	 * A periodic timer faster than 10 us would keep a host CPU in the
-	 * callback: the guest gets its ticks at that rate instead.
+	 * A periodic timer is held to LAPIC_MIN_PERIOD_NS: faster, it would
+	 * have a guest raise a host timer interrupt every few microseconds
+	 * per vCPU; the guest gets its ticks at that rate instead.
 	 */
 	if (lapic_timer_mode(apic) == LAPIC_TIMER_PERIODIC)
-		apic->period_ns = max_t(u64, ns, 10 * NSEC_PER_USEC);
+		apic->period_ns = max_t(u64, ns, LAPIC_MIN_PERIOD_NS);
 	apic->timer_start = ktime_get();
 	apic->timer_ns = ns;
 	hrtimer_start(&apic->timer, ktime_add_ns(apic->timer_start, ns),
-		      HRTIMER_MODE_ABS_HARD);
+		      HRTIMER_MODE_ABS);
 }
 
 /* TMCCT: what is left of the count, from the hrtimer (0 once expired). */
@@ -239,6 +248,25 @@ static u32 lapic_timer_current(struct minihv_lapic *apic)
 	return div_u64(left, lapic_timer_divide(apic) * LAPIC_BUS_NS);
 }
 
+/*
+ * @ticks of the TSC in nanoseconds, at most KTIME_MAX / 2: a deadline
+ * centuries away stays there rather than wrap ktime around.  The clamp
+ * comes before the division: ticks * 10^6 / tsc_khz is a 64-bit quotient
+ * of DIVQ, which faults (#DE, a host oops) when it does not fit, as for
+ * IA32_TSC = 0 and a deadline of ~0 on a host whose TSC runs below 1 GHz
+ * (the Bochs machines' runs at 100 MHz).  Below the clamp, ticks /
+ * tsc_khz < KTIME_MAX / 2 / 10^6, so the quotient is below KTIME_MAX / 2
+ * + 10^6 and fits.
+ */
+static u64 lapic_tsc_to_ns(u64 ticks)
+{
+	u32 khz = tsc_khz ?: 1;
+
+	if (div_u64(ticks, khz) >= div_u64(KTIME_MAX / 2, USEC_PER_SEC))
+		return KTIME_MAX / 2;
+	return min_t(u64, mul_u64_u32_div(ticks, USEC_PER_SEC, khz), KTIME_MAX / 2);
+}
+
 /* IA32_TSC_DEADLINE (12.5.4.1): fires when the guest's TSC reaches it; 0 disarms. */
 static void lapic_set_tsc_deadline(struct minihv_lapic *apic, u64 deadline)
 {
@@ -252,11 +280,9 @@ static void lapic_set_tsc_deadline(struct minihv_lapic *apic, u64 deadline)
 	if (!deadline)
 		return;
 	now_tsc = minihv_ops->get_msr(vcpu, MSR_IA32_TSC);
-	/* A deadline centuries away stays there rather than wrap ktime around. */
 	if (deadline > now_tsc)
-		ns = min_t(u64, mul_u64_u32_div(deadline - now_tsc, USEC_PER_SEC, tsc_khz ?: 1),
-			   KTIME_MAX / 2);
-	hrtimer_start(&apic->timer, ktime_add_ns(ktime_get(), ns), HRTIMER_MODE_ABS_HARD);
+		ns = lapic_tsc_to_ns(deadline - now_tsc);
+	hrtimer_start(&apic->timer, ktime_add_ns(ktime_get(), ns), HRTIMER_MODE_ABS);
 }
 
 /* ---- accepting interrupts ---- */
@@ -783,7 +809,13 @@ int minihv_lapic_create(struct minihv_vcpu *vcpu)
 	if (!apic)
 		return -ENOMEM;
 	apic->vcpu = vcpu;
-	hrtimer_init(&apic->timer, CLOCK_MONOTONIC, HRTIMER_MODE_ABS_HARD);
+	/*
+	 * Not _HARD: the callback kicks the vCPU, and wake_up() takes a
+	 * spinlock_t, which sleeps on PREEMPT_RT.  There a timer of plain
+	 * mode expires in softirq context; elsewhere in hard interrupt
+	 * context, as _HARD would.
+	 */
+	hrtimer_init(&apic->timer, CLOCK_MONOTONIC, HRTIMER_MODE_ABS);
 	apic->timer.function = lapic_timer_fn;
 	apic->apic_base = MINIHV_APIC_BASE | LAPIC_BASE_EN | (vcpu->id ? 0 : LAPIC_BASE_BSP);
 	reg_write(apic, LAPIC_REG_ID, vcpu->id << 24);

@@ -194,11 +194,32 @@ struct minihv_apic_msg {
 	bool x2apic;			/* @dest is 32 bits */
 };
 
+/*
+ * The run page and the port I/O page are mapped into the VMM, where any of
+ * its threads may rewrite them at any moment, also while this vCPU is in
+ * MINIHV_RUN.  A value the kernel decided (an MMIO length, a port, a
+ * count) is never read back from there: the exit is built in the kernel's
+ * own copy (vcpu->run) and published once, when MINIHV_RUN returns; what
+ * the kernel does read are the VMM's inputs (immediate_exit,
+ * request_interrupt_window, the data of an IN or an MMIO read), each
+ * through one accessor below, copied once and then used from the copy.
+ * For sparse the pages are an address space of their own: any other
+ * access is a make check (C=1) and make lint error.
+ */
+#ifdef __CHECKER__
+#define __vmm_mapped	__attribute__((noderef, address_space(__vmm_mapped)))
+#else
+#define __vmm_mapped
+#endif
+
 struct minihv_vcpu {
 	struct minihv_vm *vm;		/* [const] */
 	u32 id;				/* [const] */
-	struct minihv_run *run;		/* [vcpu->mutex] shared with userspace */
-	void *pio_data;			/* [vcpu->mutex] page after run */
+	/* The exit being built; published to run_page (minihv_run_publish()). */
+	struct minihv_run run;		/* [vcpu->mutex] */
+	/* The VMM's mappings: the run page, then the port I/O data. */
+	__vmm_mapped struct minihv_run *run_page;	/* [const] */
+	__vmm_mapped u8 *pio_page;	/* [const] */
 	struct page *run_pages[2];	/* [const] mmap offsets 0 and 4096 */
 	struct mutex mutex;
 	unsigned long regs[NR_VCPU_REGS]; /* [vcpu->mutex] guest GPRs */
@@ -387,13 +408,24 @@ static inline void minihv_feature(struct minihv_features *f, int bit, bool have,
 		f->used |= BIT_ULL(bit);
 }
 
+/* The VMM's two inputs on the run page, which it may change at any time. */
+static inline bool minihv_immediate_exit(struct minihv_vcpu *vcpu)
+{
+	return READ_ONCE(((struct minihv_run __force *)vcpu->run_page)->immediate_exit);
+}
+
+static inline bool minihv_irq_window_requested(struct minihv_vcpu *vcpu)
+{
+	return READ_ONCE(((struct minihv_run __force *)vcpu->run_page)->request_interrupt_window);
+}
+
 static inline bool minihv_exit_request(struct minihv_vcpu *vcpu)
 {
 	WRITE_ONCE(vcpu->guest_cpu, smp_processor_id());
 	/* Pairs with the barrier in minihv_vcpu_kick(): either sees the other. */
 	smp_mb();
 	return signal_pending(current) || need_resched() ||
-	       READ_ONCE(vcpu->run->immediate_exit) || READ_ONCE(vcpu->kicked);
+	       minihv_immediate_exit(vcpu) || READ_ONCE(vcpu->kicked);
 }
 
 /* vm.c */

@@ -43,12 +43,55 @@ static_assert(ARRAY_SIZE(((struct minihv_exit_stats *)0)->count) >= MINIHV_STAT_
 #define RFLAGS_FIXED1		BIT(1)
 #define RFLAGS_DF		BIT(10)
 
+/* ---- the pages shared with the VMM (minihv.h: __vmm_mapped) ---- */
+
+/*
+ * The exit, built in vcpu->run, to the VMM's run page: once, as MINIHV_RUN
+ * returns.  Everything from exit_reason on is output; the inputs before it
+ * are the VMM's and are left alone.
+ */
+static void minihv_run_publish(struct minihv_vcpu *vcpu)
+{
+	const size_t from = offsetof(struct minihv_run, exit_reason);
+
+	memcpy((u8 __force *)vcpu->run_page + from, (u8 *)&vcpu->run + from,
+	       sizeof(vcpu->run) - from);
+}
+
+/*
+ * The data the VMM answered an MMIO read with: @len bytes, a length the
+ * kernel decided (vcpu->pending), into the kernel's copy, read once.
+ */
+static void minihv_run_fetch_mmio_data(struct minihv_vcpu *vcpu, int len)
+{
+	memcpy(vcpu->run.mmio.data, (u8 __force *)vcpu->run_page->mmio.data,
+	       min_t(int, len, sizeof(vcpu->run.mmio.data)));
+}
+
+/* Port I/O data at @off of the port I/O page: OUT and OUTS write it... */
+static void minihv_pio_write(struct minihv_vcpu *vcpu, unsigned int off,
+			     const void *src, unsigned int len)
+{
+	if (WARN_ON_ONCE(off + len > PAGE_SIZE))
+		return;
+	memcpy((u8 __force *)vcpu->pio_page + off, src, len);
+}
+
+/* ...and completing an IN or INS reads the VMM's answer, once. */
+static void minihv_pio_read(struct minihv_vcpu *vcpu, unsigned int off,
+			    void *dst, unsigned int len)
+{
+	if (WARN_ON_ONCE(off + len > PAGE_SIZE))
+		return;
+	memcpy(dst, (u8 __force *)vcpu->pio_page + off, len);
+}
+
 /* ---- exits to userspace ---- */
 
 void minihv_internal_error(struct minihv_vcpu *vcpu, u32 suberror, int ndata,
 			   const u64 *data)
 {
-	struct minihv_run *run = vcpu->run;
+	struct minihv_run *run = &vcpu->run;
 	int i;
 
 	ndata = min_t(int, ndata, ARRAY_SIZE(run->internal.data));
@@ -122,12 +165,13 @@ static int minihv_string_io(struct minihv_vcpu *vcpu, const struct minihv_cpu_mo
 	if (!io->in) {
 		for (i = 0; i < count; i++) {
 			u64 linear = base + ((off + i * step) & mask);
+			u32 item;
 
 			r = minihv_read_guest_virt(vcpu->vm, &m->paging, linear,
-						   vcpu->pio_data + i * io->size,
-						   io->size);
+						   &item, io->size);
 			if (r)
 				return string_io_error(vcpu, linear, io->port, r);
+			minihv_pio_write(vcpu, i * io->size, &item, io->size);
 		}
 	}
 
@@ -152,14 +196,14 @@ static int minihv_string_io(struct minihv_vcpu *vcpu, const struct minihv_cpu_mo
 		*done = false;	/* INS advances RIP when the data arrives */
 	}
 
-	vcpu->run->io.count = count;
+	vcpu->run.io.count = count;
 	return 0;
 }
 
 int minihv_handle_io(struct minihv_vcpu *vcpu, const struct minihv_cpu_mode *m,
 		     const struct minihv_io_exit *io, bool *done)
 {
-	struct minihv_run *run = vcpu->run;
+	struct minihv_run *run = &vcpu->run;
 
 	run->exit_reason = MINIHV_EXIT_IO;
 	run->io.direction = io->in ? MINIHV_EXIT_IO_IN : MINIHV_EXIT_IO_OUT;
@@ -175,7 +219,7 @@ int minihv_handle_io(struct minihv_vcpu *vcpu, const struct minihv_cpu_mode *m,
 		vcpu->pending.kind = MINIHV_PENDING_PIO_IN;
 		vcpu->pending.size = io->size;
 	} else {
-		memcpy(vcpu->pio_data, &vcpu->regs[VCPU_REGS_RAX], io->size);
+		minihv_pio_write(vcpu, 0, &vcpu->regs[VCPU_REGS_RAX], io->size);
 	}
 	*done = true;
 	return 0;
@@ -213,7 +257,7 @@ static int minihv_complete_pending(struct minihv_vcpu *vcpu)
 
 	switch (p->kind) {
 	case MINIHV_PENDING_PIO_IN:
-		memcpy(&val, vcpu->pio_data, p->size);
+		minihv_pio_read(vcpu, 0, &val, p->size);
 		set_reg_sized(&vcpu->regs[VCPU_REGS_RAX], val, p->size);
 		break;
 	case MINIHV_PENDING_PIO_INS:
@@ -223,10 +267,11 @@ static int minihv_complete_pending(struct minihv_vcpu *vcpu)
 		off = vcpu->regs[VCPU_REGS_RDI] & mask;
 		for (i = 0; i < p->count; i++) {
 			u64 linear = p->seg_base + ((off + i * step) & mask);
+			u32 item;
 
+			minihv_pio_read(vcpu, i * p->size, &item, p->size);
 			r = minihv_write_guest_virt(vcpu->vm, &p->paging, linear,
-						    vcpu->pio_data + i * p->size,
-						    p->size);
+						    &item, p->size);
 			if (r) {
 				/* The elements before it are written; RDI stays. */
 				p->kind = MINIHV_PENDING_NONE;
@@ -246,7 +291,7 @@ static int minihv_complete_pending(struct minihv_vcpu *vcpu)
 		}
 		break;
 	case MINIHV_PENDING_MMIO_READ:
-		memcpy(&val, vcpu->run->mmio.data, p->size);
+		memcpy(&val, vcpu->run.mmio.data, p->size);
 		if (p->sign_extend)
 			val = p->size == 1 ? (u64)(s8)val : (u64)(s16)val;
 		mmio_to_reg(vcpu, val);
@@ -269,7 +314,7 @@ static int minihv_complete_pending(struct minihv_vcpu *vcpu)
 static int minihv_complete_alu(struct minihv_vcpu *vcpu)
 {
 	struct minihv_pending_io *p = &vcpu->pending;
-	struct minihv_run *run = vcpu->run;
+	struct minihv_run *run = &vcpu->run;
 	struct minihv_regs regs;
 	u64 mem = 0, out;
 
@@ -303,7 +348,7 @@ static int minihv_complete_alu(struct minihv_vcpu *vcpu)
 
 bool minihv_kernel_mmio(struct minihv_vcpu *vcpu)
 {
-	struct minihv_run *run = vcpu->run;
+	struct minihv_run *run = &vcpu->run;
 
 	if (!vcpu->lapic)
 		return false;
@@ -536,7 +581,7 @@ void minihv_inject_events(struct minihv_vcpu *vcpu)
 		apic_vec = minihv_lapic_pending(vcpu);
 	}
 	irq_window = ev->irq_queued || apic_vec >= 0 ||
-		     READ_ONCE(vcpu->run->request_interrupt_window);
+		     minihv_irq_window_requested(vcpu);
 	minihv_ops->set_event_windows(vcpu, irq_window, nmi_window);
 }
 
@@ -545,9 +590,9 @@ int minihv_window_open(struct minihv_vcpu *vcpu)
 	/* What waited goes in at the next entry (minihv_inject_events()). */
 	if (vcpu->events.irq_queued || vcpu->events.nmi_queued ||
 	    (vcpu->lapic && minihv_lapic_pending(vcpu) >= 0) ||
-	    !READ_ONCE(vcpu->run->request_interrupt_window))
+	    !minihv_irq_window_requested(vcpu))
 		return 1;
-	vcpu->run->exit_reason = MINIHV_EXIT_IRQ_WINDOW_OPEN;
+	vcpu->run.exit_reason = MINIHV_EXIT_IRQ_WINDOW_OPEN;
 	return 0;
 }
 
@@ -575,7 +620,7 @@ int minihv_halt(struct minihv_vcpu *vcpu)
 		vcpu->mp_state = MINIHV_MP_HALTED;
 		return 1;
 	}
-	vcpu->run->exit_reason = MINIHV_EXIT_HLT;
+	vcpu->run.exit_reason = MINIHV_EXIT_HLT;
 	return 0;
 }
 
@@ -617,7 +662,7 @@ static int minihv_vcpu_wait(struct minihv_vcpu *vcpu)
 		return 0;
 	/* Interruptible: a signal ends the wait, and the loop's check the run. */
 	wait_event_interruptible(vcpu->wq, READ_ONCE(vcpu->kicked) ||
-				 READ_ONCE(vcpu->run->immediate_exit));
+				 minihv_immediate_exit(vcpu));
 	return 1;
 }
 
@@ -643,8 +688,8 @@ static void minihv_report_interrupt_state(struct minihv_vcpu *vcpu)
 	struct minihv_regs regs;
 
 	minihv_ops->get_regs(vcpu, &regs);
-	vcpu->run->if_flag = !!(regs.rflags & X86_EFLAGS_IF);
-	vcpu->run->ready_for_interrupt_injection = !vcpu->events.irq_queued &&
+	vcpu->run.if_flag = !!(regs.rflags & X86_EFLAGS_IF);
+	vcpu->run.ready_for_interrupt_injection = !vcpu->events.irq_queued &&
 		minihv_ops->event_allowed(vcpu, false);
 }
 
@@ -652,13 +697,19 @@ static void minihv_report_interrupt_state(struct minihv_vcpu *vcpu)
 
 static int minihv_vcpu_run(struct minihv_vcpu *vcpu)
 {
-	struct minihv_run *run = vcpu->run;
+	struct minihv_run *run = &vcpu->run;
 	struct minihv_vm *vm = vcpu->vm;
 	int r;
 
+	/* An MMIO read userspace served: its data, read once, then ours. */
+	if (vcpu->pending.kind == MINIHV_PENDING_MMIO_READ ||
+	    vcpu->pending.kind == MINIHV_PENDING_MMIO_ALU)
+		minihv_run_fetch_mmio_data(vcpu, vcpu->pending.size);
 	/* 1: completing the last exit ended in an error exit instead. */
-	if (minihv_complete_pending(vcpu))
-		return 0;
+	if (minihv_complete_pending(vcpu)) {
+		r = 0;
+		goto out;
+	}
 
 	fpu_swap_kvm_fpstate(&vcpu->guest_fpu, true);
 	for (;;) {
@@ -668,7 +719,7 @@ static int minihv_vcpu_run(struct minihv_vcpu *vcpu)
 		 * sets before its signal, so that a kick just before the
 		 * ioctl is not lost.
 		 */
-		if (signal_pending(current) || READ_ONCE(run->immediate_exit)) {
+		if (signal_pending(current) || minihv_immediate_exit(vcpu)) {
 			run->exit_reason = MINIHV_EXIT_INTR;
 			r = -EINTR;
 			break;
@@ -690,6 +741,8 @@ static int minihv_vcpu_run(struct minihv_vcpu *vcpu)
 	fpu_swap_kvm_fpstate(&vcpu->guest_fpu, false);
 	minihv_report_interrupt_state(vcpu);
 	trace_minihv_userspace_exit(vcpu->id, run->exit_reason, r < 0 ? r : 0);
+out:
+	minihv_run_publish(vcpu);
 	return r;
 }
 
@@ -1043,8 +1096,9 @@ int minihv_vcpu_fd_create(struct minihv_vm *vm, unsigned long id)
 		if (!vcpu->run_pages[i])
 			goto err_free_pages;
 	}
-	vcpu->run = page_address(vcpu->run_pages[0]);
-	vcpu->pio_data = page_address(vcpu->run_pages[1]);
+	vcpu->run_page = (struct minihv_run __force __vmm_mapped *)
+			 page_address(vcpu->run_pages[0]);
+	vcpu->pio_page = (u8 __force __vmm_mapped *)page_address(vcpu->run_pages[1]);
 	/* The guest's FPU state starts in the x87/SSE reset (FNINIT) state. */
 	if (!fpu_alloc_guest_fpstate(&vcpu->guest_fpu))
 		goto err_free_pages;

@@ -17,8 +17,10 @@
 # report on a line holding "%l[" (an asm goto label, which checkpatch
 # reads as a modulo) is dropped too.
 #
-# Then clang: the module is compiled with clang (Debian's, 14) with W=1 and
-# -Werror against the 6.1 headers, through scripts/clang-cc, which turns
+# Then clang and sparse: the module is compiled with clang (Debian's, 14)
+# with W=1 and -Werror, and checked by sparse (C=1: among others, the
+# __vmm_mapped pages of minihv.h are touched only through their accessors),
+# against the 6.1 headers, through scripts/clang-cc, which turns
 # the gcc-built kernel's flags into what the kernel's own Makefiles give a
 # clang build.  Not against 6.12's: configured for gcc, they use gcc's
 # named address spaces (__seg_gs, CONFIG_USE_X86_SEG_SUPPORT) in a way
@@ -74,7 +76,7 @@ clang_build() {
 	rm -rf "$out" && mkdir -p "$out"
 	cp -r "$ROOT/Kbuild" "$ROOT/module" "$ROOT/uapi" "$out/"
 	# objtool judges code generation, which the dropped gcc flags change.
-	make -s -C "$hdr" M="$out" CC="$ROOT/scripts/clang-cc" W=1 KCFLAGS=-Werror \
+	make -s -C "$hdr" M="$out" CC="$ROOT/scripts/clang-cc" W=1 KCFLAGS=-Werror C=1 \
 		OBJECT_FILES_NON_STANDARD=y modules 2>&1 | grep -v 'Skipping BTF generation' || true
 	[ -f "$out/minihv.ko" ] || echo "clang: no minihv.ko for $1"
 }
@@ -83,10 +85,10 @@ rel=$(kernel_release 6.1 generic)
 out=$(clang_build "$rel")
 if [ -n "$out" ]; then
 	printf '%s\n' "$out"
-	log "minihv: clang ($rel) is not clean (above)"
+	log "minihv: clang or sparse ($rel) is not clean (above)"
 	exit 1
 fi
-log "minihv: clang W=1 -Werror ($rel): clean"
+log "minihv: clang W=1 -Werror and sparse ($rel): clean"
 
 for p in Documentation/labs/*.patch; do
 	patch -s -p1 --dry-run -d "$ROOT" <"$p" >/dev/null ||

@@ -358,6 +358,33 @@ TEST(timer_tsc_deadline)
 	run_alone(_metadata, guest_deadline);
 }
 
+#define MSR_IA32_TSC	0x10
+
+/*
+ * The farthest deadline from the earliest TSC: the kernel turns it into
+ * nanoseconds, ticks * 10^6 / tsc_khz, a quotient that does not fit in 64
+ * bits when the host's TSC runs below 1 GHz (the Bochs machines' at 100
+ * MHz) and would fault the host's DIVQ (#DE) if not clamped first.  The
+ * timer is armed for good; the host's log must stay clean.
+ */
+static void guest_deadline_far(void)
+{
+	apic_enable();
+	apic_write(APIC_LVTT, 0x40 | TIMER_DEADLINE);
+	wrmsr(MSR_IA32_TSC, 0);
+	wrmsr(MSR_TSC_DEADLINE, ~0ULL);
+	GUEST_ASSERT_EQ(rdmsr(MSR_TSC_DEADLINE), ~0ULL);
+	wrmsr(MSR_TSC_DEADLINE, 1ULL << 63);
+	GUEST_ASSERT_EQ(seen[0][0x40], 0);
+	wrmsr(MSR_TSC_DEADLINE, 0);
+	GUEST_DONE();
+}
+
+TEST(timer_tsc_deadline_far_ahead)
+{
+	run_alone(_metadata, guest_deadline_far);
+}
+
 /* ---- priorities and EOI ---- */
 
 static void guest_priority(void)

@@ -189,4 +189,90 @@ TEST(alu_on_mmio_matches_the_cpu)
 	vm_free(vm);
 }
 
+/*
+ * An instruction the decoder reads longer than 15 bytes.  The CPU never
+ * runs one (#GP), so only bytes that changed between the CPU's fetch and
+ * the decoder's can be: here a stale TLB entry, which the SDM allows
+ * (Vol 3 4.10.4.3): the guest maps the linear page CODE_VA to one code
+ * page, runs there, maps it to another without INVLPG and calls it
+ * again.  The CPU runs the first page's MOV EAX, [RBX] on MMIO; the
+ * decoder, walking the page tables, reads the second page: @prefixes DS
+ * prefixes before MOV EAX, [disp32] (12: 19 bytes, 16: 23).  The exit is
+ * an emulation failure carrying the bytes, and no more than the 15 read:
+ * the 16th byte of the report is 0, not one of the kernel's stack.
+ */
+#define CODE_VA		(1ULL << 39)	/* PML4 entry 1: nothing else there */
+
+static uint64_t tlb_pdpt[512] __attribute__((aligned(4096)));
+static uint64_t tlb_pd[512] __attribute__((aligned(4096)));
+static uint64_t tlb_pt[512] __attribute__((aligned(4096)));
+static uint8_t code_ran[4096] __attribute__((aligned(4096)));
+static uint8_t code_read[4096] __attribute__((aligned(4096)));
+
+static void guest_long_insn(void)
+{
+	void (*at_va)(void) = (void (*)(void))CODE_VA;
+	void (*ret_at_va)(void) = (void (*)(void))(CODE_VA + 0x800);
+
+	/* Every page touched first: no nested fault (an exit) below. */
+	tlb_pt[511] = 0;
+	(void)*(volatile uint8_t *)code_read;
+	ret_at_va();			/* CODE_VA -> code_ran in the TLB */
+	tlb_pt[0] = (uintptr_t)code_read | 3;
+	__asm__ volatile("call *%0" : : "r"(at_va), "b"(MMIO_GPA) : "rax", "memory");
+	GUEST_DONE();
+}
+
+static void long_insn(struct __test_metadata *_metadata, int prefixes)
+{
+	struct mh_vm *vm = vm_create();
+	struct mh_vcpu *vcpu = vm_vcpu_add(vm, 0, guest_long_insn);
+	struct minihv_run *run = vcpu_state(vcpu);
+	uint64_t *pml4 = addr_gpa2hva(vm, 0x3000);
+	uint8_t *ran = addr_gpa2hva(vm, (uintptr_t)code_ran);
+	uint8_t *read = addr_gpa2hva(vm, (uintptr_t)code_read);
+	uint8_t want[16] = {}, got[16];
+	struct ucall uc;
+
+	pml4[1] = (uintptr_t)tlb_pdpt | 3;
+	*(uint64_t *)addr_gpa2hva(vm, (uintptr_t)tlb_pdpt) = (uintptr_t)tlb_pd | 3;
+	*(uint64_t *)addr_gpa2hva(vm, (uintptr_t)tlb_pd) = (uintptr_t)tlb_pt | 3;
+	*(uint64_t *)addr_gpa2hva(vm, (uintptr_t)tlb_pt) = (uintptr_t)code_ran | 3;
+	/* What the CPU runs: MOV EAX, [RBX]; RET.  A RET at 800h in both. */
+	memcpy(ran, "\x8b\x03\xc3", 3);
+	ran[0x800] = 0xc3;
+	read[0x800] = 0xc3;
+	/* What the decoder reads: DS prefixes, MOV EAX, [disp32], RET. */
+	memset(read, 0x3e, prefixes);
+	memcpy(read + prefixes, "\x8b\x04\x25\x00\x00\x00\x80\xc3", 8);
+	memcpy(want, read, 15);
+
+	vcpu_run(vcpu);
+	if (run->exit_reason != MINIHV_EXIT_INTERNAL_ERROR && get_ucall(vcpu, &uc) == UCALL_EXCEPTION)
+		SKIP(goto out, "this CPU refilled its TLB: it ran the %d-byte form (exception %lu)",
+		     prefixes + 7, (unsigned long)uc.args[0]);
+	ASSERT_EQ(MINIHV_EXIT_INTERNAL_ERROR, run->exit_reason);
+	ASSERT_EQ(MINIHV_INTERNAL_ERROR_EMULATION, run->internal.suberror);
+	EXPECT_EQ(MMIO_GPA, run->internal.data[0]);
+	EXPECT_EQ(CODE_VA, run->internal.data[1]);
+	memcpy(got, &run->internal.data[2], 16);
+	EXPECT_EQ(0, memcmp(want, got, 16)) {
+		TH_LOG("bytes %016lx %016lx, 15 read: %016lx %016lx",
+		       (unsigned long)run->internal.data[2], (unsigned long)run->internal.data[3],
+		       *(unsigned long *)want, *(unsigned long *)(want + 8));
+	}
+out:
+	vm_free(vm);
+}
+
+TEST(insn_longer_than_15_bytes_19)
+{
+	long_insn(_metadata, 12);
+}
+
+TEST(insn_longer_than_15_bytes_23)
+{
+	long_insn(_metadata, 16);
+}
+
 TEST_HARNESS_MAIN

@@ -8,7 +8,11 @@
  * address space, read-only, deleted or unmapped while a vCPU runs; regs
  * and sregs with random bits; CPUID tables of any length), unknown ioctl
  * numbers, bad pointers, closes racing with runs and with mmap of the
- * run page.  A fifth thread is the clock: each millisecond it signals a
+ * run page.  Another thread is a hostile VMM's: it maps one live vCPU's
+ * run pages after another and rewrites every byte of the run structure and
+ * of the port I/O data in a tight loop while the workers run that vCPU
+ * (the kernel must never read back what it wrote there: run_page_test).
+ * The last thread is the clock: each millisecond it signals a
  * worker that has been in the same call since the last tick, so a run
  * ends (EINTR) whatever the guest does, and every 64 ms it reads the
  * kernel's check of each live VM's nested tables against its slots.
@@ -40,6 +44,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -93,6 +98,8 @@ struct fuzz {
 	_Atomic unsigned long left, bad_errno, last_bad;
 	_Atomic bool stop;
 	pthread_t threads[THREADS];
+	pthread_t scribbler;
+	_Atomic unsigned long scribbled;	/* passes over a run structure */
 	/*
 	 * Bochs 2.7's SVM ignores the SHUTDOWN intercept: a guest's triple
 	 * fault takes the whole machine down (run_bounds_test and
@@ -286,6 +293,36 @@ static long stats_call(struct worker *w, int vcpu)
 	default:
 		return lseek(fd, edge(s, 64), rnd(s) % 3);
 	}
+}
+
+/*
+ * The hostile VMM thread: a live vCPU's run pages (its fd may be closed
+ * and reused meanwhile: whatever the mapping then is, or none), rewritten
+ * 256 times over, unmapped, the next.
+ */
+static void *scribbler_main(void *arg)
+{
+	struct fuzz *f = arg;
+	uint64_t rng = 0x2545f4914f6cdd1dULL;
+	uint8_t *p;
+	int i, j;
+
+	while (!atomic_load(&f->stop)) {
+		p = mmap(NULL, f->run_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+			 f->vcpu[rnd(&rng) % NR_VCPUS], 0);
+		if (p == MAP_FAILED) {
+			sched_yield();
+			continue;
+		}
+		for (i = 0; i < 256 && !atomic_load(&f->stop); i++) {
+			run_scribble((struct minihv_run *)p, &rng);
+			for (j = 0; j < 64; j++)	/* the port I/O data */
+				p[4096 + j] = rnd(&rng);
+			atomic_fetch_add(&f->scribbled, 1);
+		}
+		munmap(p, f->run_size);
+	}
+	return NULL;
 }
 
 /* One call; returns its result, having checked the errno of a failure. */
@@ -867,6 +904,7 @@ TEST_F_TIMEOUT(fuzz, ioctls, 6 * 3600)
 		kcov_open(&w[i]);
 		ASSERT_EQ(0, pthread_create(&f.threads[i], NULL, worker_main, &w[i]));
 	}
+	ASSERT_EQ(0, pthread_create(&f.scribbler, NULL, scribbler_main, &f));
 	/*
 	 * This thread is the clock: each tick a signal to a worker stuck in
 	 * one call, and every WALK_TICKS a check of the VMs' nested tables
@@ -907,6 +945,7 @@ TEST_F_TIMEOUT(fuzz, ioctls, 6 * 3600)
 			nanosleep(&tick, NULL);
 		}
 	}
+	pthread_join(f.scribbler, NULL);
 	for (i = 0; i < THREADS; i++)
 		kcov_close(&w[i]);
 	for (i = 0; i < NR_VCPUS; i++)
@@ -925,8 +964,8 @@ TEST_F_TIMEOUT(fuzz, ioctls, 6 * 3600)
 
 	for (done = 0, i = 0; i < THREADS; i++)
 		done += w[i].done;
-	printf("# %lu calls done, nested tables walked %lu times\n",
-	       done, walks / WALK_TICKS);
+	printf("# %lu calls done, nested tables walked %lu times, run pages scribbled %lu times\n",
+	       done, walks / WALK_TICKS, (unsigned long)f.scribbled);
 	report_time(w, now_ns(CLOCK_MONOTONIC) - start, now_ns(CLOCK_THREAD_CPUTIME_ID), signals);
 	if (corpus.pcs) {
 		/* make check-debug keeps these lines: the next run starts from them. */

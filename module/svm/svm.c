@@ -923,7 +923,7 @@ static int svm_handle_npf(struct minihv_vcpu *vcpu)
 static int svm_handle_shutdown(struct minihv_vcpu *vcpu)
 {
 	/* A triple fault: the VMCB state is undefined now (APM 15.13). */
-	vcpu->run->exit_reason = MINIHV_EXIT_SHUTDOWN;
+	vcpu->run.exit_reason = MINIHV_EXIT_SHUTDOWN;
 	return 0;
 }
 
@@ -1005,7 +1005,7 @@ static bool svm_exit_invalid(u64 code)
 static void svm_fail_entry(struct minihv_vcpu *vcpu, const char *why, u64 field,
 			   u64 value)
 {
-	struct minihv_run *run = vcpu->run;
+	struct minihv_run *run = &vcpu->run;
 
 	run->exit_reason = MINIHV_EXIT_FAIL_ENTRY;
 	run->fail_entry.hardware_entry_failure_reason = MINIHV_SVM_EXIT_INVALID;
@@ -1059,7 +1059,7 @@ static int svm_handle_exit(struct minihv_vcpu *vcpu)
 		u64 data[4] = { code, c->exit_info_1, c->exit_info_2,
 				c->exit_int_info };
 
-		vcpu->run->hw.hardware_exit_reason = code;
+		vcpu->run.hw.hardware_exit_reason = code;
 		minihv_internal_error(vcpu, MINIHV_INTERNAL_ERROR_UNEXPECTED_EXIT,
 				      4, data);
 	}

@@ -240,7 +240,7 @@ static int vmx_handle_host_event(struct minihv_vcpu *vcpu)
 
 static int vmx_handle_triple_fault(struct minihv_vcpu *vcpu)
 {
-	vcpu->run->exit_reason = MINIHV_EXIT_SHUTDOWN;
+	vcpu->run.exit_reason = MINIHV_EXIT_SHUTDOWN;
 	return 0;
 }
 
@@ -463,7 +463,7 @@ static int vmx_handle_ept_misconfig(struct minihv_vcpu *vcpu)
 void vmx_fail_entry(struct minihv_vcpu *vcpu, u64 reason, const char *what,
 		    const char *why, u64 field, u64 value)
 {
-	struct minihv_run *run = vcpu->run;
+	struct minihv_run *run = &vcpu->run;
 
 	run->exit_reason = MINIHV_EXIT_FAIL_ENTRY;
 	run->fail_entry.hardware_entry_failure_reason = reason;
@@ -582,7 +582,7 @@ int vmx_handle_exit(struct minihv_vcpu *vcpu)
 	{
 		u64 data[3] = { reason, vmcs_readl(EXIT_QUALIFICATION), idt };
 
-		vcpu->run->hw.hardware_exit_reason = reason;
+		vcpu->run.hw.hardware_exit_reason = reason;
 		minihv_internal_error(vcpu, MINIHV_INTERNAL_ERROR_UNEXPECTED_EXIT, 3, data);
 	}
 	return 0;

@@ -350,6 +350,29 @@ uint64_t get_ucall(struct mh_vcpu *vcpu, struct ucall *uc)
 	return uc->cmd;
 }
 
+void run_scribble(struct minihv_run *run, uint64_t *rng)
+{
+	volatile uint8_t *p = (volatile uint8_t *)run;
+	uint64_t x = *rng;
+	size_t i;
+
+	/* From padding1 on: the two inputs before it are set below. */
+	for (i = 2; i < sizeof(*run); i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		p[i] = x;
+	}
+	/*
+	 * Each set immediate_exit costs a run an -EINTR return, each
+	 * request_interrupt_window an exit whenever the guest's RFLAGS.IF
+	 * allows one, before the guest moves on.
+	 */
+	p[0] = (x & 0xff) == 0;
+	p[1] = (x & 0xff00) == 0;
+	*rng = x;
+}
+
 const char *exit_reason_str(uint32_t reason)
 {
 	switch (reason) {

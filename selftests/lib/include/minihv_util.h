@@ -72,6 +72,14 @@ uint64_t get_ucall(struct mh_vcpu *vcpu, struct ucall *uc);
 const char *exit_reason_str(uint32_t reason);
 
 /*
+ * One pass of a hostile VMM thread over a vCPU's run structure: every
+ * byte rewritten from @rng, the two inputs (immediate_exit,
+ * request_interrupt_window) set only rarely, so that the runs it races
+ * with still enter the guest (run_page_test, fuzz_test).
+ */
+void run_scribble(struct minihv_run *run, uint64_t *rng);
+
+/*
  * Assertions usable anywhere in a test, library included: a failure exits
  * the test child with 1, a missing requirement with 255, which is how
  * kselftest_harness.h (6.1) records a skip.
