@@ -198,6 +198,7 @@ static long minihv_dev_ioctl(struct file *filp, unsigned int ioctl,
 		struct minihv_features f = { .vendor = minihv_ops->vendor };
 
 		minihv_ops->get_features(&f);
+		minihv_spec_features(&f);
 		return copy_to_user((void __user *)arg, &f, sizeof(f)) ? -EFAULT : 0;
 	}
 	default:
@@ -242,6 +243,7 @@ static int minihv_check_ops(const struct minihv_vendor_ops *ops)
 	    !ops->get_regs || !ops->set_regs || !ops->get_sregs ||
 	    !ops->set_sregs || !ops->get_msr || !ops->set_msr ||
 	    !ops->event_allowed || !ops->inject_event || !ops->set_event_windows ||
+	    !ops->reset_events ||
 	    !ops->tdp_nonleaf || !ops->tdp_leaf_ro || !ops->tdp_leaf_rw) {
 		pr_err("vendor ops table '%s' is incomplete\n",
 		       ops->name ? ops->name : "?");
@@ -306,6 +308,9 @@ static int __init minihv_init(void)
 	minihv_ops->print_features();
 
 	minihv_debugfs_init();
+	r = minihv_spec_setup(minihv_debugfs);
+	if (r)
+		goto err_remove_debugfs;
 	r = misc_register(&minihv_dev);
 	if (r) {
 		pr_err("cannot register /dev/minihv: %d\n", r);

@@ -69,6 +69,7 @@ struct minihv_memslot {
 
 struct minihv_vm {
 	struct kref kref;		/* the VM fd and each vCPU */
+	u64 id;				/* [const] unique since load (spec.c) */
 	struct mm_struct *mm;		/* [const] the creator's, referenced */
 	struct mutex lock;		/* slots and vcpus tables */
 	struct rw_semaphore slots_rwsem; /* see the top of this file */
@@ -308,6 +309,11 @@ struct minihv_vcpu {
  *                    These three are called by minihv_inject_events()
  *                    before each entry, and from anywhere else under
  *                    vcpu->mutex.
+ *   reset_events     INIT: forget an event being injected (or re-injected
+ *                    after an exit interrupted its delivery), the
+ *                    interrupt shadow and NMI blocking, so that the vCPU
+ *                    SIPI starts takes its first NMI and interrupt
+ *                    (SDM Vol 3 10.4.2; KVM's kvm_vcpu_reset())
  *   tdp_*            bits of a nested page-table entry: non-leaf, and leaf
  *                    read-only / writable.  Bits 2:0 are non-zero exactly
  *                    when an entry is present, in both formats.
@@ -339,6 +345,7 @@ struct minihv_vendor_ops {
 	bool (*event_allowed)(struct minihv_vcpu *vcpu, bool nmi);
 	void (*inject_event)(struct minihv_vcpu *vcpu, bool nmi, u8 vector);
 	void (*set_event_windows)(struct minihv_vcpu *vcpu, bool irq, bool nmi);
+	void (*reset_events)(struct minihv_vcpu *vcpu);
 	/*
 	 * Optional, for tests: the names of the entry checks that debugfs
 	 * "break_entry" (vm.c) can break, NULL-terminated.  The backend
@@ -427,6 +434,13 @@ static inline bool minihv_exit_request(struct minihv_vcpu *vcpu)
 	return signal_pending(current) || need_resched() ||
 	       minihv_immediate_exit(vcpu) || READ_ONCE(vcpu->kicked);
 }
+
+/* spec.c: speculation mitigations around the world switch */
+int minihv_spec_setup(struct dentry *debugfs);
+void minihv_spec_features(struct minihv_features *f);
+u64 minihv_spec_new_vm_id(void);
+void minihv_spec_enter(struct minihv_vcpu *vcpu);
+void minihv_spec_exit(void);
 
 /* vm.c */
 int minihv_dev_create_vm(void);

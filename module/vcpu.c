@@ -8,6 +8,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/anon_inodes.h>
+#include <linux/cpumask.h>
 #include <linux/build_bug.h>
 #include <linux/file.h>
 #include <linux/fs.h>
@@ -637,9 +638,13 @@ void minihv_vcpu_kick(struct minihv_vcpu *vcpu)
 	/*
 	 * An interrupt makes a running guest exit (the reschedule IPI's
 	 * handler does nothing else, as for KVM's kick).  On this CPU the
-	 * guest is not running: we are.
+	 * guest is not running: we are.  guest_cpu may be stale: the vCPU
+	 * left the guest, moved, and its old CPU went offline since; an IPI
+	 * to an offline CPU is a kernel WARN.  With preemption off here no
+	 * CPU can go offline (that takes stop_machine()), so the check holds
+	 * until the IPI is sent, as in KVM's kvm_vcpu_kick().
 	 */
-	if (cpu >= 0 && cpu != me)
+	if (cpu >= 0 && cpu != me && cpu_online(cpu))
 		smp_send_reschedule(cpu);
 	put_cpu();
 }
@@ -705,8 +710,14 @@ static int minihv_vcpu_run(struct minihv_vcpu *vcpu)
 	if (vcpu->pending.kind == MINIHV_PENDING_MMIO_READ ||
 	    vcpu->pending.kind == MINIHV_PENDING_MMIO_ALU)
 		minihv_run_fetch_mmio_data(vcpu, vcpu->pending.size);
-	/* 1: completing the last exit ended in an error exit instead. */
-	if (minihv_complete_pending(vcpu)) {
+	/*
+	 * 1: completing the last exit ended in an error exit instead.  An
+	 * INS writes guest memory: the slots must hold still meanwhile.
+	 */
+	down_read(&vm->slots_rwsem);
+	r = minihv_complete_pending(vcpu);
+	up_read(&vm->slots_rwsem);
+	if (r) {
 		r = 0;
 		goto out;
 	}
@@ -835,6 +846,8 @@ static int minihv_vcpu_get_exit_log(struct minihv_vcpu *vcpu, void __user *argp)
 	log->total = vcpu->exit_log_total;
 	log->count = min_t(u64, log->total, MINIHV_EXIT_LOG_LEN);
 	first = log->total - log->count;
+	/* The instruction bytes are read through the slots: they hold still. */
+	down_read(&vcpu->vm->slots_rwsem);
 	for (i = 0; i < log->count; i++) {
 		const struct minihv_exit_record *e =
 			&vcpu->exit_log[(first + i) % MINIHV_EXIT_LOG_LEN];
@@ -848,6 +861,7 @@ static int minihv_vcpu_get_exit_log(struct minihv_vcpu *vcpu, void __user *argp)
 		n = minihv_fetch_insn(vcpu, &m, out->insn, sizeof(out->insn));
 		out->insn_len = n > 0 ? n : 0;
 	}
+	up_read(&vcpu->vm->slots_rwsem);
 	if (copy_to_user(argp, log, sizeof(*log)))
 		r = -EFAULT;
 	kfree(log);

@@ -337,6 +337,7 @@ int minihv_dev_create_vm(void)
 	if (!vm)
 		return -ENOMEM;
 	kref_init(&vm->kref);
+	vm->id = minihv_spec_new_vm_id();
 	mutex_init(&vm->lock);
 	spin_lock_init(&vm->irq_lock);
 	init_rwsem(&vm->slots_rwsem);

@@ -601,6 +601,92 @@ TEST(init_sipi_found_together)
 	init_sipi(_metadata, false);
 }
 
+/*
+ * INIT ends whatever the old context was doing with events: here an AP
+ * sits in its NMI handler, NMIs blocked until an IRET that never comes,
+ * when the BSP sends INIT and SIPI.  The real-mode code SIPI starts must
+ * take the next NMI (SDM Vol 3 10.4.2: INIT clears NMI blocking); a
+ * hypervisor that kept the block would hold it back for good (the AP's
+ * run then never ends, and the test times out).
+ */
+volatile uint64_t nmi_spinning;
+__asm__(".pushsection .text\n"
+	"nmi_spin:\n"
+	"	lock incq nmi_spinning(%rip)\n"
+	"1:	pause\n jmp 1b\n"
+	".popsection\n");
+extern char nmi_spin[];
+
+#define RM_STARTED	0x9200	/* the real-mode code's flags */
+#define RM_NMI_SEEN	0x9201
+
+static void guest_nmi_then_init(void)
+{
+	apic_enable();
+	while (!ready)
+		exit_in_kernel();
+	send_ipi(1, ICR_NMI);
+	while (!nmi_spinning)
+		exit_in_kernel();
+	send_ipi(1, ICR_INIT | ICR_ASSERT);
+	send_ipi(1, ICR_SIPI | 0x09);
+	while (!*(volatile uint8_t *)RM_STARTED)
+		exit_in_kernel();
+	send_ipi(1, ICR_NMI);
+	GUEST_DONE();
+}
+
+static void guest_ap_idle(void)
+{
+	apic_enable();
+	ready = 1;
+	for (;;)
+		exit_in_kernel();
+}
+
+TEST(init_clears_nmi_blocking)
+{
+	/*
+	 * At 9000h, real mode: LIDT [9300h]; flag "started"; wait for the
+	 * NMI handler's flag; MOV AX, 1234h; OUT 5Bh, AX; HLT.  The handler
+	 * (9100h) sets its flag and IRETs.  The IVT is at 9400h.
+	 */
+	static const uint8_t ap_code[] = {
+		0x31, 0xc0, 0x8e, 0xd8,			/* xor ax, ax; mov ds, ax */
+		0x0f, 0x01, 0x1e, 0x00, 0x93,		/* lidt [9300h] */
+		0xc6, 0x06, 0x00, 0x92, 0x01,		/* mov byte [9200h], 1 */
+		0x80, 0x3e, 0x01, 0x92, 0x00,		/* 1: cmp byte [9201h], 0 */
+		0x74, 0xf9,				/* je 1b */
+		0xb8, 0x34, 0x12, 0xe7, 0x5b, 0xf4,	/* mov ax; out 5bh, ax; hlt */
+	};
+	static const uint8_t handler[] = { 0xc6, 0x06, 0x01, 0x92, 0x01, 0xcf };
+	static const uint8_t idtr[] = { 0xff, 0x03, 0x00, 0x94, 0x00, 0x00 };
+	static const uint16_t ivt_nmi[] = { 0x0100, 0x0900 };	/* 0900:0100 */
+	struct mh_vcpu *v[2];
+	struct mh_vm *vm = apic_vm(v, 2, guest_ap_idle);
+	struct runner ap = { .vcpu = v[1] };
+	struct minihv_regs regs;
+	struct minihv_run *run;
+	pthread_t t;
+
+	vcpu_regs_get(v[0], &regs);
+	regs.rip = (uintptr_t)guest_nmi_then_init;
+	vcpu_regs_set(v[0], &regs);
+	vm_install_handler(vm, 2, (uintptr_t)nmi_spin);
+	memcpy(addr_gpa2hva(vm, 0x9000), ap_code, sizeof(ap_code));
+	memcpy(addr_gpa2hva(vm, 0x9100), handler, sizeof(handler));
+	memcpy(addr_gpa2hva(vm, 0x9300), idtr, sizeof(idtr));
+	memcpy(addr_gpa2hva(vm, 0x9400 + 2 * 4), ivt_nmi, sizeof(ivt_nmi));
+	ASSERT_EQ(0, pthread_create(&t, NULL, run_thread, &ap));
+	run_to_done(_metadata, v[0]);
+	pthread_join(t, NULL);
+	run = vcpu_state(v[1]);
+	ASSERT_EQ(MINIHV_EXIT_IO, run->exit_reason) TH_LOG("%s", exit_reason_str(run->exit_reason));
+	EXPECT_EQ(0x5b, run->io.port);
+	EXPECT_EQ(1, *(uint8_t *)addr_gpa2hva(vm, RM_NMI_SEEN));
+	vm_free(vm);
+}
+
 /* ---- the I/O APIC ---- */
 
 static void ioapic_write(uint32_t reg, uint32_t v)

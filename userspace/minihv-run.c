@@ -1101,7 +1101,9 @@ static void print_stats(struct vm *vm)
 
 /*
  * --probe: what the CPU offers for virtualization and what minihv makes
- * of it (MINIHV_GET_FEATURES), one line per feature.
+ * of it (MINIHV_GET_FEATURES), one line per feature; then each
+ * speculation mitigation, whether the host kernel applies it on this CPU
+ * and whether minihv does around the world switch.
  */
 static int probe(const struct options *o)
 {
@@ -1120,6 +1122,16 @@ static int probe(const struct options *o)
 		{ MINIHV_FEATURE_DECODE_ASSISTS, "decode assists" },
 		{ MINIHV_FEATURE_VGIF, "VGIF" },
 		{ MINIHV_FEATURE_AVIC, "AVIC" },
+	};
+	/* Speculation mitigations: "host" is the host kernel's choice. */
+	static const struct { int bit; const char *name; } mitigations[] = {
+		{ MINIHV_FEATURE_MIT_IBPB_SWITCH, "IBPB on VM switch" },
+		{ MINIHV_FEATURE_MIT_RSB_FILL, "RSB fill after exit" },
+		{ MINIHV_FEATURE_MIT_VERW, "VERW before entry" },
+		{ MINIHV_FEATURE_MIT_L1D_FLUSH, "L1D flush before entry" },
+		{ MINIHV_FEATURE_MIT_UNTRAIN_RET, "return untraining" },
+		{ MINIHV_FEATURE_MIT_BHB_CLEAR, "BHB clear after exit" },
+		{ MINIHV_FEATURE_MIT_IBPB_EXIT_TO_USER, "IBPB before the VMM" },
 	};
 	struct minihv_features f;
 	struct hv hv;
@@ -1149,6 +1161,18 @@ static int probe(const struct options *o)
 		printf("%-30s %-5s %s\n", names[i].name,
 		       f.host & (1ULL << names[i].bit) ? "yes" : "no",
 		       f.used & (1ULL << names[i].bit) ? "uses" : "-");
+	}
+	printf("%-30s %-5s %s\n", "mitigation", "host", "minihv");
+	for (i = 0; i < sizeof(mitigations) / sizeof(mitigations[0]); i++) {
+		bool vmx_only = mitigations[i].bit == MINIHV_FEATURE_MIT_L1D_FLUSH ||
+				mitigations[i].bit == MINIHV_FEATURE_MIT_BHB_CLEAR;
+
+		if ((vmx_only && !vmx) ||
+		    (mitigations[i].bit == MINIHV_FEATURE_MIT_UNTRAIN_RET && vmx))
+			continue;
+		printf("%-30s %-5s %s\n", mitigations[i].name,
+		       f.host & (1ULL << mitigations[i].bit) ? "on" : "off",
+		       f.used & (1ULL << mitigations[i].bit) ? "applies" : "-");
 	}
 	return 0;
 }

@@ -638,6 +638,16 @@ static void svm_set_event_windows(struct minihv_vcpu *vcpu, bool irq, bool nmi)
 		c->intercept_misc3 |= INTERCEPT_IRET;
 }
 
+static void svm_reset_events(struct minihv_vcpu *vcpu)
+{
+	struct svm_vcpu *svm = to_svm(vcpu);
+
+	svm->vmcb->control.event_inj = 0;
+	svm->vmcb->control.int_state &= ~SVM_INTERRUPT_SHADOW;
+	svm->nmi_masked = false;
+	svm->iret_seen = false;
+}
+
 /*
  * Moves RIP past the instruction that exited.  With NRIP save the CPU
  * gives the next RIP (APM 15.7.1); without it (QEMU's TCG) minihv reads
@@ -1137,8 +1147,10 @@ static int svm_vcpu_run(struct minihv_vcpu *vcpu)
 	/* With GIF clear: not even an NMI runs with the guest's XCR0. */
 	xcr0 = minihv_load_guest_xcr0(vcpu, vmcb->save.cr4 & X86_CR4_OSXSAVE);
 	pkru = minihv_host_pkru();
+	minihv_spec_enter(vcpu);
 	fault = __svm_vcpu_run(svm->vmcb_pa, vcpu->regs,
 			       page_to_phys(per_cpu(svm_host_vmsave, cpu)));
+	minihv_spec_exit();
 	minihv_restore_host_pkru(pkru);
 	minihv_load_host_xcr0(vcpu, xcr0);
 	asm volatile("stgi" ::: "memory");
@@ -1185,6 +1197,7 @@ const struct minihv_vendor_ops svm_vendor_ops = {
 	.event_allowed = svm_event_allowed,
 	.inject_event = svm_inject_event,
 	.set_event_windows = svm_set_event_windows,
+	.reset_events = svm_reset_events,
 	.entry_rules = svm_entry_rules,
 	/* NPT entries are ordinary page-table entries, user bit set (15.25.5). */
 	.tdp_nonleaf = _PAGE_PRESENT | _PAGE_RW | _PAGE_USER | _PAGE_ACCESSED,

@@ -26,6 +26,7 @@
  */
 #include <linux/linkage.h>
 #include <asm/asm.h>
+#include <asm/nospec-branch.h>
 
 #include "../regs.h"
 
@@ -71,6 +72,12 @@ SYM_FUNC_START(__svm_vcpu_run)
 	mov	REG_OFF(VCPU_REGS_R15)(%rsi), %r15
 	mov	REG_OFF(VCPU_REGS_RSI)(%rsi), %rsi
 
+	/*
+	 * VERW, where the host clears CPU buffers for guests (AMD's TSA:
+	 * spec.c), the last memory access before VMRUN.
+	 */
+	VM_CLEAR_CPU_BUFFERS
+
 	/* RAX: the VMCB.  RSP is switched by hardware. */
 	sti
 1:	vmrun	%rax
@@ -99,6 +106,20 @@ SYM_FUNC_START(__svm_vcpu_run)
 	vmsave	%rax
 	mov	SAVED_HOST_PA(%rsp), %rax
 	vmload	%rax
+
+	/*
+	 * Before the first RET not matched by a CALL since #VMEXIT, and
+	 * before interrupts are back: the return stack buffer filled with
+	 * host entries (RSB_VMEXIT), then the retbleed/SRSO untraining or
+	 * IBPB the host chose (spec.c).  They take RAX, RCX, RDX; the
+	 * return value is in EBX.
+	 */
+	FILL_RETURN_BUFFER %rax, RSB_CLEAR_LOOPS, X86_FEATURE_RSB_VMEXIT
+#ifdef UNTRAIN_RET_VM
+	UNTRAIN_RET_VM
+#else
+	UNTRAIN_RET
+#endif
 
 	/* Leave no guest value in a register the caller does not restore. */
 	xor	%ecx, %ecx

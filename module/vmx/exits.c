@@ -92,6 +92,16 @@ void vmx_set_event_windows(struct minihv_vcpu *vcpu, bool irq, bool nmi)
 	vmx->windows = want;
 }
 
+void vmx_reset_events(struct minihv_vcpu *vcpu)
+{
+	preempt_disable();
+	vmx_vcpu_load(to_vmx(vcpu));
+	vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, 0);
+	/* STI and MOV SS blocking, and blocking by NMI (SDM Vol 3 25.4.2). */
+	vmcs_write32(GUEST_INTERRUPTIBILITY_INFO, 0);
+	preempt_enable();
+}
+
 /*
  * The event delivered at the next entry.  In real mode no exception
  * pushes an error code, and the entry checks insist on that (SDM Vol 3

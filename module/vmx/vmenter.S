@@ -20,6 +20,7 @@
 #include <linux/linkage.h>
 #include <asm/asm.h>
 #include <asm/ibt.h>
+#include <asm/nospec-branch.h>
 #include <asm/unwind_hints.h>
 
 #include "../regs.h"
@@ -44,8 +45,11 @@ SYM_FUNC_START(__vmx_vcpu_run)
 	vmwrite	%rsp, %rax
 	jna	.Lvmfail_early
 
-	/* Flags for the launch/resume choice, set before the GPRs change. */
-	test	%sil, %sil
+	/*
+	 * CF for the launch/resume choice, set before the GPRs change; CF,
+	 * because the VERW below writes ZF.
+	 */
+	bt	$0, %esi
 
 	mov	REG_OFF(VCPU_REGS_RAX)(%rdi), %rax
 	mov	REG_OFF(VCPU_REGS_RCX)(%rdi), %rcx
@@ -64,11 +68,17 @@ SYM_FUNC_START(__vmx_vcpu_run)
 	mov	REG_OFF(VCPU_REGS_RDI)(%rdi), %rdi	/* last: it was the pointer */
 
 	/*
+	 * VERW, where the host clears CPU buffers for guests (MDS, TAA, MMIO
+	 * stale data: spec.c): the last memory access before entry.
+	 */
+	VM_CLEAR_CPU_BUFFERS
+
+	/*
 	 * A VM exit continues at __vmx_vmexit (HOST_RIP), not after these
 	 * instructions: objtool is told to carry the stack state over.
 	 */
 	UNWIND_HINT_SAVE
-	jnz	.Lresume
+	jc	.Lresume
 	vmlaunch
 	jmp	.Lvmfail
 .Lresume:
@@ -102,6 +112,19 @@ SYM_INNER_LABEL_ALIGN(__vmx_vmexit, SYM_L_GLOBAL)
 	xor	%eax, %eax		/* returns 0: a VM exit */
 
 .Lout:
+	/*
+	 * Before the first RET not matched by a CALL since the exit: the
+	 * return stack buffer filled with host entries (RSB_VMEXIT, _LITE on
+	 * eIBRS parts), and the branch history cleared (BHI), each as the
+	 * host kernel chose (spec.c).  RCX is free; clear_bhb_loop also
+	 * takes RAX, so the return value waits in EBX.
+	 */
+	mov	%eax, %ebx
+	FILL_RETURN_BUFFER %rcx, RSB_CLEAR_LOOPS, X86_FEATURE_RSB_VMEXIT, \
+			   X86_FEATURE_RSB_VMEXIT_LITE
+	CLEAR_BRANCH_HISTORY_VMEXIT
+	mov	%ebx, %eax
+
 	/* Leave no guest value in a register the caller does not restore. */
 	xor	%ecx, %ecx
 	xor	%edx, %edx

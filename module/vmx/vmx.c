@@ -1031,7 +1031,9 @@ static int vmx_vcpu_run(struct minihv_vcpu *vcpu)
 	xcr0 = minihv_load_guest_xcr0(vcpu, vmcs_readl(GUEST_CR4) & X86_CR4_OSXSAVE);
 	pkru = minihv_host_pkru();
 
+	minihv_spec_enter(vcpu);
 	fail = __vmx_vcpu_run(vcpu->regs, vmx->launched);
+	minihv_spec_exit();
 	vcpu->exits++;
 	minihv_restore_host_pkru(pkru);
 	minihv_load_host_xcr0(vcpu, xcr0);
@@ -1112,6 +1114,7 @@ const struct minihv_vendor_ops vmx_vendor_ops = {
 	.event_allowed = vmx_event_allowed,
 	.inject_event = vmx_inject_event,
 	.set_event_windows = vmx_set_event_windows,
+	.reset_events = vmx_reset_events,
 	/* EPT entries: R W X in bits 2:0, WB memory type, A/D preset (29.3.2). */
 	.tdp_nonleaf = 0x7 | BIT(8),
 	.tdp_leaf_ro = 0x5 | (6 << 3) | BIT(8),

@@ -96,6 +96,7 @@ void vmx_set_msr(struct minihv_vcpu *vcpu, u32 msr, u64 val);
 bool vmx_event_allowed(struct minihv_vcpu *vcpu, bool nmi);
 void vmx_inject_event(struct minihv_vcpu *vcpu, bool nmi, u8 vector);
 void vmx_set_event_windows(struct minihv_vcpu *vcpu, bool irq, bool nmi);
+void vmx_reset_events(struct minihv_vcpu *vcpu);
 
 /* vmenter.S */
 int __vmx_vcpu_run(unsigned long *regs, bool launched);

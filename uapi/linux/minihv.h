@@ -91,6 +91,18 @@ struct minihv_cpuid {
 #define MINIHV_FEATURE_DECODE_ASSISTS	20
 #define MINIHV_FEATURE_VGIF		21
 #define MINIHV_FEATURE_AVIC		22
+/*
+ * Speculation mitigations (Documentation/security.rst): @host when the host
+ * kernel applies it on this CPU, @used when minihv applies it around the
+ * world switch.
+ */
+#define MINIHV_FEATURE_MIT_IBPB_SWITCH	32	/* IBPB when a CPU changes VM */
+#define MINIHV_FEATURE_MIT_RSB_FILL	33	/* RSB filled after every exit */
+#define MINIHV_FEATURE_MIT_VERW		34	/* CPU buffers cleared before entry */
+#define MINIHV_FEATURE_MIT_L1D_FLUSH	35	/* VT-x: L1D flushed before entry */
+#define MINIHV_FEATURE_MIT_UNTRAIN_RET	36	/* AMD-V: retbleed/SRSO untraining */
+#define MINIHV_FEATURE_MIT_BHB_CLEAR	37	/* VT-x: branch history cleared */
+#define MINIHV_FEATURE_MIT_IBPB_EXIT_TO_USER 38	/* IBPB before the VMM runs again */
 
 struct minihv_features {
 	__u32 vendor;		/* out: MINIHV_VENDOR_* */

@@ -1,0 +1,195 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * minihv's speculative-execution mitigations: what a hypervisor must do
+ * around the world switch so that a guest cannot steer or read the host's
+ * (or another guest's) speculation.  Each follows the host kernel's own
+ * choice, as KVM's do: the kernel decided at boot, from the CPU's bugs and
+ * its command line (mitigations=, spectre_v2=, mds=, l1tf=, ...), which
+ * sequences this CPU needs, and says so in X86_FEATURE_* flags and in
+ * /sys/devices/system/cpu/vulnerabilities/.  minihv reads the same flags:
+ *
+ *   IBPB on VM switch      A CPU that runs a vCPU of another VM than the
+ *                          last one issues an indirect branch prediction
+ *                          barrier first (Spectre v2 between guests;
+ *                          X86_FEATURE_USE_IBPB, the host's own IBPB
+ *                          between processes; Intel's "Speculative
+ *                          Execution Side Channel Mitigations", AMD's
+ *                          "Software Techniques for Managing Speculation").
+ *   RSB fill after exit    The return stack buffer holds the guest's
+ *                          entries after an exit; 32 harmless calls fill
+ *                          it before the host's first unbalanced RET
+ *                          (X86_FEATURE_RSB_VMEXIT, _LITE for eIBRS PBRSB).
+ *                          In vmenter.S of both vendors.
+ *   VERW before entry      Clears the CPU's fill buffers, store buffers and
+ *                          load ports of host data before the guest runs
+ *                          (MDS, TAA, MMIO stale data, AMD's TSA;
+ *                          X86_FEATURE_CLEAR_CPU_BUF_VM).  In vmenter.S.
+ *   L1D flush before entry VT-x only (L1TF: a guest's not-present PTE may
+ *                          name a host physical address whose line is in
+ *                          L1D): IA32_FLUSH_CMD before each VM entry, when
+ *                          the CPU has the bug and the host did not turn
+ *                          the VMX mitigation off (l1tf_vmx_mitigation).
+ *                          Without the MSR (old microcode), minihv refuses
+ *                          to load unless unmitigated_ok=1.
+ *   Return untraining      AMD-V only: after #VMEXIT and before the first
+ *                          RET, the retbleed/SRSO untraining sequence or an
+ *                          IBPB, as the host chose (UNTRAIN_RET, _VM on 6.12).
+ *   BHB clear after exit   VT-x: the branch history buffer cleared by the
+ *                          kernel's clear_bhb_loop (BHI;
+ *                          X86_FEATURE_CLEAR_BHB_LOOP_ON_VMEXIT).
+ *   IBPB before userspace  After a guest ran, the next return to user mode
+ *                          on that CPU issues an IBPB, so the guest cannot
+ *                          steer the VMM's branches (VMSCAPE;
+ *                          X86_FEATURE_IBPB_EXIT_TO_USER and the kernel's
+ *                          per-CPU x86_ibpb_exit_to_user, as KVM sets it).
+ *
+ * The sequences in vmenter.S are the kernel's own macros, patched by the
+ * kernel's alternatives when the module loads: they run exactly when the
+ * flag is set.  Those written in C count how often they ran
+ * (/sys/kernel/debug/minihv/mitigations).  MINIHV_GET_FEATURES reports
+ * each: "host" when the host kernel mitigates it, "used" when minihv does
+ * (minihv-run --probe prints them).  The emulated test machines are not
+ * vulnerable and run no barrier for real: the tests there check that each
+ * mitigation is selected as the host's sysfs says and that the C paths run.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/cpu.h>
+#include <linux/debugfs.h>
+#include <linux/module.h>
+#include <linux/percpu.h>
+#include <linux/seq_file.h>
+
+#include <asm/cpufeature.h>
+#include <asm/msr.h>
+#include <asm/nospec-branch.h>
+#include <asm/vmx.h>
+
+#include "minihv.h"
+
+static bool unmitigated_ok;
+module_param(unmitigated_ok, bool, 0444);
+MODULE_PARM_DESC(unmitigated_ok,
+		 "load even where a mitigation the host needs cannot be applied (L1TF without IA32_FLUSH_CMD)");
+
+static struct {
+	bool ibpb_switch, l1d_flush, l1d_flush_needed;
+	atomic64_t ibpb_count, l1d_count;
+} spec;
+
+/* The VM whose vCPU ran last on each CPU, by its number (vm->id). */
+static DEFINE_PER_CPU(u64, spec_last_vm);
+
+static atomic64_t spec_vm_ids = ATOMIC64_INIT(0);
+
+u64 minihv_spec_new_vm_id(void)
+{
+	return atomic64_inc_return(&spec_vm_ids);
+}
+
+/*
+ * Does this CPU need an L1D flush before VM entry (L1TF, SDM Vol 3 and
+ * Intel's "Deep Dive: Intel Analysis of L1 Terminal Fault")?  Not when the
+ * CPU lacks the bug, when a hypervisor below says it flushes already
+ * (ARCH_CAPABILITIES.SKIP_VMENTRY_L1DFLUSH), or when the administrator
+ * turned it off (mitigations=off, kvm-intel's vmentry_l1d_flush=never).
+ */
+static bool spec_l1tf_needs_flush(void)
+{
+	u64 caps = 0;
+
+	if (!boot_cpu_has_bug(X86_BUG_L1TF) || cpu_mitigations_off())
+		return false;
+	if (l1tf_vmx_mitigation == VMENTER_L1D_FLUSH_NEVER ||
+	    l1tf_vmx_mitigation == VMENTER_L1D_FLUSH_NOT_REQUIRED)
+		return false;
+	if (boot_cpu_has(X86_FEATURE_ARCH_CAPABILITIES))
+		rdmsrl_safe(MSR_IA32_ARCH_CAPABILITIES, &caps);
+	return !(caps & ARCH_CAP_SKIP_VMENTRY_L1DFLUSH);
+}
+
+static int spec_show(struct seq_file *m, void *unused)
+{
+	seq_printf(m, "ibpb_switch %d %lld\n", spec.ibpb_switch,
+		   (long long)atomic64_read(&spec.ibpb_count));
+	seq_printf(m, "l1d_flush %d %lld\n", spec.l1d_flush,
+		   (long long)atomic64_read(&spec.l1d_count));
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(spec);
+
+/*
+ * Once, at load, after the vendor is known: -EPERM when a mitigation the
+ * host needs cannot be applied and the administrator did not accept that.
+ */
+int minihv_spec_setup(struct dentry *debugfs)
+{
+	spec.ibpb_switch = boot_cpu_has(X86_FEATURE_USE_IBPB);
+	if (minihv_ops->vendor == MINIHV_VENDOR_VMX) {
+		spec.l1d_flush_needed = spec_l1tf_needs_flush();
+		spec.l1d_flush = spec.l1d_flush_needed && boot_cpu_has(X86_FEATURE_FLUSH_L1D);
+		if (spec.l1d_flush_needed && !spec.l1d_flush) {
+			if (!unmitigated_ok) {
+				pr_err("L1TF: this CPU needs an L1D flush before VM entry and has no IA32_FLUSH_CMD (update its microcode); load with unmitigated_ok=1 to accept the risk\n");
+				return -EPERM;
+			}
+			pr_warn("L1TF: no L1D flush before VM entry (unmitigated_ok=1): a guest may read the host's L1D\n");
+		}
+	}
+	debugfs_create_file("mitigations", 0444, debugfs, NULL, &spec_fops);
+	return 0;
+}
+
+/* MINIHV_GET_FEATURES' mitigation bits: the host's choice, and minihv's. */
+void minihv_spec_features(struct minihv_features *f)
+{
+	bool vmx = minihv_ops->vendor == MINIHV_VENDOR_VMX;
+	bool rsb = boot_cpu_has(X86_FEATURE_RSB_VMEXIT) ||
+		   boot_cpu_has(X86_FEATURE_RSB_VMEXIT_LITE);
+	bool untrain = boot_cpu_has(X86_FEATURE_UNRET) || boot_cpu_has(X86_FEATURE_SRSO) ||
+		       boot_cpu_has(X86_FEATURE_SRSO_ALIAS) ||
+		       boot_cpu_has(X86_FEATURE_IBPB_ON_VMEXIT) ||
+		       boot_cpu_has(X86_FEATURE_ENTRY_IBPB);
+
+	minihv_feature(f, MINIHV_FEATURE_MIT_IBPB_SWITCH, spec.ibpb_switch, true);
+	minihv_feature(f, MINIHV_FEATURE_MIT_RSB_FILL, rsb, true);
+	minihv_feature(f, MINIHV_FEATURE_MIT_VERW, boot_cpu_has(X86_FEATURE_CLEAR_CPU_BUF_VM), true);
+	if (vmx) {
+		minihv_feature(f, MINIHV_FEATURE_MIT_L1D_FLUSH, spec.l1d_flush_needed, true);
+		if (!spec.l1d_flush)
+			f->used &= ~BIT_ULL(MINIHV_FEATURE_MIT_L1D_FLUSH);
+		minihv_feature(f, MINIHV_FEATURE_MIT_BHB_CLEAR,
+			       boot_cpu_has(X86_FEATURE_CLEAR_BHB_LOOP_ON_VMEXIT), true);
+	} else {
+		minihv_feature(f, MINIHV_FEATURE_MIT_UNTRAIN_RET, untrain, true);
+	}
+	minihv_feature(f, MINIHV_FEATURE_MIT_IBPB_EXIT_TO_USER,
+		       boot_cpu_has(X86_FEATURE_IBPB_EXIT_TO_USER), true);
+}
+
+/*
+ * Just before VM entry, interrupts off: the barriers written in C.  The
+ * L1D flush goes last: nothing after it may bring host data into L1D.
+ */
+void minihv_spec_enter(struct minihv_vcpu *vcpu)
+{
+	u64 id = vcpu->vm->id;
+
+	if (spec.ibpb_switch && this_cpu_read(spec_last_vm) != id) {
+		indirect_branch_prediction_barrier();
+		this_cpu_write(spec_last_vm, id);
+		atomic64_inc(&spec.ibpb_count);
+	}
+	if (spec.l1d_flush) {
+		wrmsrl(MSR_IA32_FLUSH_CMD, L1D_FLUSH);
+		atomic64_inc(&spec.l1d_count);
+	}
+}
+
+/* Just after the exit, interrupts still off. */
+void minihv_spec_exit(void)
+{
+	/* The next return to user mode on this CPU issues an IBPB (VMSCAPE). */
+	if (cpu_feature_enabled(X86_FEATURE_IBPB_EXIT_TO_USER))
+		this_cpu_write(x86_ibpb_exit_to_user, true);
+}
