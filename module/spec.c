@@ -153,7 +153,8 @@ void minihv_spec_features(struct minihv_features *f)
 
 	minihv_feature(f, MINIHV_FEATURE_MIT_IBPB_SWITCH, spec.ibpb_switch, true);
 	minihv_feature(f, MINIHV_FEATURE_MIT_RSB_FILL, rsb, true);
-	minihv_feature(f, MINIHV_FEATURE_MIT_VERW, boot_cpu_has(X86_FEATURE_CLEAR_CPU_BUF_VM), true);
+	minihv_feature(f, MINIHV_FEATURE_MIT_VERW,
+		       boot_cpu_has(X86_FEATURE_CLEAR_CPU_BUF_VM), true);
 	if (vmx) {
 		minihv_feature(f, MINIHV_FEATURE_MIT_L1D_FLUSH, spec.l1d_flush_needed, true);
 		if (!spec.l1d_flush)
