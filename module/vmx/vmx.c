@@ -12,7 +12,9 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/gfp.h>
+#include <linux/minmax.h>
 #include <linux/mm.h>
+#include <linux/moduleparam.h>
 #include <linux/percpu.h>
 #include <linux/printk.h>
 #include <linux/smp.h>
@@ -428,6 +430,25 @@ static void vmx_print_features(void)
 		str_yes_no(vmx_caps.preemption_timer), vmx_caps.revision_id);
 }
 
+/* VPIDs tag guest TLB entries (SDM 29.1); 0 is the host's. */
+#define VMX_NR_VPIDS	BIT(16)
+static DEFINE_SPINLOCK(vmx_vpid_lock);
+static DECLARE_BITMAP(vmx_vpid_bitmap, VMX_NR_VPIDS);	/* [vmx_vpid_lock] */
+
+/*
+ * How many VPIDs (1 to vpid_pool) new vCPUs may take; at most FFFFh.
+ * Writable at run time, for tests of what happens when they run out:
+ * a smaller pool leaves the vCPUs that hold higher VPIDs as they are.
+ */
+static unsigned int vpid_pool = VMX_NR_VPIDS - 1;
+module_param(vpid_pool, uint, 0644);
+MODULE_PARM_DESC(vpid_pool, "VT-x: VPIDs given to vCPUs, 0 to 65535 (default 65535)");
+
+static unsigned long vmx_vpid_limit(void)
+{
+	return min_t(unsigned long, READ_ONCE(vpid_pool), VMX_NR_VPIDS - 1);
+}
+
 /*
  * What minihv uses: EPT and unrestricted guest (both required), EPT A/D
  * flags, VPID and the preemption timer where the CPU has them.  Not VMCS
@@ -435,7 +456,7 @@ static void vmx_print_features(void)
  */
 static void vmx_get_features(struct minihv_features *f)
 {
-	f->nr_tags = vmx_caps.vpid ? 0xffff : 0;	/* VPIDs 1 to FFFFh */
+	f->nr_tags = vmx_caps.vpid ? vmx_vpid_limit() : 0;	/* VPIDs 1 to vpid_pool */
 	minihv_feature(f, MINIHV_FEATURE_EPT, vmx_caps.ept, true);
 	minihv_feature(f, MINIHV_FEATURE_EPT_AD, vmx_caps.ept_ad, true);
 	minihv_feature(f, MINIHV_FEATURE_VPID, vmx_caps.vpid, true);
@@ -453,20 +474,15 @@ void vmcs_write_error(unsigned long field, unsigned long value, void *caller)
 			   value, field, vmcs_read32(VM_INSTRUCTION_ERROR), caller);
 }
 
-/* VPIDs tag guest TLB entries (SDM 29.1); 0 is the host's. */
-#define VMX_NR_VPIDS	BIT(16)
-static DEFINE_SPINLOCK(vmx_vpid_lock);
-static DECLARE_BITMAP(vmx_vpid_bitmap, VMX_NR_VPIDS);	/* [vmx_vpid_lock] */
-
 static u16 vmx_vpid_alloc(void)
 {
-	unsigned long vpid;
+	unsigned long vpid, end = vmx_vpid_limit() + 1;
 
 	if (!vmx_caps.vpid)
 		return 0;
 	spin_lock(&vmx_vpid_lock);
-	vpid = find_next_zero_bit(vmx_vpid_bitmap, VMX_NR_VPIDS, 1);
-	if (vpid < VMX_NR_VPIDS)
+	vpid = find_next_zero_bit(vmx_vpid_bitmap, end, 1);
+	if (vpid < end)
 		__set_bit(vpid, vmx_vpid_bitmap);
 	else
 		vpid = 0;	/* none left: run untagged, flushed at each entry */
