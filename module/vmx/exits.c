@@ -212,9 +212,6 @@ void vmx_set_msr(struct minihv_vcpu *vcpu, u32 msr, u64 val)
 		vmcs_write64(TSC_OFFSET, val - rdtsc());
 		break;
 	}
-	if (msr == MSR_STAR || msr == MSR_LSTAR || msr == MSR_CSTAR ||
-	    msr == MSR_SYSCALL_MASK)
-		vmx->syscall_msrs = true;
 }
 
 /* ---- exit handlers ---- */

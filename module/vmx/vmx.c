@@ -941,34 +941,45 @@ static int vmx_set_sregs(struct minihv_vcpu *vcpu, const struct minihv_sregs *sr
 	return 0;
 }
 
-/* MSRs VMX leaves alone that the guest may set: swapped around entry. */
+/*
+ * MSRs VMX leaves alone that the guest may set: swapped around every
+ * entry, always.  The SYSCALL ones (SDM Vol 3 5.8.8) included, from the
+ * guest's reset values on: a guest running with the host's LSTAR would
+ * jump into entry_SYSCALL_64 at its SYSCALL and read the address in CR2.
+ *
+ * The host's values are back before interrupts are enabled again, so
+ * nothing on the host sees the guest's: no interrupt, softirq or
+ * preemption, and only a return to user mode (never reached with
+ * interrupts off) executes SYSRET or lets SYSCALL run.  NMI and #MC
+ * handlers in the window use neither instruction.  KVM instead restores
+ * them on the way back to user mode (user-return notifiers); that saves
+ * four WRMSRs per exit, which does not pay for a second place where
+ * the host's state comes back.  Guest values are checked when written
+ * (minihv_msr_check()), so these WRMSRs cannot fault.
+ */
 struct vmx_host_msrs {
 	u64 kernel_gs_base, star, lstar, cstar, sfmask;
 };
 
 static void vmx_load_guest_msrs(struct vmx_vcpu *vmx, struct vmx_host_msrs *h)
 {
-	/* SWAPGS in the guest changes the real KERNEL_GS_BASE: always switch it. */
 	rdmsrl(MSR_KERNEL_GS_BASE, h->kernel_gs_base);
-	wrmsrl(MSR_KERNEL_GS_BASE, vmx->kernel_gs_base);
-	if (!vmx->syscall_msrs)
-		return;
 	rdmsrl(MSR_STAR, h->star);
 	rdmsrl(MSR_LSTAR, h->lstar);
 	rdmsrl(MSR_CSTAR, h->cstar);
 	rdmsrl(MSR_SYSCALL_MASK, h->sfmask);
+	wrmsrl(MSR_KERNEL_GS_BASE, vmx->kernel_gs_base);
 	wrmsrl(MSR_STAR, vmx->star);
 	wrmsrl(MSR_LSTAR, vmx->lstar);
 	wrmsrl(MSR_CSTAR, vmx->cstar);
 	wrmsrl(MSR_SYSCALL_MASK, vmx->sfmask);
 }
 
+/* SWAPGS in the guest changes the real KERNEL_GS_BASE: read it back. */
 static void vmx_load_host_msrs(struct vmx_vcpu *vmx, const struct vmx_host_msrs *h)
 {
 	rdmsrl(MSR_KERNEL_GS_BASE, vmx->kernel_gs_base);
 	wrmsrl(MSR_KERNEL_GS_BASE, h->kernel_gs_base);
-	if (!vmx->syscall_msrs)
-		return;
 	wrmsrl(MSR_STAR, h->star);
 	wrmsrl(MSR_LSTAR, h->lstar);
 	wrmsrl(MSR_CSTAR, h->cstar);
