@@ -485,7 +485,7 @@ static u16 vmx_vpid_alloc(void)
 	if (vpid < end)
 		__set_bit(vpid, vmx_vpid_bitmap);
 	else
-		vpid = 0;	/* none left: run untagged, flushed at each entry */
+		vpid = 0;	/* none left: run without (vmx_init_vmcs()) */
 	spin_unlock(&vmx_vpid_lock);
 	return vpid;
 }
@@ -734,8 +734,18 @@ static void vmx_init_vmcs(struct minihv_vcpu *vcpu, struct vmx_vcpu *vmx)
 	vmcs_write32(VM_ENTRY_MSR_LOAD_COUNT, 0);
 	vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, 0);
 	vmcs_write64(EPT_POINTER, vmx_eptp(vcpu->vm));
+	/*
+	 * With the pool used up, the vCPU runs with "enable VPID" clear: the
+	 * control set needs a VPID other than 0 (SDM 27.2.1.1, 26.2.1.1
+	 * before 2023), and a vCPU that fails every entry would let one
+	 * user's vCPUs deny VT-x to all.  Its TLB entries are then the
+	 * host's VPID 0, which every entry and exit flushes (27.3.2.5).
+	 */
 	if (vmx->vpid)
 		vmcs_write16(VIRTUAL_PROCESSOR_ID, vmx->vpid);
+	else
+		vmcs_write32(SECONDARY_VM_EXEC_CONTROL,
+			     vmx_caps.proc2 & ~SECONDARY_EXEC_ENABLE_VPID);
 	vmcs_write64(TSC_OFFSET, 0);
 	vmcs_writel(CR0_GUEST_HOST_MASK, vmx_cr0_forced() | ~vmx_caps.cr0_fixed1);
 	vmcs_writel(CR4_GUEST_HOST_MASK, vmx_caps.cr4_fixed0 | ~vmx_caps.cr4_fixed1);
@@ -1029,10 +1039,11 @@ static int vmx_vcpu_run(struct minihv_vcpu *vcpu)
 	/*
 	 * Flush this vCPU's tag when it arrives on a CPU (stale entries of a
 	 * vCPU that had the VPID before, or of its own earlier stay) and
-	 * after a nested mapping was removed (SDM 29.4.3).
+	 * after a nested mapping was removed (SDM 29.4.3).  A vCPU without a
+	 * VPID needs the INVEPT alone: the entry flushes its linear and
+	 * combined mappings itself (27.3.2.5), not the guest-physical ones.
 	 */
-	if (cpu != vmx->entry_cpu || gen != vmx->tlb_generation || !vmx->launched ||
-	    !vmx->vpid) {
+	if (cpu != vmx->entry_cpu || gen != vmx->tlb_generation || !vmx->launched) {
 		vmx_invept(vmx_eptp(vcpu->vm));
 		if (vmx->vpid)
 			vmx_invvpid(vmx->vpid);
