@@ -738,8 +738,9 @@ static void vmx_init_vmcs(struct minihv_vcpu *vcpu, struct vmx_vcpu *vmx)
 	 * With the pool used up, the vCPU runs with "enable VPID" clear: the
 	 * control set needs a VPID other than 0 (SDM 27.2.1.1, 26.2.1.1
 	 * before 2023), and a vCPU that fails every entry would let one
-	 * user's vCPUs deny VT-x to all.  Its TLB entries are then the
-	 * host's VPID 0, which every entry and exit flushes (27.3.2.5).
+	 * user's vCPUs deny VT-x to all.  Its TLB entries are then tagged
+	 * VPID 0, as the host's, which every entry and exit flushes
+	 * (27.3.2.5, 28.5.5).
 	 */
 	if (vmx->vpid)
 		vmcs_write16(VIRTUAL_PROCESSOR_ID, vmx->vpid);
