@@ -436,8 +436,13 @@ static int minihv_msr_check(struct minihv_vcpu *vcpu, u32 msr, u64 *val)
 		return minihv_is_canonical(*val) ? 0 : 1;
 	case MSR_IA32_CR_PAT:
 		return minihv_pat_valid(*val) ? 0 : 1;
-	case MSR_STAR:
 	case MSR_SYSCALL_MASK:
+		/*
+		 * The mask is bits 31:0, 63:32 are reserved (SDM Vol 3 5.8.8);
+		 * VT-x puts the value in the real MSR, where WRMSR would fault.
+		 */
+		return (*val >> 32) ? 1 : 0;
+	case MSR_STAR:		/* no reserved bits (SDM Vol 3 5.8.8) */
 	case MSR_IA32_SYSENTER_CS:
 	case MSR_IA32_TSC:
 		return 0;

@@ -222,9 +222,6 @@ void vmx_set_msr(struct minihv_vcpu *vcpu, u32 msr, u64 val)
 		vmcs_write64(TSC_OFFSET, val - rdtsc());
 		break;
 	}
-	if (msr == MSR_STAR || msr == MSR_LSTAR || msr == MSR_CSTAR ||
-	    msr == MSR_SYSCALL_MASK)
-		vmx->syscall_msrs = true;
 }
 
 /* ---- exit handlers ---- */
@@ -308,14 +305,14 @@ static int vmx_handle_cr_access(struct minihv_vcpu *vcpu)
 	u64 cr4 = (vmcs_readl(GUEST_CR4) & ~m4) | (vmcs_readl(CR4_READ_SHADOW) & m4);
 	u64 data[2] = { EXIT_REASON_CR_ACCESS, qual }, pdpte[4], old;
 
-	if (reg == VCPU_REGS_RSP)
-		val = vmcs_readl(GUEST_RSP);
-	/* CR8 (TPR) is the local APIC's, or a register of the vCPU (11.8.6.3). */
+	/*
+	 * CR8 (TPR) is the local APIC's, or a register of the vCPU (11.8.6.3).
+	 * RSP is read and written in vcpu->regs like the others: vmx_vcpu_run()
+	 * copies it from GUEST_RSP after the exit and back before the entry,
+	 * so a VMWRITE to GUEST_RSP here would be overwritten.
+	 */
 	if (cr == 8 && type == 1) {
-		if (reg == VCPU_REGS_RSP)
-			vmcs_writel(GUEST_RSP, minihv_get_cr8(vcpu));
-		else
-			vcpu->regs[reg] = minihv_get_cr8(vcpu);
+		vcpu->regs[reg] = minihv_get_cr8(vcpu);
 		return vmx_skip_instruction();
 	}
 	if (cr == 8 && type == 0) {

@@ -12,7 +12,9 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/gfp.h>
+#include <linux/minmax.h>
 #include <linux/mm.h>
+#include <linux/moduleparam.h>
 #include <linux/percpu.h>
 #include <linux/printk.h>
 #include <linux/smp.h>
@@ -428,6 +430,25 @@ static void vmx_print_features(void)
 		str_yes_no(vmx_caps.preemption_timer), vmx_caps.revision_id);
 }
 
+/* VPIDs tag guest TLB entries (SDM 29.1); 0 is the host's. */
+#define VMX_NR_VPIDS	BIT(16)
+static DEFINE_SPINLOCK(vmx_vpid_lock);
+static DECLARE_BITMAP(vmx_vpid_bitmap, VMX_NR_VPIDS);	/* [vmx_vpid_lock] */
+
+/*
+ * How many VPIDs (1 to vpid_pool) new vCPUs may take; at most FFFFh.
+ * Writable at run time, for tests of what happens when they run out:
+ * a smaller pool leaves the vCPUs that hold higher VPIDs as they are.
+ */
+static unsigned int vpid_pool = VMX_NR_VPIDS - 1;
+module_param(vpid_pool, uint, 0644);
+MODULE_PARM_DESC(vpid_pool, "VT-x: VPIDs given to vCPUs, 0 to 65535 (default 65535)");
+
+static unsigned long vmx_vpid_limit(void)
+{
+	return min_t(unsigned long, READ_ONCE(vpid_pool), VMX_NR_VPIDS - 1);
+}
+
 /*
  * What minihv uses: EPT and unrestricted guest (both required), EPT A/D
  * flags, VPID and the preemption timer where the CPU has them.  Not VMCS
@@ -435,7 +456,7 @@ static void vmx_print_features(void)
  */
 static void vmx_get_features(struct minihv_features *f)
 {
-	f->nr_tags = vmx_caps.vpid ? 0xffff : 0;	/* VPIDs 1 to FFFFh */
+	f->nr_tags = vmx_caps.vpid ? vmx_vpid_limit() : 0;	/* VPIDs 1 to vpid_pool */
 	minihv_feature(f, MINIHV_FEATURE_EPT, vmx_caps.ept, true);
 	minihv_feature(f, MINIHV_FEATURE_EPT_AD, vmx_caps.ept_ad, true);
 	minihv_feature(f, MINIHV_FEATURE_VPID, vmx_caps.vpid, true);
@@ -453,23 +474,18 @@ void vmcs_write_error(unsigned long field, unsigned long value, void *caller)
 			   value, field, vmcs_read32(VM_INSTRUCTION_ERROR), caller);
 }
 
-/* VPIDs tag guest TLB entries (SDM 29.1); 0 is the host's. */
-#define VMX_NR_VPIDS	BIT(16)
-static DEFINE_SPINLOCK(vmx_vpid_lock);
-static DECLARE_BITMAP(vmx_vpid_bitmap, VMX_NR_VPIDS);	/* [vmx_vpid_lock] */
-
 static u16 vmx_vpid_alloc(void)
 {
-	unsigned long vpid;
+	unsigned long vpid, end = vmx_vpid_limit() + 1;
 
 	if (!vmx_caps.vpid)
 		return 0;
 	spin_lock(&vmx_vpid_lock);
-	vpid = find_next_zero_bit(vmx_vpid_bitmap, VMX_NR_VPIDS, 1);
-	if (vpid < VMX_NR_VPIDS)
+	vpid = find_next_zero_bit(vmx_vpid_bitmap, end, 1);
+	if (vpid < end)
 		__set_bit(vpid, vmx_vpid_bitmap);
 	else
-		vpid = 0;	/* none left: run untagged, flushed at each entry */
+		vpid = 0;	/* none left: run without (vmx_init_vmcs()) */
 	spin_unlock(&vmx_vpid_lock);
 	return vpid;
 }
@@ -718,8 +734,19 @@ static void vmx_init_vmcs(struct minihv_vcpu *vcpu, struct vmx_vcpu *vmx)
 	vmcs_write32(VM_ENTRY_MSR_LOAD_COUNT, 0);
 	vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, 0);
 	vmcs_write64(EPT_POINTER, vmx_eptp(vcpu->vm));
+	/*
+	 * With the pool used up, the vCPU runs with "enable VPID" clear: the
+	 * control set needs a VPID other than 0 (SDM 27.2.1.1, 26.2.1.1
+	 * before 2023), and a vCPU that fails every entry would let one
+	 * user's vCPUs deny VT-x to all.  Its TLB entries are then tagged
+	 * VPID 0, as the host's, which every entry and exit flushes
+	 * (27.3.2.5, 28.5.5).
+	 */
 	if (vmx->vpid)
 		vmcs_write16(VIRTUAL_PROCESSOR_ID, vmx->vpid);
+	else
+		vmcs_write32(SECONDARY_VM_EXEC_CONTROL,
+			     vmx_caps.proc2 & ~SECONDARY_EXEC_ENABLE_VPID);
 	vmcs_write64(TSC_OFFSET, 0);
 	vmcs_writel(CR0_GUEST_HOST_MASK, vmx_cr0_forced() | ~vmx_caps.cr0_fixed1);
 	vmcs_writel(CR4_GUEST_HOST_MASK, vmx_caps.cr4_fixed0 | ~vmx_caps.cr4_fixed1);
@@ -925,34 +952,45 @@ static int vmx_set_sregs(struct minihv_vcpu *vcpu, const struct minihv_sregs *sr
 	return 0;
 }
 
-/* MSRs VMX leaves alone that the guest may set: swapped around entry. */
+/*
+ * MSRs VMX leaves alone that the guest may set: swapped around every
+ * entry, always.  The SYSCALL ones (SDM Vol 3 5.8.8) included, from the
+ * guest's reset values on: a guest running with the host's LSTAR would
+ * jump into entry_SYSCALL_64 at its SYSCALL and read the address in CR2.
+ *
+ * The host's values are back before interrupts are enabled again, so
+ * nothing on the host sees the guest's: no interrupt, softirq or
+ * preemption, and only a return to user mode (never reached with
+ * interrupts off) executes SYSRET or lets SYSCALL run.  NMI and #MC
+ * handlers in the window use neither instruction.  KVM instead restores
+ * them on the way back to user mode (user-return notifiers); that saves
+ * four WRMSRs per exit, which does not pay for a second place where
+ * the host's state comes back.  Guest values are checked when written
+ * (minihv_msr_check()), so these WRMSRs cannot fault.
+ */
 struct vmx_host_msrs {
 	u64 kernel_gs_base, star, lstar, cstar, sfmask;
 };
 
 static void vmx_load_guest_msrs(struct vmx_vcpu *vmx, struct vmx_host_msrs *h)
 {
-	/* SWAPGS in the guest changes the real KERNEL_GS_BASE: always switch it. */
 	rdmsrl(MSR_KERNEL_GS_BASE, h->kernel_gs_base);
-	wrmsrl(MSR_KERNEL_GS_BASE, vmx->kernel_gs_base);
-	if (!vmx->syscall_msrs)
-		return;
 	rdmsrl(MSR_STAR, h->star);
 	rdmsrl(MSR_LSTAR, h->lstar);
 	rdmsrl(MSR_CSTAR, h->cstar);
 	rdmsrl(MSR_SYSCALL_MASK, h->sfmask);
+	wrmsrl(MSR_KERNEL_GS_BASE, vmx->kernel_gs_base);
 	wrmsrl(MSR_STAR, vmx->star);
 	wrmsrl(MSR_LSTAR, vmx->lstar);
 	wrmsrl(MSR_CSTAR, vmx->cstar);
 	wrmsrl(MSR_SYSCALL_MASK, vmx->sfmask);
 }
 
+/* SWAPGS in the guest changes the real KERNEL_GS_BASE: read it back. */
 static void vmx_load_host_msrs(struct vmx_vcpu *vmx, const struct vmx_host_msrs *h)
 {
 	rdmsrl(MSR_KERNEL_GS_BASE, vmx->kernel_gs_base);
 	wrmsrl(MSR_KERNEL_GS_BASE, h->kernel_gs_base);
-	if (!vmx->syscall_msrs)
-		return;
 	wrmsrl(MSR_STAR, h->star);
 	wrmsrl(MSR_LSTAR, h->lstar);
 	wrmsrl(MSR_CSTAR, h->cstar);
@@ -1002,10 +1040,11 @@ static int vmx_vcpu_run(struct minihv_vcpu *vcpu)
 	/*
 	 * Flush this vCPU's tag when it arrives on a CPU (stale entries of a
 	 * vCPU that had the VPID before, or of its own earlier stay) and
-	 * after a nested mapping was removed (SDM 29.4.3).
+	 * after a nested mapping was removed (SDM 29.4.3).  A vCPU without a
+	 * VPID needs the INVEPT alone: the entry flushes its linear and
+	 * combined mappings itself (27.3.2.5), not the guest-physical ones.
 	 */
-	if (cpu != vmx->entry_cpu || gen != vmx->tlb_generation || !vmx->launched ||
-	    !vmx->vpid) {
+	if (cpu != vmx->entry_cpu || gen != vmx->tlb_generation || !vmx->launched) {
 		vmx_invept(vmx_eptp(vcpu->vm));
 		if (vmx->vpid)
 			vmx_invvpid(vmx->vpid);

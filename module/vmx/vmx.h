@@ -46,9 +46,8 @@ struct vmx_vcpu {
 	u16 vpid;
 	u64 tlb_generation;
 	bool state_checked;	/* guest state passed vmx_check_guest_state() */
-	/* Guest values of MSRs VMX does not switch (minihv swaps them). */
+	/* Guest values of MSRs VMX does not switch: swapped at each entry. */
 	u64 kernel_gs_base, star, lstar, cstar, sfmask;
-	bool syscall_msrs;	/* the guest set one of them: swap at entry */
 	/* CR2 is not in the VMCS: the real register holds the guest's. */
 	unsigned long cr2;
 };
