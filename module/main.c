@@ -314,10 +314,12 @@ static int __init minihv_init(void)
 	r = misc_register(&minihv_dev);
 	if (r) {
 		pr_err("cannot register /dev/minihv: %d\n", r);
-		goto err_remove_debugfs;
+		goto err_spec_unsetup;
 	}
 	return 0;
 
+err_spec_unsetup:
+	minihv_spec_unsetup();
 err_remove_debugfs:
 	debugfs_remove_recursive(minihv_debugfs);
 	unregister_syscore_ops(&minihv_syscore_ops);
@@ -332,6 +334,7 @@ err_unsetup:
 static void __exit minihv_exit(void)
 {
 	misc_deregister(&minihv_dev);
+	minihv_spec_unsetup();
 	debugfs_remove_recursive(minihv_debugfs);
 	unregister_syscore_ops(&minihv_syscore_ops);
 	unregister_reboot_notifier(&minihv_reboot_notifier);

@@ -437,6 +437,7 @@ static inline bool minihv_exit_request(struct minihv_vcpu *vcpu)
 
 /* spec.c: speculation mitigations around the world switch */
 int minihv_spec_setup(struct dentry *debugfs);
+void minihv_spec_unsetup(void);
 void minihv_spec_features(struct minihv_features *f);
 u64 minihv_spec_new_vm_id(void);
 void minihv_spec_enter(struct minihv_vcpu *vcpu);

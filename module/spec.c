@@ -29,8 +29,9 @@
  *                          L1D): IA32_FLUSH_CMD before each VM entry, when
  *                          the CPU has the bug and the host did not turn
  *                          the VMX mitigation off (l1tf_vmx_mitigation).
- *                          Without the MSR (old microcode), minihv refuses
- *                          to load unless unmitigated_ok=1.
+ *                          Without the MSR (old microcode), the software
+ *                          sequence of Intel's L1TF guidance: a buffer
+ *                          twice the L1D's size read line by line.
  *   Return untraining      AMD-V only: after #VMEXIT and before the first
  *                          RET, the retbleed/SRSO untraining sequence or an
  *                          IBPB, as the host chose (UNTRAIN_RET, _VM on 6.12).
@@ -63,17 +64,21 @@
 #include <asm/cpufeature.h>
 #include <asm/msr.h>
 #include <asm/nospec-branch.h>
+#include <asm/sync_core.h>
 #include <asm/vmx.h>
 
 #include "minihv.h"
 
-static bool unmitigated_ok;
-module_param(unmitigated_ok, bool, 0444);
-MODULE_PARM_DESC(unmitigated_ok,
-		 "load even where a mitigation the host needs cannot be applied (L1TF without IA32_FLUSH_CMD)");
+/*
+ * The software L1D flush's buffer: 64 KiB, twice the L1D of every CPU
+ * with L1TF (32 KiB), so that reading it evicts every line.
+ */
+#define L1D_FLUSH_ORDER		4
+#define L1D_FLUSH_SIZE		(PAGE_SIZE << L1D_FLUSH_ORDER)
 
 static struct {
-	bool ibpb_switch, l1d_flush, l1d_flush_needed;
+	bool ibpb_switch, l1d_flush;
+	u8 *l1d_buf;		/* NULL: IA32_FLUSH_CMD flushes */
 	atomic64_t ibpb_count, l1d_count;
 } spec;
 
@@ -112,32 +117,52 @@ static int spec_show(struct seq_file *m, void *unused)
 {
 	seq_printf(m, "ibpb_switch %d %lld\n", spec.ibpb_switch,
 		   (long long)atomic64_read(&spec.ibpb_count));
-	seq_printf(m, "l1d_flush %d %lld\n", spec.l1d_flush,
-		   (long long)atomic64_read(&spec.l1d_count));
+	seq_printf(m, "l1d_flush %d %lld %s\n", spec.l1d_flush,
+		   (long long)atomic64_read(&spec.l1d_count),
+		   spec.l1d_buf ? "software" : "msr");
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(spec);
 
-/*
- * Once, at load, after the vendor is known: -EPERM when a mitigation the
- * host needs cannot be applied and the administrator did not accept that.
- */
+/* Once, at load, after the vendor is known: 0 or -ENOMEM. */
 int minihv_spec_setup(struct dentry *debugfs)
 {
 	spec.ibpb_switch = boot_cpu_has(X86_FEATURE_USE_IBPB);
-	if (minihv_ops->vendor == MINIHV_VENDOR_VMX) {
-		spec.l1d_flush_needed = spec_l1tf_needs_flush();
-		spec.l1d_flush = spec.l1d_flush_needed && boot_cpu_has(X86_FEATURE_FLUSH_L1D);
-		if (spec.l1d_flush_needed && !spec.l1d_flush) {
-			if (!unmitigated_ok) {
-				pr_err("L1TF: this CPU needs an L1D flush before VM entry and has no IA32_FLUSH_CMD (update its microcode); load with unmitigated_ok=1 to accept the risk\n");
-				return -EPERM;
-			}
-			pr_warn("L1TF: no L1D flush before VM entry (unmitigated_ok=1): a guest may read the host's L1D\n");
+	if (minihv_ops->vendor == MINIHV_VENDOR_VMX && spec_l1tf_needs_flush()) {
+		spec.l1d_flush = true;
+		if (!boot_cpu_has(X86_FEATURE_FLUSH_L1D)) {
+			spec.l1d_buf = (u8 *)__get_free_pages(GFP_KERNEL | __GFP_ZERO,
+							      L1D_FLUSH_ORDER);
+			if (!spec.l1d_buf)
+				return -ENOMEM;
 		}
 	}
 	debugfs_create_file("mitigations", 0444, debugfs, NULL, &spec_fops);
 	return 0;
+}
+
+void minihv_spec_unsetup(void)
+{
+	if (spec.l1d_buf)
+		free_pages((unsigned long)spec.l1d_buf, L1D_FLUSH_ORDER);
+	spec.l1d_buf = NULL;
+}
+
+/*
+ * Without IA32_FLUSH_CMD: the buffer's pages into the TLB first, so that
+ * no page walk brings other data in; CPUID to serialize; then one byte of
+ * every line, which leaves the L1D holding the buffer only (Intel, "L1
+ * Terminal Fault": software sequence; what KVM does on such CPUs).
+ */
+static void spec_l1d_flush_sw(void)
+{
+	unsigned int off;
+
+	for (off = 0; off < L1D_FLUSH_SIZE; off += PAGE_SIZE)
+		(void)READ_ONCE(spec.l1d_buf[off]);
+	sync_core();
+	for (off = 0; off < L1D_FLUSH_SIZE; off += L1_CACHE_BYTES)
+		(void)READ_ONCE(spec.l1d_buf[off]);
 }
 
 /* MINIHV_GET_FEATURES' mitigation bits: the host's choice, and minihv's. */
@@ -156,9 +181,7 @@ void minihv_spec_features(struct minihv_features *f)
 	minihv_feature(f, MINIHV_FEATURE_MIT_VERW,
 		       boot_cpu_has(X86_FEATURE_CLEAR_CPU_BUF_VM), true);
 	if (vmx) {
-		minihv_feature(f, MINIHV_FEATURE_MIT_L1D_FLUSH, spec.l1d_flush_needed, true);
-		if (!spec.l1d_flush)
-			f->used &= ~BIT_ULL(MINIHV_FEATURE_MIT_L1D_FLUSH);
+		minihv_feature(f, MINIHV_FEATURE_MIT_L1D_FLUSH, spec.l1d_flush, true);
 		minihv_feature(f, MINIHV_FEATURE_MIT_BHB_CLEAR,
 			       boot_cpu_has(X86_FEATURE_CLEAR_BHB_LOOP_ON_VMEXIT), true);
 	} else {
@@ -182,7 +205,10 @@ void minihv_spec_enter(struct minihv_vcpu *vcpu)
 		atomic64_inc(&spec.ibpb_count);
 	}
 	if (spec.l1d_flush) {
-		wrmsrl(MSR_IA32_FLUSH_CMD, L1D_FLUSH);
+		if (spec.l1d_buf)
+			spec_l1d_flush_sw();
+		else
+			wrmsrl(MSR_IA32_FLUSH_CMD, L1D_FLUSH);
 		atomic64_inc(&spec.l1d_count);
 	}
 }

@@ -131,6 +131,20 @@ static int vmx_probe(void)
 		pr_err("VT-x is disabled by firmware (IA32_FEATURE_CONTROL is locked without VMX outside SMX); enable it in the firmware setup\n");
 		return -ENODEV;
 	}
+#ifdef X86_FEATURE_FRED
+	/*
+	 * An NMI that exits the guest is handed to the host with INT 2
+	 * (vmx_vcpu_run()), which under FRED is a software interrupt, not
+	 * an NMI: the host would lose it.  KVM enters the FRED handler
+	 * instead (fred_entry_from_kvm()), which is not exported to other
+	 * modules.  So minihv does not run where FRED is on (6.9 and later
+	 * with fred=on; Debian's kernels build without it).
+	 */
+	if (cpu_feature_enabled(X86_FEATURE_FRED)) {
+		pr_err("VT-x: this host uses FRED, under which minihv cannot hand a guest-time NMI to the host; boot with fred=off to use minihv\n");
+		return -ENODEV;
+	}
+#endif
 
 	rdmsrl(MSR_IA32_VMX_BASIC, basic);
 	if (VMX_BASIC_REGION_SIZE(basic) > PAGE_SIZE) {
