@@ -620,20 +620,42 @@ extern char nmi_spin[];
 #define RM_STARTED	0x9200	/* the real-mode code's flags */
 #define RM_NMI_SEEN	0x9201
 
+volatile uint64_t bsp_step;
+
 static void guest_nmi_then_init(void)
 {
 	apic_enable();
 	while (!ready)
 		exit_in_kernel();
+	bsp_step = 1;
 	send_ipi(1, ICR_NMI);
 	while (!nmi_spinning)
 		exit_in_kernel();
+	bsp_step = 2;
 	send_ipi(1, ICR_INIT | ICR_ASSERT);
 	send_ipi(1, ICR_SIPI | 0x09);
 	while (!*(volatile uint8_t *)RM_STARTED)
 		exit_in_kernel();
+	bsp_step = 3;
 	send_ipi(1, ICR_NMI);
 	GUEST_DONE();
+}
+
+/* Where it stood, if the harness is about to time it out. */
+static struct mh_vm *nmi_init_vm;
+
+static void nmi_init_report(int sig)
+{
+	struct mh_vm *vm = nmi_init_vm;
+
+	(void)sig;
+	printf("# stuck: BSP step %lu, AP in its NMI handler %lu, real mode started %u, NMI seen %u\n",
+	       (unsigned long)*(volatile uint64_t *)addr_gpa2hva(vm, (uintptr_t)&bsp_step),
+	       (unsigned long)*(volatile uint64_t *)addr_gpa2hva(vm, (uintptr_t)&nmi_spinning),
+	       *(volatile uint8_t *)addr_gpa2hva(vm, RM_STARTED),
+	       *(volatile uint8_t *)addr_gpa2hva(vm, RM_NMI_SEEN));
+	fflush(stdout);
+	_exit(1);
 }
 
 static void guest_ap_idle(void)
@@ -677,9 +699,14 @@ TEST(init_clears_nmi_blocking)
 	memcpy(addr_gpa2hva(vm, 0x9100), handler, sizeof(handler));
 	memcpy(addr_gpa2hva(vm, 0x9300), idtr, sizeof(idtr));
 	memcpy(addr_gpa2hva(vm, 0x9400 + 2 * 4), ivt_nmi, sizeof(ivt_nmi));
+	/* A report of where it stuck, before the harness's own timeout. */
+	nmi_init_vm = vm;
+	signal(SIGALRM, nmi_init_report);
+	alarm(25);
 	ASSERT_EQ(0, pthread_create(&t, NULL, run_thread, &ap));
 	run_to_done(_metadata, v[0]);
 	pthread_join(t, NULL);
+	alarm(0);
 	run = vcpu_state(v[1]);
 	ASSERT_EQ(MINIHV_EXIT_IO, run->exit_reason) TH_LOG("%s", exit_reason_str(run->exit_reason));
 	EXPECT_EQ(0x5b, run->io.port);
