@@ -360,6 +360,20 @@ static void svm_set_seg(struct vmcb_seg *seg, u16 selector, u64 base,
 	seg->attrib = attrib;
 }
 
+/*
+ * Exceptions that always exit (APM Vol 2 15.12 "Exception Intercepts").
+ * #DB and #AC: a guest can make their delivery raise them again, #DB with
+ * a data breakpoint on the stack its frame is pushed to (a TSS or IST
+ * stack: the same address every time), #AC with a misaligned CPL3 stack
+ * and a CPL3 handler.  The CPU then delivers the same exception forever
+ * without reaching an instruction boundary, where an interrupt, an NMI or
+ * the host's timer could end it: a host CPU lost to one guest
+ * (CVE-2015-8104, CVE-2015-5307).  Intercepted, each delivery is a
+ * #VMEXIT instead, the run loop sees signals and need_resched in between,
+ * and svm_handle_reflect() gives the exception to the guest.
+ */
+#define SVM_INTERCEPTED_EXCEPTIONS	(BIT(X86_TRAP_DB) | BIT(X86_TRAP_AC))
+
 /* Default PAT (SDM Vol 3 11.12.4): WB, WT, UC-, UC, twice. */
 #define PAT_DEFAULT	0x0007040600070406ULL
 
@@ -372,6 +386,7 @@ static void svm_init_vmcb(struct minihv_vcpu *vcpu, struct svm_vcpu *svm)
 	struct vmcb_control_area *c = &svm->vmcb->control;
 	struct vmcb_save_area *save = &svm->vmcb->save;
 
+	c->intercept_exceptions = SVM_INTERCEPTED_EXCEPTIONS;
 	c->intercept_misc3 = INTERCEPT_INTR | INTERCEPT_NMI | INTERCEPT_SMI |
 			     INTERCEPT_CPUID | INTERCEPT_INVD | INTERCEPT_HLT |
 			     INTERCEPT_INVLPGA | INTERCEPT_IOIO_PROT |
@@ -952,6 +967,44 @@ static int svm_handle_xsetbv(struct minihv_vcpu *vcpu)
 	return svm_skip_instruction(vcpu);
 }
 
+/*
+ * An intercepted #DB or #AC (SVM_INTERCEPTED_EXCEPTIONS), delivered to the
+ * guest as the CPU would have: the intercept fires instead of the
+ * delivery (APM 15.12), and EVENTINJ delivers it at the next VMRUN.
+ *
+ * An exception whose delivery this one interrupted (EXITINTINFO, put
+ * back in EVENTINJ by svm_handle_exit()) is replaced: #DB and #AC are
+ * both benign, so the CPU handles the pair serially and the guest sees
+ * the second (SDM Vol 3 6.15, table 6-4).  That is how the recursive
+ * case goes on: one exit per delivery, never a loop inside the CPU.
+ *
+ * #AC is a fault (error code 0, EXITINFO1): the frame's RFLAGS has RF
+ * set as the CPU sets it for faults (SDM Vol 3 17.3.1.1), which an
+ * injection does not do by itself.
+ *
+ * #DB: the CPU has written DR6 in the save area before the intercept
+ * (what KVM's db_interception() relies on too), VMRUN loads it and the
+ * injection leaves DR6 alone (APM 15.20), so the handler reads the same
+ * B0-B3/BS/BD bits as on bare metal; trap-like #DBs have RIP past the
+ * instruction already.  DR7.GD is cleared, as delivering #DB does, so
+ * the handler may use the debug registers (SDM Vol 3 17.2.4).  ICEBP
+ * (INT1) does not hit this intercept (APM 15.12) and runs natively.
+ */
+static int svm_handle_reflect(struct minihv_vcpu *vcpu)
+{
+	struct vmcb *vmcb = to_svm(vcpu)->vmcb;
+	u8 vector = vmcb->control.exit_code - SVM_EXIT_EXCP_BASE;
+
+	if (vector == X86_TRAP_DB) {
+		vmcb->save.dr7 &= ~SVM_DR7_GD;
+		svm_inject_exception(vcpu, X86_TRAP_DB, false, 0);
+	} else {
+		vmcb->save.rflags |= X86_EFLAGS_RF;
+		svm_inject_exception(vcpu, vector, true, vmcb->control.exit_info_1);
+	}
+	return 1;
+}
+
 static int svm_handle_invd(struct minihv_vcpu *vcpu)
 {
 	/* INVD would drop the host's dirty cache lines: skip it. */
@@ -971,6 +1024,8 @@ struct svm_exit_handler {
 
 static const struct svm_exit_handler svm_exit_handlers[] = {
 	[SVM_EXIT_WRITE_CR0]	= { svm_handle_cr0_write, MINIHV_STAT_CR_ACCESS },
+	[SVM_EXIT_EXCP_DB]	= { svm_handle_reflect, MINIHV_STAT_EXCEPTION },
+	[SVM_EXIT_EXCP_AC]	= { svm_handle_reflect, MINIHV_STAT_EXCEPTION },
 	[SVM_EXIT_INTR]		= { svm_handle_host_event, MINIHV_STAT_HOST_EVENT },
 	[SVM_EXIT_NMI]		= { svm_handle_host_event, MINIHV_STAT_HOST_EVENT },
 	[SVM_EXIT_SMI]		= { svm_handle_host_event, MINIHV_STAT_HOST_EVENT },

@@ -66,7 +66,9 @@
 
 /* Exit codes, APM appendix C. */
 #define SVM_EXIT_WRITE_CR0	0x010
-#define SVM_EXIT_EXCP_BASE	0x040
+#define SVM_EXIT_EXCP_BASE	0x040	/* + vector: an intercepted exception */
+#define SVM_EXIT_EXCP_DB	(SVM_EXIT_EXCP_BASE + 1)
+#define SVM_EXIT_EXCP_AC	(SVM_EXIT_EXCP_BASE + 17)
 #define SVM_EXIT_INTR		0x060
 #define SVM_EXIT_NMI		0x061
 #define SVM_EXIT_SMI		0x062
@@ -94,6 +96,9 @@
 #define SVM_EXIT_XSETBV		0x08d
 #define SVM_EXIT_NPF		0x400
 #define SVM_EXIT_INVALID	((u64)-1)
+
+/* DR7.GD, general detect (APM Vol 2 13.1.1.5); no kernel header names it. */
+#define SVM_DR7_GD		BIT_ULL(13)
 
 /* IOIO exit information 1, APM 15.10.2 figure 15-2. */
 #define SVM_IOIO_TYPE_IN	BIT(0)
