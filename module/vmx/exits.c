@@ -219,6 +219,26 @@ void vmx_set_msr(struct minihv_vcpu *vcpu, u32 msr, u64 val)
 
 /* ---- exit handlers ---- */
 
+/*
+ * An intercepted #AC (VMX_INTERCEPTED_EXCEPTIONS), delivered to the guest
+ * as the CPU would have: the exit came instead of the delivery (SDM Vol 3
+ * 26.2), the injection at the next entry delivers it (27.6.1).  An
+ * exception whose delivery this one interrupted (the IDT-vectoring
+ * information, put back by vmx_handle_exit()) is replaced: #AC is
+ * benign, a second one during delivery is handled serially and the
+ * guest sees it (SDM Vol 3 6.15, table 6-4).  The recursive case thus
+ * goes on one exit per delivery.  RF is set in the frame's RFLAGS as the
+ * CPU sets it for a fault (17.3.1.1); the error code is 0.
+ */
+static int vmx_reflect_exception(u32 info)
+{
+	vmcs_writel(GUEST_RFLAGS, vmcs_readl(GUEST_RFLAGS) | X86_EFLAGS_RF);
+	vmx_inject_exception(info & INTR_INFO_VECTOR_MASK,
+			     info & INTR_INFO_DELIVER_CODE_MASK,
+			     vmcs_read32(VM_EXIT_INTR_ERROR_CODE));
+	return 1;
+}
+
 static int vmx_handle_exception_nmi(struct minihv_vcpu *vcpu)
 {
 	u32 info = vmcs_read32(VM_EXIT_INTR_INFO);
@@ -227,7 +247,12 @@ static int vmx_handle_exception_nmi(struct minihv_vcpu *vcpu)
 	/* NMIs were handed to the host right after the exit. */
 	if ((info & INTR_INFO_INTR_TYPE_MASK) == INTR_TYPE_NMI_INTR)
 		return 1;
-	/* No exception is intercepted: this cannot happen. */
+	/* Counted as a host event by the table; it is the guest's exception. */
+	vcpu->exit_stats[MINIHV_STAT_HOST_EVENT]--;
+	vcpu->exit_stats[MINIHV_STAT_EXCEPTION]++;
+	if ((info & INTR_INFO_VECTOR_MASK) == X86_TRAP_AC)
+		return vmx_reflect_exception(info);
+	/* Only what VMX_INTERCEPTED_EXCEPTIONS names exits: cannot happen. */
 	minihv_internal_error(vcpu, MINIHV_INTERNAL_ERROR_UNEXPECTED_EXIT, 3, data);
 	return 0;
 }

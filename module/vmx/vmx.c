@@ -711,7 +711,7 @@ static void vmx_init_vmcs(struct minihv_vcpu *vcpu, struct vmx_vcpu *vmx)
 	vmcs_write32(SECONDARY_VM_EXEC_CONTROL, vmx_caps.proc2);
 	vmcs_write32(VM_EXIT_CONTROLS, vmx_caps.exit);
 	vmcs_write32(VM_ENTRY_CONTROLS, vmx_caps.entry);
-	vmcs_write32(EXCEPTION_BITMAP, 0);
+	vmcs_write32(EXCEPTION_BITMAP, VMX_INTERCEPTED_EXCEPTIONS);
 	vmcs_write32(CR3_TARGET_COUNT, 0);
 	vmcs_write32(VM_EXIT_MSR_STORE_COUNT, 0);
 	vmcs_write32(VM_EXIT_MSR_LOAD_COUNT, 0);
