@@ -371,8 +371,14 @@ static void svm_set_seg(struct vmcb_seg *seg, u16 selector, u64 base,
  * (CVE-2015-8104, CVE-2015-5307).  Intercepted, each delivery is a
  * #VMEXIT instead, the run loop sees signals and need_resched in between,
  * and svm_handle_reflect() gives the exception to the guest.
+ *
+ * #MC: a machine check during the guest's run is the host's (its
+ * platform's error); without the intercept the CPU delivers it through
+ * the guest's IDT and the host never hears of it.  svm_vcpu_run() hands
+ * it to the host's handler.
  */
-#define SVM_INTERCEPTED_EXCEPTIONS	(BIT(X86_TRAP_DB) | BIT(X86_TRAP_AC))
+#define SVM_INTERCEPTED_EXCEPTIONS	(BIT(X86_TRAP_DB) | BIT(X86_TRAP_AC) | \
+					 BIT(X86_TRAP_MC))
 
 /* Default PAT (SDM Vol 3 11.12.4): WB, WT, UC-, UC, twice. */
 #define PAT_DEFAULT	0x0007040600070406ULL
@@ -1005,6 +1011,12 @@ static int svm_handle_reflect(struct minihv_vcpu *vcpu)
 	return 1;
 }
 
+static int svm_handle_machine_check(struct minihv_vcpu *vcpu)
+{
+	/* The host's handler ran right after the #VMEXIT (svm_vcpu_run()). */
+	return 1;
+}
+
 static int svm_handle_invd(struct minihv_vcpu *vcpu)
 {
 	/* INVD would drop the host's dirty cache lines: skip it. */
@@ -1026,6 +1038,7 @@ static const struct svm_exit_handler svm_exit_handlers[] = {
 	[SVM_EXIT_WRITE_CR0]	= { svm_handle_cr0_write, MINIHV_STAT_CR_ACCESS },
 	[SVM_EXIT_EXCP_DB]	= { svm_handle_reflect, MINIHV_STAT_EXCEPTION },
 	[SVM_EXIT_EXCP_AC]	= { svm_handle_reflect, MINIHV_STAT_EXCEPTION },
+	[SVM_EXIT_EXCP_MC]	= { svm_handle_machine_check, MINIHV_STAT_EXCEPTION },
 	[SVM_EXIT_INTR]		= { svm_handle_host_event, MINIHV_STAT_HOST_EVENT },
 	[SVM_EXIT_NMI]		= { svm_handle_host_event, MINIHV_STAT_HOST_EVENT },
 	[SVM_EXIT_SMI]		= { svm_handle_host_event, MINIHV_STAT_HOST_EVENT },
@@ -1197,6 +1210,13 @@ static int svm_vcpu_run(struct minihv_vcpu *vcpu)
 	minihv_restore_host_pkru(pkru);
 	minihv_load_host_xcr0(vcpu, xcr0);
 	asm volatile("stgi" ::: "memory");
+	/*
+	 * An intercepted #MC is not delivered to the host by #VMEXIT: call
+	 * its handler now, still on this CPU with interrupts off, as KVM's
+	 * svm_handle_mce() does (APM Vol 2 15.12; minihv_machine_check()).
+	 */
+	if (unlikely(vmcb->control.exit_code == SVM_EXIT_EXCP_MC))
+		minihv_machine_check();
 	local_irq_enable();
 	preempt_enable();
 	vcpu->exits++;

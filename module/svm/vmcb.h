@@ -69,6 +69,7 @@
 #define SVM_EXIT_EXCP_BASE	0x040	/* + vector: an intercepted exception */
 #define SVM_EXIT_EXCP_DB	(SVM_EXIT_EXCP_BASE + 1)
 #define SVM_EXIT_EXCP_AC	(SVM_EXIT_EXCP_BASE + 17)
+#define SVM_EXIT_EXCP_MC	(SVM_EXIT_EXCP_BASE + 18)
 #define SVM_EXIT_INTR		0x060
 #define SVM_EXIT_NMI		0x061
 #define SVM_EXIT_SMI		0x062

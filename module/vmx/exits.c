@@ -252,6 +252,9 @@ static int vmx_handle_exception_nmi(struct minihv_vcpu *vcpu)
 	vcpu->exit_stats[MINIHV_STAT_EXCEPTION]++;
 	if ((info & INTR_INFO_VECTOR_MASK) == X86_TRAP_AC)
 		return vmx_reflect_exception(info);
+	/* The host's handler ran right after the exit (vmx_vcpu_run()). */
+	if ((info & INTR_INFO_VECTOR_MASK) == X86_TRAP_MC)
+		return 1;
 	/* Only what VMX_INTERCEPTED_EXCEPTIONS names exits: cannot happen. */
 	minihv_internal_error(vcpu, MINIHV_INTERNAL_ERROR_UNEXPECTED_EXIT, 3, data);
 	return 0;
@@ -516,6 +519,7 @@ static int vmx_handle_failed_entry(struct minihv_vcpu *vcpu)
 		value = vmcs_readl(EXIT_QUALIFICATION);
 		break;
 	default:
+		/* The host's handler has run (vmx_vcpu_run()); the guest stops. */
 		what = "machine-check event";
 		break;
 	}

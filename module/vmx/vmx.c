@@ -959,6 +959,27 @@ static void vmx_load_host_msrs(struct vmx_vcpu *vmx, const struct vmx_host_msrs 
 	wrmsrl(MSR_SYSCALL_MASK, h->sfmask);
 }
 
+/*
+ * The exit is a machine check's: an #MC in the guest (exception bitmap,
+ * VMX_INTERCEPTED_EXCEPTIONS) or one during the entry itself (exit reason
+ * 41 with bit 31, SDM Vol 3 27.8).  Neither reaches the host's handler by
+ * itself: vmx_vcpu_run() calls it on this CPU before interrupts are back
+ * on, as KVM's kvm_machine_check() calls do.
+ */
+static bool vmx_is_mce(u32 reason)
+{
+	u32 info;
+
+	if ((reason & 0xffff) == EXIT_REASON_MCE_DURING_VMENTRY)
+		return true;
+	if (reason != EXIT_REASON_EXCEPTION_NMI)
+		return false;
+	info = vmcs_read32(VM_EXIT_INTR_INFO);
+	return (info & (INTR_INFO_VALID_MASK | INTR_INFO_INTR_TYPE_MASK |
+			INTR_INFO_VECTOR_MASK)) ==
+	       (INTR_INFO_VALID_MASK | INTR_TYPE_HARD_EXCEPTION | X86_TRAP_MC);
+}
+
 static int vmx_vcpu_run(struct minihv_vcpu *vcpu)
 {
 	struct vmx_vcpu *vmx = to_vmx(vcpu);
@@ -1042,6 +1063,9 @@ static int vmx_vcpu_run(struct minihv_vcpu *vcpu)
 	if (!fail && reason == EXIT_REASON_EXCEPTION_NMI &&
 	    (vmcs_read32(VM_EXIT_INTR_INFO) & INTR_INFO_INTR_TYPE_MASK) == INTR_TYPE_NMI_INTR)
 		asm volatile("int $2");
+	/* So is a machine check, intercepted or met by the entry (vmx_is_mce()). */
+	if (!fail && vmx_is_mce(reason))
+		minihv_machine_check();
 
 	/*
 	 * A VM exit leaves the GDT limit at FFFFh, the TR limit at 67h and

@@ -44,9 +44,12 @@ extern struct vmx_capabilities vmx_caps;
  * preemption timer could exit (CVE-2015-5307).  Intercepted, each
  * delivery is a VM exit and exits.c reflects it.  (#DB has no such loop
  * on VT-x: the CPU does not raise a data breakpoint on the #DB frame it
- * pushes, KVM leaves it native too.)
+ * pushes, KVM leaves it native too.)  #MC: a machine check in VMX
+ * non-root operation is delivered through the guest's IDT unless bit 18
+ * is set (SDM Vol 3 26.2); it is the host's, and vmx_vcpu_run() hands it
+ * over.
  */
-#define VMX_INTERCEPTED_EXCEPTIONS	BIT(X86_TRAP_AC)
+#define VMX_INTERCEPTED_EXCEPTIONS	(BIT(X86_TRAP_AC) | BIT(X86_TRAP_MC))
 
 struct vmx_vcpu {
 	struct page *vmcs_page;
