@@ -393,14 +393,21 @@ static void svm_init_vmcb(struct minihv_vcpu *vcpu, struct svm_vcpu *svm)
 	struct vmcb_save_area *save = &svm->vmcb->save;
 
 	c->intercept_exceptions = SVM_INTERCEPTED_EXCEPTIONS;
+	/*
+	 * Besides what minihv emulates: RDPMC would read the host's
+	 * performance counters, WBINVD flush (and stall) the whole cache
+	 * hierarchy the host shares, RDTSCP read the host's TSC_AUX (its CPU
+	 * number): none of them runs natively.
+	 */
 	c->intercept_misc3 = INTERCEPT_INTR | INTERCEPT_NMI | INTERCEPT_SMI |
-			     INTERCEPT_CPUID | INTERCEPT_INVD | INTERCEPT_HLT |
-			     INTERCEPT_INVLPGA | INTERCEPT_IOIO_PROT |
+			     INTERCEPT_RDPMC | INTERCEPT_CPUID | INTERCEPT_INVD |
+			     INTERCEPT_HLT | INTERCEPT_INVLPGA | INTERCEPT_IOIO_PROT |
 			     INTERCEPT_MSR_PROT | INTERCEPT_SHUTDOWN;
 	/* VMRUN must be intercepted (15.5.1); the rest are not for guests. */
 	c->intercept_misc4 = INTERCEPT_VMRUN | INTERCEPT_VMMCALL |
 			     INTERCEPT_VMLOAD | INTERCEPT_VMSAVE |
 			     INTERCEPT_STGI | INTERCEPT_CLGI | INTERCEPT_SKINIT |
+			     INTERCEPT_RDTSCP | INTERCEPT_WBINVD |
 			     INTERCEPT_MONITOR | INTERCEPT_MWAIT |
 			     INTERCEPT_XSETBV;
 	c->iopm_base_pa = page_to_phys(svm_iopm);
@@ -956,7 +963,11 @@ static int svm_handle_vmmcall(struct minihv_vcpu *vcpu)
 
 static int svm_handle_ud(struct minihv_vcpu *vcpu)
 {
-	/* SVM instructions and MONITOR/MWAIT are not for guests. */
+	/*
+	 * SVM instructions and MONITOR/MWAIT are not for guests; nor is
+	 * RDTSCP, which CPUID hides (cpuid.c) and which would read the
+	 * host's TSC_AUX.
+	 */
 	svm_inject_exception(vcpu, X86_TRAP_UD, false, 0);
 	return 1;
 }
@@ -1023,6 +1034,26 @@ static int svm_handle_invd(struct minihv_vcpu *vcpu)
 	return svm_skip_instruction(vcpu);
 }
 
+static int svm_handle_wbinvd(struct minihv_vcpu *vcpu)
+{
+	/*
+	 * A no-op, as in KVM without an assigned device: guest memory is
+	 * ordinary write-back host memory, nothing needs the flush, and a
+	 * guest could stall every core sharing the caches with it.
+	 */
+	return svm_skip_instruction(vcpu);
+}
+
+static int svm_handle_rdpmc(struct minihv_vcpu *vcpu)
+{
+	/*
+	 * The guest has no PMU (CPUID leaf 0Ah, cpuid.c): every counter index
+	 * is invalid, which is #GP(0) (APM Vol 3 "RDPMC"), as in KVM.
+	 */
+	svm_inject_exception(vcpu, X86_TRAP_GP, true, 0);
+	return 1;
+}
+
 /*
  * Exit handlers, indexed by exit code (APM appendix C).  Each returns 1 to
  * re-enter the guest, 0 after filling vcpu->run for userspace, or -errno.
@@ -1042,6 +1073,7 @@ static const struct svm_exit_handler svm_exit_handlers[] = {
 	[SVM_EXIT_INTR]		= { svm_handle_host_event, MINIHV_STAT_HOST_EVENT },
 	[SVM_EXIT_NMI]		= { svm_handle_host_event, MINIHV_STAT_HOST_EVENT },
 	[SVM_EXIT_SMI]		= { svm_handle_host_event, MINIHV_STAT_HOST_EVENT },
+	[SVM_EXIT_RDPMC]	= { svm_handle_rdpmc, MINIHV_STAT_OTHER },
 	[SVM_EXIT_CPUID]	= { svm_handle_cpuid, MINIHV_STAT_CPUID },
 	[SVM_EXIT_INVD]		= { svm_handle_invd, MINIHV_STAT_OTHER },
 	[SVM_EXIT_VINTR]	= { svm_handle_vintr, MINIHV_STAT_WINDOW },
@@ -1058,6 +1090,8 @@ static const struct svm_exit_handler svm_exit_handlers[] = {
 	[SVM_EXIT_STGI]		= { svm_handle_ud, MINIHV_STAT_REFUSED },
 	[SVM_EXIT_CLGI]		= { svm_handle_ud, MINIHV_STAT_REFUSED },
 	[SVM_EXIT_SKINIT]	= { svm_handle_ud, MINIHV_STAT_REFUSED },
+	[SVM_EXIT_RDTSCP]	= { svm_handle_ud, MINIHV_STAT_REFUSED },
+	[SVM_EXIT_WBINVD]	= { svm_handle_wbinvd, MINIHV_STAT_OTHER },
 	[SVM_EXIT_MONITOR]	= { svm_handle_ud, MINIHV_STAT_REFUSED },
 	[SVM_EXIT_MWAIT]	= { svm_handle_ud, MINIHV_STAT_REFUSED },
 	[SVM_EXIT_XSETBV]	= { svm_handle_xsetbv, MINIHV_STAT_OTHER },
@@ -1134,13 +1168,45 @@ static int svm_handle_exit(struct minihv_vcpu *vcpu)
 	return 0;
 }
 
+/*
+ * TSC_AUX while the guest runs.  RDTSCP exits, but RDPID has no intercept
+ * (the VMCB has none; APM Vol 3 "RDPID") and reads TSC_AUX natively,
+ * where Linux keeps the CPU's number and node (its vDSO's getcpu): the
+ * guest would learn where it runs, and it must not.  So the guest runs
+ * with 0, what its TSC_AUX (never written: RDTSCP and RDPID are hidden by
+ * cpuid.c, the MSR is not emulated) holds after RESET, and the host's
+ * value comes back before GIF is set again: the kernel's own NMI and #MC
+ * entry read it with RDPID to find their per-CPU data
+ * (LOAD_CPU_AND_NODE_SEG_LIMIT), so no host code may run in between.
+ * With RDTSCP too, not only RDPID: QEMU 7.2's TCG takes no #VMEXIT on
+ * the RDTSCP intercept, and a CPU that ignores it must not leak either.
+ * Without either feature the guest has no way to read it.
+ */
+static u64 svm_load_guest_tsc_aux(void)
+{
+	u64 host = 0;
+
+	if (boot_cpu_has(X86_FEATURE_RDPID) || boot_cpu_has(X86_FEATURE_RDTSCP)) {
+		rdmsrl(MSR_TSC_AUX, host);
+		if (host)
+			wrmsrl(MSR_TSC_AUX, 0);
+	}
+	return host;
+}
+
+static void svm_load_host_tsc_aux(u64 host)
+{
+	if (host)
+		wrmsrl(MSR_TSC_AUX, host);
+}
+
 static int svm_vcpu_run(struct minihv_vcpu *vcpu)
 {
 	struct svm_vcpu *svm = to_svm(vcpu);
 	struct vmcb *vmcb = svm->vmcb;
 	int cpu, fault;
 	u64 gen;
-	u64 xcr0;
+	u64 xcr0, tsc_aux;
 	u32 pkru;
 
 	vmcb->save.efer = svm_vmcb_efer(svm);
@@ -1205,8 +1271,10 @@ static int svm_vcpu_run(struct minihv_vcpu *vcpu)
 	/* With GIF clear: not even an NMI runs with the guest's XCR0. */
 	xcr0 = minihv_load_guest_xcr0(vcpu, vmcb->save.cr4 & X86_CR4_OSXSAVE);
 	pkru = minihv_host_pkru();
+	tsc_aux = svm_load_guest_tsc_aux();
 	fault = __svm_vcpu_run(svm->vmcb_pa, vcpu->regs,
 			       page_to_phys(per_cpu(svm_host_vmsave, cpu)));
+	svm_load_host_tsc_aux(tsc_aux);
 	minihv_restore_host_pkru(pkru);
 	minihv_load_host_xcr0(vcpu, xcr0);
 	asm volatile("stgi" ::: "memory");

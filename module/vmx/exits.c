@@ -295,6 +295,28 @@ static int vmx_handle_invd(struct minihv_vcpu *vcpu)
 	return vmx_skip_instruction();
 }
 
+/*
+ * WBINVD exiting (SDM Vol 3 25.6.2): a no-op, as in KVM without an
+ * assigned device.  Guest memory is ordinary write-back host memory that
+ * nothing needs flushed, and a guest could stall every core sharing the
+ * caches with it.
+ */
+static int vmx_handle_wbinvd(struct minihv_vcpu *vcpu)
+{
+	return vmx_skip_instruction();
+}
+
+/*
+ * RDPMC exiting: the counters are the host's.  The guest has no PMU
+ * (CPUID leaf 0Ah, cpuid.c), so every index is invalid: #GP(0) (SDM Vol 2B
+ * "RDPMC"), as in KVM.
+ */
+static int vmx_handle_rdpmc(struct minihv_vcpu *vcpu)
+{
+	vmx_inject_exception(X86_TRAP_GP, true, 0);
+	return 1;
+}
+
 static int vmx_handle_vmcall(struct minihv_vcpu *vcpu)
 {
 	minihv_hypercall(vcpu);
@@ -551,6 +573,7 @@ static const struct vmx_exit_handler vmx_exit_handlers[] = {
 	[EXIT_REASON_NMI_WINDOW]		= { vmx_handle_window, MINIHV_STAT_WINDOW },
 	[EXIT_REASON_HLT]			= { vmx_handle_hlt, MINIHV_STAT_HLT },
 	[EXIT_REASON_INVD]			= { vmx_handle_invd, MINIHV_STAT_OTHER },
+	[EXIT_REASON_RDPMC]			= { vmx_handle_rdpmc, MINIHV_STAT_OTHER },
 	[EXIT_REASON_VMCALL]			= { vmx_handle_vmcall, MINIHV_STAT_HYPERCALL },
 	[EXIT_REASON_VMCLEAR]			= { vmx_handle_ud, MINIHV_STAT_REFUSED },
 	[EXIT_REASON_VMLAUNCH]			= { vmx_handle_ud, MINIHV_STAT_REFUSED },
@@ -572,6 +595,7 @@ static const struct vmx_exit_handler vmx_exit_handlers[] = {
 	[EXIT_REASON_EPT_MISCONFIG]		= { vmx_handle_ept_misconfig, MINIHV_STAT_OTHER },
 	[EXIT_REASON_INVEPT]			= { vmx_handle_ud, MINIHV_STAT_REFUSED },
 	[EXIT_REASON_INVVPID]			= { vmx_handle_ud, MINIHV_STAT_REFUSED },
+	[EXIT_REASON_WBINVD]			= { vmx_handle_wbinvd, MINIHV_STAT_OTHER },
 	[EXIT_REASON_XSETBV]			= { vmx_handle_xsetbv, MINIHV_STAT_OTHER },
 };
 
