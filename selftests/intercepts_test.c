@@ -581,4 +581,158 @@ TEST(mc_guest_int18_reaches_guest_handler)
 	vm_free(vm);
 }
 
+/* ---- WBINVD, RDPMC, RDTSCP, RDPID ---- */
+
+static void guest_wbinvd(void)
+{
+	__asm__ volatile("wbinvd" ::: "memory");
+	GUEST_DONE();
+}
+
+static void guest_rdpmc(void)
+{
+	uint32_t lo, hi;
+
+	__asm__ volatile("rdpmc" : "=a"(lo), "=d"(hi) : "c"(0));
+	GUEST_SYNC(lo);
+}
+
+static void guest_rdtscp(void)
+{
+	uint32_t lo, hi, aux;
+
+	__asm__ volatile("rdtscp" : "=a"(lo), "=d"(hi), "=c"(aux));
+	GUEST_SYNC(aux);
+}
+
+static void guest_rdpid(void)
+{
+	uint64_t aux;
+
+	/* RDPID RAX: F3 0F C7 /7 (binutils of 2.30 and later know it). */
+	__asm__ volatile(".byte 0xf3, 0x0f, 0xc7, 0xf8" : "=a"(aux));
+	GUEST_SYNC(aux);
+}
+
+/* The vCPU's exit log holds an exit with @reason. */
+static bool exit_logged(struct mh_vcpu *vcpu, uint64_t reason)
+{
+	static struct minihv_exit_log log;
+	uint32_t i;
+
+	TEST_ASSERT(!ioctl(vcpu_fd(vcpu), MINIHV_GET_EXIT_LOG, &log),
+		    "GET_EXIT_LOG: %s", strerror(errno));
+	for (i = 0; i < log.count; i++)
+		if (log.entries[i].reason == reason)
+			return true;
+	return false;
+}
+
+/* WBINVD exits (AMD-V 89h, VT-x 54) and is skipped: the guest goes on. */
+TEST(wbinvd_exits_as_a_noop)
+{
+	struct mh_vm *vm = vm_create();
+	struct mh_vcpu *vcpu = vm_vcpu_add(vm, 0, guest_wbinvd);
+	struct ucall uc;
+
+	vcpu_run(vcpu);
+	assert_ucall(vcpu, UCALL_DONE, &uc);
+	EXPECT_TRUE(exit_logged(vcpu, is_svm(vm) ? 0x89 : 54))
+		TH_LOG("WBINVD ran natively");
+	vm_free(vm);
+}
+
+/* No PMU in the guest: RDPMC is #GP(0), never the host's counter. */
+TEST(rdpmc_raises_gp)
+{
+	struct mh_vm *vm = vm_create();
+	struct mh_vcpu *vcpu = vm_vcpu_add(vm, 0, guest_rdpmc);
+	struct ucall uc;
+
+	vcpu_run(vcpu);
+	ASSERT_EQ(UCALL_EXCEPTION, get_ucall(vcpu, &uc))
+		TH_LOG("RDPMC returned %#lx (exit %s)", (unsigned long)uc.args[0],
+		       exit_reason_str(vcpu_state(vcpu)->exit_reason));
+	EXPECT_EQ(13, uc.args[0]) TH_LOG("vector %lu", (unsigned long)uc.args[0]);
+	EXPECT_EQ(0, uc.args[1]);
+	vm_free(vm);
+}
+
+/*
+ * Moves the test to the last CPU, whose TSC_AUX (Linux: the CPU's number)
+ * is not 0 like a guest's; false with one CPU.
+ */
+static bool run_on_last_cpu(void)
+{
+	long ncpus = sysconf(_SC_NPROCESSORS_ONLN);
+	cpu_set_t set;
+
+	if (ncpus < 2)
+		return false;
+	CPU_ZERO(&set);
+	CPU_SET(ncpus - 1, &set);
+	TEST_ASSERT(!sched_setaffinity(0, sizeof(set), &set), "sched_setaffinity");
+	TEST_ASSERT(sched_getcpu() == ncpus - 1, "not on CPU %ld", ncpus - 1);
+	return true;
+}
+
+/*
+ * RDTSCP is hidden by CPUID and would read TSC_AUX: #UD (AMD-V: the
+ * intercept; VT-x: "enable RDTSCP" is off).  A CPU that does not honour
+ * the intercept (QEMU 7.2's TCG) must at least give the guest's TSC_AUX,
+ * 0, never the host's.
+ */
+TEST(rdtscp_never_reads_host_tsc_aux)
+{
+	struct mh_vm *vm;
+	struct mh_vcpu *vcpu;
+	struct ucall uc;
+
+	TEST_REQUIRE_MSG(run_on_last_cpu(), "one CPU: the host's TSC_AUX is 0 like the guest's");
+	vm = vm_create();
+	vcpu = vm_vcpu_add(vm, 0, guest_rdtscp);
+	vcpu_run(vcpu);
+	if (get_ucall(vcpu, &uc) == UCALL_EXCEPTION) {
+		EXPECT_EQ(6, uc.args[0]);
+	} else {
+		ASSERT_EQ(UCALL_SYNC, uc.cmd);
+		EXPECT_EQ(0, uc.args[0]) TH_LOG("the guest read TSC_AUX %#lx",
+						(unsigned long)uc.args[0]);
+		printf("# RDTSCP ran (no #UD: the intercept did not fire), TSC_AUX 0\n");
+		fflush(stdout);
+	}
+	vm_free(vm);
+}
+
+/*
+ * RDPID has no intercept on AMD-V: the guest must find its own TSC_AUX
+ * (0) there, never the host's, which Linux sets to the CPU's number.  The
+ * test runs on the last CPU, so the host's value is not 0.  On VT-x #UD
+ * is the answer ("enable RDTSCP" is off); on AMD-V #UD means the CPU has
+ * no RDPID (QEMU 7.2's TCG), and the test is skipped.
+ */
+TEST(rdpid_never_reads_host_tsc_aux)
+{
+	struct mh_vm *vm;
+	struct mh_vcpu *vcpu;
+	struct ucall uc;
+
+	TEST_REQUIRE_MSG(run_on_last_cpu(), "one CPU: the host's TSC_AUX is 0 like the guest's");
+	vm = vm_create();
+	vcpu = vm_vcpu_add(vm, 0, guest_rdpid);
+	vcpu_run(vcpu);
+	if (get_ucall(vcpu, &uc) == UCALL_EXCEPTION) {
+		EXPECT_EQ(6, uc.args[0]);
+		if (is_svm(vm)) {
+			vm_free(vm);
+			SKIP(return, "this CPU has no RDPID (#UD): nothing to read");
+		}
+	} else {
+		ASSERT_EQ(UCALL_SYNC, uc.cmd);
+		EXPECT_EQ(0, uc.args[0]) TH_LOG("the guest read TSC_AUX %#lx",
+						(unsigned long)uc.args[0]);
+	}
+	vm_free(vm);
+}
+
 TEST_HARNESS_MAIN
