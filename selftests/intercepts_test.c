@@ -31,10 +31,12 @@
 
 #include "kselftest_harness.h"
 #include "minihv_util.h"
+#include "sysutil.h"
 
 #define X86_TRAP_DB	1
 #define X86_TRAP_AC	17
 #define RFLAGS_TF	(1ULL << 8)
+#define RFLAGS_RF	(1ULL << 16)
 #define RFLAGS_IOPL3	(3ULL << 12)
 #define RFLAGS_AC	(1ULL << 18)
 #define CR0_PE		(1ULL << 0)
@@ -112,8 +114,11 @@ __asm__(
 	"	iretq\n"
 );
 
-/* TF set by POPF: the trap comes after the next instruction (17.3.1.4). */
-static void __attribute__((noinline)) guest_single_step(void)
+/*
+ * TF set by POPF: the trap comes after the next instruction (17.3.1.4).
+ * @check_dr6: 0 where the CPU is known not to give DR6 (dr6_checked()).
+ */
+static void __attribute__((noinline)) guest_single_step(uint64_t check_dr6)
 {
 	db_count = 0;
 	__asm__ volatile("pushfq\n\t"
@@ -125,12 +130,12 @@ static void __attribute__((noinline)) guest_single_step(void)
 			 "nop" ::: "memory", "cc");
 	GUEST_ASSERT_EQ(db_count, 1);
 	GUEST_ASSERT_EQ(db_rip, (uint64_t)ss_after);
-	GUEST_ASSERT(db_dr6 & DR6_BS);
+	GUEST_ASSERT(!check_dr6 || (db_dr6 & DR6_BS));
 	GUEST_DONE();
 }
 
 /* A data breakpoint on a write: a trap after the MOV (17.2.4). */
-static void guest_data_breakpoint(void)
+static void guest_data_breakpoint(uint64_t check_dr6)
 {
 	db_count = 0;
 	__asm__ volatile("mov %0, %%dr0" : : "r"((uint64_t)&watched));
@@ -138,8 +143,8 @@ static void guest_data_breakpoint(void)
 	watched = 1;
 	__asm__ volatile("mov %0, %%dr7" : : "r"(0ULL));
 	GUEST_ASSERT_EQ(db_count, 1);
-	GUEST_ASSERT(db_dr6 & DR6_B0);
-	GUEST_ASSERT(!(db_dr6 & DR6_BS));
+	GUEST_ASSERT(!check_dr6 || (db_dr6 & DR6_B0));
+	GUEST_ASSERT(!check_dr6 || !(db_dr6 & DR6_BS));
 	GUEST_DONE();
 }
 
@@ -419,6 +424,39 @@ static uint32_t ac_port_value(struct mh_vcpu *vcpu)
 
 #define GUEST_VAR(vm, var) (*(__typeof__(var) *)addr_gpa2hva((vm), (uintptr_t)&(var)))
 
+/* ---- #MC ---- */
+
+static void guest_int18(void)
+{
+	__asm__ volatile("int $18");
+	GUEST_DONE();
+}
+
+/*
+ * The #MC intercept cannot be shown firing here: no test can raise a
+ * machine check in the emulators from inside their machine.  What a
+ * guest can see: INT 18 is a software interrupt, not the exception, so
+ * it hits no intercept and still reaches the guest's own vector 18.
+ */
+TEST(mc_guest_int18_reaches_guest_handler)
+{
+	struct mh_vm *vm = vm_create();
+	struct mh_vcpu *vcpu = vm_vcpu_add(vm, 0, guest_int18);
+	struct ucall uc;
+
+	/* Seen with and without the #MC intercept: an emulator's own bug. */
+	TEST_REQUIRE_MSG(!(is_svm(vm) && machine_is_bochs()),
+			 "Bochs 2.7's AMD-V does not take a guest's INT 18 to its vector 18");
+	vcpu_run(vcpu);
+	ASSERT_EQ(UCALL_EXCEPTION, get_ucall(vcpu, &uc))
+		TH_LOG("exit %s", exit_reason_str(vcpu_state(vcpu)->exit_reason));
+	EXPECT_EQ(18, uc.args[0]);
+	EXPECT_EQ(0, exit_stat(vcpu, MINIHV_STAT_EXCEPTION));
+	vm_free(vm);
+}
+
+/* ---- #AC and #DB ---- */
+
 /* An ordinary #AC: delivered once, error code 0, at the faulting load. */
 TEST(ac_reaches_guest_handler_once)
 {
@@ -438,8 +476,9 @@ TEST(ac_reaches_guest_handler_once)
 	EXPECT_EQ(1, GUEST_VAR(vm, ac_count));
 	EXPECT_EQ(0, GUEST_VAR(vm, ac_error));
 	EXPECT_EQ((uintptr_t)ac_fault32, GUEST_VAR(vm, ac_eip));
-	printf("# frame EFLAGS %#x\n", GUEST_VAR(vm, ac_eflags));
-	fflush(stdout);
+	/* A fault's frame has RF set (SDM Vol 3 17.3.1.1), reflected or not. */
+	EXPECT_TRUE(GUEST_VAR(vm, ac_eflags) & RFLAGS_RF)
+		TH_LOG("frame EFLAGS %#x", GUEST_VAR(vm, ac_eflags));
 	EXPECT_EQ(1, exit_stat(vcpu, MINIHV_STAT_EXCEPTION))
 		TH_LOG("the #AC was not intercepted (CVE-2015-5307)");
 	vm_free(vm);
@@ -479,6 +518,24 @@ TEST(ac_recursive_keeps_exiting)
 	vm_free(vm);
 }
 
+/*
+ * Whether the guest's #DB handler can check DR6.  On AMD-V the CPU has
+ * written DR6 in the VMCB when the #DB intercept fires (KVM's
+ * db_interception() builds on it; QEMU does it), and minihv hands it on.
+ * Bochs 2.7 takes the intercept before it writes DR6, so the guest finds
+ * no cause there, whatever the hypervisor does: the count and RIP are
+ * still checked, DR6 is not.
+ */
+static bool dr6_checked(struct mh_vm *vm)
+{
+	if (is_svm(vm) && machine_is_bochs()) {
+		printf("# DR6 not checked: Bochs 2.7 does not write it before the #DB intercept\n");
+		fflush(stdout);
+		return false;
+	}
+	return true;
+}
+
 /* Single-step: one #DB, BS in DR6, RIP after the stepped instruction. */
 TEST(db_single_step_reaches_guest_handler_once)
 {
@@ -486,6 +543,7 @@ TEST(db_single_step_reaches_guest_handler_once)
 	struct mh_vcpu *vcpu = vm_vcpu_add(vm, 0, guest_single_step);
 	struct ucall uc;
 
+	vcpu_args_set(vcpu, dr6_checked(vm), 0);
 	vm_install_handler(vm, X86_TRAP_DB, (uintptr_t)db_handler64);
 	vcpu_run(vcpu);
 	assert_ucall(vcpu, UCALL_DONE, &uc);
@@ -501,6 +559,7 @@ TEST(db_data_breakpoint_reaches_guest_handler_once)
 	struct mh_vcpu *vcpu = vm_vcpu_add(vm, 0, guest_data_breakpoint);
 	struct ucall uc;
 
+	vcpu_args_set(vcpu, dr6_checked(vm), 0);
 	vm_install_handler(vm, X86_TRAP_DB, (uintptr_t)db_handler64);
 	vcpu_run(vcpu);
 	assert_ucall(vcpu, UCALL_DONE, &uc);
@@ -524,6 +583,14 @@ TEST(db_recursive_keeps_exiting_svm)
 	TEST_REQUIRE_MSG(is_svm(vm), "AMD-V only: VT-x does not loop on #DB");
 	TEST_REQUIRE_MSG(!cpu_is_qemu_tcg(),
 			 "QEMU's TCG aborts on a breakpoint in an event delivery (the machine dies)");
+	/*
+	 * Bochs 2.7 keeps the breakpoint's #DB pending in its CPU after the
+	 * intercept: the recursion is bounded (633 exits when it ran here)
+	 * but never ends once the breakpoint is gone, and the pending #DB
+	 * reaches the next VM's guest.
+	 */
+	TEST_REQUIRE_MSG(!machine_is_bochs(),
+			 "Bochs 2.7 leaves the intercepted #DB pending: it would reach the next guest");
 	vcpu = vm_vcpu_add(vm, 0, guest_db_recursive);
 	tss = addr_gpa2hva(vm, TSS_GPA);
 	memset(tss, 0, 0x68);
@@ -550,34 +617,15 @@ TEST(db_recursive_keeps_exiting_svm)
 				    exit_reason_str(vcpu_state(vcpu)->exit_reason));
 	EXPECT_LE(RECURSION_EXITS, seen)
 		TH_LOG("the recursive #DB did not exit (CVE-2015-8104)");
-	vm_free(vm);
-}
-
-/* ---- #MC ---- */
-
-static void guest_int18(void)
-{
-	__asm__ volatile("int $18");
-	GUEST_DONE();
-}
-
-/*
- * The #MC intercept cannot be shown firing here: no test can raise a
- * machine check in the emulators from inside their machine.  What a
- * guest can see: INT 18 is a software interrupt, not the exception, so
- * it hits no intercept and still reaches the guest's own vector 18.
- */
-TEST(mc_guest_int18_reaches_guest_handler)
-{
-	struct mh_vm *vm = vm_create();
-	struct mh_vcpu *vcpu = vm_vcpu_add(vm, 0, guest_int18);
-	struct ucall uc;
-
+	/*
+	 * The guest is intact: with IST1 moved off the breakpoint the next
+	 * delivery completes, the handler runs once and clears DR7, and the
+	 * guest goes on (and no #DB is left pending in the CPU).
+	 */
+	*(uint64_t *)((uint8_t *)tss + 0x24) = IST_TOP - 0x100;
 	vcpu_run(vcpu);
-	ASSERT_EQ(UCALL_EXCEPTION, get_ucall(vcpu, &uc))
-		TH_LOG("exit %s", exit_reason_str(vcpu_state(vcpu)->exit_reason));
-	EXPECT_EQ(18, uc.args[0]);
-	EXPECT_EQ(0, exit_stat(vcpu, MINIHV_STAT_EXCEPTION));
+	assert_ucall(vcpu, UCALL_SYNC, &uc);
+	EXPECT_EQ(1, uc.args[0]);
 	vm_free(vm);
 }
 
