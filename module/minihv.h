@@ -464,6 +464,8 @@ int minihv_vcpu_mmap_size(void);
 int minihv_vcpu_fd_create(struct minihv_vm *vm, unsigned long id);
 /* From any context: the vCPU looks at its APIC before it next enters. */
 void minihv_vcpu_kick(struct minihv_vcpu *vcpu);
+/* Right after an exit for a machine check, on its CPU: the host's #MC handler. */
+void minihv_machine_check(void);
 
 /* lapic.c: the local APIC, for vCPUs of a VM with MINIHV_CREATE_IRQCHIP */
 int minihv_lapic_create(struct minihv_vcpu *vcpu);

@@ -40,6 +40,7 @@ static const struct {
 	{ "irq_window_exits",	MINIHV_STAT_WINDOW },	/* NMI windows too */
 	{ "hypercalls",		MINIHV_STAT_HYPERCALL },
 	{ "irqchip_exits",	MINIHV_STAT_IRQCHIP },
+	{ "exception_exits",	MINIHV_STAT_EXCEPTION },
 };
 
 #define STATS_ID_SIZE	MINIHV_STATS_NAME_SIZE

@@ -21,6 +21,7 @@
 /* smp_send_reschedule() traces the IPI on newer kernels. */
 #include <trace/events/ipi.h>
 
+#include <asm/mce.h>
 #include <asm/processor.h>
 #include <asm/trapnr.h>
 #include <asm/tsc.h>
@@ -610,6 +611,28 @@ static bool minihv_halt_ends(struct minihv_vcpu *vcpu)
 	return (ev->nmi_queued && minihv_ops->event_allowed(vcpu, true)) ||
 	       ((ev->irq_queued || (vcpu->lapic && minihv_lapic_pending(vcpu) >= 0)) &&
 		minihv_ops->event_allowed(vcpu, false));
+}
+
+/*
+ * A machine check that arrived while the guest ran is the host's: the
+ * platform's error, in the banks of this CPU.  Both vendors intercept
+ * #MC, so the guest's IDT never sees it, and the exit is not delivered
+ * to the host by the CPU either: this calls the host's handler as the
+ * exception would have, with the frame of an interrupted user context
+ * (the guest is not the kernel, and IF was set), as KVM's
+ * kvm_machine_check() does.  Called with interrupts off, on the CPU
+ * of the exit, before anything else can touch the banks.
+ */
+void minihv_machine_check(void)
+{
+#ifdef CONFIG_X86_MCE
+	struct pt_regs regs = {
+		.cs = 3,
+		.flags = X86_EFLAGS_IF,
+	};
+
+	do_machine_check(&regs);
+#endif
 }
 
 /*

@@ -360,6 +360,26 @@ static void svm_set_seg(struct vmcb_seg *seg, u16 selector, u64 base,
 	seg->attrib = attrib;
 }
 
+/*
+ * Exceptions that always exit (APM Vol 2 15.12 "Exception Intercepts").
+ * #DB and #AC: a guest can make their delivery raise them again, #DB with
+ * a data breakpoint on the stack its frame is pushed to (a TSS or IST
+ * stack: the same address every time), #AC with a misaligned CPL3 stack
+ * and a CPL3 handler.  The CPU then delivers the same exception forever
+ * without reaching an instruction boundary, where an interrupt, an NMI or
+ * the host's timer could end it: a host CPU lost to one guest
+ * (CVE-2015-8104, CVE-2015-5307).  Intercepted, each delivery is a
+ * #VMEXIT instead, the run loop sees signals and need_resched in between,
+ * and svm_handle_reflect() gives the exception to the guest.
+ *
+ * #MC: a machine check during the guest's run is the host's (its
+ * platform's error); without the intercept the CPU delivers it through
+ * the guest's IDT and the host never hears of it.  svm_vcpu_run() hands
+ * it to the host's handler.
+ */
+#define SVM_INTERCEPTED_EXCEPTIONS	(BIT(X86_TRAP_DB) | BIT(X86_TRAP_AC) | \
+					 BIT(X86_TRAP_MC))
+
 /* Default PAT (SDM Vol 3 11.12.4): WB, WT, UC-, UC, twice. */
 #define PAT_DEFAULT	0x0007040600070406ULL
 
@@ -372,14 +392,22 @@ static void svm_init_vmcb(struct minihv_vcpu *vcpu, struct svm_vcpu *svm)
 	struct vmcb_control_area *c = &svm->vmcb->control;
 	struct vmcb_save_area *save = &svm->vmcb->save;
 
+	c->intercept_exceptions = SVM_INTERCEPTED_EXCEPTIONS;
+	/*
+	 * Besides what minihv emulates: RDPMC would read the host's
+	 * performance counters, WBINVD flush (and stall) the whole cache
+	 * hierarchy the host shares, RDTSCP read the host's TSC_AUX (its CPU
+	 * number): none of them runs natively.
+	 */
 	c->intercept_misc3 = INTERCEPT_INTR | INTERCEPT_NMI | INTERCEPT_SMI |
-			     INTERCEPT_CPUID | INTERCEPT_INVD | INTERCEPT_HLT |
-			     INTERCEPT_INVLPGA | INTERCEPT_IOIO_PROT |
+			     INTERCEPT_RDPMC | INTERCEPT_CPUID | INTERCEPT_INVD |
+			     INTERCEPT_HLT | INTERCEPT_INVLPGA | INTERCEPT_IOIO_PROT |
 			     INTERCEPT_MSR_PROT | INTERCEPT_SHUTDOWN;
 	/* VMRUN must be intercepted (15.5.1); the rest are not for guests. */
 	c->intercept_misc4 = INTERCEPT_VMRUN | INTERCEPT_VMMCALL |
 			     INTERCEPT_VMLOAD | INTERCEPT_VMSAVE |
 			     INTERCEPT_STGI | INTERCEPT_CLGI | INTERCEPT_SKINIT |
+			     INTERCEPT_RDTSCP | INTERCEPT_WBINVD |
 			     INTERCEPT_MONITOR | INTERCEPT_MWAIT |
 			     INTERCEPT_XSETBV;
 	c->iopm_base_pa = page_to_phys(svm_iopm);
@@ -945,7 +973,11 @@ static int svm_handle_vmmcall(struct minihv_vcpu *vcpu)
 
 static int svm_handle_ud(struct minihv_vcpu *vcpu)
 {
-	/* SVM instructions and MONITOR/MWAIT are not for guests. */
+	/*
+	 * SVM instructions and MONITOR/MWAIT are not for guests; nor is
+	 * RDTSCP, which CPUID hides (cpuid.c) and which would read the
+	 * host's TSC_AUX.
+	 */
 	svm_inject_exception(vcpu, X86_TRAP_UD, false, 0);
 	return 1;
 }
@@ -962,10 +994,74 @@ static int svm_handle_xsetbv(struct minihv_vcpu *vcpu)
 	return svm_skip_instruction(vcpu);
 }
 
+/*
+ * An intercepted #DB or #AC (SVM_INTERCEPTED_EXCEPTIONS), delivered to the
+ * guest as the CPU would have: the intercept fires instead of the
+ * delivery (APM 15.12), and EVENTINJ delivers it at the next VMRUN.
+ *
+ * An exception whose delivery this one interrupted (EXITINTINFO, put
+ * back in EVENTINJ by svm_handle_exit()) is replaced: #DB and #AC are
+ * both benign, so the CPU handles the pair serially and the guest sees
+ * the second (SDM Vol 3 6.15, table 6-4).  That is how the recursive
+ * case goes on: one exit per delivery, never a loop inside the CPU.
+ *
+ * #AC is a fault (error code 0, EXITINFO1): the frame's RFLAGS has RF
+ * set as the CPU sets it for faults (SDM Vol 3 17.3.1.1), which an
+ * injection does not do by itself.
+ *
+ * #DB: the CPU has written DR6 in the save area before the intercept
+ * (what KVM's db_interception() relies on too), VMRUN loads it and the
+ * injection leaves DR6 alone (APM 15.20), so the handler reads the same
+ * B0-B3/BS/BD bits as on bare metal; trap-like #DBs have RIP past the
+ * instruction already.  DR7.GD is cleared, as delivering #DB does, so
+ * the handler may use the debug registers (SDM Vol 3 17.2.4).  ICEBP
+ * (INT1) does not hit this intercept (APM 15.12) and runs natively.
+ */
+static int svm_handle_reflect(struct minihv_vcpu *vcpu)
+{
+	struct vmcb *vmcb = to_svm(vcpu)->vmcb;
+	u8 vector = vmcb->control.exit_code - SVM_EXIT_EXCP_BASE;
+
+	if (vector == X86_TRAP_DB) {
+		vmcb->save.dr7 &= ~SVM_DR7_GD;
+		svm_inject_exception(vcpu, X86_TRAP_DB, false, 0);
+	} else {
+		vmcb->save.rflags |= X86_EFLAGS_RF;
+		svm_inject_exception(vcpu, vector, true, vmcb->control.exit_info_1);
+	}
+	return 1;
+}
+
+static int svm_handle_machine_check(struct minihv_vcpu *vcpu)
+{
+	/* The host's handler ran right after the #VMEXIT (svm_vcpu_run()). */
+	return 1;
+}
+
 static int svm_handle_invd(struct minihv_vcpu *vcpu)
 {
 	/* INVD would drop the host's dirty cache lines: skip it. */
 	return svm_skip_instruction(vcpu);
+}
+
+static int svm_handle_wbinvd(struct minihv_vcpu *vcpu)
+{
+	/*
+	 * A no-op, as in KVM without an assigned device: guest memory is
+	 * ordinary write-back host memory, nothing needs the flush, and a
+	 * guest could stall every core sharing the caches with it.
+	 */
+	return svm_skip_instruction(vcpu);
+}
+
+static int svm_handle_rdpmc(struct minihv_vcpu *vcpu)
+{
+	/*
+	 * The guest has no PMU (CPUID leaf 0Ah, cpuid.c): every counter index
+	 * is invalid, which is #GP(0) (APM Vol 3 "RDPMC"), as in KVM.
+	 */
+	svm_inject_exception(vcpu, X86_TRAP_GP, true, 0);
+	return 1;
 }
 
 /*
@@ -981,6 +1077,9 @@ struct svm_exit_handler {
 
 static const struct svm_exit_handler svm_exit_handlers[] = {
 	[SVM_EXIT_WRITE_CR0]	= { svm_handle_cr0_write, MINIHV_STAT_CR_ACCESS },
+	[SVM_EXIT_EXCP_DB]	= { svm_handle_reflect, MINIHV_STAT_EXCEPTION },
+	[SVM_EXIT_EXCP_AC]	= { svm_handle_reflect, MINIHV_STAT_EXCEPTION },
+	[SVM_EXIT_EXCP_MC]	= { svm_handle_machine_check, MINIHV_STAT_EXCEPTION },
 	[SVM_EXIT_INTR]		= { svm_handle_host_event, MINIHV_STAT_HOST_EVENT },
 	[SVM_EXIT_NMI]		= { svm_handle_host_event, MINIHV_STAT_HOST_EVENT },
 	[SVM_EXIT_SMI]		= { svm_handle_host_event, MINIHV_STAT_HOST_EVENT },
@@ -988,6 +1087,7 @@ static const struct svm_exit_handler svm_exit_handlers[] = {
 	[SVM_EXIT_INVD]		= { svm_handle_invd, MINIHV_STAT_OTHER },
 	[SVM_EXIT_VINTR]	= { svm_handle_vintr, MINIHV_STAT_WINDOW },
 	[SVM_EXIT_IRET]		= { svm_handle_iret, MINIHV_STAT_WINDOW },
+	[SVM_EXIT_RDPMC]	= { svm_handle_rdpmc, MINIHV_STAT_OTHER },
 	[SVM_EXIT_HLT]		= { svm_handle_hlt, MINIHV_STAT_HLT },
 	[SVM_EXIT_INVLPGA]	= { svm_handle_ud, MINIHV_STAT_REFUSED },
 	[SVM_EXIT_IOIO]		= { svm_handle_ioio, MINIHV_STAT_IO },
@@ -1000,6 +1100,8 @@ static const struct svm_exit_handler svm_exit_handlers[] = {
 	[SVM_EXIT_STGI]		= { svm_handle_ud, MINIHV_STAT_REFUSED },
 	[SVM_EXIT_CLGI]		= { svm_handle_ud, MINIHV_STAT_REFUSED },
 	[SVM_EXIT_SKINIT]	= { svm_handle_ud, MINIHV_STAT_REFUSED },
+	[SVM_EXIT_RDTSCP]	= { svm_handle_ud, MINIHV_STAT_REFUSED },
+	[SVM_EXIT_WBINVD]	= { svm_handle_wbinvd, MINIHV_STAT_OTHER },
 	[SVM_EXIT_MONITOR]	= { svm_handle_ud, MINIHV_STAT_REFUSED },
 	[SVM_EXIT_MWAIT]	= { svm_handle_ud, MINIHV_STAT_REFUSED },
 	[SVM_EXIT_XSETBV]	= { svm_handle_xsetbv, MINIHV_STAT_OTHER },
@@ -1076,13 +1178,45 @@ static int svm_handle_exit(struct minihv_vcpu *vcpu)
 	return 0;
 }
 
+/*
+ * TSC_AUX while the guest runs.  RDTSCP exits, but RDPID has no intercept
+ * (the VMCB has none; APM Vol 3 "RDPID") and reads TSC_AUX natively,
+ * where Linux keeps the CPU's number and node (its vDSO's getcpu): the
+ * guest would learn where it runs, and it must not.  So the guest runs
+ * with 0, what its TSC_AUX (never written: RDTSCP and RDPID are hidden by
+ * cpuid.c, the MSR is not emulated) holds after RESET, and the host's
+ * value comes back before GIF is set again: the kernel's own NMI and #MC
+ * entry read it with RDPID to find their per-CPU data
+ * (LOAD_CPU_AND_NODE_SEG_LIMIT), so no host code may run in between.
+ * With RDTSCP too, not only RDPID: QEMU 7.2's TCG takes no #VMEXIT on
+ * the RDTSCP intercept, and a CPU that ignores it must not leak either.
+ * Without either feature the guest has no way to read it.
+ */
+static u64 svm_load_guest_tsc_aux(void)
+{
+	u64 host = 0;
+
+	if (boot_cpu_has(X86_FEATURE_RDPID) || boot_cpu_has(X86_FEATURE_RDTSCP)) {
+		rdmsrl(MSR_TSC_AUX, host);
+		if (host)
+			wrmsrl(MSR_TSC_AUX, 0);
+	}
+	return host;
+}
+
+static void svm_load_host_tsc_aux(u64 host)
+{
+	if (host)
+		wrmsrl(MSR_TSC_AUX, host);
+}
+
 static int svm_vcpu_run(struct minihv_vcpu *vcpu)
 {
 	struct svm_vcpu *svm = to_svm(vcpu);
 	struct vmcb *vmcb = svm->vmcb;
 	int cpu, fault;
 	u64 gen;
-	u64 xcr0;
+	u64 xcr0, tsc_aux;
 	u32 pkru;
 
 	vmcb->save.efer = svm_vmcb_efer(svm);
@@ -1147,13 +1281,22 @@ static int svm_vcpu_run(struct minihv_vcpu *vcpu)
 	/* With GIF clear: not even an NMI runs with the guest's XCR0. */
 	xcr0 = minihv_load_guest_xcr0(vcpu, vmcb->save.cr4 & X86_CR4_OSXSAVE);
 	pkru = minihv_host_pkru();
+	tsc_aux = svm_load_guest_tsc_aux();
 	minihv_spec_enter(vcpu);
 	fault = __svm_vcpu_run(svm->vmcb_pa, vcpu->regs,
 			       page_to_phys(per_cpu(svm_host_vmsave, cpu)));
 	minihv_spec_exit();
+	svm_load_host_tsc_aux(tsc_aux);
 	minihv_restore_host_pkru(pkru);
 	minihv_load_host_xcr0(vcpu, xcr0);
 	asm volatile("stgi" ::: "memory");
+	/*
+	 * An intercepted #MC is not delivered to the host by #VMEXIT: call
+	 * its handler now, still on this CPU with interrupts off, as KVM's
+	 * svm_handle_mce() does (APM Vol 2 15.12; minihv_machine_check()).
+	 */
+	if (unlikely(vmcb->control.exit_code == SVM_EXIT_EXCP_MC))
+		minihv_machine_check();
 	local_irq_enable();
 	preempt_enable();
 	vcpu->exits++;

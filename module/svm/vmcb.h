@@ -20,6 +20,7 @@
 #define INTERCEPT_SMI		BIT(2)
 #define INTERCEPT_INIT		BIT(3)
 #define INTERCEPT_VINTR		BIT(4)
+#define INTERCEPT_RDPMC		BIT(15)
 #define INTERCEPT_CPUID		BIT(18)
 #define INTERCEPT_IRET		BIT(20)
 #define INTERCEPT_INVD		BIT(22)
@@ -38,6 +39,7 @@
 #define INTERCEPT_CLGI		BIT(5)
 #define INTERCEPT_SKINIT	BIT(6)
 #define INTERCEPT_RDTSCP	BIT(7)
+#define INTERCEPT_WBINVD	BIT(9)
 #define INTERCEPT_MONITOR	BIT(10)
 #define INTERCEPT_MWAIT		BIT(11)
 #define INTERCEPT_XSETBV	BIT(13)
@@ -66,12 +68,16 @@
 
 /* Exit codes, APM appendix C. */
 #define SVM_EXIT_WRITE_CR0	0x010
-#define SVM_EXIT_EXCP_BASE	0x040
+#define SVM_EXIT_EXCP_BASE	0x040	/* + vector: an intercepted exception */
+#define SVM_EXIT_EXCP_DB	(SVM_EXIT_EXCP_BASE + 1)
+#define SVM_EXIT_EXCP_AC	(SVM_EXIT_EXCP_BASE + 17)
+#define SVM_EXIT_EXCP_MC	(SVM_EXIT_EXCP_BASE + 18)
 #define SVM_EXIT_INTR		0x060
 #define SVM_EXIT_NMI		0x061
 #define SVM_EXIT_SMI		0x062
 #define SVM_EXIT_INIT		0x063
 #define SVM_EXIT_VINTR		0x064
+#define SVM_EXIT_RDPMC		0x06f
 #define SVM_EXIT_CPUID		0x072
 #define SVM_EXIT_IRET		0x074
 #define SVM_EXIT_INVD		0x076
@@ -89,11 +95,15 @@
 #define SVM_EXIT_CLGI		0x085
 #define SVM_EXIT_SKINIT		0x086
 #define SVM_EXIT_RDTSCP		0x087
+#define SVM_EXIT_WBINVD		0x089
 #define SVM_EXIT_MONITOR	0x08a
 #define SVM_EXIT_MWAIT		0x08b
 #define SVM_EXIT_XSETBV		0x08d
 #define SVM_EXIT_NPF		0x400
 #define SVM_EXIT_INVALID	((u64)-1)
+
+/* DR7.GD, general detect (APM Vol 2 13.1.1.5); no kernel header names it. */
+#define SVM_DR7_GD		BIT_ULL(13)
 
 /* IOIO exit information 1, APM 15.10.2 figure 15-2. */
 #define SVM_IOIO_TYPE_IN	BIT(0)

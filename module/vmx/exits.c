@@ -226,6 +226,26 @@ void vmx_set_msr(struct minihv_vcpu *vcpu, u32 msr, u64 val)
 
 /* ---- exit handlers ---- */
 
+/*
+ * An intercepted #AC (VMX_INTERCEPTED_EXCEPTIONS), delivered to the guest
+ * as the CPU would have: the exit came instead of the delivery (SDM Vol 3
+ * 26.2), the injection at the next entry delivers it (27.6.1).  An
+ * exception whose delivery this one interrupted (the IDT-vectoring
+ * information, put back by vmx_handle_exit()) is replaced: #AC is
+ * benign, a second one during delivery is handled serially and the
+ * guest sees it (SDM Vol 3 6.15, table 6-4).  The recursive case thus
+ * goes on one exit per delivery.  RF is set in the frame's RFLAGS as the
+ * CPU sets it for a fault (17.3.1.1); the error code is 0.
+ */
+static int vmx_reflect_exception(u32 info)
+{
+	vmcs_writel(GUEST_RFLAGS, vmcs_readl(GUEST_RFLAGS) | X86_EFLAGS_RF);
+	vmx_inject_exception(info & INTR_INFO_VECTOR_MASK,
+			     info & INTR_INFO_DELIVER_CODE_MASK,
+			     vmcs_read32(VM_EXIT_INTR_ERROR_CODE));
+	return 1;
+}
+
 static int vmx_handle_exception_nmi(struct minihv_vcpu *vcpu)
 {
 	u32 info = vmcs_read32(VM_EXIT_INTR_INFO);
@@ -234,7 +254,15 @@ static int vmx_handle_exception_nmi(struct minihv_vcpu *vcpu)
 	/* NMIs were handed to the host right after the exit. */
 	if ((info & INTR_INFO_INTR_TYPE_MASK) == INTR_TYPE_NMI_INTR)
 		return 1;
-	/* No exception is intercepted: this cannot happen. */
+	/* Counted as a host event by the table; it is the guest's exception. */
+	vcpu->exit_stats[MINIHV_STAT_HOST_EVENT]--;
+	vcpu->exit_stats[MINIHV_STAT_EXCEPTION]++;
+	if ((info & INTR_INFO_VECTOR_MASK) == X86_TRAP_AC)
+		return vmx_reflect_exception(info);
+	/* The host's handler ran right after the exit (vmx_vcpu_run()). */
+	if ((info & INTR_INFO_VECTOR_MASK) == X86_TRAP_MC)
+		return 1;
+	/* Only what VMX_INTERCEPTED_EXCEPTIONS names exits: cannot happen. */
 	minihv_internal_error(vcpu, MINIHV_INTERNAL_ERROR_UNEXPECTED_EXIT, 3, data);
 	return 0;
 }
@@ -272,6 +300,28 @@ static int vmx_handle_invd(struct minihv_vcpu *vcpu)
 {
 	/* INVD would drop the host's dirty cache lines: skip it. */
 	return vmx_skip_instruction();
+}
+
+/*
+ * WBINVD exiting (SDM Vol 3 25.6.2): a no-op, as in KVM without an
+ * assigned device.  Guest memory is ordinary write-back host memory that
+ * nothing needs flushed, and a guest could stall every core sharing the
+ * caches with it.
+ */
+static int vmx_handle_wbinvd(struct minihv_vcpu *vcpu)
+{
+	return vmx_skip_instruction();
+}
+
+/*
+ * RDPMC exiting: the counters are the host's.  The guest has no PMU
+ * (CPUID leaf 0Ah, cpuid.c), so every index is invalid: #GP(0) (SDM Vol 2B
+ * "RDPMC"), as in KVM.
+ */
+static int vmx_handle_rdpmc(struct minihv_vcpu *vcpu)
+{
+	vmx_inject_exception(X86_TRAP_GP, true, 0);
+	return 1;
 }
 
 static int vmx_handle_vmcall(struct minihv_vcpu *vcpu)
@@ -498,6 +548,7 @@ static int vmx_handle_failed_entry(struct minihv_vcpu *vcpu)
 		value = vmcs_readl(EXIT_QUALIFICATION);
 		break;
 	default:
+		/* The host's handler has run (vmx_vcpu_run()); the guest stops. */
 		what = "machine-check event";
 		break;
 	}
@@ -529,6 +580,7 @@ static const struct vmx_exit_handler vmx_exit_handlers[] = {
 	[EXIT_REASON_NMI_WINDOW]		= { vmx_handle_window, MINIHV_STAT_WINDOW },
 	[EXIT_REASON_HLT]			= { vmx_handle_hlt, MINIHV_STAT_HLT },
 	[EXIT_REASON_INVD]			= { vmx_handle_invd, MINIHV_STAT_OTHER },
+	[EXIT_REASON_RDPMC]			= { vmx_handle_rdpmc, MINIHV_STAT_OTHER },
 	[EXIT_REASON_VMCALL]			= { vmx_handle_vmcall, MINIHV_STAT_HYPERCALL },
 	[EXIT_REASON_VMCLEAR]			= { vmx_handle_ud, MINIHV_STAT_REFUSED },
 	[EXIT_REASON_VMLAUNCH]			= { vmx_handle_ud, MINIHV_STAT_REFUSED },
@@ -550,6 +602,7 @@ static const struct vmx_exit_handler vmx_exit_handlers[] = {
 	[EXIT_REASON_EPT_MISCONFIG]		= { vmx_handle_ept_misconfig, MINIHV_STAT_OTHER },
 	[EXIT_REASON_INVEPT]			= { vmx_handle_ud, MINIHV_STAT_REFUSED },
 	[EXIT_REASON_INVVPID]			= { vmx_handle_ud, MINIHV_STAT_REFUSED },
+	[EXIT_REASON_WBINVD]			= { vmx_handle_wbinvd, MINIHV_STAT_OTHER },
 	[EXIT_REASON_XSETBV]			= { vmx_handle_xsetbv, MINIHV_STAT_OTHER },
 };
 

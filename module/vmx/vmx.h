@@ -12,6 +12,8 @@
 #include <linux/preempt.h>
 #include <linux/types.h>
 
+#include <asm/trapnr.h>
+
 #include "../minihv.h"
 
 /* Read once in vmx_hardware_setup(). */
@@ -32,6 +34,22 @@ struct vmx_capabilities {
 };
 
 extern struct vmx_capabilities vmx_caps;
+
+/*
+ * The exception bitmap (SDM Vol 3 25.6.3): exceptions that exit instead
+ * of being delivered through the guest's IDT.  #AC: a guest at CPL3 with
+ * CR0.AM, RFLAGS.AC, a misaligned stack and a CPL3 handler makes the
+ * delivery of #AC raise #AC again, and the CPU repeats it forever without
+ * reaching an instruction boundary where an interrupt, an NMI or the
+ * preemption timer could exit (CVE-2015-5307).  Intercepted, each
+ * delivery is a VM exit and exits.c reflects it.  (#DB has no such loop
+ * on VT-x: the CPU does not raise a data breakpoint on the #DB frame it
+ * pushes, KVM leaves it native too.)  #MC: a machine check in VMX
+ * non-root operation is delivered through the guest's IDT unless bit 18
+ * is set (SDM Vol 3 26.2); it is the host's, and vmx_vcpu_run() hands it
+ * over.
+ */
+#define VMX_INTERCEPTED_EXCEPTIONS	(BIT(X86_TRAP_AC) | BIT(X86_TRAP_MC))
 
 struct vmx_vcpu {
 	struct page *vmcs_page;

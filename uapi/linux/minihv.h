@@ -243,6 +243,7 @@ enum minihv_exit_stat {
 	MINIHV_STAT_WINDOW,		/* interrupt/NMI window, NMI's IRET */
 	MINIHV_STAT_HYPERCALL,		/* VMCALL / VMMCALL */
 	MINIHV_STAT_IRQCHIP,		/* APIC / I/O APIC access, in the kernel */
+	MINIHV_STAT_EXCEPTION,		/* guest exception intercepted, reflected or the host's */
 	MINIHV_STAT_NR,
 };
 
