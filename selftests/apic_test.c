@@ -685,11 +685,23 @@ TEST(init_clears_nmi_blocking)
 	static const uint8_t idtr[] = { 0xff, 0x03, 0x00, 0x94, 0x00, 0x00 };
 	static const uint16_t ivt_nmi[] = { 0x0100, 0x0900 };	/* 0900:0100 */
 	struct mh_vcpu *v[2];
-	struct mh_vm *vm = apic_vm(v, 2, guest_ap_idle);
-	struct runner ap = { .vcpu = v[1] };
+	struct mh_vm *vm;
+	struct runner ap;
 	struct minihv_regs regs;
 	struct minihv_run *run;
 	pthread_t t;
+
+	/*
+	 * Bochs 2.7's VM entry masks a virtual NMI when the VMCS says
+	 * "blocking by NMI" but never unmasks one when it does not (later
+	 * Bochs unmasks first): a block the VMM clears stays until the
+	 * guest's IRET.  minihv's trace there shows the cleared field and
+	 * no NMI window exit; real CPUs and QEMU honour the VMCS.
+	 */
+	if (machine_is_bochs() && expected_vendor() == MINIHV_VENDOR_VMX)
+		SKIP(return, "Bochs 2.7 VT-x keeps a virtual-NMI block the VMCS no longer has");
+	vm = apic_vm(v, 2, guest_ap_idle);
+	ap = (struct runner){ .vcpu = v[1] };
 
 	vcpu_regs_get(v[0], &regs);
 	regs.rip = (uintptr_t)guest_nmi_then_init;
