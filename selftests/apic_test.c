@@ -692,14 +692,17 @@ TEST(init_clears_nmi_blocking)
 	pthread_t t;
 
 	/*
-	 * Bochs 2.7's VM entry masks a virtual NMI when the VMCS says
-	 * "blocking by NMI" but never unmasks one when it does not (later
-	 * Bochs unmasks first): a block the VMM clears stays until the
-	 * guest's IRET.  minihv's trace there shows the cleared field and
-	 * no NMI window exit; real CPUs and QEMU honour the VMCS.
+	 * Not in Bochs 2.7.  Its VT-x: VM entry masks a virtual NMI when the
+	 * VMCS says "blocking by NMI" but never unmasks one when it does not
+	 * (later Bochs unmasks first), so a block the VMM clears stays until
+	 * the guest's IRET; minihv's trace there shows the cleared field and
+	 * no NMI window exit.  Its AMD-V: while the AP sat in its NMI handler
+	 * that CPU took no host interrupt at all (a soft lockup of the test
+	 * machine; the same guest on qemu-svm exits on each).  Real CPUs and
+	 * QEMU honour both.
 	 */
-	if (machine_is_bochs() && expected_vendor() == MINIHV_VENDOR_VMX)
-		SKIP(return, "Bochs 2.7 VT-x keeps a virtual-NMI block the VMCS no longer has");
+	if (machine_is_bochs())
+		SKIP(return, "Bochs 2.7 keeps NMI blocking its own way (see the comment)");
 	vm = apic_vm(v, 2, guest_ap_idle);
 	ap = (struct runner){ .vcpu = v[1] };
 
