@@ -22,6 +22,7 @@
 #include <linux/spinlock.h>
 
 #include <asm/asm.h>
+#include <asm/debugreg.h>
 #include <asm/desc.h>
 #include <asm/io.h>
 #include <asm/segment.h>
@@ -693,6 +694,38 @@ void vmx_write_efer(u64 efer)
 	vmcs_write32(VM_ENTRY_CONTROLS, entry | ((efer & EFER_LMA) ? VM_ENTRY_IA32E_MODE : 0));
 }
 
+/*
+ * Host state a VM exit loads with fixed values instead of from the VMCS:
+ * IA32_DEBUGCTL is cleared and DR7 becomes 400H (SDM Vol 3 28.5.1), LDTR
+ * is made unusable with a null selector (28.5.2).  Linux keeps BTF and
+ * the LBR enable in DEBUGCTL, its breakpoints (ptrace, perf) in DR7 and
+ * a process's modify_ldt(2) table in LDTR, and reloads none of them on
+ * the way back to user mode.  Read with interrupts off before the entry,
+ * put back before they are on again.
+ */
+struct vmx_host_debug {
+	unsigned long debugctl;
+	u16 ldt_sel;
+};
+
+static void vmx_save_host_debug(struct vmx_host_debug *h)
+{
+	h->debugctl = get_debugctlmsr();
+	asm volatile("sldt %0" : "=rm" (h->ldt_sel));
+}
+
+static void vmx_restore_host_debug(const struct vmx_host_debug *h)
+{
+	if (h->debugctl)
+		update_debugctlmsr(h->debugctl);
+	/* Before DS/ES are reloaded: their selectors may have TI = 1. */
+	if (h->ldt_sel)
+		asm volatile("lldt %0" : : "rm" (h->ldt_sel));
+	/* Linux's breakpoints are global enables in cpu_dr7 (hw_breakpoint.c). */
+	if (hw_breakpoint_active())
+		hw_breakpoint_restore();
+}
+
 /* Default PAT (SDM Vol 3 11.12.4). */
 #define PAT_DEFAULT	0x0007040600070406ULL
 
@@ -963,6 +996,7 @@ static int vmx_vcpu_run(struct minihv_vcpu *vcpu)
 {
 	struct vmx_vcpu *vmx = to_vmx(vcpu);
 	struct vmx_host_msrs host_msrs;
+	struct vmx_host_debug host_debug;
 	u16 fs_sel, gs_sel, ds_sel, es_sel;
 	unsigned long fs_base;
 	int cpu, fail;
@@ -1023,6 +1057,7 @@ static int vmx_vcpu_run(struct minihv_vcpu *vcpu)
 	savesegment(es, es_sel);
 	rdmsrl(MSR_FS_BASE, fs_base);
 	vmcs_writel(HOST_FS_BASE, fs_base);
+	vmx_save_host_debug(&host_debug);
 
 	vmx_load_guest_msrs(vmx, &host_msrs);
 	minihv_guest_fpu_load();
@@ -1049,6 +1084,7 @@ static int vmx_vcpu_run(struct minihv_vcpu *vcpu)
 	 */
 	load_fixmap_gdt(cpu);
 	invalidate_tss_limit();
+	vmx_restore_host_debug(&host_debug);
 	if (ds_sel)
 		loadsegment(ds, ds_sel);
 	if (es_sel)
