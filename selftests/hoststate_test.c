@@ -177,6 +177,55 @@ TEST(debug_registers_are_the_guests)
 	vm_free(vm);
 }
 
+/* MOV DR's faults (SDM Vol 2B "MOV—Move to/from Debug Registers"), now emulated. */
+enum { DR7_HIGH, DR6_HIGH, DR4_WITH_DE, DR7_GD };
+
+static void guest_mov_dr_fault(uint64_t which)
+{
+	uint64_t cr4;
+
+	switch (which) {
+	case DR7_HIGH:
+		SET_DR(7, 0x100000400ULL);
+		break;
+	case DR6_HIGH:
+		SET_DR(6, 0x1ffff0ff0ULL);
+		break;
+	case DR4_WITH_DE:
+		asm volatile("mov %%cr4, %0" : "=r" (cr4));
+		asm volatile("mov %0, %%cr4" : : "r" (cr4 | (1u << 3)));
+		(void)GET_DR(4);
+		break;
+	case DR7_GD:
+		SET_DR(7, 0x2400ULL);
+		(void)GET_DR(0);
+		break;
+	}
+	GUEST_DONE();
+}
+
+TEST(mov_dr_faults)
+{
+	static const struct { uint64_t which, vector; } cases[] = {
+		{ DR7_HIGH, 13 }, { DR6_HIGH, 13 }, { DR4_WITH_DE, 6 }, { DR7_GD, 1 },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct mh_vm *vm = vm_create();
+		struct mh_vcpu *vcpu = vm_vcpu_add(vm, 0, guest_mov_dr_fault);
+		struct ucall uc;
+
+		vcpu_args_set(vcpu, cases[i].which, 0);
+		vcpu_run(vcpu);
+		assert_ucall(vcpu, UCALL_EXCEPTION, &uc);
+		EXPECT_EQ(cases[i].vector, uc.args[0]) TH_LOG("case %zu", i);
+		if (cases[i].vector == 13)
+			EXPECT_EQ(0, uc.args[1]) TH_LOG("case %zu: #GP(0)", i);
+		vm_free(vm);
+	}
+}
+
 static void guest_write_drs(void)
 {
 	SET_DR(0, ODD_DR0);
