@@ -542,6 +542,35 @@ fail:
 	return 0;
 }
 
+int minihv_decode_mov_dr(struct minihv_vcpu *vcpu, const struct minihv_cpu_mode *m,
+			 int *gpr, bool *rex_r)
+{
+	u8 insn[X86_MAX_INSN_LEN] = {};
+	struct insn_prefixes p;
+	int len, op;
+
+	len = minihv_fetch_insn(vcpu, m, insn, X86_MAX_INSN_LEN);
+	if (len <= 0) {
+		emulation_failure(vcpu, m, 0, insn, 0);
+		return 0;
+	}
+	decode_prefixes(insn, len, m->long_mode, &p);
+	op = p.len;
+	/*
+	 * 0F 21 /r (from DR) or 0F 23 /r (to DR): ModRM.reg is the DR,
+	 * ModRM.mod is ignored, ModRM.rm with REX.B the GPR; REX.R names
+	 * DR8-DR15, which are #UD (SDM Vol 2B "MOV—Move to/from Debug
+	 * Registers").
+	 */
+	if (op + 2 >= len || insn[op] != 0x0f || (insn[op + 1] != 0x21 && insn[op + 1] != 0x23)) {
+		emulation_failure(vcpu, m, 0, insn, len);
+		return 0;
+	}
+	*gpr = (insn[op + 2] & 7) | (p.rex_b ? 8 : 0);
+	*rex_r = p.rex_r;
+	return op + 3;
+}
+
 /*
  * What an I/O exit may leave to the instruction for INS/OUTS: the segment
  * OUTS reads from (DS unless a prefix overrides it) and, where the CPU

@@ -233,6 +233,12 @@ struct minihv_vcpu {
 	struct minihv_cpuid_entry *cpuid; /* [vcpu->mutex] */
 	u32 cpuid_nent;			/* [vcpu->mutex] */
 	u64 cr8;			/* [vcpu->mutex] CR8 without a local APIC */
+	/* The guest's debug registers; MOV DR always exits (debugreg.c). */
+	struct minihv_debugregs {
+		u64 db[4];		/* DR0-DR3 */
+		u64 dr6;		/* VT-x: see vmx_vcpu_run(); AMD-V: save.dr6 */
+		u64 dr7;
+	} dbg;				/* [vcpu->mutex] */
 	struct minihv_lapic *lapic;	/* [const] NULL without MINIHV_CREATE_IRQCHIP */
 	u8 mp_state;			/* [vcpu->mutex] MINIHV_MP_* */
 	/*
@@ -552,6 +558,15 @@ bool minihv_kernel_mmio(struct minihv_vcpu *vcpu);
 int minihv_decode_cr0_write(struct minihv_vcpu *vcpu, const struct minihv_cpu_mode *m,
 			    u64 cr0, u64 *val);
 
+/*
+ * MOV DR intercepted without decode assists: the GPR operand and REX.R of
+ * the instruction at RIP (the DR and the direction come from the exit).
+ * Returns the instruction length, or 0 after filling an emulation-error
+ * exit when it is no MOV DR.
+ */
+int minihv_decode_mov_dr(struct minihv_vcpu *vcpu, const struct minihv_cpu_mode *m,
+			 int *gpr, bool *rex_r);
+
 /* vcpu.c: exits to userspace built by vendor handlers */
 struct minihv_io_exit;
 void minihv_decode_string_io(struct minihv_vcpu *vcpu, const struct minihv_cpu_mode *m,
@@ -644,6 +659,21 @@ static inline void minihv_load_host_xcr0(struct minihv_vcpu *vcpu, u64 start)
 	if (cur != minihv_host_xcr0)
 		xsetbv(XCR_XFEATURE_ENABLED_MASK, minihv_host_xcr0);
 }
+
+/*
+ * debugreg.c: MOV from/to DR@dr (0-15, the instruction's number) at @cpl
+ * with the guest's @cr4.  0 when done (the caller skips the instruction;
+ * for a write it puts minihv_hw_dr7() in the VMCS/VMCB), or the vector
+ * of the exception to raise instead (#GP with error code 0).  @val of a
+ * write is 32 bits outside 64-bit mode.
+ */
+void minihv_debugregs_reset(struct minihv_vcpu *vcpu);
+int minihv_get_dr(struct minihv_vcpu *vcpu, int dr, int cpl, u64 cr4, u64 *val);
+int minihv_set_dr(struct minihv_vcpu *vcpu, int dr, int cpl, u64 cr4, u64 val);
+u64 minihv_hw_dr7(struct minihv_vcpu *vcpu);
+/* Interrupts off, around the world switch. */
+bool minihv_load_guest_debugregs(struct minihv_vcpu *vcpu);
+void minihv_load_host_debugregs(bool loaded);
 
 /* VMCALL/VMMCALL: the result in RAX; the caller skips the instruction. */
 void minihv_hypercall(struct minihv_vcpu *vcpu);

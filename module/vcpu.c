@@ -1124,6 +1124,7 @@ int minihv_vcpu_fd_create(struct minihv_vm *vm, unsigned long id)
 	vcpu->mtrr_def_type = MTRR_DEF_TYPE_RESET;
 	vcpu->misc_enable = MISC_ENABLE_RESET;
 	vcpu->xcr0 = XFEATURE_MASK_FP;	/* at RESET (SDM Vol 1 13.3) */
+	minihv_debugregs_reset(vcpu);
 	vcpu->guest_cpu = -1;
 	init_waitqueue_head(&vcpu->wq);
 	mutex_init(&vcpu->mutex);

@@ -92,6 +92,7 @@ run_check() {
 		export MINIHV_FUZZ_SEED="$(arg minihv_fuzz_seed)"
 	fi
 	mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+	[ -f /lib/minihv/msr.ko ] && insmod /lib/minihv/msr.ko 2>/dev/null
 	n=$(( $(echo "$tests" | wc -w) + 1 ))
 	failed=0
 	echo "TAP version 13"

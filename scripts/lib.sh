@@ -183,6 +183,12 @@ make_initramfs() {
 		*) cp "$f" "$dir/lib/minihv/kvm/$m.ko";;
 		esac
 	done
+	# msr.ko: hoststate_test reads the host's MSRs through /dev/cpu/N/msr.
+	f=$(find "$(kernel_modules "$rel")/kernel" -name msr.ko -o -name msr.ko.xz | head -n1)
+	case "$f" in
+	*.xz) xz -dc "$f" >"$dir/lib/minihv/msr.ko";;
+	?*) cp "$f" "$dir/lib/minihv/msr.ko";;
+	esac
 	for f in "$ROOT"/selftests/*_test; do
 		[ -x "$f" ] && cp "$f" "$dir/selftests/"
 	done

@@ -410,6 +410,8 @@ static void svm_init_vmcb(struct minihv_vcpu *vcpu, struct svm_vcpu *svm)
 			     INTERCEPT_RDTSCP | INTERCEPT_WBINVD |
 			     INTERCEPT_MONITOR | INTERCEPT_MWAIT |
 			     INTERCEPT_XSETBV;
+	/* Every MOV DR: the guest's debug registers are vcpu->dbg (debugreg.c). */
+	c->intercept_dr = INTERCEPT_DR0_7;
 	c->iopm_base_pa = page_to_phys(svm_iopm);
 	c->msrpm_base_pa = page_to_phys(svm_msrpm);
 	c->asid = svm->asid;
@@ -982,6 +984,48 @@ static int svm_handle_ud(struct minihv_vcpu *vcpu)
 	return 1;
 }
 
+/*
+ * MOV from DR (exit codes 20h-27h) or to DR (30h-37h), APM Vol 2 15.12.
+ * The DR is the exit code's; the GPR is decoded from the instruction
+ * (no decode assists on QEMU).  DR6 and DR7 live in the save area while
+ * the guest runs (VMRUN loads them, #VMEXIT stores them): vcpu->dbg's
+ * copies are refreshed around the rules.
+ */
+static int svm_handle_dr_access(struct minihv_vcpu *vcpu)
+{
+	struct vmcb *vmcb = to_svm(vcpu)->vmcb;
+	struct vmcb_save_area *save = &vmcb->save;
+	u64 code = vmcb->control.exit_code, val;
+	struct minihv_cpu_mode m;
+	int len, gpr, dr, vector;
+	bool rex_r;
+
+	svm_cpu_mode(vcpu, &m);
+	len = minihv_decode_mov_dr(vcpu, &m, &gpr, &rex_r);
+	if (!len)
+		return 0;
+	dr = (code & 7) | (rex_r ? 8 : 0);
+	vcpu->dbg.dr6 = save->dr6;
+	if (code < SVM_EXIT_WRITE_DR0) {
+		vector = minihv_get_dr(vcpu, dr, save->cpl, save->cr4, &val);
+		if (!vector)
+			vcpu->regs[gpr] = m.long_mode ? val : (u32)val;
+	} else {
+		val = vcpu->regs[gpr];
+		vector = minihv_set_dr(vcpu, dr, save->cpl, save->cr4,
+				       m.long_mode ? val : (u32)val);
+	}
+	save->dr6 = vcpu->dbg.dr6;
+	save->dr7 = minihv_hw_dr7(vcpu);
+	if (vector) {
+		svm_inject_exception(vcpu, vector, vector == X86_TRAP_GP, 0);
+		return 1;
+	}
+	save->rip += len;
+	vmcb->control.int_state &= ~SVM_INTERRUPT_SHADOW;
+	return 1;
+}
+
 static int svm_handle_xsetbv(struct minihv_vcpu *vcpu)
 {
 	struct vmcb_save_area *save = &to_svm(vcpu)->vmcb->save;
@@ -1023,6 +1067,8 @@ static int svm_handle_reflect(struct minihv_vcpu *vcpu)
 	u8 vector = vmcb->control.exit_code - SVM_EXIT_EXCP_BASE;
 
 	if (vector == X86_TRAP_DB) {
+		/* GD lives in the guest's copy of DR7 (debugreg.c), not in the VMCB's. */
+		vcpu->dbg.dr7 &= ~SVM_DR7_GD;
 		vmcb->save.dr7 &= ~SVM_DR7_GD;
 		svm_inject_exception(vcpu, X86_TRAP_DB, false, 0);
 	} else {
@@ -1077,6 +1123,8 @@ struct svm_exit_handler {
 
 static const struct svm_exit_handler svm_exit_handlers[] = {
 	[SVM_EXIT_WRITE_CR0]	= { svm_handle_cr0_write, MINIHV_STAT_CR_ACCESS },
+	[SVM_EXIT_READ_DR0 ... SVM_EXIT_READ_DR7] = { svm_handle_dr_access, MINIHV_STAT_OTHER },
+	[SVM_EXIT_WRITE_DR0 ... SVM_EXIT_WRITE_DR7] = { svm_handle_dr_access, MINIHV_STAT_OTHER },
 	[SVM_EXIT_EXCP_DB]	= { svm_handle_reflect, MINIHV_STAT_EXCEPTION },
 	[SVM_EXIT_EXCP_AC]	= { svm_handle_reflect, MINIHV_STAT_EXCEPTION },
 	[SVM_EXIT_EXCP_MC]	= { svm_handle_machine_check, MINIHV_STAT_EXCEPTION },
@@ -1215,6 +1263,7 @@ static int svm_vcpu_run(struct minihv_vcpu *vcpu)
 	struct svm_vcpu *svm = to_svm(vcpu);
 	struct vmcb *vmcb = svm->vmcb;
 	int cpu, fault;
+	bool guest_drs;
 	u64 gen;
 	u64 xcr0, tsc_aux;
 	u32 pkru;
@@ -1282,10 +1331,12 @@ static int svm_vcpu_run(struct minihv_vcpu *vcpu)
 	xcr0 = minihv_load_guest_xcr0(vcpu, vmcb->save.cr4 & X86_CR4_OSXSAVE);
 	pkru = minihv_host_pkru();
 	tsc_aux = svm_load_guest_tsc_aux();
+	guest_drs = minihv_load_guest_debugregs(vcpu);
 	minihv_spec_enter(vcpu);
 	fault = __svm_vcpu_run(svm->vmcb_pa, vcpu->regs,
 			       page_to_phys(per_cpu(svm_host_vmsave, cpu)));
 	minihv_spec_exit();
+	minihv_load_host_debugregs(guest_drs);
 	svm_load_host_tsc_aux(tsc_aux);
 	minihv_restore_host_pkru(pkru);
 	minihv_load_host_xcr0(vcpu, xcr0);

@@ -14,6 +14,8 @@
 
 /* CR intercepts (offset 0): reads in bits 15:0, writes in 31:16. */
 #define INTERCEPT_CR0_WRITE	BIT(16)
+/* DR intercepts (offset 4), the same layout: DR0-DR7 read and written. */
+#define INTERCEPT_DR0_7		0x00ff00ffU
 /* Intercept vector 3 (control area offset 0Ch), APM table B-1. */
 #define INTERCEPT_INTR		BIT(0)
 #define INTERCEPT_NMI		BIT(1)
@@ -68,6 +70,10 @@
 
 /* Exit codes, APM appendix C. */
 #define SVM_EXIT_WRITE_CR0	0x010
+#define SVM_EXIT_READ_DR0	0x020	/* 20h-2Fh: MOV from DR0-DR15 */
+#define SVM_EXIT_READ_DR7	0x027
+#define SVM_EXIT_WRITE_DR0	0x030	/* 30h-3Fh: MOV to DR0-DR15 */
+#define SVM_EXIT_WRITE_DR7	0x037
 #define SVM_EXIT_EXCP_BASE	0x040	/* + vector: an intercepted exception */
 #define SVM_EXIT_EXCP_DB	(SVM_EXIT_EXCP_BASE + 1)
 #define SVM_EXIT_EXCP_AC	(SVM_EXIT_EXCP_BASE + 17)

@@ -417,6 +417,38 @@ static int vmx_handle_cr_access(struct minihv_vcpu *vcpu)
 	return vmx_skip_instruction();
 }
 
+/*
+ * MOV DR, with "MOV-DR exiting" always on: the guest's debug registers
+ * are vcpu->dbg (debugreg.c has the rules).  Exit qualification: SDM
+ * table 28-4 (the DR in bits 2:0, from DR in bit 4, the GPR in 11:8).
+ * The operand is 64 bits in 64-bit mode, else 32.
+ */
+static int vmx_handle_dr_access(struct minihv_vcpu *vcpu)
+{
+	unsigned long qual = vmcs_readl(EXIT_QUALIFICATION);
+	int dr = qual & 7, reg = (qual >> 8) & 15;
+	int cpl = (vmcs_read32(GUEST_SS_AR_BYTES) >> 5) & 3;
+	bool long_mode = (vmcs_read64(GUEST_IA32_EFER) & EFER_LMA) &&
+			 (vmcs_read32(GUEST_CS_AR_BYTES) & VMX_AR_L);
+	u64 cr4 = vmcs_readl(GUEST_CR4), val;
+	int vector;
+
+	if (qual & BIT(4)) {
+		vector = minihv_get_dr(vcpu, dr, cpl, cr4, &val);
+		if (!vector)
+			vcpu->regs[reg] = long_mode ? val : (u32)val;
+	} else {
+		val = vcpu->regs[reg];
+		vector = minihv_set_dr(vcpu, dr, cpl, cr4, long_mode ? val : (u32)val);
+		vmcs_writel(GUEST_DR7, minihv_hw_dr7(vcpu));
+	}
+	if (vector) {
+		vmx_inject_exception(vector, vector == X86_TRAP_GP, 0);
+		return 1;
+	}
+	return vmx_skip_instruction();
+}
+
 /* XSETBV exits unconditionally (SDM 26.1.2); CPL is SS.DPL (SDM Vol 3 5.5). */
 static int vmx_handle_xsetbv(struct minihv_vcpu *vcpu)
 {
@@ -592,6 +624,7 @@ static const struct vmx_exit_handler vmx_exit_handlers[] = {
 	[EXIT_REASON_VMOFF]			= { vmx_handle_ud, MINIHV_STAT_REFUSED },
 	[EXIT_REASON_VMON]			= { vmx_handle_ud, MINIHV_STAT_REFUSED },
 	[EXIT_REASON_CR_ACCESS]			= { vmx_handle_cr_access, MINIHV_STAT_CR_ACCESS },
+	[EXIT_REASON_DR_ACCESS]			= { vmx_handle_dr_access, MINIHV_STAT_OTHER },
 	[EXIT_REASON_IO_INSTRUCTION]		= { vmx_handle_io, MINIHV_STAT_IO },
 	[EXIT_REASON_MSR_READ]			= { vmx_handle_msr, MINIHV_STAT_MSR },
 	[EXIT_REASON_MSR_WRITE]			= { vmx_handle_msr, MINIHV_STAT_MSR },

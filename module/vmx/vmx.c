@@ -24,6 +24,7 @@
 #include <linux/spinlock.h>
 
 #include <asm/asm.h>
+#include <asm/debugreg.h>
 #include <asm/desc.h>
 #include <asm/io.h>
 #include <asm/segment.h>
@@ -259,7 +260,8 @@ static int vmx_setup_controls(struct vmx_capabilities *caps)
 					CPU_BASED_MWAIT_EXITING | CPU_BASED_MONITOR_EXITING |
 					CPU_BASED_CR8_LOAD_EXITING | CPU_BASED_CR8_STORE_EXITING |
 					CPU_BASED_ACTIVATE_SECONDARY_CONTROLS |
-					VMX_WINDOW_EXITING | CPU_BASED_RDPMC_EXITING,
+					CPU_BASED_MOV_DR_EXITING | VMX_WINDOW_EXITING |
+					CPU_BASED_RDPMC_EXITING,
 					CPU_BASED_USE_TSC_OFFSETTING, &caps->proc);
 	if (!r)
 		r = vmx_adjust_controls("secondary processor-based",
@@ -270,13 +272,15 @@ static int vmx_setup_controls(struct vmx_capabilities *caps)
 	if (!r)
 		r = vmx_adjust_controls("VM-exit", t ? MSR_IA32_VMX_TRUE_EXIT_CTLS :
 					MSR_IA32_VMX_EXIT_CTLS,
-					VM_EXIT_HOST_ADDR_SPACE_SIZE | VM_EXIT_SAVE_IA32_EFER |
+					VM_EXIT_HOST_ADDR_SPACE_SIZE | VM_EXIT_SAVE_DEBUG_CONTROLS |
+					VM_EXIT_SAVE_IA32_EFER |
 					VM_EXIT_LOAD_IA32_EFER | VM_EXIT_SAVE_IA32_PAT |
 					VM_EXIT_LOAD_IA32_PAT, 0, &caps->exit);
 	if (!r)
 		r = vmx_adjust_controls("VM-entry", t ? MSR_IA32_VMX_TRUE_ENTRY_CTLS :
 					MSR_IA32_VMX_ENTRY_CTLS,
-					VM_ENTRY_LOAD_IA32_EFER | VM_ENTRY_LOAD_IA32_PAT, 0,
+					VM_ENTRY_LOAD_DEBUG_CONTROLS | VM_ENTRY_LOAD_IA32_EFER |
+					VM_ENTRY_LOAD_IA32_PAT, 0,
 					&caps->entry);
 	if (r)
 		return r;
@@ -723,6 +727,52 @@ void vmx_write_efer(u64 efer)
 	vmcs_write32(VM_ENTRY_CONTROLS, entry | ((efer & EFER_LMA) ? VM_ENTRY_IA32E_MODE : 0));
 }
 
+/*
+ * Host state a VM exit loads with fixed values instead of from the VMCS:
+ * IA32_DEBUGCTL is cleared and DR7 becomes 400H (SDM Vol 3 28.5.1), LDTR
+ * is made unusable with a null selector (28.5.2).  Linux keeps BTF and
+ * the LBR enable in DEBUGCTL, its breakpoints (ptrace, perf) in DR7 and
+ * a process's modify_ldt(2) table in LDTR, and reloads none of them on
+ * the way back to user mode.  Read with interrupts off before the entry,
+ * put back before they are on again (DR7: minihv_load_host_debugregs()).
+ *
+ * DR6 is not in the VMCS at all: the guest's is in the register while
+ * it runs (a #DB it takes sets bits there), the host's outside.  Both
+ * are read, and written only when they differ.
+ */
+struct vmx_host_debug {
+	unsigned long debugctl;
+	unsigned long dr6;
+	u16 ldt_sel;
+	bool guest_drs;		/* the guest's DR0-DR3 are loaded */
+};
+
+static void vmx_save_host_debug(struct minihv_vcpu *vcpu, struct vmx_host_debug *h)
+{
+	h->debugctl = get_debugctlmsr();
+	asm volatile("sldt %0" : "=rm" (h->ldt_sel));
+	get_debugreg(h->dr6, 6);
+	if (vcpu->dbg.dr6 != h->dr6)
+		set_debugreg(vcpu->dbg.dr6, 6);
+	h->guest_drs = minihv_load_guest_debugregs(vcpu);
+}
+
+static void vmx_restore_host_debug(struct minihv_vcpu *vcpu, const struct vmx_host_debug *h)
+{
+	unsigned long dr6;
+
+	get_debugreg(dr6, 6);
+	vcpu->dbg.dr6 = dr6;
+	if (dr6 != h->dr6)
+		set_debugreg(h->dr6, 6);
+	minihv_load_host_debugregs(h->guest_drs);
+	if (h->debugctl)
+		update_debugctlmsr(h->debugctl);
+	/* Before DS/ES are reloaded: their selectors may have TI = 1. */
+	if (h->ldt_sel)
+		asm volatile("lldt %0" : : "rm" (h->ldt_sel));
+}
+
 /* Default PAT (SDM Vol 3 11.12.4). */
 #define PAT_DEFAULT	0x0007040600070406ULL
 
@@ -1036,6 +1086,7 @@ static int vmx_vcpu_run(struct minihv_vcpu *vcpu)
 {
 	struct vmx_vcpu *vmx = to_vmx(vcpu);
 	struct vmx_host_msrs host_msrs;
+	struct vmx_host_debug host_debug;
 	u16 fs_sel, gs_sel, ds_sel, es_sel;
 	unsigned long fs_base;
 	int cpu, fail;
@@ -1097,6 +1148,7 @@ static int vmx_vcpu_run(struct minihv_vcpu *vcpu)
 	savesegment(es, es_sel);
 	rdmsrl(MSR_FS_BASE, fs_base);
 	vmcs_writel(HOST_FS_BASE, fs_base);
+	vmx_save_host_debug(vcpu, &host_debug);
 
 	vmx_load_guest_msrs(vmx, &host_msrs);
 	minihv_guest_fpu_load();
@@ -1128,6 +1180,7 @@ static int vmx_vcpu_run(struct minihv_vcpu *vcpu)
 	 */
 	load_fixmap_gdt(cpu);
 	invalidate_tss_limit();
+	vmx_restore_host_debug(vcpu, &host_debug);
 	if (ds_sel)
 		loadsegment(ds, ds_sel);
 	if (es_sel)
