@@ -552,6 +552,15 @@ TEST(db_single_step_reaches_guest_handler_once)
 	vm_free(vm);
 }
 
+/* The test machine's own hypervisor: QEMU's TCG says "TCGTCGTCGTCG". */
+static bool host_is_qemu_tcg(void)
+{
+	uint32_t a, sig[3];
+
+	cpuid(0x40000000, 0, &a, &sig[0], &sig[1], &sig[2]);
+	return !memcmp(sig, "TCGTCGTCGTCG", 12);
+}
+
 /* A data breakpoint: one #DB, B0 in DR6. */
 TEST(db_data_breakpoint_reaches_guest_handler_once)
 {
@@ -559,6 +568,19 @@ TEST(db_data_breakpoint_reaches_guest_handler_once)
 	struct mh_vcpu *vcpu = vm_vcpu_add(vm, 0, guest_data_breakpoint);
 	struct ucall uc;
 
+	/*
+	 * MOV DR exits (hoststate_test), so the guest's DR7 reaches the CPU
+	 * only through VMRUN's load of the VMCB.  Debian's QEMU (7.2) with
+	 * TCG arms no breakpoint that way: this guest's breakpoint fired
+	 * there while its own MOV to DR7 ran natively, and stopped firing
+	 * once MOV DR exited; older QEMU's helper_vmrun() copies save.dr7
+	 * into env->dr[7] without its watchpoint update.  A CPU (APM Vol 2
+	 * 15.5: VMRUN loads DR7) and Bochs arm it.
+	 */
+	if (is_svm(vm) && host_is_qemu_tcg()) {
+		vm_free(vm);
+		SKIP(return, "QEMU's TCG arms no breakpoint VMRUN loads into DR7");
+	}
 	vcpu_args_set(vcpu, dr6_checked(vm), 0);
 	vm_install_handler(vm, X86_TRAP_DB, (uintptr_t)db_handler64);
 	vcpu_run(vcpu);
