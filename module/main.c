@@ -112,14 +112,36 @@ static void minihv_hw_disable_ipi(void *unused)
 }
 
 /*
+ * Set once the host begins to reboot, before VMX/SVM is turned off on
+ * every CPU; never cleared (a reload starts with it false again).
+ */
+bool minihv_rebooting;
+
+/*
  * On Intel, INIT is blocked in VMX root operation (SDM Vol 3 24.8), so a
  * CPU left in VMX operation may not come back from a warm reset; turn it
  * off everywhere before the machine restarts, as KVM does.
+ *
+ * The IPI lands wherever each CPU is, also under a vCPU thread between
+ * one exit and its next entry: with interrupts enabled it may be loading
+ * its VMCS or reading it in an exit handler.  So the flag goes up first.
+ * The vendors check it with interrupts off just before entering
+ * (minihv_exit_request()), and the run loop then ends the run with -EIO:
+ * no entry follows the IPI on its CPU.  A VMX instruction that still
+ * runs after it raises #UD, which vmx_insn_fault() expects now.
  */
+static void minihv_hw_disable_for_reboot(void)
+{
+	WRITE_ONCE(minihv_rebooting, true);
+	/* The flag before the IPIs: a CPU that took its IPI reads it set. */
+	smp_mb();
+	on_each_cpu(minihv_hw_disable_ipi, NULL, 1);
+}
+
 static int minihv_reboot(struct notifier_block *nb, unsigned long code,
 			 void *unused)
 {
-	on_each_cpu(minihv_hw_disable_ipi, NULL, 1);
+	minihv_hw_disable_for_reboot();
 	return NOTIFY_OK;
 }
 
