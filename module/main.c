@@ -284,11 +284,32 @@ u64 minihv_host_xcr0;
  */
 struct dentry *minihv_debugfs;
 
+/*
+ * Test hook, not a production path: writing 1 to
+ * /sys/kernel/debug/minihv/reboot_disable runs what the reboot notifier
+ * runs, without the reboot, so that a test can turn VMX/SVM off under
+ * running vCPUs and watch them come back (load_unload_test).  minihv
+ * can run no guest after it until the module is reloaded.  Write-only,
+ * root only (0200).
+ */
+static int minihv_reboot_disable_set(void *unused, u64 val)
+{
+	if (val != 1)
+		return -EINVAL;
+	minihv_hw_disable_for_reboot();
+	return 0;
+}
+DEFINE_DEBUGFS_ATTRIBUTE(minihv_reboot_disable_fops, NULL,
+			 minihv_reboot_disable_set, "%llu\n");
+
 static void minihv_debugfs_init(void)
 {
 	minihv_debugfs = debugfs_create_dir("minihv", NULL);
 	debugfs_create_atomic_t("vms", 0444, minihv_debugfs, &minihv_nr_vms);
 	debugfs_create_atomic_t("pinned_pages", 0444, minihv_debugfs, &minihv_nr_pinned);
+	/* Test hook (above). */
+	debugfs_create_file_unsafe("reboot_disable", 0200, minihv_debugfs, NULL,
+				   &minihv_reboot_disable_fops);
 }
 
 static int __init minihv_init(void)
