@@ -112,14 +112,36 @@ static void minihv_hw_disable_ipi(void *unused)
 }
 
 /*
+ * Set once the host begins to reboot, before VMX/SVM is turned off on
+ * every CPU; never cleared (a reload starts with it false again).
+ */
+bool minihv_rebooting;
+
+/*
  * On Intel, INIT is blocked in VMX root operation (SDM Vol 3 24.8), so a
  * CPU left in VMX operation may not come back from a warm reset; turn it
  * off everywhere before the machine restarts, as KVM does.
+ *
+ * The IPI lands wherever each CPU is, also under a vCPU thread between
+ * one exit and its next entry: with interrupts enabled it may be loading
+ * its VMCS or reading it in an exit handler.  So the flag goes up first.
+ * The vendors check it with interrupts off just before entering
+ * (minihv_exit_request()), and the run loop then ends the run with -EIO:
+ * no entry follows the IPI on its CPU.  A VMX instruction that still
+ * runs after it raises #UD, which vmx_insn_fault() expects now.
  */
+static void minihv_hw_disable_for_reboot(void)
+{
+	WRITE_ONCE(minihv_rebooting, true);
+	/* The flag before the IPIs: a CPU that took its IPI reads it set. */
+	smp_mb();
+	on_each_cpu(minihv_hw_disable_ipi, NULL, 1);
+}
+
 static int minihv_reboot(struct notifier_block *nb, unsigned long code,
 			 void *unused)
 {
-	on_each_cpu(minihv_hw_disable_ipi, NULL, 1);
+	minihv_hw_disable_for_reboot();
 	return NOTIFY_OK;
 }
 
@@ -262,11 +284,32 @@ u64 minihv_host_xcr0;
  */
 struct dentry *minihv_debugfs;
 
+/*
+ * Test hook, not a production path: writing 1 to
+ * /sys/kernel/debug/minihv/reboot_disable runs what the reboot notifier
+ * runs, without the reboot, so that a test can turn VMX/SVM off under
+ * running vCPUs and watch them come back (load_unload_test).  minihv
+ * can run no guest after it until the module is reloaded.  Write-only,
+ * root only (0200).
+ */
+static int minihv_reboot_disable_set(void *unused, u64 val)
+{
+	if (val != 1)
+		return -EINVAL;
+	minihv_hw_disable_for_reboot();
+	return 0;
+}
+DEFINE_DEBUGFS_ATTRIBUTE(minihv_reboot_disable_fops, NULL,
+			 minihv_reboot_disable_set, "%llu\n");
+
 static void minihv_debugfs_init(void)
 {
 	minihv_debugfs = debugfs_create_dir("minihv", NULL);
 	debugfs_create_atomic_t("vms", 0444, minihv_debugfs, &minihv_nr_vms);
 	debugfs_create_atomic_t("pinned_pages", 0444, minihv_debugfs, &minihv_nr_pinned);
+	/* Test hook (above). */
+	debugfs_create_file_unsafe("reboot_disable", 0200, minihv_debugfs, NULL,
+				   &minihv_reboot_disable_fops);
 }
 
 static int __init minihv_init(void)

@@ -432,13 +432,23 @@ static inline bool minihv_irq_window_requested(struct minihv_vcpu *vcpu)
 	return READ_ONCE(((struct minihv_run __force *)vcpu->run_page)->request_interrupt_window);
 }
 
+/* main.c: the host is rebooting, VMX/SVM is going off everywhere. */
+extern bool minihv_rebooting;
+
 static inline bool minihv_exit_request(struct minihv_vcpu *vcpu)
 {
 	WRITE_ONCE(vcpu->guest_cpu, smp_processor_id());
 	/* Pairs with the barrier in minihv_vcpu_kick(): either sees the other. */
 	smp_mb();
+	/*
+	 * The reboot's disable IPI needs interrupts on: if it came before
+	 * local_irq_disable() the flag is seen here, and if it comes later
+	 * it finds this CPU in the guest or done with the world switch.
+	 * So VMX/SVM is still on for the whole of this entry.
+	 */
 	return signal_pending(current) || need_resched() ||
-	       minihv_immediate_exit(vcpu) || READ_ONCE(vcpu->kicked);
+	       minihv_immediate_exit(vcpu) || READ_ONCE(vcpu->kicked) ||
+	       READ_ONCE(minihv_rebooting);
 }
 
 /* spec.c: speculation mitigations around the world switch */

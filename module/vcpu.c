@@ -753,6 +753,14 @@ static int minihv_vcpu_run(struct minihv_vcpu *vcpu)
 	fpu_swap_kvm_fpstate(&vcpu->guest_fpu, true);
 	for (;;) {
 		/*
+		 * The host is rebooting: VMX/SVM is off or about to be, and
+		 * the vendor enters no more (minihv_exit_request()).
+		 */
+		if (READ_ONCE(minihv_rebooting)) {
+			r = -EIO;
+			break;
+		}
+		/*
 		 * A signal ends the run as in KVM: -EINTR, MINIHV_EXIT_INTR;
 		 * so does immediate_exit, which a thread that kicks this one
 		 * sets before its signal, so that a kick just before the
@@ -777,6 +785,12 @@ static int minihv_vcpu_run(struct minihv_vcpu *vcpu)
 		if (r <= 0)
 			break;
 	}
+	/*
+	 * An exit handled after the reboot's IPI read the VMCS as 0s
+	 * (vmx_insn_fault()): whatever it says, the run failed.
+	 */
+	if (READ_ONCE(minihv_rebooting))
+		r = -EIO;
 	fpu_swap_kvm_fpstate(&vcpu->guest_fpu, false);
 	minihv_report_interrupt_state(vcpu);
 	trace_minihv_userspace_exit(vcpu->id, run->exit_reason, r < 0 ? r : 0);

@@ -1326,6 +1326,16 @@ static int svm_vcpu_run(struct minihv_vcpu *vcpu)
 	svm_entry_state_save(&svm->entry, &vmcb->save);
 
 	minihv_guest_fpu_load();
+	/*
+	 * No exception-table entries on CLGI, VMSAVE, VMLOAD, STGI: each
+	 * #UDs once EFER.SVME is off (APM Vol 3, each instruction's
+	 * exceptions), which the reboot does by IPI (main.c), but all run
+	 * between the check of minihv_rebooting above and
+	 * local_irq_enable() below, where no IPI is taken.  This CPU
+	 * already took the reboot's and the check saw the flag, or it will
+	 * take it after STGI.  VMRUN keeps its entry (vmenter.S) for
+	 * another reason.
+	 */
 	asm volatile("clgi" ::: "memory");
 	/* With GIF clear: not even an NMI runs with the guest's XCR0. */
 	xcr0 = minihv_load_guest_xcr0(vcpu, vmcb->save.cr4 & X86_CR4_OSXSAVE);

@@ -255,13 +255,31 @@ enum vmcs_field {
 	BUILD_BUG_ON_MSG(__builtin_constant_p(field) && VMCS_WIDTH(field) != (width), \
 			 "VMCS field accessed with the wrong width")
 
+/*
+ * A VMX instruction raised an exception: #UD once the CPU left VMX
+ * operation (SDM Vol 3 31.3, each instruction's "Operation"), which the
+ * host's reboot does under a vCPU thread (main.c).  Quiet then; a
+ * warning otherwise.  The instruction did nothing.
+ */
+void vmx_insn_fault(const char *insn);
+
 static __always_inline unsigned long __vmcs_readl(unsigned long field)
 {
 	unsigned long value;
 
-	/* A VMREAD of a valid field in the current VMCS cannot fail. */
-	asm volatile("vmread %1, %0" : "=rm"(value) : "r"(field) : "cc");
+	/*
+	 * A VMREAD of a valid field in the current VMCS cannot fail; it reads
+	 * 0 where VMX is off.  Volatile by hand: some gcc versions do not
+	 * make an asm goto with outputs volatile (GCC bug 103979; the
+	 * kernel's asm_goto_output(), which 6.1 lacks, does the same).
+	 */
+	asm volatile goto("1: vmread %[field], %[value]\n\t"
+			  _ASM_EXTABLE(1b, %l[fault])
+			  : [value] "=rm"(value) : [field] "r"(field) : "cc" : fault);
 	return value;
+fault:
+	vmx_insn_fault("VMREAD");
+	return 0;
 }
 
 #define vmcs_read16(f) ({ vmcs_check(f, VMCS_WIDTH_16); (u16)__vmcs_readl(f); })
@@ -273,12 +291,16 @@ void vmcs_write_error(unsigned long field, unsigned long value, void *caller);
 
 static __always_inline void __vmcs_writel(unsigned long field, unsigned long value)
 {
-	asm goto("vmwrite %1, %0\n\t"
-		 "jna %l[fail]"
-		 : : "r"(field), "rm"(value) : "cc" : fail);
+	asm goto("1: vmwrite %1, %0\n\t"
+		 "jna %l[fail]\n\t"
+		 _ASM_EXTABLE(1b, %l[fault])
+		 : : "r"(field), "rm"(value) : "cc" : fail, fault);
 	return;
 fail:
 	vmcs_write_error(field, value, __builtin_return_address(0));
+	return;
+fault:
+	vmx_insn_fault("VMWRITE");
 }
 
 #define vmcs_write16(f, v) \

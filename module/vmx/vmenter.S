@@ -10,6 +10,8 @@
  * a VM exit (including a VM-entry failure, which is a VM exit with bit 31
  * of the exit reason set, SDM Vol 3 27.8) and 1 on VM-fail, when the
  * instruction itself failed and VM_INSTRUCTION_ERROR says why (31.4).
+ * Returns 2 if the VMWRITE of HOST_RSP, VMLAUNCH or VMRESUME faulted
+ * (#UD: VMX was turned off, see vmx_insn_fault()); nothing was entered.
  *
  * A VM exit loads the host's RSP and RIP from the VMCS (28.5): HOST_RSP is
  * written here, just before entry, pointing at the saved regs pointer;
@@ -42,7 +44,7 @@ SYM_FUNC_START(__vmx_vcpu_run)
 	push	%rdi
 
 	mov	$VMCS_HOST_RSP, %eax
-	vmwrite	%rsp, %rax
+1:	vmwrite	%rsp, %rax
 	jna	.Lvmfail_early
 
 	/*
@@ -79,10 +81,10 @@ SYM_FUNC_START(__vmx_vcpu_run)
 	 */
 	UNWIND_HINT_SAVE
 	jc	.Lresume
-	vmlaunch
+2:	vmlaunch
 	jmp	.Lvmfail
 .Lresume:
-	vmresume
+3:	vmresume
 .Lvmfail:
 	/* VM-fail: still in the host, RSP unchanged, GPRs hold guest values. */
 	mov	$1, %eax
@@ -147,4 +149,13 @@ SYM_INNER_LABEL_ALIGN(__vmx_vmexit, SYM_L_GLOBAL)
 .Lvmfail_early:
 	mov	$1, %eax
 	jmp	.Lout
+
+	/* A fault: RSP as at the instruction, GPRs the guest's or the host's. */
+.Lfault:
+	mov	$2, %eax
+	jmp	.Lout
+
+	_ASM_EXTABLE(1b, .Lfault)
+	_ASM_EXTABLE(2b, .Lfault)
+	_ASM_EXTABLE(3b, .Lfault)
 SYM_FUNC_END(__vmx_vcpu_run)

@@ -70,14 +70,41 @@ static DEFINE_PER_CPU(struct page *, vmxon_region);
 static DEFINE_PER_CPU(struct list_head, loaded_vmcss);
 static DEFINE_PER_CPU(struct vmx_vcpu *, current_vmx);
 
+/*
+ * Every VMX instruction that can run with interrupts on (VMREAD and
+ * VMWRITE in vmcs.h, VMCLEAR, VMPTRLD, INVEPT, INVVPID here, the entry
+ * in vmenter.S) may find VMX off: the reboot's IPI (main.c) runs
+ * VMXOFF wherever the vCPU thread is, also between two of them.  Each
+ * has an exception-table entry that lands here and goes on as if the
+ * instruction did nothing, as KVM does while kvm_rebooting.  The vCPU
+ * does not enter again (minihv_exit_request()).  Anywhere else a fault
+ * is a minihv bug: a warning, once.
+ */
+void vmx_insn_fault(const char *insn)
+{
+	if (READ_ONCE(minihv_rebooting))
+		return;
+	WARN_ONCE(1, "VT-x: %s faulted on CPU %d\n", insn, raw_smp_processor_id());
+}
+
 static void vmx_vmclear(u64 pa)
 {
-	asm volatile("vmclear %0" : : "m"(pa) : "cc", "memory");
+	asm goto("1: vmclear %0\n\t"
+		 _ASM_EXTABLE(1b, %l[fault])
+		 : : "m"(pa) : "cc", "memory" : fault);
+	return;
+fault:
+	vmx_insn_fault("VMCLEAR");
 }
 
 static void vmx_vmptrld(u64 pa)
 {
-	asm volatile("vmptrld %0" : : "m"(pa) : "cc", "memory");
+	asm goto("1: vmptrld %0\n\t"
+		 _ASM_EXTABLE(1b, %l[fault])
+		 : : "m"(pa) : "cc", "memory" : fault);
+	return;
+fault:
+	vmx_insn_fault("VMPTRLD");
 }
 
 /* On vmx->cpu, interrupts off. */
@@ -94,7 +121,16 @@ static void __vmx_clear(struct vmx_vcpu *vmx)
 
 static void vmx_clear_ipi(void *arg)
 {
-	__vmx_clear(arg);
+	struct vmx_vcpu *vmx = arg;
+
+	/*
+	 * The sender read vmx->cpu before this IPI; in between this CPU
+	 * may have cleared every VMCS it had, for a reboot or going
+	 * offline (vmx_hardware_disable()), and the VMCS is on no list.
+	 */
+	if (READ_ONCE(vmx->cpu) != smp_processor_id())
+		return;
+	__vmx_clear(vmx);
 }
 
 static void vmx_clear_loaded_vmcss(void)
@@ -522,14 +558,24 @@ static void vmx_invept(u64 eptp)
 {
 	struct { u64 eptp, reserved; } desc = { eptp, 0 };
 
-	asm volatile("invept %0, %1" : : "m"(desc), "r"(1UL) : "cc", "memory");
+	asm goto("1: invept %0, %1\n\t"
+		 _ASM_EXTABLE(1b, %l[fault])
+		 : : "m"(desc), "r"(1UL) : "cc", "memory" : fault);
+	return;
+fault:
+	vmx_insn_fault("INVEPT");
 }
 
 static void vmx_invvpid(u16 vpid)
 {
 	struct { u64 vpid, gla; } desc = { vpid, 0 };
 
-	asm volatile("invvpid %0, %1" : : "m"(desc), "r"(1UL) : "cc", "memory");
+	asm goto("1: invvpid %0, %1\n\t"
+		 _ASM_EXTABLE(1b, %l[fault])
+		 : : "m"(desc), "r"(1UL) : "cc", "memory" : fault);
+	return;
+fault:
+	vmx_insn_fault("INVVPID");
 }
 
 static u64 vmx_eptp(struct minihv_vm *vm)
@@ -1194,6 +1240,13 @@ static int vmx_vcpu_run(struct minihv_vcpu *vcpu)
 	if (gs_sel)
 		pr_warn_once("VT-x: host GS selector %#x is not restored\n", gs_sel);
 
+	/* Faulted (vmenter.S): VMX is off, no VM_INSTRUCTION_ERROR to read. */
+	if (unlikely(fail == 2)) {
+		preempt_enable();
+		preempt_notifier_unregister(&vmx->preempt);
+		vmx_insn_fault("VMLAUNCH/VMRESUME");
+		return -EIO;
+	}
 	if (fail) {
 		u32 error = vmcs_read32(VM_INSTRUCTION_ERROR);
 		u64 field = 0, value = 0;
