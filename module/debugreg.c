@@ -120,6 +120,14 @@ bool minihv_load_guest_debugregs(struct minihv_vcpu *vcpu)
 {
 	if (!(vcpu->dbg.dr7 & (DR_LOCAL_ENABLE_MASK | DR_GLOBAL_ENABLE_MASK)))
 		return false;
+	/*
+	 * The host's own breakpoints (ptrace, perf: cpu_dr7) stay enabled
+	 * until the entry loads the guest's DR7: with the guest's addresses
+	 * in DR0-DR3 meanwhile, host code (an NMI's entry stack, say) would
+	 * hit breakpoints the guest chose.  Off first, as KVM does.
+	 */
+	if (hw_breakpoint_active())
+		set_debugreg(DR7_RESET, 7);
 	set_debugreg(vcpu->dbg.db[0], 0);
 	set_debugreg(vcpu->dbg.db[1], 1);
 	set_debugreg(vcpu->dbg.db[2], 2);

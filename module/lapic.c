@@ -349,7 +349,11 @@ static void lapic_sipi_reset(struct minihv_vcpu *vcpu, u8 vector)
 	minihv_ops->set_sregs(vcpu, &sregs);
 	memset(vcpu->regs, 0, sizeof(vcpu->regs));
 	minihv_ops->set_regs(vcpu, &regs);
-	/* Nothing of the old context's events: not even NMI blocking. */
+	/*
+	 * Nothing of the old context's events, not even NMI blocking, and
+	 * its debug registers at their INIT values (SDM Vol 3 table 10-1).
+	 */
+	minihv_debugregs_reset(vcpu);
 	minihv_ops->reset_events(vcpu);
 	vcpu->events.irq_queued = false;
 	vcpu->events.nmi_queued = false;

@@ -319,7 +319,8 @@ struct minihv_vcpu {
  *                    after an exit interrupted its delivery), the
  *                    interrupt shadow and NMI blocking, so that the vCPU
  *                    SIPI starts takes its first NMI and interrupt
- *                    (SDM Vol 3 10.4.2; KVM's kvm_vcpu_reset())
+ *                    (SDM Vol 3 10.4.2; KVM's kvm_vcpu_reset()); and load
+ *                    vcpu->dbg's DR7 (DR6 on AMD-V) where the CPU takes it
  *   tdp_*            bits of a nested page-table entry: non-leaf, and leaf
  *                    read-only / writable.  Bits 2:0 are non-zero exactly
  *                    when an entry is present, in both formats.

@@ -19,6 +19,7 @@
 #include <linux/smp.h>
 #include <linux/string_helpers.h>
 
+#include <asm/debugreg.h>
 #include <asm/io.h>
 #include <asm/msr.h>
 #include <asm/processor.h>
@@ -676,6 +677,9 @@ static void svm_reset_events(struct minihv_vcpu *vcpu)
 	svm->vmcb->control.int_state &= ~SVM_INTERRUPT_SHADOW;
 	svm->nmi_masked = false;
 	svm->iret_seen = false;
+	/* The debug registers' copies the CPU loads (debugreg.c reset them). */
+	svm->vmcb->save.dr6 = vcpu->dbg.dr6;
+	svm->vmcb->save.dr7 = minihv_hw_dr7(vcpu);
 }
 
 /*
@@ -1346,6 +1350,13 @@ static int svm_vcpu_run(struct minihv_vcpu *vcpu)
 	fault = __svm_vcpu_run(svm->vmcb_pa, vcpu->regs,
 			       page_to_phys(per_cpu(svm_host_vmsave, cpu)));
 	minihv_spec_exit();
+	/*
+	 * VMRUN loaded the guest's DR6, whose B0-B3/BS the guest sets at
+	 * will; #VMEXIT leaves it.  Linux's next #DB would read those bits as
+	 * its own (hw_breakpoint_restore() resets DR6 only with breakpoints).
+	 */
+	if (vmcb->save.dr6 != DR6_RESERVED)
+		set_debugreg(DR6_RESERVED, 6);
 	minihv_load_host_debugregs(guest_drs);
 	svm_load_host_tsc_aux(tsc_aux);
 	minihv_restore_host_pkru(pkru);

@@ -99,6 +99,8 @@ void vmx_reset_events(struct minihv_vcpu *vcpu)
 	vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, 0);
 	/* STI and MOV SS blocking, and blocking by NMI (SDM Vol 3 25.4.2). */
 	vmcs_write32(GUEST_INTERRUPTIBILITY_INFO, 0);
+	/* The DR7 the entry loads (debugreg.c reset the guest's copy). */
+	vmcs_writel(GUEST_DR7, minihv_hw_dr7(vcpu));
 	preempt_enable();
 }
 
