@@ -42,9 +42,10 @@ extern struct vmx_capabilities vmx_caps;
  * delivery of #AC raise #AC again, and the CPU repeats it forever without
  * reaching an instruction boundary where an interrupt, an NMI or the
  * preemption timer could exit (CVE-2015-5307).  Intercepted, each
- * delivery is a VM exit and exits.c reflects it.  (#DB has no such loop
- * on VT-x: the CPU does not raise a data breakpoint on the #DB frame it
- * pushes, KVM leaves it native too.)  #MC: a machine check in VMX
+ * delivery is a VM exit and exits.c reflects it.  #DB is left native
+ * here, unlike on AMD-V: whether an Intel CPU can loop on a data
+ * breakpoint hit by the #DB frame it pushes is not settled (KVM
+ * intercepts #DB on VT-x too; Documentation/security.rst, "Open").  #MC: a machine check in VMX
  * non-root operation is delivered through the guest's IDT unless bit 18
  * is set (SDM Vol 3 26.2); it is the host's, and vmx_vcpu_run() hands it
  * over.
