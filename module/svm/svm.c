@@ -1237,9 +1237,10 @@ static int svm_handle_exit(struct minihv_vcpu *vcpu)
  * guest would learn where it runs, and it must not.  So the guest runs
  * with 0, what its TSC_AUX (never written: RDTSCP and RDPID are hidden by
  * cpuid.c, the MSR is not emulated) holds after RESET, and the host's
- * value comes back before GIF is set again: the kernel's own NMI and #MC
- * entry read it with RDPID to find their per-CPU data
- * (LOAD_CPU_AND_NODE_SEG_LIMIT), so no host code may run in between.
+ * value comes back before GIF is set again, so that no host code, NMI
+ * and #MC handlers included, ever runs with the guest's: the vDSO's
+ * getcpu() and any RDPID in the kernel read it (the paranoid entry uses
+ * LSL instead since 5.13, so the order is stricter than it must be).
  * With RDTSCP too, not only RDPID: QEMU 7.2's TCG takes no #VMEXIT on
  * the RDTSCP intercept, and a CPU that ignores it must not leak either.
  * Without either feature the guest has no way to read it.
