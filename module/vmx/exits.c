@@ -248,6 +248,44 @@ static int vmx_reflect_exception(u32 info)
 	return 1;
 }
 
+/* The exit qualification of a #DB: DR6's B0-B3, BD and BS (SDM table 28-1). */
+#define DB_QUAL_DR6_BITS	(0xfUL | BIT(13) | BIT(14))
+#define DR7_GD_BIT		BIT(13)
+
+/*
+ * A #DB that exits writes no DR6 (SDM Vol 3 27.1): the exit qualification
+ * holds the bits it would have set, which go into the guest's DR6
+ * (vmx_vcpu_run() loads it before the entry) before the #DB is delivered
+ * again; delivering #DB clears DR7.GD (SDM Vol 3 18.2.4).  INT1 (ICEBP)
+ * exits as a privileged software exception with RIP on the instruction:
+ * it goes back as one, with its length.  A single step over STI or MOV SS
+ * leaves blocking and RFLAGS.TF set, which the entry accepts only with BS
+ * among the pending debug exceptions (SDM Vol 3 26.3.1.5), as KVM does.
+ */
+static int vmx_reflect_db(struct minihv_vcpu *vcpu, u32 info)
+{
+	unsigned long qual = vmcs_readl(EXIT_QUALIFICATION);
+
+	if ((info & INTR_INFO_INTR_TYPE_MASK) == INTR_TYPE_PRIV_SW_EXCEPTION) {
+		vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, X86_TRAP_DB | INTR_INFO_VALID_MASK |
+			     INTR_TYPE_PRIV_SW_EXCEPTION);
+		vmcs_write32(VM_ENTRY_INSTRUCTION_LEN, vmcs_read32(VM_EXIT_INSTRUCTION_LEN));
+		return 1;
+	}
+	vcpu->dbg.dr6 = (vcpu->dbg.dr6 & ~DB_QUAL_DR6_BITS) | (qual & DB_QUAL_DR6_BITS);
+	if (vcpu->dbg.dr7 & DR7_GD_BIT) {
+		vcpu->dbg.dr7 &= ~DR7_GD_BIT;
+		vmcs_writel(GUEST_DR7, minihv_hw_dr7(vcpu));
+	}
+	if ((vmcs_readl(GUEST_RFLAGS) & X86_EFLAGS_TF) &&
+	    (vmcs_read32(GUEST_INTERRUPTIBILITY_INFO) &
+	     (GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS)))
+		vmcs_writel(GUEST_PENDING_DBG_EXCEPTIONS,
+			    vmcs_readl(GUEST_PENDING_DBG_EXCEPTIONS) | BIT(14));
+	vmx_inject_exception(X86_TRAP_DB, false, 0);
+	return 1;
+}
+
 static int vmx_handle_exception_nmi(struct minihv_vcpu *vcpu)
 {
 	u32 info = vmcs_read32(VM_EXIT_INTR_INFO);
@@ -261,6 +299,8 @@ static int vmx_handle_exception_nmi(struct minihv_vcpu *vcpu)
 	vcpu->exit_stats[MINIHV_STAT_EXCEPTION]++;
 	if ((info & INTR_INFO_VECTOR_MASK) == X86_TRAP_AC)
 		return vmx_reflect_exception(info);
+	if ((info & INTR_INFO_VECTOR_MASK) == X86_TRAP_DB)
+		return vmx_reflect_db(vcpu, info);
 	/* The host's handler ran right after the exit (vmx_vcpu_run()). */
 	if ((info & INTR_INFO_VECTOR_MASK) == X86_TRAP_MC)
 		return 1;

@@ -221,6 +221,7 @@ enum vmcs_field {
 #define INTR_TYPE_EXT_INTR		(0 << 8)
 #define INTR_TYPE_NMI_INTR		(2 << 8)
 #define INTR_TYPE_HARD_EXCEPTION	(3 << 8)
+#define INTR_TYPE_PRIV_SW_EXCEPTION	(5 << 8)	/* INT1 (ICEBP) */
 #define INTR_INFO_DELIVER_CODE_MASK	BIT(11)
 #define INTR_INFO_UNBLOCK_NMI		BIT(12)
 #define INTR_INFO_VALID_MASK		BIT(31)

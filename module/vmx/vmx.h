@@ -42,15 +42,15 @@ extern struct vmx_capabilities vmx_caps;
  * delivery of #AC raise #AC again, and the CPU repeats it forever without
  * reaching an instruction boundary where an interrupt, an NMI or the
  * preemption timer could exit (CVE-2015-5307).  Intercepted, each
- * delivery is a VM exit and exits.c reflects it.  #DB is left native
- * here, unlike on AMD-V: whether an Intel CPU can loop on a data
- * breakpoint hit by the #DB frame it pushes is not settled (KVM
- * intercepts #DB on VT-x too; Documentation/security.rst, "Open").  #MC: a machine check in VMX
+ * delivery is a VM exit and exits.c reflects it.  #DB too, as on AMD-V
+ * (CVE-2015-8104) and as KVM does on VT-x: whatever an Intel CPU does
+ * with a data breakpoint on the #DB frame it pushes, each delivery is
+ * then an exit.  #MC: a machine check in VMX
  * non-root operation is delivered through the guest's IDT unless bit 18
  * is set (SDM Vol 3 26.2); it is the host's, and vmx_vcpu_run() hands it
  * over.
  */
-#define VMX_INTERCEPTED_EXCEPTIONS	(BIT(X86_TRAP_AC) | BIT(X86_TRAP_MC))
+#define VMX_INTERCEPTED_EXCEPTIONS	(BIT(X86_TRAP_DB) | BIT(X86_TRAP_AC) | BIT(X86_TRAP_MC))
 
 struct vmx_vcpu {
 	struct page *vmcs_page;
