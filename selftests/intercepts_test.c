@@ -615,6 +615,17 @@ TEST(icebp_reaches_guest_handler_once)
 		vm_free(vm);
 		SKIP(return, "QEMU's TCG raises #UD for INT1");
 	}
+	/*
+	 * Bochs 2.7's AMD-V ran the handler twice, with no #DB intercept in
+	 * the exit log: its EXITINTINFO still named the INT1 at the handler's
+	 * MOV DR exits, and minihv delivered that again (as it must for a
+	 * delivery an exit interrupted).  The same Bochs keeps an intercepted
+	 * #DB pending (db_recursive_keeps_exiting_svm).
+	 */
+	if (is_svm(vm) && machine_is_bochs()) {
+		vm_free(vm);
+		SKIP(return, "Bochs 2.7's AMD-V reports INT1 as still being delivered");
+	}
 	vm_install_handler(vm, X86_TRAP_DB, (uintptr_t)db_handler64);
 	vcpu_run(vcpu);
 	assert_ucall(vcpu, UCALL_DONE, &uc);
