@@ -617,10 +617,9 @@ TEST(icebp_reaches_guest_handler_once)
 	}
 	/*
 	 * Bochs 2.7's AMD-V ran the handler twice, with no #DB intercept in
-	 * the exit log: its EXITINTINFO still named the INT1 at the handler's
-	 * MOV DR exits, and minihv delivered that again (as it must for a
-	 * delivery an exit interrupted).  The same Bochs keeps an intercepted
-	 * #DB pending (db_recursive_keeps_exiting_svm).
+	 * the exit log (minihv intercepts no INT1 there); not isolated, and
+	 * the same Bochs keeps an intercepted #DB pending
+	 * (db_recursive_keeps_exiting_svm).
 	 */
 	if (is_svm(vm) && machine_is_bochs()) {
 		vm_free(vm);
