@@ -144,30 +144,6 @@ TEST(exit_log_holds_the_last_exits)
  * MINIHV_GET_EXIT_STATS; and the fd still reads after the vCPU's own fd
  * and its VM are closed (it holds the vCPU).
  */
-static uint64_t stat_by_name(int fd, const char *name)
-{
-	struct minihv_stats_header h;
-	static char buf[sizeof(struct minihv_stats_desc) + 256];
-	struct minihv_stats_desc *d = (void *)buf;
-	size_t dsize;
-	uint64_t val;
-	uint32_t i;
-
-	if (pread(fd, &h, sizeof(h), 0) != sizeof(h) || h.name_size > 256)
-		return ~0ULL;
-	dsize = sizeof(*d) + h.name_size;
-	for (i = 0; i < h.num_desc; i++) {
-		if (pread(fd, d, dsize, h.desc_offset + i * dsize) != (ssize_t)dsize)
-			return ~0ULL;
-		if (strcmp(d->name, name))
-			continue;
-		if (pread(fd, &val, sizeof(val), h.data_offset + d->offset) != sizeof(val))
-			return ~0ULL;
-		return val;
-	}
-	return ~0ULL;
-}
-
 TEST(stats_fd_in_kvm_format)
 {
 	struct mh_vm *vm = vm_create();

@@ -238,31 +238,6 @@ static uint64_t exit_stat(struct mh_vcpu *vcpu, int stat)
 	return stats.count[stat];
 }
 
-/* A value of the vCPU's stats fd by name; read while the vCPU runs. */
-static uint64_t stat_by_name(int fd, const char *name)
-{
-	struct minihv_stats_header h;
-	static char buf[sizeof(struct minihv_stats_desc) + 256];
-	struct minihv_stats_desc *d = (void *)buf;
-	uint64_t val;
-	size_t dsize;
-	uint32_t i;
-
-	if (pread(fd, &h, sizeof(h), 0) != sizeof(h) || h.name_size > 256)
-		return ~0ULL;
-	dsize = sizeof(*d) + h.name_size;
-	for (i = 0; i < h.num_desc; i++) {
-		if (pread(fd, d, dsize, h.desc_offset + i * dsize) != (ssize_t)dsize)
-			return ~0ULL;
-		if (strcmp(d->name, name))
-			continue;
-		if (pread(fd, &val, sizeof(val), h.data_offset + d->offset) != sizeof(val))
-			return ~0ULL;
-		return val;
-	}
-	return ~0ULL;
-}
-
 /*
  * QEMU's TCG (7.2) dies on an assertion of its own (cpus.c, "!qemu_mutex_
  * iothread_locked()") when a data breakpoint fires on a write of an event

@@ -349,3 +349,27 @@ int run_runner_input(const char *guest, const char *const *args, const char *inp
 	waitpid(pid, &status, 0);
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
+
+uint64_t stat_by_name(int fd, const char *name)
+{
+	struct minihv_stats_header h;
+	static char buf[sizeof(struct minihv_stats_desc) + 256];
+	struct minihv_stats_desc *d = (void *)buf;
+	uint64_t val;
+	size_t dsize;
+	uint32_t i;
+
+	if (pread(fd, &h, sizeof(h), 0) != sizeof(h) || h.name_size > 256)
+		return ~0ULL;
+	dsize = sizeof(*d) + h.name_size;
+	for (i = 0; i < h.num_desc; i++) {
+		if (pread(fd, d, dsize, h.desc_offset + i * dsize) != (ssize_t)dsize)
+			return ~0ULL;
+		if (strcmp(d->name, name))
+			continue;
+		if (pread(fd, &val, sizeof(val), h.data_offset + d->offset) != sizeof(val))
+			return ~0ULL;
+		return val;
+	}
+	return ~0ULL;
+}

@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define MINIHV_DEV	"/dev/minihv"
 
@@ -46,6 +47,8 @@ int module_unload(const char *name);
 bool module_is_loaded(const char *name);
 /* The number a sysfs, debugfs or proc file holds, or -1. */
 long read_number(const char *path);
+/* A value of a stats fd (GET_STATS_FD) by its name, or ~0 (also while the vCPU runs). */
+uint64_t stat_by_name(int fd, const char *name);
 /*
  * The path of @file in the debugfs directory of this process's newest VM
  * (/sys/kernel/debug/minihv/<pid>-<n>/), in @buf; false if there is none.
