@@ -34,12 +34,35 @@ lab_field() {
 	echo "$LABS" | awk -v n="$1" -v f="$2" '$1 == n { print $f }'
 }
 
-# make_starter N DIR: a copy of the tracked tree in DIR with lab N's part out.
+# tree_files: the tree's source files, NUL-separated, relative to ROOT.  In
+# a git checkout those git tracks; in a release tarball (git archive, no
+# .git) every file but what .gitignore names as a build product, so that
+# a tree already built with "make" gives a copy without its objects.
+tree_files() {
+	local pat args=()
+	# Only ROOT's own repository: a tarball unpacked inside another one
+	# is none of its files.
+	if [ "$(git -C "$ROOT" rev-parse --show-toplevel 2>/dev/null)" = "$ROOT" ]; then
+		git -C "$ROOT" ls-files -z
+		return
+	fi
+	while read -r pat; do
+		pat=${pat%/}
+		case "$pat" in
+		'' | '#'*) continue;;
+		/*) args+=(-o -path ".$pat");;
+		*) args+=(-o -name "$pat");;
+		esac
+	done <"$ROOT/.gitignore"
+	(cd "$ROOT" && find . \( -path ./.git "${args[@]}" \) -prune -o -type f -printf '%P\0')
+}
+
+# make_starter N DIR: a copy of the tree's sources in DIR with lab N's part out.
 make_starter() {
 	local n=$1 dir=$2 name
 	name=$(lab_field "$n" 2)
 	rm -rf "$dir" && mkdir -p "$dir/build"
-	git -C "$ROOT" ls-files -z | (cd "$ROOT" && xargs -0 cp --parents -t "$dir")
+	tree_files | (cd "$ROOT" && xargs -0 cp --parents -t "$dir")
 	patch -s -d "$dir" -p1 <"$ROOT/Documentation/labs/$n-$name.patch" ||
 		die "lab $n: its patch no longer applies to this tree"
 	# kselftest's headers, as this tree extracted them (saves a minute).
