@@ -202,10 +202,10 @@ static int minihv_string_io(struct minihv_vcpu *vcpu, const struct minihv_cpu_mo
 	return 0;
 }
 
-int minihv_handle_io(struct minihv_vcpu *vcpu, const struct minihv_cpu_mode *m,
-		     const struct minihv_io_exit *io, bool *done)
+int minihv_handle_io(struct minihv_vcpu *vcpu, struct minihv_io_exit *io, bool *done)
 {
 	struct minihv_run *run = &vcpu->run;
+	struct minihv_cpu_mode m;
 
 	run->exit_reason = MINIHV_EXIT_IO;
 	run->io.direction = io->in ? MINIHV_EXIT_IO_IN : MINIHV_EXIT_IO_OUT;
@@ -214,8 +214,11 @@ int minihv_handle_io(struct minihv_vcpu *vcpu, const struct minihv_cpu_mode *m,
 	run->io.count = 1;
 	run->io.data_offset = MINIHV_PIO_OFFSET;
 
-	if (io->string)
-		return minihv_string_io(vcpu, m, io, done);
+	if (io->string) {
+		minihv_ops->get_cpu_mode(vcpu, &m);
+		minihv_decode_string_io(vcpu, &m, io);
+		return minihv_string_io(vcpu, &m, io, done);
+	}
 
 	if (io->in) {
 		vcpu->pending.kind = MINIHV_PENDING_PIO_IN;
@@ -372,20 +375,6 @@ bool minihv_kernel_mmio(struct minihv_vcpu *vcpu)
 					   true, run->mmio.data);
 	}
 	return true;
-}
-
-/* KVM's answer to a hypercall it does not know (uapi/linux/kvm_para.h). */
-#define MINIHV_HC_ENOSYS	1000
-
-/*
- * minihv defines no hypercalls.  VMCALL (VMMCALL on AMD) is still the
- * cheapest exit there is, so it answers rather than faulting: RAX =
- * -1000, KVM's -KVM_ENOSYS, and the guest goes on.  The benchmark's null
- * exit is this.
- */
-void minihv_hypercall(struct minihv_vcpu *vcpu)
-{
-	vcpu->regs[VCPU_REGS_RAX] = -MINIHV_HC_ENOSYS;
 }
 
 /* PAT entries must be UC, WC, WT, WP, WB or UC- (SDM Vol 3 11.12.2). */

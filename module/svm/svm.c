@@ -29,7 +29,6 @@
 #include <uapi/linux/minihv.h>
 
 #include "../minihv.h"
-#include "../trace.h"
 #include "svm.h"
 
 /* VM_CR (MSR C001_0114h), APM Vol 2 15.30.1. */
@@ -598,6 +597,7 @@ static void svm_cpu_mode(struct minihv_vcpu *vcpu, struct minihv_cpu_mode *m)
 	m->rflags = save->rflags;
 	m->long_mode = (to_svm(vcpu)->efer & EFER_LMA) && (save->cs.attrib & SVM_SEG_ATTR_L);
 	m->cs_db = save->cs.attrib & SVM_SEG_ATTR_DB;
+	m->cpl = save->cpl;
 	m->seg_base[SEG_ES] = save->es.base;
 	m->seg_base[SEG_CS] = save->cs.base;
 	m->seg_base[SEG_SS] = save->ss.base;
@@ -606,13 +606,12 @@ static void svm_cpu_mode(struct minihv_vcpu *vcpu, struct minihv_cpu_mode *m)
 	m->seg_base[SEG_GS] = save->gs.base;
 }
 
-static void svm_inject_exception(struct minihv_vcpu *vcpu, u8 vector,
-				 bool has_error, u32 error)
+/* EVENTINJ has the layout of MINIHV_EVENT_* (APM Vol 2 15.20). */
+static void svm_queue_event(struct minihv_vcpu *vcpu, u32 event, u32 error)
 {
 	struct vmcb_control_area *c = &to_svm(vcpu)->vmcb->control;
 
-	c->event_inj = vector | SVM_EVTINJ_TYPE_EXEPT | SVM_EVTINJ_VALID |
-		       (has_error ? SVM_EVTINJ_VALID_ERR : 0);
+	c->event_inj = event;
 	c->event_inj_err = error;
 }
 
@@ -706,13 +705,13 @@ static int svm_skip_instruction(struct minihv_vcpu *vcpu)
 
 			minihv_internal_error(vcpu, MINIHV_INTERNAL_ERROR_EMULATION,
 					      2, data);
-			return 0;
+			return MINIHV_EXIT_TO_USER;
 		}
 		vmcb->save.rip += len;
 	}
 	/* Skipping an instruction ends an STI/MOV SS interrupt shadow. */
 	vmcb->control.int_state &= ~SVM_INTERRUPT_SHADOW;
-	return 1;
+	return MINIHV_RESUME_GUEST;
 }
 
 /*
@@ -805,28 +804,6 @@ static void svm_set_msr(struct minihv_vcpu *vcpu, u32 msr, u64 val)
 
 /* ---- exit handlers ---- */
 
-static int svm_handle_host_event(struct minihv_vcpu *vcpu)
-{
-	/*
-	 * An external interrupt, NMI or SMI: the host took it when GIF and
-	 * IF came back on after #VMEXIT; just enter again.
-	 */
-	return 1;
-}
-
-static int svm_handle_cpuid(struct minihv_vcpu *vcpu)
-{
-	minihv_cpuid(vcpu);
-	return svm_skip_instruction(vcpu);
-}
-
-static int svm_handle_hlt(struct minihv_vcpu *vcpu)
-{
-	if (!svm_skip_instruction(vcpu))
-		return 0;
-	return minihv_halt(vcpu);
-}
-
 static int svm_handle_vintr(struct minihv_vcpu *vcpu)
 {
 	/* The virtual interrupt was only a probe: take it back (15.21.4). */
@@ -841,17 +818,15 @@ static int svm_handle_iret(struct minihv_vcpu *vcpu)
 	svm->iret_seen = true;
 	svm->iret_rip = svm->vmcb->save.rip;
 	svm->vmcb->control.intercept_misc3 &= ~INTERCEPT_IRET;
-	return 1;
+	return MINIHV_RESUME_GUEST;
 }
 
+/* One exit code for both: EXITINFO1 is 0 for RDMSR, 1 for WRMSR (APM 15.11). */
 static int svm_handle_msr(struct minihv_vcpu *vcpu)
 {
-	/* Exit information 1: 0 for RDMSR, 1 for WRMSR (APM 15.11). */
-	if (minihv_emulate_msr(vcpu, to_svm(vcpu)->vmcb->control.exit_info_1)) {
-		svm_inject_exception(vcpu, X86_TRAP_GP, true, 0);
-		return 1;
-	}
-	return svm_skip_instruction(vcpu);
+	if (to_svm(vcpu)->vmcb->control.exit_info_1)
+		return minihv_handle_wrmsr(vcpu);
+	return minihv_handle_rdmsr(vcpu);
 }
 
 /*
@@ -895,7 +870,7 @@ static int svm_handle_cr0_write(struct minihv_vcpu *vcpu)
 	vmcb->control.int_state &= ~SVM_INTERRUPT_SHADOW;
 	return 1;
 gp:
-	svm_inject_exception(vcpu, X86_TRAP_GP, true, 0);
+	minihv_queue_exception(vcpu, X86_TRAP_GP, true, 0);
 	return 1;
 }
 
@@ -915,17 +890,10 @@ static int svm_handle_ioio(struct minihv_vcpu *vcpu)
 		/* IOIO always saves the next RIP in exit info 2 (15.10.2). */
 		.next_rip = vmcb->control.exit_info_2,
 	};
-	struct minihv_cpu_mode m;
 	bool done = false;
-	int r;
+	int r = minihv_handle_io(vcpu, &io, &done);
 
-	svm_cpu_mode(vcpu, &m);
-	if (io.string)
-		minihv_decode_string_io(vcpu, &m, &io);
-	r = minihv_handle_io(vcpu, &m, &io, &done);
-	if (r < 0)
-		return r;
-	if (done)
+	if (r >= 0 && done)
 		vmcb->save.rip = io.next_rip;
 	return r;
 }
@@ -952,7 +920,7 @@ static int svm_handle_npf(struct minihv_vcpu *vcpu)
 
 		minihv_internal_error(vcpu, MINIHV_INTERNAL_ERROR_UNEXPECTED_EXIT,
 				      3, data);
-		return 0;
+		return MINIHV_EXIT_TO_USER;
 	}
 	/* Counted as a nested fault by the table; it is MMIO after all. */
 	vcpu->exit_stats[MINIHV_STAT_PAGE_FAULT]--;
@@ -962,30 +930,6 @@ static int svm_handle_npf(struct minihv_vcpu *vcpu)
 	if (len > 0)
 		vmcb->save.rip += len;
 	return len > 0 && in_kernel;
-}
-
-static int svm_handle_shutdown(struct minihv_vcpu *vcpu)
-{
-	/* A triple fault: the VMCB state is undefined now (APM 15.13). */
-	vcpu->run.exit_reason = MINIHV_EXIT_SHUTDOWN;
-	return 0;
-}
-
-static int svm_handle_vmmcall(struct minihv_vcpu *vcpu)
-{
-	minihv_hypercall(vcpu);
-	return svm_skip_instruction(vcpu);
-}
-
-static int svm_handle_ud(struct minihv_vcpu *vcpu)
-{
-	/*
-	 * SVM instructions and MONITOR/MWAIT are not for guests; nor is
-	 * RDTSCP, which CPUID hides (cpuid.c) and which would read the
-	 * host's TSC_AUX.
-	 */
-	svm_inject_exception(vcpu, X86_TRAP_UD, false, 0);
-	return 1;
 }
 
 /*
@@ -998,48 +942,25 @@ static int svm_handle_ud(struct minihv_vcpu *vcpu)
 static int svm_handle_dr_access(struct minihv_vcpu *vcpu)
 {
 	struct vmcb *vmcb = to_svm(vcpu)->vmcb;
-	struct vmcb_save_area *save = &vmcb->save;
-	u64 code = vmcb->control.exit_code, val;
+	u64 code = vmcb->control.exit_code;
 	struct minihv_cpu_mode m;
-	int len, gpr, dr, vector;
+	int len, gpr, vector;
 	bool rex_r;
 
 	svm_cpu_mode(vcpu, &m);
 	len = minihv_decode_mov_dr(vcpu, &m, &gpr, &rex_r);
 	if (!len)
-		return 0;
-	dr = (code & 7) | (rex_r ? 8 : 0);
-	vcpu->dbg.dr6 = save->dr6;
-	if (code < SVM_EXIT_WRITE_DR0) {
-		vector = minihv_get_dr(vcpu, dr, save->cpl, save->cr4, &val);
-		if (!vector)
-			vcpu->regs[gpr] = m.long_mode ? val : (u32)val;
-	} else {
-		val = vcpu->regs[gpr];
-		vector = minihv_set_dr(vcpu, dr, save->cpl, save->cr4,
-				       m.long_mode ? val : (u32)val);
-	}
-	save->dr6 = vcpu->dbg.dr6;
-	save->dr7 = minihv_hw_dr7(vcpu);
-	if (vector) {
-		svm_inject_exception(vcpu, vector, vector == X86_TRAP_GP, 0);
-		return 1;
-	}
-	save->rip += len;
+		return MINIHV_EXIT_TO_USER;
+	vcpu->dbg.dr6 = vmcb->save.dr6;
+	vector = minihv_mov_dr(vcpu, (code & 7) | (rex_r ? 8 : 0), gpr,
+			       code >= SVM_EXIT_WRITE_DR0);
+	vmcb->save.dr6 = vcpu->dbg.dr6;
+	vmcb->save.dr7 = minihv_hw_dr7(vcpu);
+	if (vector)
+		return minihv_complete_insn(vcpu, vector);
+	vmcb->save.rip += len;
 	vmcb->control.int_state &= ~SVM_INTERRUPT_SHADOW;
-	return 1;
-}
-
-static int svm_handle_xsetbv(struct minihv_vcpu *vcpu)
-{
-	struct vmcb_save_area *save = &to_svm(vcpu)->vmcb->save;
-	int vector = minihv_xsetbv(vcpu, save->cpl, save->cr4 & X86_CR4_OSXSAVE);
-
-	if (vector) {
-		svm_inject_exception(vcpu, vector, vector == X86_TRAP_GP, 0);
-		return 1;
-	}
-	return svm_skip_instruction(vcpu);
+	return MINIHV_RESUME_GUEST;
 }
 
 /*
@@ -1048,7 +969,7 @@ static int svm_handle_xsetbv(struct minihv_vcpu *vcpu)
  * delivery (APM 15.12), and EVENTINJ delivers it at the next VMRUN.
  *
  * An exception whose delivery this one interrupted (EXITINTINFO, put
- * back in EVENTINJ by svm_handle_exit()) is replaced: #DB and #AC are
+ * back in EVENTINJ by minihv_handle_exit()) is replaced: #DB and #AC are
  * both benign, so the CPU handles the pair serially and the guest sees
  * the second (SDM Vol 3 6.15, table 6-4).  That is how the recursive
  * case goes on: one exit per delivery, never a loop inside the CPU.
@@ -1074,90 +995,55 @@ static int svm_handle_reflect(struct minihv_vcpu *vcpu)
 		/* GD lives in the guest's copy of DR7 (debugreg.c), not in the VMCB's. */
 		vcpu->dbg.dr7 &= ~SVM_DR7_GD;
 		vmcb->save.dr7 &= ~SVM_DR7_GD;
-		svm_inject_exception(vcpu, X86_TRAP_DB, false, 0);
+		minihv_queue_exception(vcpu, X86_TRAP_DB, false, 0);
 	} else {
 		vmcb->save.rflags |= X86_EFLAGS_RF;
-		svm_inject_exception(vcpu, vector, true, vmcb->control.exit_info_1);
+		minihv_queue_exception(vcpu, vector, true, vmcb->control.exit_info_1);
 	}
-	return 1;
-}
-
-static int svm_handle_machine_check(struct minihv_vcpu *vcpu)
-{
-	/* The host's handler ran right after the #VMEXIT (svm_vcpu_run()). */
-	return 1;
-}
-
-static int svm_handle_invd(struct minihv_vcpu *vcpu)
-{
-	/* INVD would drop the host's dirty cache lines: skip it. */
-	return svm_skip_instruction(vcpu);
-}
-
-static int svm_handle_wbinvd(struct minihv_vcpu *vcpu)
-{
-	/*
-	 * A no-op, as in KVM without an assigned device: guest memory is
-	 * ordinary write-back host memory, nothing needs the flush, and a
-	 * guest could stall every core sharing the caches with it.
-	 */
-	return svm_skip_instruction(vcpu);
-}
-
-static int svm_handle_rdpmc(struct minihv_vcpu *vcpu)
-{
-	/*
-	 * The guest has no PMU (CPUID leaf 0Ah, cpuid.c): every counter index
-	 * is invalid, which is #GP(0) (APM Vol 3 "RDPMC"), as in KVM.
-	 */
-	svm_inject_exception(vcpu, X86_TRAP_GP, true, 0);
-	return 1;
+	return MINIHV_RESUME_GUEST;
 }
 
 /*
- * Exit handlers, indexed by exit code (APM appendix C).  Each returns 1 to
- * re-enter the guest, 0 after filling vcpu->run for userspace, or -errno.
- * A code with no handler goes to userspace as an internal error with the
- * raw exit information; the host never panics on a guest's behalf.
+ * Exit handlers, indexed by exit code (APM appendix C), for
+ * minihv_handle_exit(): each returns enum minihv_exit_ret or -errno.
  */
-struct svm_exit_handler {
-	int (*fn)(struct minihv_vcpu *vcpu);
-	u8 stat;		/* MINIHV_STAT_*: what the exit counts as */
-};
-
-static const struct svm_exit_handler svm_exit_handlers[] = {
+static const struct minihv_exit_handler svm_exit_handlers[] = {
 	[SVM_EXIT_WRITE_CR0]	= { svm_handle_cr0_write, MINIHV_STAT_CR_ACCESS },
 	[SVM_EXIT_READ_DR0 ... SVM_EXIT_READ_DR7] = { svm_handle_dr_access, MINIHV_STAT_OTHER },
 	[SVM_EXIT_WRITE_DR0 ... SVM_EXIT_WRITE_DR7] = { svm_handle_dr_access, MINIHV_STAT_OTHER },
 	[SVM_EXIT_EXCP_DB]	= { svm_handle_reflect, MINIHV_STAT_EXCEPTION },
 	[SVM_EXIT_EXCP_AC]	= { svm_handle_reflect, MINIHV_STAT_EXCEPTION },
-	[SVM_EXIT_EXCP_MC]	= { svm_handle_machine_check, MINIHV_STAT_EXCEPTION },
-	[SVM_EXIT_INTR]		= { svm_handle_host_event, MINIHV_STAT_HOST_EVENT },
-	[SVM_EXIT_NMI]		= { svm_handle_host_event, MINIHV_STAT_HOST_EVENT },
-	[SVM_EXIT_SMI]		= { svm_handle_host_event, MINIHV_STAT_HOST_EVENT },
-	[SVM_EXIT_CPUID]	= { svm_handle_cpuid, MINIHV_STAT_CPUID },
-	[SVM_EXIT_INVD]		= { svm_handle_invd, MINIHV_STAT_OTHER },
+	[SVM_EXIT_EXCP_MC]	= { minihv_handle_host_event, MINIHV_STAT_EXCEPTION },
+	[SVM_EXIT_INTR]		= { minihv_handle_host_event, MINIHV_STAT_HOST_EVENT },
+	[SVM_EXIT_NMI]		= { minihv_handle_host_event, MINIHV_STAT_HOST_EVENT },
+	[SVM_EXIT_SMI]		= { minihv_handle_host_event, MINIHV_STAT_HOST_EVENT },
+	[SVM_EXIT_CPUID]	= { minihv_handle_cpuid, MINIHV_STAT_CPUID },
+	[SVM_EXIT_INVD]		= { minihv_handle_skip, MINIHV_STAT_OTHER },
 	[SVM_EXIT_VINTR]	= { svm_handle_vintr, MINIHV_STAT_WINDOW },
 	[SVM_EXIT_IRET]		= { svm_handle_iret, MINIHV_STAT_WINDOW },
-	[SVM_EXIT_RDPMC]	= { svm_handle_rdpmc, MINIHV_STAT_OTHER },
-	[SVM_EXIT_HLT]		= { svm_handle_hlt, MINIHV_STAT_HLT },
-	[SVM_EXIT_INVLPGA]	= { svm_handle_ud, MINIHV_STAT_REFUSED },
+	[SVM_EXIT_RDPMC]	= { minihv_handle_rdpmc, MINIHV_STAT_OTHER },
+	[SVM_EXIT_HLT]		= { minihv_handle_hlt, MINIHV_STAT_HLT },
+	[SVM_EXIT_INVLPGA]	= { minihv_handle_ud, MINIHV_STAT_REFUSED },
 	[SVM_EXIT_IOIO]		= { svm_handle_ioio, MINIHV_STAT_IO },
 	[SVM_EXIT_MSR]		= { svm_handle_msr, MINIHV_STAT_MSR },
-	[SVM_EXIT_SHUTDOWN]	= { svm_handle_shutdown, MINIHV_STAT_SHUTDOWN },
-	[SVM_EXIT_VMRUN]	= { svm_handle_ud, MINIHV_STAT_REFUSED },
-	[SVM_EXIT_VMMCALL]	= { svm_handle_vmmcall, MINIHV_STAT_HYPERCALL },
-	[SVM_EXIT_VMLOAD]	= { svm_handle_ud, MINIHV_STAT_REFUSED },
-	[SVM_EXIT_VMSAVE]	= { svm_handle_ud, MINIHV_STAT_REFUSED },
-	[SVM_EXIT_STGI]		= { svm_handle_ud, MINIHV_STAT_REFUSED },
-	[SVM_EXIT_CLGI]		= { svm_handle_ud, MINIHV_STAT_REFUSED },
-	[SVM_EXIT_SKINIT]	= { svm_handle_ud, MINIHV_STAT_REFUSED },
-	[SVM_EXIT_RDTSCP]	= { svm_handle_ud, MINIHV_STAT_REFUSED },
-	[SVM_EXIT_WBINVD]	= { svm_handle_wbinvd, MINIHV_STAT_OTHER },
-	[SVM_EXIT_MONITOR]	= { svm_handle_ud, MINIHV_STAT_REFUSED },
-	[SVM_EXIT_MWAIT]	= { svm_handle_ud, MINIHV_STAT_REFUSED },
-	[SVM_EXIT_XSETBV]	= { svm_handle_xsetbv, MINIHV_STAT_OTHER },
+	[SVM_EXIT_SHUTDOWN]	= { minihv_handle_shutdown, MINIHV_STAT_SHUTDOWN },
+	[SVM_EXIT_VMRUN]	= { minihv_handle_ud, MINIHV_STAT_REFUSED },
+	[SVM_EXIT_VMMCALL]	= { minihv_handle_hypercall, MINIHV_STAT_HYPERCALL },
+	[SVM_EXIT_VMLOAD]	= { minihv_handle_ud, MINIHV_STAT_REFUSED },
+	[SVM_EXIT_VMSAVE]	= { minihv_handle_ud, MINIHV_STAT_REFUSED },
+	[SVM_EXIT_STGI]		= { minihv_handle_ud, MINIHV_STAT_REFUSED },
+	[SVM_EXIT_CLGI]		= { minihv_handle_ud, MINIHV_STAT_REFUSED },
+	[SVM_EXIT_SKINIT]	= { minihv_handle_ud, MINIHV_STAT_REFUSED },
+	[SVM_EXIT_RDTSCP]	= { minihv_handle_ud, MINIHV_STAT_REFUSED },
+	[SVM_EXIT_WBINVD]	= { minihv_handle_skip, MINIHV_STAT_OTHER },
+	[SVM_EXIT_MONITOR]	= { minihv_handle_ud, MINIHV_STAT_REFUSED },
+	[SVM_EXIT_MWAIT]	= { minihv_handle_ud, MINIHV_STAT_REFUSED },
+	[SVM_EXIT_XSETBV]	= { minihv_handle_xsetbv, MINIHV_STAT_OTHER },
 	[SVM_EXIT_NPF]		= { svm_handle_npf, MINIHV_STAT_PAGE_FAULT },
+};
+
+static const struct minihv_exit_table svm_exit_table = {
+	svm_exit_handlers, ARRAY_SIZE(svm_exit_handlers)
 };
 
 /* QEMU stores VMEXIT_INVALID as a 32-bit -1. */
@@ -1169,65 +1055,35 @@ static bool svm_exit_invalid(u64 code)
 static void svm_fail_entry(struct minihv_vcpu *vcpu, const char *why, u64 field,
 			   u64 value)
 {
-	struct minihv_run *run = &vcpu->run;
-
-	run->exit_reason = MINIHV_EXIT_FAIL_ENTRY;
-	run->fail_entry.hardware_entry_failure_reason = MINIHV_SVM_EXIT_INVALID;
-	run->fail_entry.cpu = to_svm(vcpu)->last_cpu;
-	run->fail_entry.field = field;
-	run->fail_entry.value = value;
-	snprintf(run->fail_entry.reason, sizeof(run->fail_entry.reason),
-		 "VMEXIT_INVALID: %s (APM Vol 2 15.5.1)",
-		 why ? why : "no consistency check minihv knows explains it");
+	minihv_fail_entry(vcpu, MINIHV_SVM_EXIT_INVALID, to_svm(vcpu)->last_cpu,
+			  "VMEXIT_INVALID (APM Vol 2 15.5.1)", why, field, value);
 }
 
-static int svm_handle_exit(struct minihv_vcpu *vcpu)
+static void svm_read_exit(struct minihv_vcpu *vcpu, struct minihv_exit *e)
 {
-	struct vmcb_control_area *c = &to_svm(vcpu)->vmcb->control;
-	u64 code = c->exit_code;
+	struct vmcb *vmcb = to_svm(vcpu)->vmcb;
+	struct vmcb_control_area *c = &vmcb->control;
 
-	minihv_log_exit(vcpu, code, c->exit_info_1, c->exit_info_2,
-			to_svm(vcpu)->vmcb->save.rip);
-	trace_minihv_exit(vcpu->id, code, c->exit_info_1, c->exit_info_2,
-			  to_svm(vcpu)->vmcb->save.rip);
+	e->reason = c->exit_code;
+	e->code = c->exit_code;
+	e->failed_entry = svm_exit_invalid(c->exit_code);
+	e->info1 = c->exit_info_1;
+	e->info2 = c->exit_info_2;
+	e->rip = vmcb->save.rip;
+	/* EXITINTINFO has EVENTINJ's layout (APM Vol 2 15.7.2). */
+	e->vectoring = c->exit_int_info;
+	e->vectoring_error = c->exit_int_info >> 32;
+}
 
-	if (svm_exit_invalid(code)) {
-		u64 field = 0, value = 0;
-		const char *why = svm_check_guest_state(to_svm(vcpu)->vmcb,
-							&field, &value);
+static int svm_handle_failed_entry(struct minihv_vcpu *vcpu)
+{
+	u64 field = 0, value = 0;
+	const char *why = svm_check_guest_state(to_svm(vcpu)->vmcb, &field, &value);
 
-		svm_fail_entry(vcpu, why, field, value);
-		vcpu->exit_stats[MINIHV_STAT_FAIL_ENTRY]++;
-		/* Refused as it stands: checked again before the next VMRUN. */
-		to_svm(vcpu)->state_checked = false;
-		return 0;
-	}
-
-	/*
-	 * An event whose delivery the exit interrupted (a nested fault on
-	 * the guest's IDT or stack, say) must be delivered again (15.7.2).
-	 */
-	c->event_inj = 0;
-	if (c->exit_int_info & SVM_EVTINJ_VALID) {
-		c->event_inj = (u32)c->exit_int_info;
-		c->event_inj_err = c->exit_int_info >> 32;
-	}
-
-	if (code < ARRAY_SIZE(svm_exit_handlers) && svm_exit_handlers[code].fn) {
-		vcpu->exit_stats[svm_exit_handlers[code].stat]++;
-		return svm_exit_handlers[code].fn(vcpu);
-	}
-
-	vcpu->exit_stats[MINIHV_STAT_OTHER]++;
-	{
-		u64 data[4] = { code, c->exit_info_1, c->exit_info_2,
-				c->exit_int_info };
-
-		vcpu->run.hw.hardware_exit_reason = code;
-		minihv_internal_error(vcpu, MINIHV_INTERNAL_ERROR_UNEXPECTED_EXIT,
-				      4, data);
-	}
-	return 0;
+	svm_fail_entry(vcpu, why, field, value);
+	/* Refused as it stands: checked again before the next VMRUN. */
+	to_svm(vcpu)->state_checked = false;
+	return MINIHV_EXIT_TO_USER;
 }
 
 /*
@@ -1385,7 +1241,7 @@ static int svm_vcpu_run(struct minihv_vcpu *vcpu)
 	vcpu->regs[VCPU_REGS_RSP] = vmcb->save.rsp;
 	if (vcpu->lapic && (vmcb->control.int_ctl & V_TPR_MASK) != minihv_get_cr8(vcpu))
 		minihv_set_cr8(vcpu, vmcb->control.int_ctl & V_TPR_MASK);
-	return svm_handle_exit(vcpu);
+	return minihv_handle_exit(vcpu);
 }
 
 const struct minihv_vendor_ops svm_vendor_ops = {
@@ -1404,6 +1260,12 @@ const struct minihv_vendor_ops svm_vendor_ops = {
 	.vcpu_create = svm_vcpu_create,
 	.vcpu_free = svm_vcpu_free,
 	.vcpu_run = svm_vcpu_run,
+	.read_exit = svm_read_exit,
+	.handle_failed_entry = svm_handle_failed_entry,
+	.exit_table = &svm_exit_table,
+	.skip_instruction = svm_skip_instruction,
+	.queue_event = svm_queue_event,
+	.get_cpu_mode = svm_cpu_mode,
 	.get_regs = svm_get_regs,
 	.set_regs = svm_set_regs,
 	.get_sregs = svm_get_sregs,

@@ -1267,7 +1267,7 @@ static int vmx_vcpu_run(struct minihv_vcpu *vcpu)
 	preempt_enable();
 
 	/* Preemptible from here: the notifier keeps the VMCS current. */
-	fail = vmx_handle_exit(vcpu);
+	fail = minihv_handle_exit(vcpu);
 	preempt_notifier_unregister(&vmx->preempt);
 	return fail;
 }
@@ -1288,6 +1288,12 @@ const struct minihv_vendor_ops vmx_vendor_ops = {
 	.vcpu_create = vmx_vcpu_create,
 	.vcpu_free = vmx_vcpu_free,
 	.vcpu_run = vmx_vcpu_run,
+	.read_exit = vmx_read_exit,
+	.handle_failed_entry = vmx_handle_failed_entry,
+	.exit_table = &vmx_exit_table,
+	.skip_instruction = vmx_skip_instruction,
+	.queue_event = vmx_queue_event,
+	.get_cpu_mode = vmx_cpu_mode,
 	.get_regs = vmx_get_regs,
 	.set_regs = vmx_set_regs,
 	.get_sregs = vmx_get_sregs,
