@@ -361,11 +361,12 @@ struct minihv_cpu_mode;
  *   queue_event      deliver @event (MINIHV_EVENT_*, 0: none) with @error
  *                    at the next entry
  *   get_cpu_mode     the guest's mode at this exit (struct minihv_cpu_mode)
+ *   cr4_bits         the CR4 bits the hardware runs a guest with (cr.c
+ *                    takes away what the guest's CPUID does not offer)
  *   get_regs/set_regs       RIP, RFLAGS and the GPRs the hardware keeps
  *                    (RAX, RSP on AMD-V) between vcpu->regs and the VMCB/VMCS
  *   get_sregs/set_sregs     segments, CRs, EFER; set_sregs is called with
- *                    a state that passed the generic rules and refuses,
- *                    with -EINVAL, CR4 bits the vendor cannot run
+ *                    a state that passed minihv_sregs_valid() (cr.c)
  *   get_msr/set_msr  where the vendor keeps an emulated MSR; called only
  *                    for minihv_emulate_msr()'s list, with values already
  *                    checked (EFER with LMA preserved); TSC is read as
@@ -415,6 +416,7 @@ struct minihv_vendor_ops {
 	int (*skip_instruction)(struct minihv_vcpu *vcpu);
 	void (*queue_event)(struct minihv_vcpu *vcpu, u32 event, u32 error);
 	void (*get_cpu_mode)(struct minihv_vcpu *vcpu, struct minihv_cpu_mode *m);
+	u64 (*cr4_bits)(void);
 	void (*get_regs)(struct minihv_vcpu *vcpu, struct minihv_regs *regs);
 	void (*set_regs)(struct minihv_vcpu *vcpu, const struct minihv_regs *regs);
 	void (*get_sregs)(struct minihv_vcpu *vcpu, struct minihv_sregs *sregs);
@@ -682,6 +684,8 @@ void minihv_internal_error(struct minihv_vcpu *vcpu, u32 suberror, int ndata,
 			   const u64 *data);
 /* cpuid.c: CPUID with EAX/ECX from vcpu->regs, results back there (api.rst). */
 void minihv_cpuid(struct minihv_vcpu *vcpu);
+/* The guest's CPUID leaf @leaf.@subleaf, without CPUID's dynamic bits: EAX, EBX, ECX, EDX. */
+void minihv_guest_cpuid(struct minihv_vcpu *vcpu, u32 leaf, u32 subleaf, u32 r[4]);
 int minihv_dev_get_supported_cpuid(void __user *argp);
 int minihv_vcpu_set_cpuid(struct minihv_vcpu *vcpu, void __user *argp);
 u64 minihv_xcr0_supported(void);
@@ -774,6 +778,22 @@ void minihv_load_host_debugregs(bool loaded);
 void minihv_inject_events(struct minihv_vcpu *vcpu);
 int minihv_window_open(struct minihv_vcpu *vcpu);
 int minihv_halt(struct minihv_vcpu *vcpu);
+
+/*
+ * cr.c: the rules of CR0, CR4 and EFER.  minihv_set_*() check a write
+ * against the state @s it is made in and, when the rules take it, update
+ * @s as the CPU would (EFER.LMA follows CR0.PG); false is #GP(0).
+ */
+struct minihv_cr_state {
+	u64 cr0, cr3, cr4, efer;
+	bool cs_l;		/* CS.L: 64-bit code while EFER.LMA is set */
+};
+
+void minihv_get_cr_state(struct minihv_vcpu *vcpu, struct minihv_cr_state *s);
+bool minihv_set_cr0(struct minihv_vcpu *vcpu, struct minihv_cr_state *s, u64 cr0);
+bool minihv_set_cr4(struct minihv_vcpu *vcpu, struct minihv_cr_state *s, u64 cr4);
+bool minihv_set_efer(struct minihv_vcpu *vcpu, struct minihv_cr_state *s, u64 efer);
+bool minihv_sregs_valid(struct minihv_vcpu *vcpu, const struct minihv_sregs *sregs);
 
 /* EFER bits a guest may have: SCE, LME, LMA, NXE (SDM Vol 3 2.2.1). */
 #define MINIHV_GUEST_EFER_BITS	(EFER_SCE | EFER_LME | EFER_LMA | EFER_NX)

@@ -285,7 +285,7 @@ static inline struct svm_vcpu *to_svm(struct minihv_vcpu *vcpu)
  * and CR4 are still loaded: with the guest's LME set and its CR4.PAE
  * clear it takes that for a #GP-worthy long-mode entry and returns early,
  * leaving the host running with the guest's CR0 (paging off) and GIF
- * clear, a CPU lost for good (issue 10).  A guest gets there with one
+ * clear, a CPU lost for good.  A guest gets there with one
  * WRMSR; minihv never hands the CPU that state.  It is written at every
  * VMRUN because Bochs 2.7 writes EFER back without LMA at a CR0-write
  * intercept in compatibility mode.
@@ -544,18 +544,14 @@ static void svm_get_sregs(struct minihv_vcpu *vcpu, struct minihv_sregs *sregs)
 }
 
 /*
- * After the generic rules (vcpu.c, minihv_sregs_valid): refuses CR4 bits
- * minihv does not give guests.  Segment consistency is left to VMRUN,
- * whose refusal becomes a failed-entry exit that names the broken rule
- * (svm_check_guest_state).
+ * After the rules (cr.c, minihv_sregs_valid()).  Segment consistency is
+ * left to VMRUN, whose refusal becomes a failed-entry exit that names the
+ * broken rule (svm_check_guest_state).
  */
 static int svm_set_sregs(struct minihv_vcpu *vcpu, const struct minihv_sregs *sregs)
 {
 	struct vmcb *vmcb = to_svm(vcpu)->vmcb;
 	struct vmcb_save_area *save = &vmcb->save;
-
-	if (sregs->cr4 & ~SVM_GUEST_CR4_BITS)
-		return -EINVAL;
 
 	svm_seg_from_user(&save->cs, &sregs->cs);
 	svm_seg_from_user(&save->ds, &sregs->ds);
@@ -580,6 +576,11 @@ static int svm_set_sregs(struct minihv_vcpu *vcpu, const struct minihv_sregs *sr
 	minihv_set_cr8(vcpu, sregs->cr8);
 	to_svm(vcpu)->state_checked = false;
 	return 0;
+}
+
+static u64 svm_cr4_bits(void)
+{
+	return SVM_GUEST_CR4_BITS;
 }
 
 /* ---- helpers for exit handlers ---- */
@@ -831,47 +832,36 @@ static int svm_handle_msr(struct minihv_vcpu *vcpu)
 
 /*
  * MOV to CR0, CLTS or LMSW while the guest's EFER.LME is set
- * (svm_write_efer()).  The checks are MOV CR0's own (SDM Vol 2B "MOV—Move
- * to/from Control Registers", APM Vol 2 3.1.1, 14.6.1): a write that
- * breaks one is #GP(0).  Turning paging on with LME starts long mode,
- * turning it off (from compatibility mode) ends it.
+ * (svm_write_efer()), with MOV CR0's rules (cr.c): turning paging on
+ * with LME starts long mode, turning it off ends it.
  */
 static int svm_handle_cr0_write(struct minihv_vcpu *vcpu)
 {
 	struct svm_vcpu *svm = to_svm(vcpu);
 	struct vmcb *vmcb = svm->vmcb;
 	struct vmcb_save_area *save = &vmcb->save;
-	u64 old = save->cr0, efer = svm->efer, cr0;
+	struct minihv_cr_state s = {
+		.cr0 = save->cr0, .cr3 = save->cr3, .cr4 = save->cr4, .efer = svm->efer,
+		.cs_l = save->cs.attrib & SVM_SEG_ATTR_L,
+	};
 	struct minihv_cpu_mode m;
+	u64 cr0;
 	int len;
 
 	svm_cpu_mode(vcpu, &m);
-	len = minihv_decode_cr0_write(vcpu, &m, old, &cr0);
+	len = minihv_decode_cr0_write(vcpu, &m, save->cr0, &cr0);
 	if (!len)
-		return 0;
-	if (cr0 >> 32 || ((cr0 & X86_CR0_PG) && !(cr0 & X86_CR0_PE)) ||
-	    ((cr0 & X86_CR0_NW) && !(cr0 & X86_CR0_CD)))
-		goto gp;
-	if ((efer & EFER_LME) && !(old & X86_CR0_PG) && (cr0 & X86_CR0_PG)) {
-		if (!(save->cr4 & X86_CR4_PAE) || (save->cs.attrib & SVM_SEG_ATTR_L))
-			goto gp;
-		efer |= EFER_LMA;
-	} else if ((efer & EFER_LMA) && !(cr0 & X86_CR0_PG)) {
-		if (m.long_mode)
-			goto gp;	/* 64-bit code cannot turn paging off */
-		efer &= ~EFER_LMA;
-	}
+		return MINIHV_EXIT_TO_USER;
+	if (!minihv_set_cr0(vcpu, &s, cr0))
+		return minihv_complete_insn(vcpu, X86_TRAP_GP);
 	/* New paging controls: flush this vCPU's TLB tag at the next VMRUN. */
-	if ((cr0 ^ old) & (X86_CR0_PG | X86_CR0_PE | X86_CR0_WP))
+	if ((s.cr0 ^ save->cr0) & (X86_CR0_PG | X86_CR0_PE | X86_CR0_WP))
 		svm->last_cpu = -1;
-	save->cr0 = cr0 | X86_CR0_ET;	/* ET is fixed at 1 */
-	svm_write_efer(svm, efer);
+	save->cr0 = s.cr0;
+	svm_write_efer(svm, s.efer);
 	save->rip += len;
 	vmcb->control.int_state &= ~SVM_INTERRUPT_SHADOW;
-	return 1;
-gp:
-	minihv_queue_exception(vcpu, X86_TRAP_GP, true, 0);
-	return 1;
+	return MINIHV_RESUME_GUEST;
 }
 
 static int svm_handle_ioio(struct minihv_vcpu *vcpu)
@@ -1266,6 +1256,7 @@ const struct minihv_vendor_ops svm_vendor_ops = {
 	.skip_instruction = svm_skip_instruction,
 	.queue_event = svm_queue_event,
 	.get_cpu_mode = svm_cpu_mode,
+	.cr4_bits = svm_cr4_bits,
 	.get_regs = svm_get_regs,
 	.set_regs = svm_set_regs,
 	.get_sregs = svm_get_sregs,

@@ -311,22 +311,27 @@ static int vmx_handle_exception_nmi(struct minihv_vcpu *vcpu)
 }
 
 /*
- * MOV to CR0 or CR4 that changes a bit VMX fixes (the masks above); the
- * guest's view goes to the read shadow, the real register keeps the
- * fixed bits.  MOV to and from CR8, always.  Exit qualification: SDM
- * table 28-3.
+ * MOV to CR0 or CR4 that changes a bit VMX fixes (vmx_init_vmcs()'s
+ * guest/host masks), with MOV's rules (cr.c); the guest's view goes to
+ * the read shadow, the real register keeps the fixed bits.  MOV to and
+ * from CR8, always.  Exit qualification: SDM table 28-3.
  */
 static int vmx_handle_cr_access(struct minihv_vcpu *vcpu)
 {
 	unsigned long qual = vmcs_readl(EXIT_QUALIFICATION);
 	int cr = qual & 15, type = (qual >> 4) & 3, reg = (qual >> 8) & 15;
 	unsigned long val = vcpu->regs[reg];
-	u64 efer = vmcs_read64(GUEST_IA32_EFER);
 	/* What the guest sees: its own bits, and the read shadow's for ours. */
 	u64 m0 = vmcs_readl(CR0_GUEST_HOST_MASK), m4 = vmcs_readl(CR4_GUEST_HOST_MASK);
-	u64 cr0 = (vmcs_readl(GUEST_CR0) & ~m0) | (vmcs_readl(CR0_READ_SHADOW) & m0);
-	u64 cr4 = (vmcs_readl(GUEST_CR4) & ~m4) | (vmcs_readl(CR4_READ_SHADOW) & m4);
-	u64 data[2] = { EXIT_REASON_CR_ACCESS, qual }, pdpte[4], old;
+	struct minihv_cr_state s = {
+		.cr0 = (vmcs_readl(GUEST_CR0) & ~m0) | (vmcs_readl(CR0_READ_SHADOW) & m0),
+		.cr3 = vmcs_readl(GUEST_CR3),
+		.cr4 = (vmcs_readl(GUEST_CR4) & ~m4) | (vmcs_readl(CR4_READ_SHADOW) & m4),
+		.efer = vmcs_read64(GUEST_IA32_EFER),
+		.cs_l = vmcs_read32(GUEST_CS_AR_BYTES) & VMX_AR_L,
+	};
+	struct minihv_cr_state old = s;
+	u64 data[2] = { EXIT_REASON_CR_ACCESS, qual }, pdpte[4];
 
 	/*
 	 * CR8 (TPR) is the local APIC's, or a register of the vCPU (11.8.6.3).
@@ -339,55 +344,37 @@ static int vmx_handle_cr_access(struct minihv_vcpu *vcpu)
 		return vmx_skip_instruction(vcpu);
 	}
 	if (cr == 8 && type == 0) {
-		if (val > 15) {
-			minihv_queue_exception(vcpu, X86_TRAP_GP, true, 0);
-			return 1;
-		}
+		if (val > 15)
+			return minihv_complete_insn(vcpu, X86_TRAP_GP);
 		minihv_set_cr8(vcpu, val);
 		return vmx_skip_instruction(vcpu);
 	}
 	if (type != 0 || (cr != 0 && cr != 4)) {
 		minihv_internal_error(vcpu, MINIHV_INTERNAL_ERROR_UNEXPECTED_EXIT, 2, data);
-		return 0;
+		return MINIHV_EXIT_TO_USER;
 	}
-	old = cr == 0 ? cr0 : cr4;
-	if (cr == 0) {
-		if (((val & X86_CR0_PG) && !(val & X86_CR0_PE)) ||
-		    ((val & X86_CR0_NW) && !(val & X86_CR0_CD)) || (val >> 32) ||
-		    ((efer & EFER_LME) && (val & X86_CR0_PG) && !(cr4 & X86_CR4_PAE))) {
-			minihv_queue_exception(vcpu, X86_TRAP_GP, true, 0);
-			return 1;
-		}
-		/* Paging with EFER.LME on enters IA-32e mode (SDM Vol 3 10.8.5). */
-		if ((efer & EFER_LME) && (val & X86_CR0_PG))
-			efer |= EFER_LMA;
-		else if (!(val & X86_CR0_PG))
-			efer &= ~EFER_LMA;
-		cr0 = val;
-	} else {
-		if ((val & ~vmx_caps.cr4_fixed1) || (val & X86_CR4_VMXE) ||
-		    ((efer & EFER_LMA) && !(val & X86_CR4_PAE))) {
-			minihv_queue_exception(vcpu, X86_TRAP_GP, true, 0);
-			return 1;
-		}
-		cr4 = val;
-	}
+	if (!(cr == 0 ? minihv_set_cr0(vcpu, &s, val) : minihv_set_cr4(vcpu, &s, val)))
+		return minihv_complete_insn(vcpu, X86_TRAP_GP);
 	/*
 	 * A MOV that turns PAE paging on, or changes how it maps, loads the
 	 * PDPTEs (SDM Vol 3 4.4.1); this one is emulated, so minihv does.
 	 */
-	if (vmx_pae_paging(cr0, cr4, efer) &&
-	    (cr == 0 ? (val ^ old) & (X86_CR0_PG | X86_CR0_CD | X86_CR0_NW) :
-		       (val ^ old) & (X86_CR4_PAE | X86_CR4_PGE | X86_CR4_PSE))) {
-		vmx_read_pdptrs(vcpu->vm, vmcs_readl(GUEST_CR3), pdpte);
+	if (vmx_pae_paging(s.cr0, s.cr4, s.efer) &&
+	    (((s.cr0 ^ old.cr0) & (X86_CR0_PG | X86_CR0_CD | X86_CR0_NW)) ||
+	     ((s.cr4 ^ old.cr4) & (X86_CR4_PAE | X86_CR4_PGE | X86_CR4_PSE)))) {
+		vmx_read_pdptrs(vcpu->vm, s.cr3, pdpte);
 		vmx_write_pdptrs(pdpte);
 	}
-	vmx_write_efer(efer);
-	if (cr == 0)
-		vmx_write_cr0(cr0);
-	else
-		vmx_write_cr4(cr4);
+	vmx_write_efer(s.efer);
+	vmx_write_cr0(s.cr0);
+	vmx_write_cr4(s.cr4);
 	return vmx_skip_instruction(vcpu);
+}
+
+u64 vmx_cr4_bits(void)
+{
+	/* No nested VMX: VMXE is minihv's own, in the real CR4 only. */
+	return vmx_caps.cr4_fixed1 & ~X86_CR4_VMXE;
 }
 
 /*

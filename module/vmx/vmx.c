@@ -1016,19 +1016,14 @@ static void vmx_get_sregs(struct minihv_vcpu *vcpu, struct minihv_sregs *sregs)
 }
 
 /*
- * After the generic rules (vcpu.c, minihv_sregs_valid): refuses CR4 bits
- * this CPU cannot run a guest with; everything else goes to the CPU,
- * whose refusal vmx_check_guest_state() explains.
+ * After the rules (cr.c, minihv_sregs_valid(), which asks vmx_cr4_bits()):
+ * everything goes to the CPU, whose refusal vmx_check_guest_state()
+ * explains.
  */
 static int vmx_set_sregs(struct minihv_vcpu *vcpu, const struct minihv_sregs *sregs)
 {
 	struct vmx_vcpu *vmx = to_vmx(vcpu);
 	u64 pdpte[4] = {};
-
-	if (sregs->cr4 & ~vmx_caps.cr4_fixed1 & ~X86_CR4_VMXE)
-		return -EINVAL;
-	if (sregs->cr4 & X86_CR4_VMXE)
-		return -EINVAL;		/* no nested VMX */
 
 	/* Guest memory first: reading it may sleep, the VMCS load may not. */
 	if (vmx_pae_paging(sregs->cr0, sregs->cr4, sregs->efer)) {
@@ -1294,6 +1289,7 @@ const struct minihv_vendor_ops vmx_vendor_ops = {
 	.skip_instruction = vmx_skip_instruction,
 	.queue_event = vmx_queue_event,
 	.get_cpu_mode = vmx_cpu_mode,
+	.cr4_bits = vmx_cr4_bits,
 	.get_regs = vmx_get_regs,
 	.set_regs = vmx_set_regs,
 	.get_sregs = vmx_get_sregs,

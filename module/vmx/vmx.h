@@ -112,6 +112,7 @@ int vmx_handle_failed_entry(struct minihv_vcpu *vcpu);
 int vmx_skip_instruction(struct minihv_vcpu *vcpu);
 void vmx_queue_event(struct minihv_vcpu *vcpu, u32 event, u32 error);
 void vmx_cpu_mode(struct minihv_vcpu *vcpu, struct minihv_cpu_mode *m);
+u64 vmx_cr4_bits(void);
 void vmx_fail_entry(struct minihv_vcpu *vcpu, u64 reason, const char *what,
 		    const char *why, u64 field, u64 value);
 u64 vmx_get_msr(struct minihv_vcpu *vcpu, u32 msr);
