@@ -641,13 +641,14 @@ int minihv_emulate_mmio(struct minihv_vcpu *vcpu, const struct minihv_cpu_mode *
 bool minihv_kernel_mmio(struct minihv_vcpu *vcpu);
 
 /*
- * A CR0 write the CPU intercepted without decoding it: MOV CR0, r; CLTS;
- * LMSW with a register operand.  Puts the value CR0 would take (from the
- * current @cr0) in *@val and returns the instruction length, or 0 after
- * filling an emulation-error exit for anything else (LMSW from memory).
+ * A write to CR@cr (0 or 4) the CPU intercepted without decoding it: MOV
+ * CRn, r; for CR0 also CLTS and LMSW with a register operand.  Puts the
+ * value the register would take (from the current @cr0 for CLTS and
+ * LMSW) in *@val and returns the instruction length, or 0 after filling
+ * an emulation-error exit for anything else (LMSW from memory).
  */
-int minihv_decode_cr0_write(struct minihv_vcpu *vcpu, const struct minihv_cpu_mode *m,
-			    u64 cr0, u64 *val);
+int minihv_decode_cr_write(struct minihv_vcpu *vcpu, const struct minihv_cpu_mode *m,
+			   int cr, u64 cr0, u64 *val);
 
 /*
  * MOV DR intercepted without decode assists: the GPR operand and REX.R of

@@ -278,7 +278,7 @@ static inline struct svm_vcpu *to_svm(struct minihv_vcpu *vcpu)
 /*
  * What the CPU is given of the guest's EFER.  It never holds EFER.LME
  * while paging is off: it gets LME together with LMA, when a CR0 write
- * turns paging on (svm_handle_cr0_write()), as KVM's svm_set_efer() does.
+ * turns paging on (svm_handle_cr_write()), as KVM's svm_set_efer() does.
  * Architecturally LME with paging off is plain legacy mode either way,
  * but QEMU's #VMEXIT (its do_vmexit(), up to at least 7.2) restores the
  * host's CR0 through the same path as a MOV to CR0 while the guest's EFER
@@ -410,6 +410,8 @@ static void svm_init_vmcb(struct minihv_vcpu *vcpu, struct svm_vcpu *svm)
 			     INTERCEPT_RDTSCP | INTERCEPT_WBINVD |
 			     INTERCEPT_MONITOR | INTERCEPT_MWAIT |
 			     INTERCEPT_XSETBV;
+	/* Every MOV to CR4: its rules follow the guest's CPUID (cr.c). */
+	c->intercept_cr = INTERCEPT_CR4_WRITE;
 	/* Every MOV DR: the guest's debug registers are vcpu->dbg (debugreg.c). */
 	c->intercept_dr = INTERCEPT_DR0_7;
 	c->iopm_base_pa = page_to_phys(svm_iopm);
@@ -578,9 +580,10 @@ static int svm_set_sregs(struct minihv_vcpu *vcpu, const struct minihv_sregs *sr
 	return 0;
 }
 
+/* What svm_check_guest_state() lets VMRUN have; cr.c takes away what the CPUID hides. */
 static u64 svm_cr4_bits(void)
 {
-	return SVM_GUEST_CR4_BITS;
+	return SVM_GUEST_CR4_BITS | X86_CR4_OSXSAVE | X86_CR4_PKE;
 }
 
 /* ---- helpers for exit handlers ---- */
@@ -832,32 +835,40 @@ static int svm_handle_msr(struct minihv_vcpu *vcpu)
 
 /*
  * MOV to CR0, CLTS or LMSW while the guest's EFER.LME is set
- * (svm_write_efer()), with MOV CR0's rules (cr.c): turning paging on
- * with LME starts long mode, turning it off ends it.
+ * (svm_write_efer()), and every MOV to CR4, with MOV's rules (cr.c):
+ * CR4's follow the guest's CPUID, which the CPU would not ask.  Turning
+ * paging on with LME starts long mode, turning it off ends it.
  */
-static int svm_handle_cr0_write(struct minihv_vcpu *vcpu)
+static int svm_handle_cr_write(struct minihv_vcpu *vcpu)
 {
 	struct svm_vcpu *svm = to_svm(vcpu);
 	struct vmcb *vmcb = svm->vmcb;
 	struct vmcb_save_area *save = &vmcb->save;
+	int cr = vmcb->control.exit_code - SVM_EXIT_WRITE_CR0;
 	struct minihv_cr_state s = {
 		.cr0 = save->cr0, .cr3 = save->cr3, .cr4 = save->cr4, .efer = svm->efer,
 		.cs_l = save->cs.attrib & SVM_SEG_ATTR_L,
 	};
 	struct minihv_cpu_mode m;
-	u64 cr0;
+	u64 val;
 	int len;
 
 	svm_cpu_mode(vcpu, &m);
-	len = minihv_decode_cr0_write(vcpu, &m, save->cr0, &cr0);
+	len = minihv_decode_cr_write(vcpu, &m, cr, save->cr0, &val);
 	if (!len)
 		return MINIHV_EXIT_TO_USER;
-	if (!minihv_set_cr0(vcpu, &s, cr0))
+	if (!(cr == 0 ? minihv_set_cr0(vcpu, &s, val) : minihv_set_cr4(vcpu, &s, val)))
 		return minihv_complete_insn(vcpu, X86_TRAP_GP);
-	/* New paging controls: flush this vCPU's TLB tag at the next VMRUN. */
-	if ((s.cr0 ^ save->cr0) & (X86_CR0_PG | X86_CR0_PE | X86_CR0_WP))
+	/*
+	 * New paging controls: flush this vCPU's TLB tag at the next VMRUN,
+	 * as the MOV would have flushed (SDM Vol 3 4.10.4.1).
+	 */
+	if (((s.cr0 ^ save->cr0) & (X86_CR0_PG | X86_CR0_PE | X86_CR0_WP)) ||
+	    ((s.cr4 ^ save->cr4) & (X86_CR4_PGE | X86_CR4_PAE | X86_CR4_PSE | X86_CR4_PCIDE |
+				     X86_CR4_SMEP | X86_CR4_SMAP | X86_CR4_LA57 | X86_CR4_PKE)))
 		svm->last_cpu = -1;
 	save->cr0 = s.cr0;
+	save->cr4 = s.cr4;
 	svm_write_efer(svm, s.efer);
 	save->rip += len;
 	vmcb->control.int_state &= ~SVM_INTERRUPT_SHADOW;
@@ -998,7 +1009,8 @@ static int svm_handle_reflect(struct minihv_vcpu *vcpu)
  * minihv_handle_exit(): each returns enum minihv_exit_ret or -errno.
  */
 static const struct minihv_exit_handler svm_exit_handlers[] = {
-	[SVM_EXIT_WRITE_CR0]	= { svm_handle_cr0_write, MINIHV_STAT_CR_ACCESS },
+	[SVM_EXIT_WRITE_CR0]	= { svm_handle_cr_write, MINIHV_STAT_CR_ACCESS },
+	[SVM_EXIT_WRITE_CR4]	= { svm_handle_cr_write, MINIHV_STAT_CR_ACCESS },
 	[SVM_EXIT_READ_DR0 ... SVM_EXIT_READ_DR7] = { svm_handle_dr_access, MINIHV_STAT_OTHER },
 	[SVM_EXIT_WRITE_DR0 ... SVM_EXIT_WRITE_DR7] = { svm_handle_dr_access, MINIHV_STAT_OTHER },
 	[SVM_EXIT_EXCP_DB]	= { svm_handle_reflect, MINIHV_STAT_EXCEPTION },
