@@ -211,32 +211,43 @@ static bool cpuid_indexed(u32 leaf)
 	       leaf == 0x8000001d;
 }
 
-void minihv_cpuid(struct minihv_vcpu *vcpu)
+void minihv_guest_cpuid(struct minihv_vcpu *vcpu, u32 leaf, u32 subleaf, u32 r[4])
 {
-	unsigned long *regs = vcpu->regs;
-	u32 eax = regs[VCPU_REGS_RAX], ebx = 0, ecx = regs[VCPU_REGS_RCX], edx = 0;
 	const struct minihv_cpuid_entry *e;
 	u32 i;
 
+	r[0] = leaf;
+	r[1] = 0;
+	r[2] = subleaf;
+	r[3] = 0;
 	if (!vcpu->cpuid) {
-		minihv_cpuid_values(vcpu->id, vcpu->lapic, &eax, &ebx, &ecx, &edx);
-	} else {
-		for (i = 0, e = vcpu->cpuid; i < vcpu->cpuid_nent; i++, e++)
-			if (e->function == eax &&
-			    (!(e->flags & MINIHV_CPUID_FLAG_SIGNIFICANT_INDEX) || e->index == ecx))
-				break;
-		if (i < vcpu->cpuid_nent) {
-			eax = e->eax;
-			ebx = e->ebx;
-			ecx = e->ecx;
-			edx = e->edx;
-		} else {
-			eax = 0;
-			ebx = 0;
-			ecx = 0;
-			edx = 0;
-		}
+		minihv_cpuid_values(vcpu->id, vcpu->lapic, &r[0], &r[1], &r[2], &r[3]);
+		return;
 	}
+	for (i = 0, e = vcpu->cpuid; i < vcpu->cpuid_nent; i++, e++)
+		if (e->function == leaf &&
+		    (!(e->flags & MINIHV_CPUID_FLAG_SIGNIFICANT_INDEX) || e->index == subleaf))
+			break;
+	if (i < vcpu->cpuid_nent) {
+		r[0] = e->eax;
+		r[1] = e->ebx;
+		r[2] = e->ecx;
+		r[3] = e->edx;
+	} else {
+		memset(r, 0, 4 * sizeof(u32));
+	}
+}
+
+void minihv_cpuid(struct minihv_vcpu *vcpu)
+{
+	unsigned long *regs = vcpu->regs;
+	u32 r[4], eax, ebx, ecx, edx;
+
+	minihv_guest_cpuid(vcpu, regs[VCPU_REGS_RAX], regs[VCPU_REGS_RCX], r);
+	eax = r[0];
+	ebx = r[1];
+	ecx = r[2];
+	edx = r[3];
 	/*
 	 * What changes as the guest runs, in either table: OSXSAVE mirrors
 	 * CR4.OSXSAVE, and the XSAVE area's size follows XCR0 (SDM Vol 2A).

@@ -65,7 +65,7 @@ static int minihv_check_dr(struct minihv_vcpu *vcpu, int *dr, int cpl, u64 cr4)
 	return 0;
 }
 
-int minihv_get_dr(struct minihv_vcpu *vcpu, int dr, int cpl, u64 cr4, u64 *val)
+static int minihv_get_dr(struct minihv_vcpu *vcpu, int dr, int cpl, u64 cr4, u64 *val)
 {
 	int vector = minihv_check_dr(vcpu, &dr, cpl, cr4);
 
@@ -85,7 +85,7 @@ int minihv_get_dr(struct minihv_vcpu *vcpu, int dr, int cpl, u64 cr4, u64 *val)
  * the upper half is 0.  In 64-bit mode a 1 in DR6[63:32] or DR7[63:32]
  * is #GP(0).
  */
-int minihv_set_dr(struct minihv_vcpu *vcpu, int dr, int cpl, u64 cr4, u64 val)
+static int minihv_set_dr(struct minihv_vcpu *vcpu, int dr, int cpl, u64 cr4, u64 val)
 {
 	int vector = minihv_check_dr(vcpu, &dr, cpl, cr4);
 
@@ -102,6 +102,24 @@ int minihv_set_dr(struct minihv_vcpu *vcpu, int dr, int cpl, u64 cr4, u64 val)
 	else
 		vcpu->dbg.dr7 = (val & DR7_GUEST_BITS) | DR7_RESET;
 	return 0;
+}
+
+int minihv_mov_dr(struct minihv_vcpu *vcpu, int dr, int gpr, bool to_dr)
+{
+	struct minihv_cpu_mode m;
+	u64 val;
+	int vector;
+
+	minihv_ops->get_cpu_mode(vcpu, &m);
+	if (to_dr) {
+		val = vcpu->regs[gpr];
+		return minihv_set_dr(vcpu, dr, m.cpl, m.paging.cr4,
+				     m.long_mode ? val : (u32)val);
+	}
+	vector = minihv_get_dr(vcpu, dr, m.cpl, m.paging.cr4, &val);
+	if (!vector)
+		vcpu->regs[gpr] = m.long_mode ? val : (u32)val;
+	return vector;
 }
 
 /* What the VMCS's or VMCB's DR7 gets: the guest's, without GD (above). */

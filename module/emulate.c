@@ -491,8 +491,8 @@ fail:
 	return 0;
 }
 
-int minihv_decode_cr0_write(struct minihv_vcpu *vcpu, const struct minihv_cpu_mode *m,
-			    u64 cr0, u64 *val)
+int minihv_decode_cr_write(struct minihv_vcpu *vcpu, const struct minihv_cpu_mode *m,
+			   int cr, u64 cr0, u64 *val)
 {
 	u8 insn[X86_MAX_INSN_LEN] = {};
 	struct insn_prefixes p;
@@ -509,7 +509,7 @@ int minihv_decode_cr0_write(struct minihv_vcpu *vcpu, const struct minihv_cpu_mo
 	op = p.len;
 	if (op + 1 >= len || insn[op] != 0x0f)
 		goto fail;
-	if (insn[op + 1] == 0x06) {		/* CLTS */
+	if (insn[op + 1] == 0x06 && cr == 0) {	/* CLTS */
 		*val = cr0 & ~X86_CR0_TS;
 		return op + 2;
 	}
@@ -524,14 +524,14 @@ int minihv_decode_cr0_write(struct minihv_vcpu *vcpu, const struct minihv_cpu_mo
 		 * operand is 64 bits in 64-bit mode, else 32 (SDM Vol 2B
 		 * "MOV—Move to/from Control Registers").
 		 */
-		if (((modrm >> 3) & 7) || p.rex_r)
+		if ((((modrm >> 3) & 7) | (p.rex_r ? 8 : 0)) != cr)
 			goto fail;
 		src = vcpu->regs[rm];
 		*val = m->long_mode ? src : (u32)src;
 		return op + 3;
 	case 0x01:
 		/* LMSW r16 loads MP, EM, TS and can set PE, never clear it. */
-		if (((modrm >> 3) & 7) != 6 || (modrm >> 6) != 3)
+		if (cr || ((modrm >> 3) & 7) != 6 || (modrm >> 6) != 3)
 			goto fail;
 		src = vcpu->regs[rm] & 0xf;
 		*val = (cr0 & ~0xfULL) | src | (cr0 & X86_CR0_PE);

@@ -265,7 +265,9 @@ static int minihv_check_ops(const struct minihv_vendor_ops *ops)
 	    !ops->get_regs || !ops->set_regs || !ops->get_sregs ||
 	    !ops->set_sregs || !ops->get_msr || !ops->set_msr ||
 	    !ops->event_allowed || !ops->inject_event || !ops->set_event_windows ||
-	    !ops->reset_events ||
+	    !ops->reset_events || !ops->read_exit || !ops->handle_failed_entry ||
+	    !ops->exit_table || !ops->skip_instruction ||
+	    !ops->queue_event || !ops->get_cpu_mode || !ops->cr4_bits ||
 	    !ops->tdp_nonleaf || !ops->tdp_leaf_ro || !ops->tdp_leaf_rw) {
 		pr_err("vendor ops table '%s' is incomplete\n",
 		       ops->name ? ops->name : "?");

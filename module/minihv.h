@@ -265,6 +265,61 @@ struct minihv_vcpu {
 };
 
 /*
+ * What an exit handler returns: enter the guest again, or return from
+ * MINIHV_RUN with vcpu->run filled; a negative value is an -errno the
+ * ioctl fails with.  KVM's handlers return the same 1 and 0.
+ */
+enum minihv_exit_ret {
+	MINIHV_EXIT_TO_USER = 0,
+	MINIHV_RESUME_GUEST = 1,
+};
+
+/*
+ * The facts of one exit, read by the vendor's read_exit for
+ * minihv_handle_exit(): what the log, the tracepoint and an unknown
+ * exit's internal error report, and where the table is indexed.
+ */
+struct minihv_exit {
+	u64 reason;		/* VM_EXIT_REASON / EXITCODE, as the CPU gave it */
+	u64 code;		/* the table's index: basic reason / EXITCODE */
+	bool failed_entry;	/* VM-entry failure (SDM 27.8) / VMEXIT_INVALID */
+	u64 info1, info2;	/* qualification, interruption info / EXITINFO1, 2 */
+	u64 rip;
+	/* An event whose delivery the exit interrupted: MINIHV_EVENT_*. */
+	u32 vectoring, vectoring_error;
+};
+
+/*
+ * An event to deliver at the next entry, in the layout VT-x's
+ * interruption-information fields and AMD-V's EVENTINJ/EXITINTINFO share
+ * (SDM Vol 3 25.8.3, 25.9.3; APM Vol 2 15.20): vector in bits 7:0, type
+ * in 10:8, error code valid in 11, valid in 31.
+ */
+#define MINIHV_EVENT_VECTOR_MASK	0xff
+#define MINIHV_EVENT_TYPE_MASK		(7 << 8)
+#define MINIHV_EVENT_EXCEPTION		(3 << 8)
+#define MINIHV_EVENT_SOFT_INTR		(4 << 8)
+#define MINIHV_EVENT_HAS_ERROR		BIT(11)
+#define MINIHV_EVENT_VALID		BIT(31)
+
+/*
+ * One entry of a vendor's exit-handler table: the handler, and the
+ * statistic (MINIHV_STAT_*) the exit counts as.
+ */
+struct minihv_exit_handler {
+	int (*fn)(struct minihv_vcpu *vcpu);
+	u8 stat;
+};
+
+/* A vendor's table, indexed by its architectural exit code. */
+struct minihv_exit_table {
+	const struct minihv_exit_handler *handlers;
+	u32 nr;
+};
+
+struct minihv_cpu_mode;
+
+/*
  * One table per vendor, chosen once at module load (bhyve's vmm_ops, KVM's
  * kvm_x86_ops).  Each vendor file ends with its const instance.  Every
  * entry is required: minihv_check_ops() refuses a table with a hole, so the
@@ -289,17 +344,29 @@ struct minihv_vcpu {
  *   vm_init/vm_destroy      per-VM vendor state (vm->arch); vm_init sets
  *                    vm->tdp_levels and runs before the nested root exists
  *   vcpu_create/vcpu_free   per-vCPU state (vcpu->arch): VMCB or VMCS
- *   vcpu_run         enter the guest once and handle the exit; process
- *                    context, vcpu->mutex and slots_rwsem (read) held.
- *                    Returns 1 to enter again, 0 with vcpu->run filled for
- *                    userspace, or -errno; returns 1 without entering when
+ *   vcpu_run         enter the guest once and hand the exit to
+ *                    minihv_handle_exit(); process context, vcpu->mutex
+ *                    and slots_rwsem (read) held.  Returns as a handler
+ *                    does (enum minihv_exit_ret) or -errno; returns
+ *                    MINIHV_RESUME_GUEST without entering when
  *                    minihv_exit_request() says the loop must look first.
  *                    Counts vcpu->exits once per return from the guest.
+ *   read_exit        the facts of the exit just taken (struct minihv_exit)
+ *   handle_failed_entry     the entry failed: fill vcpu->run with
+ *                    minihv_fail_entry() and return MINIHV_EXIT_TO_USER
+ *   exit_table       the vendor's handlers, indexed by its exit code
+ *   skip_instruction move RIP past the instruction that exited and end an
+ *                    STI/MOV SS shadow; MINIHV_EXIT_TO_USER after filling
+ *                    an emulation error when the length is unknown
+ *   queue_event      deliver @event (MINIHV_EVENT_*, 0: none) with @error
+ *                    at the next entry
+ *   get_cpu_mode     the guest's mode at this exit (struct minihv_cpu_mode)
+ *   cr4_bits         the CR4 bits the hardware runs a guest with (cr.c
+ *                    takes away what the guest's CPUID does not offer)
  *   get_regs/set_regs       RIP, RFLAGS and the GPRs the hardware keeps
  *                    (RAX, RSP on AMD-V) between vcpu->regs and the VMCB/VMCS
  *   get_sregs/set_sregs     segments, CRs, EFER; set_sregs is called with
- *                    a state that passed the generic rules and refuses,
- *                    with -EINVAL, CR4 bits the vendor cannot run
+ *                    a state that passed minihv_sregs_valid() (cr.c)
  *   get_msr/set_msr  where the vendor keeps an emulated MSR; called only
  *                    for minihv_emulate_msr()'s list, with values already
  *                    checked (EFER with LMA preserved); TSC is read as
@@ -343,6 +410,13 @@ struct minihv_vendor_ops {
 	int (*vcpu_create)(struct minihv_vcpu *vcpu);
 	void (*vcpu_free)(struct minihv_vcpu *vcpu);
 	int (*vcpu_run)(struct minihv_vcpu *vcpu);
+	void (*read_exit)(struct minihv_vcpu *vcpu, struct minihv_exit *exit);
+	int (*handle_failed_entry)(struct minihv_vcpu *vcpu);
+	const struct minihv_exit_table *exit_table;
+	int (*skip_instruction)(struct minihv_vcpu *vcpu);
+	void (*queue_event)(struct minihv_vcpu *vcpu, u32 event, u32 error);
+	void (*get_cpu_mode)(struct minihv_vcpu *vcpu, struct minihv_cpu_mode *m);
+	u64 (*cr4_bits)(void);
 	void (*get_regs)(struct minihv_vcpu *vcpu, struct minihv_regs *regs);
 	void (*set_regs)(struct minihv_vcpu *vcpu, const struct minihv_regs *regs);
 	void (*get_sregs)(struct minihv_vcpu *vcpu, struct minihv_sregs *sregs);
@@ -375,6 +449,24 @@ extern const struct minihv_vendor_ops *minihv_ops;
 bool vmx_cpu_has_vmx(void);
 bool svm_cpu_has_svm(void);
 
+/* exit.c: the exit path, and the handlers both vendors' tables name. */
+int minihv_handle_exit(struct minihv_vcpu *vcpu);
+void minihv_fail_entry(struct minihv_vcpu *vcpu, u64 reason, int cpu, const char *what,
+		       const char *why, u64 field, u64 value);
+void minihv_queue_exception(struct minihv_vcpu *vcpu, u8 vector, bool has_error, u32 error);
+int minihv_complete_insn(struct minihv_vcpu *vcpu, int vector);
+int minihv_handle_host_event(struct minihv_vcpu *vcpu);
+int minihv_handle_shutdown(struct minihv_vcpu *vcpu);
+int minihv_handle_cpuid(struct minihv_vcpu *vcpu);
+int minihv_handle_hlt(struct minihv_vcpu *vcpu);
+int minihv_handle_hypercall(struct minihv_vcpu *vcpu);
+int minihv_handle_xsetbv(struct minihv_vcpu *vcpu);
+int minihv_handle_rdmsr(struct minihv_vcpu *vcpu);
+int minihv_handle_wrmsr(struct minihv_vcpu *vcpu);
+int minihv_handle_skip(struct minihv_vcpu *vcpu);
+int minihv_handle_rdpmc(struct minihv_vcpu *vcpu);
+int minihv_handle_ud(struct minihv_vcpu *vcpu);
+
 /*
  * Called just before VMRUN/VMLAUNCH with interrupts off.  For the whole of
  * MINIHV_RUN the task's FPU state is the guest's (fpu_swap_kvm_fpstate(),
@@ -386,28 +478,6 @@ static inline void minihv_guest_fpu_load(void)
 {
 	if (test_thread_flag(TIF_NEED_FPU_LOAD))
 		switch_fpu_return();
-}
-
-/*
- * Checked by the vendors with interrupts off, the last thing before the
- * entry, as KVM's vcpu_enter_guest() does: a signal, a reschedule or an
- * immediate_exit that came after the run loop's own check would otherwise
- * wait in the guest for its next exit (a signal sent from this CPU's own
- * interrupt sends no IPI to end the entry).  When it is true the vendor
- * does not enter and returns 1, and the loop sees why.  From here on a
- * new one is an interrupt pending at VMRUN/VMLAUNCH, which exits at once.
- */
-/* An exit into the vCPU's log (MINIHV_GET_EXIT_LOG): the vendors' first step. */
-static inline void minihv_log_exit(struct minihv_vcpu *vcpu, u64 reason, u64 info1,
-				   u64 info2, u64 rip)
-{
-	struct minihv_exit_record *e =
-		&vcpu->exit_log[vcpu->exit_log_total++ % MINIHV_EXIT_LOG_LEN];
-
-	e->reason = reason;
-	e->info1 = info1;
-	e->info2 = info2;
-	e->rip = rip;
 }
 
 /*
@@ -436,6 +506,15 @@ static inline bool minihv_irq_window_requested(struct minihv_vcpu *vcpu)
 /* main.c: the host is rebooting, VMX/SVM is going off everywhere. */
 extern bool minihv_rebooting;
 
+/*
+ * Checked by the vendors with interrupts off, the last thing before the
+ * entry, as KVM's vcpu_enter_guest() does: a signal, a reschedule or an
+ * immediate_exit that came after the run loop's own check would otherwise
+ * wait in the guest for its next exit (a signal sent from this CPU's own
+ * interrupt sends no IPI to end the entry).  When it is true the vendor
+ * does not enter and returns 1, and the loop sees why.  From here on a
+ * new one is an interrupt pending at VMRUN/VMLAUNCH, which exits at once.
+ */
 static inline bool minihv_exit_request(struct minihv_vcpu *vcpu)
 {
 	WRITE_ONCE(vcpu->guest_cpu, smp_processor_id());
@@ -538,6 +617,7 @@ struct minihv_cpu_mode {
 	u64 rflags;
 	bool long_mode;		/* EFER.LMA && CS.L: 64-bit code */
 	bool cs_db;		/* CS.D: 32-bit default operand size */
+	int cpl;		/* SS.DPL (SDM Vol 3 5.5; APM Vol 2 15.5.1) */
 	u64 seg_base[6];	/* ES CS SS DS FS GS, for string I/O */
 };
 
@@ -561,13 +641,14 @@ int minihv_emulate_mmio(struct minihv_vcpu *vcpu, const struct minihv_cpu_mode *
 bool minihv_kernel_mmio(struct minihv_vcpu *vcpu);
 
 /*
- * A CR0 write the CPU intercepted without decoding it: MOV CR0, r; CLTS;
- * LMSW with a register operand.  Puts the value CR0 would take (from the
- * current @cr0) in *@val and returns the instruction length, or 0 after
- * filling an emulation-error exit for anything else (LMSW from memory).
+ * A write to CR@cr (0 or 4) the CPU intercepted without decoding it: MOV
+ * CRn, r; for CR0 also CLTS and LMSW with a register operand.  Puts the
+ * value the register would take (from the current @cr0 for CLTS and
+ * LMSW) in *@val and returns the instruction length, or 0 after filling
+ * an emulation-error exit for anything else (LMSW from memory).
  */
-int minihv_decode_cr0_write(struct minihv_vcpu *vcpu, const struct minihv_cpu_mode *m,
-			    u64 cr0, u64 *val);
+int minihv_decode_cr_write(struct minihv_vcpu *vcpu, const struct minihv_cpu_mode *m,
+			   int cr, u64 cr0, u64 *val);
 
 /*
  * MOV DR intercepted without decode assists: the GPR operand and REX.R of
@@ -595,15 +676,17 @@ struct minihv_io_exit {
 };
 
 /*
- * Port I/O exit to userspace.  Returns 0 (go to userspace) with RIP to be
- * advanced by the caller when *done is set.
+ * Port I/O exit to userspace (string I/O decoded here).  Returns
+ * MINIHV_EXIT_TO_USER or -errno; the caller moves RIP to io->next_rip
+ * when *@done is set.
  */
-int minihv_handle_io(struct minihv_vcpu *vcpu, const struct minihv_cpu_mode *m,
-		     const struct minihv_io_exit *io, bool *done);
+int minihv_handle_io(struct minihv_vcpu *vcpu, struct minihv_io_exit *io, bool *done);
 void minihv_internal_error(struct minihv_vcpu *vcpu, u32 suberror, int ndata,
 			   const u64 *data);
 /* cpuid.c: CPUID with EAX/ECX from vcpu->regs, results back there (api.rst). */
 void minihv_cpuid(struct minihv_vcpu *vcpu);
+/* The guest's CPUID leaf @leaf.@subleaf, without CPUID's dynamic bits: EAX, EBX, ECX, EDX. */
+void minihv_guest_cpuid(struct minihv_vcpu *vcpu, u32 leaf, u32 subleaf, u32 r[4]);
 int minihv_dev_get_supported_cpuid(void __user *argp);
 int minihv_vcpu_set_cpuid(struct minihv_vcpu *vcpu, void __user *argp);
 u64 minihv_xcr0_supported(void);
@@ -634,14 +717,6 @@ static inline u64 minihv_load_guest_xcr0(struct minihv_vcpu *vcpu, bool osxsave)
 }
 
 /*
- * The host's XCR0 back, whatever the guest did.  On hardware XSETBV
- * always exits (SDM 26.1.2; APM 15.9 with the intercept), so XCR0 is what
- * was loaded; QEMU's TCG (7.2) runs a guest's XSETBV without checking the
- * intercept, so XCR0 may hold a value the guest set itself: kept as the
- * guest's when it is one minihv_xsetbv() would have taken, and never left
- * in the host.
- */
-/*
  * PKRU: WRPKRU does not exit, and a guest may turn CR4.PKE on whatever
  * CPUID says (minihv offers no protection keys, so the guest's value is
  * not kept).  The host's, read before the entry, is put back after it,
@@ -658,6 +733,14 @@ static inline void minihv_restore_host_pkru(u32 pkru)
 		wrpkru(pkru);
 }
 
+/*
+ * The host's XCR0 back, whatever the guest did.  On hardware XSETBV
+ * always exits (SDM 26.1.2; APM 15.9 with the intercept), so XCR0 is what
+ * was loaded; QEMU's TCG (7.2) runs a guest's XSETBV without checking the
+ * intercept, so XCR0 may hold a value the guest set itself: kept as the
+ * guest's when it is one minihv_xsetbv() would have taken, and never left
+ * in the host.
+ */
 static inline void minihv_load_host_xcr0(struct minihv_vcpu *vcpu, u64 start)
 {
 	u64 cur;
@@ -672,22 +755,19 @@ static inline void minihv_load_host_xcr0(struct minihv_vcpu *vcpu, u64 start)
 }
 
 /*
- * debugreg.c: MOV from/to DR@dr (0-15, the instruction's number) at @cpl
- * with the guest's @cr4.  0 when done (the caller skips the instruction;
- * for a write it puts minihv_hw_dr7() in the VMCS/VMCB), or the vector
- * of the exception to raise instead (#GP with error code 0).  @val of a
- * write is 32 bits outside 64-bit mode.
+ * debugreg.c: MOV to (@to_dr) or from DR@dr (0-15, the instruction's
+ * number) and the GPR @gpr, with the guest's CPL, CR4 and mode (the
+ * operand is 32 bits outside 64-bit mode).  0 when done (the caller
+ * loads minihv_hw_dr7() where the CPU takes it and completes the
+ * instruction), or the vector of the exception to raise instead (#GP
+ * with error code 0, or #DB for DR7.GD).
  */
 void minihv_debugregs_reset(struct minihv_vcpu *vcpu);
-int minihv_get_dr(struct minihv_vcpu *vcpu, int dr, int cpl, u64 cr4, u64 *val);
-int minihv_set_dr(struct minihv_vcpu *vcpu, int dr, int cpl, u64 cr4, u64 val);
+int minihv_mov_dr(struct minihv_vcpu *vcpu, int dr, int gpr, bool to_dr);
 u64 minihv_hw_dr7(struct minihv_vcpu *vcpu);
 /* Interrupts off, around the world switch. */
 bool minihv_load_guest_debugregs(struct minihv_vcpu *vcpu);
 void minihv_load_host_debugregs(bool loaded);
-
-/* VMCALL/VMMCALL: the result in RAX; the caller skips the instruction. */
-void minihv_hypercall(struct minihv_vcpu *vcpu);
 
 /*
  * Interrupts and NMIs userspace queued: minihv_inject_events() delivers
@@ -699,6 +779,22 @@ void minihv_hypercall(struct minihv_vcpu *vcpu);
 void minihv_inject_events(struct minihv_vcpu *vcpu);
 int minihv_window_open(struct minihv_vcpu *vcpu);
 int minihv_halt(struct minihv_vcpu *vcpu);
+
+/*
+ * cr.c: the rules of CR0, CR4 and EFER.  minihv_set_*() check a write
+ * against the state @s it is made in and, when the rules take it, update
+ * @s as the CPU would (EFER.LMA follows CR0.PG); false is #GP(0).
+ */
+struct minihv_cr_state {
+	u64 cr0, cr3, cr4, efer;
+	bool cs_l;		/* CS.L: 64-bit code while EFER.LMA is set */
+};
+
+void minihv_get_cr_state(struct minihv_vcpu *vcpu, struct minihv_cr_state *s);
+bool minihv_set_cr0(struct minihv_vcpu *vcpu, struct minihv_cr_state *s, u64 cr0);
+bool minihv_set_cr4(struct minihv_vcpu *vcpu, struct minihv_cr_state *s, u64 cr4);
+bool minihv_set_efer(struct minihv_vcpu *vcpu, struct minihv_cr_state *s, u64 efer);
+bool minihv_sregs_valid(struct minihv_vcpu *vcpu, const struct minihv_sregs *sregs);
 
 /* EFER bits a guest may have: SCE, LME, LMA, NXE (SDM Vol 3 2.2.1). */
 #define MINIHV_GUEST_EFER_BITS	(EFER_SCE | EFER_LME | EFER_LMA | EFER_NX)

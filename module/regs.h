@@ -3,7 +3,8 @@
  * Indices of the guest general-purpose registers in vcpu->regs[], in the
  * x86 encoding order (SDM Vol 2 table 2-2), so that a ModRM reg field
  * indexes the array directly.  Shared with the entry assembly, which uses
- * REG_OFF(); vcpu.c checks the layout at compile time.
+ * REG_OFF() (and gprs.S's macros); vcpu.c checks the layout at compile
+ * time.
  */
 #ifndef MINIHV_REGS_H
 #define MINIHV_REGS_H

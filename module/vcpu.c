@@ -202,10 +202,10 @@ static int minihv_string_io(struct minihv_vcpu *vcpu, const struct minihv_cpu_mo
 	return 0;
 }
 
-int minihv_handle_io(struct minihv_vcpu *vcpu, const struct minihv_cpu_mode *m,
-		     const struct minihv_io_exit *io, bool *done)
+int minihv_handle_io(struct minihv_vcpu *vcpu, struct minihv_io_exit *io, bool *done)
 {
 	struct minihv_run *run = &vcpu->run;
+	struct minihv_cpu_mode m;
 
 	run->exit_reason = MINIHV_EXIT_IO;
 	run->io.direction = io->in ? MINIHV_EXIT_IO_IN : MINIHV_EXIT_IO_OUT;
@@ -214,8 +214,11 @@ int minihv_handle_io(struct minihv_vcpu *vcpu, const struct minihv_cpu_mode *m,
 	run->io.count = 1;
 	run->io.data_offset = MINIHV_PIO_OFFSET;
 
-	if (io->string)
-		return minihv_string_io(vcpu, m, io, done);
+	if (io->string) {
+		minihv_ops->get_cpu_mode(vcpu, &m);
+		minihv_decode_string_io(vcpu, &m, io);
+		return minihv_string_io(vcpu, &m, io, done);
+	}
 
 	if (io->in) {
 		vcpu->pending.kind = MINIHV_PENDING_PIO_IN;
@@ -374,20 +377,6 @@ bool minihv_kernel_mmio(struct minihv_vcpu *vcpu)
 	return true;
 }
 
-/* KVM's answer to a hypercall it does not know (uapi/linux/kvm_para.h). */
-#define MINIHV_HC_ENOSYS	1000
-
-/*
- * minihv defines no hypercalls.  VMCALL (VMMCALL on AMD) is still the
- * cheapest exit there is, so it answers rather than faulting: RAX =
- * -1000, KVM's -KVM_ENOSYS, and the guest goes on.  The benchmark's null
- * exit is this.
- */
-void minihv_hypercall(struct minihv_vcpu *vcpu)
-{
-	vcpu->regs[VCPU_REGS_RAX] = -MINIHV_HC_ENOSYS;
-}
-
 /* PAT entries must be UC, WC, WT, WP, WB or UC- (SDM Vol 3 11.12.2). */
 static bool minihv_pat_valid(u64 pat)
 {
@@ -407,26 +396,24 @@ static bool minihv_is_canonical(u64 addr)
 	return (s64)(addr << 16) >> 16 == (s64)addr;
 }
 
-/* 0: @val may be written to @msr; 1: #GP; -1: not an MSR minihv emulates. */
+/*
+ * What minihv_msr_check() says of a write: it may be done, it is #GP, or
+ * the MSR is none minihv emulates.
+ */
+enum { MINIHV_MSR_OK = 0, MINIHV_MSR_GP = 1, MINIHV_MSR_UNKNOWN = -1 };
+
 static int minihv_msr_check(struct minihv_vcpu *vcpu, u32 msr, u64 *val)
 {
-	struct minihv_sregs sregs;
-	u64 old;
+	struct minihv_cr_state s;
 
 	switch (msr) {
 	case MSR_EFER:
-		if (*val & ~MINIHV_GUEST_EFER_BITS)
-			return 1;
-		old = minihv_ops->get_msr(vcpu, MSR_EFER);
-		/* LME may change only while paging is off (SDM Vol 3 10.8.5). */
-		if ((*val ^ old) & EFER_LME) {
-			minihv_ops->get_sregs(vcpu, &sregs);
-			if (sregs.cr0 & X86_CR0_PG)
-				return 1;
-		}
-		/* LMA is the CPU's to set (SDM Vol 3 10.8.5, APM Vol 2 14.6.1). */
-		*val = (*val & ~EFER_LMA) | (old & EFER_LMA);
-		return 0;
+		/* The rules are cr.c's; LMA stays what the CPU made it. */
+		minihv_get_cr_state(vcpu, &s);
+		if (!minihv_set_efer(vcpu, &s, *val))
+			return MINIHV_MSR_GP;
+		*val = s.efer;
+		return MINIHV_MSR_OK;
 	case MSR_LSTAR:
 	case MSR_CSTAR:
 	case MSR_KERNEL_GS_BASE:
@@ -434,21 +421,21 @@ static int minihv_msr_check(struct minihv_vcpu *vcpu, u32 msr, u64 *val)
 	case MSR_GS_BASE:
 	case MSR_IA32_SYSENTER_ESP:
 	case MSR_IA32_SYSENTER_EIP:
-		return minihv_is_canonical(*val) ? 0 : 1;
+		return minihv_is_canonical(*val) ? MINIHV_MSR_OK : MINIHV_MSR_GP;
 	case MSR_IA32_CR_PAT:
-		return minihv_pat_valid(*val) ? 0 : 1;
+		return minihv_pat_valid(*val) ? MINIHV_MSR_OK : MINIHV_MSR_GP;
 	case MSR_SYSCALL_MASK:
 		/*
 		 * The mask is bits 31:0, 63:32 are reserved (SDM Vol 3 5.8.8);
 		 * VT-x puts the value in the real MSR, where WRMSR would fault.
 		 */
-		return (*val >> 32) ? 1 : 0;
+		return (*val >> 32) ? MINIHV_MSR_GP : MINIHV_MSR_OK;
 	case MSR_STAR:		/* no reserved bits (SDM Vol 3 5.8.8) */
 	case MSR_IA32_SYSENTER_CS:
 	case MSR_IA32_TSC:
-		return 0;
+		return MINIHV_MSR_OK;
 	default:
-		return -1;
+		return MINIHV_MSR_UNKNOWN;
 	}
 }
 
@@ -537,7 +524,7 @@ int minihv_emulate_msr(struct minihv_vcpu *vcpu, bool write)
 	} else {
 		/* A read checks nothing: RDX:RAX hold no value to check. */
 		r = minihv_msr_check(vcpu, msr, &val);
-		if (r < 0 || (write && r))
+		if (r == MINIHV_MSR_UNKNOWN || (write && r == MINIHV_MSR_GP))
 			return 1;
 		if (write)
 			minihv_ops->set_msr(vcpu, msr, val);
@@ -919,43 +906,13 @@ static int minihv_vcpu_get_exit_stats(struct minihv_vcpu *vcpu, void __user *arg
 	return copy_to_user(argp, &stats, sizeof(stats)) ? -EFAULT : 0;
 }
 
-/*
- * The architectural rules for CR0, EFER and CS.L that hold in every CPU
- * mode (SDM Vol 3 2.5, 10.8.5; APM Vol 2 3.1.1, 14.6): a state that
- * breaks one can never be reached by a running guest, so SET_SREGS
- * refuses it with -EINVAL, as KVM's kvm_is_valid_sregs() does.  States
- * the rules allow (EFER.LME with paging off: real or protected mode on its
- * way to long mode) are taken and run.  The vendors add their own CR4
- * bits; segment consistency is left to the CPU's entry checks, whose
- * refusal is a failed-entry exit that names the rule.
- */
-static bool minihv_sregs_valid(const struct minihv_sregs *sregs)
-{
-	bool long_mode = (sregs->efer & EFER_LME) && (sregs->cr0 & X86_CR0_PG);
-
-	if (sregs->cr0 >> 32 ||
-	    ((sregs->cr0 & X86_CR0_PG) && !(sregs->cr0 & X86_CR0_PE)) ||
-	    ((sregs->cr0 & X86_CR0_NW) && !(sregs->cr0 & X86_CR0_CD)))
-		return false;
-	if (sregs->efer & ~MINIHV_GUEST_EFER_BITS)
-		return false;
-	/* LMA is (LME and PG); long mode needs PAE; CS.L means nothing outside it. */
-	if (!!(sregs->efer & EFER_LMA) != long_mode)
-		return false;
-	if (long_mode && !(sregs->cr4 & X86_CR4_PAE))
-		return false;
-	if (!long_mode && sregs->cs.l)
-		return false;
-	return !(sregs->cr3 >> boot_cpu_data.x86_phys_bits) && sregs->cr8 <= 0xf;
-}
-
 static int minihv_vcpu_set_sregs(struct minihv_vcpu *vcpu, void __user *argp)
 {
 	struct minihv_sregs sregs;
 
 	if (copy_from_user(&sregs, argp, sizeof(sregs)))
 		return -EFAULT;
-	if (!minihv_sregs_valid(&sregs))
+	if (!minihv_sregs_valid(vcpu, &sregs))
 		return -EINVAL;
 	return minihv_ops->set_sregs(vcpu, &sregs);
 }

@@ -29,7 +29,6 @@
 #include <uapi/linux/minihv.h>
 
 #include "../minihv.h"
-#include "../trace.h"
 #include "svm.h"
 
 /* VM_CR (MSR C001_0114h), APM Vol 2 15.30.1. */
@@ -279,14 +278,14 @@ static inline struct svm_vcpu *to_svm(struct minihv_vcpu *vcpu)
 /*
  * What the CPU is given of the guest's EFER.  It never holds EFER.LME
  * while paging is off: it gets LME together with LMA, when a CR0 write
- * turns paging on (svm_handle_cr0_write()), as KVM's svm_set_efer() does.
+ * turns paging on (svm_handle_cr_write()), as KVM's svm_set_efer() does.
  * Architecturally LME with paging off is plain legacy mode either way,
  * but QEMU's #VMEXIT (its do_vmexit(), up to at least 7.2) restores the
  * host's CR0 through the same path as a MOV to CR0 while the guest's EFER
  * and CR4 are still loaded: with the guest's LME set and its CR4.PAE
  * clear it takes that for a #GP-worthy long-mode entry and returns early,
  * leaving the host running with the guest's CR0 (paging off) and GIF
- * clear, a CPU lost for good (issue 10).  A guest gets there with one
+ * clear, a CPU lost for good.  A guest gets there with one
  * WRMSR; minihv never hands the CPU that state.  It is written at every
  * VMRUN because Bochs 2.7 writes EFER back without LMA at a CR0-write
  * intercept in compatibility mode.
@@ -411,6 +410,8 @@ static void svm_init_vmcb(struct minihv_vcpu *vcpu, struct svm_vcpu *svm)
 			     INTERCEPT_RDTSCP | INTERCEPT_WBINVD |
 			     INTERCEPT_MONITOR | INTERCEPT_MWAIT |
 			     INTERCEPT_XSETBV;
+	/* Every MOV to CR4: its rules follow the guest's CPUID (cr.c). */
+	c->intercept_cr = INTERCEPT_CR4_WRITE;
 	/* Every MOV DR: the guest's debug registers are vcpu->dbg (debugreg.c). */
 	c->intercept_dr = INTERCEPT_DR0_7;
 	c->iopm_base_pa = page_to_phys(svm_iopm);
@@ -545,18 +546,14 @@ static void svm_get_sregs(struct minihv_vcpu *vcpu, struct minihv_sregs *sregs)
 }
 
 /*
- * After the generic rules (vcpu.c, minihv_sregs_valid): refuses CR4 bits
- * minihv does not give guests.  Segment consistency is left to VMRUN,
- * whose refusal becomes a failed-entry exit that names the broken rule
- * (svm_check_guest_state).
+ * After the rules (cr.c, minihv_sregs_valid()).  Segment consistency is
+ * left to VMRUN, whose refusal becomes a failed-entry exit that names the
+ * broken rule (svm_check_guest_state).
  */
 static int svm_set_sregs(struct minihv_vcpu *vcpu, const struct minihv_sregs *sregs)
 {
 	struct vmcb *vmcb = to_svm(vcpu)->vmcb;
 	struct vmcb_save_area *save = &vmcb->save;
-
-	if (sregs->cr4 & ~SVM_GUEST_CR4_BITS)
-		return -EINVAL;
 
 	svm_seg_from_user(&save->cs, &sregs->cs);
 	svm_seg_from_user(&save->ds, &sregs->ds);
@@ -583,6 +580,12 @@ static int svm_set_sregs(struct minihv_vcpu *vcpu, const struct minihv_sregs *sr
 	return 0;
 }
 
+/* What svm_check_guest_state() lets VMRUN have; cr.c takes away what the CPUID hides. */
+static u64 svm_cr4_bits(void)
+{
+	return SVM_GUEST_CR4_BITS | X86_CR4_OSXSAVE | X86_CR4_PKE;
+}
+
 /* ---- helpers for exit handlers ---- */
 
 static void svm_cpu_mode(struct minihv_vcpu *vcpu, struct minihv_cpu_mode *m)
@@ -598,6 +601,7 @@ static void svm_cpu_mode(struct minihv_vcpu *vcpu, struct minihv_cpu_mode *m)
 	m->rflags = save->rflags;
 	m->long_mode = (to_svm(vcpu)->efer & EFER_LMA) && (save->cs.attrib & SVM_SEG_ATTR_L);
 	m->cs_db = save->cs.attrib & SVM_SEG_ATTR_DB;
+	m->cpl = save->cpl;
 	m->seg_base[SEG_ES] = save->es.base;
 	m->seg_base[SEG_CS] = save->cs.base;
 	m->seg_base[SEG_SS] = save->ss.base;
@@ -606,13 +610,12 @@ static void svm_cpu_mode(struct minihv_vcpu *vcpu, struct minihv_cpu_mode *m)
 	m->seg_base[SEG_GS] = save->gs.base;
 }
 
-static void svm_inject_exception(struct minihv_vcpu *vcpu, u8 vector,
-				 bool has_error, u32 error)
+/* EVENTINJ has the layout of MINIHV_EVENT_* (APM Vol 2 15.20). */
+static void svm_queue_event(struct minihv_vcpu *vcpu, u32 event, u32 error)
 {
 	struct vmcb_control_area *c = &to_svm(vcpu)->vmcb->control;
 
-	c->event_inj = vector | SVM_EVTINJ_TYPE_EXEPT | SVM_EVTINJ_VALID |
-		       (has_error ? SVM_EVTINJ_VALID_ERR : 0);
+	c->event_inj = event;
 	c->event_inj_err = error;
 }
 
@@ -706,13 +709,13 @@ static int svm_skip_instruction(struct minihv_vcpu *vcpu)
 
 			minihv_internal_error(vcpu, MINIHV_INTERNAL_ERROR_EMULATION,
 					      2, data);
-			return 0;
+			return MINIHV_EXIT_TO_USER;
 		}
 		vmcb->save.rip += len;
 	}
 	/* Skipping an instruction ends an STI/MOV SS interrupt shadow. */
 	vmcb->control.int_state &= ~SVM_INTERRUPT_SHADOW;
-	return 1;
+	return MINIHV_RESUME_GUEST;
 }
 
 /*
@@ -805,28 +808,6 @@ static void svm_set_msr(struct minihv_vcpu *vcpu, u32 msr, u64 val)
 
 /* ---- exit handlers ---- */
 
-static int svm_handle_host_event(struct minihv_vcpu *vcpu)
-{
-	/*
-	 * An external interrupt, NMI or SMI: the host took it when GIF and
-	 * IF came back on after #VMEXIT; just enter again.
-	 */
-	return 1;
-}
-
-static int svm_handle_cpuid(struct minihv_vcpu *vcpu)
-{
-	minihv_cpuid(vcpu);
-	return svm_skip_instruction(vcpu);
-}
-
-static int svm_handle_hlt(struct minihv_vcpu *vcpu)
-{
-	if (!svm_skip_instruction(vcpu))
-		return 0;
-	return minihv_halt(vcpu);
-}
-
 static int svm_handle_vintr(struct minihv_vcpu *vcpu)
 {
 	/* The virtual interrupt was only a probe: take it back (15.21.4). */
@@ -841,62 +822,57 @@ static int svm_handle_iret(struct minihv_vcpu *vcpu)
 	svm->iret_seen = true;
 	svm->iret_rip = svm->vmcb->save.rip;
 	svm->vmcb->control.intercept_misc3 &= ~INTERCEPT_IRET;
-	return 1;
+	return MINIHV_RESUME_GUEST;
 }
 
+/* One exit code for both: EXITINFO1 is 0 for RDMSR, 1 for WRMSR (APM 15.11). */
 static int svm_handle_msr(struct minihv_vcpu *vcpu)
 {
-	/* Exit information 1: 0 for RDMSR, 1 for WRMSR (APM 15.11). */
-	if (minihv_emulate_msr(vcpu, to_svm(vcpu)->vmcb->control.exit_info_1)) {
-		svm_inject_exception(vcpu, X86_TRAP_GP, true, 0);
-		return 1;
-	}
-	return svm_skip_instruction(vcpu);
+	if (to_svm(vcpu)->vmcb->control.exit_info_1)
+		return minihv_handle_wrmsr(vcpu);
+	return minihv_handle_rdmsr(vcpu);
 }
 
 /*
  * MOV to CR0, CLTS or LMSW while the guest's EFER.LME is set
- * (svm_write_efer()).  The checks are MOV CR0's own (SDM Vol 2B "MOV—Move
- * to/from Control Registers", APM Vol 2 3.1.1, 14.6.1): a write that
- * breaks one is #GP(0).  Turning paging on with LME starts long mode,
- * turning it off (from compatibility mode) ends it.
+ * (svm_write_efer()), and every MOV to CR4, with MOV's rules (cr.c):
+ * CR4's follow the guest's CPUID, which the CPU would not ask.  Turning
+ * paging on with LME starts long mode, turning it off ends it.
  */
-static int svm_handle_cr0_write(struct minihv_vcpu *vcpu)
+static int svm_handle_cr_write(struct minihv_vcpu *vcpu)
 {
 	struct svm_vcpu *svm = to_svm(vcpu);
 	struct vmcb *vmcb = svm->vmcb;
 	struct vmcb_save_area *save = &vmcb->save;
-	u64 old = save->cr0, efer = svm->efer, cr0;
+	int cr = vmcb->control.exit_code - SVM_EXIT_WRITE_CR0;
+	struct minihv_cr_state s = {
+		.cr0 = save->cr0, .cr3 = save->cr3, .cr4 = save->cr4, .efer = svm->efer,
+		.cs_l = save->cs.attrib & SVM_SEG_ATTR_L,
+	};
 	struct minihv_cpu_mode m;
+	u64 val;
 	int len;
 
 	svm_cpu_mode(vcpu, &m);
-	len = minihv_decode_cr0_write(vcpu, &m, old, &cr0);
+	len = minihv_decode_cr_write(vcpu, &m, cr, save->cr0, &val);
 	if (!len)
-		return 0;
-	if (cr0 >> 32 || ((cr0 & X86_CR0_PG) && !(cr0 & X86_CR0_PE)) ||
-	    ((cr0 & X86_CR0_NW) && !(cr0 & X86_CR0_CD)))
-		goto gp;
-	if ((efer & EFER_LME) && !(old & X86_CR0_PG) && (cr0 & X86_CR0_PG)) {
-		if (!(save->cr4 & X86_CR4_PAE) || (save->cs.attrib & SVM_SEG_ATTR_L))
-			goto gp;
-		efer |= EFER_LMA;
-	} else if ((efer & EFER_LMA) && !(cr0 & X86_CR0_PG)) {
-		if (m.long_mode)
-			goto gp;	/* 64-bit code cannot turn paging off */
-		efer &= ~EFER_LMA;
-	}
-	/* New paging controls: flush this vCPU's TLB tag at the next VMRUN. */
-	if ((cr0 ^ old) & (X86_CR0_PG | X86_CR0_PE | X86_CR0_WP))
+		return MINIHV_EXIT_TO_USER;
+	if (!(cr == 0 ? minihv_set_cr0(vcpu, &s, val) : minihv_set_cr4(vcpu, &s, val)))
+		return minihv_complete_insn(vcpu, X86_TRAP_GP);
+	/*
+	 * New paging controls: flush this vCPU's TLB tag at the next VMRUN,
+	 * as the MOV would have flushed (SDM Vol 3 4.10.4.1).
+	 */
+	if (((s.cr0 ^ save->cr0) & (X86_CR0_PG | X86_CR0_PE | X86_CR0_WP)) ||
+	    ((s.cr4 ^ save->cr4) & (X86_CR4_PGE | X86_CR4_PAE | X86_CR4_PSE | X86_CR4_PCIDE |
+				     X86_CR4_SMEP | X86_CR4_SMAP | X86_CR4_LA57 | X86_CR4_PKE)))
 		svm->last_cpu = -1;
-	save->cr0 = cr0 | X86_CR0_ET;	/* ET is fixed at 1 */
-	svm_write_efer(svm, efer);
+	save->cr0 = s.cr0;
+	save->cr4 = s.cr4;
+	svm_write_efer(svm, s.efer);
 	save->rip += len;
 	vmcb->control.int_state &= ~SVM_INTERRUPT_SHADOW;
-	return 1;
-gp:
-	svm_inject_exception(vcpu, X86_TRAP_GP, true, 0);
-	return 1;
+	return MINIHV_RESUME_GUEST;
 }
 
 static int svm_handle_ioio(struct minihv_vcpu *vcpu)
@@ -915,17 +891,10 @@ static int svm_handle_ioio(struct minihv_vcpu *vcpu)
 		/* IOIO always saves the next RIP in exit info 2 (15.10.2). */
 		.next_rip = vmcb->control.exit_info_2,
 	};
-	struct minihv_cpu_mode m;
 	bool done = false;
-	int r;
+	int r = minihv_handle_io(vcpu, &io, &done);
 
-	svm_cpu_mode(vcpu, &m);
-	if (io.string)
-		minihv_decode_string_io(vcpu, &m, &io);
-	r = minihv_handle_io(vcpu, &m, &io, &done);
-	if (r < 0)
-		return r;
-	if (done)
+	if (r >= 0 && done)
 		vmcb->save.rip = io.next_rip;
 	return r;
 }
@@ -952,7 +921,7 @@ static int svm_handle_npf(struct minihv_vcpu *vcpu)
 
 		minihv_internal_error(vcpu, MINIHV_INTERNAL_ERROR_UNEXPECTED_EXIT,
 				      3, data);
-		return 0;
+		return MINIHV_EXIT_TO_USER;
 	}
 	/* Counted as a nested fault by the table; it is MMIO after all. */
 	vcpu->exit_stats[MINIHV_STAT_PAGE_FAULT]--;
@@ -962,30 +931,6 @@ static int svm_handle_npf(struct minihv_vcpu *vcpu)
 	if (len > 0)
 		vmcb->save.rip += len;
 	return len > 0 && in_kernel;
-}
-
-static int svm_handle_shutdown(struct minihv_vcpu *vcpu)
-{
-	/* A triple fault: the VMCB state is undefined now (APM 15.13). */
-	vcpu->run.exit_reason = MINIHV_EXIT_SHUTDOWN;
-	return 0;
-}
-
-static int svm_handle_vmmcall(struct minihv_vcpu *vcpu)
-{
-	minihv_hypercall(vcpu);
-	return svm_skip_instruction(vcpu);
-}
-
-static int svm_handle_ud(struct minihv_vcpu *vcpu)
-{
-	/*
-	 * SVM instructions and MONITOR/MWAIT are not for guests; nor is
-	 * RDTSCP, which CPUID hides (cpuid.c) and which would read the
-	 * host's TSC_AUX.
-	 */
-	svm_inject_exception(vcpu, X86_TRAP_UD, false, 0);
-	return 1;
 }
 
 /*
@@ -998,48 +943,25 @@ static int svm_handle_ud(struct minihv_vcpu *vcpu)
 static int svm_handle_dr_access(struct minihv_vcpu *vcpu)
 {
 	struct vmcb *vmcb = to_svm(vcpu)->vmcb;
-	struct vmcb_save_area *save = &vmcb->save;
-	u64 code = vmcb->control.exit_code, val;
+	u64 code = vmcb->control.exit_code;
 	struct minihv_cpu_mode m;
-	int len, gpr, dr, vector;
+	int len, gpr, vector;
 	bool rex_r;
 
 	svm_cpu_mode(vcpu, &m);
 	len = minihv_decode_mov_dr(vcpu, &m, &gpr, &rex_r);
 	if (!len)
-		return 0;
-	dr = (code & 7) | (rex_r ? 8 : 0);
-	vcpu->dbg.dr6 = save->dr6;
-	if (code < SVM_EXIT_WRITE_DR0) {
-		vector = minihv_get_dr(vcpu, dr, save->cpl, save->cr4, &val);
-		if (!vector)
-			vcpu->regs[gpr] = m.long_mode ? val : (u32)val;
-	} else {
-		val = vcpu->regs[gpr];
-		vector = minihv_set_dr(vcpu, dr, save->cpl, save->cr4,
-				       m.long_mode ? val : (u32)val);
-	}
-	save->dr6 = vcpu->dbg.dr6;
-	save->dr7 = minihv_hw_dr7(vcpu);
-	if (vector) {
-		svm_inject_exception(vcpu, vector, vector == X86_TRAP_GP, 0);
-		return 1;
-	}
-	save->rip += len;
+		return MINIHV_EXIT_TO_USER;
+	vcpu->dbg.dr6 = vmcb->save.dr6;
+	vector = minihv_mov_dr(vcpu, (code & 7) | (rex_r ? 8 : 0), gpr,
+			       code >= SVM_EXIT_WRITE_DR0);
+	vmcb->save.dr6 = vcpu->dbg.dr6;
+	vmcb->save.dr7 = minihv_hw_dr7(vcpu);
+	if (vector)
+		return minihv_complete_insn(vcpu, vector);
+	vmcb->save.rip += len;
 	vmcb->control.int_state &= ~SVM_INTERRUPT_SHADOW;
-	return 1;
-}
-
-static int svm_handle_xsetbv(struct minihv_vcpu *vcpu)
-{
-	struct vmcb_save_area *save = &to_svm(vcpu)->vmcb->save;
-	int vector = minihv_xsetbv(vcpu, save->cpl, save->cr4 & X86_CR4_OSXSAVE);
-
-	if (vector) {
-		svm_inject_exception(vcpu, vector, vector == X86_TRAP_GP, 0);
-		return 1;
-	}
-	return svm_skip_instruction(vcpu);
+	return MINIHV_RESUME_GUEST;
 }
 
 /*
@@ -1048,7 +970,7 @@ static int svm_handle_xsetbv(struct minihv_vcpu *vcpu)
  * delivery (APM 15.12), and EVENTINJ delivers it at the next VMRUN.
  *
  * An exception whose delivery this one interrupted (EXITINTINFO, put
- * back in EVENTINJ by svm_handle_exit()) is replaced: #DB and #AC are
+ * back in EVENTINJ by minihv_handle_exit()) is replaced: #DB and #AC are
  * both benign, so the CPU handles the pair serially and the guest sees
  * the second (SDM Vol 3 6.15, table 6-4).  That is how the recursive
  * case goes on: one exit per delivery, never a loop inside the CPU.
@@ -1074,90 +996,56 @@ static int svm_handle_reflect(struct minihv_vcpu *vcpu)
 		/* GD lives in the guest's copy of DR7 (debugreg.c), not in the VMCB's. */
 		vcpu->dbg.dr7 &= ~SVM_DR7_GD;
 		vmcb->save.dr7 &= ~SVM_DR7_GD;
-		svm_inject_exception(vcpu, X86_TRAP_DB, false, 0);
+		minihv_queue_exception(vcpu, X86_TRAP_DB, false, 0);
 	} else {
 		vmcb->save.rflags |= X86_EFLAGS_RF;
-		svm_inject_exception(vcpu, vector, true, vmcb->control.exit_info_1);
+		minihv_queue_exception(vcpu, vector, true, vmcb->control.exit_info_1);
 	}
-	return 1;
-}
-
-static int svm_handle_machine_check(struct minihv_vcpu *vcpu)
-{
-	/* The host's handler ran right after the #VMEXIT (svm_vcpu_run()). */
-	return 1;
-}
-
-static int svm_handle_invd(struct minihv_vcpu *vcpu)
-{
-	/* INVD would drop the host's dirty cache lines: skip it. */
-	return svm_skip_instruction(vcpu);
-}
-
-static int svm_handle_wbinvd(struct minihv_vcpu *vcpu)
-{
-	/*
-	 * A no-op, as in KVM without an assigned device: guest memory is
-	 * ordinary write-back host memory, nothing needs the flush, and a
-	 * guest could stall every core sharing the caches with it.
-	 */
-	return svm_skip_instruction(vcpu);
-}
-
-static int svm_handle_rdpmc(struct minihv_vcpu *vcpu)
-{
-	/*
-	 * The guest has no PMU (CPUID leaf 0Ah, cpuid.c): every counter index
-	 * is invalid, which is #GP(0) (APM Vol 3 "RDPMC"), as in KVM.
-	 */
-	svm_inject_exception(vcpu, X86_TRAP_GP, true, 0);
-	return 1;
+	return MINIHV_RESUME_GUEST;
 }
 
 /*
- * Exit handlers, indexed by exit code (APM appendix C).  Each returns 1 to
- * re-enter the guest, 0 after filling vcpu->run for userspace, or -errno.
- * A code with no handler goes to userspace as an internal error with the
- * raw exit information; the host never panics on a guest's behalf.
+ * Exit handlers, indexed by exit code (APM appendix C), for
+ * minihv_handle_exit(): each returns enum minihv_exit_ret or -errno.
  */
-struct svm_exit_handler {
-	int (*fn)(struct minihv_vcpu *vcpu);
-	u8 stat;		/* MINIHV_STAT_*: what the exit counts as */
-};
-
-static const struct svm_exit_handler svm_exit_handlers[] = {
-	[SVM_EXIT_WRITE_CR0]	= { svm_handle_cr0_write, MINIHV_STAT_CR_ACCESS },
+static const struct minihv_exit_handler svm_exit_handlers[] = {
+	[SVM_EXIT_WRITE_CR0]	= { svm_handle_cr_write, MINIHV_STAT_CR_ACCESS },
+	[SVM_EXIT_WRITE_CR4]	= { svm_handle_cr_write, MINIHV_STAT_CR_ACCESS },
 	[SVM_EXIT_READ_DR0 ... SVM_EXIT_READ_DR7] = { svm_handle_dr_access, MINIHV_STAT_OTHER },
 	[SVM_EXIT_WRITE_DR0 ... SVM_EXIT_WRITE_DR7] = { svm_handle_dr_access, MINIHV_STAT_OTHER },
 	[SVM_EXIT_EXCP_DB]	= { svm_handle_reflect, MINIHV_STAT_EXCEPTION },
 	[SVM_EXIT_EXCP_AC]	= { svm_handle_reflect, MINIHV_STAT_EXCEPTION },
-	[SVM_EXIT_EXCP_MC]	= { svm_handle_machine_check, MINIHV_STAT_EXCEPTION },
-	[SVM_EXIT_INTR]		= { svm_handle_host_event, MINIHV_STAT_HOST_EVENT },
-	[SVM_EXIT_NMI]		= { svm_handle_host_event, MINIHV_STAT_HOST_EVENT },
-	[SVM_EXIT_SMI]		= { svm_handle_host_event, MINIHV_STAT_HOST_EVENT },
-	[SVM_EXIT_CPUID]	= { svm_handle_cpuid, MINIHV_STAT_CPUID },
-	[SVM_EXIT_INVD]		= { svm_handle_invd, MINIHV_STAT_OTHER },
+	[SVM_EXIT_EXCP_MC]	= { minihv_handle_host_event, MINIHV_STAT_EXCEPTION },
+	[SVM_EXIT_INTR]		= { minihv_handle_host_event, MINIHV_STAT_HOST_EVENT },
+	[SVM_EXIT_NMI]		= { minihv_handle_host_event, MINIHV_STAT_HOST_EVENT },
+	[SVM_EXIT_SMI]		= { minihv_handle_host_event, MINIHV_STAT_HOST_EVENT },
+	[SVM_EXIT_CPUID]	= { minihv_handle_cpuid, MINIHV_STAT_CPUID },
+	[SVM_EXIT_INVD]		= { minihv_handle_skip, MINIHV_STAT_OTHER },
 	[SVM_EXIT_VINTR]	= { svm_handle_vintr, MINIHV_STAT_WINDOW },
 	[SVM_EXIT_IRET]		= { svm_handle_iret, MINIHV_STAT_WINDOW },
-	[SVM_EXIT_RDPMC]	= { svm_handle_rdpmc, MINIHV_STAT_OTHER },
-	[SVM_EXIT_HLT]		= { svm_handle_hlt, MINIHV_STAT_HLT },
-	[SVM_EXIT_INVLPGA]	= { svm_handle_ud, MINIHV_STAT_REFUSED },
+	[SVM_EXIT_RDPMC]	= { minihv_handle_rdpmc, MINIHV_STAT_OTHER },
+	[SVM_EXIT_HLT]		= { minihv_handle_hlt, MINIHV_STAT_HLT },
+	[SVM_EXIT_INVLPGA]	= { minihv_handle_ud, MINIHV_STAT_REFUSED },
 	[SVM_EXIT_IOIO]		= { svm_handle_ioio, MINIHV_STAT_IO },
 	[SVM_EXIT_MSR]		= { svm_handle_msr, MINIHV_STAT_MSR },
-	[SVM_EXIT_SHUTDOWN]	= { svm_handle_shutdown, MINIHV_STAT_SHUTDOWN },
-	[SVM_EXIT_VMRUN]	= { svm_handle_ud, MINIHV_STAT_REFUSED },
-	[SVM_EXIT_VMMCALL]	= { svm_handle_vmmcall, MINIHV_STAT_HYPERCALL },
-	[SVM_EXIT_VMLOAD]	= { svm_handle_ud, MINIHV_STAT_REFUSED },
-	[SVM_EXIT_VMSAVE]	= { svm_handle_ud, MINIHV_STAT_REFUSED },
-	[SVM_EXIT_STGI]		= { svm_handle_ud, MINIHV_STAT_REFUSED },
-	[SVM_EXIT_CLGI]		= { svm_handle_ud, MINIHV_STAT_REFUSED },
-	[SVM_EXIT_SKINIT]	= { svm_handle_ud, MINIHV_STAT_REFUSED },
-	[SVM_EXIT_RDTSCP]	= { svm_handle_ud, MINIHV_STAT_REFUSED },
-	[SVM_EXIT_WBINVD]	= { svm_handle_wbinvd, MINIHV_STAT_OTHER },
-	[SVM_EXIT_MONITOR]	= { svm_handle_ud, MINIHV_STAT_REFUSED },
-	[SVM_EXIT_MWAIT]	= { svm_handle_ud, MINIHV_STAT_REFUSED },
-	[SVM_EXIT_XSETBV]	= { svm_handle_xsetbv, MINIHV_STAT_OTHER },
+	[SVM_EXIT_SHUTDOWN]	= { minihv_handle_shutdown, MINIHV_STAT_SHUTDOWN },
+	[SVM_EXIT_VMRUN]	= { minihv_handle_ud, MINIHV_STAT_REFUSED },
+	[SVM_EXIT_VMMCALL]	= { minihv_handle_hypercall, MINIHV_STAT_HYPERCALL },
+	[SVM_EXIT_VMLOAD]	= { minihv_handle_ud, MINIHV_STAT_REFUSED },
+	[SVM_EXIT_VMSAVE]	= { minihv_handle_ud, MINIHV_STAT_REFUSED },
+	[SVM_EXIT_STGI]		= { minihv_handle_ud, MINIHV_STAT_REFUSED },
+	[SVM_EXIT_CLGI]		= { minihv_handle_ud, MINIHV_STAT_REFUSED },
+	[SVM_EXIT_SKINIT]	= { minihv_handle_ud, MINIHV_STAT_REFUSED },
+	[SVM_EXIT_RDTSCP]	= { minihv_handle_ud, MINIHV_STAT_REFUSED },
+	[SVM_EXIT_WBINVD]	= { minihv_handle_skip, MINIHV_STAT_OTHER },
+	[SVM_EXIT_MONITOR]	= { minihv_handle_ud, MINIHV_STAT_REFUSED },
+	[SVM_EXIT_MWAIT]	= { minihv_handle_ud, MINIHV_STAT_REFUSED },
+	[SVM_EXIT_XSETBV]	= { minihv_handle_xsetbv, MINIHV_STAT_OTHER },
 	[SVM_EXIT_NPF]		= { svm_handle_npf, MINIHV_STAT_PAGE_FAULT },
+};
+
+static const struct minihv_exit_table svm_exit_table = {
+	svm_exit_handlers, ARRAY_SIZE(svm_exit_handlers)
 };
 
 /* QEMU stores VMEXIT_INVALID as a 32-bit -1. */
@@ -1169,65 +1057,35 @@ static bool svm_exit_invalid(u64 code)
 static void svm_fail_entry(struct minihv_vcpu *vcpu, const char *why, u64 field,
 			   u64 value)
 {
-	struct minihv_run *run = &vcpu->run;
-
-	run->exit_reason = MINIHV_EXIT_FAIL_ENTRY;
-	run->fail_entry.hardware_entry_failure_reason = MINIHV_SVM_EXIT_INVALID;
-	run->fail_entry.cpu = to_svm(vcpu)->last_cpu;
-	run->fail_entry.field = field;
-	run->fail_entry.value = value;
-	snprintf(run->fail_entry.reason, sizeof(run->fail_entry.reason),
-		 "VMEXIT_INVALID: %s (APM Vol 2 15.5.1)",
-		 why ? why : "no consistency check minihv knows explains it");
+	minihv_fail_entry(vcpu, MINIHV_SVM_EXIT_INVALID, to_svm(vcpu)->last_cpu,
+			  "VMEXIT_INVALID (APM Vol 2 15.5.1)", why, field, value);
 }
 
-static int svm_handle_exit(struct minihv_vcpu *vcpu)
+static void svm_read_exit(struct minihv_vcpu *vcpu, struct minihv_exit *e)
 {
-	struct vmcb_control_area *c = &to_svm(vcpu)->vmcb->control;
-	u64 code = c->exit_code;
+	struct vmcb *vmcb = to_svm(vcpu)->vmcb;
+	struct vmcb_control_area *c = &vmcb->control;
 
-	minihv_log_exit(vcpu, code, c->exit_info_1, c->exit_info_2,
-			to_svm(vcpu)->vmcb->save.rip);
-	trace_minihv_exit(vcpu->id, code, c->exit_info_1, c->exit_info_2,
-			  to_svm(vcpu)->vmcb->save.rip);
+	e->reason = c->exit_code;
+	e->code = c->exit_code;
+	e->failed_entry = svm_exit_invalid(c->exit_code);
+	e->info1 = c->exit_info_1;
+	e->info2 = c->exit_info_2;
+	e->rip = vmcb->save.rip;
+	/* EXITINTINFO has EVENTINJ's layout (APM Vol 2 15.7.2). */
+	e->vectoring = c->exit_int_info;
+	e->vectoring_error = c->exit_int_info >> 32;
+}
 
-	if (svm_exit_invalid(code)) {
-		u64 field = 0, value = 0;
-		const char *why = svm_check_guest_state(to_svm(vcpu)->vmcb,
-							&field, &value);
+static int svm_handle_failed_entry(struct minihv_vcpu *vcpu)
+{
+	u64 field = 0, value = 0;
+	const char *why = svm_check_guest_state(to_svm(vcpu)->vmcb, &field, &value);
 
-		svm_fail_entry(vcpu, why, field, value);
-		vcpu->exit_stats[MINIHV_STAT_FAIL_ENTRY]++;
-		/* Refused as it stands: checked again before the next VMRUN. */
-		to_svm(vcpu)->state_checked = false;
-		return 0;
-	}
-
-	/*
-	 * An event whose delivery the exit interrupted (a nested fault on
-	 * the guest's IDT or stack, say) must be delivered again (15.7.2).
-	 */
-	c->event_inj = 0;
-	if (c->exit_int_info & SVM_EVTINJ_VALID) {
-		c->event_inj = (u32)c->exit_int_info;
-		c->event_inj_err = c->exit_int_info >> 32;
-	}
-
-	if (code < ARRAY_SIZE(svm_exit_handlers) && svm_exit_handlers[code].fn) {
-		vcpu->exit_stats[svm_exit_handlers[code].stat]++;
-		return svm_exit_handlers[code].fn(vcpu);
-	}
-
-	vcpu->exit_stats[MINIHV_STAT_OTHER]++;
-	{
-		u64 data[4] = { code, c->exit_info_1, c->exit_info_2,
-				c->exit_int_info };
-
-		vcpu->run.hw.hardware_exit_reason = code;
-		minihv_internal_error(vcpu, MINIHV_INTERNAL_ERROR_UNEXPECTED_EXIT,
-				      4, data);
-	}
-	return 0;
+	svm_fail_entry(vcpu, why, field, value);
+	/* Refused as it stands: checked again before the next VMRUN. */
+	to_svm(vcpu)->state_checked = false;
+	return MINIHV_EXIT_TO_USER;
 }
 
 /*
@@ -1385,7 +1243,7 @@ static int svm_vcpu_run(struct minihv_vcpu *vcpu)
 	vcpu->regs[VCPU_REGS_RSP] = vmcb->save.rsp;
 	if (vcpu->lapic && (vmcb->control.int_ctl & V_TPR_MASK) != minihv_get_cr8(vcpu))
 		minihv_set_cr8(vcpu, vmcb->control.int_ctl & V_TPR_MASK);
-	return svm_handle_exit(vcpu);
+	return minihv_handle_exit(vcpu);
 }
 
 const struct minihv_vendor_ops svm_vendor_ops = {
@@ -1404,6 +1262,13 @@ const struct minihv_vendor_ops svm_vendor_ops = {
 	.vcpu_create = svm_vcpu_create,
 	.vcpu_free = svm_vcpu_free,
 	.vcpu_run = svm_vcpu_run,
+	.read_exit = svm_read_exit,
+	.handle_failed_entry = svm_handle_failed_entry,
+	.exit_table = &svm_exit_table,
+	.skip_instruction = svm_skip_instruction,
+	.queue_event = svm_queue_event,
+	.get_cpu_mode = svm_cpu_mode,
+	.cr4_bits = svm_cr4_bits,
 	.get_regs = svm_get_regs,
 	.set_regs = svm_set_regs,
 	.get_sregs = svm_get_sregs,

@@ -16,7 +16,7 @@
  * (minihv injects only the vectors and types its callers checked).
  *
  * Most of these states cannot come from userspace at all: SET_SREGS
- * refuses them first (vcpu.c, as KVM's kvm_is_valid_sregs()), and the
+ * refuses them first (cr.c, as KVM's kvm_is_valid_sregs()), and the
  * intercepts and ASID are minihv's.  To test that a refusal by the CPU is
  * named right, a test breaks one rule on purpose through debugfs
  * (svm_entry_rules[], svm_break_entry()) and sees VMRUN refuse it.

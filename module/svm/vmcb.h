@@ -14,6 +14,7 @@
 
 /* CR intercepts (offset 0): reads in bits 15:0, writes in 31:16. */
 #define INTERCEPT_CR0_WRITE	BIT(16)
+#define INTERCEPT_CR4_WRITE	BIT(20)
 /* DR intercepts (offset 4), the same layout: DR0-DR7 read and written. */
 #define INTERCEPT_DR0_7		0x00ff00ffU
 /* Intercept vector 3 (control area offset 0Ch), APM table B-1. */
@@ -70,6 +71,7 @@
 
 /* Exit codes, APM appendix C. */
 #define SVM_EXIT_WRITE_CR0	0x010
+#define SVM_EXIT_WRITE_CR4	0x014
 #define SVM_EXIT_READ_DR0	0x020	/* 20h-2Fh: MOV from DR0-DR15 */
 #define SVM_EXIT_READ_DR7	0x027
 #define SVM_EXIT_WRITE_DR0	0x030	/* 30h-3Fh: MOV to DR0-DR15 */

@@ -28,7 +28,7 @@
 #include <asm/asm.h>
 #include <asm/nospec-branch.h>
 
-#include "../regs.h"
+#include "../gprs.S"
 
 #define SAVED_VMCB_PA	0
 #define SAVED_REGS	8
@@ -57,19 +57,8 @@ SYM_FUNC_START(__svm_vcpu_run)
 	vmload	%rax
 
 	/* Guest GPRs; RAX and RSP come from the VMCB, RSI last. */
-	mov	REG_OFF(VCPU_REGS_RCX)(%rsi), %rcx
-	mov	REG_OFF(VCPU_REGS_RDX)(%rsi), %rdx
-	mov	REG_OFF(VCPU_REGS_RBX)(%rsi), %rbx
-	mov	REG_OFF(VCPU_REGS_RBP)(%rsi), %rbp
+	LOAD_GUEST_GPRS %rsi
 	mov	REG_OFF(VCPU_REGS_RDI)(%rsi), %rdi
-	mov	REG_OFF(VCPU_REGS_R8)(%rsi), %r8
-	mov	REG_OFF(VCPU_REGS_R9)(%rsi), %r9
-	mov	REG_OFF(VCPU_REGS_R10)(%rsi), %r10
-	mov	REG_OFF(VCPU_REGS_R11)(%rsi), %r11
-	mov	REG_OFF(VCPU_REGS_R12)(%rsi), %r12
-	mov	REG_OFF(VCPU_REGS_R13)(%rsi), %r13
-	mov	REG_OFF(VCPU_REGS_R14)(%rsi), %r14
-	mov	REG_OFF(VCPU_REGS_R15)(%rsi), %r15
 	mov	REG_OFF(VCPU_REGS_RSI)(%rsi), %rsi
 
 	/*
@@ -84,20 +73,7 @@ SYM_FUNC_START(__svm_vcpu_run)
 2:	cli
 	/* #VMEXIT: the host's RSP is back; RAX is the only free register. */
 	mov	SAVED_REGS(%rsp), %rax
-	mov	%rcx, REG_OFF(VCPU_REGS_RCX)(%rax)
-	mov	%rdx, REG_OFF(VCPU_REGS_RDX)(%rax)
-	mov	%rbx, REG_OFF(VCPU_REGS_RBX)(%rax)
-	mov	%rbp, REG_OFF(VCPU_REGS_RBP)(%rax)
-	mov	%rsi, REG_OFF(VCPU_REGS_RSI)(%rax)
-	mov	%rdi, REG_OFF(VCPU_REGS_RDI)(%rax)
-	mov	%r8, REG_OFF(VCPU_REGS_R8)(%rax)
-	mov	%r9, REG_OFF(VCPU_REGS_R9)(%rax)
-	mov	%r10, REG_OFF(VCPU_REGS_R10)(%rax)
-	mov	%r11, REG_OFF(VCPU_REGS_R11)(%rax)
-	mov	%r12, REG_OFF(VCPU_REGS_R12)(%rax)
-	mov	%r13, REG_OFF(VCPU_REGS_R13)(%rax)
-	mov	%r14, REG_OFF(VCPU_REGS_R14)(%rax)
-	mov	%r15, REG_OFF(VCPU_REGS_R15)(%rax)
+	SAVE_GUEST_GPRS %rax
 
 	xor	%ebx, %ebx		/* returns 0: a #VMEXIT */
 
@@ -121,15 +97,7 @@ SYM_FUNC_START(__svm_vcpu_run)
 	UNTRAIN_RET
 #endif
 
-	/* Leave no guest value in a register the caller does not restore. */
-	xor	%ecx, %ecx
-	xor	%edx, %edx
-	xor	%esi, %esi
-	xor	%edi, %edi
-	xor	%r8d, %r8d
-	xor	%r9d, %r9d
-	xor	%r10d, %r10d
-	xor	%r11d, %r11d
+	CLEAR_GUEST_SCRATCH_GPRS
 
 	mov	%ebx, %eax
 	add	$24, %rsp

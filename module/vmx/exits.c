@@ -18,13 +18,12 @@
 #include <uapi/linux/minihv.h>
 
 #include "../minihv.h"
-#include "../trace.h"
 #include "vmcs.h"
 #include "vmx.h"
 
 /* ---- helpers for exit handlers ---- */
 
-static void vmx_cpu_mode(struct minihv_vcpu *vcpu, struct minihv_cpu_mode *m)
+void vmx_cpu_mode(struct minihv_vcpu *vcpu, struct minihv_cpu_mode *m)
 {
 	u32 cs_ar = vmcs_read32(GUEST_CS_AR_BYTES);
 
@@ -37,6 +36,7 @@ static void vmx_cpu_mode(struct minihv_vcpu *vcpu, struct minihv_cpu_mode *m)
 	m->rflags = vmcs_readl(GUEST_RFLAGS);
 	m->long_mode = (m->paging.efer & EFER_LMA) && (cs_ar & VMX_AR_L);
 	m->cs_db = cs_ar & VMX_AR_DB;
+	m->cpl = (vmcs_read32(GUEST_SS_AR_BYTES) >> 5) & 3;
 	m->seg_base[SEG_ES] = vmcs_readl(GUEST_ES_BASE);
 	m->seg_base[SEG_CS] = m->cs_base;
 	m->seg_base[SEG_SS] = vmcs_readl(GUEST_SS_BASE);
@@ -105,30 +105,32 @@ void vmx_reset_events(struct minihv_vcpu *vcpu)
 }
 
 /*
- * The event delivered at the next entry.  In real mode no exception
- * pushes an error code, and the entry checks insist on that (SDM Vol 3
- * 26.2.1.3: "deliver error code" only with CR0.PE set under unrestricted
- * guest), so it is dropped there, as KVM does.  Bochs 2.7 reports one in
- * the IDT-vectoring information of a real-mode #GP whose delivery an exit
- * interrupted, and re-injecting that as it stood failed the entry.
+ * The event delivered at the next entry, in the layout of MINIHV_EVENT_*
+ * (the IDT-vectoring information's too; its bit 12 is undefined and bits
+ * 30:12 of the entry field are reserved, SDM Vol 3 25.8.3).  In real
+ * mode no exception pushes an error code, and the entry checks insist on
+ * that (SDM Vol 3 26.2.1.3: "deliver error code" only with CR0.PE set
+ * under unrestricted guest), so it is dropped there, as KVM does.  Bochs
+ * 2.7 reports one in the IDT-vectoring information of a real-mode #GP
+ * whose delivery an exit interrupted.  A software interrupt or exception
+ * is delivered with the length of its instruction (SDM Vol 3 27.6.1.1),
+ * which the exit gave (28.2.4).
  */
-static void vmx_set_entry_event(u32 info, u32 error)
+void vmx_queue_event(struct minihv_vcpu *vcpu, u32 event, u32 error)
 {
+	event &= INTR_INFO_VALID_MASK | INTR_INFO_DELIVER_CODE_MASK |
+		 INTR_INFO_INTR_TYPE_MASK | INTR_INFO_VECTOR_MASK;
 	if (!(vmcs_readl(GUEST_CR0) & X86_CR0_PE))
-		info &= ~INTR_INFO_DELIVER_CODE_MASK;
-	vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, info);
-	if (info & INTR_INFO_DELIVER_CODE_MASK)
+		event &= ~INTR_INFO_DELIVER_CODE_MASK;
+	vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, event);
+	if (event & INTR_INFO_DELIVER_CODE_MASK)
 		vmcs_write32(VM_ENTRY_EXCEPTION_ERROR_CODE, error);
-}
-
-static void vmx_inject_exception(u8 vector, bool has_error, u32 error)
-{
-	vmx_set_entry_event(vector | INTR_TYPE_HARD_EXCEPTION | INTR_INFO_VALID_MASK |
-			    (has_error ? INTR_INFO_DELIVER_CODE_MASK : 0), error);
+	if ((event & INTR_INFO_INTR_TYPE_MASK) >= MINIHV_EVENT_SOFT_INTR)
+		vmcs_write32(VM_ENTRY_INSTRUCTION_LEN, vmcs_read32(VM_EXIT_INSTRUCTION_LEN));
 }
 
 /* Instruction-based exits give the length (SDM 28.2.4). */
-static int vmx_skip_instruction(void)
+int vmx_skip_instruction(struct minihv_vcpu *vcpu)
 {
 	u32 interruptibility = vmcs_read32(GUEST_INTERRUPTIBILITY_INFO);
 
@@ -136,7 +138,7 @@ static int vmx_skip_instruction(void)
 	/* Skipping an instruction ends an STI / MOV SS blocking. */
 	if (interruptibility & 3)
 		vmcs_write32(GUEST_INTERRUPTIBILITY_INFO, interruptibility & ~3);
-	return 1;
+	return MINIHV_RESUME_GUEST;
 }
 
 /*
@@ -233,19 +235,19 @@ void vmx_set_msr(struct minihv_vcpu *vcpu, u32 msr, u64 val)
  * as the CPU would have: the exit came instead of the delivery (SDM Vol 3
  * 26.2), the injection at the next entry delivers it (27.6.1).  An
  * exception whose delivery this one interrupted (the IDT-vectoring
- * information, put back by vmx_handle_exit()) is replaced: #AC is
+ * information, put back by minihv_handle_exit()) is replaced: #AC is
  * benign, a second one during delivery is handled serially and the
  * guest sees it (SDM Vol 3 6.15, table 6-4).  The recursive case thus
  * goes on one exit per delivery.  RF is set in the frame's RFLAGS as the
  * CPU sets it for a fault (17.3.1.1); the error code is 0.
  */
-static int vmx_reflect_exception(u32 info)
+static int vmx_reflect_exception(struct minihv_vcpu *vcpu, u32 info)
 {
 	vmcs_writel(GUEST_RFLAGS, vmcs_readl(GUEST_RFLAGS) | X86_EFLAGS_RF);
-	vmx_inject_exception(info & INTR_INFO_VECTOR_MASK,
-			     info & INTR_INFO_DELIVER_CODE_MASK,
-			     vmcs_read32(VM_EXIT_INTR_ERROR_CODE));
-	return 1;
+	minihv_queue_exception(vcpu, info & INTR_INFO_VECTOR_MASK,
+			       info & INTR_INFO_DELIVER_CODE_MASK,
+			       vmcs_read32(VM_EXIT_INTR_ERROR_CODE));
+	return MINIHV_RESUME_GUEST;
 }
 
 /* The exit qualification of a #DB: DR6's B0-B3, BD and BS (SDM table 28-1). */
@@ -267,10 +269,9 @@ static int vmx_reflect_db(struct minihv_vcpu *vcpu, u32 info)
 	unsigned long qual = vmcs_readl(EXIT_QUALIFICATION);
 
 	if ((info & INTR_INFO_INTR_TYPE_MASK) == INTR_TYPE_PRIV_SW_EXCEPTION) {
-		vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, X86_TRAP_DB | INTR_INFO_VALID_MASK |
-			     INTR_TYPE_PRIV_SW_EXCEPTION);
-		vmcs_write32(VM_ENTRY_INSTRUCTION_LEN, vmcs_read32(VM_EXIT_INSTRUCTION_LEN));
-		return 1;
+		vmx_queue_event(vcpu, X86_TRAP_DB | INTR_INFO_VALID_MASK |
+				INTR_TYPE_PRIV_SW_EXCEPTION, 0);
+		return MINIHV_RESUME_GUEST;
 	}
 	vcpu->dbg.dr6 = (vcpu->dbg.dr6 & ~DB_QUAL_DR6_BITS) | (qual & DB_QUAL_DR6_BITS);
 	if (vcpu->dbg.dr7 & DR7_GD_BIT) {
@@ -282,8 +283,8 @@ static int vmx_reflect_db(struct minihv_vcpu *vcpu, u32 info)
 	     (GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS)))
 		vmcs_writel(GUEST_PENDING_DBG_EXCEPTIONS,
 			    vmcs_readl(GUEST_PENDING_DBG_EXCEPTIONS) | BIT(14));
-	vmx_inject_exception(X86_TRAP_DB, false, 0);
-	return 1;
+	minihv_queue_exception(vcpu, X86_TRAP_DB, false, 0);
+	return MINIHV_RESUME_GUEST;
 }
 
 static int vmx_handle_exception_nmi(struct minihv_vcpu *vcpu)
@@ -293,109 +294,44 @@ static int vmx_handle_exception_nmi(struct minihv_vcpu *vcpu)
 
 	/* NMIs were handed to the host right after the exit. */
 	if ((info & INTR_INFO_INTR_TYPE_MASK) == INTR_TYPE_NMI_INTR)
-		return 1;
+		return MINIHV_RESUME_GUEST;
 	/* Counted as a host event by the table; it is the guest's exception. */
 	vcpu->exit_stats[MINIHV_STAT_HOST_EVENT]--;
 	vcpu->exit_stats[MINIHV_STAT_EXCEPTION]++;
 	if ((info & INTR_INFO_VECTOR_MASK) == X86_TRAP_AC)
-		return vmx_reflect_exception(info);
+		return vmx_reflect_exception(vcpu, info);
 	if ((info & INTR_INFO_VECTOR_MASK) == X86_TRAP_DB)
 		return vmx_reflect_db(vcpu, info);
 	/* The host's handler ran right after the exit (vmx_vcpu_run()). */
 	if ((info & INTR_INFO_VECTOR_MASK) == X86_TRAP_MC)
-		return 1;
+		return MINIHV_RESUME_GUEST;
 	/* Only what VMX_INTERCEPTED_EXCEPTIONS names exits: cannot happen. */
 	minihv_internal_error(vcpu, MINIHV_INTERNAL_ERROR_UNEXPECTED_EXIT, 3, data);
-	return 0;
-}
-
-static int vmx_handle_host_event(struct minihv_vcpu *vcpu)
-{
-	/* The host took the interrupt when IF came back on: enter again. */
-	return 1;
-}
-
-static int vmx_handle_triple_fault(struct minihv_vcpu *vcpu)
-{
-	vcpu->run.exit_reason = MINIHV_EXIT_SHUTDOWN;
-	return 0;
-}
-
-static int vmx_handle_cpuid(struct minihv_vcpu *vcpu)
-{
-	minihv_cpuid(vcpu);
-	return vmx_skip_instruction();
-}
-
-static int vmx_handle_hlt(struct minihv_vcpu *vcpu)
-{
-	vmx_skip_instruction();
-	return minihv_halt(vcpu);
-}
-
-static int vmx_handle_window(struct minihv_vcpu *vcpu)
-{
-	return minihv_window_open(vcpu);
-}
-
-static int vmx_handle_invd(struct minihv_vcpu *vcpu)
-{
-	/* INVD would drop the host's dirty cache lines: skip it. */
-	return vmx_skip_instruction();
+	return MINIHV_EXIT_TO_USER;
 }
 
 /*
- * WBINVD exiting (SDM Vol 3 25.6.2): a no-op, as in KVM without an
- * assigned device.  Guest memory is ordinary write-back host memory that
- * nothing needs flushed, and a guest could stall every core sharing the
- * caches with it.
- */
-static int vmx_handle_wbinvd(struct minihv_vcpu *vcpu)
-{
-	return vmx_skip_instruction();
-}
-
-/*
- * RDPMC exiting: the counters are the host's.  The guest has no PMU
- * (CPUID leaf 0Ah, cpuid.c), so every index is invalid: #GP(0) (SDM Vol 2B
- * "RDPMC"), as in KVM.
- */
-static int vmx_handle_rdpmc(struct minihv_vcpu *vcpu)
-{
-	vmx_inject_exception(X86_TRAP_GP, true, 0);
-	return 1;
-}
-
-static int vmx_handle_vmcall(struct minihv_vcpu *vcpu)
-{
-	minihv_hypercall(vcpu);
-	return vmx_skip_instruction();
-}
-
-static int vmx_handle_ud(struct minihv_vcpu *vcpu)
-{
-	/* VMX instructions and MONITOR/MWAIT are not for guests. */
-	vmx_inject_exception(X86_TRAP_UD, false, 0);
-	return 1;
-}
-
-/*
- * MOV to CR0 or CR4 that changes a bit VMX fixes (the masks above); the
- * guest's view goes to the read shadow, the real register keeps the
- * fixed bits.  MOV to and from CR8, always.  Exit qualification: SDM
- * table 28-3.
+ * MOV to CR0 or CR4 that changes a bit VMX fixes (vmx_init_vmcs()'s
+ * guest/host masks), with MOV's rules (cr.c); the guest's view goes to
+ * the read shadow, the real register keeps the fixed bits.  MOV to and
+ * from CR8, always.  Exit qualification: SDM table 28-3.
  */
 static int vmx_handle_cr_access(struct minihv_vcpu *vcpu)
 {
 	unsigned long qual = vmcs_readl(EXIT_QUALIFICATION);
 	int cr = qual & 15, type = (qual >> 4) & 3, reg = (qual >> 8) & 15;
 	unsigned long val = vcpu->regs[reg];
-	u64 efer = vmcs_read64(GUEST_IA32_EFER);
 	/* What the guest sees: its own bits, and the read shadow's for ours. */
 	u64 m0 = vmcs_readl(CR0_GUEST_HOST_MASK), m4 = vmcs_readl(CR4_GUEST_HOST_MASK);
-	u64 cr0 = (vmcs_readl(GUEST_CR0) & ~m0) | (vmcs_readl(CR0_READ_SHADOW) & m0);
-	u64 cr4 = (vmcs_readl(GUEST_CR4) & ~m4) | (vmcs_readl(CR4_READ_SHADOW) & m4);
-	u64 data[2] = { EXIT_REASON_CR_ACCESS, qual }, pdpte[4], old;
+	struct minihv_cr_state s = {
+		.cr0 = (vmcs_readl(GUEST_CR0) & ~m0) | (vmcs_readl(CR0_READ_SHADOW) & m0),
+		.cr3 = vmcs_readl(GUEST_CR3),
+		.cr4 = (vmcs_readl(GUEST_CR4) & ~m4) | (vmcs_readl(CR4_READ_SHADOW) & m4),
+		.efer = vmcs_read64(GUEST_IA32_EFER),
+		.cs_l = vmcs_read32(GUEST_CS_AR_BYTES) & VMX_AR_L,
+	};
+	struct minihv_cr_state old = s;
+	u64 data[2] = { EXIT_REASON_CR_ACCESS, qual }, pdpte[4];
 
 	/*
 	 * CR8 (TPR) is the local APIC's, or a register of the vCPU (11.8.6.3).
@@ -405,103 +341,54 @@ static int vmx_handle_cr_access(struct minihv_vcpu *vcpu)
 	 */
 	if (cr == 8 && type == 1) {
 		vcpu->regs[reg] = minihv_get_cr8(vcpu);
-		return vmx_skip_instruction();
+		return vmx_skip_instruction(vcpu);
 	}
 	if (cr == 8 && type == 0) {
-		if (val > 15) {
-			vmx_inject_exception(X86_TRAP_GP, true, 0);
-			return 1;
-		}
+		if (val > 15)
+			return minihv_complete_insn(vcpu, X86_TRAP_GP);
 		minihv_set_cr8(vcpu, val);
-		return vmx_skip_instruction();
+		return vmx_skip_instruction(vcpu);
 	}
 	if (type != 0 || (cr != 0 && cr != 4)) {
 		minihv_internal_error(vcpu, MINIHV_INTERNAL_ERROR_UNEXPECTED_EXIT, 2, data);
-		return 0;
+		return MINIHV_EXIT_TO_USER;
 	}
-	old = cr == 0 ? cr0 : cr4;
-	if (cr == 0) {
-		if (((val & X86_CR0_PG) && !(val & X86_CR0_PE)) ||
-		    ((val & X86_CR0_NW) && !(val & X86_CR0_CD)) || (val >> 32) ||
-		    ((efer & EFER_LME) && (val & X86_CR0_PG) && !(cr4 & X86_CR4_PAE))) {
-			vmx_inject_exception(X86_TRAP_GP, true, 0);
-			return 1;
-		}
-		/* Paging with EFER.LME on enters IA-32e mode (SDM Vol 3 10.8.5). */
-		if ((efer & EFER_LME) && (val & X86_CR0_PG))
-			efer |= EFER_LMA;
-		else if (!(val & X86_CR0_PG))
-			efer &= ~EFER_LMA;
-		cr0 = val;
-	} else {
-		if ((val & ~vmx_caps.cr4_fixed1) || (val & X86_CR4_VMXE) ||
-		    ((efer & EFER_LMA) && !(val & X86_CR4_PAE))) {
-			vmx_inject_exception(X86_TRAP_GP, true, 0);
-			return 1;
-		}
-		cr4 = val;
-	}
+	if (!(cr == 0 ? minihv_set_cr0(vcpu, &s, val) : minihv_set_cr4(vcpu, &s, val)))
+		return minihv_complete_insn(vcpu, X86_TRAP_GP);
 	/*
 	 * A MOV that turns PAE paging on, or changes how it maps, loads the
 	 * PDPTEs (SDM Vol 3 4.4.1); this one is emulated, so minihv does.
 	 */
-	if (vmx_pae_paging(cr0, cr4, efer) &&
-	    (cr == 0 ? (val ^ old) & (X86_CR0_PG | X86_CR0_CD | X86_CR0_NW) :
-		       (val ^ old) & (X86_CR4_PAE | X86_CR4_PGE | X86_CR4_PSE))) {
-		vmx_read_pdptrs(vcpu->vm, vmcs_readl(GUEST_CR3), pdpte);
+	if (vmx_pae_paging(s.cr0, s.cr4, s.efer) &&
+	    (((s.cr0 ^ old.cr0) & (X86_CR0_PG | X86_CR0_CD | X86_CR0_NW)) ||
+	     ((s.cr4 ^ old.cr4) & (X86_CR4_PAE | X86_CR4_PGE | X86_CR4_PSE)))) {
+		vmx_read_pdptrs(vcpu->vm, s.cr3, pdpte);
 		vmx_write_pdptrs(pdpte);
 	}
-	vmx_write_efer(efer);
-	if (cr == 0)
-		vmx_write_cr0(cr0);
-	else
-		vmx_write_cr4(cr4);
-	return vmx_skip_instruction();
+	vmx_write_efer(s.efer);
+	vmx_write_cr0(s.cr0);
+	vmx_write_cr4(s.cr4);
+	return vmx_skip_instruction(vcpu);
+}
+
+u64 vmx_cr4_bits(void)
+{
+	/* No nested VMX: VMXE is minihv's own, in the real CR4 only. */
+	return vmx_caps.cr4_fixed1 & ~X86_CR4_VMXE;
 }
 
 /*
  * MOV DR, with "MOV-DR exiting" always on: the guest's debug registers
  * are vcpu->dbg (debugreg.c has the rules).  Exit qualification: SDM
  * table 28-4 (the DR in bits 2:0, from DR in bit 4, the GPR in 11:8).
- * The operand is 64 bits in 64-bit mode, else 32.
  */
 static int vmx_handle_dr_access(struct minihv_vcpu *vcpu)
 {
 	unsigned long qual = vmcs_readl(EXIT_QUALIFICATION);
-	int dr = qual & 7, reg = (qual >> 8) & 15;
-	int cpl = (vmcs_read32(GUEST_SS_AR_BYTES) >> 5) & 3;
-	bool long_mode = (vmcs_read64(GUEST_IA32_EFER) & EFER_LMA) &&
-			 (vmcs_read32(GUEST_CS_AR_BYTES) & VMX_AR_L);
-	u64 cr4 = vmcs_readl(GUEST_CR4), val;
-	int vector;
+	int vector = minihv_mov_dr(vcpu, qual & 7, (qual >> 8) & 15, !(qual & BIT(4)));
 
-	if (qual & BIT(4)) {
-		vector = minihv_get_dr(vcpu, dr, cpl, cr4, &val);
-		if (!vector)
-			vcpu->regs[reg] = long_mode ? val : (u32)val;
-	} else {
-		val = vcpu->regs[reg];
-		vector = minihv_set_dr(vcpu, dr, cpl, cr4, long_mode ? val : (u32)val);
-		vmcs_writel(GUEST_DR7, minihv_hw_dr7(vcpu));
-	}
-	if (vector) {
-		vmx_inject_exception(vector, vector == X86_TRAP_GP, 0);
-		return 1;
-	}
-	return vmx_skip_instruction();
-}
-
-/* XSETBV exits unconditionally (SDM 26.1.2); CPL is SS.DPL (SDM Vol 3 5.5). */
-static int vmx_handle_xsetbv(struct minihv_vcpu *vcpu)
-{
-	int cpl = (vmcs_read32(GUEST_SS_AR_BYTES) >> 5) & 3;
-	int vector = minihv_xsetbv(vcpu, cpl, vmcs_readl(GUEST_CR4) & X86_CR4_OSXSAVE);
-
-	if (vector) {
-		vmx_inject_exception(vector, vector == X86_TRAP_GP, 0);
-		return 1;
-	}
-	return vmx_skip_instruction();
+	vmcs_writel(GUEST_DR7, minihv_hw_dr7(vcpu));
+	return minihv_complete_insn(vcpu, vector);
 }
 
 static int vmx_handle_io(struct minihv_vcpu *vcpu)
@@ -517,30 +404,12 @@ static int vmx_handle_io(struct minihv_vcpu *vcpu)
 		.seg = SEG_DS,
 		.next_rip = vmcs_readl(GUEST_RIP) + vmcs_read32(VM_EXIT_INSTRUCTION_LEN),
 	};
-	struct minihv_cpu_mode m;
 	bool done = false;
-	int r;
+	int r = minihv_handle_io(vcpu, &io, &done);
 
-	vmx_cpu_mode(vcpu, &m);
-	if (io.string)
-		minihv_decode_string_io(vcpu, &m, &io);
-	r = minihv_handle_io(vcpu, &m, &io, &done);
-	if (r < 0)
-		return r;
-	if (done)
+	if (r >= 0 && done)
 		vmcs_writel(GUEST_RIP, io.next_rip);
 	return r;
-}
-
-static int vmx_handle_msr(struct minihv_vcpu *vcpu)
-{
-	bool write = vmcs_read32(VM_EXIT_REASON) == EXIT_REASON_MSR_WRITE;
-
-	if (minihv_emulate_msr(vcpu, write)) {
-		vmx_inject_exception(X86_TRAP_GP, true, 0);
-		return 1;
-	}
-	return vmx_skip_instruction();
 }
 
 /* EPT violation exit qualification, SDM table 28-7. */
@@ -569,7 +438,7 @@ static int vmx_handle_ept_violation(struct minihv_vcpu *vcpu)
 		u64 data[3] = { EXIT_REASON_EPT_VIOLATION, qual, gpa };
 
 		minihv_internal_error(vcpu, MINIHV_INTERNAL_ERROR_UNEXPECTED_EXIT, 3, data);
-		return 0;
+		return MINIHV_EXIT_TO_USER;
 	}
 	/* Counted as a nested fault by the table; it is MMIO after all. */
 	vcpu->exit_stats[MINIHV_STAT_PAGE_FAULT]--;
@@ -588,25 +457,17 @@ static int vmx_handle_ept_misconfig(struct minihv_vcpu *vcpu)
 
 	pr_err_ratelimited("VT-x: EPT misconfiguration at GPA %#llx\n", data[1]);
 	minihv_internal_error(vcpu, MINIHV_INTERNAL_ERROR_UNEXPECTED_EXIT, 2, data);
-	return 0;
+	return MINIHV_EXIT_TO_USER;
 }
 
 void vmx_fail_entry(struct minihv_vcpu *vcpu, u64 reason, const char *what,
 		    const char *why, u64 field, u64 value)
 {
-	struct minihv_run *run = &vcpu->run;
-
-	run->exit_reason = MINIHV_EXIT_FAIL_ENTRY;
-	run->fail_entry.hardware_entry_failure_reason = reason;
-	run->fail_entry.cpu = to_vmx(vcpu)->cpu;
-	run->fail_entry.field = field;
-	run->fail_entry.value = value;
-	snprintf(run->fail_entry.reason, sizeof(run->fail_entry.reason), "%s: %s",
-		 what, why ? why : "no check minihv knows explains it");
+	minihv_fail_entry(vcpu, reason, to_vmx(vcpu)->cpu, what, why, field, value);
 }
 
 /* Exit reasons 33, 34, 41 with bit 31 set: the entry failed (SDM 27.8). */
-static int vmx_handle_failed_entry(struct minihv_vcpu *vcpu)
+int vmx_handle_failed_entry(struct minihv_vcpu *vcpu)
 {
 	u32 reason = vmcs_read32(VM_EXIT_REASON);
 	u64 field = 0, value = 0;
@@ -628,97 +489,70 @@ static int vmx_handle_failed_entry(struct minihv_vcpu *vcpu)
 	}
 	vmx_fail_entry(vcpu, reason, what, why, field, value);
 	to_vmx(vcpu)->state_checked = false;
-	return 0;
+	return MINIHV_EXIT_TO_USER;
 }
 
 /*
- * Exit handlers, indexed by basic exit reason (SDM appendix C).  Each
- * returns 1 to re-enter the guest, 0 after filling vcpu->run for
- * userspace, or -errno.  A reason with no handler goes to userspace as an
- * internal error with the raw reason and qualification.
+ * Exit handlers, indexed by basic exit reason (SDM appendix C), for
+ * minihv_handle_exit(): each returns enum minihv_exit_ret or -errno.
  */
-struct vmx_exit_handler {
-	int (*fn)(struct minihv_vcpu *vcpu);
-	u8 stat;		/* MINIHV_STAT_*: what the exit counts as */
-};
-
-static const struct vmx_exit_handler vmx_exit_handlers[] = {
+static const struct minihv_exit_handler vmx_exit_handlers[] = {
 	[EXIT_REASON_EXCEPTION_NMI]		= { vmx_handle_exception_nmi,
 						    MINIHV_STAT_HOST_EVENT },
-	[EXIT_REASON_EXTERNAL_INTERRUPT]	= { vmx_handle_host_event, MINIHV_STAT_HOST_EVENT },
-	[EXIT_REASON_PREEMPTION_TIMER]		= { vmx_handle_host_event, MINIHV_STAT_HOST_EVENT },
-	[EXIT_REASON_TRIPLE_FAULT]		= { vmx_handle_triple_fault, MINIHV_STAT_SHUTDOWN },
-	[EXIT_REASON_INIT_SIGNAL]		= { vmx_handle_host_event, MINIHV_STAT_HOST_EVENT },
-	[EXIT_REASON_CPUID]			= { vmx_handle_cpuid, MINIHV_STAT_CPUID },
-	[EXIT_REASON_INTERRUPT_WINDOW]		= { vmx_handle_window, MINIHV_STAT_WINDOW },
-	[EXIT_REASON_NMI_WINDOW]		= { vmx_handle_window, MINIHV_STAT_WINDOW },
-	[EXIT_REASON_HLT]			= { vmx_handle_hlt, MINIHV_STAT_HLT },
-	[EXIT_REASON_INVD]			= { vmx_handle_invd, MINIHV_STAT_OTHER },
-	[EXIT_REASON_RDPMC]			= { vmx_handle_rdpmc, MINIHV_STAT_OTHER },
-	[EXIT_REASON_VMCALL]			= { vmx_handle_vmcall, MINIHV_STAT_HYPERCALL },
-	[EXIT_REASON_VMCLEAR]			= { vmx_handle_ud, MINIHV_STAT_REFUSED },
-	[EXIT_REASON_VMLAUNCH]			= { vmx_handle_ud, MINIHV_STAT_REFUSED },
-	[EXIT_REASON_VMPTRLD]			= { vmx_handle_ud, MINIHV_STAT_REFUSED },
-	[EXIT_REASON_VMPTRST]			= { vmx_handle_ud, MINIHV_STAT_REFUSED },
-	[EXIT_REASON_VMREAD]			= { vmx_handle_ud, MINIHV_STAT_REFUSED },
-	[EXIT_REASON_VMRESUME]			= { vmx_handle_ud, MINIHV_STAT_REFUSED },
-	[EXIT_REASON_VMWRITE]			= { vmx_handle_ud, MINIHV_STAT_REFUSED },
-	[EXIT_REASON_VMOFF]			= { vmx_handle_ud, MINIHV_STAT_REFUSED },
-	[EXIT_REASON_VMON]			= { vmx_handle_ud, MINIHV_STAT_REFUSED },
+	[EXIT_REASON_EXTERNAL_INTERRUPT]	= { minihv_handle_host_event,
+						    MINIHV_STAT_HOST_EVENT },
+	[EXIT_REASON_PREEMPTION_TIMER]		= { minihv_handle_host_event,
+						    MINIHV_STAT_HOST_EVENT },
+	[EXIT_REASON_TRIPLE_FAULT]		= { minihv_handle_shutdown, MINIHV_STAT_SHUTDOWN },
+	[EXIT_REASON_INIT_SIGNAL]		= { minihv_handle_host_event,
+						    MINIHV_STAT_HOST_EVENT },
+	[EXIT_REASON_CPUID]			= { minihv_handle_cpuid, MINIHV_STAT_CPUID },
+	[EXIT_REASON_INTERRUPT_WINDOW]		= { minihv_window_open, MINIHV_STAT_WINDOW },
+	[EXIT_REASON_NMI_WINDOW]		= { minihv_window_open, MINIHV_STAT_WINDOW },
+	[EXIT_REASON_HLT]			= { minihv_handle_hlt, MINIHV_STAT_HLT },
+	[EXIT_REASON_INVD]			= { minihv_handle_skip, MINIHV_STAT_OTHER },
+	[EXIT_REASON_RDPMC]			= { minihv_handle_rdpmc, MINIHV_STAT_OTHER },
+	[EXIT_REASON_VMCALL]			= { minihv_handle_hypercall,
+						    MINIHV_STAT_HYPERCALL },
+	[EXIT_REASON_VMCLEAR]			= { minihv_handle_ud, MINIHV_STAT_REFUSED },
+	[EXIT_REASON_VMLAUNCH]			= { minihv_handle_ud, MINIHV_STAT_REFUSED },
+	[EXIT_REASON_VMPTRLD]			= { minihv_handle_ud, MINIHV_STAT_REFUSED },
+	[EXIT_REASON_VMPTRST]			= { minihv_handle_ud, MINIHV_STAT_REFUSED },
+	[EXIT_REASON_VMREAD]			= { minihv_handle_ud, MINIHV_STAT_REFUSED },
+	[EXIT_REASON_VMRESUME]			= { minihv_handle_ud, MINIHV_STAT_REFUSED },
+	[EXIT_REASON_VMWRITE]			= { minihv_handle_ud, MINIHV_STAT_REFUSED },
+	[EXIT_REASON_VMOFF]			= { minihv_handle_ud, MINIHV_STAT_REFUSED },
+	[EXIT_REASON_VMON]			= { minihv_handle_ud, MINIHV_STAT_REFUSED },
 	[EXIT_REASON_CR_ACCESS]			= { vmx_handle_cr_access, MINIHV_STAT_CR_ACCESS },
 	[EXIT_REASON_DR_ACCESS]			= { vmx_handle_dr_access, MINIHV_STAT_OTHER },
 	[EXIT_REASON_IO_INSTRUCTION]		= { vmx_handle_io, MINIHV_STAT_IO },
-	[EXIT_REASON_MSR_READ]			= { vmx_handle_msr, MINIHV_STAT_MSR },
-	[EXIT_REASON_MSR_WRITE]			= { vmx_handle_msr, MINIHV_STAT_MSR },
-	[EXIT_REASON_MWAIT_INSTRUCTION]		= { vmx_handle_ud, MINIHV_STAT_REFUSED },
-	[EXIT_REASON_MONITOR_INSTRUCTION]	= { vmx_handle_ud, MINIHV_STAT_REFUSED },
+	[EXIT_REASON_MSR_READ]			= { minihv_handle_rdmsr, MINIHV_STAT_MSR },
+	[EXIT_REASON_MSR_WRITE]			= { minihv_handle_wrmsr, MINIHV_STAT_MSR },
+	[EXIT_REASON_MWAIT_INSTRUCTION]		= { minihv_handle_ud, MINIHV_STAT_REFUSED },
+	[EXIT_REASON_MONITOR_INSTRUCTION]	= { minihv_handle_ud, MINIHV_STAT_REFUSED },
 	[EXIT_REASON_EPT_VIOLATION]		= { vmx_handle_ept_violation,
 						    MINIHV_STAT_PAGE_FAULT },
 	[EXIT_REASON_EPT_MISCONFIG]		= { vmx_handle_ept_misconfig, MINIHV_STAT_OTHER },
-	[EXIT_REASON_INVEPT]			= { vmx_handle_ud, MINIHV_STAT_REFUSED },
-	[EXIT_REASON_INVVPID]			= { vmx_handle_ud, MINIHV_STAT_REFUSED },
-	[EXIT_REASON_WBINVD]			= { vmx_handle_wbinvd, MINIHV_STAT_OTHER },
-	[EXIT_REASON_XSETBV]			= { vmx_handle_xsetbv, MINIHV_STAT_OTHER },
+	[EXIT_REASON_INVEPT]			= { minihv_handle_ud, MINIHV_STAT_REFUSED },
+	[EXIT_REASON_INVVPID]			= { minihv_handle_ud, MINIHV_STAT_REFUSED },
+	[EXIT_REASON_WBINVD]			= { minihv_handle_skip, MINIHV_STAT_OTHER },
+	[EXIT_REASON_XSETBV]			= { minihv_handle_xsetbv, MINIHV_STAT_OTHER },
 };
 
-int vmx_handle_exit(struct minihv_vcpu *vcpu)
+const struct minihv_exit_table vmx_exit_table = {
+	vmx_exit_handlers, ARRAY_SIZE(vmx_exit_handlers)
+};
+
+void vmx_read_exit(struct minihv_vcpu *vcpu, struct minihv_exit *e)
 {
 	u32 reason = vmcs_read32(VM_EXIT_REASON);
-	u32 idt = vmcs_read32(IDT_VECTORING_INFO_FIELD);
-	u16 basic = reason & 0xffff;
 
-	u64 qual = vmcs_readl(EXIT_QUALIFICATION), rip = vmcs_readl(GUEST_RIP);
-	u32 intr = vmcs_read32(VM_EXIT_INTR_INFO);
-
-	minihv_log_exit(vcpu, reason, qual, intr, rip);
-	trace_minihv_exit(vcpu->id, reason, qual, intr, rip);
-
-	if (reason & VMX_EXIT_REASONS_FAILED_VMENTRY) {
-		vcpu->exit_stats[MINIHV_STAT_FAIL_ENTRY]++;
-		return vmx_handle_failed_entry(vcpu);
-	}
-
-	/*
-	 * An event whose delivery the exit interrupted (an EPT violation on
-	 * the guest's IDT or stack) is delivered again (SDM 28.2.4, 27.6).
-	 */
-	vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, 0);
-	if (idt & INTR_INFO_VALID_MASK) {
-		vmx_set_entry_event(idt & ~BIT(12), vmcs_read32(IDT_VECTORING_ERROR_CODE));
-		vmcs_write32(VM_ENTRY_INSTRUCTION_LEN, vmcs_read32(VM_EXIT_INSTRUCTION_LEN));
-	}
-
-	if (basic < ARRAY_SIZE(vmx_exit_handlers) && vmx_exit_handlers[basic].fn) {
-		vcpu->exit_stats[vmx_exit_handlers[basic].stat]++;
-		return vmx_exit_handlers[basic].fn(vcpu);
-	}
-
-	vcpu->exit_stats[MINIHV_STAT_OTHER]++;
-	{
-		u64 data[3] = { reason, vmcs_readl(EXIT_QUALIFICATION), idt };
-
-		vcpu->run.hw.hardware_exit_reason = reason;
-		minihv_internal_error(vcpu, MINIHV_INTERNAL_ERROR_UNEXPECTED_EXIT, 3, data);
-	}
-	return 0;
+	e->reason = reason;
+	e->code = reason & 0xffff;
+	e->failed_entry = reason & VMX_EXIT_REASONS_FAILED_VMENTRY;
+	e->info1 = vmcs_readl(EXIT_QUALIFICATION);
+	e->info2 = vmcs_read32(VM_EXIT_INTR_INFO);
+	e->rip = vmcs_readl(GUEST_RIP);
+	e->vectoring = vmcs_read32(IDT_VECTORING_INFO_FIELD);
+	e->vectoring_error = vmcs_read32(IDT_VECTORING_ERROR_CODE);
 }

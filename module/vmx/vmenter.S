@@ -25,7 +25,7 @@
 #include <asm/nospec-branch.h>
 #include <asm/unwind_hints.h>
 
-#include "../regs.h"
+#include "../gprs.S"
 
 #define VMCS_HOST_RSP	0x6c14
 
@@ -53,20 +53,9 @@ SYM_FUNC_START(__vmx_vcpu_run)
 	 */
 	bt	$0, %esi
 
+	LOAD_GUEST_GPRS %rdi
 	mov	REG_OFF(VCPU_REGS_RAX)(%rdi), %rax
-	mov	REG_OFF(VCPU_REGS_RCX)(%rdi), %rcx
-	mov	REG_OFF(VCPU_REGS_RDX)(%rdi), %rdx
-	mov	REG_OFF(VCPU_REGS_RBX)(%rdi), %rbx
-	mov	REG_OFF(VCPU_REGS_RBP)(%rdi), %rbp
 	mov	REG_OFF(VCPU_REGS_RSI)(%rdi), %rsi
-	mov	REG_OFF(VCPU_REGS_R8)(%rdi), %r8
-	mov	REG_OFF(VCPU_REGS_R9)(%rdi), %r9
-	mov	REG_OFF(VCPU_REGS_R10)(%rdi), %r10
-	mov	REG_OFF(VCPU_REGS_R11)(%rdi), %r11
-	mov	REG_OFF(VCPU_REGS_R12)(%rdi), %r12
-	mov	REG_OFF(VCPU_REGS_R13)(%rdi), %r13
-	mov	REG_OFF(VCPU_REGS_R14)(%rdi), %r14
-	mov	REG_OFF(VCPU_REGS_R15)(%rdi), %r15
 	mov	REG_OFF(VCPU_REGS_RDI)(%rdi), %rdi	/* last: it was the pointer */
 
 	/*
@@ -96,20 +85,7 @@ SYM_INNER_LABEL_ALIGN(__vmx_vmexit, SYM_L_GLOBAL)
 	/* VM exit: RSP = HOST_RSP, so (%rsp) is the regs pointer. */
 	push	%rax
 	mov	8(%rsp), %rax
-	mov	%rcx, REG_OFF(VCPU_REGS_RCX)(%rax)
-	mov	%rdx, REG_OFF(VCPU_REGS_RDX)(%rax)
-	mov	%rbx, REG_OFF(VCPU_REGS_RBX)(%rax)
-	mov	%rbp, REG_OFF(VCPU_REGS_RBP)(%rax)
-	mov	%rsi, REG_OFF(VCPU_REGS_RSI)(%rax)
-	mov	%rdi, REG_OFF(VCPU_REGS_RDI)(%rax)
-	mov	%r8, REG_OFF(VCPU_REGS_R8)(%rax)
-	mov	%r9, REG_OFF(VCPU_REGS_R9)(%rax)
-	mov	%r10, REG_OFF(VCPU_REGS_R10)(%rax)
-	mov	%r11, REG_OFF(VCPU_REGS_R11)(%rax)
-	mov	%r12, REG_OFF(VCPU_REGS_R12)(%rax)
-	mov	%r13, REG_OFF(VCPU_REGS_R13)(%rax)
-	mov	%r14, REG_OFF(VCPU_REGS_R14)(%rax)
-	mov	%r15, REG_OFF(VCPU_REGS_R15)(%rax)
+	SAVE_GUEST_GPRS %rax
 	pop	REG_OFF(VCPU_REGS_RAX)(%rax)
 	xor	%eax, %eax		/* returns 0: a VM exit */
 
@@ -127,15 +103,7 @@ SYM_INNER_LABEL_ALIGN(__vmx_vmexit, SYM_L_GLOBAL)
 	CLEAR_BRANCH_HISTORY_VMEXIT
 	mov	%ebx, %eax
 
-	/* Leave no guest value in a register the caller does not restore. */
-	xor	%ecx, %ecx
-	xor	%edx, %edx
-	xor	%esi, %esi
-	xor	%edi, %edi
-	xor	%r8d, %r8d
-	xor	%r9d, %r9d
-	xor	%r10d, %r10d
-	xor	%r11d, %r11d
+	CLEAR_GUEST_SCRATCH_GPRS
 
 	add	$8, %rsp		/* the regs pointer */
 	pop	%rbx

@@ -1016,19 +1016,14 @@ static void vmx_get_sregs(struct minihv_vcpu *vcpu, struct minihv_sregs *sregs)
 }
 
 /*
- * After the generic rules (vcpu.c, minihv_sregs_valid): refuses CR4 bits
- * this CPU cannot run a guest with; everything else goes to the CPU,
- * whose refusal vmx_check_guest_state() explains.
+ * After the rules (cr.c, minihv_sregs_valid(), which asks vmx_cr4_bits()):
+ * everything goes to the CPU, whose refusal vmx_check_guest_state()
+ * explains.
  */
 static int vmx_set_sregs(struct minihv_vcpu *vcpu, const struct minihv_sregs *sregs)
 {
 	struct vmx_vcpu *vmx = to_vmx(vcpu);
 	u64 pdpte[4] = {};
-
-	if (sregs->cr4 & ~vmx_caps.cr4_fixed1 & ~X86_CR4_VMXE)
-		return -EINVAL;
-	if (sregs->cr4 & X86_CR4_VMXE)
-		return -EINVAL;		/* no nested VMX */
 
 	/* Guest memory first: reading it may sleep, the VMCS load may not. */
 	if (vmx_pae_paging(sregs->cr0, sregs->cr4, sregs->efer)) {
@@ -1267,7 +1262,7 @@ static int vmx_vcpu_run(struct minihv_vcpu *vcpu)
 	preempt_enable();
 
 	/* Preemptible from here: the notifier keeps the VMCS current. */
-	fail = vmx_handle_exit(vcpu);
+	fail = minihv_handle_exit(vcpu);
 	preempt_notifier_unregister(&vmx->preempt);
 	return fail;
 }
@@ -1288,6 +1283,13 @@ const struct minihv_vendor_ops vmx_vendor_ops = {
 	.vcpu_create = vmx_vcpu_create,
 	.vcpu_free = vmx_vcpu_free,
 	.vcpu_run = vmx_vcpu_run,
+	.read_exit = vmx_read_exit,
+	.handle_failed_entry = vmx_handle_failed_entry,
+	.exit_table = &vmx_exit_table,
+	.skip_instruction = vmx_skip_instruction,
+	.queue_event = vmx_queue_event,
+	.get_cpu_mode = vmx_cpu_mode,
+	.cr4_bits = vmx_cr4_bits,
 	.get_regs = vmx_get_regs,
 	.set_regs = vmx_set_regs,
 	.get_sregs = vmx_get_sregs,

@@ -105,8 +105,14 @@ static inline bool vmx_pae_paging(u64 cr0, u64 cr4, u64 efer)
 void vmx_read_pdptrs(struct minihv_vm *vm, u64 cr3, u64 pdpte[4]);
 void vmx_write_pdptrs(const u64 pdpte[4]);
 
-/* exits.c */
-int vmx_handle_exit(struct minihv_vcpu *vcpu);
+/* exits.c: the vendor ops of the exit path (minihv_handle_exit()) */
+extern const struct minihv_exit_table vmx_exit_table;
+void vmx_read_exit(struct minihv_vcpu *vcpu, struct minihv_exit *e);
+int vmx_handle_failed_entry(struct minihv_vcpu *vcpu);
+int vmx_skip_instruction(struct minihv_vcpu *vcpu);
+void vmx_queue_event(struct minihv_vcpu *vcpu, u32 event, u32 error);
+void vmx_cpu_mode(struct minihv_vcpu *vcpu, struct minihv_cpu_mode *m);
+u64 vmx_cr4_bits(void);
 void vmx_fail_entry(struct minihv_vcpu *vcpu, u64 reason, const char *what,
 		    const char *why, u64 field, u64 value);
 u64 vmx_get_msr(struct minihv_vcpu *vcpu, u32 msr);

@@ -1,0 +1,204 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * minihv: the one path every VM exit takes, whichever vendor took it, and
+ * the handlers whose work is the same on both.  The vendor reads the
+ * exit's facts (read_exit), its table (exit_handlers) names a handler per
+ * architectural exit code (SDM Vol 3 appendix C, APM Vol 2 appendix C),
+ * and the handlers here move RIP and raise exceptions through the
+ * vendor's skip_instruction and queue_event.  KVM's vendor tables point
+ * at kvm_emulate_cpuid() and its neighbours the same way.
+ */
+#include <asm/trapnr.h>
+
+#include <uapi/linux/minihv.h>
+
+#include "minihv.h"
+#include "trace.h"
+
+/* An exit into the vCPU's log, a ring read by MINIHV_GET_EXIT_LOG. */
+static void minihv_log_exit(struct minihv_vcpu *vcpu, const struct minihv_exit *e)
+{
+	struct minihv_exit_record *r =
+		&vcpu->exit_log[vcpu->exit_log_total++ % MINIHV_EXIT_LOG_LEN];
+
+	r->reason = e->reason;
+	r->info1 = e->info1;
+	r->info2 = e->info2;
+	r->rip = e->rip;
+}
+
+void minihv_fail_entry(struct minihv_vcpu *vcpu, u64 reason, int cpu, const char *what,
+		       const char *why, u64 field, u64 value)
+{
+	struct minihv_run *run = &vcpu->run;
+
+	run->exit_reason = MINIHV_EXIT_FAIL_ENTRY;
+	run->fail_entry.hardware_entry_failure_reason = reason;
+	run->fail_entry.cpu = cpu;
+	run->fail_entry.field = field;
+	run->fail_entry.value = value;
+	snprintf(run->fail_entry.reason, sizeof(run->fail_entry.reason), "%s: %s",
+		 what, why ? why : "no check minihv knows explains it");
+}
+
+void minihv_queue_exception(struct minihv_vcpu *vcpu, u8 vector, bool has_error, u32 error)
+{
+	minihv_ops->queue_event(vcpu, vector | MINIHV_EVENT_EXCEPTION | MINIHV_EVENT_VALID |
+				(has_error ? MINIHV_EVENT_HAS_ERROR : 0), error);
+}
+
+/*
+ * The end of an instruction a core rule checked: @vector 0 says it is
+ * done and the guest goes on after it; any other is the exception it
+ * raises instead (#GP with error code 0, #UD and #DB without one).
+ */
+int minihv_complete_insn(struct minihv_vcpu *vcpu, int vector)
+{
+	if (!vector)
+		return minihv_ops->skip_instruction(vcpu);
+	minihv_queue_exception(vcpu, vector, vector == X86_TRAP_GP, 0);
+	return MINIHV_RESUME_GUEST;
+}
+
+/*
+ * An external interrupt, NMI, SMI, INIT, machine check or preemption
+ * timer: the host's.  Its handler ran when the vendor's vcpu_run turned
+ * interrupts back on, or was called right after the exit (NMI, #MC).
+ */
+int minihv_handle_host_event(struct minihv_vcpu *vcpu)
+{
+	return MINIHV_RESUME_GUEST;
+}
+
+/* A triple fault: the guest is dead (SDM Vol 3 6.15 #DF; APM 15.13). */
+int minihv_handle_shutdown(struct minihv_vcpu *vcpu)
+{
+	vcpu->run.exit_reason = MINIHV_EXIT_SHUTDOWN;
+	return MINIHV_EXIT_TO_USER;
+}
+
+int minihv_handle_cpuid(struct minihv_vcpu *vcpu)
+{
+	minihv_cpuid(vcpu);
+	return minihv_ops->skip_instruction(vcpu);
+}
+
+int minihv_handle_hlt(struct minihv_vcpu *vcpu)
+{
+	if (!minihv_ops->skip_instruction(vcpu))
+		return MINIHV_EXIT_TO_USER;
+	return minihv_halt(vcpu);
+}
+
+/* KVM's answer to a hypercall it does not know (uapi/linux/kvm_para.h). */
+#define MINIHV_HC_ENOSYS	1000
+
+/*
+ * VMCALL or VMMCALL.  minihv defines no hypercalls, but it is still the
+ * cheapest exit there is, so it answers rather than faulting: RAX =
+ * -1000, KVM's -KVM_ENOSYS, and the guest goes on.  The benchmark's
+ * null exit is this.
+ */
+int minihv_handle_hypercall(struct minihv_vcpu *vcpu)
+{
+	vcpu->regs[VCPU_REGS_RAX] = -MINIHV_HC_ENOSYS;
+	return minihv_ops->skip_instruction(vcpu);
+}
+
+/* XSETBV always exits (SDM Vol 3 26.1.2, APM 15.9 with the intercept). */
+int minihv_handle_xsetbv(struct minihv_vcpu *vcpu)
+{
+	struct minihv_cpu_mode m;
+
+	minihv_ops->get_cpu_mode(vcpu, &m);
+	return minihv_complete_insn(vcpu, minihv_xsetbv(vcpu, m.cpl,
+							m.paging.cr4 & X86_CR4_OSXSAVE));
+}
+
+int minihv_handle_rdmsr(struct minihv_vcpu *vcpu)
+{
+	return minihv_complete_insn(vcpu, minihv_emulate_msr(vcpu, false) ? X86_TRAP_GP : 0);
+}
+
+int minihv_handle_wrmsr(struct minihv_vcpu *vcpu)
+{
+	return minihv_complete_insn(vcpu, minihv_emulate_msr(vcpu, true) ? X86_TRAP_GP : 0);
+}
+
+/*
+ * INVD and WBINVD, skipped.  INVD would drop the host's dirty cache
+ * lines.  WBINVD is a no-op, as in KVM without an assigned device: guest
+ * memory is ordinary write-back host memory that nothing needs flushed,
+ * and a guest could stall every core sharing the caches with it.
+ */
+int minihv_handle_skip(struct minihv_vcpu *vcpu)
+{
+	return minihv_ops->skip_instruction(vcpu);
+}
+
+/*
+ * RDPMC: the counters are the host's.  The guest has no PMU (CPUID leaf
+ * 0Ah, cpuid.c), so every index is invalid: #GP(0) (SDM Vol 2B and APM
+ * Vol 3 "RDPMC"), as in KVM.
+ */
+int minihv_handle_rdpmc(struct minihv_vcpu *vcpu)
+{
+	return minihv_complete_insn(vcpu, X86_TRAP_GP);
+}
+
+/*
+ * The virtualization instructions (no nesting), MONITOR/MWAIT, and on
+ * AMD-V RDTSCP, which CPUID hides (cpuid.c) and which would read the
+ * host's TSC_AUX: not for guests.
+ */
+int minihv_handle_ud(struct minihv_vcpu *vcpu)
+{
+	return minihv_complete_insn(vcpu, X86_TRAP_UD);
+}
+
+/*
+ * Called by the vendor's vcpu_run once the guest has exited and the
+ * host's state is back.  Returns what the handler returns: 1
+ * (MINIHV_RESUME_GUEST), 0 (MINIHV_EXIT_TO_USER) after filling
+ * vcpu->run, or -errno.  An exit code no table entry names goes to
+ * userspace as an internal error with the raw facts: the host never
+ * panics on a guest's behalf.
+ */
+int minihv_handle_exit(struct minihv_vcpu *vcpu)
+{
+	const struct minihv_exit_handler *h = NULL;
+	struct minihv_exit e;
+
+	minihv_ops->read_exit(vcpu, &e);
+	minihv_log_exit(vcpu, &e);
+	trace_minihv_exit(vcpu->id, e.reason, e.info1, e.info2, e.rip);
+
+	if (e.failed_entry) {
+		vcpu->exit_stats[MINIHV_STAT_FAIL_ENTRY]++;
+		return minihv_ops->handle_failed_entry(vcpu);
+	}
+
+	/*
+	 * An event whose delivery the exit interrupted (a nested fault on
+	 * the guest's IDT or stack) is delivered again at the next entry
+	 * (SDM Vol 3 28.2.4, 27.6; APM Vol 2 15.7.2); without one, nothing
+	 * is left queued from the last exit.
+	 */
+	minihv_ops->queue_event(vcpu, (e.vectoring & MINIHV_EVENT_VALID) ? e.vectoring : 0,
+				e.vectoring_error);
+
+	if (e.code < minihv_ops->exit_table->nr)
+		h = &minihv_ops->exit_table->handlers[e.code];
+	if (h && h->fn) {
+		vcpu->exit_stats[h->stat]++;
+		return h->fn(vcpu);
+	}
+
+	vcpu->exit_stats[MINIHV_STAT_OTHER]++;
+	{
+		u64 data[4] = { e.reason, e.info1, e.info2, e.vectoring };
+
+		minihv_internal_error(vcpu, MINIHV_INTERNAL_ERROR_UNEXPECTED_EXIT, 4, data);
+	}
+	return MINIHV_EXIT_TO_USER;
+}
