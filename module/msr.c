@@ -286,13 +286,13 @@ int minihv_emulate_msr(struct minihv_vcpu *vcpu, bool write)
 	u32 msr = vcpu->regs[VCPU_REGS_RCX];
 	u64 val = (u32)vcpu->regs[VCPU_REGS_RAX] |
 		  ((u64)vcpu->regs[VCPU_REGS_RDX] << 32);
-	const struct minihv_model_msr *m;
+	const struct minihv_model_msr *m = minihv_model_msr(msr);
 	int r;
 
 	r = minihv_lapic_msr(vcpu, msr, write, &val);
 	if (r >= 0) {
 		/* The APIC's MSRs: done there. */
-	} else if ((m = minihv_model_msr(msr))) {
+	} else if (m) {
 		r = write ? minihv_model_msr_write(vcpu, m, msr, val) :
 			    minihv_model_msr_read(vcpu, m, msr, &val);
 	} else {
