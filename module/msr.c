@@ -91,9 +91,9 @@ static int minihv_msr_check(struct minihv_vcpu *vcpu, u32 msr, u64 *val)
 }
 
 /*
- * The TSC and IA32_TSC_ADJUST (SDM Vol 3 18.17.3): a WRMSR to either
- * moves the other by the same amount, so TSC - TSC_ADJUST stays what it
- * was.  The TSC itself is the vendor's offset; the few cycles between
+ * The TSC and IA32_TSC_ADJUST (SDM Vol 3, "Time-Stamp Counter
+ * Adjustment"): a WRMSR to either moves the other by the same amount, so
+ * TSC - TSC_ADJUST stays what it was.  The TSC itself is the vendor's offset; the few cycles between
  * reading and writing it are lost to the guest, as they would be to
  * any read-modify-write of a running counter.
  */
@@ -112,7 +112,7 @@ static void minihv_tsc_write(struct minihv_vcpu *vcpu, u32 msr, u64 val)
 }
 
 /*
- * IA32_MTRR_DEF_TYPE (SDM Vol 3 12.11.2.1): only the guest reads it back,
+ * IA32_MTRR_DEF_TYPE (SDM Vol 3 11.11.2.1): only the guest reads it back,
  * nested paging maps guest memory write-back whatever it says.  Types UC,
  * WC, WT, WP, WB; bits 9:8 and 63:12 reserved.
  */
@@ -158,8 +158,8 @@ static bool minihv_mtrr_def_type_valid(u64 val)
 /*
  * The model MSRs.  @first..@last on the CPUs of @vendor (0: both).  A read
  * returns the vCPU's copy at @field, or @value where there is none.  A
- * write drops the bits in @ignored; then bits outside @writable are #GP,
- * and the rest are stored at @field.  MSR_DROP_WRITES takes any write and
+ * write drops the bits in @ignored; then a write that changes a bit
+ * outside @writable is #GP, and the rest is stored at @field.  MSR_DROP_WRITES takes any write and
  * keeps nothing; MSR_READ_ONLY refuses every write.
  */
 #define MSR_DROP_WRITES		BIT(0)
@@ -190,7 +190,7 @@ static const struct minihv_model_msr minihv_model_msrs[] = {
 	{ MSR_IA32_MCG_STATUS, MSR_IA32_MCG_STATUS, 0, 0, MSR_FIELD(mcg_status), 0, ~0ULL },
 	/* Intel: IA32_MISC_ENABLE (Linux reads it on AMD too: both, as KVM). */
 	{ MSR_IA32_MISC_ENABLE, MSR_IA32_MISC_ENABLE, 0, 0, MSR_FIELD(misc_enable),
-	  MISC_ENABLE_RESET, MISC_ENABLE_WRITABLE | MISC_ENABLE_RESET },
+	  MISC_ENABLE_RESET, MISC_ENABLE_WRITABLE },
 	/* Intel: locked by "firmware" with VMX and SMX off. */
 	{ MSR_IA32_FEAT_CTL, MSR_IA32_FEAT_CTL, MINIHV_VENDOR_VMX, MSR_READ_ONLY, 0,
 	  FEAT_CTL_LOCKED },
@@ -262,11 +262,12 @@ static int minihv_model_msr_write(struct minihv_vcpu *vcpu, const struct minihv_
 				  u32 msr, u64 val)
 {
 	u64 *field = minihv_model_msr_field(vcpu, m);
+	u64 old = field ? *field : m->value;
 
 	if (m->flags & MSR_DROP_WRITES)
 		return MSR_OK;
 	val &= ~m->ignored;
-	if ((m->flags & MSR_READ_ONLY) || (val & ~m->writable))
+	if ((m->flags & MSR_READ_ONLY) || ((val ^ old) & ~m->writable))
 		return MSR_GP;
 	if (msr == MSR_MTRRdefType && !minihv_mtrr_def_type_valid(val))
 		return MSR_GP;
