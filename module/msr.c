@@ -93,9 +93,9 @@ static int minihv_msr_check(struct minihv_vcpu *vcpu, u32 msr, u64 *val)
 /*
  * The TSC and IA32_TSC_ADJUST (SDM Vol 3, "Time-Stamp Counter
  * Adjustment"): a WRMSR to either moves the other by the same amount, so
- * TSC - TSC_ADJUST stays what it was.  The TSC itself is the vendor's offset; the few cycles between
- * reading and writing it are lost to the guest, as they would be to
- * any read-modify-write of a running counter.
+ * TSC - TSC_ADJUST stays what it was.  The TSC itself is the vendor's
+ * offset; the few cycles between reading and writing it are lost to the
+ * guest, as they would be to any read-modify-write of a running counter.
  */
 static void minihv_tsc_write(struct minihv_vcpu *vcpu, u32 msr, u64 val)
 {

@@ -249,8 +249,8 @@ static void guest_misc_enable(uint64_t vendor)
 
 /*
  * TSC_ADJUST (SDM Vol 3, "Time-Stamp Counter Adjustment"), now in CPUID:
- * writing it moves the TSC
- * by the difference, and writing the TSC moves it by the TSC's change.
+ * writing it moves the TSC by the difference, and writing the TSC moves
+ * it by the TSC's change.
  */
 static void guest_tsc_adjust(uint64_t vendor)
 {
