@@ -68,6 +68,7 @@
 #define CPUID_7_EDX_SSBD	BIT(31)
 /* CPUID.80000001h:ECX, EDX */
 #define CPUID_8000_0001_ECX_SVM	BIT(2)
+#define CPUID_8000_0001_ECX_PERFCTR (BIT(23) | BIT(24) | BIT(28))
 #define CPUID_8000_0001_EDX_RDTSCP BIT(27)
 /* CPUID.80000008h:EBX bits 12-19, 24-26: IBPB ... SSBD (AMD's speculation controls) */
 #define CPUID_8000_0008_EBX_SPEC (GENMASK(19, 12) | GENMASK(26, 24))
@@ -168,10 +169,10 @@ static void minihv_cpuid_values(u32 id, bool apic, u32 *eax, u32 *ebx, u32 *ecx,
 			 * kernel died on it in its first TLB flush.
 			 */
 			*ebx &= ~CPUID_7_EBX_INVPCID;
-			/* IA32_TSC_ADJUST is not emulated (Linux reads it when offered). */
-			*ebx &= ~CPUID_7_EBX_TSC_ADJUST;
 			if (!(minihv_xcr0_supported() & XFEATURE_MASK_YMM))
 				*ebx &= ~BIT(5);	/* AVX2 */
+			/* IA32_TSC_ADJUST: emulated (msr.c), whatever the host has. */
+			*ebx |= CPUID_7_EBX_TSC_ADJUST;
 			/*
 			 * LA57: SET_SREGS refuses CR4.LA57, and Debian's 6.1
 			 * kernel, given 5-level paging on QEMU's SVM,
@@ -190,7 +191,8 @@ static void minihv_cpuid_values(u32 id, bool apic, u32 *eax, u32 *ebx, u32 *ecx,
 		}
 		break;
 	case 0x80000001:
-		*ecx &= ~CPUID_8000_0001_ECX_SVM;
+		/* No PMU: nor AMD's core, northbridge and L3 counter extensions. */
+		*ecx &= ~(CPUID_8000_0001_ECX_SVM | CPUID_8000_0001_ECX_PERFCTR);
 		/* RDTSCP would read the host's TSC_AUX: not offered. */
 		*edx &= ~(CPUID_8000_0001_EDX_RDTSCP | CPUID_EDX_MCE | CPUID_EDX_MCA);
 		break;
@@ -263,6 +265,9 @@ void minihv_cpuid(struct minihv_vcpu *vcpu)
 	}
 	if (regs[VCPU_REGS_RAX] == 0xd && (u32)regs[VCPU_REGS_RCX] == 0 && eax)
 		ebx = minihv_xstate_size(vcpu->xcr0);
+	/* IA32_MISC_ENABLE's limit CPUID maxval: leaf 0 says 2 at most (SDM Vol 4 2-2). */
+	if (regs[VCPU_REGS_RAX] == 0 && (vcpu->msrs.misc_enable & MSR_IA32_MISC_ENABLE_LIMIT_CPUID))
+		eax = min(eax, 2U);
 	regs[VCPU_REGS_RAX] = eax;
 	regs[VCPU_REGS_RBX] = ebx;
 	regs[VCPU_REGS_RCX] = ecx;

@@ -226,8 +226,15 @@ struct minihv_vcpu {
 	unsigned long regs[NR_VCPU_REGS]; /* [vcpu->mutex] guest GPRs */
 	struct minihv_pending_io pending; /* [vcpu->mutex] */
 	struct minihv_events events;	/* [vcpu->mutex] queued by userspace */
-	u64 mtrr_def_type;		/* [vcpu->mutex] IA32_MTRR_DEF_TYPE */
-	u64 misc_enable;		/* [vcpu->mutex] IA32_MISC_ENABLE */
+	/* The model MSRs a vCPU keeps a value of (msr.c). */
+	struct minihv_msrs {
+		u64 mtrr_def_type;	/* IA32_MTRR_DEF_TYPE */
+		u64 misc_enable;	/* IA32_MISC_ENABLE */
+		u64 tsc_adjust;		/* IA32_TSC_ADJUST */
+		u64 mcg_status;		/* IA32_MCG_STATUS */
+		u64 hwcr;		/* AMD's HWCR */
+		u64 de_cfg;		/* AMD's DE_CFG */
+	} msrs;				/* [vcpu->mutex] */
 	u64 xcr0;			/* [vcpu->mutex] the guest's XCR0 */
 	/* MINIHV_SET_CPUID's table, or NULL: the host's, filtered (cpuid.c). */
 	struct minihv_cpuid_entry *cpuid; /* [vcpu->mutex] */
@@ -799,12 +806,16 @@ bool minihv_sregs_valid(struct minihv_vcpu *vcpu, const struct minihv_sregs *sre
 /* EFER bits a guest may have: SCE, LME, LMA, NXE (SDM Vol 3 2.2.1). */
 #define MINIHV_GUEST_EFER_BITS	(EFER_SCE | EFER_LME | EFER_LMA | EFER_NX)
 
+/* ---- msr.c ---- */
+
 /*
  * RDMSR (write false) or WRMSR (true) with ECX, EDX:EAX from vcpu->regs,
- * for the MSRs minihv emulates (Documentation/api.rst): checks the value,
- * then stores or loads it through the vendor's get_msr/set_msr.  Returns 0
- * when done (the caller skips the instruction) or 1 for #GP(0).
+ * for the MSRs minihv emulates (Documentation/platform.rst): checks the
+ * value, then stores or loads it.  Returns 0 when done (the caller skips
+ * the instruction) or 1 for #GP(0).
  */
 int minihv_emulate_msr(struct minihv_vcpu *vcpu, bool write);
+/* A new vCPU's model MSRs, as at RESET. */
+void minihv_msrs_reset(struct minihv_vcpu *vcpu);
 
 #endif /* MINIHV_H */
