@@ -377,7 +377,6 @@ bool minihv_kernel_mmio(struct minihv_vcpu *vcpu)
 	return true;
 }
 
-
 /* ---- interrupts and NMIs from userspace ---- */
 
 void minihv_inject_events(struct minihv_vcpu *vcpu)
