@@ -141,6 +141,11 @@ struct minihv_features {
 #define MINIHV_CAP_TSC_KHZ	7
 /* Returns 1: MINIHV_GET_SUPPORTED_CPUID and MINIHV_SET_CPUID exist. */
 #define MINIHV_CAP_CPUID	8
+/*
+ * Returns 1: MINIHV_CREATE_PIT2 exists, and MINIHV_CREATE_IRQCHIP makes
+ * the 8259 pair too (Documentation/platform.rst).
+ */
+#define MINIHV_CAP_PIT2		9
 
 #define MINIHV_VENDOR_VMX	1	/* Intel VT-x */
 #define MINIHV_VENDOR_SVM	2	/* AMD-V */
@@ -186,6 +191,21 @@ struct minihv_irq_level {
 
 #define MINIHV_IOAPIC_PINS	24
 #define MINIHV_IRQ_LINE		_IOW(MINIHVIO, 0x43, struct minihv_irq_level)
+
+/*
+ * The platform's timers, KVM_CREATE_PIT2's shape: the 8254 PIT at ports
+ * 40h-43h with port 61h (channel 2's gate and output), channel 0 on IRQ0
+ * of the 8259 and pin 2 of the I/O APIC, and the ACPI PM timer at
+ * MINIHV_PM_TIMER_PORT.  Needs MINIHV_CREATE_IRQCHIP first (-ENOENT);
+ * once per VM (-EEXIST); flags and pad must be 0 (-EINVAL).
+ */
+struct minihv_pit_config {
+	__u32 flags;		/* in: 0 */
+	__u32 pad[15];		/* in: 0 */
+};
+
+#define MINIHV_PM_TIMER_PORT	0x608	/* 4 bytes, the FADT's PM_TMR_BLK */
+#define MINIHV_CREATE_PIT2	_IOW(MINIHVIO, 0x44, struct minihv_pit_config)
 
 /* vCPU ioctls, on a vCPU fd. */
 
