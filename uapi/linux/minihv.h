@@ -176,14 +176,18 @@ struct minihv_userspace_memory_region {
 /*
  * Takes 0.  Creates the in-kernel interrupt controller: a local APIC for
  * each vCPU created afterwards (xAPIC page at 0xfee00000, x2APIC MSRs,
- * timer, IPIs) and an I/O APIC with MINIHV_IOAPIC_PINS pins at
- * 0xfec00000.  From then on HLT waits in the kernel, application
- * processors (vCPU id > 0) wait for INIT and SIPI, and interrupts come
- * from the APICs.  Once per VM, before the first vCPU: -EEXIST, -EBUSY.
+ * timer, IPIs), an I/O APIC with MINIHV_IOAPIC_PINS pins at 0xfec00000,
+ * and the 8259 pair (ports 20h, A0h, 4D0h) on vCPU 0's LINT0.  From then
+ * on HLT waits in the kernel, application processors (vCPU id > 0) wait
+ * for INIT and SIPI, and interrupts come from the APICs.  Once per VM,
+ * before the first vCPU: -EEXIST, -EBUSY.
  */
 #define MINIHV_CREATE_IRQCHIP	_IO(MINIHVIO, 0x42)
 
-/* Drives one I/O APIC pin: level 1 asserts it, 0 de-asserts it. */
+/*
+ * Drives one I/O APIC pin: level 1 asserts it, 0 de-asserts it.  Pins
+ * 0-15 but 2 drive the 8259 input of the same number too.
+ */
 struct minihv_irq_level {
 	__u32 irq;		/* in: pin, 0 .. MINIHV_IOAPIC_PINS - 1 */
 	__u32 level;		/* in: 0 or 1 */
@@ -262,7 +266,7 @@ enum minihv_exit_stat {
 	MINIHV_STAT_OTHER,		/* internal errors, everything else */
 	MINIHV_STAT_WINDOW,		/* interrupt/NMI window, NMI's IRET */
 	MINIHV_STAT_HYPERCALL,		/* VMCALL / VMMCALL */
-	MINIHV_STAT_IRQCHIP,		/* APIC / I/O APIC access, in the kernel */
+	MINIHV_STAT_IRQCHIP,		/* APIC, I/O APIC, 8259, PIT access, in the kernel */
 	MINIHV_STAT_EXCEPTION,		/* guest exception intercepted, reflected or the host's */
 	MINIHV_STAT_NR,
 };
