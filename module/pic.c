@@ -71,7 +71,7 @@ struct pic_chip {
 };
 
 struct minihv_pic {
-	spinlock_t lock;
+	spinlock_t lock;			/* the fields marked [lock] */
 	struct minihv_vm *vm;			/* [const] */
 	struct pic_chip chip[2];		/* [lock] master, slave */
 	bool output;				/* [lock] INTR; READ_ONCE() outside */

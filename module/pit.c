@@ -67,7 +67,7 @@ struct pit_channel {
 };
 
 struct minihv_pit {
-	spinlock_t lock;
+	spinlock_t lock;			/* the fields marked [lock] */
 	struct minihv_vm *vm;			/* [const] */
 	struct pit_channel ch[3];		/* [lock] */
 	u8 port_b;				/* [lock] bits 3:0 as written */
@@ -312,6 +312,7 @@ void minihv_pit_io(struct minihv_vm *vm, u16 port, int size, bool in, u32 *val)
 /* vCPU 0 before its entry: channel 0's OUT rose, an edge on IRQ0. */
 void minihv_pit_sync(struct minihv_vm *vm)
 {
+	/* Pairs with the release in minihv_pit_create(): the PIT's fields are set. */
 	struct minihv_pit *pit = smp_load_acquire(&vm->pit);
 
 	if (!pit || !atomic_xchg(&pit->fired, 0))
@@ -370,6 +371,7 @@ int minihv_pit_create(struct minihv_vm *vm, void __user *argp)
 	/* Not _HARD, as lapic.c's: the callback kicks, and wake_up() may sleep on RT. */
 	hrtimer_init(&pit->timer, CLOCK_MONOTONIC, HRTIMER_MODE_ABS);
 	pit->timer.function = pit_timer_fn;
+	/* Publishes the fields set above to vCPUs already running (minihv_pit_sync()). */
 	smp_store_release(&vm->pit, pit);
 	r = 0;
 out:
