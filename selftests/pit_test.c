@@ -15,6 +15,7 @@
 
 #include "kselftest_harness.h"
 #include "minihv_util.h"
+#include "sysutil.h"
 
 #define APIC_BASE	0xfee00000UL
 #define APIC_EOI	0x0b0
@@ -441,8 +442,17 @@ static void guest_min_period(void)
 	GUEST_DONE();
 }
 
+/*
+ * Not on Bochs' VT-x: Bochs counts time in instructions (ips=50000000,
+ * sync=none in scripts/lib.sh), so 200 us is 10,000 instructions, fewer
+ * than one tick costs there (the hrtimer, the exit, the injection, the
+ * guest's EOI exit); the guest never gets past its handler.  The 1 ms and
+ * 10 ms ticks above pass there, and this test passes on bochs-svm and QEMU.
+ */
 TEST(period_floor)
 {
+	if (machine_is_bochs() && expected_vendor() == MINIHV_VENDOR_VMX)
+		SKIP(return, "Bochs' VT-x: a 200 us tick costs more than 200 us of its instruction clock");
 	run_alone(_metadata, guest_min_period);
 }
 
