@@ -70,6 +70,8 @@
 #define LAPIC_VERSION		(0x14 | (5 << 16))
 #define LAPIC_LVT_MASKED		BIT(16)
 #define LAPIC_LVT_LEVEL		BIT(15)
+#define LAPIC_LVT_DM_MASK	(7 << 8)
+#define LAPIC_LVT_DM_EXTINT	(7 << 8)
 #define LAPIC_LVT_TIMER_SHIFT	17
 #define LAPIC_LVT_TIMER_MASK	(3 << LAPIC_LVT_TIMER_SHIFT)
 #define LAPIC_TIMER_ONESHOT	0
@@ -364,6 +366,9 @@ void minihv_lapic_sync(struct minihv_vcpu *vcpu)
 	struct minihv_lapic *apic = vcpu->lapic;
 	int i;
 
+	/* The BSP raises the PIT's IRQ0: its message is folded in below. */
+	if (!vcpu->id)
+		minihv_pit_sync(vcpu->vm);
 	/*
 	 * INIT, then SIPI, in that order even when both came since the last
 	 * look (Linux sends INIT and two SIPIs back to back, and a sleeping
@@ -402,22 +407,47 @@ void minihv_lapic_sync(struct minihv_vcpu *vcpu)
 	}
 }
 
+/*
+ * Does the 8259's INTR reach this processor through LINT0?  It is wired
+ * to the BSP's, as on a PC; it arrives when LINT0 is unmasked in ExtINT
+ * mode (Linux's and the MP spec's virtual wire), and when the APIC is
+ * disabled, hardware or software (at reset), where the PIC's interrupts
+ * pass as they did before there were APICs.  KVM has the same rule and
+ * starts the BSP's LINT0 in ExtINT mode.  An ExtINT bypasses IRR, ISR
+ * and the priorities (SDM Vol 3 12.6.2.5, table 12-2's ExtINT).
+ */
+static bool lapic_takes_extint(struct minihv_lapic *apic)
+{
+	u32 lvt0 = reg_read(apic, LAPIC_REG_LVT0);
+
+	if (apic->vcpu->id)
+		return false;
+	return !lapic_enabled(apic) ||
+	       (lvt0 & (LAPIC_LVT_MASKED | LAPIC_LVT_DM_MASK)) == LAPIC_LVT_DM_EXTINT;
+}
+
 int minihv_lapic_pending(struct minihv_vcpu *vcpu)
 {
 	struct minihv_lapic *apic = vcpu->lapic;
-	int vec = vec_highest(apic, LAPIC_REG_IRR);
+	int vec;
 
+	if (lapic_takes_extint(apic) && minihv_pic_output(vcpu->vm))
+		return MINIHV_EXTINT;
+	vec = vec_highest(apic, LAPIC_REG_IRR);
 	if (vec < 0 || !lapic_enabled(apic))
 		return -1;
 	return (vec & 0xf0) > (lapic_ppr(apic) & 0xf0) ? vec : -1;
 }
 
-void minihv_lapic_accept(struct minihv_vcpu *vcpu, int vec)
+int minihv_lapic_accept(struct minihv_vcpu *vcpu, int vec)
 {
 	struct minihv_lapic *apic = vcpu->lapic;
 
+	if (vec == MINIHV_EXTINT)
+		return minihv_pic_intack(vcpu->vm);
 	vec_clear(apic, LAPIC_REG_IRR, vec);
 	vec_set(apic, LAPIC_REG_ISR, vec);
+	return vec;
 }
 
 /* EOI ends the highest in-service vector; a level-triggered one tells the I/O APIC (12.8.5). */

@@ -193,6 +193,7 @@ static long minihv_dev_check_extension(unsigned long cap)
 	case MINIHV_CAP_INTERRUPTS:
 	case MINIHV_CAP_IRQCHIP:
 	case MINIHV_CAP_CPUID:
+	case MINIHV_CAP_PIT2:
 		return 1;
 	case MINIHV_CAP_TSC_KHZ:
 		/* The guest's TSC runs at the host's rate (only an offset is added). */

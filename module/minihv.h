@@ -35,6 +35,7 @@
 
 #include <uapi/linux/minihv.h>
 
+#include "platform.h"
 #include "regs.h"
 
 #define MINIHV_MAX_VCPUS	16
@@ -86,6 +87,9 @@ struct minihv_vm {
 	 * vCPU in vcpus[] alive while a message is delivered to it.
 	 */
 	struct minihv_ioapic *ioapic;	/* [vm->lock] */
+	struct minihv_pic *pic;		/* [vm->lock] with ioapic (pic.c) */
+	/* MINIHV_CREATE_PIT2: set once, any time; read with READ_ONCE(). */
+	struct minihv_pit *pit;		/* [vm->lock] */
 	spinlock_t irq_lock;
 	struct dentry *debugfs;		/* [const] its directory (vm.c) */
 	atomic_t break_entry;		/* debugfs break_entry: rule + 1, or 0 */
@@ -575,9 +579,13 @@ int minihv_lapic_create(struct minihv_vcpu *vcpu);
 void minihv_lapic_free(struct minihv_vcpu *vcpu);
 /* Folds requests (IPIs, lines, the timer) into IRR; INIT and SIPI. */
 void minihv_lapic_sync(struct minihv_vcpu *vcpu);
-/* The vector to deliver now (above PPR), or -1; accept: IRR to ISR. */
+/*
+ * The vector to deliver now (above PPR), MINIHV_EXTINT for the 8259's
+ * through LINT0, or -1; accept: IRR to ISR (or the 8259's INTA), and
+ * returns the vector to inject.
+ */
 int minihv_lapic_pending(struct minihv_vcpu *vcpu);
-void minihv_lapic_accept(struct minihv_vcpu *vcpu, int vec);
+int minihv_lapic_accept(struct minihv_vcpu *vcpu, int vec);
 bool minihv_lapic_mmio(struct minihv_vcpu *vcpu, u64 gpa, int len, bool write, void *data);
 /* IA32_APIC_BASE, TSC_DEADLINE, x2APIC: 0, 1 (#GP) or -1 (not the APIC's) */
 int minihv_lapic_msr(struct minihv_vcpu *vcpu, u32 msr, bool write, u64 *val);

@@ -205,7 +205,16 @@ static int minihv_string_io(struct minihv_vcpu *vcpu, const struct minihv_cpu_mo
 int minihv_handle_io(struct minihv_vcpu *vcpu, struct minihv_io_exit *io, bool *done)
 {
 	struct minihv_run *run = &vcpu->run;
-	struct minihv_cpu_mode m;
+	struct minihv_cpu_mode m = {};
+	int r;
+
+	if (io->string) {
+		minihv_ops->get_cpu_mode(vcpu, &m);
+		minihv_decode_string_io(vcpu, &m, io);
+	}
+	/* The 8259s', the PIT's and the PM timer's ports: the kernel's (pio.c). */
+	if (minihv_kernel_pio(vcpu, &m, io, done, &r))
+		return r;
 
 	run->exit_reason = MINIHV_EXIT_IO;
 	run->io.direction = io->in ? MINIHV_EXIT_IO_IN : MINIHV_EXIT_IO_OUT;
@@ -214,11 +223,8 @@ int minihv_handle_io(struct minihv_vcpu *vcpu, struct minihv_io_exit *io, bool *
 	run->io.count = 1;
 	run->io.data_offset = MINIHV_PIO_OFFSET;
 
-	if (io->string) {
-		minihv_ops->get_cpu_mode(vcpu, &m);
-		minihv_decode_string_io(vcpu, &m, io);
+	if (io->string)
 		return minihv_string_io(vcpu, &m, io, done);
-	}
 
 	if (io->in) {
 		vcpu->pending.kind = MINIHV_PENDING_PIO_IN;
@@ -407,9 +413,10 @@ void minihv_inject_events(struct minihv_vcpu *vcpu)
 	}
 	apic_vec = vcpu->lapic ? minihv_lapic_pending(vcpu) : -1;
 	if (apic_vec >= 0 && !ev->irq_queued && minihv_ops->event_allowed(vcpu, false)) {
+		/* The vector: the APIC's, or the 8259's INTA for ExtINT. */
+		apic_vec = minihv_lapic_accept(vcpu, apic_vec);
 		trace_minihv_inject(vcpu->id, apic_vec, false);
 		minihv_ops->inject_event(vcpu, false, apic_vec);
-		minihv_lapic_accept(vcpu, apic_vec);
 		apic_vec = minihv_lapic_pending(vcpu);
 	}
 	irq_window = ev->irq_queued || apic_vec >= 0 ||

@@ -37,6 +37,8 @@ static void minihv_vm_free(struct kref *kref)
 		minihv_mmu_unmap_slot(vm, &vm->slots[i]);
 	minihv_mmu_destroy(vm);
 	minihv_ops->vm_destroy(vm);
+	minihv_pit_free(vm);
+	minihv_pic_free(vm);
 	minihv_ioapic_free(vm);
 	mmdrop(vm->mm);
 	kfree(vm);
@@ -183,7 +185,12 @@ static int minihv_vm_create_irqchip(struct minihv_vm *vm)
 	for (i = 0; i < MINIHV_MAX_VCPUS; i++)
 		if (vm->vcpus[i])
 			goto out;
+	r = minihv_pic_create(vm);
+	if (r)
+		goto out;
 	r = minihv_ioapic_create(vm);
+	if (r)
+		minihv_pic_free(vm);
 out:
 	mutex_unlock(&vm->lock);
 	return r;
@@ -198,6 +205,9 @@ static int minihv_vm_irq_line(struct minihv_vm *vm, void __user *argp)
 	/* READ_ONCE: set once under vm->lock, then never changed or freed before the VM. */
 	if (!READ_ONCE(vm->ioapic))
 		return -ENXIO;
+	/* ISA lines 0-15 reach the 8259 pair too, as KVM's GSIs below 16. */
+	if (irq.irq < 16 && irq.level <= 1)
+		minihv_pic_set_irq(vm, irq.irq, irq.level);
 	return minihv_ioapic_set_irq(vm, irq.irq, irq.level);
 }
 
@@ -227,6 +237,9 @@ static long minihv_vm_ioctl(struct file *filp, unsigned int ioctl,
 		break;
 	case MINIHV_IRQ_LINE:
 		r = minihv_vm_irq_line(vm, (void __user *)arg);
+		break;
+	case MINIHV_CREATE_PIT2:
+		r = minihv_pit_create(vm, (void __user *)arg);
 		break;
 	default:
 		r = -ENOTTY;

@@ -336,6 +336,7 @@ static long one_call(struct worker *w)
 		struct minihv_sregs sregs;
 		struct minihv_exit_stats stats;
 		struct minihv_irq_level irq;
+		struct minihv_pit_config pit;
 		struct minihv_interrupt intr;
 		struct minihv_mp_state mp;
 		struct minihv_cpuid cpuid;
@@ -374,7 +375,17 @@ static long one_call(struct worker *w)
 		     r = ioctl(vm, MINIHV_CREATE_VCPU, rnd(s) % 4 ? rnd(s) % 20 : edge(s, 64)));
 		break;
 	case 6:
-		r = ioctl(vm, MINIHV_CREATE_IRQCHIP, rnd(s) % 4 ? 0 : edge(s, 64));
+		if (rnd(s) % 2) {
+			r = ioctl(vm, MINIHV_CREATE_IRQCHIP, rnd(s) % 4 ? 0 : edge(s, 64));
+			break;
+		}
+		/* The PIT: mostly a valid config, sometimes a flag or a pad word set. */
+		memset(&a.pit, 0, sizeof(a.pit));
+		if (rnd(s) % 4 == 0)
+			a.pit.flags = edge(s, 32);
+		if (rnd(s) % 4 == 0)
+			a.pit.pad[rnd(s) % 15] = edge(s, 32);
+		r = ioctl(vm, MINIHV_CREATE_PIT2, arg_ptr(s, &a));
 		break;
 	case 7:
 		a.irq.irq = rnd(s) % 2 ? rnd(s) % 30 : edge(s, 32);
@@ -793,7 +804,7 @@ static void report_time(struct worker *w, uint64_t elapsed_ns, uint64_t clock_ns
 	static const char *const name[NR_KINDS] = {
 		"CHECK_EXTENSION", "CREATE_VM", "GET_SUPPORTED_CPUID",
 		"SET_USER_MEMORY_REGION", "SET_USER_MEMORY_REGION", "CREATE_VCPU",
-		"CREATE_IRQCHIP", "IRQ_LINE", "RUN", "RUN", "RUN", "RUN",
+		"CREATE_IRQCHIP/PIT2", "IRQ_LINE", "RUN", "RUN", "RUN", "RUN",
 		"GET/SET_REGS", "GET/SET_SREGS", "GET_EXIT_STATS", "INTERRUPT/NMI",
 		"GET/SET_MP_STATE", "SET_CPUID", "mmap run page", "close",
 		"mprotect/mmap guest memory", "unknown ioctl",

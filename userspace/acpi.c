@@ -2,8 +2,13 @@
 /* minihv-run's ACPI tables: see acpi.h.  Section numbers are ACPI 6.4's. */
 #include <pthread.h>
 #include <string.h>
+#include <time.h>
+
+#include <linux/minihv.h>
 
 #include "acpi.h"
+
+_Static_assert(ACPI_PM_TMR == MINIHV_PM_TIMER_PORT, "the FADT names the kernel's PM timer");
 
 #define IOAPIC_ADDR	0xfec00000u
 #define LAPIC_ADDR	0xfee00000u
@@ -53,8 +58,9 @@ static void finish(uint8_t *t)
 
 /*
  * FADT revision 1 (5.2.9; 116 bytes): the PM1 blocks, SCI on IRQ 9, no
- * SMI command port (the machine is always in ACPI mode, 4.8.2.1), no PM
- * timer, no GPE blocks, C2 and C3 disabled by their latencies.
+ * SMI command port (the machine is always in ACPI mode, 4.8.2.1), the PM
+ * timer (24 bits: TMR_VAL_EXT clear), no GPE blocks, C2 and C3 disabled
+ * by their latencies.
  */
 static void write_fadt(uint8_t *t)
 {
@@ -64,8 +70,10 @@ static void write_fadt(uint8_t *t)
 	put16(t + 46, ACPI_SCI_IRQ);
 	put32(t + 56, ACPI_PM1A_EVT);
 	put32(t + 64, ACPI_PM1A_CNT);
+	put32(t + 76, ACPI_PM_TMR);
 	t[88] = 4;			/* PM1_EVT_LEN */
 	t[89] = 2;			/* PM1_CNT_LEN */
+	t[91] = 4;			/* PM_TMR_LEN */
 	put16(t + 96, 101);		/* P_LVL2_LAT > 100: no C2 */
 	put16(t + 98, 1001);		/* P_LVL3_LAT > 1000: no C3 */
 	/* WBINVD works, C1 (HLT) on every CPU, no fixed power or sleep button. */
@@ -101,10 +109,11 @@ static void write_dsdt(uint8_t *t)
 }
 
 /*
- * MADT (5.2.12): the local APIC page, PC-AT compatible 8259s (which
- * minihv-run's PIC ports stand for; the guest masks them), a Processor
- * Local APIC per vCPU (APIC id = vCPU id), the I/O APIC with GSIs 0-23,
- * and the SCI's polarity and trigger as an interrupt source override.
+ * MADT (5.2.12): the local APIC page, PC-AT compatible 8259s (the
+ * kernel's, beside the I/O APIC), a Processor Local APIC per vCPU (APIC
+ * id = vCPU id), the I/O APIC with GSIs 0-23, and two interrupt source
+ * overrides: the PIT's IRQ0 on GSI 2, where the kernel wires it (as every
+ * PC since the I/O APIC), and the SCI's polarity and trigger.
  */
 static void write_madt(uint8_t *t, unsigned int ncpus)
 {
@@ -126,6 +135,13 @@ static void write_madt(uint8_t *t, unsigned int ncpus)
 	put32(e + 4, IOAPIC_ADDR);
 	put32(e + 8, 0);			/* GSI base */
 	e += 12;
+	e[0] = 2;				/* Interrupt Source Override */
+	e[1] = 10;
+	e[2] = 0;				/* ISA */
+	e[3] = 0;				/* IRQ0, the PIT ... */
+	put32(e + 4, 2);			/* ... on GSI 2 */
+	put16(e + 8, 0);			/* conforming: edge, high */
+	e += 10;
 	e[0] = 2;				/* Interrupt Source Override */
 	e[1] = 10;
 	e[2] = 0;				/* ISA */
@@ -162,6 +178,19 @@ void acpi_write_tables(uint8_t *ram, unsigned int ncpus)
 }
 
 /*
+ * The PM timer (4.8.3.3): served by the kernel on minihv (pit.c); this is
+ * for KVM, which has none, from the same clock at 3.579545 MHz, 24 bits.
+ */
+static uint32_t pm_timer(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint32_t)(((unsigned __int128)((uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec) *
+			   3579545) / 1000000000ULL) & 0xffffff;
+}
+
+/*
  * PM1 status reads 0 (no fixed event ever happens); PM1 enable keeps what
  * the guest writes (it reads back the events it enabled, the global lock's
  * among them); PM1 control reads SCI_EN (ACPI mode, 4.8.3.2.1).  Writing
@@ -188,6 +217,11 @@ bool acpi_pm_io(uint16_t port, int size, bool in, uint32_t *val, bool *off)
 		else
 			pm1_enable = (pm1_enable & ~(0xff << shift)) | ((*val & 0xff) << shift);
 		pthread_mutex_unlock(&lock);
+		return true;
+	}
+	if (port >= ACPI_PM_TMR && port < ACPI_PM_TMR + 4) {
+		if (in)
+			*val = pm_timer() >> (port - ACPI_PM_TMR) * 8;
 		return true;
 	}
 	if (port != ACPI_PM1A_CNT && port != ACPI_PM1A_CNT + 1)

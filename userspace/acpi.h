@@ -18,6 +18,7 @@
 /* The fixed-hardware registers the FADT points at, in port space. */
 #define ACPI_PM1A_EVT		0x600	/* PM1 status and enable, 4 bytes */
 #define ACPI_PM1A_CNT		0x604	/* PM1 control, 2 bytes */
+#define ACPI_PM_TMR		0x608	/* PM timer, 4 bytes: MINIHV_PM_TIMER_PORT */
 #define ACPI_SCI_IRQ		9
 /* SLP_TYP of \_S5 (soft off), and SLP_EN (4.8.3.2.1). */
 #define ACPI_SLP_TYP_S5		5

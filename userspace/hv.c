@@ -53,6 +53,9 @@ struct hv_backend {
 	unsigned long set_user_memory_region, create_vcpu, run;
 	unsigned long get_regs, set_regs, get_sregs, set_sregs;
 	unsigned long create_irqchip, irq_line;
+	/* The PIT (and on minihv the PM timer); KVM serves port 61h with the speaker flag. */
+	unsigned long create_pit2;
+	uint32_t pit_flags;
 	long cap_max_vcpus;
 	size_t immediate_exit, exit_reason, exit_union;	/* run structure offsets */
 	unsigned long get_supported_cpuid, set_cpuid;
@@ -97,6 +100,7 @@ static const struct hv_backend minihv_backend = {
 	.get_sregs = MINIHV_GET_SREGS,
 	.set_sregs = MINIHV_SET_SREGS,
 	.create_irqchip = MINIHV_CREATE_IRQCHIP,
+	.create_pit2 = MINIHV_CREATE_PIT2,
 	.get_supported_cpuid = MINIHV_GET_SUPPORTED_CPUID,
 	.set_cpuid = MINIHV_SET_CPUID,
 	.irq_line = MINIHV_IRQ_LINE,
@@ -287,6 +291,8 @@ static const struct hv_backend kvm_backend = {
 	.get_sregs = KVM_GET_SREGS,
 	.set_sregs = KVM_SET_SREGS,
 	.create_irqchip = KVM_CREATE_IRQCHIP,
+	.create_pit2 = KVM_CREATE_PIT2,
+	.pit_flags = KVM_PIT_SPEAKER_DUMMY,
 	.get_supported_cpuid = KVM_GET_SUPPORTED_CPUID,
 	.set_cpuid = KVM_SET_CPUID2,
 	.irq_line = KVM_IRQ_LINE,
@@ -307,6 +313,14 @@ int hv_create_irqchip(struct hv *hv)
 
 	hv->irqchip = !r;
 	return r;
+}
+
+int hv_create_pit2(struct hv *hv)
+{
+	struct minihv_pit_config c = { .flags = hv->b->pit_flags };
+
+	_Static_assert(sizeof(c) == sizeof(struct kvm_pit_config), "PIT config");
+	return xioctl(hv->vm, hv->b->create_pit2, &c);
 }
 
 int hv_irq_line(struct hv *hv, uint32_t irq, uint32_t level)

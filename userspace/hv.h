@@ -67,6 +67,8 @@ int hv_get_stats(struct hv *hv, struct hv_vcpu *v, struct hv_stats *stats);
  * it may be called from any thread.
  */
 int hv_create_irqchip(struct hv *hv);
+/* The 8254 PIT, after the irqchip; on minihv the ACPI PM timer too. */
+int hv_create_pit2(struct hv *hv);
 int hv_irq_line(struct hv *hv, uint32_t irq, uint32_t level);
 /* The CPU's features and what minihv uses (MINIHV_GET_FEATURES); -ENOTTY on KVM. */
 int hv_get_features(struct hv *hv, struct minihv_features *f);

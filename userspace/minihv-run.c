@@ -633,6 +633,7 @@ static void create_vcpus(struct vm *vm, const struct options *o)
 
 	if (o->platform) {
 		or_die(hv_create_irqchip(&vm->hv), "CREATE_IRQCHIP");
+		or_die(hv_create_pit2(&vm->hv), "CREATE_PIT2");
 		acpi_write_tables(vm->ram, o->cpus);
 		uart_init(&vm->uart, &vm->hv);
 		pc_init(&vm->pc);

@@ -5,8 +5,6 @@
 
 #include "pc.h"
 
-#define PORT_PIC1_IMR	0x21
-#define PORT_PIC2_IMR	0xa1
 #define PORT_KBD_CMD	0x64
 #define PORT_CMOS_INDEX	0x70
 #define PORT_CMOS_DATA	0x71
@@ -38,7 +36,6 @@ void pc_init(struct pc *pc)
 	pc->cmos[RTC_REG_A] = 0x26;
 	pc->cmos[RTC_REG_B] = 0x02;
 	pc->cmos[RTC_REG_D] = 0x80;
-	pc->pic_imr[0] = pc->pic_imr[1] = 0xff;
 }
 
 static uint8_t bcd(int v)
@@ -102,13 +99,6 @@ bool pc_io(struct pc *pc, uint16_t port, int size, bool in, uint32_t *val, bool 
 
 	pthread_mutex_lock(&pc->lock);
 	switch (port) {
-	case PORT_PIC1_IMR:
-	case PORT_PIC2_IMR:
-		if (in)
-			*val = pc->pic_imr[port == PORT_PIC2_IMR];
-		else
-			pc->pic_imr[port == PORT_PIC2_IMR] = *val;
-		break;
 	case PORT_KBD_CMD:
 		if (in)
 			mine = false;	/* no controller: the bus floats high */

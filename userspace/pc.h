@@ -3,10 +3,9 @@
  * The small PC devices a platform guest probes (Documentation/
  * platform.rst): the CMOS clock (ports 70h/71h), the reset paths (the
  * keyboard controller's pulse, OUT 64h FEh; the reset control register,
- * port CF9h), PCI configuration mechanism #1 (CF8h/CFCh) with only a
- * host bridge behind it, and the 8259 pair's mask registers, kept so that the guest
- * finds (and masks) the PIC the MADT announces; interrupts come from the
- * I/O APIC.
+ * port CF9h), and PCI configuration mechanism #1 (CF8h/CFCh) with only a
+ * host bridge behind it.  The 8259 pair, the PIT and the PM timer are
+ * the kernel's (MINIHV_CREATE_IRQCHIP, MINIHV_CREATE_PIT2).
  */
 #ifndef MINIHV_RUN_PC_H
 #define MINIHV_RUN_PC_H
@@ -19,7 +18,6 @@ struct pc {
 	pthread_mutex_t lock;
 	uint8_t cmos_index;
 	uint8_t cmos[128];		/* CMOS RAM past the clock */
-	uint8_t pic_imr[2];
 	uint32_t pci_addr;
 };
 

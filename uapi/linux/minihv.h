@@ -141,6 +141,11 @@ struct minihv_features {
 #define MINIHV_CAP_TSC_KHZ	7
 /* Returns 1: MINIHV_GET_SUPPORTED_CPUID and MINIHV_SET_CPUID exist. */
 #define MINIHV_CAP_CPUID	8
+/*
+ * Returns 1: MINIHV_CREATE_PIT2 exists, and MINIHV_CREATE_IRQCHIP makes
+ * the 8259 pair too (Documentation/platform.rst).
+ */
+#define MINIHV_CAP_PIT2		9
 
 #define MINIHV_VENDOR_VMX	1	/* Intel VT-x */
 #define MINIHV_VENDOR_SVM	2	/* AMD-V */
@@ -171,14 +176,18 @@ struct minihv_userspace_memory_region {
 /*
  * Takes 0.  Creates the in-kernel interrupt controller: a local APIC for
  * each vCPU created afterwards (xAPIC page at 0xfee00000, x2APIC MSRs,
- * timer, IPIs) and an I/O APIC with MINIHV_IOAPIC_PINS pins at
- * 0xfec00000.  From then on HLT waits in the kernel, application
- * processors (vCPU id > 0) wait for INIT and SIPI, and interrupts come
- * from the APICs.  Once per VM, before the first vCPU: -EEXIST, -EBUSY.
+ * timer, IPIs), an I/O APIC with MINIHV_IOAPIC_PINS pins at 0xfec00000,
+ * and the 8259 pair (ports 20h, A0h, 4D0h) on vCPU 0's LINT0.  From then
+ * on HLT waits in the kernel, application processors (vCPU id > 0) wait
+ * for INIT and SIPI, and interrupts come from the APICs.  Once per VM,
+ * before the first vCPU: -EEXIST, -EBUSY.
  */
 #define MINIHV_CREATE_IRQCHIP	_IO(MINIHVIO, 0x42)
 
-/* Drives one I/O APIC pin: level 1 asserts it, 0 de-asserts it. */
+/*
+ * Drives one I/O APIC pin: level 1 asserts it, 0 de-asserts it.  Pins
+ * 0-15 but 2 drive the 8259 input of the same number too.
+ */
 struct minihv_irq_level {
 	__u32 irq;		/* in: pin, 0 .. MINIHV_IOAPIC_PINS - 1 */
 	__u32 level;		/* in: 0 or 1 */
@@ -186,6 +195,21 @@ struct minihv_irq_level {
 
 #define MINIHV_IOAPIC_PINS	24
 #define MINIHV_IRQ_LINE		_IOW(MINIHVIO, 0x43, struct minihv_irq_level)
+
+/*
+ * The platform's timers, KVM_CREATE_PIT2's shape: the 8254 PIT at ports
+ * 40h-43h with port 61h (channel 2's gate and output), channel 0 on IRQ0
+ * of the 8259 and pin 2 of the I/O APIC, and the ACPI PM timer at
+ * MINIHV_PM_TIMER_PORT.  Needs MINIHV_CREATE_IRQCHIP first (-ENOENT);
+ * once per VM (-EEXIST); flags and pad must be 0 (-EINVAL).
+ */
+struct minihv_pit_config {
+	__u32 flags;		/* in: 0 */
+	__u32 pad[15];		/* in: 0 */
+};
+
+#define MINIHV_PM_TIMER_PORT	0x608	/* 4 bytes, the FADT's PM_TMR_BLK */
+#define MINIHV_CREATE_PIT2	_IOW(MINIHVIO, 0x44, struct minihv_pit_config)
 
 /* vCPU ioctls, on a vCPU fd. */
 
@@ -242,7 +266,7 @@ enum minihv_exit_stat {
 	MINIHV_STAT_OTHER,		/* internal errors, everything else */
 	MINIHV_STAT_WINDOW,		/* interrupt/NMI window, NMI's IRET */
 	MINIHV_STAT_HYPERCALL,		/* VMCALL / VMMCALL */
-	MINIHV_STAT_IRQCHIP,		/* APIC / I/O APIC access, in the kernel */
+	MINIHV_STAT_IRQCHIP,		/* APIC, I/O APIC, 8259, PIT access, in the kernel */
 	MINIHV_STAT_EXCEPTION,		/* guest exception intercepted, reflected or the host's */
 	MINIHV_STAT_NR,
 };
