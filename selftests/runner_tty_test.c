@@ -78,17 +78,25 @@ static const uint8_t ready_spin[] = {
 	0xeb, 0xfe,				/* jmp $ */
 };
 
-/* 'x' on port E9h forever. */
+/* 'x' on port E9h forever, an exit a byte. */
 static const uint8_t flood_e9[] = {
 	MOV_AL('x'), OUT_IMM(0xe9),
 	0xeb, 0xfc,				/* jmp back to the OUT */
 };
 
-/* 'x' to COM1's transmitter forever (with --platform). */
-static const uint8_t flood_com1[] = {
-	MOV_DX(0x3f8), MOV_AL('x'), OUT_DX,
-	0xeb, 0xfd,				/* jmp back to the OUT */
-};
+/*
+ * 4 KiB at a time (whatever the first page holds) on port @port forever:
+ * fast enough, even emulated, to fill a pipe and the console's queue
+ * within a 2 s timeout.
+ */
+#define FLOOD_REP_OUTSB(port)					\
+	MOV_DX(port), 0xb9, 0x00, 0x10,	/* 03: mov cx, 1000h */	\
+	0x31, 0xf6, 0xf3, 0x6e,		/* xor si, si; rep outsb */ \
+	0xeb, 0xf7			/* jmp 03h */
+
+static const uint8_t flood_e9_string[] = { FLOOD_REP_OUTSB(0xe9) };
+/* To COM1's transmitter, with --platform. */
+static const uint8_t flood_com1_string[] = { FLOOD_REP_OUTSB(0x3f8) };
 
 /*
  * Opens COM1 (IER receive interrupt, MCR OUT2: what minihv-run's UART
@@ -485,7 +493,8 @@ TEST(control_sequences_passed_with_raw_console)
 /*
  * stdout a pipe nobody reads, a guest that prints forever: --timeout 2
  * still ends the run, with status 124, while the pipe is unread, and
- * stderr counts what was lost.
+ * stderr counts what was not written (so the writer was stalled indeed:
+ * the pipe is made one page small for that).
  */
 static void stalled_reader(struct __test_metadata *_metadata, const uint8_t *code,
 			   size_t len, bool platform)
@@ -501,6 +510,7 @@ static void stalled_reader(struct __test_metadata *_metadata, const uint8_t *cod
 	write_guest(_metadata, guest, code, len);
 	errfd = temp_file(_metadata, errpath);
 	ASSERT_EQ(0, pipe2(pipefd, O_CLOEXEC));
+	fcntl(pipefd[1], F_SETPIPE_SZ, 4096);
 	null = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	pid = spawn(args, guest, null, pipefd[1], errfd);
 	ASSERT_LT(0, pid);
@@ -524,9 +534,14 @@ TEST(timeout_with_a_stalled_reader_port_e9)
 	stalled_reader(_metadata, flood_e9, sizeof(flood_e9), false);
 }
 
-TEST(timeout_with_a_stalled_reader_com1)
+TEST(timeout_with_a_stalled_reader_port_e9_string)
 {
-	stalled_reader(_metadata, flood_com1, sizeof(flood_com1), true);
+	stalled_reader(_metadata, flood_e9_string, sizeof(flood_e9_string), false);
+}
+
+TEST(timeout_with_a_stalled_reader_com1_string)
+{
+	stalled_reader(_metadata, flood_com1_string, sizeof(flood_com1_string), true);
 }
 
 /*
