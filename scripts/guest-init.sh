@@ -20,6 +20,8 @@ export PATH=/bin:/sbin
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
+# Pseudo-terminals: runner_tty_test drives minihv-run on one.
+mkdir -p /dev/pts && mount -t devpts devpts /dev/pts
 # The initramfs holds no device nodes, so the kernel could not give init a
 # console; take it now that devtmpfs is there.
 exec 0</dev/console 1>/dev/console 2>&1

@@ -24,11 +24,14 @@
  * address, RAX = n (vCPU 0 starts with RAX = 0 too) and its own stack: SP
  * 400h * n below 7000h in real mode, RSP 4000h * n below the system area
  * otherwise.  A vCPU other than 0 that halts waits to be started again.
- * Console lines (COM1, port E9h) are written whole, one vCPU at a time.
+ * Console lines (COM1, port E9h) are written whole, one vCPU at a time,
+ * through console.c's queue: output never waits for the reader.
  *
- * Exit status: 0 vCPU 0 halted; (V << 1) | 1 a vCPU wrote V to port F4h;
- * 4 the guest crashed (diagnosis on stderr); 2 usage or load error; 124
- * timeout.  The first of these ends every vCPU.
+ * Exit status: 0 vCPU 0 halted; (V << 1) | 1 a vCPU wrote V to port F4h
+ * (QEMU's isa-debug-exit; only its low 8 bits reach the parent, see
+ * exit_status()); 4 the guest crashed (diagnosis on stderr); 2 usage or
+ * load error; 6 the user quit (Ctrl-A x); 124 timeout.  The first of
+ * these ends every vCPU.
  */
 #include <elf.h>
 #include <errno.h>
@@ -51,6 +54,7 @@
 #include "acpi.h"
 #include "boot.h"
 #include "bzimage.h"
+#include "console.h"
 #include "hv.h"
 #include "multiboot.h"
 #include "pc.h"
@@ -66,6 +70,7 @@
 
 #define EXIT_USAGE	2
 #define EXIT_CRASH	4
+#define EXIT_QUIT	CONSOLE_EXIT_QUIT
 #define EXIT_TIMEOUT	124
 
 #define PORT_COM1	0x3f8
@@ -93,9 +98,13 @@ struct options {
 	uint64_t mb_info;		/* Multiboot: the info structure, EBX */
 	bool linux_boot;		/* bzImage: RSI = the zero page */
 	bool platform;			/* the PC platform: irqchip, ACPI, devices */
+	bool raw_console;		/* control characters to a terminal as they are */
 };
 
 enum { NR_EXIT_NAMES = MINIHV_EXIT_INTERNAL_ERROR + 1 };
+
+/* What a vCPU's thread does, for Ctrl-A c. */
+enum vcpu_state { VCPU_WAITING, VCPU_RUNNING, VCPU_ENDED };
 
 struct vcpu {
 	struct vm *vm;
@@ -106,8 +115,9 @@ struct vcpu {
 	uint64_t entry;			/* [vm->lock] where it starts */
 	char line[LINE_MAX_LEN];	/* console output not yet written */
 	size_t line_len;
-	uint64_t counts[NR_EXIT_NAMES];	/* runs ending in userspace, by reason */
+	uint64_t counts[NR_EXIT_NAMES];	/* [atomic] runs ending in userspace, by reason */
 	uint64_t traced;		/* --trace: exits printed so far */
+	int state;			/* [atomic] enum vcpu_state */
 };
 
 struct vm {
@@ -119,8 +129,11 @@ struct vm {
 	struct minihv_sregs boot_sregs;	/* the mode every vCPU starts in */
 	unsigned int ncpus;
 	struct vcpu vcpus[MAX_CPUS];
-	pthread_mutex_t lock;		/* what is marked [vm->lock], stdout */
+	/* Never held across I/O: the main thread needs it to end the run. */
+	pthread_mutex_t lock;		/* what is marked [vm->lock] */
 	pthread_cond_t cond;		/* start requests, the end */
+	pthread_mutex_t report_lock;	/* a vCPU's report on stderr in one piece */
+	struct timespec started;	/* when the vCPUs were started */
 	uint64_t ap_entry;		/* [vm->lock] last OUT to port F0h */
 	int status;			/* [vm->lock] -1 while the guest runs */
 	/* The PC platform (--platform, and always for a Linux kernel). */
@@ -150,6 +163,8 @@ static void usage(FILE *f)
 		"  -P, --platform    the PC platform (APICs, ACPI, COM1 with input, CMOS,\n"
 		"                    reset); always on for a Linux kernel\n"
 		"  -d, --device DEV  the hypervisor device (default /dev/minihv)\n"
+		"      --raw-console guest output to a terminal as it is, control\n"
+		"                    characters included (default: shown as ^[ etc.)\n"
 		"  -p, --probe       print the CPU's virtualization features, which of them\n"
 		"                    minihv uses, and stop (no guest)\n"
 		"  -h, --help; -V, --version\n", MAX_CPUS);
@@ -208,6 +223,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 		{ "kernel", required_argument, NULL, 'k' },
 		{ "platform", no_argument, NULL, 'P' },
 		{ "device", required_argument, NULL, 'd' },
+		{ "raw-console", no_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -259,6 +275,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 		case 'k': o->guest = optarg; break;
 		case 'P': o->platform = true; break;
 		case 'd': o->device = optarg; break;
+		case 'R': o->raw_console = true; break;
 		case 'h': usage(stdout); exit(0);
 		case 'V': printf("minihv-run %s (API %d)\n", VERSION, MINIHV_API_VERSION); exit(0);
 		default: usage(stderr); exit(EXIT_USAGE);
@@ -594,6 +611,7 @@ static void create_vm(struct vm *vm, const struct options *o)
 	vm->o = o;
 	vm->status = -1;
 	pthread_mutex_init(&vm->lock, NULL);
+	pthread_mutex_init(&vm->report_lock, NULL);
 	{
 		pthread_condattr_t ca;
 
@@ -709,13 +727,13 @@ static void trace_exits(struct vcpu *v)
 	if (hv_get_exit_log(&v->vm->hv, &v->hv, &log))
 		return;
 	fresh = log.total - v->traced;
-	pthread_mutex_lock(&v->vm->lock);
+	pthread_mutex_lock(&v->vm->report_lock);
 	if (fresh > log.count)
 		fprintf(stderr, "minihv-run: trace vCPU %u: %llu exits not kept\n", v->id,
 			(unsigned long long)(fresh - log.count));
 	snprintf(prefix, sizeof(prefix), "minihv-run: trace vCPU %u: ", v->id);
 	print_log_entries(&log, fresh > log.count ? 0 : log.count - fresh, prefix);
-	pthread_mutex_unlock(&v->vm->lock);
+	pthread_mutex_unlock(&v->vm->report_lock);
 	v->traced = log.total;
 }
 
@@ -732,7 +750,7 @@ static void diagnose(struct vcpu *v, const char *what)
 
 	if (v->vm->ncpus > 1)
 		snprintf(who, sizeof(who), " (vCPU %u)", v->id);
-	pthread_mutex_lock(&v->vm->lock);
+	pthread_mutex_lock(&v->vm->report_lock);
 	fprintf(stderr, "minihv-run: guest crashed%s: %s (exit reason %u, %s)\n",
 		who, what, reason, exit_name(reason));
 	if (reason == MINIHV_EXIT_FAIL_ENTRY) {
@@ -762,23 +780,14 @@ static void diagnose(struct vcpu *v, const char *what)
 			(unsigned long long)sregs.efer);
 	}
 	print_exit_log(v);
-	pthread_mutex_unlock(&v->vm->lock);
+	pthread_mutex_unlock(&v->vm->report_lock);
 }
 
 /* Whole lines only, so that the lines of several vCPUs never mix. */
 static void console_flush(struct vcpu *v)
 {
-	size_t off = 0;
-	ssize_t n;
-
-	pthread_mutex_lock(&v->vm->lock);
-	while (off < v->line_len) {
-		n = write(STDOUT_FILENO, v->line + off, v->line_len - off);
-		if (n <= 0)
-			break;
-		off += n;
-	}
-	pthread_mutex_unlock(&v->vm->lock);
+	if (v->line_len)
+		console_write(v->line, v->line_len);
 	v->line_len = 0;
 }
 
@@ -905,7 +914,7 @@ static int run_vcpu(struct vcpu *v)
 			trace_exits(v);
 		if (r < 0) {
 			if (r == -EINTR) {
-				v->counts[MINIHV_EXIT_INTR]++;
+				__atomic_fetch_add(&v->counts[MINIHV_EXIT_INTR], 1, __ATOMIC_RELAXED);
 				if (guest_ended(v->vm))
 					return -1;
 				continue;
@@ -916,7 +925,7 @@ static int run_vcpu(struct vcpu *v)
 		}
 		reason = *v->hv.exit_reason;
 		if (reason < NR_EXIT_NAMES)
-			v->counts[reason]++;
+			__atomic_fetch_add(&v->counts[reason], 1, __ATOMIC_RELAXED);
 		switch (reason) {
 		case MINIHV_EXIT_IO:
 			status = handle_io(v);
@@ -966,12 +975,14 @@ static void *vcpu_thread(void *arg)
 	for (;;) {
 		if (v->id && !vm->o->platform) {
 			/* Wait for a start request (again, after a HLT). */
+			__atomic_store_n(&v->state, VCPU_WAITING, __ATOMIC_RELAXED);
 			pthread_mutex_lock(&vm->lock);
 			while (!v->started && vm->status < 0)
 				pthread_cond_wait(&vm->cond, &vm->lock);
 			pthread_mutex_unlock(&vm->lock);
 			if (guest_ended(vm))
 				break;
+			__atomic_store_n(&v->state, VCPU_RUNNING, __ATOMIC_RELAXED);
 			status = start_ap(v);
 			if (status < 0)
 				status = run_vcpu(v);
@@ -979,6 +990,7 @@ static void *vcpu_thread(void *arg)
 			v->started = false;
 			pthread_mutex_unlock(&vm->lock);
 		} else {
+			__atomic_store_n(&v->state, VCPU_RUNNING, __ATOMIC_RELAXED);
 			status = run_vcpu(v);
 		}
 		if (status >= 0) {
@@ -988,6 +1000,7 @@ static void *vcpu_thread(void *arg)
 		if (guest_ended(vm))
 			break;
 	}
+	__atomic_store_n(&v->state, VCPU_ENDED, __ATOMIC_RELAXED);
 	return NULL;
 }
 
@@ -996,23 +1009,95 @@ static void on_kick(int sig)
 	(void)sig;	/* only there to end MINIHV_RUN with EINTR */
 }
 
+/* Ctrl-A x, from the input thread: the run ends as at a timeout. */
+static void quit_key(void *arg)
+{
+	struct vm *vm = arg;
+
+	fprintf(stderr, "%sminihv-run: quit (Ctrl-A x)%s", console_eol(), console_eol());
+	guest_end(vm, EXIT_QUIT);
+}
+
+/* Ctrl-A c, from the input thread: uptime, console, each vCPU. */
+static void status_key(void *arg)
+{
+	static const char *const states[] = {
+		[VCPU_WAITING] = "waiting for a start",
+		[VCPU_RUNNING] = "running",
+		[VCPU_ENDED] = "ended",
+	};
+	const char *eol = console_eol();
+	struct vm *vm = arg;
+	uint64_t written, dropped, n, all;
+	struct timespec now;
+	unsigned int i, r;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	console_counts(&written, &dropped);
+	pthread_mutex_lock(&vm->uart.lock);
+	n = vm->uart.lost;
+	pthread_mutex_unlock(&vm->uart.lock);
+	fprintf(stderr, "%sminihv-run: up %.1f s on %s, %u vCPU%s; console %llu bytes out, %llu dropped, %llu typed lost%s",
+		eol, (now.tv_sec - vm->started.tv_sec) + (now.tv_nsec - vm->started.tv_nsec) / 1e9,
+		hv_name(&vm->hv), vm->ncpus, vm->ncpus > 1 ? "s" : "",
+		(unsigned long long)written, (unsigned long long)dropped,
+		(unsigned long long)n, eol);
+	for (i = 0; i < vm->ncpus; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+
+		fprintf(stderr, "  vCPU %u: %s", i,
+			states[__atomic_load_n(&v->state, __ATOMIC_RELAXED)]);
+		for (r = 0, all = 0; r < NR_EXIT_NAMES; r++)
+			all += __atomic_load_n(&v->counts[r], __ATOMIC_RELAXED);
+		fprintf(stderr, ", %llu exits to userspace", (unsigned long long)all);
+		for (r = 0; r < NR_EXIT_NAMES; r++) {
+			n = __atomic_load_n(&v->counts[r], __ATOMIC_RELAXED);
+			if (n)
+				fprintf(stderr, " %s %llu", exit_name(r), (unsigned long long)n);
+		}
+		fprintf(stderr, "%s", eol);
+	}
+}
+
+/*
+ * How long the console may take to write out what is queued: the
+ * deadline if there is one, not at all once it passed (the user asked for
+ * an end, not for the rest of a flood), a second after Ctrl-A x.  NULL:
+ * as long as it takes, as cat would.
+ */
+static const struct timespec *flush_deadline(int status, const struct options *o,
+					     struct timespec *deadline)
+{
+	if (status == EXIT_QUIT) {
+		clock_gettime(CLOCK_MONOTONIC, deadline);
+		deadline->tv_sec++;
+		return deadline;
+	}
+	return o->timeout ? deadline : NULL;
+}
+
 /*
  * The main thread starts one thread per vCPU and waits for the guest to
  * end or the timeout; then it kicks every vCPU out of the guest
  * (immediate_exit first, so that a kick just before MINIHV_RUN is not
- * lost) and waits for the threads.
+ * lost) and waits for the threads.  Nothing it waits for waits on the
+ * console's reader: console output is queued (console.c), and vm->lock is
+ * never held across I/O.
  */
 static int run_guest(struct vm *vm, const struct options *o)
 {
 	struct sigaction sa = { .sa_handler = on_kick };	/* no SA_RESTART */
+	const struct console_keys keys = { quit_key, status_key, vm };
 	struct timespec deadline;
 	unsigned int i;
 	int status, r = 0;
 
 	sigaction(SIGUSR1, &sa, NULL);
-	if (o->platform && uart_start_input(&vm->uart))
+	/* Raw only when the guest reads the terminal; otherwise ^C still works. */
+	if (o->platform && uart_start_input(&vm->uart, console_take_tty(&keys)))
 		die_usage("cannot create the UART's input thread%s", "");
 	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	vm->started = deadline;
 	deadline.tv_sec += o->timeout;
 	for (i = 0; i < vm->ncpus; i++)
 		if (pthread_create(&vm->vcpus[i].thread, NULL, vcpu_thread, &vm->vcpus[i]))
@@ -1022,16 +1107,12 @@ static int run_guest(struct vm *vm, const struct options *o)
 	while (vm->status < 0 && r != ETIMEDOUT)
 		r = o->timeout ? pthread_cond_timedwait(&vm->cond, &vm->lock, &deadline)
 			       : pthread_cond_wait(&vm->cond, &vm->lock);
-	if (vm->status < 0) {
-		fprintf(stderr, "minihv-run: timeout after %u s\n", o->timeout);
+	if (vm->status < 0)
 		vm->status = EXIT_TIMEOUT;
-	}
 	status = vm->status;
 	pthread_cond_broadcast(&vm->cond);
 	pthread_mutex_unlock(&vm->lock);
 
-	if (o->platform)
-		uart_stop(&vm->uart);
 	for (i = 0; i < vm->ncpus; i++) {
 		__atomic_store_n(vm->vcpus[i].hv.immediate_exit, 1, __ATOMIC_SEQ_CST);
 		pthread_kill(vm->vcpus[i].thread, SIGUSR1);
@@ -1040,8 +1121,16 @@ static int run_guest(struct vm *vm, const struct options *o)
 		pthread_join(vm->vcpus[i].thread, NULL);
 		console_flush(&vm->vcpus[i]);
 	}
-	if (o->platform)
+	if (o->platform) {
 		uart_stop_input(&vm->uart);
+		console_restore_tty();
+		if (vm->uart.lost)
+			fprintf(stderr, "minihv-run: COM1: %llu typed bytes lost (the guest did not read them)\n",
+				(unsigned long long)vm->uart.lost);
+	}
+	console_finish(flush_deadline(status, o, &deadline));
+	if (status == EXIT_TIMEOUT)
+		fprintf(stderr, "minihv-run: timeout after %u s\n", o->timeout);
 	return status;
 }
 
@@ -1179,6 +1268,24 @@ static int probe(const struct options *o)
 	return 0;
 }
 
+/*
+ * The status the parent sees has 8 bits, and a shell reads 129-255 as
+ * "killed by signal N - 128".  (V << 1) | 1 from port F4h stays, as
+ * isa-debug-exit has it and test suites expect, but when it aliases (V
+ * and V + 80h give the same status) or looks like a signal, stderr says
+ * what the guest wrote.
+ */
+static int exit_status(int status)
+{
+	if (status > 255)
+		fprintf(stderr, "minihv-run: the guest wrote %#x to port 0xf4: (V << 1) | 1 = %d, exit status %d in 8 bits\n",
+			status >> 1, status, status & 0xff);
+	else if (status > 128)
+		fprintf(stderr, "minihv-run: the guest wrote %#x to port 0xf4: exit status %d = (V << 1) | 1, not a signal\n",
+			status >> 1, status);
+	return status & 0xff;
+}
+
 int main(int argc, char **argv)
 {
 	static struct vm vm;
@@ -1188,6 +1295,8 @@ int main(int argc, char **argv)
 	parse_options(argc, argv, &o);
 	if (o.probe)
 		return probe(&o);
+	if (console_init(o.raw_console))
+		die_usage("cannot create the console's output thread%s", "");
 	create_vm(&vm, &o);
 	load_guest(&vm, &o);
 	create_vcpus(&vm, &o);
@@ -1196,5 +1305,5 @@ int main(int argc, char **argv)
 	status = run_guest(&vm, &o);
 	if (o.stats)
 		print_stats(&vm);
-	return status;
+	return exit_status(status);
 }

@@ -1,13 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /* minihv-run's 16550A: see uart.h.  Register numbers are the datasheet's. */
 #include <errno.h>
-#include <poll.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <termios.h>
 #include <unistd.h>
 
+#include "console.h"
 #include "uart.h"
 
 /* Registers (offset from the base; DLAB = LCR bit 7 selects the divisor). */
@@ -42,8 +39,6 @@
 #define MSR_RI		0x40
 #define MSR_DCD		0x80
 
-static struct termios saved_tty;
-static bool tty_raw;
 static pthread_t input_thread;
 
 void uart_init(struct uart *u, struct hv *hv)
@@ -84,18 +79,13 @@ static void uart_receive(struct uart *u, uint8_t c)
 	}
 }
 
+/* Queued, never written here: a reader that does not read stalls no vCPU. */
 static void uart_transmit(struct uart *u, uint8_t c)
 {
-	ssize_t n;
-
-	if (u->mcr & MCR_LOOP) {
+	if (u->mcr & MCR_LOOP)
 		uart_receive(u, c);
-		return;
-	}
-	/* A signal ends a write that waits (a full pipe) once the run ends. */
-	do
-		n = write(STDOUT_FILENO, &c, 1);
-	while (n < 0 && errno == EINTR && !__atomic_load_n(&u->stop, __ATOMIC_SEQ_CST));
+	else
+		console_write(&c, 1);
 }
 
 static uint8_t uart_read(struct uart *u, unsigned int reg)
@@ -111,7 +101,6 @@ static uint8_t uart_read(struct uart *u, unsigned int reg)
 		v = u->rx[u->rx_head];
 		u->rx_head = (u->rx_head + 1) % UART_FIFO;
 		u->rx_count--;
-		pthread_cond_signal(&u->room);
 		return v;
 	case IER_DLM:
 		return (u->lcr & LCR_DLAB) ? u->dlm : u->ier;
@@ -161,21 +150,17 @@ static void uart_write(struct uart *u, unsigned int reg, uint8_t v)
 		if ((v & IER_THRI) && !(u->ier & IER_THRI))
 			u->thre = true;
 		u->ier = v & 0x0f;
-		pthread_cond_signal(&u->room);	/* the guest may listen now */
 		break;
 	case IIR_FCR:
 		u->fcr = v & (FCR_ENABLE | 0xc0);
-		if (v & FCR_CLEAR_RX) {
+		if (v & FCR_CLEAR_RX)
 			u->rx_count = 0;
-			pthread_cond_signal(&u->room);
-		}
 		break;
 	case LCR:
 		u->lcr = v;
 		break;
 	case MCR:
 		u->mcr = v & 0x1f;
-		pthread_cond_signal(&u->room);	/* the guest may listen now */
 		break;
 	case SCR:
 		u->scr = v;
@@ -183,20 +168,6 @@ static void uart_write(struct uart *u, unsigned int reg, uint8_t v)
 	default:
 		break;	/* LSR and MSR are read-only */
 	}
-}
-
-bool uart_io(struct uart *u, uint16_t port, bool in, uint32_t *val)
-{
-	if (port < UART_COM1 || port > UART_COM1 + 7)
-		return false;
-	pthread_mutex_lock(&u->lock);
-	if (in)
-		*val = uart_read(u, port - UART_COM1);
-	else
-		uart_write(u, port - UART_COM1, *val);
-	uart_update_irq(u);
-	pthread_mutex_unlock(&u->lock);
-	return true;
 }
 
 /*
@@ -209,19 +180,55 @@ static bool uart_listening(struct uart *u)
 	return (u->ier & IER_RDI) && (u->mcr & MCR_OUT2) && !(u->mcr & MCR_LOOP);
 }
 
+/* The backlog into the FIFO, as far as the guest listens and has room. */
+static void uart_fill(struct uart *u)
+{
+	bool moved = false;
+
+	while (u->backlog_count && u->rx_count < UART_FIFO && uart_listening(u)) {
+		uart_receive(u, u->backlog[u->backlog_head]);
+		u->backlog_head = (u->backlog_head + 1) % UART_BACKLOG;
+		u->backlog_count--;
+		moved = true;
+	}
+	if (moved)
+		pthread_cond_signal(&u->room);
+}
+
+bool uart_io(struct uart *u, uint16_t port, bool in, uint32_t *val)
+{
+	if (port < UART_COM1 || port > UART_COM1 + 7)
+		return false;
+	pthread_mutex_lock(&u->lock);
+	if (in)
+		*val = uart_read(u, port - UART_COM1);
+	else
+		uart_write(u, port - UART_COM1, *val);
+	/* A read made room; a write may have opened the port. */
+	uart_fill(u);
+	uart_update_irq(u);
+	pthread_mutex_unlock(&u->lock);
+	return true;
+}
+
 /*
- * stdin to the receive FIFO, a byte at a time as the FIFO has room (the
- * guest reads it) and while the guest listens (uart_listening()), so
- * nothing typed or piped is lost, not
- * even what comes before the guest is up: flow control, as RTS/CTS gives
- * a real line.  At end of input the thread ends; the guest sees no more
- * data.
+ * stdin to the receive FIFO through the backlog, which uart_fill()
+ * empties as the guest reads and while it listens (uart_listening()).
+ * From a pipe or a file the backlog holds one byte and the thread waits
+ * for room: nothing piped is lost, not even what comes before the guest
+ * is up (flow control, as RTS/CTS gives a real line), and no more is read
+ * than the guest takes.  From the raw terminal it reads on, whatever the
+ * guest does, so that the escape keys always work; what is typed beyond
+ * the backlog is lost, as on a line without flow control.  At end of
+ * input the thread ends; the guest sees no more data.
  */
 static void *uart_input(void *arg)
 {
 	struct uart *u = arg;
+	unsigned int limit = u->escape ? UART_BACKLOG : 1;
 	uint8_t c;
 	ssize_t n;
+	int key;
 
 	for (;;) {
 		n = read(STDIN_FILENO, &c, 1);
@@ -229,54 +236,42 @@ static void *uart_input(void *arg)
 			continue;
 		if (n <= 0)
 			break;
+		if (u->escape) {
+			key = console_key(c);
+			if (key < 0)
+				continue;
+			c = key;
+		}
 		pthread_mutex_lock(&u->lock);
-		while ((u->rx_count == UART_FIFO || !uart_listening(u)) && !u->stop)
+		while (!u->escape && u->backlog_count == limit && !u->stop)
 			pthread_cond_wait(&u->room, &u->lock);
 		if (u->stop) {
 			pthread_mutex_unlock(&u->lock);
 			break;
 		}
-		uart_receive(u, c);
+		if (u->backlog_count < limit) {
+			u->backlog[(u->backlog_head + u->backlog_count) % UART_BACKLOG] = c;
+			u->backlog_count++;
+		} else {
+			u->lost++;
+		}
+		uart_fill(u);
 		uart_update_irq(u);
 		pthread_mutex_unlock(&u->lock);
 	}
 	return NULL;
 }
 
-static void tty_restore(void)
+int uart_start_input(struct uart *u, bool escape)
 {
-	if (tty_raw)
-		tcsetattr(STDIN_FILENO, TCSANOW, &saved_tty);
-	tty_raw = false;
-}
-
-int uart_start_input(struct uart *u)
-{
-	struct termios t;
-
-	/* A terminal goes raw: every key to the guest, ^C included. */
-	if (isatty(STDIN_FILENO) && !tcgetattr(STDIN_FILENO, &saved_tty)) {
-		t = saved_tty;
-		cfmakeraw(&t);	/* the guest's tty layer sends \r\n itself */
-		if (!tcsetattr(STDIN_FILENO, TCSANOW, &t)) {
-			tty_raw = true;
-			atexit(tty_restore);
-		}
-	}
+	u->escape = escape;
 	return -pthread_create(&input_thread, NULL, uart_input, u);
 }
 
 /*
  * The run ends: the input thread stops feeding (it may be blocked in
- * read(): it is detached, not joined) and output no longer waits.
+ * read(): it is detached, not joined).
  */
-void uart_stop(struct uart *u)
-{
-	/* Not under u->lock: a vCPU thread may hold it, waiting in write(). */
-	__atomic_store_n(&u->stop, true, __ATOMIC_SEQ_CST);
-	pthread_cond_broadcast(&u->room);
-}
-
 void uart_stop_input(struct uart *u)
 {
 	pthread_mutex_lock(&u->lock);	/* the vCPU threads are gone */
@@ -284,5 +279,4 @@ void uart_stop_input(struct uart *u)
 	pthread_cond_broadcast(&u->room);
 	pthread_mutex_unlock(&u->lock);
 	pthread_detach(input_thread);
-	tty_restore();
 }
