@@ -115,6 +115,7 @@ struct vm {
 	uint64_t ram_size;
 	const struct options *o;
 	struct minihv_sregs boot_sregs;	/* the mode every vCPU starts in */
+	struct timespec deadline;	/* --timeout: from before the load */
 	unsigned int ncpus;
 	struct vcpu vcpus[MAX_CPUS];
 	pthread_mutex_t lock;		/* what is marked [vm->lock], stdout */
@@ -814,22 +815,19 @@ static void on_kick(int sig)
 static int run_guest(struct vm *vm, const struct options *o)
 {
 	struct sigaction sa = { .sa_handler = on_kick };	/* no SA_RESTART */
-	struct timespec deadline;
 	unsigned int i;
 	int status, r = 0;
 
 	sigaction(SIGUSR1, &sa, NULL);
 	if (o->platform && uart_start_input(&vm->uart))
 		die_usage("cannot create the UART's input thread%s", "");
-	clock_gettime(CLOCK_MONOTONIC, &deadline);
-	deadline.tv_sec += o->timeout;
 	for (i = 0; i < vm->ncpus; i++)
 		if (pthread_create(&vm->vcpus[i].thread, NULL, vcpu_thread, &vm->vcpus[i]))
 			die_usage("cannot create a vCPU thread%s", "");
 
 	pthread_mutex_lock(&vm->lock);
 	while (vm->status < 0 && r != ETIMEDOUT)
-		r = o->timeout ? pthread_cond_timedwait(&vm->cond, &vm->lock, &deadline)
+		r = o->timeout ? pthread_cond_timedwait(&vm->cond, &vm->lock, &vm->deadline)
 			       : pthread_cond_wait(&vm->cond, &vm->lock);
 	if (vm->status < 0) {
 		fprintf(stderr, "minihv-run: timeout after %u s\n", o->timeout);
@@ -997,6 +995,9 @@ int main(int argc, char **argv)
 	parse_options(argc, argv, &o);
 	if (o.probe)
 		return probe(&o);
+	/* Loading a huge image or initrd counts against --timeout too. */
+	clock_gettime(CLOCK_MONOTONIC, &vm.deadline);
+	vm.deadline.tv_sec += o.timeout;
 	create_vm(&vm, &o);
 	load_guest(&vm, &o);
 	create_vcpus(&vm, &o);
