@@ -551,7 +551,8 @@ static void diagnose(struct vcpu *v, const char *what)
 			run->fail_entry.cpu);
 		rule = hv_fail_entry_reason(&v->vm->hv, &v->hv, &field, &value);
 		if (rule)
-			fprintf(stderr, "  %s\n  field %#llx = %#llx\n", rule,
+			fprintf(stderr, "  %.*s\n  field %#llx = %#llx\n",
+				(int)sizeof(run->fail_entry.reason), rule,
 				(unsigned long long)field, (unsigned long long)value);
 	}
 	if (reason == MINIHV_EXIT_INTERNAL_ERROR) {
@@ -687,6 +688,38 @@ static int handle_io(struct vcpu *v)
 	return -1;
 }
 
+/*
+ * The run structure is the kernel's to fill, but a bug there must not
+ * become an overflow here: an I/O exit's items (size 1, 2 or 4, at least
+ * one) lie inside the mapping, an MMIO exit's access inside its 8 data
+ * bytes.  Anything else stops the VM (api.rst, "MINIHV_RUN").
+ */
+static bool exit_is_sane(struct vcpu *v, uint32_t reason)
+{
+	const struct minihv_run *run = v->hv.exit;
+	uint64_t run_size = v->vm->hv.run_size, bytes;
+
+	if (reason == MINIHV_EXIT_IO) {
+		bytes = (uint64_t)run->io.count * run->io.size;
+		if ((run->io.size == 1 || run->io.size == 2 || run->io.size == 4) &&
+		    run->io.count >= 1 && run->io.direction <= MINIHV_EXIT_IO_OUT &&
+		    run->io.data_offset <= run_size && bytes <= run_size - run->io.data_offset)
+			return true;
+		fprintf(stderr, "minihv-run: vCPU %u: malformed I/O exit from the kernel (port %#x, direction %u, size %u, count %u, data_offset %#llx in a %#llx-byte run structure); stopping the guest\n",
+			v->id, run->io.port, run->io.direction, run->io.size, run->io.count,
+			(unsigned long long)run->io.data_offset, (unsigned long long)run_size);
+		return false;
+	}
+	if (reason == MINIHV_EXIT_MMIO) {
+		if (run->mmio.len >= 1 && run->mmio.len <= sizeof(run->mmio.data))
+			return true;
+		fprintf(stderr, "minihv-run: vCPU %u: malformed MMIO exit from the kernel (address %#llx, len %u); stopping the guest\n",
+			v->id, (unsigned long long)run->mmio.phys_addr, run->mmio.len);
+		return false;
+	}
+	return true;
+}
+
 static bool guest_ended(struct vm *vm)
 {
 	bool ended;
@@ -727,6 +760,8 @@ static int run_vcpu(struct vcpu *v)
 		reason = *v->hv.exit_reason;
 		if (reason < NR_EXIT_NAMES)
 			v->counts[reason]++;
+		if (!exit_is_sane(v, reason))
+			return EXIT_CRASH;
 		switch (reason) {
 		case MINIHV_EXIT_IO:
 			status = handle_io(v);
@@ -880,11 +915,15 @@ static void print_stats(struct vm *vm)
 	bool have_kinds = true;
 	struct hv_stats stats;
 	unsigned int i, c;
+	int r;
 
 	for (c = 0; c < vm->ncpus; c++) {
 		for (i = 0; i < NR_EXIT_NAMES; i++)
 			counts[i] += vm->vcpus[c].counts[i];
-		if (hv_get_stats(&vm->hv, &vm->vcpus[c].hv, &stats)) {
+		r = hv_get_stats(&vm->hv, &vm->vcpus[c].hv, &stats);
+		if (r == -EPROTO)
+			fprintf(stderr, "minihv-run: vCPU %u: the kernel's binary stats header is malformed (name_size); exit kinds not shown\n", c);
+		if (r) {
 			have_kinds = false;
 			continue;
 		}
