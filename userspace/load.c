@@ -290,8 +290,10 @@ static int load_bzimage(struct load *l, const uint8_t *img, const struct bz_imag
 		  bz->kernel_size, bz->init_size))
 		return -1;
 	if (l->initrd_path) {
-		uint64_t end = top < (uint64_t)bz->initrd_max + 1 ? top : (uint64_t)bz->initrd_max + 1;
+		uint64_t end = (uint64_t)bz->initrd_max + 1;
 
+		if (end > top)
+			end = top;
 		if (l->initrd_size > end || ((end - l->initrd_size) & ~0xfffULL) < l->image_end)
 			return fail(l, "--initrd %s: no room for it above the kernel below %#llx (initrd_addr_max, --mem)",
 				    l->initrd_path, (unsigned long long)end);
@@ -312,7 +314,10 @@ int load_image(struct load *l, const uint8_t *img, size_t size)
 	const char *why = NULL;
 	int r;
 
-	l->entry = l->image_end = l->mb_info = l->work = 0;
+	l->entry = 0;
+	l->image_end = 0;
+	l->mb_info = 0;
+	l->work = 0;
 	l->linux_boot = false;
 	l->error[0] = '\0';
 	if (l->ram_size < HIGH_RAM || l->ram_size % 4096)
@@ -320,7 +325,8 @@ int load_image(struct load *l, const uint8_t *img, size_t size)
 	if (!size)
 		return fail(l, "empty file");
 	if (l->cmdline && strlen(l->cmdline) >= MAX_CMDLINE)
-		return fail(l, "--append: a command line of at most %d characters", MAX_CMDLINE - 1);
+		return fail(l, "--append: a command line of at most %d characters",
+			    MAX_CMDLINE - 1);
 	r = bz_parse(img, size, &bz, &why);
 	if (r < 0)
 		return fail(l, "a Linux kernel it cannot boot: %s", why);
