@@ -30,7 +30,7 @@
 #define RAM_SIZE	LOAD_MIN_RAM_KERNEL	/* 2 MiB: every loader's minimum */
 #define FILE_MAX	(32 * PAGE)
 #define INITRD_MAX	(2 * PAGE)
-#define ITERATIONS	2000			/* per format */
+#define ITERATIONS	10000			/* per format */
 #define KERNEL_ADDR	0x100000
 #define CODE_SIZE	0x400
 
