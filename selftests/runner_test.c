@@ -7,6 +7,7 @@
  * it emulates, MMIO in real mode, --cpus with its start protocol, and
  * usage errors.
  */
+#include <elf.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <fcntl.h>
@@ -14,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -275,6 +277,108 @@ TEST(usage_errors)
 		EXPECT_NE(NULL, strstr(out, "Multiboot")) TH_LOG("output: %s", out);
 	}
 	EXPECT_EQ(0, run_runner(NULL, version, out, sizeof(out), true));
+}
+
+/*
+ * Crafted images (issue 33; selftests/loader_fuzz_test.c has many more,
+ * without a device): refused with exit status 2 and the field named, at
+ * once.  The runner gets 10 s of CPU time (RLIMIT_CPU, inherited): a loader
+ * that works through a crafted header for longer dies of SIGXCPU.
+ */
+static void run_crafted(struct __test_metadata *_metadata, const void *img, size_t len,
+			const char *mem, const char *expect)
+{
+	char path[] = "/tmp/crafted-XXXXXX", out[1024];
+	const char *const args[] = { "-M", mem, "-t", "10", path, NULL };
+	struct rlimit cpu = { 10, 11 };
+	int fd, r;
+
+	if (cannot_run_guests())
+		SKIP(return, "%s", cannot_run_guests());
+	fd = mkstemp(path);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ((ssize_t)len, write(fd, img, len));
+	close(fd);
+	ASSERT_EQ(0, setrlimit(RLIMIT_CPU, &cpu));
+	r = run_runner(NULL, args, out, sizeof(out), true);
+	unlink(path);
+	ASSERT_NE(-ENOENT, r) TH_LOG("minihv-run is not installed");
+	EXPECT_EQ(2, r) TH_LOG("output: %s", out);
+	EXPECT_NE(NULL, strstr(out, expect)) TH_LOG("output: %s", out);
+}
+
+/*
+ * 120 bytes: an ELF64 header and one PT_LOAD of all the RAM a guest may
+ * use, read 65,535 times through e_phentsize 0.  The loader before the
+ * fix cleared 16 MiB 65,535 times.
+ */
+TEST(crafted_elf_refused_quickly)
+{
+	static uint8_t img[120];
+	Elf64_Ehdr *eh = (Elf64_Ehdr *)img;
+	Elf64_Phdr *ph = (Elf64_Phdr *)(img + sizeof(*eh));
+
+	memcpy(eh->e_ident, ELFMAG, SELFMAG);
+	eh->e_ident[EI_CLASS] = ELFCLASS64;
+	eh->e_ident[EI_DATA] = ELFDATA2LSB;
+	eh->e_machine = EM_X86_64;
+	eh->e_phoff = sizeof(*eh);
+	eh->e_phnum = 65535;
+	eh->e_phentsize = 0;
+	ph->p_type = PT_LOAD;
+	ph->p_memsz = (16 << 20) - 0x10000;
+	run_crafted(_metadata, img, sizeof(img), "16M", "e_phentsize 0");
+}
+
+/* A Multiboot header whose address fields run past the first 8 KiB. */
+TEST(crafted_multiboot_refused)
+{
+	static uint32_t img[(8192 + 64) / 4];
+	uint32_t *h = &img[(8192 - 16) / 4];
+
+	h[0] = 0x1badb002;
+	h[1] = 0x10000;
+	h[2] = -(h[0] + h[1]);
+	run_crafted(_metadata, img, sizeof(img), "16M", "8 KiB");
+}
+
+/* A bzImage whose kernel would load at 0, over the zero page. */
+TEST(crafted_bzimage_refused)
+{
+	static uint8_t img[5 * 512 + 4096];
+
+	img[0x1f1] = 4;				/* setup_sects */
+	img[0x1f5] = 1;				/* syssize 100h: 4 KiB */
+	img[0x1fe] = 0x55;
+	img[0x1ff] = 0xaa;
+	img[0x201] = 0x6a;			/* header to 26Ch */
+	memcpy(img + 0x202, "HdrS", 4);
+	img[0x206] = 0x0f;			/* protocol 2.15 */
+	img[0x207] = 0x02;
+	img[0x211] = 1;				/* LOADED_HIGH */
+	img[0x236] = 1;				/* XLF_KERNEL_64 */
+	img[0x239] = 0x08;			/* cmdline_size 800h */
+	img[0x261] = 0x10;			/* init_size 1000h, pref_address 0 */
+	run_crafted(_metadata, img, sizeof(img), "16M", "pref_address");
+}
+
+/*
+ * -M 1M leaves a Multiboot kernel no RAM above 1 MiB: refused up front.
+ * Before, this one (a HLT at 10000h) ran, told that RAM above 1 MiB was
+ * (0xf0000 - 0x100000) / 1024 KiB: about 4 TiB.
+ */
+TEST(kernel_with_1m_refused)
+{
+	static uint32_t img[16];
+
+	img[0] = 0x1badb002;
+	img[1] = 0x10000;			/* load addresses */
+	img[2] = -(img[0] + img[1]);
+	img[3] = 0x10000;			/* header_addr */
+	img[4] = 0x10000;			/* load_addr, load_end 0, bss_end 0 */
+	img[7] = 0x10000 + 8 * 4;		/* entry_addr: img[8] */
+	img[8] = 0xf4;				/* HLT */
+	run_crafted(_metadata, img, sizeof(img), "1M", "at least 2M");
 }
 
 TEST_HARNESS_MAIN

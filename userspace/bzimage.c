@@ -6,6 +6,7 @@
 
 /* Offsets in the file and in the zero page (boot.rst, zero-page.rst). */
 #define BZ_SETUP_SECTS		0x1f1	/* u8: 512-byte sectors after the boot sector */
+#define BZ_SYSSIZE		0x1f4	/* u32: protected-mode code, 16-byte paragraphs */
 #define BZ_BOOT_FLAG		0x1fe	/* u16: AA55h */
 #define BZ_JUMP			0x200	/* jump at 200h; its offset byte ends the header */
 #define BZ_HEADER		0x202	/* "HdrS" */
@@ -49,7 +50,8 @@ int bz_parse(const uint8_t *img, size_t size, struct bz_image *bz, const char **
 {
 	unsigned int sects;
 	uint16_t version, xloadflags;
-	size_t setup;
+	size_t setup, header_end;
+	uint32_t syssize;
 
 	if (size < BZ_HEADER_END_MIN || memcmp(img + BZ_HEADER, "HdrS", 4) ||
 	    img[BZ_BOOT_FLAG] != 0x55 || img[BZ_BOOT_FLAG + 1] != 0xaa)
@@ -57,25 +59,44 @@ int bz_parse(const uint8_t *img, size_t size, struct bz_image *bz, const char **
 	memcpy(&version, img + BZ_VERSION, 2);
 	memcpy(&xloadflags, img + BZ_XLOADFLAGS, 2);
 	if (version < 0x20c) {
-		*why = "boot protocol older than 2.12 (no 64-bit entry)";
+		*why = "boot protocol (version, 206h) older than 2.12 (no 64-bit entry)";
 		return -1;
 	}
 	if (!(img[BZ_LOADFLAGS] & LOADED_HIGH) || !(xloadflags & XLF_KERNEL_64)) {
-		*why = "not a bzImage with a 64-bit entry point";
+		*why = "not a bzImage with a 64-bit entry point (loadflags, xloadflags)";
 		return -1;
 	}
-	if (BZ_HEADER + (size_t)img[BZ_JUMP + 1] < BZ_HEADER_END_MIN) {
-		*why = "setup header shorter than protocol 2.12's";
+	/*
+	 * The header ends where the jump at 200h lands (boot.rst); the zero
+	 * page gets a copy of it, so all of it must be in the file.
+	 */
+	header_end = BZ_HEADER + img[BZ_JUMP + 1];
+	if (header_end < BZ_HEADER_END_MIN) {
+		*why = "setup header (the jump at 200h) shorter than protocol 2.12's";
 		return -1;
 	}
+	if (header_end > size) {
+		*why = "setup header (the jump at 200h) runs past the end of the file";
+		return -1;
+	}
+	/* 0 means 4 (boot.rst); at least 1024 bytes, past any header end. */
 	sects = img[BZ_SETUP_SECTS] ? img[BZ_SETUP_SECTS] : 4;
 	setup = (sects + 1) * 512;
 	if (setup >= size) {
-		*why = "setup code runs past the end of the file";
+		*why = "setup_sects: the setup code runs past the end of the file";
 		return -1;
 	}
 	bz->kernel = img + setup;
 	bz->kernel_size = size - setup;
+	/*
+	 * syssize counts the protected-mode code; a signed kernel has its
+	 * signature after it, so the file may hold more, never less.
+	 */
+	syssize = get32(img, BZ_SYSSIZE);
+	if (!syssize || syssize > (bz->kernel_size + 15) / 16) {
+		*why = "syssize (1F4h) is 0 or more than the file holds after the setup code";
+		return -1;
+	}
 	memcpy(&bz->load, img + BZ_PREF_ADDRESS, 8);
 	bz->init_size = get32(img, BZ_INIT_SIZE);
 	bz->cmdline_size = get32(img, BZ_CMDLINE_SIZE);

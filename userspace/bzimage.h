@@ -29,7 +29,9 @@ struct bz_image {
 /*
  * Recognizes a bzImage ("HdrS" at 202h).  Returns 0 and fills @bz, 1 when
  * @img is no bzImage, or -1 with a reason in @why for one this runner
- * cannot boot (too old, no 64-bit entry).
+ * cannot boot (too old, no 64-bit entry) or whose header does not fit the
+ * file (setup header, setup_sects, syssize).  Where the kernel goes is
+ * the caller's to check.
  */
 int bz_parse(const uint8_t *img, size_t size, struct bz_image *bz, const char **why);
 
@@ -37,7 +39,8 @@ int bz_parse(const uint8_t *img, size_t size, struct bz_image *bz, const char **
  * Writes the zero page at BZ_BOOT_PARAMS in @ram (the file's setup
  * header, the E820 map of RAM below @ram_top with the rest of @ram_size
  * reserved, the command line at BZ_CMDLINE and the initrd at
- * [@initrd, @initrd + @initrd_size) if any).
+ * [@initrd, @initrd + @initrd_size) if any).  @img is one bz_parse()
+ * accepted; @ram_top is above 1 MiB; @cmdline is shorter than 4 KiB.
  */
 void bz_write_boot_params(uint8_t *ram, uint64_t ram_size, uint64_t ram_top,
 			  const uint8_t *img, const char *cmdline, uint64_t initrd,

@@ -238,6 +238,8 @@ static void kvm_add_stat(struct hv_stats *s, const char *name, uint64_t val)
 	}
 }
 
+#define STATS_NAME_MAX	4096	/* bytes of a descriptor's name, at most */
+
 static int stats_fd_get_stats(struct hv *hv, struct hv_vcpu *v, struct hv_stats *s)
 {
 	struct kvm_stats_header h;
@@ -252,6 +254,15 @@ static int stats_fd_get_stats(struct hv *hv, struct hv_vcpu *v, struct hv_stats 
 		return -errno;
 	if (pread(fd, &h, sizeof(h), 0) != sizeof(h))
 		goto out;
+	/*
+	 * The name ends in the NUL written below; both kernels use 48 bytes
+	 * (KVM_STATS_NAME_SIZE), so a size of 0 or a huge one is a kernel
+	 * bug to report, not a write before the buffer or a huge malloc.
+	 */
+	r = -EPROTO;
+	if (h.name_size < 1 || h.name_size > STATS_NAME_MAX)
+		goto out;
+	r = -EIO;
 	dsize = sizeof(*d) + h.name_size;
 	d = malloc(dsize);
 	if (!d)

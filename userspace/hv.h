@@ -60,6 +60,7 @@ int hv_get_regs(struct hv *hv, struct hv_vcpu *v, struct minihv_regs *regs);
 int hv_set_regs(struct hv *hv, struct hv_vcpu *v, const struct minihv_regs *regs);
 int hv_get_sregs(struct hv *hv, struct hv_vcpu *v, struct minihv_sregs *sregs);
 int hv_set_sregs(struct hv *hv, struct hv_vcpu *v, const struct minihv_sregs *sregs);
+/* -EPROTO: the binary stats' header is malformed (name_size). */
 int hv_get_stats(struct hv *hv, struct hv_vcpu *v, struct hv_stats *stats);
 /*
  * The in-kernel interrupt controller (local APICs, I/O APIC; KVM adds

@@ -33,7 +33,6 @@
  * load error; 6 the user quit (Ctrl-A x); 124 timeout.  The first of
  * these ends every vCPU.
  */
-#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -56,6 +55,7 @@
 #include "bzimage.h"
 #include "console.h"
 #include "hv.h"
+#include "load.h"
 #include "multiboot.h"
 #include "pc.h"
 #include "uart.h"
@@ -66,7 +66,6 @@
 #define MAX_RAM		(4ULL << 30)
 #define MAX_CPUS	16
 #define LINE_MAX_LEN	256
-#define MAX_CMDLINE	2048		/* --append, with its NUL */
 
 #define EXIT_USAGE	2
 #define EXIT_CRASH	4
@@ -124,16 +123,16 @@ struct vm {
 	struct hv hv;
 	uint8_t *ram;
 	uint64_t ram_size;
-	uint64_t image_end;		/* end of the highest byte loaded */
 	const struct options *o;
 	struct minihv_sregs boot_sregs;	/* the mode every vCPU starts in */
+	struct timespec deadline;	/* --timeout: from before the load */
 	unsigned int ncpus;
 	struct vcpu vcpus[MAX_CPUS];
 	/* Never held across I/O: the main thread needs it to end the run. */
 	pthread_mutex_t lock;		/* what is marked [vm->lock] */
 	pthread_cond_t cond;		/* start requests, the end */
 	pthread_mutex_t report_lock;	/* a vCPU's report on stderr in one piece */
-	struct timespec started;	/* when the vCPUs were started */
+	struct timespec started;	/* when the run began (before the load) */
 	uint64_t ap_entry;		/* [vm->lock] last OUT to port F0h */
 	int status;			/* [vm->lock] -1 while the guest runs */
 	/* The PC platform (--platform, and always for a Linux kernel). */
@@ -295,76 +294,6 @@ static void parse_options(int argc, char **argv, struct options *o)
 
 /* ---- loading ---- */
 
-static void place(struct vm *vm, const struct options *o, uint64_t addr,
-		  const void *data, uint64_t filesz, uint64_t memsz)
-{
-	uint64_t limit = o->mode == MODE_REAL ? vm->ram_size : vm->ram_size - SYS_AREA;
-
-	if (addr > limit || memsz > limit - addr) {
-		fprintf(stderr, "minihv-run: %s: image [%#llx, %#llx) does not fit below %#llx%s\n",
-			o->guest, (unsigned long long)addr,
-			(unsigned long long)(addr + memsz), (unsigned long long)limit,
-			o->mode == MODE_REAL ? "" : " (the top 64K of RAM is the runner's)");
-		exit(EXIT_USAGE);
-	}
-	memcpy(vm->ram + addr, data, filesz);
-	memset(vm->ram + addr + filesz, 0, memsz - filesz);
-	if (addr + memsz > vm->image_end)
-		vm->image_end = addr + memsz;
-}
-
-static void load_elf(struct vm *vm, struct options *o, const uint8_t *img, size_t size)
-{
-	bool is64 = img[EI_CLASS] == ELFCLASS64;
-	size_t phnum, phentsize, i;
-	uint64_t phoff, entry;
-
-	if (size < (is64 ? sizeof(Elf64_Ehdr) : sizeof(Elf32_Ehdr)))
-		die_usage("%s: truncated ELF header", o->guest);
-	if (is64) {
-		const Elf64_Ehdr *eh = (const void *)img;
-
-		phoff = eh->e_phoff; phnum = eh->e_phnum;
-		phentsize = eh->e_phentsize; entry = eh->e_entry;
-		if (eh->e_machine != EM_X86_64)
-			die_usage("%s: not an x86-64 ELF", o->guest);
-	} else {
-		const Elf32_Ehdr *eh = (const void *)img;
-
-		phoff = eh->e_phoff; phnum = eh->e_phnum;
-		phentsize = eh->e_phentsize; entry = eh->e_entry;
-		if (eh->e_machine != EM_386)
-			die_usage("%s: not an i386 ELF", o->guest);
-	}
-	if (phoff > size || phnum * phentsize > size - phoff)
-		die_usage("%s: program headers beyond the end of the file", o->guest);
-
-	o->mode = is64 ? MODE_LONG : MODE_PROTECTED;
-	for (i = 0; i < phnum; i++) {
-		const uint8_t *ph = img + phoff + i * phentsize;
-		uint64_t type, off, paddr, filesz, memsz;
-
-		if (is64) {
-			const Elf64_Phdr *p = (const void *)ph;
-
-			type = p->p_type; off = p->p_offset; paddr = p->p_paddr;
-			filesz = p->p_filesz; memsz = p->p_memsz;
-		} else {
-			const Elf32_Phdr *p = (const void *)ph;
-
-			type = p->p_type; off = p->p_offset; paddr = p->p_paddr;
-			filesz = p->p_filesz; memsz = p->p_memsz;
-		}
-		if (type != PT_LOAD)
-			continue;
-		if (off > size || filesz > size - off || filesz > memsz)
-			die_usage("%s: a segment lies beyond the end of the file", o->guest);
-		place(vm, o, paddr, img + off, filesz, memsz);
-	}
-	if (!o->have_entry)
-		o->entry = entry;
-}
-
 /* A file's contents, mapped (NULL when empty); the caller unmaps. */
 static uint8_t *map_file(const char *path, uint64_t *size)
 {
@@ -385,153 +314,35 @@ static uint8_t *map_file(const char *path, uint64_t *size)
 	return img;
 }
 
-/*
- * Module 0 from --initrd, page aligned after the kernel (whatever header
- * flag 0 says: every module is page aligned).
- */
-static void load_module(struct vm *vm, struct options *o, struct mb_module *mod)
-{
-	uint64_t size;
-	uint8_t *img = map_file(o->initrd, &size);
-
-	mod->start = (vm->image_end + 0xfff) & ~0xfffULL;
-	mod->end = mod->start + size;
-	mod->string = o->initrd;
-	if (img) {
-		place(vm, o, mod->start, img, size, size);
-		munmap(img, size);
-	}
-}
-
-/*
- * A Multiboot kernel (multiboot.h): loaded by the header's addresses
- * (flag 16) or else as the ELF32 it must then be, entered in 32-bit
- * protected mode with paging off, EAX = 2BADB002h and EBX = the
- * information structure, at the bottom of the system area.
- */
-static void load_multiboot(struct vm *vm, struct options *o, const uint8_t *img,
-			   size_t size, const struct mb_header *h)
-{
-	uint32_t unknown = h->flags & 0xffff &
-			   ~(MB_FLAG_ALIGN_MODULES | MB_FLAG_MEMORY_INFO);
-	struct mb_module mod;
-
-	/* Requirements (bits 0-15) the loader cannot meet fail the load (3.1.2). */
-	if (unknown) {
-		fprintf(stderr, "minihv-run: %s: Multiboot header asks for what minihv-run cannot give (flags %#x%s)\n",
-			o->guest, unknown,
-			(unknown & MB_FLAG_VIDEO_MODE) ? ": a video mode" : "");
-		exit(EXIT_USAGE);
-	}
-	o->mode = MODE_PROTECTED;
-	if (h->flags & MB_FLAG_ADDRESSES) {
-		uint64_t start, end;
-
-		if (h->load_addr > h->header_addr ||
-		    h->header_addr - h->load_addr > h->offset)
-			die_usage("%s: Multiboot load address is after the header", o->guest);
-		start = h->offset - (h->header_addr - h->load_addr);
-		end = h->load_end_addr ? start + (h->load_end_addr - h->load_addr) : size;
-		if (h->load_end_addr && h->load_end_addr < h->load_addr)
-			die_usage("%s: Multiboot load end is before its start", o->guest);
-		if (end > size)
-			die_usage("%s: Multiboot load end lies beyond the end of the file", o->guest);
-		place(vm, o, h->load_addr, img + start, end - start,
-		      h->bss_end_addr > h->load_addr + (end - start) ?
-		      h->bss_end_addr - h->load_addr : end - start);
-		if (!o->have_entry)
-			o->entry = h->entry_addr;
-	} else if (size >= 4 && !memcmp(img, ELFMAG, SELFMAG) && img[EI_CLASS] == ELFCLASS32) {
-		load_elf(vm, o, img, size);
-	} else {
-		die_usage("%s: a Multiboot kernel needs load addresses (flag 16) or ELF32", o->guest);
-	}
-	if (o->initrd)
-		load_module(vm, o, &mod);
-	o->mb_info = vm->ram_size - SYS_AREA + 0x1000;
-	mb_write_info(vm->ram, vm->ram_size, vm->ram_size - SYS_AREA, o->mb_info,
-		      o->append, o->initrd ? &mod : NULL);
-}
-
-/*
- * A bzImage (bzimage.h): the protected-mode kernel at its preferred
- * address with init_size of RAM reserved for it, the initrd page aligned
- * as high as RAM and the kernel allow, the zero page and the command line
- * low, and entry at startup_64 (load address + 200h) in long mode.
- */
-static void load_bzimage(struct vm *vm, struct options *o, const uint8_t *img,
-			 const struct bz_image *bz)
-{
-	uint64_t top = vm->ram_size - SYS_AREA, initrd = 0, initrd_size = 0;
-	static char cmdline[MAX_CMDLINE + 64];
-	int khz = hv_tsc_khz(&vm->hv);
-
-	o->mode = MODE_LONG;
-	o->platform = true;
-	/*
-	 * The TSC's frequency, which the guest would otherwise measure
-	 * against a PIT this platform does not have (platform.rst).
-	 */
-	snprintf(cmdline, sizeof(cmdline), "%s", o->append ? o->append : "");
-	if (khz > 0 && !strstr(cmdline, "tsc_early_khz="))
-		snprintf(cmdline + strlen(cmdline), sizeof(cmdline) - strlen(cmdline),
-			 "%stsc_early_khz=%d", cmdline[0] ? " " : "", khz);
-	o->append = cmdline;
-	if (strlen(o->append) > bz->cmdline_size)
-		die_usage("--append: longer than this kernel's command line (%s)", o->guest);
-	place(vm, o, bz->load, bz->kernel, bz->kernel_size, bz->init_size);
-	if (o->initrd) {
-		uint8_t *data = map_file(o->initrd, &initrd_size);
-		uint64_t end = top < (uint64_t)bz->initrd_max + 1 ? top : (uint64_t)bz->initrd_max + 1;
-
-		if (initrd_size > end || ((end - initrd_size) & ~0xfffULL) < vm->image_end) {
-			fprintf(stderr, "minihv-run: --initrd %s: no room for it above the kernel below %#llx; give more --mem\n",
-				o->initrd, (unsigned long long)end);
-			exit(EXIT_USAGE);
-		}
-		initrd = (end - initrd_size) & ~0xfffULL;
-		if (data) {
-			place(vm, o, initrd, data, initrd_size, initrd_size);
-			munmap(data, initrd_size);
-		}
-	}
-	bz_write_boot_params(vm->ram, vm->ram_size, top, img, o->append, initrd, initrd_size);
-	if (!o->have_entry)
-		o->entry = bz->load + 0x200;
-	o->linux_boot = true;
-}
-
+/* The guest and its initrd (load.c); a bad image ends the runner. */
 static void load_guest(struct vm *vm, struct options *o)
 {
-	struct mb_header mb;
-	struct bz_image bz;
-	const char *why = NULL;
-	uint64_t size;
-	uint8_t *img = map_file(o->guest, &size);
-	int r;
+	static struct load l;
+	uint64_t size, initrd_size = 0;
+	uint8_t *img = map_file(o->guest, &size), *initrd = NULL;
 
-	if (!img)
-		die_usage("%s: empty file", o->guest);
-	r = bz_parse(img, size, &bz, &why);
-	if (r < 0) {
-		fprintf(stderr, "minihv-run: %s: a Linux kernel it cannot boot: %s\n", o->guest, why);
+	if (o->initrd)
+		initrd = map_file(o->initrd, &initrd_size);
+	l = (struct load){
+		.ram = vm->ram, .ram_size = vm->ram_size, .mode = o->mode,
+		.flat_load = o->load, .cmdline = o->append, .initrd_path = o->initrd,
+		.initrd = initrd, .initrd_size = initrd_size,
+		.tsc_khz = hv_tsc_khz(&vm->hv),
+	};
+	if (load_image(&l, img, size)) {
+		fprintf(stderr, "minihv-run: %s: %s\n", o->guest, l.error);
 		exit(EXIT_USAGE);
 	}
-	if (!r) {
-		load_bzimage(vm, o, img, &bz);
-	} else if (mb_find_header(img, size, &mb)) {
-		load_multiboot(vm, o, img, size, &mb);
-	} else if (o->append || o->initrd) {
-		die_usage("%s: --append and --initrd are for Linux and Multiboot kernels", o->guest);
-	} else if (size >= 4 && !memcmp(img, ELFMAG, SELFMAG) &&
-		   (img[EI_CLASS] == ELFCLASS32 || img[EI_CLASS] == ELFCLASS64)) {
-		load_elf(vm, o, img, size);
-	} else {
-		place(vm, o, o->load, img, size, size);
-		if (!o->have_entry)
-			o->entry = o->load;
-	}
-	munmap(img, size);
+	o->mode = l.mode;
+	if (!o->have_entry)
+		o->entry = l.entry;
+	o->mb_info = l.mb_info;
+	o->linux_boot = l.linux_boot;
+	o->platform |= l.linux_boot;
+	if (initrd)
+		munmap(initrd, initrd_size);
+	if (img)
+		munmap(img, size);
 }
 
 /* ---- CPU state ---- */
@@ -759,7 +570,8 @@ static void diagnose(struct vcpu *v, const char *what)
 			run->fail_entry.cpu);
 		rule = hv_fail_entry_reason(&v->vm->hv, &v->hv, &field, &value);
 		if (rule)
-			fprintf(stderr, "  %s\n  field %#llx = %#llx\n", rule,
+			fprintf(stderr, "  %.*s\n  field %#llx = %#llx\n",
+				(int)sizeof(run->fail_entry.reason), rule,
 				(unsigned long long)field, (unsigned long long)value);
 	}
 	if (reason == MINIHV_EXIT_INTERNAL_ERROR) {
@@ -886,6 +698,38 @@ static int handle_io(struct vcpu *v)
 	return -1;
 }
 
+/*
+ * The run structure is the kernel's to fill, but a bug there must not
+ * become an overflow here: an I/O exit's items (size 1, 2 or 4, at least
+ * one) lie inside the mapping, an MMIO exit's access inside its 8 data
+ * bytes.  Anything else stops the VM (api.rst, "MINIHV_RUN").
+ */
+static bool exit_is_sane(struct vcpu *v, uint32_t reason)
+{
+	const struct minihv_run *run = v->hv.exit;
+	uint64_t run_size = v->vm->hv.run_size, bytes;
+
+	if (reason == MINIHV_EXIT_IO) {
+		bytes = (uint64_t)run->io.count * run->io.size;
+		if ((run->io.size == 1 || run->io.size == 2 || run->io.size == 4) &&
+		    run->io.count >= 1 && run->io.direction <= MINIHV_EXIT_IO_OUT &&
+		    run->io.data_offset <= run_size && bytes <= run_size - run->io.data_offset)
+			return true;
+		fprintf(stderr, "minihv-run: vCPU %u: malformed I/O exit from the kernel (port %#x, direction %u, size %u, count %u, data_offset %#llx in a %#llx-byte run structure); stopping the guest\n",
+			v->id, run->io.port, run->io.direction, run->io.size, run->io.count,
+			(unsigned long long)run->io.data_offset, (unsigned long long)run_size);
+		return false;
+	}
+	if (reason == MINIHV_EXIT_MMIO) {
+		if (run->mmio.len >= 1 && run->mmio.len <= sizeof(run->mmio.data))
+			return true;
+		fprintf(stderr, "minihv-run: vCPU %u: malformed MMIO exit from the kernel (address %#llx, len %u); stopping the guest\n",
+			v->id, (unsigned long long)run->mmio.phys_addr, run->mmio.len);
+		return false;
+	}
+	return true;
+}
+
 static bool guest_ended(struct vm *vm)
 {
 	bool ended;
@@ -926,6 +770,8 @@ static int run_vcpu(struct vcpu *v)
 		reason = *v->hv.exit_reason;
 		if (reason < NR_EXIT_NAMES)
 			__atomic_fetch_add(&v->counts[reason], 1, __ATOMIC_RELAXED);
+		if (!exit_is_sane(v, reason))
+			return EXIT_CRASH;
 		switch (reason) {
 		case MINIHV_EXIT_IO:
 			status = handle_io(v);
@@ -1088,7 +934,6 @@ static int run_guest(struct vm *vm, const struct options *o)
 {
 	struct sigaction sa = { .sa_handler = on_kick };	/* no SA_RESTART */
 	const struct console_keys keys = { quit_key, status_key, vm };
-	struct timespec deadline;
 	unsigned int i;
 	int status, r = 0;
 
@@ -1096,16 +941,13 @@ static int run_guest(struct vm *vm, const struct options *o)
 	/* Raw only when the guest reads the terminal; otherwise ^C still works. */
 	if (o->platform && uart_start_input(&vm->uart, console_take_tty(&keys)))
 		die_usage("cannot create the UART's input thread%s", "");
-	clock_gettime(CLOCK_MONOTONIC, &deadline);
-	vm->started = deadline;
-	deadline.tv_sec += o->timeout;
 	for (i = 0; i < vm->ncpus; i++)
 		if (pthread_create(&vm->vcpus[i].thread, NULL, vcpu_thread, &vm->vcpus[i]))
 			die_usage("cannot create a vCPU thread%s", "");
 
 	pthread_mutex_lock(&vm->lock);
 	while (vm->status < 0 && r != ETIMEDOUT)
-		r = o->timeout ? pthread_cond_timedwait(&vm->cond, &vm->lock, &deadline)
+		r = o->timeout ? pthread_cond_timedwait(&vm->cond, &vm->lock, &vm->deadline)
 			       : pthread_cond_wait(&vm->cond, &vm->lock);
 	if (vm->status < 0)
 		vm->status = EXIT_TIMEOUT;
@@ -1128,7 +970,7 @@ static int run_guest(struct vm *vm, const struct options *o)
 			fprintf(stderr, "minihv-run: COM1: %llu typed bytes lost (the guest did not read them)\n",
 				(unsigned long long)vm->uart.lost);
 	}
-	console_finish(flush_deadline(status, o, &deadline));
+	console_finish(flush_deadline(status, o, &vm->deadline));
 	if (status == EXIT_TIMEOUT)
 		fprintf(stderr, "minihv-run: timeout after %u s\n", o->timeout);
 	return status;
@@ -1162,11 +1004,15 @@ static void print_stats(struct vm *vm)
 	bool have_kinds = true;
 	struct hv_stats stats;
 	unsigned int i, c;
+	int r;
 
 	for (c = 0; c < vm->ncpus; c++) {
 		for (i = 0; i < NR_EXIT_NAMES; i++)
 			counts[i] += vm->vcpus[c].counts[i];
-		if (hv_get_stats(&vm->hv, &vm->vcpus[c].hv, &stats)) {
+		r = hv_get_stats(&vm->hv, &vm->vcpus[c].hv, &stats);
+		if (r == -EPROTO)
+			fprintf(stderr, "minihv-run: vCPU %u: the kernel's binary stats header is malformed (name_size); exit kinds not shown\n", c);
+		if (r) {
 			have_kinds = false;
 			continue;
 		}
@@ -1297,6 +1143,10 @@ int main(int argc, char **argv)
 		return probe(&o);
 	if (console_init(o.raw_console))
 		die_usage("cannot create the console's output thread%s", "");
+	/* Loading a huge image or initrd counts against --timeout too. */
+	clock_gettime(CLOCK_MONOTONIC, &vm.started);
+	vm.deadline = vm.started;
+	vm.deadline.tv_sec += o.timeout;
 	create_vm(&vm, &o);
 	load_guest(&vm, &o);
 	create_vcpus(&vm, &o);

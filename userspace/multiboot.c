@@ -4,11 +4,12 @@
 
 #include "multiboot.h"
 
-bool mb_find_header(const uint8_t *img, size_t size, struct mb_header *h)
+int mb_find_header(const uint8_t *img, size_t size, struct mb_header *h, const char **why)
 {
 	size_t off, end = size < MB_SEARCH ? size : MB_SEARCH;
 	uint32_t w[8];
 
+	/* 3.1.1: longword aligned, all of it in the first 8 KiB. */
 	for (off = 0; off + 12 <= end; off += 4) {
 		memcpy(w, img + off, 12);
 		if (w[0] != MB_HEADER_MAGIC || w[0] + w[1] + w[2] != 0)
@@ -16,19 +17,21 @@ bool mb_find_header(const uint8_t *img, size_t size, struct mb_header *h)
 		memset(h, 0, sizeof(*h));
 		h->offset = off;
 		h->flags = w[1];
-		if ((h->flags & MB_FLAG_ADDRESSES) && off + 32 <= size) {
+		if (h->flags & MB_FLAG_ADDRESSES) {
+			if (off + 32 > end) {
+				*why = "the Multiboot header's address fields (flag 16) end past the first 8 KiB or the file";
+				return -1;
+			}
 			memcpy(w, img + off, 32);
 			h->header_addr = w[3];
 			h->load_addr = w[4];
 			h->load_end_addr = w[5];
 			h->bss_end_addr = w[6];
 			h->entry_addr = w[7];
-		} else {
-			h->flags &= ~MB_FLAG_ADDRESSES;
 		}
-		return true;
+		return 0;
 	}
-	return false;
+	return 1;
 }
 
 /* The information structure, 3.3 "Boot information format". */
@@ -71,7 +74,7 @@ void mb_write_info(uint8_t *ram, uint64_t ram_size, uint64_t ram_top, uint64_t i
 	struct mb_mmap_entry *mm = (struct mb_mmap_entry *)(ram + info + 0x100);
 	struct mb_mod *mods = (struct mb_mod *)(ram + info + 0x200);
 	uint64_t strings = info + 0x300;
-	const char *name = "minihv-run";
+	const char *name = MB_LOADER_NAME;
 	int n = 0;
 
 	memset(mi, 0, MB_INFO_SIZE);
