@@ -51,6 +51,7 @@
 #include "acpi.h"
 #include "boot.h"
 #include "bzimage.h"
+#include "fwcfg.h"
 #include "hv.h"
 #include "multiboot.h"
 #include "pc.h"
@@ -93,6 +94,7 @@ struct options {
 	uint64_t mb_info;		/* Multiboot: the info structure, EBX */
 	bool linux_boot;		/* bzImage: RSI = the zero page */
 	bool platform;			/* the PC platform: irqchip, ACPI, devices */
+	bool bare;			/* --bare: no platform for a Multiboot kernel */
 };
 
 enum { NR_EXIT_NAMES = MINIHV_EXIT_INTERNAL_ERROR + 1 };
@@ -126,6 +128,7 @@ struct vm {
 	/* The PC platform (--platform, and always for a Linux kernel). */
 	struct uart uart;
 	struct pc pc;
+	struct fw_cfg fw_cfg;
 };
 
 static void usage(FILE *f)
@@ -148,7 +151,9 @@ static void usage(FILE *f)
 		"  -a, --append STR  the kernel command line (Linux, Multiboot)\n"
 		"  -i, --initrd FILE the initial ramdisk (Linux), module 0 (Multiboot)\n"
 		"  -P, --platform    the PC platform (APICs, ACPI, COM1 with input, CMOS,\n"
-		"                    reset); always on for a Linux kernel\n"
+		"                    fw_cfg, reset); the default for a Multiboot kernel,\n"
+		"                    always on for a Linux kernel\n"
+		"  -B, --bare        a Multiboot kernel without the platform\n"
 		"  -d, --device DEV  the hypervisor device (default /dev/minihv)\n"
 		"  -p, --probe       print the CPU's virtualization features, which of them\n"
 		"                    minihv uses, and stop (no guest)\n"
@@ -207,6 +212,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 		{ "initrd", required_argument, NULL, 'i' },
 		{ "kernel", required_argument, NULL, 'k' },
 		{ "platform", no_argument, NULL, 'P' },
+		{ "bare", no_argument, NULL, 'B' },
 		{ "device", required_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -218,7 +224,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 	o->device = "/dev/minihv";
 	o->mem = 16 << 20;
 	o->cpus = 1;
-	while ((c = getopt_long(argc, argv, "m:l:e:M:c:t:sTa:i:k:Pd:phV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "m:l:e:M:c:t:sTa:i:k:PBd:phV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'm':
 			if (!strcmp(optarg, "real"))
@@ -258,12 +264,15 @@ static void parse_options(int argc, char **argv, struct options *o)
 			break;
 		case 'k': o->guest = optarg; break;
 		case 'P': o->platform = true; break;
+		case 'B': o->bare = true; break;
 		case 'd': o->device = optarg; break;
 		case 'h': usage(stdout); exit(0);
 		case 'V': printf("minihv-run %s (API %d)\n", VERSION, MINIHV_API_VERSION); exit(0);
 		default: usage(stderr); exit(EXIT_USAGE);
 		}
 	}
+	if (o->bare && o->platform)
+		die_usage("--bare and --platform: choose one%s", "");
 	if (o->probe && optind == argc)
 		return;
 	if (optind != argc - !o->guest) {
@@ -407,6 +416,9 @@ static void load_multiboot(struct vm *vm, struct options *o, const uint8_t *img,
 		exit(EXIT_USAGE);
 	}
 	o->mode = MODE_PROTECTED;
+	/* What such a kernel was written for: a PC, as QEMU's -kernel gives it. */
+	if (!o->bare)
+		o->platform = true;
 	if (h->flags & MB_FLAG_ADDRESSES) {
 		uint64_t start, end;
 
@@ -450,6 +462,8 @@ static void load_bzimage(struct vm *vm, struct options *o, const uint8_t *img,
 	int khz = hv_tsc_khz(&vm->hv);
 
 	o->mode = MODE_LONG;
+	if (o->bare)
+		die_usage("--bare: a Linux kernel needs the platform (%s)", o->guest);
 	o->platform = true;
 	/*
 	 * The TSC's frequency, which the guest would otherwise measure
@@ -636,6 +650,7 @@ static void create_vcpus(struct vm *vm, const struct options *o)
 		acpi_write_tables(vm->ram, o->cpus);
 		uart_init(&vm->uart, &vm->hv);
 		pc_init(&vm->pc);
+		fw_cfg_init(&vm->fw_cfg, vm->ram_size, vm->ram_size - SYS_AREA, o->cpus);
 	}
 	vm->ncpus = o->cpus;
 	for (i = 0; i < vm->ncpus; i++) {
@@ -815,6 +830,7 @@ static int platform_io(struct vcpu *v, uint16_t port, int size, bool in, uint8_t
 		memcpy(&val, data, size);
 	if (!uart_io(&vm->uart, port, in, &val) &&
 	    !pc_io(&vm->pc, port, size, in, &val, &reset) &&
+	    !fw_cfg_io(&vm->fw_cfg, port, size, in, &val) &&
 	    !acpi_pm_io(port, size, in, &val, &off))
 		return -2;
 	if (in)
