@@ -68,14 +68,24 @@ SAMPLE(long_mode_elf64_c, "hello64.elf", 0, "Hello from a 64-bit ELF guest in C!
  * A Multiboot kernel of our own (userspace/guests/multiboot.S), loaded as
  * ELF32 and by its header's addresses: it checks the magic and its info
  * block and prints back its command line and module 0's first line (the
- * test machine's /init).
+ * test machine's /init), then what QEMU's fw_cfg says where there is one:
+ * a Multiboot kernel gets the PC platform unless --bare.
  */
 SAMPLE(multiboot_elf32, "multiboot.elf", 0,
-       "multiboot: cmdline 'console=ttyS0 minihv=1'\nmultiboot: module '#!/bin/busybox sh'",
+       "multiboot: cmdline 'console=ttyS0 minihv=1'\nmultiboot: module '#!/bin/busybox sh'\n"
+       "multiboot: fw_cfg 1 CPUs, 16 MiB",
        "--append", "console=ttyS0 minihv=1", "--initrd", "/init", NULL)
 SAMPLE(multiboot_load_addresses, "multiboot.bin", 0,
-       "multiboot: cmdline ''\nmultiboot: module '#!/bin/busybox sh'",
+       "multiboot: cmdline ''\nmultiboot: module '#!/bin/busybox sh'\n"
+       "multiboot: fw_cfg 1 CPUs, 16 MiB",
        "--initrd", "/init", NULL)
+SAMPLE(multiboot_fw_cfg_counts, "multiboot.elf", 0,
+       "multiboot: cmdline ''\nmultiboot: module '#!/bin/busybox sh'\n"
+       "multiboot: fw_cfg 3 CPUs, 48 MiB",
+       "--cpus", "3", "-M", "48M", "--initrd", "/init", NULL)
+SAMPLE(multiboot_bare, "multiboot.elf", 0,
+       "multiboot: cmdline ''\nmultiboot: module '#!/bin/busybox sh'",
+       "--bare", "--initrd", "/init", NULL)
 
 /* The guest must run: skip where it cannot, fail when the runner is missing. */
 static int run_or_skip(struct __test_metadata *_metadata, const char *guest,
@@ -261,6 +271,7 @@ TEST(usage_errors)
 	static const char *const no_cpus[] = { "--cpus", "0", NULL };
 	static const char *const many_cpus[] = { "--cpus", "17", NULL };
 	static const char *const not_multiboot[] = { "--append", "quiet", NULL };
+	static const char *const bare_platform[] = { "--bare", "--platform", NULL };
 	char out[1024];
 
 	EXPECT_EQ(2, run_runner(NULL, none, out, sizeof(out), true));
@@ -270,6 +281,8 @@ TEST(usage_errors)
 	EXPECT_EQ(2, run_runner("hello.bin", bad_mem, out, sizeof(out), true));
 	EXPECT_EQ(2, run_runner("hello.bin", no_cpus, out, sizeof(out), true));
 	EXPECT_EQ(2, run_runner("hello.bin", many_cpus, out, sizeof(out), true));
+	EXPECT_EQ(2, run_runner("multiboot.elf", bare_platform, out, sizeof(out), true));
+	EXPECT_NE(NULL, strstr(out, "--bare")) TH_LOG("output: %s", out);
 	if (!cannot_run_guests()) {
 		EXPECT_EQ(2, run_runner("protected.bin", overlap, out, sizeof(out), true));
 		EXPECT_NE(NULL, strstr(out, "runner's")) TH_LOG("output: %s", out);

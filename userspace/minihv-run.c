@@ -54,6 +54,7 @@
 #include "boot.h"
 #include "bzimage.h"
 #include "console.h"
+#include "fwcfg.h"
 #include "hv.h"
 #include "load.h"
 #include "multiboot.h"
@@ -98,6 +99,7 @@ struct options {
 	bool linux_boot;		/* bzImage: RSI = the zero page */
 	bool platform;			/* the PC platform: irqchip, ACPI, devices */
 	bool raw_console;		/* control characters to a terminal as they are */
+	bool bare;			/* --bare: no platform for a Multiboot kernel */
 };
 
 enum { NR_EXIT_NAMES = MINIHV_EXIT_INTERNAL_ERROR + 1 };
@@ -138,6 +140,7 @@ struct vm {
 	/* The PC platform (--platform, and always for a Linux kernel). */
 	struct uart uart;
 	struct pc pc;
+	struct fw_cfg fw_cfg;
 };
 
 static void usage(FILE *f)
@@ -160,7 +163,9 @@ static void usage(FILE *f)
 		"  -a, --append STR  the kernel command line (Linux, Multiboot)\n"
 		"  -i, --initrd FILE the initial ramdisk (Linux), module 0 (Multiboot)\n"
 		"  -P, --platform    the PC platform (APICs, ACPI, COM1 with input, CMOS,\n"
-		"                    reset); always on for a Linux kernel\n"
+		"                    fw_cfg, reset); the default for a Multiboot kernel,\n"
+		"                    always on for a Linux kernel\n"
+		"  -B, --bare        a Multiboot kernel without the platform\n"
 		"  -d, --device DEV  the hypervisor device (default /dev/minihv)\n"
 		"      --raw-console guest output to a terminal as it is, control\n"
 		"                    characters included (default: shown as ^[ etc.)\n"
@@ -221,6 +226,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 		{ "initrd", required_argument, NULL, 'i' },
 		{ "kernel", required_argument, NULL, 'k' },
 		{ "platform", no_argument, NULL, 'P' },
+		{ "bare", no_argument, NULL, 'B' },
 		{ "device", required_argument, NULL, 'd' },
 		{ "raw-console", no_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
@@ -233,7 +239,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 	o->device = "/dev/minihv";
 	o->mem = 16 << 20;
 	o->cpus = 1;
-	while ((c = getopt_long(argc, argv, "m:l:e:M:c:t:sTa:i:k:Pd:phV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "m:l:e:M:c:t:sTa:i:k:PBd:phV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'm':
 			if (!strcmp(optarg, "real"))
@@ -273,6 +279,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 			break;
 		case 'k': o->guest = optarg; break;
 		case 'P': o->platform = true; break;
+		case 'B': o->bare = true; break;
 		case 'd': o->device = optarg; break;
 		case 'R': o->raw_console = true; break;
 		case 'h': usage(stdout); exit(0);
@@ -280,6 +287,8 @@ static void parse_options(int argc, char **argv, struct options *o)
 		default: usage(stderr); exit(EXIT_USAGE);
 		}
 	}
+	if (o->bare && o->platform)
+		die_usage("--bare and --platform: choose one%s", "");
 	if (o->probe && optind == argc)
 		return;
 	if (optind != argc - !o->guest) {
@@ -338,7 +347,10 @@ static void load_guest(struct vm *vm, struct options *o)
 		o->entry = l.entry;
 	o->mb_info = l.mb_info;
 	o->linux_boot = l.linux_boot;
-	o->platform |= l.linux_boot;
+	if (l.linux_boot && o->bare)
+		die_usage("--bare: a Linux kernel needs the platform (%s)", o->guest);
+	/* A Multiboot kernel was written for a PC, as QEMU's -kernel gives it one. */
+	o->platform |= l.linux_boot || (l.mb_info && !o->bare);
 	if (initrd)
 		munmap(initrd, initrd_size);
 	if (img)
@@ -466,6 +478,7 @@ static void create_vcpus(struct vm *vm, const struct options *o)
 		acpi_write_tables(vm->ram, o->cpus);
 		uart_init(&vm->uart, &vm->hv);
 		pc_init(&vm->pc);
+		fw_cfg_init(&vm->fw_cfg, vm->ram_size, vm->ram_size - SYS_AREA, o->cpus);
 	}
 	vm->ncpus = o->cpus;
 	for (i = 0; i < vm->ncpus; i++) {
@@ -637,6 +650,7 @@ static int platform_io(struct vcpu *v, uint16_t port, int size, bool in, uint8_t
 		memcpy(&val, data, size);
 	if (!uart_io(&vm->uart, port, in, &val) &&
 	    !pc_io(&vm->pc, port, size, in, &val, &reset) &&
+	    !fw_cfg_io(&vm->fw_cfg, port, size, in, &val) &&
 	    !acpi_pm_io(port, size, in, &val, &off))
 		return -2;
 	if (in)

@@ -15,7 +15,14 @@
  * Then it prints
  *   multiboot: cmdline 'CMDLINE'
  *   multiboot: module 'FIRST LINE'
- * and halts (status 0).  Multiboot Specification 0.6.96, section 3.
+ * and, where QEMU's fw_cfg answers (the PC platform, minihv-run's
+ * default for a Multiboot kernel), the CPU count and RAM size it gives:
+ *   multiboot: fw_cfg N CPUs, M MiB
+ * Then it powers the PC off through ACPI (PM1a control, SLP_TYP 5 and
+ * SLP_EN) and halts: a halt with interrupts off would wait forever on
+ * the platform, and ends the run on the bare machine, where the ACPI
+ * port is no device's (status 0 either way).  Multiboot Specification
+ * 0.6.96, section 3; QEMU's docs/specs/fw_cfg.rst.
  */
 #define MB_MAGIC	0x1badb002
 #define MB_LOADER_MAGIC	0x2badb002
@@ -100,12 +107,70 @@ _start:
 	jmp	1b
 2:	mov	$msg_end, %esi
 	call	puts
+
+	mov	$0x00, %ax			/* FW_CFG_SIGNATURE */
+	call	fw_cfg_select
+	call	fw_cfg_read32
+	cmp	$0x554d4551, %eax		/* "QEMU" */
+	jne	3f
+	mov	$msg_fw_cfg, %esi
+	call	puts
+	mov	$0x05, %ax			/* FW_CFG_NB_CPUS, 16 bits */
+	call	fw_cfg_select
+	call	fw_cfg_read32
+	movzwl	%ax, %eax
+	call	putdec
+	mov	$msg_cpus, %esi
+	call	puts
+	mov	$0x03, %ax			/* FW_CFG_RAM_SIZE, 64 bits */
+	call	fw_cfg_select
+	call	fw_cfg_read32
+	shr	$20, %eax
+	call	putdec
+	mov	$msg_mib, %esi
+	call	puts
+
+3:	mov	$0x604, %dx			/* ACPI PM1a control */
+	mov	$((5 << 10) | (1 << 13)), %ax	/* SLP_TYP S5, SLP_EN */
+	out	%ax, %dx
 	hlt
 
 fail:
 	mov	%cl, %al
 	out	%al, $0xf4
 	hlt
+
+/* Selects fw_cfg item AX (16-bit write to the selector port 510h). */
+fw_cfg_select:
+	mov	$0x510, %dx
+	out	%ax, %dx
+	ret
+
+/* The next four bytes of the selected item, little-endian, in EAX. */
+fw_cfg_read32:
+	mov	$0x511, %dx
+	mov	$4, %ecx
+1:	inb	%dx, %al
+	ror	$8, %eax
+	loop	1b
+	ret
+
+/* Prints EAX in decimal to port E9h. */
+putdec:
+	mov	$10, %ecx
+	xor	%ebx, %ebx			/* digits pushed */
+1:	xor	%edx, %edx
+	div	%ecx
+	push	%edx
+	inc	%ebx
+	test	%eax, %eax
+	jnz	1b
+2:	pop	%eax
+	add	$'0', %al
+	out	%al, $0xe9
+	dec	%ebx
+	jnz	2b
+	ret
 
 /* Prints the NUL-terminated string at ESI to port E9h. */
 puts:
@@ -119,6 +184,9 @@ puts:
 msg_cmdline:	.asciz	"multiboot: cmdline '"
 msg_module:	.asciz	"'\nmultiboot: module '"
 msg_end:	.asciz	"'\n"
+msg_fw_cfg:	.asciz	"multiboot: fw_cfg "
+msg_cpus:	.asciz	" CPUs, "
+msg_mib:	.asciz	" MiB\n"
 
 	.bss
 	.space	4096
