@@ -732,10 +732,11 @@ static inline u64 minihv_load_guest_xcr0(struct minihv_vcpu *vcpu, bool osxsave)
 }
 
 /*
- * PKRU: WRPKRU does not exit, and a guest may turn CR4.PKE on whatever
- * CPUID says (minihv offers no protection keys, so the guest's value is
- * not kept).  The host's, read before the entry, is put back after it,
- * as KVM does: the host's user pages stay the host's to reach.
+ * PKRU: WRPKRU does not exit.  minihv offers no protection keys, and
+ * cr.c refuses CR4.PKE unless a userspace CPUID table offers them; such
+ * a guest's value is not kept.  Either way the host's PKRU, read before
+ * the entry, is put back after it, as KVM does: the host's user pages
+ * stay the host's to reach.
  */
 static inline u32 minihv_host_pkru(void)
 {

@@ -859,7 +859,14 @@ static void vmx_init_vmcs(struct minihv_vcpu *vcpu, struct vmx_vcpu *vmx)
 			     vmx_caps.proc2 & ~SECONDARY_EXEC_ENABLE_VPID);
 	vmcs_write64(TSC_OFFSET, 0);
 	vmcs_writel(CR0_GUEST_HOST_MASK, vmx_cr0_forced() | ~vmx_caps.cr0_fixed1);
-	vmcs_writel(CR4_GUEST_HOST_MASK, vmx_caps.cr4_fixed0 | ~vmx_caps.cr4_fixed1);
+	/*
+	 * CR4: every bit but PGE is the host's, so that a write changing one
+	 * exits (SDM Vol 3 25.3) and cr.c's rules, the guest's CPUID among
+	 * them, hold as on AMD-V, which intercepts every MOV to CR4.  PGE
+	 * exists on every CPU minihv runs on, and Linux toggles it for each
+	 * global TLB flush: that write stays in the guest.
+	 */
+	vmcs_writel(CR4_GUEST_HOST_MASK, ~(unsigned long)X86_CR4_PGE);
 
 	/* The host: this kernel, its selectors, its MSRs (27.2.2, 28.5). */
 	vmcs_writel(HOST_CR0, read_cr0());
