@@ -22,10 +22,12 @@
 #define CR0_CD		(1ULL << 30)
 #define CR0_PG		(1ULL << 31)
 #define CR4_PAE		(1ULL << 5)
+#define CR4_PGE		(1ULL << 7)
 #define CR4_LA57	(1ULL << 12)
 #define CR4_VMXE	(1ULL << 13)
 #define CR4_RSVD15	(1ULL << 15)
 #define CR4_FSGSBASE	(1ULL << 16)
+#define CR4_PKE		(1ULL << 22)
 #define MSR_EFER	0xc0000080
 #define EFER_SCE	(1ULL << 0)
 #define EFER_LME	(1ULL << 8)
@@ -86,8 +88,8 @@ static uint64_t read_cr4(void)
 }
 
 /* The writes, in order; bit i of what the guest reports: write i was #GP. */
-#define NR_WRITES	13
-#define EXPECTED_GP	0x1ef6ULL	/* writes 1, 2, 4-7 and 9-12 fault */
+#define NR_WRITES	16
+#define EXPECTED_GP	0x3ef6ULL	/* writes 1, 2, 4-7 and 9-13 fault */
 
 static void guest_code(void)
 {
@@ -111,6 +113,10 @@ static void guest_code(void)
 	/* EFER */
 	faults |= (uint64_t)write_efer(efer | (1ULL << 1)) << i++;	/* 11: reserved bit */
 	faults |= (uint64_t)write_efer(efer & ~EFER_LME) << i++;	/* 12: LME while paging */
+	/* CR4 again: a bit CPUID hides, and PGE, which VT-x leaves to the guest */
+	faults |= (uint64_t)write_cr4(cr4 | CR4_PKE) << i++;		/* 13: no PKU in CPUID */
+	faults |= (uint64_t)write_cr4(cr4 ^ CR4_PGE) << i++;		/* 14: legal */
+	faults |= (uint64_t)write_cr4(cr4) << i++;			/* 15: legal */
 	GUEST_ASSERT_EQ(i, NR_WRITES);
 	/* Only the legal writes took effect, and the last of them restored all. */
 	GUEST_ASSERT_EQ(read_cr0(), cr0);
