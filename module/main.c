@@ -254,7 +254,7 @@ static const struct minihv_vendor_ops *minihv_pick_vendor(void)
 	return NULL;
 }
 
-/* Every entry is required; a hole is a bug in the backend, caught here. */
+/* A hole is a bug in the backend, caught here; the optional ones go in pairs. */
 static int minihv_check_ops(const struct minihv_vendor_ops *ops)
 {
 	if (!ops->name || !ops->owner || !ops->vendor || !ops->probe ||
@@ -265,7 +265,7 @@ static int minihv_check_ops(const struct minihv_vendor_ops *ops)
 	    !ops->get_regs || !ops->set_regs || !ops->get_sregs ||
 	    !ops->set_sregs || !ops->get_msr || !ops->set_msr ||
 	    !ops->event_allowed || !ops->inject_event || !ops->set_event_windows ||
-	    !ops->reset_events ||
+	    !ops->reset_events || !ops->vcpu_load != !ops->vcpu_put ||
 	    !ops->tdp_nonleaf || !ops->tdp_leaf_ro || !ops->tdp_leaf_rw) {
 		pr_err("vendor ops table '%s' is incomplete\n",
 		       ops->name ? ops->name : "?");

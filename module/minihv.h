@@ -267,8 +267,8 @@ struct minihv_vcpu {
 /*
  * One table per vendor, chosen once at module load (bhyve's vmm_ops, KVM's
  * kvm_x86_ops).  Each vendor file ends with its const instance.  Every
- * entry is required: minihv_check_ops() refuses a table with a hole, so the
- * core never tests for NULL at a call site.
+ * entry not marked optional is required: minihv_check_ops() refuses a
+ * table with a hole, so the core never tests for NULL at their call sites.
  *
  * Context of each call:
  *   probe            process context, once, before anything else.  Checks
@@ -289,6 +289,11 @@ struct minihv_vcpu {
  *   vm_init/vm_destroy      per-VM vendor state (vm->arch); vm_init sets
  *                    vm->tdp_levels and runs before the nested root exists
  *   vcpu_create/vcpu_free   per-vCPU state (vcpu->arch): VMCB or VMCS
+ *   vcpu_load/vcpu_put      optional (VT-x; NULL on AMD-V): around every
+ *                    vCPU ioctl, vcpu->mutex held, as KVM's vcpu_load().
+ *                    In between, the vendor's per-CPU state of the vCPU
+ *                    (the current VMCS) follows its thread from CPU to
+ *                    CPU, so the ops below may sleep and be preempted.
  *   vcpu_run         enter the guest once and handle the exit; process
  *                    context, vcpu->mutex and slots_rwsem (read) held.
  *                    Returns 1 to enter again, 0 with vcpu->run filled for
@@ -342,6 +347,8 @@ struct minihv_vendor_ops {
 	void (*vm_destroy)(struct minihv_vm *vm);
 	int (*vcpu_create)(struct minihv_vcpu *vcpu);
 	void (*vcpu_free)(struct minihv_vcpu *vcpu);
+	void (*vcpu_load)(struct minihv_vcpu *vcpu);
+	void (*vcpu_put)(struct minihv_vcpu *vcpu);
 	int (*vcpu_run)(struct minihv_vcpu *vcpu);
 	void (*get_regs)(struct minihv_vcpu *vcpu, struct minihv_regs *regs);
 	void (*set_regs)(struct minihv_vcpu *vcpu, const struct minihv_regs *regs);
