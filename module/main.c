@@ -285,7 +285,7 @@ u64 minihv_host_xcr0;
 struct dentry *minihv_debugfs;
 
 /*
- * Test hook, not a production path: writing 1 to
+ * Test hook, built with MINIHV_TEST_HOOKS only (Kbuild): writing 1 to
  * /sys/kernel/debug/minihv/reboot_disable runs what the reboot notifier
  * runs, without the reboot, so that a test can turn VMX/SVM off under
  * running vCPUs and watch them come back (load_unload_test).  minihv
@@ -307,9 +307,9 @@ static void minihv_debugfs_init(void)
 	minihv_debugfs = debugfs_create_dir("minihv", NULL);
 	debugfs_create_atomic_t("vms", 0444, minihv_debugfs, &minihv_nr_vms);
 	debugfs_create_atomic_t("pinned_pages", 0444, minihv_debugfs, &minihv_nr_pinned);
-	/* Test hook (above). */
-	debugfs_create_file_unsafe("reboot_disable", 0200, minihv_debugfs, NULL,
-				   &minihv_reboot_disable_fops);
+	if (minihv_test_hooks())
+		debugfs_create_file_unsafe("reboot_disable", 0200, minihv_debugfs,
+					   NULL, &minihv_reboot_disable_fops);
 }
 
 static int __init minihv_init(void)

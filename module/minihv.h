@@ -477,6 +477,20 @@ extern atomic_t minihv_nr_vms;
 extern atomic_t minihv_nr_pinned;
 extern struct dentry *minihv_debugfs;
 
+/*
+ * The debugfs files only tests use (reboot_disable in main.c, tdp and
+ * break_entry in vm.c) exist in a module built with MINIHV_TEST_HOOKS=1
+ * (Kbuild), as make check builds it; make, DKMS and the packages do not.
+ */
+static inline bool minihv_test_hooks(void)
+{
+#ifdef MINIHV_TEST_HOOKS
+	return true;
+#else
+	return false;
+#endif
+}
+
 /* stats.c: MINIHV_GET_STATS_FD. */
 int minihv_vcpu_stats_fd(struct file *vcpu_file);
 
