@@ -62,8 +62,9 @@ static DEFINE_PER_CPU(struct page *, vmxon_region);
 
 /*
  * The VMCSs active on each CPU (loaded by VMPTRLD and not yet VMCLEARed),
- * and the current one.  Touched only on their own CPU with interrupts off
- * (vCPU load, an IPI, the disable path), as in KVM.  A VMCS must be
+ * and the current one.  Changed only on their own CPU with interrupts off
+ * (vmx_load_vmcs(), an IPI, the disable path), as in KVM; current_vmx is
+ * also read by vmx_assert_loaded() (vmx.h).  A VMCS must be
  * VMCLEARed on the CPU where it is active before it can be loaded on
  * another, or before VMXOFF (SDM 25.1, 25.11.1).
  */
