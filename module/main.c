@@ -255,7 +255,7 @@ static const struct minihv_vendor_ops *minihv_pick_vendor(void)
 	return NULL;
 }
 
-/* Every entry is required; a hole is a bug in the backend, caught here. */
+/* A hole is a bug in the backend, caught here; the optional ones go in pairs. */
 static int minihv_check_ops(const struct minihv_vendor_ops *ops)
 {
 	if (!ops->name || !ops->owner || !ops->vendor || !ops->probe ||
@@ -269,6 +269,7 @@ static int minihv_check_ops(const struct minihv_vendor_ops *ops)
 	    !ops->reset_events || !ops->read_exit || !ops->handle_failed_entry ||
 	    !ops->exit_table || !ops->skip_instruction ||
 	    !ops->queue_event || !ops->get_cpu_mode || !ops->cr4_bits ||
+	    !ops->vcpu_load != !ops->vcpu_put ||
 	    !ops->tdp_nonleaf || !ops->tdp_leaf_ro || !ops->tdp_leaf_rw) {
 		pr_err("vendor ops table '%s' is incomplete\n",
 		       ops->name ? ops->name : "?");
@@ -288,7 +289,7 @@ u64 minihv_host_xcr0;
 struct dentry *minihv_debugfs;
 
 /*
- * Test hook, not a production path: writing 1 to
+ * Test hook, built with MINIHV_TEST_HOOKS only (Kbuild): writing 1 to
  * /sys/kernel/debug/minihv/reboot_disable runs what the reboot notifier
  * runs, without the reboot, so that a test can turn VMX/SVM off under
  * running vCPUs and watch them come back (load_unload_test).  minihv
@@ -310,9 +311,9 @@ static void minihv_debugfs_init(void)
 	minihv_debugfs = debugfs_create_dir("minihv", NULL);
 	debugfs_create_atomic_t("vms", 0444, minihv_debugfs, &minihv_nr_vms);
 	debugfs_create_atomic_t("pinned_pages", 0444, minihv_debugfs, &minihv_nr_pinned);
-	/* Test hook (above). */
-	debugfs_create_file_unsafe("reboot_disable", 0200, minihv_debugfs, NULL,
-				   &minihv_reboot_disable_fops);
+	if (minihv_test_hooks())
+		debugfs_create_file_unsafe("reboot_disable", 0200, minihv_debugfs,
+					   NULL, &minihv_reboot_disable_fops);
 }
 
 static int __init minihv_init(void)

@@ -333,8 +333,8 @@ struct minihv_cpu_mode;
 /*
  * One table per vendor, chosen once at module load (bhyve's vmm_ops, KVM's
  * kvm_x86_ops).  Each vendor file ends with its const instance.  Every
- * entry is required: minihv_check_ops() refuses a table with a hole, so the
- * core never tests for NULL at a call site.
+ * entry not marked optional is required: minihv_check_ops() refuses a
+ * table with a hole, so the core never tests for NULL at their call sites.
  *
  * Context of each call:
  *   probe            process context, once, before anything else.  Checks
@@ -355,6 +355,11 @@ struct minihv_cpu_mode;
  *   vm_init/vm_destroy      per-VM vendor state (vm->arch); vm_init sets
  *                    vm->tdp_levels and runs before the nested root exists
  *   vcpu_create/vcpu_free   per-vCPU state (vcpu->arch): VMCB or VMCS
+ *   vcpu_load/vcpu_put      optional (VT-x; NULL on AMD-V): around every
+ *                    vCPU ioctl, vcpu->mutex held, as KVM's vcpu_load().
+ *                    In between, the vendor's per-CPU state of the vCPU
+ *                    (the current VMCS) follows its thread from CPU to
+ *                    CPU, so the ops below may sleep and be preempted.
  *   vcpu_run         enter the guest once and hand the exit to
  *                    minihv_handle_exit(); process context, vcpu->mutex
  *                    and slots_rwsem (read) held.  Returns as a handler
@@ -420,6 +425,8 @@ struct minihv_vendor_ops {
 	void (*vm_destroy)(struct minihv_vm *vm);
 	int (*vcpu_create)(struct minihv_vcpu *vcpu);
 	void (*vcpu_free)(struct minihv_vcpu *vcpu);
+	void (*vcpu_load)(struct minihv_vcpu *vcpu);
+	void (*vcpu_put)(struct minihv_vcpu *vcpu);
 	int (*vcpu_run)(struct minihv_vcpu *vcpu);
 	void (*read_exit)(struct minihv_vcpu *vcpu, struct minihv_exit *exit);
 	int (*handle_failed_entry)(struct minihv_vcpu *vcpu);
@@ -559,6 +566,20 @@ int minihv_dev_create_vm(void);
 extern atomic_t minihv_nr_vms;
 extern atomic_t minihv_nr_pinned;
 extern struct dentry *minihv_debugfs;
+
+/*
+ * The debugfs files only tests use (reboot_disable in main.c, tdp and
+ * break_entry in vm.c) exist in a module built with MINIHV_TEST_HOOKS=1
+ * (Kbuild), as make check builds it; make, DKMS and the packages do not.
+ */
+static inline bool minihv_test_hooks(void)
+{
+#ifdef MINIHV_TEST_HOOKS
+	return true;
+#else
+	return false;
+#endif
+}
 
 /* stats.c: MINIHV_GET_STATS_FD. */
 int minihv_vcpu_stats_fd(struct file *vcpu_file);

@@ -799,6 +799,8 @@ static long minihv_vcpu_ioctl(struct file *filp, unsigned int ioctl,
 		return -EIO;
 	if (mutex_lock_killable(&vcpu->mutex))
 		return -EINTR;
+	if (minihv_ops->vcpu_load)
+		minihv_ops->vcpu_load(vcpu);
 
 	switch (ioctl) {
 	case MINIHV_RUN:
@@ -846,6 +848,8 @@ static long minihv_vcpu_ioctl(struct file *filp, unsigned int ioctl,
 	default:
 		r = -ENOTTY;
 	}
+	if (minihv_ops->vcpu_put)
+		minihv_ops->vcpu_put(vcpu);
 	mutex_unlock(&vcpu->mutex);
 	return r;
 }

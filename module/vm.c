@@ -322,10 +322,11 @@ static const struct file_operations minihv_vm_break_entry_fops = {
 
 /*
  * /sys/kernel/debug/minihv/<pid>-<n>/ for the n-th VM since load, created
- * by process <pid>, as KVM's <pid>-<fd>: "tdp", its nested mappings,
- * checked against its slots (minihv_mmu_show()), and on AMD-V
- * "break_entry" (above).  Made before the VM fd exists and removed when
- * the VM is freed, so it never outlives the VM.
+ * by process <pid>, as KVM's <pid>-<fd>.  With the test hooks
+ * (MINIHV_TEST_HOOKS, Kbuild) it holds "tdp", the nested mappings checked
+ * against the slots (minihv_mmu_show()), and on AMD-V "break_entry"
+ * (above); without them it is empty.  Made before the VM fd exists and
+ * removed when the VM is freed, so it never outlives the VM.
  */
 static void minihv_vm_debugfs_init(struct minihv_vm *vm)
 {
@@ -335,6 +336,8 @@ static void minihv_vm_debugfs_init(struct minihv_vm *vm)
 	snprintf(name, sizeof(name), "%d-%d", task_tgid_nr(current),
 		 atomic_inc_return(&nr_created));
 	vm->debugfs = debugfs_create_dir(name, minihv_debugfs);
+	if (!minihv_test_hooks())
+		return;
 	debugfs_create_file("tdp", 0400, vm->debugfs, vm, &minihv_vm_tdp_fops);
 	if (minihv_ops->entry_rules)
 		debugfs_create_file("break_entry", 0600, vm->debugfs, vm,

@@ -51,6 +51,9 @@ BACKEND=${BACKEND:-}
 KVER=${KVER:-}
 JOBS=${JOBS:-2}
 LOGS=$BUILD/logs
+# The module is built with its test hooks (Kbuild, build_module_for);
+# MINIHV_TEST_HOOKS= (empty) builds it without, to see the tests skip.
+export MINIHV_TEST_HOOKS=${MINIHV_TEST_HOOKS-1}
 
 # Guest-kernel lines that mean the host kernel of a real user would have
 # been hurt: crashes, and the three ways a CPU held in the kernel shows

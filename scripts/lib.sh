@@ -132,7 +132,9 @@ build_module_for() {
 	# W=1 and -Werror: the module builds without a warning on every
 	# kernel; C=1: sparse checks each file as it is compiled, and any
 	# report of its fails the build too (make lint's other half).
-	make -s -C "$hdr" M="$out" W=1 KCFLAGS=-Werror C=1 modules >"$out/build.log" 2>&1 ||
+	# MINIHV_TEST_HOOKS=1 (check.sh): with the tests' debugfs hooks.
+	make -s -C "$hdr" M="$out" W=1 KCFLAGS=-Werror C=1 \
+		MINIHV_TEST_HOOKS="${MINIHV_TEST_HOOKS:-}" modules >"$out/build.log" 2>&1 ||
 		{ cat "$out/build.log" >&2; die "module build failed for $rel"; }
 	if grep -E ': (warning|error):' "$out/build.log" >&2; then
 		die "sparse (C=1) is not clean for $rel (above)"

@@ -13,7 +13,8 @@
  * svm_rule tests break each through debugfs (break_entry, which only
  * root can write), after minihv's own check, so that VMRUN refuses the
  * entry (VMEXIT_INVALID) and minihv must name the rule from the state it
- * gave the CPU.  Those skip on VT-x, whose rules the tests above reach.
+ * gave the CPU.  Those skip on VT-x, whose rules the tests above reach,
+ * and on a module built without its test hooks.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -160,6 +161,10 @@ TEST_F(svm_rule, refused_by_vmrun_and_named)
 		vm_free(vm);
 		SKIP(return, "%s (checked on QEMU)", variant->bochs_gap);
 	}
+	if (!minihv_has_test_hooks()) {
+		vm_free(vm);
+		SKIP(return, "needs debugfs break_entry: " NO_TEST_HOOKS);
+	}
 	vcpu = vm_vcpu_add(vm, 0, guest_io);
 	run = vcpu_state(vcpu);
 	vcpu_regs_get(vcpu, &regs);
@@ -218,6 +223,10 @@ TEST(break_entry_takes_only_known_rules)
 			     access(path, F_OK) == 0) TH_LOG("VT-x has no break_entry");
 		vm_free(vm);
 		return;
+	}
+	if (!minihv_has_test_hooks()) {
+		vm_free(vm);
+		SKIP(return, "needs debugfs break_entry: " NO_TEST_HOOKS);
 	}
 	ASSERT_TRUE(vm_debugfs_path("break_entry", path, sizeof(path)));
 	fd = open(path, O_RDWR);

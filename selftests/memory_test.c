@@ -298,13 +298,16 @@ static int tdp_check(struct __test_metadata *_metadata, uint64_t *mem)
  */
 TEST(slot_follows_the_mm)
 {
-	struct mh_vm *vm = vm_create();
-	struct mh_vcpu *vcpu = vm_vcpu_add(vm, 0, guest_read_loop);
-	uint64_t *mem = mmap(NULL, FOLLOW_SIZE, PROT_READ | PROT_WRITE,
-			     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	uint64_t *other, v = 0x4444;
+	struct mh_vm *vm;
+	struct mh_vcpu *vcpu;
+	uint64_t *mem, *other, v = 0x4444;
 	int memfd;
 
+	if (!minihv_has_test_hooks())
+		SKIP(return, "needs debugfs tdp: " NO_TEST_HOOKS);
+	vm = vm_create();
+	vcpu = vm_vcpu_add(vm, 0, guest_read_loop);
+	mem = mmap(NULL, FOLLOW_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, mem);
 	mem[0] = 0x1111;
 	ASSERT_EQ(0, set_region(vm_fd(vm), 1, 0, GPA_EXTRA, FOLLOW_SIZE, (uintptr_t)mem));

@@ -3,8 +3,9 @@
  * minihv Intel VT-x backend: what happens at a VM exit.  One handler per
  * exit reason in vmx_exit_handlers[] (SDM Vol 3 appendix C), the emulated
  * MSRs' storage, event injection (SDM 27.6) and the explanation of a
- * failed VM entry.  The VMCS is current whenever these run: vmx.c loads it
- * before the entry and a preempt notifier keeps it loaded.
+ * failed VM entry.  The VMCS is current whenever these run: they are
+ * called within a vCPU ioctl, where the vcpu_load op loaded it and a
+ * preempt notifier keeps it loaded (vmx.c).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -55,26 +56,20 @@ void vmx_cpu_mode(struct minihv_vcpu *vcpu, struct minihv_cpu_mode *m)
 bool vmx_event_allowed(struct minihv_vcpu *vcpu, bool nmi)
 {
 	u32 blocked = GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS;
-	bool r;
 
-	preempt_disable();
-	vmx_vcpu_load(to_vmx(vcpu));
+	vmx_assert_loaded(to_vmx(vcpu));
 	if (nmi)
 		blocked |= GUEST_INTR_STATE_NMI;
-	r = !(vmcs_read32(VM_ENTRY_INTR_INFO_FIELD) & INTR_INFO_VALID_MASK) &&
-	    !(vmcs_read32(GUEST_INTERRUPTIBILITY_INFO) & blocked) &&
-	    (nmi || (vmcs_readl(GUEST_RFLAGS) & X86_EFLAGS_IF));
-	preempt_enable();
-	return r;
+	return !(vmcs_read32(VM_ENTRY_INTR_INFO_FIELD) & INTR_INFO_VALID_MASK) &&
+	       !(vmcs_read32(GUEST_INTERRUPTIBILITY_INFO) & blocked) &&
+	       (nmi || (vmcs_readl(GUEST_RFLAGS) & X86_EFLAGS_IF));
 }
 
 void vmx_inject_event(struct minihv_vcpu *vcpu, bool nmi, u8 vector)
 {
-	preempt_disable();
-	vmx_vcpu_load(to_vmx(vcpu));
+	vmx_assert_loaded(to_vmx(vcpu));
 	vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, vector | INTR_INFO_VALID_MASK |
 		     (nmi ? INTR_TYPE_NMI_INTR : INTR_TYPE_EXT_INTR));
-	preempt_enable();
 }
 
 void vmx_set_event_windows(struct minihv_vcpu *vcpu, bool irq, bool nmi)
@@ -85,23 +80,19 @@ void vmx_set_event_windows(struct minihv_vcpu *vcpu, bool irq, bool nmi)
 
 	if (want == vmx->windows)
 		return;
-	preempt_disable();
-	vmx_vcpu_load(vmx);
+	vmx_assert_loaded(vmx);
 	vmcs_write32(CPU_BASED_VM_EXEC_CONTROL, vmx_caps.proc | want);
-	preempt_enable();
 	vmx->windows = want;
 }
 
 void vmx_reset_events(struct minihv_vcpu *vcpu)
 {
-	preempt_disable();
-	vmx_vcpu_load(to_vmx(vcpu));
+	vmx_assert_loaded(to_vmx(vcpu));
 	vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, 0);
 	/* STI and MOV SS blocking, and blocking by NMI (SDM Vol 3 25.4.2). */
 	vmcs_write32(GUEST_INTERRUPTIBILITY_INFO, 0);
 	/* The DR7 the entry loads (debugreg.c reset the guest's copy). */
 	vmcs_writel(GUEST_DR7, minihv_hw_dr7(vcpu));
-	preempt_enable();
 }
 
 /*

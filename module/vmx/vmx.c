@@ -62,13 +62,14 @@ static DEFINE_PER_CPU(struct page *, vmxon_region);
 
 /*
  * The VMCSs active on each CPU (loaded by VMPTRLD and not yet VMCLEARed),
- * and the current one.  Touched only on their own CPU with interrupts off
- * (vCPU load, an IPI, the disable path), as in KVM.  A VMCS must be
+ * and the current one.  Changed only on their own CPU with interrupts off
+ * (vmx_load_vmcs(), an IPI, the disable path), as in KVM; current_vmx is
+ * also read by vmx_assert_loaded() (vmx.h).  A VMCS must be
  * VMCLEARed on the CPU where it is active before it can be loaded on
  * another, or before VMXOFF (SDM 25.1, 25.11.1).
  */
 static DEFINE_PER_CPU(struct list_head, loaded_vmcss);
-static DEFINE_PER_CPU(struct vmx_vcpu *, current_vmx);
+DEFINE_PER_CPU(struct vmx_vcpu *, current_vmx);
 
 /*
  * Every VMX instruction that can run with interrupts on (VMREAD and
@@ -615,26 +616,31 @@ static void vmx_set_host_cpu_state(void)
 /*
  * Makes the vCPU's VMCS current on this CPU, preemption off.  Moving to
  * another CPU takes a VMCLEAR on the old one (by IPI) and a VMPTRLD here,
- * then the per-CPU host fields again (SDM 25.11.1).
+ * then the per-CPU host fields again (SDM 25.11.1).  The bookkeeping and
+ * the VMPTRLD are done with interrupts off, so that the reboot's IPI
+ * (vmx_hardware_disable(), VMCLEAR of all on this CPU) comes before or
+ * after them, never between: it cannot leave current_vmx naming a VMCS
+ * that is on no list.
  */
-void vmx_vcpu_load(struct vmx_vcpu *vmx)
+static void vmx_load_vmcs(struct vmx_vcpu *vmx)
 {
 	int cpu = smp_processor_id();
+	int old = READ_ONCE(vmx->cpu);
 	unsigned long flags;
 
+	if (old >= 0 && old != cpu)
+		smp_call_function_single(old, vmx_clear_ipi, vmx, 1);
+	local_irq_save(flags);
 	if (vmx->cpu != cpu) {
-		if (vmx->cpu >= 0)
-			smp_call_function_single(vmx->cpu, vmx_clear_ipi, vmx, 1);
-		local_irq_save(flags);
 		list_add(&vmx->loaded, this_cpu_ptr(&loaded_vmcss));
-		vmx->cpu = cpu;
-		local_irq_restore(flags);
+		WRITE_ONCE(vmx->cpu, cpu);
 	}
 	if (__this_cpu_read(current_vmx) != vmx) {
 		vmx_vmptrld(vmx->vmcs_pa);
 		__this_cpu_write(current_vmx, vmx);
 		vmx_set_host_cpu_state();
 	}
+	local_irq_restore(flags);
 }
 
 #ifndef CONFIG_PREEMPT_NOTIFIERS
@@ -642,14 +648,14 @@ void vmx_vcpu_load(struct vmx_vcpu *vmx)
 #endif
 
 /*
- * Exit handlers may sleep (a nested fault pins pages, reads guest memory),
- * and every VMREAD/VMWRITE needs the vCPU's VMCS current on the CPU that
- * executes it.  While vmx_vcpu_run() is in progress, this notifier makes
- * it current again whenever the thread is scheduled back in, wherever.
+ * Between vcpu_load and vcpu_put (one vCPU ioctl), exit handlers and the
+ * register ops may sleep, and every VMREAD/VMWRITE needs the vCPU's VMCS
+ * current on the CPU that executes it.  This notifier makes it current
+ * again whenever the thread is scheduled back in, wherever.
  */
 static void vmx_sched_in(struct preempt_notifier *pn, int cpu)
 {
-	vmx_vcpu_load(container_of(pn, struct vmx_vcpu, preempt));
+	vmx_load_vmcs(container_of(pn, struct vmx_vcpu, preempt));
 }
 
 static void vmx_sched_out(struct preempt_notifier *pn, struct task_struct *next)
@@ -662,6 +668,29 @@ static struct preempt_ops vmx_preempt_ops = {
 	.sched_out = vmx_sched_out,
 };
 
+/* At the start of a vCPU ioctl, as KVM's vcpu_load(). */
+static void vmx_vcpu_load(struct minihv_vcpu *vcpu)
+{
+	struct vmx_vcpu *vmx = to_vmx(vcpu);
+
+	preempt_disable();
+	preempt_notifier_register(&vmx->preempt);
+	vmx_load_vmcs(vmx);
+	preempt_enable();
+}
+
+/*
+ * At its end, as KVM's vcpu_put(): the VMCS stays active on this CPU
+ * until the next load elsewhere, vmx_vcpu_free() or the CPU's disable.
+ */
+static void vmx_vcpu_put(struct minihv_vcpu *vcpu)
+{
+	preempt_disable();
+	preempt_notifier_unregister(&to_vmx(vcpu)->preempt);
+	preempt_enable();
+}
+
+/* For a vCPU no ioctl can reach any more: clear it where it is loaded. */
 static void vmx_vcpu_unload(struct vmx_vcpu *vmx)
 {
 	int cpu = READ_ONCE(vmx->cpu);
@@ -946,10 +975,14 @@ static int vmx_vcpu_create(struct minihv_vcpu *vcpu)
 	vmx->vpid = vmx_vpid_alloc();
 	vcpu->arch = vmx;
 
+	/*
+	 * Outside any vCPU ioctl (the VM's CREATE_VCPU): loaded here with
+	 * preemption off; the first vcpu_load moves it to its thread's CPU.
+	 * A fresh VMCS must be VMCLEARed before its first VMPTRLD (25.11.3).
+	 */
 	preempt_disable();
-	/* A fresh VMCS must be VMCLEARed before its first VMPTRLD (25.11.3). */
 	vmx_vmclear(vmx->vmcs_pa);
-	vmx_vcpu_load(vmx);
+	vmx_load_vmcs(vmx);
 	vmx_init_vmcs(vcpu, vmx);
 	preempt_enable();
 	return 0;
@@ -969,26 +1002,22 @@ static void vmx_vcpu_free(struct minihv_vcpu *vcpu)
 	kfree(vmx);
 }
 
-/* ---- registers: the VMCS must be current, so each access loads it ---- */
+/* ---- registers: called inside a vCPU ioctl, the VMCS is current ---- */
 
 static void vmx_get_regs(struct minihv_vcpu *vcpu, struct minihv_regs *regs)
 {
-	preempt_disable();
-	vmx_vcpu_load(to_vmx(vcpu));
+	vmx_assert_loaded(to_vmx(vcpu));
 	regs->rip = vmcs_readl(GUEST_RIP);
 	regs->rflags = vmcs_readl(GUEST_RFLAGS);
 	regs->rsp = vmcs_readl(GUEST_RSP);
-	preempt_enable();
 }
 
 static void vmx_set_regs(struct minihv_vcpu *vcpu, const struct minihv_regs *regs)
 {
-	preempt_disable();
-	vmx_vcpu_load(to_vmx(vcpu));
+	vmx_assert_loaded(to_vmx(vcpu));
 	vmcs_writel(GUEST_RIP, regs->rip);
 	vmcs_writel(GUEST_RFLAGS, regs->rflags);
 	vmcs_writel(GUEST_RSP, regs->rsp);
-	preempt_enable();
 	to_vmx(vcpu)->state_checked = false;
 }
 
@@ -996,8 +1025,7 @@ static void vmx_get_sregs(struct minihv_vcpu *vcpu, struct minihv_sregs *sregs)
 {
 	unsigned long m0, m4;
 
-	preempt_disable();
-	vmx_vcpu_load(to_vmx(vcpu));
+	vmx_assert_loaded(to_vmx(vcpu));
 	vmx_get_segment(GUEST_CS_SELECTOR, &sregs->cs);
 	vmx_get_segment(GUEST_DS_SELECTOR, &sregs->ds);
 	vmx_get_segment(GUEST_ES_SELECTOR, &sregs->es);
@@ -1016,7 +1044,6 @@ static void vmx_get_sregs(struct minihv_vcpu *vcpu, struct minihv_sregs *sregs)
 	sregs->cr4 = (vmcs_readl(GUEST_CR4) & ~m4) | (vmcs_readl(CR4_READ_SHADOW) & m4);
 	sregs->cr3 = vmcs_readl(GUEST_CR3);
 	sregs->efer = vmcs_read64(GUEST_IA32_EFER);
-	preempt_enable();
 	sregs->cr2 = to_vmx(vcpu)->cr2;
 	/* CR8 is not in the VMCS: without these exits the guest would set the host's TPR. */
 	sregs->cr8 = minihv_get_cr8(vcpu);
@@ -1032,14 +1059,12 @@ static int vmx_set_sregs(struct minihv_vcpu *vcpu, const struct minihv_sregs *sr
 	struct vmx_vcpu *vmx = to_vmx(vcpu);
 	u64 pdpte[4] = {};
 
-	/* Guest memory first: reading it may sleep, the VMCS load may not. */
+	vmx_assert_loaded(vmx);
 	if (vmx_pae_paging(sregs->cr0, sregs->cr4, sregs->efer)) {
 		down_read(&vcpu->vm->slots_rwsem);
 		vmx_read_pdptrs(vcpu->vm, sregs->cr3, pdpte);
 		up_read(&vcpu->vm->slots_rwsem);
 	}
-	preempt_disable();
-	vmx_vcpu_load(vmx);
 	vmx_write_pdptrs(pdpte);
 	vmx_set_segment(GUEST_CS_SELECTOR, &sregs->cs);
 	vmx_set_segment(GUEST_DS_SELECTOR, &sregs->ds);
@@ -1057,7 +1082,6 @@ static int vmx_set_sregs(struct minihv_vcpu *vcpu, const struct minihv_sregs *sr
 	vmx_write_cr4(sregs->cr4);
 	vmcs_writel(GUEST_CR3, sregs->cr3);
 	vmx_write_efer(sregs->efer);
-	preempt_enable();
 	vmx->cr2 = sregs->cr2;
 	minihv_set_cr8(vcpu, sregs->cr8);
 	vmx->state_checked = false;
@@ -1141,10 +1165,9 @@ static int vmx_vcpu_run(struct minihv_vcpu *vcpu)
 	u32 reason, pkru;
 	u64 xcr0, gen;
 
-	preempt_notifier_register(&vmx->preempt);
 	preempt_disable();
 	cpu = smp_processor_id();
-	vmx_vcpu_load(vmx);
+	vmx_assert_loaded(vmx);
 
 	if (!vmx->state_checked) {
 		u64 field, value;
@@ -1152,7 +1175,6 @@ static int vmx_vcpu_run(struct minihv_vcpu *vcpu)
 
 		if (why) {
 			preempt_enable();
-			preempt_notifier_unregister(&vmx->preempt);
 			vmx_fail_entry(vcpu, EXIT_REASON_INVALID_STATE |
 				       VMX_EXIT_REASONS_FAILED_VMENTRY,
 				       "invalid guest state", why, field, value);
@@ -1165,7 +1187,6 @@ static int vmx_vcpu_run(struct minihv_vcpu *vcpu)
 	if (minihv_exit_request(vcpu)) {
 		local_irq_enable();
 		preempt_enable();
-		preempt_notifier_unregister(&vmx->preempt);
 		return 1;
 	}
 	/* After minihv_exit_request() published the CPU (minihv_flush_remote_tlbs()). */
@@ -1245,7 +1266,6 @@ static int vmx_vcpu_run(struct minihv_vcpu *vcpu)
 	/* Faulted (vmenter.S): VMX is off, no VM_INSTRUCTION_ERROR to read. */
 	if (unlikely(fail == 2)) {
 		preempt_enable();
-		preempt_notifier_unregister(&vmx->preempt);
 		vmx_insn_fault("VMLAUNCH/VMRESUME");
 		return -EIO;
 	}
@@ -1258,7 +1278,6 @@ static int vmx_vcpu_run(struct minihv_vcpu *vcpu)
 		if (error == 7 || error == 8)
 			why = vmx_check_guest_state(&field, &value);
 		preempt_enable();
-		preempt_notifier_unregister(&vmx->preempt);
 		vmx_fail_entry(vcpu, error, vmx_instruction_error_name(error),
 			       why, field, value);
 		return 0;
@@ -1269,9 +1288,7 @@ static int vmx_vcpu_run(struct minihv_vcpu *vcpu)
 	preempt_enable();
 
 	/* Preemptible from here: the notifier keeps the VMCS current. */
-	fail = minihv_handle_exit(vcpu);
-	preempt_notifier_unregister(&vmx->preempt);
-	return fail;
+	return minihv_handle_exit(vcpu);
 }
 
 const struct minihv_vendor_ops vmx_vendor_ops = {
@@ -1289,6 +1306,8 @@ const struct minihv_vendor_ops vmx_vendor_ops = {
 	.vm_destroy = vmx_vm_destroy,
 	.vcpu_create = vmx_vcpu_create,
 	.vcpu_free = vmx_vcpu_free,
+	.vcpu_load = vmx_vcpu_load,
+	.vcpu_put = vmx_vcpu_put,
 	.vcpu_run = vmx_vcpu_run,
 	.read_exit = vmx_read_exit,
 	.handle_failed_entry = vmx_handle_failed_entry,

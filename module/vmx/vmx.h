@@ -57,7 +57,10 @@ struct vmx_vcpu {
 	u64 vmcs_pa;
 	int cpu;		/* where the VMCS is loaded, -1: nowhere */
 	int entry_cpu;		/* where the guest last ran, -1: never */
-	/* Makes the VMCS current again when the vCPU thread is scheduled in. */
+	/*
+	 * Registered from vcpu_load to vcpu_put: makes the VMCS current again
+	 * when the vCPU thread is scheduled in.
+	 */
 	struct preempt_notifier preempt;
 	bool launched;		/* VMRESUME, not VMLAUNCH, for the next entry */
 	u32 windows;		/* VMX_WINDOW_EXITING bits now in the VMCS */
@@ -83,12 +86,27 @@ static inline struct vmx_vcpu *to_vmx(struct minihv_vcpu *vcpu)
 	return vcpu->arch;
 }
 
+/* vmx.c: the VMCS current on each CPU (VMPTRLD), or NULL. */
+DECLARE_PER_CPU(struct vmx_vcpu *, current_vmx);
+
 /*
- * vmx.c.  vmx_vcpu_load() makes the vCPU's VMCS current on this CPU
- * (preemption disabled); the writers keep the CR0/CR4 shadows, the
- * read-only CR bits and the IA-32e entry control in step.
+ * Within a vCPU ioctl (from the vcpu_load op to vcpu_put) the vCPU's VMCS
+ * is current on whichever CPU runs its thread: vcpu_load makes it so and
+ * the preempt notifier keeps it so across a move (vmx.c).  Each op that
+ * reads or writes the VMCS checks it on the way in.  Once the host
+ * reboots no VMCS is current anywhere and VMX instructions do nothing
+ * (vmx_insn_fault()), which is expected.
  */
-void vmx_vcpu_load(struct vmx_vcpu *vmx);
+static inline void vmx_assert_loaded(struct vmx_vcpu *vmx)
+{
+	WARN_ON_ONCE(this_cpu_read(current_vmx) != vmx &&
+		     !READ_ONCE(minihv_rebooting));
+}
+
+/*
+ * vmx.c.  The writers keep the CR0/CR4 shadows, the read-only CR bits and
+ * the IA-32e entry control in step.
+ */
 void vmx_write_cr0(unsigned long cr0);
 void vmx_write_cr4(unsigned long cr4);
 void vmx_write_efer(u64 efer);

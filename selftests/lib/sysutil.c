@@ -156,6 +156,11 @@ bool vm_debugfs_path(const char *file, char *buf, size_t len)
 	return true;
 }
 
+bool minihv_has_test_hooks(void)
+{
+	return !access("/sys/kernel/debug/minihv/reboot_disable", F_OK);
+}
+
 long read_number(const char *path)
 {
 	FILE *f = fopen(path, "re");

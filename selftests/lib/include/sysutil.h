@@ -54,6 +54,13 @@ uint64_t stat_by_name(int fd, const char *name);
  * (/sys/kernel/debug/minihv/<pid>-<n>/), in @buf; false if there is none.
  */
 bool vm_debugfs_path(const char *file, char *buf, size_t len);
+/*
+ * Whether minihv.ko has its test hooks, the debugfs files reboot_disable,
+ * <vm>/break_entry and <vm>/tdp: built with MINIHV_TEST_HOOKS=1, as make
+ * check builds it (Documentation/testing.rst); the packages leave them out.
+ */
+bool minihv_has_test_hooks(void);
+#define NO_TEST_HOOKS "minihv.ko was built without MINIHV_TEST_HOOKS=1 (make check builds it with them)"
 /* minihv.ko's reference count (/sys/module/minihv/refcnt), or -1. */
 #define module_refcnt() ((int)read_number("/sys/module/minihv/refcnt"))
 
