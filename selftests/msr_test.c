@@ -116,21 +116,28 @@ static void guest_amd_legacy_perf(uint64_t vendor)
 }
 
 /* Intel's P6 counters, the same story. */
+static void p6_counter(uint64_t vendor, uint32_t msr)
+{
+	if (AMD(vendor)) {
+		GUEST_ABSENT(msr);
+		return;
+	}
+	GUEST_RD_EQ(msr, 0);
+	GUEST_ASSERT_EQ(wr(msr, 0x4300c0), 0);
+	GUEST_RD_EQ(msr, 0);
+}
+
+/*
+ * One call per MSR, no table: a local array's initializer became an SSE
+ * load from .rodata, which read back as zeros in the guest on bochs-vmx
+ * (under investigation; Documentation/testing.rst).
+ */
 static void guest_p6_perf(uint64_t vendor)
 {
-	uint32_t msrs[] = { MSR_P6_PERFCTR0, MSR_P6_PERFCTR0 + 1,
-			    MSR_P6_EVNTSEL0, MSR_P6_EVNTSEL0 + 1 };
-	unsigned int i;
-
-	for (i = 0; i < 4; i++) {
-		if (AMD(vendor)) {
-			GUEST_ABSENT(msrs[i]);
-			continue;
-		}
-		GUEST_RD_EQ(msrs[i], 0);
-		GUEST_ASSERT_EQ(wr(msrs[i], 0x4300c0), 0);
-		GUEST_RD_EQ(msrs[i], 0);
-	}
+	p6_counter(vendor, MSR_P6_PERFCTR0);
+	p6_counter(vendor, MSR_P6_PERFCTR0 + 1);
+	p6_counter(vendor, MSR_P6_EVNTSEL0);
+	p6_counter(vendor, MSR_P6_EVNTSEL0 + 1);
 	GUEST_DONE();
 }
 
