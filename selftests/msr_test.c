@@ -127,11 +127,6 @@ static void p6_counter(uint64_t vendor, uint32_t msr)
 	GUEST_RD_EQ(msr, 0);
 }
 
-/*
- * One call per MSR, no table: a local array's initializer became an SSE
- * load from .rodata, which read back as zeros in the guest on bochs-vmx
- * (under investigation; Documentation/testing.rst).
- */
 static void guest_p6_perf(uint64_t vendor)
 {
 	p6_counter(vendor, MSR_P6_PERFCTR0);

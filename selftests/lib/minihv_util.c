@@ -280,11 +280,16 @@ struct mh_vcpu *vm_vcpu_add(struct mh_vm *vm, uint32_t id, void *guest_code)
 	sregs.efer = 0x500;		/* LMA LME */
 	TEST_ASSERT(!_vcpu_sregs_set(vcpu, &sregs), "SET_SREGS: %s", strerror(errno));
 
-	/* A return from guest_code lands in guest_returned(): UCALL_DONE. */
-	*(uint64_t *)addr_gpa2hva(vm, stack_top - 16) = (uintptr_t)guest_returned;
+	/*
+	 * A return from guest_code lands in guest_returned(): UCALL_DONE.
+	 * RSP points at that return address, 8 below a 16-byte boundary, as
+	 * after a CALL (the SysV ABI's alignment at function entry): the
+	 * compiler keeps SSE locals with MOVAPS, which #GPs when misaligned.
+	 */
+	*(uint64_t *)addr_gpa2hva(vm, stack_top - 24) = (uintptr_t)guest_returned;
 	memset(&regs, 0, sizeof(regs));
 	regs.rip = (uintptr_t)guest_code;
-	regs.rsp = stack_top - 16;
+	regs.rsp = stack_top - 24;
 	regs.rflags = 2;
 	vcpu_regs_set(vcpu, &regs);
 	return vcpu;
