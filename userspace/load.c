@@ -272,7 +272,8 @@ static int load_bzimage(struct load *l, const uint8_t *img, const struct bz_imag
 	l->mode = MODE_LONG;
 	/*
 	 * The TSC's frequency, which the guest would otherwise measure
-	 * against a PIT this platform does not have (platform.rst).
+	 * against the PIT, slowly and only as well as the host schedules
+	 * the vCPU (platform.rst).
 	 */
 	snprintf(cmdline, sizeof(cmdline), "%s", l->cmdline ? l->cmdline : "");
 	len = strlen(cmdline);
