@@ -10,8 +10,9 @@
  * backend supplies those (minihv_vendor_ops.tdp_*), and the depth: EPT is
  * 4 levels as minihv programs it, NPT has as many as the host's own paging
  * (5 with CR4.LA57, APM 15.25.3), which the backend sets in vm->tdp_levels.
- * minihv maps 4 KiB pages only, on the first nested fault: simple, and a
- * guest pays only for the memory it touches.
+ * minihv maps 4 KiB pages only, on a nested fault: the faulting page and
+ * the rest of its aligned block of MINIHV_FAULT_AROUND pages in the slot,
+ * so a guest pays only for the memory near what it touches.
  *
  * Nested tables map nothing but memory slots: a guest-physical address
  * outside every slot faults to the exit handler, which makes it MMIO.

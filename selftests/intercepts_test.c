@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * intercepts_test: the exceptions and instructions minihv intercepts so
- * that a guest cannot hold or read the host's CPU (issue 27, "Isolation").
+ * that a guest cannot hold or read the host's CPU.
  *
  * #AC and, on AMD-V, #DB: a guest can make the delivery of either raise it
  * again (a misaligned CPL3 stack; a data breakpoint on the #DB frame), an

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Isolation (issue 27): what one guest, or one user, must not be able to
+ * Isolation: what one guest, or one user, must not be able to
  * see or take from the host and from the others.
  *
  *   - the SYSCALL MSRs (STAR, LSTAR, CSTAR, SFMASK): a guest always runs

@@ -3,8 +3,8 @@
  * linux_boot_test: the test machine's own Debian kernel (/guests/vmlinuz)
  * boots under minihv-run to its initramfs (/guests/linux-initrd.gz,
  * scripts/linux-guest-init.sh) on the PC platform: the in-kernel local
- * APICs and I/O APIC, ACPI, COM1 with its interrupt.  It is the issue 11
- * acceptance test: a real operating system, unmodified.
+ * APICs and I/O APIC, ACPI, COM1 with its interrupt: a real operating system,
+ * unmodified.
  *
  *   four_vcpus_power_off  --cpus 4: the guest counts its CPUs, reads its
  *                         local APIC timer and serial interrupt counts

@@ -2,7 +2,7 @@
 /*
  * minihv-run's image loaders (userspace/load.c) on crafted images, without
  * a device: valid ELF32, ELF64, Multiboot (by addresses and as ELF32) and
- * bzImage files load; crafted ones from issue 33 are refused at once; and
+ * bzImage files load; crafted ones are refused at once; and
  * a seeded fuzzer mutates the valid ones' headers and loads each mutant.
  *
  * The file, the initrd and guest RAM each end at a PROT_NONE page (and

@@ -12,7 +12,7 @@
  * zeroed unless the case writes code, so most guests execute zeros
  * (ADD [BX+SI], AL in real mode), fault, or leave RAM.
  *
- * The first case is the host hang of issue 10: EFER.LME set in real mode
+ * The first case is a host hang once seen: EFER.LME set in real mode
  * froze a host CPU inside MINIHV_RUN on QEMU's SVM (Documentation/design.rst,
  * "What ends a run").
  */
@@ -206,7 +206,7 @@ static uint32_t run_until(struct __test_metadata *_metadata, struct bare_vm *b,
 	return r;
 }
 
-/* ---- the state of issue 10 ---- */
+/* ---- EFER.LME set in real mode ---- */
 
 /*
  * Reset state, 1 MiB of RAM at 0: the reset vector FFFFFFF0h is outside
@@ -399,7 +399,7 @@ TEST(exit_storm_in_kernel)
 	bare_vm_free(_metadata, &b);
 }
 
-/* ---- EFER.LME without paging, made by the guest (issue 10's state) ---- */
+/* ---- EFER.LME without paging, made by the guest ---- */
 
 /* MOV ECX, C0000080h; RDMSR; OR EAX, 100h; WRMSR; HLT; JMP $ (32-bit code) */
 static const uint8_t set_lme_spin32[] = {
@@ -505,7 +505,7 @@ TEST(guest_enters_pae_paging)
 
 /*
  * And out again, from compatibility mode: paging off (LMA clears, LME
- * stays), then CR4.PAE off, then HLT and spin: the state of issue 10
+ * stays), then CR4.PAE off, then HLT and spin: EFER.LME without paging again,
  * reached by the guest's own MOVs to CR0 and CR4.
  */
 static const uint8_t leave_long_mode[] = {
@@ -727,7 +727,7 @@ TEST(ins_to_mmio)
 	string_io_outside_ram(_metadata, code, sizeof(code));
 }
 
-/* ---- random guests (issue 12) ---- */
+/* ---- random guests ---- */
 
 /*
  * Random bytes as code, in each CPU mode, with random registers, flags

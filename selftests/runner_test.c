@@ -293,7 +293,7 @@ TEST(usage_errors)
 }
 
 /*
- * Crafted images (issue 33; selftests/loader_fuzz_test.c has many more,
+ * Crafted images (selftests/loader_fuzz_test.c has many more,
  * without a device): refused with exit status 2 and the field named, at
  * once.  The runner gets 10 s of CPU time (RLIMIT_CPU, inherited): a loader
  * that works through a crafted header for longer dies of SIGXCPU.

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * minihv-run under a hostile guest, the terminal's side (issue 33): the
+ * minihv-run under a hostile guest, the terminal's side: the
  * runner owns the user's terminal, so a guest must not be able to keep it
  * raw, stall the runner past its --timeout, write control sequences to it
  * or pass its F4h status off as a signal.
