@@ -72,10 +72,15 @@ static const char *cannot_run_guests(void)
 #define IN_DX		0xec
 #define HLT		0xf4
 
-/* "R\n" on port E9h (a console line is written at its newline), then spins. */
+/*
+ * "R\n" on port E9h (a console line is written at its newline), then
+ * spins with interrupts on (no device raises one): Bochs 2.7's SVM lets
+ * a host interrupt end the entry only while the guest's IF is set, as
+ * for userspace/guests/spin.S.
+ */
 static const uint8_t ready_spin[] = {
 	MOV_AL('R'), OUT_IMM(0xe9), MOV_AL('\n'), OUT_IMM(0xe9),
-	0xeb, 0xfe,				/* jmp $ */
+	0xfb, 0xeb, 0xfe,			/* sti; jmp $ */
 };
 
 /* 'x' on port E9h forever, an exit a byte. */
