@@ -559,6 +559,9 @@ void minihv_spec_exit(void);
 
 /* vm.c */
 int minihv_dev_create_vm(void);
+/* A VM's reference count: its fd holds one, and each vCPU another. */
+void minihv_vm_get(struct minihv_vm *vm);
+void minihv_vm_put(struct minihv_vm *vm);
 /*
  * Module-wide counts, read in debugfs (main.c): what the ioctl fuzzer
  * checks returns to its start once every fd is closed.
@@ -583,9 +586,6 @@ static inline bool minihv_test_hooks(void)
 
 /* stats.c: MINIHV_GET_STATS_FD. */
 int minihv_vcpu_stats_fd(struct file *vcpu_file);
-
-void minihv_vm_get(struct minihv_vm *vm);
-void minihv_vm_put(struct minihv_vm *vm);
 
 /* vcpu.c */
 int minihv_vcpu_mmap_size(void);
