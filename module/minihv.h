@@ -589,6 +589,10 @@ int minihv_vcpu_stats_fd(struct file *vcpu_file);
 
 /* vcpu.c */
 int minihv_vcpu_mmap_size(void);
+/* @val into the low @size bytes of *@reg, as x86 writes them (4 zero-extends). */
+void minihv_set_reg_sized(unsigned long *reg, u64 val, int size);
+bool minihv_string_io_advance(struct minihv_vcpu *vcpu, int idx, u64 off, s64 step,
+			      u64 n, u8 addr_size, bool rep);
 int minihv_vcpu_fd_create(struct minihv_vm *vm, unsigned long id);
 /* From any context: the vCPU looks at its APIC before it next enters. */
 void minihv_vcpu_kick(struct minihv_vcpu *vcpu);

@@ -73,14 +73,6 @@ static u32 pio_access(struct minihv_vm *vm, const struct pio_range *r, u16 port,
 	return data;
 }
 
-/* The low @size bytes of a register, as x86 writes them (32 bits zero-extend). */
-static void pio_set_reg(unsigned long *reg, u64 val, int size)
-{
-	u64 mask = size == 8 ? ~0ULL : BIT_ULL(size * 8) - 1;
-
-	*reg = size == 4 ? (u32)val : (*reg & ~mask) | (val & mask);
-}
-
 static int pio_string(struct minihv_vcpu *vcpu, const struct minihv_cpu_mode *m,
 		      const struct minihv_io_exit *io, const struct pio_range *r,
 		      bool *done)
@@ -110,10 +102,7 @@ static int pio_string(struct minihv_vcpu *vcpu, const struct minihv_cpu_mode *m,
 	}
 	if (ret)
 		i--;		/* the item that failed was not moved */
-	pio_set_reg(&vcpu->regs[idx], off + i * step, io->addr_size);
-	if (io->rep)
-		pio_set_reg(&vcpu->regs[VCPU_REGS_RCX],
-			    (vcpu->regs[VCPU_REGS_RCX] & mask) - i, io->addr_size);
+	*done = minihv_string_io_advance(vcpu, idx, off, step, i, io->addr_size, io->rep);
 	if (ret) {
 		/* As the userspace path: an error exit naming the address, RIP on the insn. */
 		err[0] = linear;
@@ -122,7 +111,6 @@ static int pio_string(struct minihv_vcpu *vcpu, const struct minihv_cpu_mode *m,
 		minihv_internal_error(vcpu, MINIHV_INTERNAL_ERROR_STRING_IO, 3, err);
 		return MINIHV_EXIT_TO_USER;
 	}
-	*done = !io->rep || !(vcpu->regs[VCPU_REGS_RCX] & mask);
 	return MINIHV_RESUME_GUEST;
 }
 
@@ -143,7 +131,7 @@ bool minihv_kernel_pio(struct minihv_vcpu *vcpu, const struct minihv_cpu_mode *m
 	val = pio_access(vcpu->vm, r, io->port, io->size, io->in,
 			 vcpu->regs[VCPU_REGS_RAX]);
 	if (io->in)
-		pio_set_reg(&vcpu->regs[VCPU_REGS_RAX], val, io->size);
+		minihv_set_reg_sized(&vcpu->regs[VCPU_REGS_RAX], val, io->size);
 	*done = true;
 	*ret = MINIHV_RESUME_GUEST;
 	return true;

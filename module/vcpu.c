@@ -110,7 +110,7 @@ static u64 addr_mask(u8 addr_size)
 }
 
 /* Writes @val into the low @size bytes of a register the way x86 does. */
-static void set_reg_sized(unsigned long *reg, u64 val, int size)
+void minihv_set_reg_sized(unsigned long *reg, u64 val, int size)
 {
 	switch (size) {
 	case 1:
@@ -125,6 +125,24 @@ static void set_reg_sized(unsigned long *reg, u64 val, int size)
 	default:
 		*reg = val;
 	}
+}
+
+/*
+ * String I/O after @n items (SDM Vol 2B "INS", "OUTS"): RSI or RDI (@idx)
+ * moved @n steps from @off, and with a REP, RCX counted down by @n.
+ * Returns whether the instruction is done (no REP, or RCX reached 0).
+ */
+bool minihv_string_io_advance(struct minihv_vcpu *vcpu, int idx, u64 off, s64 step,
+			      u64 n, u8 addr_size, bool rep)
+{
+	u64 mask = addr_mask(addr_size);
+
+	minihv_set_reg_sized(&vcpu->regs[idx], off + n * step, addr_size);
+	if (!rep)
+		return true;
+	minihv_set_reg_sized(&vcpu->regs[VCPU_REGS_RCX],
+			     (vcpu->regs[VCPU_REGS_RCX] & mask) - n, addr_size);
+	return !(vcpu->regs[VCPU_REGS_RCX] & mask);
 }
 
 /*
@@ -188,12 +206,8 @@ static int minihv_string_io(struct minihv_vcpu *vcpu, const struct minihv_cpu_mo
 	p->next_rip = io->next_rip;
 	p->port = io->port;
 	if (!io->in) {
-		set_reg_sized(&vcpu->regs[idx], off + count * step, io->addr_size);
-		if (io->rep)
-			set_reg_sized(&vcpu->regs[VCPU_REGS_RCX],
-				      (vcpu->regs[VCPU_REGS_RCX] & mask) - count,
-				      io->addr_size);
-		*done = !io->rep || !(vcpu->regs[VCPU_REGS_RCX] & mask);
+		*done = minihv_string_io_advance(vcpu, idx, off, step, count,
+						 io->addr_size, io->rep);
 	} else {
 		*done = false;	/* INS advances RIP when the data arrives */
 	}
@@ -245,7 +259,7 @@ static void mmio_to_reg(struct minihv_vcpu *vcpu, u64 val)
 	if (p->high_byte)
 		*reg = (*reg & ~0xff00UL) | ((val & 0xff) << 8);
 	else
-		set_reg_sized(reg, val, p->dest_size);
+		minihv_set_reg_sized(reg, val, p->dest_size);
 }
 
 static int minihv_complete_alu(struct minihv_vcpu *vcpu);
@@ -269,7 +283,7 @@ static int minihv_complete_pending(struct minihv_vcpu *vcpu)
 	switch (p->kind) {
 	case MINIHV_PENDING_PIO_IN:
 		minihv_pio_read(vcpu, 0, &val, p->size);
-		set_reg_sized(&vcpu->regs[VCPU_REGS_RAX], val, p->size);
+		minihv_set_reg_sized(&vcpu->regs[VCPU_REGS_RAX], val, p->size);
 		break;
 	case MINIHV_PENDING_PIO_INS:
 		minihv_ops->get_regs(vcpu, &regs);
@@ -289,13 +303,8 @@ static int minihv_complete_pending(struct minihv_vcpu *vcpu)
 				return !string_io_error(vcpu, linear, p->port, r);
 			}
 		}
-		set_reg_sized(&vcpu->regs[VCPU_REGS_RDI], off + p->count * step,
-			      p->addr_size);
-		if (p->rep)
-			set_reg_sized(&vcpu->regs[VCPU_REGS_RCX],
-				      (vcpu->regs[VCPU_REGS_RCX] & mask) - p->count,
-				      p->addr_size);
-		if (!p->rep || !(vcpu->regs[VCPU_REGS_RCX] & mask)) {
+		if (minihv_string_io_advance(vcpu, VCPU_REGS_RDI, off, step, p->count,
+					     p->addr_size, p->rep)) {
 			minihv_ops->get_regs(vcpu, &regs);
 			regs.rip = p->next_rip;
 			minihv_ops->set_regs(vcpu, &regs);
