@@ -22,6 +22,10 @@
 #            the seed of every seeded test (MINIHV_FUZZ_SEED): repeats
 #            the run whose seed a console printed
 #   LINT     0: no checkpatch step (make lab's copies; not for CI)
+#   TCG_THREAD
+#            multi: qemu-svm's TCG in a thread per CPU, to stress SMP
+#            by hand (QEMU 7.2 then corrupts SVM guests now and then:
+#            Documentation/testing.rst); default single
 #   DEBUG    1: make check-debug.  Every machine boots a debug kernel
 #            (scripts/debug-kernel.sh: KASAN, lockdep, kmemleak, fault
 #            injection; built once into /var/cache/minihv; the Bochs

@@ -6,8 +6,12 @@
 # and booting one test machine.
 #
 # Test machines (BACKEND names):
-#   qemu-svm   AMD-V, qemu-system-x86_64 -accel tcg -cpu max
-#              (NPT, VGIF; no NRIP save; full TLB flush on every VMRUN)
+#   qemu-svm   AMD-V, qemu-system-x86_64 -accel tcg,thread=single -cpu max
+#              (NPT, VGIF; no NRIP save; full TLB flush on every VMRUN).
+#              One TCG thread for both CPUs: QEMU 7.2's multi-threaded
+#              TCG entered SVM guests with the host's state about once
+#              in 150 SMP guests (Documentation/testing.rst);
+#              TCG_THREAD=multi brings it back, to stress by hand
 #   bochs-svm  AMD-V, Bochs cpu model zambezi (NRIP save, flush by ASID)
 #   bochs-vmx  Intel VT-x, Bochs cpu model corei7_haswell_4770
 #              (EPT, VPID, unrestricted guest, EPT A/D, VMCS shadowing)
@@ -353,7 +357,7 @@ boot_machine() {
 
 	case "$name" in
 	qemu-*)
-		local cpu="-accel tcg -cpu max"
+		local cpu="-accel tcg,thread=${TCG_THREAD:-single} -cpu max"
 		[ "$accel" = "$(machine_vendor "$name")" ] && cpu="-accel kvm -cpu host"
 		[ "$name" = qemu-none ] && cpu="-accel tcg -cpu qemu64,-svm"
 		# shellcheck disable=SC2086
