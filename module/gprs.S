@@ -7,6 +7,29 @@
 #include "regs.h"
 
 /*
+ * The host's callee-saved registers, which the guest's values overwrite,
+ * around the world switch, with a frame pointer for the unwinder.
+ */
+.macro PUSH_CALLEE_SAVED
+	push	%rbp
+	mov	%rsp, %rbp
+	push	%r15
+	push	%r14
+	push	%r13
+	push	%r12
+	push	%rbx
+.endm
+
+.macro POP_CALLEE_SAVED
+	pop	%rbx
+	pop	%r12
+	pop	%r13
+	pop	%r14
+	pop	%r15
+	pop	%rbp
+.endm
+
+/*
  * Before the entry: the guest's RCX, RDX, RBX, RBP and R8-R15 from the
  * array at \regs; RAX, RSI and RDI are the caller's to load, since one
  * of them is \regs, and RSP is switched by hardware.

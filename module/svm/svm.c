@@ -719,91 +719,60 @@ static int svm_skip_instruction(struct minihv_vcpu *vcpu)
 }
 
 /*
- * Where the emulated MSRs live (the list and the checks are in vcpu.c's
- * minihv_emulate_msr()): the save area, loaded by VMRUN or VMLOAD.
+ * Where the emulated MSRs live (the list and the checks are in msr.c): the
+ * save area, loaded by VMRUN or VMLOAD.  EFER (svm->efer is the guest's
+ * view, svm_write_efer()) and the TSC (an offset) are not plain fields.
  */
+static const struct {
+	u32 msr;
+	u16 offset;		/* in struct vmcb_save_area */
+} svm_msr_fields[] = {
+	{ MSR_STAR,		offsetof(struct vmcb_save_area, star) },
+	{ MSR_LSTAR,		offsetof(struct vmcb_save_area, lstar) },
+	{ MSR_CSTAR,		offsetof(struct vmcb_save_area, cstar) },
+	{ MSR_SYSCALL_MASK,	offsetof(struct vmcb_save_area, sfmask) },
+	{ MSR_KERNEL_GS_BASE,	offsetof(struct vmcb_save_area, kernel_gs_base) },
+	{ MSR_FS_BASE,		offsetof(struct vmcb_save_area, fs.base) },
+	{ MSR_GS_BASE,		offsetof(struct vmcb_save_area, gs.base) },
+	{ MSR_IA32_SYSENTER_CS,	offsetof(struct vmcb_save_area, sysenter_cs) },
+	{ MSR_IA32_SYSENTER_ESP, offsetof(struct vmcb_save_area, sysenter_esp) },
+	{ MSR_IA32_SYSENTER_EIP, offsetof(struct vmcb_save_area, sysenter_eip) },
+	{ MSR_IA32_CR_PAT,	offsetof(struct vmcb_save_area, g_pat) },
+};
+
+static u64 *svm_msr_field(struct vmcb *vmcb, u32 msr)
+{
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(svm_msr_fields); i++)
+		if (svm_msr_fields[i].msr == msr)
+			return (u64 *)((u8 *)&vmcb->save + svm_msr_fields[i].offset);
+	return NULL;
+}
+
 static u64 svm_get_msr(struct minihv_vcpu *vcpu, u32 msr)
 {
 	struct vmcb *vmcb = to_svm(vcpu)->vmcb;
-	struct vmcb_save_area *save = &vmcb->save;
+	u64 *field = svm_msr_field(vmcb, msr);
 
-	switch (msr) {
-	case MSR_EFER:
+	if (msr == MSR_EFER)
 		return to_svm(vcpu)->efer;
-	case MSR_STAR:
-		return save->star;
-	case MSR_LSTAR:
-		return save->lstar;
-	case MSR_CSTAR:
-		return save->cstar;
-	case MSR_SYSCALL_MASK:
-		return save->sfmask;
-	case MSR_KERNEL_GS_BASE:
-		return save->kernel_gs_base;
-	case MSR_FS_BASE:
-		return save->fs.base;
-	case MSR_GS_BASE:
-		return save->gs.base;
-	case MSR_IA32_SYSENTER_CS:
-		return save->sysenter_cs;
-	case MSR_IA32_SYSENTER_ESP:
-		return save->sysenter_esp;
-	case MSR_IA32_SYSENTER_EIP:
-		return save->sysenter_eip;
-	case MSR_IA32_CR_PAT:
-		return save->g_pat;
-	case MSR_IA32_TSC:
+	if (msr == MSR_IA32_TSC)
 		return rdtsc() + vmcb->control.tsc_offset;
-	}
-	return 0;
+	return field ? *field : 0;
 }
 
 static void svm_set_msr(struct minihv_vcpu *vcpu, u32 msr, u64 val)
 {
 	struct vmcb *vmcb = to_svm(vcpu)->vmcb;
-	struct vmcb_save_area *save = &vmcb->save;
+	u64 *field = svm_msr_field(vmcb, msr);
 
-	switch (msr) {
-	case MSR_EFER:
+	if (msr == MSR_EFER)
 		svm_write_efer(to_svm(vcpu), val);
-		break;
-	case MSR_STAR:
-		save->star = val;
-		break;
-	case MSR_LSTAR:
-		save->lstar = val;
-		break;
-	case MSR_CSTAR:
-		save->cstar = val;
-		break;
-	case MSR_SYSCALL_MASK:
-		save->sfmask = val;
-		break;
-	case MSR_KERNEL_GS_BASE:
-		save->kernel_gs_base = val;
-		break;
-	case MSR_FS_BASE:
-		save->fs.base = val;
-		break;
-	case MSR_GS_BASE:
-		save->gs.base = val;
-		break;
-	case MSR_IA32_SYSENTER_CS:
-		save->sysenter_cs = val;
-		break;
-	case MSR_IA32_SYSENTER_ESP:
-		save->sysenter_esp = val;
-		break;
-	case MSR_IA32_SYSENTER_EIP:
-		save->sysenter_eip = val;
-		break;
-	case MSR_IA32_CR_PAT:
-		save->g_pat = val;
-		break;
-	case MSR_IA32_TSC:
+	else if (msr == MSR_IA32_TSC)
 		vmcb->control.tsc_offset = val - rdtsc();
-		break;
-	}
+	else if (field)
+		*field = val;
 }
 
 /* ---- exit handlers ---- */

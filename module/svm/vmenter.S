@@ -37,13 +37,7 @@
 .section .text, "ax"
 
 SYM_FUNC_START(__svm_vcpu_run)
-	push	%rbp
-	mov	%rsp, %rbp
-	push	%r15
-	push	%r14
-	push	%r13
-	push	%r12
-	push	%rbx
+	PUSH_CALLEE_SAVED
 
 	/* The arguments, for after VMRUN, when every GPR holds guest data. */
 	push	%rdx
@@ -101,12 +95,7 @@ SYM_FUNC_START(__svm_vcpu_run)
 
 	mov	%ebx, %eax
 	add	$24, %rsp
-	pop	%rbx
-	pop	%r12
-	pop	%r13
-	pop	%r14
-	pop	%r15
-	pop	%rbp
+	POP_CALLEE_SAVED
 	RET
 
 4:	/* VMRUN faulted (#GP: an unusable VMCB address); nothing switched. */

@@ -133,90 +133,68 @@ int vmx_skip_instruction(struct minihv_vcpu *vcpu)
 }
 
 /*
- * Where the emulated MSRs live (the list and the checks are in vcpu.c's
- * minihv_emulate_msr()): VMCS guest fields, or, for those VMX does not
- * switch, vmx_vcpu, swapped around each entry by vmx_load_guest_msrs().
+ * Where the emulated MSRs live (the list and the checks are in msr.c): a
+ * VMCS guest field, or, for those VMX does not switch, a vmx_vcpu field
+ * swapped around each entry by vmx_load_guest_msrs().  In 64-bit mode
+ * VMREAD and VMWRITE move a whole register, and a narrower field takes
+ * its low bits (SDM Vol 3 31.3), so one accessor serves every width.
+ * EFER (vmx_write_efer()) and the TSC (an offset) are not plain fields.
  */
+static const struct {
+	u32 msr;
+	u32 field;		/* VMCS encoding; 0: in vmx_vcpu at offset */
+	size_t offset;
+} vmx_msr_homes[] = {
+	{ MSR_STAR,		0, offsetof(struct vmx_vcpu, star) },
+	{ MSR_LSTAR,		0, offsetof(struct vmx_vcpu, lstar) },
+	{ MSR_CSTAR,		0, offsetof(struct vmx_vcpu, cstar) },
+	{ MSR_SYSCALL_MASK,	0, offsetof(struct vmx_vcpu, sfmask) },
+	{ MSR_KERNEL_GS_BASE,	0, offsetof(struct vmx_vcpu, kernel_gs_base) },
+	{ MSR_FS_BASE,		GUEST_FS_BASE },
+	{ MSR_GS_BASE,		GUEST_GS_BASE },
+	{ MSR_IA32_SYSENTER_CS,	GUEST_SYSENTER_CS },
+	{ MSR_IA32_SYSENTER_ESP, GUEST_SYSENTER_ESP },
+	{ MSR_IA32_SYSENTER_EIP, GUEST_SYSENTER_EIP },
+	{ MSR_IA32_CR_PAT,	GUEST_IA32_PAT },
+};
+
+static int vmx_msr_home(u32 msr)
+{
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(vmx_msr_homes); i++)
+		if (vmx_msr_homes[i].msr == msr)
+			return i;
+	return -1;
+}
+
 u64 vmx_get_msr(struct minihv_vcpu *vcpu, u32 msr)
 {
-	struct vmx_vcpu *vmx = to_vmx(vcpu);
+	int i = vmx_msr_home(msr);
 
-	switch (msr) {
-	case MSR_EFER:
+	if (msr == MSR_EFER)
 		return vmcs_read64(GUEST_IA32_EFER);
-	case MSR_STAR:
-		return vmx->star;
-	case MSR_LSTAR:
-		return vmx->lstar;
-	case MSR_CSTAR:
-		return vmx->cstar;
-	case MSR_SYSCALL_MASK:
-		return vmx->sfmask;
-	case MSR_KERNEL_GS_BASE:
-		return vmx->kernel_gs_base;
-	case MSR_FS_BASE:
-		return vmcs_readl(GUEST_FS_BASE);
-	case MSR_GS_BASE:
-		return vmcs_readl(GUEST_GS_BASE);
-	case MSR_IA32_SYSENTER_CS:
-		return vmcs_read32(GUEST_SYSENTER_CS);
-	case MSR_IA32_SYSENTER_ESP:
-		return vmcs_readl(GUEST_SYSENTER_ESP);
-	case MSR_IA32_SYSENTER_EIP:
-		return vmcs_readl(GUEST_SYSENTER_EIP);
-	case MSR_IA32_CR_PAT:
-		return vmcs_read64(GUEST_IA32_PAT);
-	case MSR_IA32_TSC:
+	if (msr == MSR_IA32_TSC)
 		return rdtsc() + vmcs_read64(TSC_OFFSET);
-	}
-	return 0;
+	if (i < 0)
+		return 0;
+	if (vmx_msr_homes[i].field)
+		return __vmcs_readl(vmx_msr_homes[i].field);
+	return *(u64 *)((u8 *)to_vmx(vcpu) + vmx_msr_homes[i].offset);
 }
 
 void vmx_set_msr(struct minihv_vcpu *vcpu, u32 msr, u64 val)
 {
-	struct vmx_vcpu *vmx = to_vmx(vcpu);
+	int i = vmx_msr_home(msr);
 
-	switch (msr) {
-	case MSR_EFER:
+	if (msr == MSR_EFER)
 		vmx_write_efer(val);
-		break;
-	case MSR_STAR:
-		vmx->star = val;
-		break;
-	case MSR_LSTAR:
-		vmx->lstar = val;
-		break;
-	case MSR_CSTAR:
-		vmx->cstar = val;
-		break;
-	case MSR_SYSCALL_MASK:
-		vmx->sfmask = val;
-		break;
-	case MSR_KERNEL_GS_BASE:
-		vmx->kernel_gs_base = val;
-		break;
-	case MSR_FS_BASE:
-		vmcs_writel(GUEST_FS_BASE, val);
-		break;
-	case MSR_GS_BASE:
-		vmcs_writel(GUEST_GS_BASE, val);
-		break;
-	case MSR_IA32_SYSENTER_CS:
-		vmcs_write32(GUEST_SYSENTER_CS, val);
-		break;
-	case MSR_IA32_SYSENTER_ESP:
-		vmcs_writel(GUEST_SYSENTER_ESP, val);
-		break;
-	case MSR_IA32_SYSENTER_EIP:
-		vmcs_writel(GUEST_SYSENTER_EIP, val);
-		break;
-	case MSR_IA32_CR_PAT:
-		vmcs_write64(GUEST_IA32_PAT, val);
-		break;
-	case MSR_IA32_TSC:
+	else if (msr == MSR_IA32_TSC)
 		vmcs_write64(TSC_OFFSET, val - rdtsc());
-		break;
-	}
+	else if (i >= 0 && vmx_msr_homes[i].field)
+		__vmcs_writel(vmx_msr_homes[i].field, val);
+	else if (i >= 0)
+		*(u64 *)((u8 *)to_vmx(vcpu) + vmx_msr_homes[i].offset) = val;
 }
 
 /* ---- exit handlers ---- */

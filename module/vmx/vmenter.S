@@ -32,13 +32,7 @@
 .section .text, "ax"
 
 SYM_FUNC_START(__vmx_vcpu_run)
-	push	%rbp
-	mov	%rsp, %rbp
-	push	%r15
-	push	%r14
-	push	%r13
-	push	%r12
-	push	%rbx
+	PUSH_CALLEE_SAVED
 
 	/* The regs pointer, found at (%rsp) again after the VM exit. */
 	push	%rdi
@@ -106,12 +100,7 @@ SYM_INNER_LABEL_ALIGN(__vmx_vmexit, SYM_L_GLOBAL)
 	CLEAR_GUEST_SCRATCH_GPRS
 
 	add	$8, %rsp		/* the regs pointer */
-	pop	%rbx
-	pop	%r12
-	pop	%r13
-	pop	%r14
-	pop	%r15
-	pop	%rbp
+	POP_CALLEE_SAVED
 	RET
 
 .Lvmfail_early:
