@@ -41,8 +41,32 @@ void minihv_fail_entry(struct minihv_vcpu *vcpu, u64 reason, int cpu, const char
 		 what, why ? why : "no check minihv knows explains it");
 }
 
+/*
+ * A fault's frame holds RFLAGS with RF set, so that the IRET back to the
+ * faulting instruction does not take its instruction breakpoint again
+ * (SDM Vol 3 17.3.1.1); the CPU sets it when it raises the fault itself,
+ * but event injection pushes RFLAGS as it is (KVM sets RF too).  Traps
+ * (#DB as minihv raises it, #BP, #OF) and aborts (#DF, #MC) leave it.
+ * Only for an exception raised here: one re-injected after an exit keeps
+ * the frame its first delivery had.
+ */
+static bool minihv_exception_is_fault(u8 vector)
+{
+	const u32 not_faults = BIT(X86_TRAP_DB) | BIT(X86_TRAP_BP) | BIT(X86_TRAP_OF) |
+			       BIT(X86_TRAP_DF) | BIT(X86_TRAP_MC);
+
+	return vector < 32 && !(BIT(vector) & not_faults);
+}
+
 void minihv_queue_exception(struct minihv_vcpu *vcpu, u8 vector, bool has_error, u32 error)
 {
+	struct minihv_regs regs;
+
+	if (minihv_exception_is_fault(vector)) {
+		minihv_ops->get_regs(vcpu, &regs);
+		regs.rflags |= X86_EFLAGS_RF;
+		minihv_ops->set_regs(vcpu, &regs);
+	}
 	minihv_ops->queue_event(vcpu, vector | MINIHV_EVENT_EXCEPTION | MINIHV_EVENT_VALID |
 				(has_error ? MINIHV_EVENT_HAS_ERROR : 0), error);
 }

@@ -743,7 +743,49 @@ TEST(rdpmc_raises_gp)
 		       exit_reason_str(vcpu_state(vcpu)->exit_reason));
 	EXPECT_EQ(13, uc.args[0]) TH_LOG("vector %lu", (unsigned long)uc.args[0]);
 	EXPECT_EQ(0, uc.args[1]);
+	/* minihv raised this fault: its frame has RF, as the CPU's would. */
+	EXPECT_TRUE(uc.args[3] & RFLAGS_RF) TH_LOG("RFLAGS %#lx", (unsigned long)uc.args[3]);
 	vm_free(vm);
+}
+
+static void guest_ud2(void)
+{
+	__asm__ volatile("ud2");
+	GUEST_DONE();
+}
+
+static void guest_int3(void)
+{
+	__asm__ volatile("int3");
+	GUEST_DONE();
+}
+
+/*
+ * RF in the frame (SDM Vol 3 17.3.1.1): set for a fault, whoever raised
+ * it (#UD, intercepted or not, at the UD2 itself); clear for a trap (#BP,
+ * after the INT3).
+ */
+TEST(fault_frames_have_rf_trap_frames_not)
+{
+	static const struct { void (*guest)(void); uint64_t vector; bool rf; } c[] = {
+		{ guest_ud2, 6, true },
+		{ guest_int3, 3, false },
+	};
+	unsigned int i;
+
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		struct mh_vm *vm = vm_create();
+		struct mh_vcpu *vcpu = vm_vcpu_add(vm, 0, c[i].guest);
+		struct ucall uc;
+
+		vcpu_run(vcpu);
+		ASSERT_EQ(UCALL_EXCEPTION, get_ucall(vcpu, &uc)) TH_LOG("case %u", i);
+		EXPECT_EQ(c[i].vector, uc.args[0]);
+		EXPECT_EQ(c[i].rf, !!(uc.args[3] & RFLAGS_RF))
+			TH_LOG("vector %lu: RFLAGS %#lx", (unsigned long)uc.args[0],
+			       (unsigned long)uc.args[3]);
+		vm_free(vm);
+	}
 }
 
 /*

@@ -2,8 +2,9 @@
 /*
  * Guest exception entry points for vectors 0-31: each pushes a zero error
  * code where the CPU pushes none (SDM Vol 3 table 6-1), then its vector,
- * and calls guest_exception_handler(vector, error), which reports the
- * exception to the host as UCALL_EXCEPTION.
+ * and calls guest_exception_handler(vector, error, rip, rflags) with the
+ * frame's RIP and RFLAGS, which reports the exception to the host as
+ * UCALL_EXCEPTION.
  */
 	.text
 	.code64
@@ -21,6 +22,8 @@ stub_\vector:
 common:
 	mov	(%rsp), %rdi
 	mov	8(%rsp), %rsi
+	mov	16(%rsp), %rdx		/* the frame's RIP */
+	mov	32(%rsp), %rcx		/* the frame's RFLAGS */
 	and	$-16, %rsp
 	call	guest_exception_handler
 1:	hlt

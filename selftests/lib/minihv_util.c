@@ -65,22 +65,31 @@ void test_fail(const char *file, int line, const char *fmt, ...)
 
 /* ---- guest side ---- */
 
+static void ucall_send(const struct ucall *uc)
+{
+	/* Identity-mapped: the stack address is the guest-physical one. */
+	__asm__ volatile("outl %%eax, %%dx"
+			 : : "a"((uint32_t)(uintptr_t)uc), "d"(UCALL_PORT) : "memory");
+}
+
 void ucall(uint64_t cmd, uint64_t a0, uint64_t a1, const char *file, uint64_t line)
 {
 	struct ucall uc = {
 		.cmd = cmd, .args = { a0, a1 }, .file = file, .line = line,
 	};
 
-	/* Identity-mapped: the stack address is the guest-physical one. */
-	__asm__ volatile("outl %%eax, %%dx"
-			 : : "a"((uint32_t)(uintptr_t)&uc), "d"(UCALL_PORT) : "memory");
+	ucall_send(&uc);
 }
 
-void guest_exception_handler(uint64_t vector, uint64_t error);
-void guest_exception_handler(uint64_t vector, uint64_t error)
+void guest_exception_handler(uint64_t vector, uint64_t error, uint64_t rip, uint64_t rflags);
+void guest_exception_handler(uint64_t vector, uint64_t error, uint64_t rip, uint64_t rflags)
 {
+	struct ucall uc = {
+		.cmd = UCALL_EXCEPTION, .args = { vector, error, rip, rflags },
+	};
+
 	for (;;) {
-		ucall(UCALL_EXCEPTION, vector, error, 0, 0);
+		ucall_send(&uc);
 		__asm__ volatile("cli; hlt");
 	}
 }

@@ -29,6 +29,7 @@
 struct mh_vm;
 struct mh_vcpu;
 
+/* UCALL_EXCEPTION's args: vector, error code, the frame's RIP and RFLAGS. */
 enum ucall_cmd { UCALL_NONE, UCALL_SYNC, UCALL_DONE, UCALL_ABORT, UCALL_EXCEPTION };
 
 struct ucall {
