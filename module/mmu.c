@@ -507,12 +507,6 @@ int minihv_read_guest_phys(struct minihv_vm *vm, u64 gpa, void *buf, size_t len)
 	return minihv_guest_phys_rw(vm, gpa, buf, len, false);
 }
 
-int minihv_write_guest_phys(struct minihv_vm *vm, u64 gpa, const void *buf,
-			    size_t len)
-{
-	return minihv_guest_phys_rw(vm, gpa, (void *)buf, len, true);
-}
-
 /* ---- the guest's own page tables (SDM Vol 3 4.3-4.5, APM Vol 2 5.3) ---- */
 
 #define PTE_P		BIT_ULL(0)
@@ -558,8 +552,8 @@ static int walk_64(struct minihv_vm *vm, u64 table, u64 gva, int level, u64 *gpa
  * passed the hardware's own checks (or will, when the guest retries).
  * Returns -EFAULT for a non-present translation.
  */
-int minihv_gva_to_gpa(struct minihv_vm *vm, const struct minihv_paging *pg,
-		      u64 gva, bool write, u64 *gpa)
+static int minihv_gva_to_gpa(struct minihv_vm *vm, const struct minihv_paging *pg,
+			     u64 gva, u64 *gpa)
 {
 	u64 entry;
 	int r;
@@ -610,7 +604,7 @@ static int minihv_guest_virt_rw(struct minihv_vm *vm, const struct minihv_paging
 		u64 gpa;
 		int r;
 
-		r = minihv_gva_to_gpa(vm, pg, gva, write, &gpa);
+		r = minihv_gva_to_gpa(vm, pg, gva, &gpa);
 		if (!r)
 			r = minihv_guest_phys_rw(vm, gpa, buf, n, write);
 		if (r)

@@ -82,7 +82,7 @@ static int pio_string(struct minihv_vcpu *vcpu, const struct minihv_cpu_mode *m,
 	u64 base = io->in ? m->seg_base[SEG_ES] : m->seg_base[io->seg];
 	u64 count = io->rep ? (vcpu->regs[VCPU_REGS_RCX] & mask) : 1;
 	s64 step = (m->rflags & X86_EFLAGS_DF) ? -io->size : io->size;
-	u64 i, off = vcpu->regs[idx] & mask, linear = 0, err[3];
+	u64 i, off = vcpu->regs[idx] & mask, linear = 0;
 	u32 item = 0;
 	int ret = 0;
 
@@ -103,14 +103,8 @@ static int pio_string(struct minihv_vcpu *vcpu, const struct minihv_cpu_mode *m,
 	if (ret)
 		i--;		/* the item that failed was not moved */
 	*done = minihv_string_io_advance(vcpu, idx, off, step, i, io->addr_size, io->rep);
-	if (ret) {
-		/* As the userspace path: an error exit naming the address, RIP on the insn. */
-		err[0] = linear;
-		err[1] = io->port;
-		err[2] = -ret;
-		minihv_internal_error(vcpu, MINIHV_INTERNAL_ERROR_STRING_IO, 3, err);
-		return MINIHV_EXIT_TO_USER;
-	}
+	if (ret)
+		return minihv_string_io_error(vcpu, linear, io->port, ret);
 	return MINIHV_RESUME_GUEST;
 }
 

@@ -151,12 +151,12 @@ bool minihv_string_io_advance(struct minihv_vcpu *vcpu, int idx, u64 off, s64 st
  * KVM emulates the first and injects #PF for the second; minihv ends the
  * run with an error that names the address, RIP still on the instruction.
  */
-static int string_io_error(struct minihv_vcpu *vcpu, u64 linear, u16 port, int r)
+int minihv_string_io_error(struct minihv_vcpu *vcpu, u64 linear, u16 port, int r)
 {
 	u64 data[3] = { linear, port, -r };
 
 	minihv_internal_error(vcpu, MINIHV_INTERNAL_ERROR_STRING_IO, 3, data);
-	return 0;
+	return MINIHV_EXIT_TO_USER;
 }
 
 /*
@@ -190,7 +190,7 @@ static int minihv_string_io(struct minihv_vcpu *vcpu, const struct minihv_cpu_mo
 			r = minihv_read_guest_virt(vcpu->vm, &m->paging, linear,
 						   &item, io->size);
 			if (r)
-				return string_io_error(vcpu, linear, io->port, r);
+				return minihv_string_io_error(vcpu, linear, io->port, r);
 			minihv_pio_write(vcpu, i * io->size, &item, io->size);
 		}
 	}
@@ -270,7 +270,7 @@ static int minihv_complete_alu(struct minihv_vcpu *vcpu);
  * MMIO operand to its arithmetic.  Returns 0, or 1 when completing made a
  * new exit for userspace: the write-back of an arithmetic instruction's
  * result, or the error exit of an INS operand that could not be written
- * (string_io_error()).
+ * (minihv_string_io_error()).
  */
 static int minihv_complete_pending(struct minihv_vcpu *vcpu)
 {
@@ -300,7 +300,7 @@ static int minihv_complete_pending(struct minihv_vcpu *vcpu)
 			if (r) {
 				/* The elements before it are written; RDI stays. */
 				p->kind = MINIHV_PENDING_NONE;
-				return !string_io_error(vcpu, linear, p->port, r);
+				return !minihv_string_io_error(vcpu, linear, p->port, r);
 			}
 		}
 		if (minihv_string_io_advance(vcpu, VCPU_REGS_RDI, off, step, p->count,
