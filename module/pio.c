@@ -1,20 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Port I/O the kernel serves: the ports of the interrupt controllers and
- * timers that live in the module (pic.c, pit.c), looked up in a small
- * table before a port I/O exit goes to userspace (KVM's KVM_PIO_BUS).
- * A port is the kernel's only while its device exists: the 8259's with
- * MINIHV_CREATE_IRQCHIP, the PIT's and the PM timer's with
- * MINIHV_CREATE_PIT2; every other port goes to userspace as before.
- *
- * An access belongs to the device its first port is in.  The 8-bit
- * devices see a wider access as one byte per port, as the ISA bus splits
- * it; bytes past the device's ports read FFh and are not written.
- *
- * String I/O (INS, OUTS) to these ports is done here too, an item at a
- * time, so that the device's state never depends on which path an access
- * took; as the userspace path does, a REP moves at most a bounded number
- * of items per exit and re-executes for the rest.
+ * Port I/O the kernel serves: the ports of the devices in the module
+ * (pic.c, pit.c), found in a small table before a port I/O exit goes to
+ * userspace (KVM's KVM_PIO_BUS), each only while its device exists.  An
+ * access belongs to the device its first port is in; the 8-bit devices
+ * see a wider access as one byte per port, as the ISA bus splits it, and
+ * bytes past their ports read FFh.  String I/O to them is done here too,
+ * an item at a time, a bounded number of items per exit as on the
+ * userspace path, so a device's state never depends on the path taken.
  */
 #include <linux/kernel.h>
 
