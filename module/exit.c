@@ -158,9 +158,8 @@ int minihv_handle_ud(struct minihv_vcpu *vcpu)
 
 /*
  * Called by the vendor's vcpu_run once the guest has exited and the
- * host's state is back.  Returns what the handler returns: 1
- * (MINIHV_RESUME_GUEST), 0 (MINIHV_EXIT_TO_USER) after filling
- * vcpu->run, or -errno.  An exit code no table entry names goes to
+ * host's state is back; returns what the handler returns (enum
+ * minihv_exit_ret, or -errno).  An exit code no table entry names goes to
  * userspace as an internal error with the raw facts: the host never
  * panics on a guest's behalf.
  */

@@ -14,14 +14,10 @@
  * NMI, INIT, SIPI, the shorthands and broadcast) so that a guest starts
  * its own application processors.
  *
- * Who touches what.  The registers belong to the vCPU's thread (it holds
- * vcpu->mutex).  Everything that comes from elsewhere (the hrtimer, an
- * IPI from another vCPU, a line of the I/O APIC raised by userspace)
- * only sets bits in the request words below with atomic operations and
- * kicks the vCPU (minihv_vcpu_kick()); the vCPU's thread folds them into
- * its registers before each entry (minihv_lapic_sync()).  That is what
- * posted interrupts do in hardware, and it needs no lock shared with
- * interrupt context.
+ * The registers belong to the vCPU's thread; other contexts only set bits
+ * in the request words and kick it, and it folds them in before each
+ * entry (minihv_lapic_sync()), as posted interrupts do in hardware
+ * (Documentation/platform.rst, "Interrupts").
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
