@@ -401,10 +401,8 @@ void minihv_lapic_sync(struct minihv_vcpu *vcpu)
 /*
  * Does the 8259's INTR reach this processor through LINT0?  It is wired
  * to the BSP's, as on a PC; it arrives when LINT0 is unmasked in ExtINT
- * mode (Linux's and the MP spec's virtual wire), and when the APIC is
- * disabled, hardware or software (at reset), where the PIC's interrupts
- * pass as they did before there were APICs.  KVM has the same rule and
- * starts the BSP's LINT0 in ExtINT mode.  An ExtINT bypasses IRR, ISR
+ * mode (the MP spec's virtual wire), and when the APIC is disabled, as
+ * before there were APICs (KVM's rule too).  An ExtINT bypasses IRR, ISR
  * and the priorities (SDM Vol 3 12.6.2.5, table 12-2's ExtINT).
  */
 static bool lapic_takes_extint(struct minihv_lapic *apic)

@@ -441,11 +441,9 @@ static void tdp_show_table(struct seq_file *m, struct minihv_vm *vm, u64 *table,
 
 /*
  * debugfs <pid>-<n>/tdp (vm.c; a test hook), with vm->lock held: every
- * nested mapping as "gpa hpa r|w", each checked against the slots: an
- * "error" line for a mapping outside every slot, of another page than the
- * one pinned for that guest page, writable in a read-only slot, or a
- * large page.  The last line counts both (all mappings, listed or not).
- * Tests compare the host addresses with /proc/self/pagemap.
+ * nested mapping as "gpa hpa r|w", and an "error" line for each that
+ * tdp_show_table() finds wrong; the last line counts both.  Tests compare
+ * the host addresses with /proc/self/pagemap.
  */
 void minihv_mmu_show(struct seq_file *m, struct minihv_vm *vm)
 {
