@@ -94,10 +94,9 @@ int minihv_handle_hlt(struct minihv_vcpu *vcpu)
 #define MINIHV_HC_ENOSYS	1000
 
 /*
- * VMCALL or VMMCALL.  minihv defines no hypercalls, but it is still the
- * cheapest exit there is, so it answers rather than faulting: RAX =
- * -1000, KVM's -KVM_ENOSYS, and the guest goes on.  The benchmark's
- * null exit is this.
+ * VMCALL or VMMCALL.  minihv defines no hypercalls, but it is the cheapest
+ * exit there is (the benchmark's null exit), so it answers -ENOSYS rather
+ * than faulting, and the guest goes on.
  */
 int minihv_handle_hypercall(struct minihv_vcpu *vcpu)
 {
