@@ -651,6 +651,7 @@ static const u8 minihv_uapi_gprs[] = {
 	VCPU_REGS_R8, VCPU_REGS_R9, VCPU_REGS_R10, VCPU_REGS_R11,
 	VCPU_REGS_R12, VCPU_REGS_R13, VCPU_REGS_R14, VCPU_REGS_R15,
 };
+
 static_assert(offsetof(struct minihv_regs, rip) == sizeof(minihv_uapi_gprs) * sizeof(u64));
 
 static int minihv_vcpu_get_regs(struct minihv_vcpu *vcpu, void __user *argp)
