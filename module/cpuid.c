@@ -40,8 +40,7 @@
  * CPUID.1:EDX (table 3-11).  Passed: FPU, VME, DE, PSE, TSC, MSR, PAE,
  * CX8, SEP, MTRR, PGE, CMOV, PAT, PSE-36, CLFSH, MMX, FXSR, SSE, SSE2, SS,
  * HTT.  Not MCE/MCA (no machine-check MSRs), PSN, DS, ACPI (thermal
- * control, MSR 19Bh: Linux's intel_init_thermal tripped on it), TM, PBE;
- * the APIC only with the in-kernel one.
+ * control MSRs), TM, PBE; the APIC only with the in-kernel one.
  */
 #define CPUID_1_EDX_PASSED	(GENMASK(6, 0) | BIT(8) | GENMASK(13, 11) | \
 				 GENMASK(17, 15) | BIT(19) | GENMASK(28, 23))
@@ -77,15 +76,12 @@
 #define MINIHV_CPUID_TIMING	0x40000010
 
 /*
- * The host's values, minus what minihv does not virtualize: no VMX/SVM
- * (no nesting), a local APIC (with x2APIC and the TSC-deadline timer)
- * only with the in-kernel one (MINIHV_CREATE_IRQCHIP), no MONITOR/MWAIT
- * (intercepted, #UD), XSAVE with x87, SSE and AVX state only (no
- * AVX-512, no XSAVES: minihv_xsetbv()), no RDTSCP/RDPID (TSC_AUX is
- * the host's), no protection keys (PKRU is not part of the guest's
- * state), no speculation-control or machine-check MSRs.  The hypervisor bit is set,
- * leaf 40000000h says "minihvminihv" and 40000010h gives the TSC and
- * APIC bus frequencies.
+ * The host's values, minus what minihv does not virtualize: nesting, the
+ * APIC without the in-kernel one, MONITOR/MWAIT (#UD), XSAVE beyond x87,
+ * SSE and AVX, RDTSCP/RDPID (TSC_AUX is the host's), protection keys,
+ * speculation-control and machine-check MSRs.  The hypervisor bit is set,
+ * leaf 40000000h says "minihvminihv" and 40000010h gives the TSC and APIC
+ * bus frequencies.
  */
 static void minihv_cpuid_values(u32 id, bool apic, u32 *eax, u32 *ebx, u32 *ecx, u32 *edx)
 {
@@ -163,28 +159,17 @@ static void minihv_cpuid_values(u32 id, bool apic, u32 *eax, u32 *ebx, u32 *ecx,
 		if (subleaf == 0) {
 			*ebx &= ~(BIT(16) | BIT(17) | BIT(28) |
 				  BIT(30) | BIT(31)); /* AVX-512 */
-			/*
-			 * INVPCID: VT-x makes it #UD unless a control minihv
-			 * does not set enables it (SDM 25.6.2); Debian's
-			 * kernel died on it in its first TLB flush.
-			 */
+			/* INVPCID: #UD under VT-x, whose enable minihv leaves off (SDM 25.6.2). */
 			*ebx &= ~CPUID_7_EBX_INVPCID;
 			if (!(minihv_xcr0_supported() & XFEATURE_MASK_YMM))
 				*ebx &= ~BIT(5);	/* AVX2 */
 			/* IA32_TSC_ADJUST: emulated (msr.c), whatever the host has. */
 			*ebx |= CPUID_7_EBX_TSC_ADJUST;
-			/*
-			 * LA57: SET_SREGS refuses CR4.LA57, and Debian's 6.1
-			 * kernel, given 5-level paging on QEMU's SVM,
-			 * triple-faults right after its per-CPU setup.
-			 */
+			/* LA57: SET_SREGS refuses CR4.LA57. */
 			*ecx &= ~(CPUID_7_ECX_LA57 | CPUID_7_ECX_RDPID |
 				  CPUID_7_ECX_PKU | CPUID_7_ECX_OSPKE |
 				  CPUID_7_ECX_WAITPKG);	/* a VT-x control too */
-			/*
-			 * Speculation controls: SPEC_CTRL, PRED_CMD and
-			 * ARCH_CAPABILITIES are not passed through (yet).
-			 */
+			/* SPEC_CTRL, PRED_CMD, ARCH_CAPABILITIES: not passed through. */
 			*edx &= ~(CPUID_7_EDX_IBRS | CPUID_7_EDX_STIBP |
 				  CPUID_7_EDX_ARCH_CAP | CPUID_7_EDX_SSBD |
 				  CPUID_7_EDX_FLUSH_L1D | CPUID_7_EDX_CORE_CAP);

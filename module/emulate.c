@@ -6,15 +6,12 @@
  * (APM Vol 2 15.33) or NRIP save (15.7.1) do not give the instruction's
  * operands or length.  So minihv reads the instruction bytes at CS:RIP
  * through the guest's page tables and decodes the forms compilers use for
- * device registers: MOV to and from memory (88, 89, 8A, 8B, C6, C7, A0-A3)
- * and MOVZX/MOVSX loads (0F B6, B7, BE, BF); and, because KVM's emulator
- * does and a guest may, the arithmetic and logic instructions with a
- * memory operand (ADD OR ADC SBB AND SUB XOR CMP: 00-3B, 80-83;
- * TEST: 84, 85, F6 /0, F7 /0; XCHG: 86, 87).  Those read the device
- * register first (one MMIO exit); the result, the flags and, unless it is
- * CMP or TEST with nothing to store, a second MMIO exit writing the result
- * back follow when the read completes (minihv_complete_alu()).  Anything
- * else becomes an internal-error exit carrying the bytes, never a guess.
+ * device registers: MOV to and from memory (88, 89, 8A, 8B, C6, C7, A0-A3),
+ * MOVZX/MOVSX loads (0F B6, B7, BE, BF), and the arithmetic and logic
+ * group with a memory operand (00-3B, 80-83; TEST: 84, 85, F6 /0, F7 /0;
+ * XCHG: 86, 87), which is a read exit, then the write of the result
+ * (minihv_complete_alu(); why these: Documentation/design.rst, "AMD-V").
+ * Anything else becomes an internal-error exit carrying the bytes.
  *
  * Encodings: SDM Vol 2 chapter 2 (prefixes, ModRM, SIB) and the opcode map
  * in appendix A.

@@ -118,10 +118,9 @@ int minihv_handle_hlt(struct minihv_vcpu *vcpu)
 #define MINIHV_HC_ENOSYS	1000
 
 /*
- * VMCALL or VMMCALL.  minihv defines no hypercalls, but it is still the
- * cheapest exit there is, so it answers rather than faulting: RAX =
- * -1000, KVM's -KVM_ENOSYS, and the guest goes on.  The benchmark's
- * null exit is this.
+ * VMCALL or VMMCALL.  minihv defines no hypercalls, but it is the cheapest
+ * exit there is (the benchmark's null exit), so it answers -ENOSYS rather
+ * than faulting, and the guest goes on.
  */
 int minihv_handle_hypercall(struct minihv_vcpu *vcpu)
 {
@@ -182,9 +181,8 @@ int minihv_handle_ud(struct minihv_vcpu *vcpu)
 
 /*
  * Called by the vendor's vcpu_run once the guest has exited and the
- * host's state is back.  Returns what the handler returns: 1
- * (MINIHV_RESUME_GUEST), 0 (MINIHV_EXIT_TO_USER) after filling
- * vcpu->run, or -errno.  An exit code no table entry names goes to
+ * host's state is back; returns what the handler returns (enum
+ * minihv_exit_ret, or -errno).  An exit code no table entry names goes to
  * userspace as an internal error with the raw facts: the host never
  * panics on a guest's behalf.
  */

@@ -1,18 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * minihv's I/O APIC: the interrupt controller for device lines, created
- * with the local APICs by MINIHV_CREATE_IRQCHIP.  The model is the 82093AA
- * datasheet's (the I/O APIC every PC has had since): 24 pins, a
- * redirection table entry per pin, reached through IOREGSEL (FEC00000h)
- * and IOWIN (FEC00010h), and the EOI register of version 20h.
+ * minihv's I/O APIC, created with the local APICs by MINIHV_CREATE_IRQCHIP,
+ * as the 82093AA datasheet has it: 24 pins, a redirection table entry per
+ * pin, reached through IOREGSEL (FEC00000h) and IOWIN (FEC00010h), and the
+ * EOI register of version 20h.
  *
- * Userspace, which emulates the devices, drives the pins with
- * MINIHV_IRQ_LINE (KVM_IRQ_LINE's shape): level 1 asserts a line, 0
- * de-asserts it, whatever the pin's programmed polarity (polarity is how
- * the wire is read, and the wire here is the ioctl).  An edge-triggered
- * pin sends its message on each assertion; a level-triggered pin sends it
- * while asserted and waits (Remote IRR) for the local APIC's EOI of its
- * vector before it sends again.
+ * MINIHV_IRQ_LINE (KVM_IRQ_LINE's shape) asserts a line with level 1 and
+ * de-asserts it with 0, whatever the pin's polarity (how the wire is read;
+ * the wire here is the ioctl).  An edge-triggered pin sends its message on
+ * each assertion; a level-triggered pin while asserted, waiting (Remote
+ * IRR) for the local APIC's EOI of its vector before it sends again.
  */
 #include <linux/kernel.h>
 #include <linux/slab.h>

@@ -14,14 +14,10 @@
  * NMI, INIT, SIPI, the shorthands and broadcast) so that a guest starts
  * its own application processors.
  *
- * Who touches what.  The registers belong to the vCPU's thread (it holds
- * vcpu->mutex).  Everything that comes from elsewhere (the hrtimer, an
- * IPI from another vCPU, a line of the I/O APIC raised by userspace)
- * only sets bits in the request words below with atomic operations and
- * kicks the vCPU (minihv_vcpu_kick()); the vCPU's thread folds them into
- * its registers before each entry (minihv_lapic_sync()).  That is what
- * posted interrupts do in hardware, and it needs no lock shared with
- * interrupt context.
+ * The registers belong to the vCPU's thread; other contexts only set bits
+ * in the request words and kick it, and it folds them in before each
+ * entry (minihv_lapic_sync()), as posted interrupts do in hardware
+ * (Documentation/platform.rst, "Interrupts").
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -39,10 +35,8 @@
 #define LAPIC_REG_ID		0x020
 #define LAPIC_REG_LVR		0x030
 #define LAPIC_REG_TASKPRI	0x080
-#define LAPIC_REG_ARBPRI		0x090
 #define LAPIC_REG_PROCPRI	0x0a0
 #define LAPIC_REG_EOI		0x0b0
-#define LAPIC_REG_RRR		0x0c0
 #define LAPIC_REG_LDR		0x0d0
 #define LAPIC_REG_DFR		0x0e0
 #define LAPIC_REG_SPIV		0x0f0
@@ -69,7 +63,6 @@
 /* Version 14h (integrated APIC), 6 LVT entries (12.4.8). */
 #define LAPIC_VERSION		(0x14 | (5 << 16))
 #define LAPIC_LVT_MASKED		BIT(16)
-#define LAPIC_LVT_LEVEL		BIT(15)
 #define LAPIC_LVT_DM_MASK	(7 << 8)
 #define LAPIC_LVT_DM_EXTINT	(7 << 8)
 #define LAPIC_LVT_TIMER_SHIFT	17
@@ -104,9 +97,9 @@
 
 /*
  * The shortest period of a periodic timer, as KVM's min_timer_period_us
- * (200): at most 5,000 host timer interrupts a second per vCPU, where
- * 10 us let a guest raise 100,000.  No guest needs more: Linux's periodic
- * tick is HZ (1,000 at most), and it calibrates in one-shot mode.
+ * (200): at most 5,000 host timer interrupts a second per vCPU.  No guest
+ * needs more: Linux's periodic tick is HZ (1,000 at most), and it
+ * calibrates in one-shot mode.
  */
 #define LAPIC_MIN_PERIOD_NS	(200 * NSEC_PER_USEC)
 
@@ -254,11 +247,9 @@ static u32 lapic_timer_current(struct minihv_lapic *apic)
  * @ticks of the TSC in nanoseconds, at most KTIME_MAX / 2: a deadline
  * centuries away stays there rather than wrap ktime around.  The clamp
  * comes before the division: ticks * 10^6 / tsc_khz is a 64-bit quotient
- * of DIVQ, which faults (#DE, a host oops) when it does not fit, as for
- * IA32_TSC = 0 and a deadline of ~0 on a host whose TSC runs below 1 GHz
- * (the Bochs machines' runs at 100 MHz).  Below the clamp, ticks /
- * tsc_khz < KTIME_MAX / 2 / 10^6, so the quotient is below KTIME_MAX / 2
- * + 10^6 and fits.
+ * of DIVQ, which faults (#DE, a host oops) when it does not fit (a
+ * deadline of ~0 with a TSC below 1 GHz).  Below the clamp the quotient
+ * is below KTIME_MAX / 2 + 10^6 and fits.
  */
 static u64 lapic_tsc_to_ns(u64 ticks)
 {
@@ -410,10 +401,8 @@ void minihv_lapic_sync(struct minihv_vcpu *vcpu)
 /*
  * Does the 8259's INTR reach this processor through LINT0?  It is wired
  * to the BSP's, as on a PC; it arrives when LINT0 is unmasked in ExtINT
- * mode (Linux's and the MP spec's virtual wire), and when the APIC is
- * disabled, hardware or software (at reset), where the PIC's interrupts
- * pass as they did before there were APICs.  KVM has the same rule and
- * starts the BSP's LINT0 in ExtINT mode.  An ExtINT bypasses IRR, ISR
+ * mode (the MP spec's virtual wire), and when the APIC is disabled, as
+ * before there were APICs (KVM's rule too).  An ExtINT bypasses IRR, ISR
  * and the priorities (SDM Vol 3 12.6.2.5, table 12-2's ExtINT).
  */
 static bool lapic_takes_extint(struct minihv_lapic *apic)
@@ -614,8 +603,10 @@ static int lapic_write(struct minihv_lapic *apic, u32 off, u32 val)
 	trace_minihv_apic(apic->vcpu->id, off, val);
 	switch (off) {
 	case LAPIC_REG_ID:
+	case LAPIC_REG_LDR:
+	case LAPIC_REG_ICR2:
 		if (lapic_x2apic(apic))
-			return 1;	/* read-only in x2APIC mode */
+			return 1;	/* read-only or absent in x2APIC mode */
 		reg_write(apic, off, val & 0xff000000);
 		break;
 	case LAPIC_REG_TASKPRI:
@@ -623,11 +614,6 @@ static int lapic_write(struct minihv_lapic *apic, u32 off, u32 val)
 		break;
 	case LAPIC_REG_EOI:
 		lapic_eoi(apic);
-		break;
-	case LAPIC_REG_LDR:
-		if (lapic_x2apic(apic))
-			return 1;
-		reg_write(apic, off, val & 0xff000000);
 		break;
 	case LAPIC_REG_DFR:
 		if (lapic_x2apic(apic))
@@ -650,31 +636,22 @@ static int lapic_write(struct minihv_lapic *apic, u32 off, u32 val)
 		reg_write(apic, off, val & ~LAPIC_ICR_BUSY);
 		lapic_send_ipi(apic, ((u64)reg_read(apic, LAPIC_REG_ICR2) << 32) | val);
 		break;
-	case LAPIC_REG_ICR2:
-		if (lapic_x2apic(apic))
-			return 1;
-		reg_write(apic, off, val & 0xff000000);
-		break;
 	case LAPIC_REG_LVTT:
-		old = lapic_timer_mode(apic);
-		if (!(reg_read(apic, LAPIC_REG_SPIV) & LAPIC_SPIV_ENABLED))
-			val |= LAPIC_LVT_MASKED;
-		reg_write(apic, off, val & lvt_mask(off));
-		/* Changing the mode stops the timer (12.5.4.1). */
-		if (lapic_timer_mode(apic) != old) {
-			lapic_timer_stop(apic);
-			reg_write(apic, LAPIC_REG_TMICT, 0);
-		}
-		break;
 	case LAPIC_REG_LVTCMCI:
 	case LAPIC_REG_LVTTHMR:
 	case LAPIC_REG_LVTPC:
 	case LAPIC_REG_LVT0:
 	case LAPIC_REG_LVT1:
 	case LAPIC_REG_LVTERR:
+		old = lapic_timer_mode(apic);
 		if (!(reg_read(apic, LAPIC_REG_SPIV) & LAPIC_SPIV_ENABLED))
 			val |= LAPIC_LVT_MASKED;
 		reg_write(apic, off, val & lvt_mask(off));
+		/* Changing the timer's mode stops it (12.5.4.1). */
+		if (off == LAPIC_REG_LVTT && lapic_timer_mode(apic) != old) {
+			lapic_timer_stop(apic);
+			reg_write(apic, LAPIC_REG_TMICT, 0);
+		}
 		break;
 	case LAPIC_REG_TMICT:
 		if (lapic_timer_mode(apic) == LAPIC_TIMER_TSCDEADLINE)

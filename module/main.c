@@ -120,15 +120,11 @@ bool minihv_rebooting;
 /*
  * On Intel, INIT is blocked in VMX root operation (SDM Vol 3 24.8), so a
  * CPU left in VMX operation may not come back from a warm reset; turn it
- * off everywhere before the machine restarts, as KVM does.
- *
- * The IPI lands wherever each CPU is, also under a vCPU thread between
- * one exit and its next entry: with interrupts enabled it may be loading
- * its VMCS or reading it in an exit handler.  So the flag goes up first.
- * The vendors check it with interrupts off just before entering
- * (minihv_exit_request()), and the run loop then ends the run with -EIO:
- * no entry follows the IPI on its CPU.  A VMX instruction that still
- * runs after it raises #UD, which vmx_insn_fault() expects now.
+ * off everywhere before the machine restarts, as KVM does.  The IPI may
+ * land between a vCPU's exit and its next entry, so the flag goes up
+ * first: the vendors check it with interrupts off before entering
+ * (minihv_exit_request()), and the run ends with -EIO
+ * (Documentation/security.rst, "Host reboot").
  */
 static void minihv_hw_disable_for_reboot(void)
 {
@@ -289,12 +285,10 @@ u64 minihv_host_xcr0;
 struct dentry *minihv_debugfs;
 
 /*
- * Test hook, built with MINIHV_TEST_HOOKS only (Kbuild): writing 1 to
- * /sys/kernel/debug/minihv/reboot_disable runs what the reboot notifier
- * runs, without the reboot, so that a test can turn VMX/SVM off under
- * running vCPUs and watch them come back (load_unload_test).  minihv
- * can run no guest after it until the module is reloaded.  Write-only,
- * root only (0200).
+ * Test hook (MINIHV_TEST_HOOKS): writing 1 to minihv/reboot_disable runs
+ * what the reboot notifier runs, without the reboot, so that a test can
+ * turn VMX/SVM off under running vCPUs (load_unload_test).  No guest runs
+ * after it until the module is reloaded.
  */
 static int minihv_reboot_disable_set(void *unused, u64 val)
 {

@@ -43,12 +43,9 @@
 /* Guest-physical addresses are 48 bits: 4-level NPT/EPT (APM 15.25, SDM 29.3). */
 #define MINIHV_GPA_BITS		48
 /*
- * What every allocation on behalf of an ioctl uses.  It is charged to the
- * caller's memory cgroup (__GFP_ACCOUNT, as KVM's), and at the cgroup's
- * limit or the host's it fails (__GFP_RETRY_MAYFAIL) instead of calling the
- * OOM killer: a program that creates VMs until memory runs out gets ENOMEM,
- * and no process is killed for it.  The kernel's own allocations on those
- * paths (the fd's file, the vCPU's FPU state) still may.
+ * Every allocation on behalf of an ioctl: charged to the caller's memory
+ * cgroup (as KVM's), and failing with ENOMEM at the limit instead of
+ * calling the OOM killer (__GFP_RETRY_MAYFAIL).
  */
 #define MINIHV_GFP		(GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL)
 /* Nested-table pages a fault may need: one per level below a 5-level root. */
@@ -200,16 +197,10 @@ struct minihv_apic_msg {
 };
 
 /*
- * The run page and the port I/O page are mapped into the VMM, where any of
- * its threads may rewrite them at any moment, also while this vCPU is in
- * MINIHV_RUN.  A value the kernel decided (an MMIO length, a port, a
- * count) is never read back from there: the exit is built in the kernel's
- * own copy (vcpu->run) and published once, when MINIHV_RUN returns; what
- * the kernel does read are the VMM's inputs (immediate_exit,
- * request_interrupt_window, the data of an IN or an MMIO read), each
- * through one accessor below, copied once and then used from the copy.
- * For sparse the pages are an address space of their own: any other
- * access is a make check (C=1) and make lint error.
+ * The run and port I/O pages, which any VMM thread may rewrite at any
+ * moment: read only through vcpu.c's accessors, once, and never for a
+ * value the kernel decided (Documentation/security.rst, "The run page").
+ * For sparse (C=1, make lint) they are an address space of their own.
  */
 #ifdef __CHECKER__
 #define __vmm_mapped	__attribute__((noderef, address_space(__vmm_mapped)))
@@ -306,8 +297,6 @@ struct minihv_exit {
  * (SDM Vol 3 25.8.3, 25.9.3; APM Vol 2 15.20): vector in bits 7:0, type
  * in 10:8, error code valid in 11, valid in 31.
  */
-#define MINIHV_EVENT_VECTOR_MASK	0xff
-#define MINIHV_EVENT_TYPE_MASK		(7 << 8)
 #define MINIHV_EVENT_EXCEPTION		(3 << 8)
 #define MINIHV_EVENT_SOFT_INTR		(4 << 8)
 #define MINIHV_EVENT_HAS_ERROR		BIT(11)
@@ -331,82 +320,50 @@ struct minihv_exit_table {
 struct minihv_cpu_mode;
 
 /*
- * One table per vendor, chosen once at module load (bhyve's vmm_ops, KVM's
- * kvm_x86_ops).  Each vendor file ends with its const instance.  Every
- * entry not marked optional is required: minihv_check_ops() refuses a
- * table with a hole, so the core never tests for NULL at their call sites.
+ * One table per vendor, chosen once at load (bhyve's vmm_ops, KVM's
+ * kvm_x86_ops; Documentation/design.rst, "The vendor ops table").  Each
+ * vendor file ends with its const instance.  Entries not marked optional
+ * are required: minihv_check_ops() refuses a hole, so no call site tests.
  *
- * Context of each call:
- *   probe            process context, once, before anything else.  Checks
- *                    that the CPU has the extension and that firmware did
- *                    not disable it; prints one line saying why not.
- *                    Returns 0, -ENODEV (absent or disabled) or -EIO.
- *   hardware_setup   process context, once.  Allocates the per-CPU areas
- *                    (VMXON region, host save area) and reads capabilities.
- *   hardware_unsetup process context, once, after every CPU is disabled.
- *   hardware_enable  on the CPU being enabled, preemption disabled (a CPU
- *                    hotplug callback or an IPI).  Returns 0, -EBUSY when
- *                    another hypervisor already owns the extension on this
- *                    CPU, or -EIO.
- *   hardware_disable on the CPU being disabled, preemption disabled.  Must
- *                    be harmless on a CPU that is not enabled.
- *   print_features   once, after every CPU was enabled: the one dmesg line
- *                    naming the backend and its key features.
- *   vm_init/vm_destroy      per-VM vendor state (vm->arch); vm_init sets
- *                    vm->tdp_levels and runs before the nested root exists
- *   vcpu_create/vcpu_free   per-vCPU state (vcpu->arch): VMCB or VMCS
- *   vcpu_load/vcpu_put      optional (VT-x; NULL on AMD-V): around every
- *                    vCPU ioctl, vcpu->mutex held, as KVM's vcpu_load().
- *                    In between, the vendor's per-CPU state of the vCPU
- *                    (the current VMCS) follows its thread from CPU to
- *                    CPU, so the ops below may sleep and be preempted.
- *   vcpu_run         enter the guest once and hand the exit to
- *                    minihv_handle_exit(); process context, vcpu->mutex
- *                    and slots_rwsem (read) held.  Returns as a handler
- *                    does (enum minihv_exit_ret) or -errno; returns
- *                    MINIHV_RESUME_GUEST without entering when
- *                    minihv_exit_request() says the loop must look first.
- *                    Counts vcpu->exits once per return from the guest.
- *   read_exit        the facts of the exit just taken (struct minihv_exit)
- *   handle_failed_entry     the entry failed: fill vcpu->run with
- *                    minihv_fail_entry() and return MINIHV_EXIT_TO_USER
- *   exit_table       the vendor's handlers, indexed by its exit code
- *   skip_instruction move RIP past the instruction that exited and end an
- *                    STI/MOV SS shadow; MINIHV_EXIT_TO_USER after filling
- *                    an emulation error when the length is unknown
- *   queue_event      deliver @event (MINIHV_EVENT_*, 0: none) with @error
- *                    at the next entry
- *   get_cpu_mode     the guest's mode at this exit (struct minihv_cpu_mode)
- *   cr4_bits         the CR4 bits the hardware runs a guest with (cr.c
- *                    takes away what the guest's CPUID does not offer)
+ *   probe            once, first: the extension exists and firmware left it
+ *                    on; 0, -ENODEV (one line says why) or -EIO
+ *   hardware_setup   once: per-CPU areas (VMXON region, host save area),
+ *                    capabilities; hardware_unsetup, once, undoes it
+ *   hardware_enable  on the CPU, preemption off: 0, -EBUSY (another
+ *                    hypervisor owns the extension) or -EIO
+ *   hardware_disable on the CPU, preemption off; harmless if not enabled
+ *   print_features   once, after every CPU is enabled: one dmesg line
+ *   vm_init/vm_destroy      vm->arch; vm_init sets vm->tdp_levels and runs
+ *                    before the nested root exists
+ *   vcpu_create/vcpu_free   vcpu->arch: the VMCB or VMCS
+ *   vcpu_load/vcpu_put      optional (VT-x): around every vCPU ioctl, as
+ *                    KVM's vcpu_load(); the current VMCS follows the thread,
+ *                    so the ops below may sleep and be preempted
+ *   vcpu_run         enter once and hand the exit to minihv_handle_exit(),
+ *                    vcpu->mutex and slots_rwsem (read) held; returns as a
+ *                    handler does, MINIHV_RESUME_GUEST without entering when
+ *                    minihv_exit_request() is true; counts vcpu->exits
+ *   read_exit        the facts of the exit just taken
+ *   handle_failed_entry     fill vcpu->run (minihv_fail_entry()), return 0
+ *   exit_table       the handlers, indexed by the vendor's exit code
+ *   skip_instruction RIP past the instruction, STI/MOV SS shadow ended; 0
+ *                    after an emulation error if the length is unknown
+ *   queue_event      deliver @event (MINIHV_EVENT_*, 0: none) at next entry
+ *   get_cpu_mode     the guest's mode at this exit
+ *   cr4_bits         the CR4 bits the hardware runs a guest with
  *   get_regs/set_regs       RIP, RFLAGS and the GPRs the hardware keeps
- *                    (RAX, RSP on AMD-V) between vcpu->regs and the VMCB/VMCS
- *   get_sregs/set_sregs     segments, CRs, EFER; set_sregs is called with
- *                    a state that passed minihv_sregs_valid() (cr.c)
- *   get_msr/set_msr  where the vendor keeps an emulated MSR; called only
- *                    for minihv_emulate_msr()'s list, with values already
- *                    checked (EFER with LMA preserved); TSC is read as
- *                    the guest's TSC and written as its offset
- *   event_allowed    could an NMI (@nmi) or an external interrupt be
- *                    delivered at the next entry: nothing else is being
- *                    injected, no shadow or NMI blocking, and for an
- *                    interrupt RFLAGS.IF = 1
+ *   get_sregs/set_sregs     segments, CRs, EFER; set after minihv_sregs_valid()
+ *   get_msr/set_msr  minihv_emulate_msr()'s MSRs, values checked; the TSC as
+ *                    the guest's TSC, written as its offset
+ *   event_allowed    could an NMI (@nmi) or an interrupt go in at next entry
  *   inject_event     deliver it at the next entry (after event_allowed)
- *   set_event_windows       exit as soon as an interrupt (@irq) or an NMI
- *                    (@nmi) could be delivered; false turns that exit off.
- *                    The window exit handler calls minihv_window_open().
- *                    These three are called by minihv_inject_events()
- *                    before each entry, and from anywhere else under
- *                    vcpu->mutex.
- *   reset_events     INIT: forget an event being injected (or re-injected
- *                    after an exit interrupted its delivery), the
- *                    interrupt shadow and NMI blocking, so that the vCPU
- *                    SIPI starts takes its first NMI and interrupt
- *                    (SDM Vol 3 10.4.2; KVM's kvm_vcpu_reset()); and load
- *                    vcpu->dbg's DR7 (DR6 on AMD-V) where the CPU takes it
- *   tdp_*            bits of a nested page-table entry: non-leaf, and leaf
- *                    read-only / writable.  Bits 2:0 are non-zero exactly
- *                    when an entry is present, in both formats.
+ *   set_event_windows       exit once an interrupt (@irq) or NMI (@nmi)
+ *                    could go in; that exit calls minihv_window_open()
+ *   reset_events     INIT: forget an event being (re)injected, the shadow
+ *                    and NMI blocking (SDM Vol 3 10.4.2); load vcpu->dbg's
+ *                    DR7 (DR6 on AMD-V) where the CPU takes it
+ *   tdp_*            nested entry bits: non-leaf, leaf read-only, writable;
+ *                    bits 2:0 are non-zero exactly when present, both formats
  */
 struct minihv_vendor_ops {
 	const char *name;		/* "VT-x" or "AMD-V" */
@@ -446,12 +403,10 @@ struct minihv_vendor_ops {
 	void (*set_event_windows)(struct minihv_vcpu *vcpu, bool irq, bool nmi);
 	void (*reset_events)(struct minihv_vcpu *vcpu);
 	/*
-	 * Optional, for tests: the names of the entry checks that debugfs
-	 * "break_entry" (vm.c) can break, NULL-terminated.  The backend
-	 * breaks rule vm->break_entry - 1 once, after its own check of the
-	 * state and before the hardware's, so that the CPU's refusal and its
-	 * explanation are what is tested.  AMD-V only: every VT-x rule is
-	 * reachable through SET_SREGS.
+	 * Optional, for tests (AMD-V; every VT-x rule is reachable through
+	 * SET_SREGS): NULL-terminated names of the entry checks debugfs
+	 * "break_entry" (vm.c) breaks, once, after the backend's own check,
+	 * so that the CPU's refusal and its explanation are what is tested.
 	 */
 	const char *const *entry_rules;
 
@@ -467,7 +422,7 @@ extern const struct minihv_vendor_ops *minihv_ops;
 bool vmx_cpu_has_vmx(void);
 bool svm_cpu_has_svm(void);
 
-/* exit.c: the exit path, and the handlers both vendors' tables name. */
+/* ---- exit.c: the exit path, and the handlers both vendors' tables name ---- */
 int minihv_handle_exit(struct minihv_vcpu *vcpu);
 void minihv_fail_entry(struct minihv_vcpu *vcpu, u64 reason, int cpu, const char *what,
 		       const char *why, u64 field, u64 value);
@@ -485,89 +440,9 @@ int minihv_handle_skip(struct minihv_vcpu *vcpu);
 int minihv_handle_rdpmc(struct minihv_vcpu *vcpu);
 int minihv_handle_ud(struct minihv_vcpu *vcpu);
 
-/*
- * Called just before VMRUN/VMLAUNCH with interrupts off.  For the whole of
- * MINIHV_RUN the task's FPU state is the guest's (fpu_swap_kvm_fpstate(),
- * as KVM does): the registers hold it unless a context switch or a
- * kernel_fpu_begin() saved it away since the last entry; then it is put
- * back.  So an exit costs no FPU save or restore, only the ioctl does.
- */
-static inline void minihv_guest_fpu_load(void)
-{
-	if (test_thread_flag(TIF_NEED_FPU_LOAD))
-		switch_fpu_return();
-}
-
-/*
- * MINIHV_GET_FEATURES: @bit into @f->host if the CPU has it, into
- * @f->used too if minihv uses it.
- */
-static inline void minihv_feature(struct minihv_features *f, int bit, bool have, bool used)
-{
-	if (have)
-		f->host |= BIT_ULL(bit);
-	if (have && used)
-		f->used |= BIT_ULL(bit);
-}
-
-/* The VMM's two inputs on the run page, which it may change at any time. */
-static inline bool minihv_immediate_exit(struct minihv_vcpu *vcpu)
-{
-	return READ_ONCE(((struct minihv_run __force *)vcpu->run_page)->immediate_exit);
-}
-
-static inline bool minihv_irq_window_requested(struct minihv_vcpu *vcpu)
-{
-	return READ_ONCE(((struct minihv_run __force *)vcpu->run_page)->request_interrupt_window);
-}
-
-/* main.c: the host is rebooting, VMX/SVM is going off everywhere. */
-extern bool minihv_rebooting;
-
-/*
- * Checked by the vendors with interrupts off, the last thing before the
- * entry, as KVM's vcpu_enter_guest() does: a signal, a reschedule or an
- * immediate_exit that came after the run loop's own check would otherwise
- * wait in the guest for its next exit (a signal sent from this CPU's own
- * interrupt sends no IPI to end the entry).  When it is true the vendor
- * does not enter and returns 1, and the loop sees why.  From here on a
- * new one is an interrupt pending at VMRUN/VMLAUNCH, which exits at once.
- */
-static inline bool minihv_exit_request(struct minihv_vcpu *vcpu)
-{
-	WRITE_ONCE(vcpu->guest_cpu, smp_processor_id());
-	/* Pairs with the barrier in minihv_vcpu_kick(): either sees the other. */
-	smp_mb();
-	/*
-	 * The reboot's disable IPI needs interrupts on: if it came before
-	 * local_irq_disable() the flag is seen here, and if it comes later
-	 * it finds this CPU in the guest or done with the world switch.
-	 * So VMX/SVM is still on for the whole of this entry.
-	 */
-	return signal_pending(current) || need_resched() ||
-	       minihv_immediate_exit(vcpu) || READ_ONCE(vcpu->kicked) ||
-	       READ_ONCE(minihv_rebooting);
-}
-
-/* spec.c: speculation mitigations around the world switch */
-int minihv_spec_setup(struct dentry *debugfs);
-void minihv_spec_unsetup(void);
-void minihv_spec_features(struct minihv_features *f);
-u64 minihv_spec_new_vm_id(void);
-void minihv_spec_enter(struct minihv_vcpu *vcpu);
-void minihv_spec_exit(void);
-
-/* vm.c */
-int minihv_dev_create_vm(void);
-/* A VM's reference count: its fd holds one, and each vCPU another. */
-void minihv_vm_get(struct minihv_vm *vm);
-void minihv_vm_put(struct minihv_vm *vm);
-/*
- * Module-wide counts, read in debugfs (main.c): what the ioctl fuzzer
- * checks returns to its start once every fd is closed.
- */
-extern atomic_t minihv_nr_vms;
-extern atomic_t minihv_nr_pinned;
+/* ---- main.c ---- */
+extern u64 minihv_host_xcr0;	/* read at load, 0 without XSAVE */
+extern bool minihv_rebooting;	/* VMX/SVM is going off everywhere */
 extern struct dentry *minihv_debugfs;
 
 /*
@@ -584,125 +459,38 @@ static inline bool minihv_test_hooks(void)
 #endif
 }
 
-/* stats.c: MINIHV_GET_STATS_FD. */
-int minihv_vcpu_stats_fd(struct file *vcpu_file);
+/* MINIHV_GET_FEATURES: @bit into @f->host if the CPU has it, @f->used if minihv uses it. */
+static inline void minihv_feature(struct minihv_features *f, int bit, bool have, bool used)
+{
+	if (have)
+		f->host |= BIT_ULL(bit);
+	if (have && used)
+		f->used |= BIT_ULL(bit);
+}
 
-/* vcpu.c */
+/* ---- vm.c ---- */
+int minihv_dev_create_vm(void);
+/* A VM's reference count: its fd holds one, and each vCPU another. */
+void minihv_vm_get(struct minihv_vm *vm);
+void minihv_vm_put(struct minihv_vm *vm);
+extern atomic_t minihv_nr_vms;	/* debugfs "vms" (main.c) */
+
+/* ---- vcpu.c ---- */
 int minihv_vcpu_mmap_size(void);
-/* @val into the low @size bytes of *@reg, as x86 writes them (4 zero-extends). */
-void minihv_set_reg_sized(unsigned long *reg, u64 val, int size);
-bool minihv_string_io_advance(struct minihv_vcpu *vcpu, int idx, u64 off, s64 step,
-			      u64 n, u8 addr_size, bool rep);
 int minihv_vcpu_fd_create(struct minihv_vm *vm, unsigned long id);
 /* From any context: the vCPU looks at its APIC before it next enters. */
 void minihv_vcpu_kick(struct minihv_vcpu *vcpu);
 /* Right after an exit for a machine check, on its CPU: the host's #MC handler. */
 void minihv_machine_check(void);
-
-/* lapic.c: the local APIC, for vCPUs of a VM with MINIHV_CREATE_IRQCHIP */
-int minihv_lapic_create(struct minihv_vcpu *vcpu);
-void minihv_lapic_free(struct minihv_vcpu *vcpu);
-/* Folds requests (IPIs, lines, the timer) into IRR; INIT and SIPI. */
-void minihv_lapic_sync(struct minihv_vcpu *vcpu);
-/*
- * The vector to deliver now (above PPR), MINIHV_EXTINT for the 8259's
- * through LINT0, or -1; accept: IRR to ISR (or the 8259's INTA), and
- * returns the vector to inject.
- */
-int minihv_lapic_pending(struct minihv_vcpu *vcpu);
-int minihv_lapic_accept(struct minihv_vcpu *vcpu, int vec);
-bool minihv_lapic_mmio(struct minihv_vcpu *vcpu, u64 gpa, int len, bool write, void *data);
-/* IA32_APIC_BASE, TSC_DEADLINE, x2APIC: 0, 1 (#GP) or -1 (not the APIC's) */
-int minihv_lapic_msr(struct minihv_vcpu *vcpu, u32 msr, bool write, u64 *val);
-void minihv_lapic_deliver(struct minihv_vm *vm, const struct minihv_apic_msg *msg);
-u64 minihv_get_cr8(struct minihv_vcpu *vcpu);
-void minihv_set_cr8(struct minihv_vcpu *vcpu, u64 cr8);
-
-/* ioapic.c */
-int minihv_ioapic_create(struct minihv_vm *vm);
-void minihv_ioapic_free(struct minihv_vm *vm);
-int minihv_ioapic_set_irq(struct minihv_vm *vm, u32 pin, u32 level);
-void minihv_ioapic_eoi(struct minihv_vm *vm, int vector);
-bool minihv_ioapic_mmio(struct minihv_vm *vm, u64 gpa, int len, bool write, void *data);
-
-/* mmu.c: nested page tables and guest memory */
-int minihv_mmu_init(struct minihv_vm *vm);
-void minihv_mmu_destroy(struct minihv_vm *vm);
-int minihv_mmu_add_slot(struct minihv_vm *vm, struct minihv_memslot *slot);
-void minihv_mmu_unmap_slot(struct minihv_vm *vm, struct minihv_memslot *slot);
-int minihv_mmu_topup_cache(struct minihv_vcpu *vcpu);
-void minihv_mmu_free_cache(struct minihv_vcpu *vcpu);
-struct seq_file;
-void minihv_mmu_show(struct seq_file *m, struct minihv_vm *vm);
-struct minihv_memslot *minihv_gpa_to_slot(struct minihv_vm *vm, u64 gpa);
-/* 1: mapped, re-enter; 0: not guest RAM (MMIO); -errno */
-int minihv_mmu_map_gpa(struct minihv_vcpu *vcpu, u64 gpa, bool write);
-int minihv_read_guest_phys(struct minihv_vm *vm, u64 gpa, void *buf, size_t len);
-int minihv_write_guest_phys(struct minihv_vm *vm, u64 gpa, const void *buf, size_t len);
-
-int minihv_gva_to_gpa(struct minihv_vm *vm, const struct minihv_paging *pg,
-		      u64 gva, bool write, u64 *gpa);
-int minihv_read_guest_virt(struct minihv_vm *vm, const struct minihv_paging *pg,
-			   u64 gva, void *buf, size_t len);
-int minihv_write_guest_virt(struct minihv_vm *vm, const struct minihv_paging *pg,
-			    u64 gva, const void *buf, size_t len);
-
-/* emulate.c: instruction decoding for exits without decode assists */
-
-/* What a vendor's exit handler knows about the guest at an exit. */
-struct minihv_cpu_mode {
-	struct minihv_paging paging;
-	u64 cs_base;
-	u64 rip;
-	u64 rflags;
-	bool long_mode;		/* EFER.LMA && CS.L: 64-bit code */
-	bool cs_db;		/* CS.D: 32-bit default operand size */
-	int cpl;		/* SS.DPL (SDM Vol 3 5.5; APM Vol 2 15.5.1) */
-	u64 seg_base[6];	/* ES CS SS DS FS GS, for string I/O */
-};
-
-enum { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS };
-
-int minihv_fetch_insn(struct minihv_vcpu *vcpu, const struct minihv_cpu_mode *m,
-		      u8 *insn, int max);
-int minihv_insn_length(const u8 *insn, int len, bool long_mode);
-/*
- * An access to MMIO at @gpa by the instruction at RIP: decodes it, fills
- * the run structure for userspace and returns the instruction length (> 0),
- * or 0 after filling an internal-error exit for what it cannot decode.
- * *@in_kernel says the access was to the in-kernel APIC or I/O APIC and is
- * done (a read's register written): the guest goes on without userspace.
- */
-/* MINIHV_ALU_* on @size-byte operands; replaces the arithmetic flags in *@rflags. */
-u64 minihv_alu(int op, int size, u64 dst, u64 src, u64 *rflags);
-int minihv_emulate_mmio(struct minihv_vcpu *vcpu, const struct minihv_cpu_mode *m,
-			u64 gpa, bool write, bool *in_kernel);
-/* vcpu.c: the MMIO access in vcpu->run served by an in-kernel device? */
+/* @val into the low @size bytes of *@reg, as x86 writes them (4 zero-extends). */
+void minihv_set_reg_sized(unsigned long *reg, u64 val, int size);
+bool minihv_string_io_advance(struct minihv_vcpu *vcpu, int idx, u64 off, s64 step,
+			      u64 n, u8 addr_size, bool rep);
+int minihv_string_io_error(struct minihv_vcpu *vcpu, u64 linear, u16 port, int r);
+void minihv_internal_error(struct minihv_vcpu *vcpu, u32 suberror, int ndata,
+			   const u64 *data);
+/* The MMIO access in vcpu->run served by an in-kernel device? */
 bool minihv_kernel_mmio(struct minihv_vcpu *vcpu);
-
-/*
- * A write to CR@cr (0 or 4) the CPU intercepted without decoding it: MOV
- * CRn, r; for CR0 also CLTS and LMSW with a register operand.  Puts the
- * value the register would take (from the current @cr0 for CLTS and
- * LMSW) in *@val and returns the instruction length, or 0 after filling
- * an emulation-error exit for anything else (LMSW from memory).
- */
-int minihv_decode_cr_write(struct minihv_vcpu *vcpu, const struct minihv_cpu_mode *m,
-			   int cr, u64 cr0, u64 *val);
-
-/*
- * MOV DR intercepted without decode assists: the GPR operand and REX.R of
- * the instruction at RIP (the DR and the direction come from the exit).
- * Returns the instruction length, or 0 after filling an emulation-error
- * exit when it is no MOV DR.
- */
-int minihv_decode_mov_dr(struct minihv_vcpu *vcpu, const struct minihv_cpu_mode *m,
-			 int *gpr, bool *rex_r);
-
-/* vcpu.c: exits to userspace built by vendor handlers */
-struct minihv_io_exit;
-void minihv_decode_string_io(struct minihv_vcpu *vcpu, const struct minihv_cpu_mode *m,
-			     struct minihv_io_exit *io);
 
 struct minihv_io_exit {
 	u16 port;
@@ -721,94 +509,6 @@ struct minihv_io_exit {
  * when *@done is set.
  */
 int minihv_handle_io(struct minihv_vcpu *vcpu, struct minihv_io_exit *io, bool *done);
-void minihv_internal_error(struct minihv_vcpu *vcpu, u32 suberror, int ndata,
-			   const u64 *data);
-/* cpuid.c: CPUID with EAX/ECX from vcpu->regs, results back there (api.rst). */
-void minihv_cpuid(struct minihv_vcpu *vcpu);
-/* The guest's CPUID leaf @leaf.@subleaf, without CPUID's dynamic bits: EAX, EBX, ECX, EDX. */
-void minihv_guest_cpuid(struct minihv_vcpu *vcpu, u32 leaf, u32 subleaf, u32 r[4]);
-int minihv_dev_get_supported_cpuid(void __user *argp);
-int minihv_vcpu_set_cpuid(struct minihv_vcpu *vcpu, void __user *argp);
-u64 minihv_xcr0_supported(void);
-bool minihv_xcr0_valid(u64 xcr0);
-u32 minihv_xstate_size(u64 xcr0);
-/* XSETBV's exit: 0 (done, skip it) or the exception vector to raise. */
-int minihv_xsetbv(struct minihv_vcpu *vcpu, int cpl, bool osxsave);
-
-/* main.c: the host's XCR0, read at load (0 without XSAVE). */
-extern u64 minihv_host_xcr0;
-
-/*
- * With interrupts off, right before and after the world switch (KVM's
- * kvm_load_guest_xsave_state()): the guest's XCR0 while it runs with
- * CR4.OSXSAVE set, the host's otherwise.  XCR0 is not part of the VMCS or
- * VMCB state switch.  Returns the XCR0 the guest starts with: pass it to
- * minihv_load_host_xcr0().
- */
-static inline u64 minihv_load_guest_xcr0(struct minihv_vcpu *vcpu, bool osxsave)
-{
-	if (!minihv_host_xcr0)
-		return 0;
-	if (osxsave && vcpu->xcr0 != minihv_host_xcr0) {
-		xsetbv(XCR_XFEATURE_ENABLED_MASK, vcpu->xcr0);
-		return vcpu->xcr0;
-	}
-	return minihv_host_xcr0;
-}
-
-/*
- * PKRU: WRPKRU does not exit.  minihv offers no protection keys, and
- * cr.c refuses CR4.PKE unless a userspace CPUID table offers them; such
- * a guest's value is not kept.  Either way the host's PKRU, read before
- * the entry, is put back after it, as KVM does: the host's user pages
- * stay the host's to reach.
- */
-static inline u32 minihv_host_pkru(void)
-{
-	return cpu_feature_enabled(X86_FEATURE_OSPKE) ? rdpkru() : 0;
-}
-
-static inline void minihv_restore_host_pkru(u32 pkru)
-{
-	if (cpu_feature_enabled(X86_FEATURE_OSPKE) && rdpkru() != pkru)
-		wrpkru(pkru);
-}
-
-/*
- * The host's XCR0 back, whatever the guest did.  On hardware XSETBV
- * always exits (SDM 26.1.2; APM 15.9 with the intercept), so XCR0 is what
- * was loaded; QEMU's TCG (7.2) runs a guest's XSETBV without checking the
- * intercept, so XCR0 may hold a value the guest set itself: kept as the
- * guest's when it is one minihv_xsetbv() would have taken, and never left
- * in the host.
- */
-static inline void minihv_load_host_xcr0(struct minihv_vcpu *vcpu, u64 start)
-{
-	u64 cur;
-
-	if (!minihv_host_xcr0)
-		return;
-	cur = xgetbv(XCR_XFEATURE_ENABLED_MASK);
-	if (cur != start && minihv_xcr0_valid(cur))
-		vcpu->xcr0 = cur;
-	if (cur != minihv_host_xcr0)
-		xsetbv(XCR_XFEATURE_ENABLED_MASK, minihv_host_xcr0);
-}
-
-/*
- * debugreg.c: MOV to (@to_dr) or from DR@dr (0-15, the instruction's
- * number) and the GPR @gpr, with the guest's CPL, CR4 and mode (the
- * operand is 32 bits outside 64-bit mode).  0 when done (the caller
- * loads minihv_hw_dr7() where the CPU takes it and completes the
- * instruction), or the vector of the exception to raise instead (#GP
- * with error code 0, or #DB for DR7.GD).
- */
-void minihv_debugregs_reset(struct minihv_vcpu *vcpu);
-int minihv_mov_dr(struct minihv_vcpu *vcpu, int dr, int gpr, bool to_dr);
-u64 minihv_hw_dr7(struct minihv_vcpu *vcpu);
-/* Interrupts off, around the world switch. */
-bool minihv_load_guest_debugregs(struct minihv_vcpu *vcpu);
-void minihv_load_host_debugregs(bool loaded);
 
 /*
  * Interrupts and NMIs userspace queued: minihv_inject_events() delivers
@@ -821,10 +521,141 @@ void minihv_inject_events(struct minihv_vcpu *vcpu);
 int minihv_window_open(struct minihv_vcpu *vcpu);
 int minihv_halt(struct minihv_vcpu *vcpu);
 
+/* The VMM's two inputs on the run page, which it may change at any time. */
+static inline bool minihv_immediate_exit(struct minihv_vcpu *vcpu)
+{
+	return READ_ONCE(((struct minihv_run __force *)vcpu->run_page)->immediate_exit);
+}
+
+static inline bool minihv_irq_window_requested(struct minihv_vcpu *vcpu)
+{
+	return READ_ONCE(((struct minihv_run __force *)vcpu->run_page)->request_interrupt_window);
+}
+
+/* ---- stats.c ---- */
+int minihv_vcpu_stats_fd(struct file *vcpu_file);
+
+/* ---- spec.c: speculation mitigations around the world switch ---- */
+int minihv_spec_setup(struct dentry *debugfs);
+void minihv_spec_unsetup(void);
+void minihv_spec_features(struct minihv_features *f);
+u64 minihv_spec_new_vm_id(void);
+void minihv_spec_enter(struct minihv_vcpu *vcpu);
+void minihv_spec_exit(void);
+
+/* ---- lapic.c: the local APIC, for vCPUs of a VM with MINIHV_CREATE_IRQCHIP ---- */
+int minihv_lapic_create(struct minihv_vcpu *vcpu);
+void minihv_lapic_free(struct minihv_vcpu *vcpu);
+/* Folds requests (IPIs, lines, the timer) into IRR; INIT and SIPI. */
+void minihv_lapic_sync(struct minihv_vcpu *vcpu);
 /*
- * cr.c: the rules of CR0, CR4 and EFER.  minihv_set_*() check a write
- * against the state @s it is made in and, when the rules take it, update
- * @s as the CPU would (EFER.LMA follows CR0.PG); false is #GP(0).
+ * The vector to deliver now (above PPR), MINIHV_EXTINT for the 8259's
+ * through LINT0, or -1; accept: IRR to ISR (or the 8259's INTA), and
+ * returns the vector to inject.
+ */
+int minihv_lapic_pending(struct minihv_vcpu *vcpu);
+int minihv_lapic_accept(struct minihv_vcpu *vcpu, int vec);
+bool minihv_lapic_mmio(struct minihv_vcpu *vcpu, u64 gpa, int len, bool write, void *data);
+/* IA32_APIC_BASE, TSC_DEADLINE, x2APIC: 0, 1 (#GP) or -1 (not the APIC's) */
+int minihv_lapic_msr(struct minihv_vcpu *vcpu, u32 msr, bool write, u64 *val);
+void minihv_lapic_deliver(struct minihv_vm *vm, const struct minihv_apic_msg *msg);
+u64 minihv_get_cr8(struct minihv_vcpu *vcpu);
+void minihv_set_cr8(struct minihv_vcpu *vcpu, u64 cr8);
+
+/* ---- ioapic.c ---- */
+int minihv_ioapic_create(struct minihv_vm *vm);
+void minihv_ioapic_free(struct minihv_vm *vm);
+int minihv_ioapic_set_irq(struct minihv_vm *vm, u32 pin, u32 level);
+void minihv_ioapic_eoi(struct minihv_vm *vm, int vector);
+bool minihv_ioapic_mmio(struct minihv_vm *vm, u64 gpa, int len, bool write, void *data);
+
+/* ---- mmu.c: nested page tables and guest memory ---- */
+extern atomic_t minihv_nr_pinned;	/* debugfs "pinned_pages" (main.c) */
+int minihv_mmu_init(struct minihv_vm *vm);
+void minihv_mmu_destroy(struct minihv_vm *vm);
+int minihv_mmu_add_slot(struct minihv_vm *vm, struct minihv_memslot *slot);
+void minihv_mmu_unmap_slot(struct minihv_vm *vm, struct minihv_memslot *slot);
+int minihv_mmu_topup_cache(struct minihv_vcpu *vcpu);
+void minihv_mmu_free_cache(struct minihv_vcpu *vcpu);
+struct seq_file;
+void minihv_mmu_show(struct seq_file *m, struct minihv_vm *vm);
+struct minihv_memslot *minihv_gpa_to_slot(struct minihv_vm *vm, u64 gpa);
+/* 1: mapped, re-enter; 0: not guest RAM (MMIO); -errno */
+int minihv_mmu_map_gpa(struct minihv_vcpu *vcpu, u64 gpa, bool write);
+int minihv_read_guest_phys(struct minihv_vm *vm, u64 gpa, void *buf, size_t len);
+int minihv_read_guest_virt(struct minihv_vm *vm, const struct minihv_paging *pg,
+			   u64 gva, void *buf, size_t len);
+int minihv_write_guest_virt(struct minihv_vm *vm, const struct minihv_paging *pg,
+			    u64 gva, const void *buf, size_t len);
+
+/* ---- emulate.c: instruction decoding for exits without decode assists ---- */
+
+/* What a vendor's exit handler knows about the guest at an exit. */
+struct minihv_cpu_mode {
+	struct minihv_paging paging;
+	u64 cs_base;
+	u64 rip;
+	u64 rflags;
+	bool long_mode;		/* EFER.LMA && CS.L: 64-bit code */
+	bool cs_db;		/* CS.D: 32-bit default operand size */
+	int cpl;		/* SS.DPL (SDM Vol 3 5.5; APM Vol 2 15.5.1) */
+	u64 seg_base[6];	/* ES CS SS DS FS GS, for string I/O */
+};
+
+enum { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS };
+
+int minihv_fetch_insn(struct minihv_vcpu *vcpu, const struct minihv_cpu_mode *m,
+		      u8 *insn, int max);
+int minihv_insn_length(const u8 *insn, int len, bool long_mode);
+/* MINIHV_ALU_* on @size-byte operands; replaces the arithmetic flags in *@rflags. */
+u64 minihv_alu(int op, int size, u64 dst, u64 src, u64 *rflags);
+/*
+ * An access to MMIO at @gpa by the instruction at RIP: decodes it, fills
+ * the run structure for userspace and returns the instruction length (> 0),
+ * or 0 after filling an internal-error exit for what it cannot decode.
+ * *@in_kernel says the access was to the in-kernel APIC or I/O APIC and is
+ * done (a read's register written): the guest goes on without userspace.
+ */
+int minihv_emulate_mmio(struct minihv_vcpu *vcpu, const struct minihv_cpu_mode *m,
+			u64 gpa, bool write, bool *in_kernel);
+/*
+ * A write to CR@cr (0 or 4) the CPU intercepted without decoding it: MOV
+ * CRn, r; for CR0 also CLTS and LMSW with a register operand.  Puts the
+ * value the register would take (from the current @cr0 for CLTS and
+ * LMSW) in *@val and returns the instruction length, or 0 after filling
+ * an emulation-error exit for anything else (LMSW from memory).
+ */
+int minihv_decode_cr_write(struct minihv_vcpu *vcpu, const struct minihv_cpu_mode *m,
+			   int cr, u64 cr0, u64 *val);
+/*
+ * MOV DR intercepted without decode assists: the GPR operand and REX.R of
+ * the instruction at RIP (the DR and the direction come from the exit).
+ * Returns the instruction length, or 0 after filling an emulation-error
+ * exit when it is no MOV DR.
+ */
+int minihv_decode_mov_dr(struct minihv_vcpu *vcpu, const struct minihv_cpu_mode *m,
+			 int *gpr, bool *rex_r);
+void minihv_decode_string_io(struct minihv_vcpu *vcpu, const struct minihv_cpu_mode *m,
+			     struct minihv_io_exit *io);
+
+/* ---- cpuid.c ---- */
+/* CPUID with EAX/ECX from vcpu->regs, results back there (api.rst). */
+void minihv_cpuid(struct minihv_vcpu *vcpu);
+/* The guest's CPUID leaf @leaf.@subleaf, without CPUID's dynamic bits: EAX, EBX, ECX, EDX. */
+void minihv_guest_cpuid(struct minihv_vcpu *vcpu, u32 leaf, u32 subleaf, u32 r[4]);
+int minihv_dev_get_supported_cpuid(void __user *argp);
+int minihv_vcpu_set_cpuid(struct minihv_vcpu *vcpu, void __user *argp);
+u64 minihv_xcr0_supported(void);
+bool minihv_xcr0_valid(u64 xcr0);
+u32 minihv_xstate_size(u64 xcr0);
+/* XSETBV's exit: 0 (done, skip it) or the exception vector to raise. */
+int minihv_xsetbv(struct minihv_vcpu *vcpu, int cpl, bool osxsave);
+
+/*
+ * ---- cr.c: the rules of CR0, CR4 and EFER ----
+ * minihv_set_*() check a write against the state @s it is made in and,
+ * when the rules take it, update @s as the CPU would (EFER.LMA follows
+ * CR0.PG); false is #GP(0).
  */
 struct minihv_cr_state {
 	u64 cr0, cr3, cr4, efer;
@@ -840,8 +671,22 @@ bool minihv_sregs_valid(struct minihv_vcpu *vcpu, const struct minihv_sregs *sre
 /* EFER bits a guest may have: SCE, LME, LMA, NXE (SDM Vol 3 2.2.1). */
 #define MINIHV_GUEST_EFER_BITS	(EFER_SCE | EFER_LME | EFER_LMA | EFER_NX)
 
-/* ---- msr.c ---- */
+/* ---- debugreg.c ---- */
+void minihv_debugregs_reset(struct minihv_vcpu *vcpu);
+/*
+ * MOV to (@to_dr) or from DR@dr (0-15, the instruction's number) and the
+ * GPR @gpr, with the guest's CPL, CR4 and mode (the operand is 32 bits
+ * outside 64-bit mode).  0 when done (the caller loads minihv_hw_dr7()
+ * where the CPU takes it and completes the instruction), or the vector of
+ * the exception to raise instead (#GP with error code 0, or #DB for DR7.GD).
+ */
+int minihv_mov_dr(struct minihv_vcpu *vcpu, int dr, int gpr, bool to_dr);
+u64 minihv_hw_dr7(struct minihv_vcpu *vcpu);
+/* Interrupts off, around the world switch. */
+bool minihv_load_guest_debugregs(struct minihv_vcpu *vcpu);
+void minihv_load_host_debugregs(bool loaded);
 
+/* ---- msr.c ---- */
 /*
  * RDMSR (write false) or WRMSR (true) with ECX, EDX:EAX from vcpu->regs,
  * for the MSRs minihv emulates (Documentation/platform.rst): checks the
@@ -851,5 +696,100 @@ bool minihv_sregs_valid(struct minihv_vcpu *vcpu, const struct minihv_sregs *sre
 int minihv_emulate_msr(struct minihv_vcpu *vcpu, bool write);
 /* A new vCPU's model MSRs, as at RESET. */
 void minihv_msrs_reset(struct minihv_vcpu *vcpu);
+
+/* ---- the world switch: what each vendor's vcpu_run calls, interrupts off ---- */
+
+/*
+ * Just before VMRUN/VMLAUNCH.  For the whole of MINIHV_RUN the task's FPU
+ * state is the guest's (fpu_swap_kvm_fpstate(), as KVM does): the
+ * registers hold it unless a context switch or a kernel_fpu_begin() saved
+ * it away since the last entry; then it is put back.  So an exit costs no
+ * FPU save or restore, only the ioctl does.
+ */
+static inline void minihv_guest_fpu_load(void)
+{
+	if (test_thread_flag(TIF_NEED_FPU_LOAD))
+		switch_fpu_return();
+}
+
+/*
+ * The last thing before the entry, as KVM's vcpu_enter_guest() does: a
+ * signal, a reschedule or an immediate_exit that came after the run loop's
+ * own check would otherwise wait in the guest for its next exit (a signal
+ * sent from this CPU's own interrupt sends no IPI to end the entry).  When
+ * it is true the vendor does not enter and returns 1, and the loop sees
+ * why.  From here on a new one is an interrupt pending at
+ * VMRUN/VMLAUNCH, which exits at once.
+ */
+static inline bool minihv_exit_request(struct minihv_vcpu *vcpu)
+{
+	WRITE_ONCE(vcpu->guest_cpu, smp_processor_id());
+	/* Pairs with the barrier in minihv_vcpu_kick(): either sees the other. */
+	smp_mb();
+	/*
+	 * The reboot's disable IPI needs interrupts on: if it came before
+	 * local_irq_disable() the flag is seen here, and if it comes later
+	 * it finds this CPU in the guest or done with the world switch.
+	 * So VMX/SVM is still on for the whole of this entry.
+	 */
+	return signal_pending(current) || need_resched() ||
+	       minihv_immediate_exit(vcpu) || READ_ONCE(vcpu->kicked) ||
+	       READ_ONCE(minihv_rebooting);
+}
+
+/*
+ * Right before and after the world switch (KVM's
+ * kvm_load_guest_xsave_state()): the guest's XCR0 while it runs with
+ * CR4.OSXSAVE set, the host's otherwise; XCR0 is not in the VMCS or VMCB
+ * state switch.  Returns the XCR0 the guest starts with: pass it to
+ * minihv_load_host_xcr0().
+ */
+static inline u64 minihv_load_guest_xcr0(struct minihv_vcpu *vcpu, bool osxsave)
+{
+	if (!minihv_host_xcr0)
+		return 0;
+	if (osxsave && vcpu->xcr0 != minihv_host_xcr0) {
+		xsetbv(XCR_XFEATURE_ENABLED_MASK, vcpu->xcr0);
+		return vcpu->xcr0;
+	}
+	return minihv_host_xcr0;
+}
+
+/*
+ * The host's XCR0 back, whatever the guest did.  On hardware XSETBV
+ * always exits (SDM 26.1.2; APM 15.9 with the intercept); QEMU's TCG runs
+ * a guest's XSETBV without checking the intercept, so XCR0 may hold a
+ * value the guest set itself: kept as the guest's when minihv_xsetbv()
+ * would have taken it, and never left in the host.
+ */
+static inline void minihv_load_host_xcr0(struct minihv_vcpu *vcpu, u64 start)
+{
+	u64 cur;
+
+	if (!minihv_host_xcr0)
+		return;
+	cur = xgetbv(XCR_XFEATURE_ENABLED_MASK);
+	if (cur != start && minihv_xcr0_valid(cur))
+		vcpu->xcr0 = cur;
+	if (cur != minihv_host_xcr0)
+		xsetbv(XCR_XFEATURE_ENABLED_MASK, minihv_host_xcr0);
+}
+
+/*
+ * PKRU: WRPKRU does not exit.  minihv offers no protection keys, and
+ * cr.c refuses CR4.PKE unless a userspace CPUID table offers them; such
+ * a guest's value is not kept.  Either way the host's PKRU, read before
+ * the entry, is put back after it, as KVM does.
+ */
+static inline u32 minihv_host_pkru(void)
+{
+	return cpu_feature_enabled(X86_FEATURE_OSPKE) ? rdpkru() : 0;
+}
+
+static inline void minihv_restore_host_pkru(u32 pkru)
+{
+	if (cpu_feature_enabled(X86_FEATURE_OSPKE) && rdpkru() != pkru)
+		wrpkru(pkru);
+}
 
 #endif /* MINIHV_H */

@@ -10,29 +10,14 @@
  * backend supplies those (minihv_vendor_ops.tdp_*), and the depth: EPT is
  * 4 levels as minihv programs it, NPT has as many as the host's own paging
  * (5 with CR4.LA57, APM 15.25.3), which the backend sets in vm->tdp_levels.
- * minihv maps 4 KiB pages only, on a nested fault: the faulting page and
- * the rest of its aligned block of MINIHV_FAULT_AROUND pages in the slot,
- * so a guest pays only for the memory near what it touches.
+ * minihv maps 4 KiB pages of memory slots only, on a nested fault; an
+ * address outside every slot is MMIO.
  *
- * Nested tables map nothing but memory slots: a guest-physical address
- * outside every slot faults to the exit handler, which makes it MMIO.
- *
- * The nested tables follow the VMM's mm, as KVM's do: each slot has an MMU
- * interval notifier over its user range, and when the kernel changes that
- * range (munmap, mremap, mprotect, MADV_DONTNEED, truncation of a file
- * mapping, swap-out of a page not yet pinned, fork's copy-on-write) the
- * entries go, every vCPU's TLB tag is flushed, and the pages are unpinned.
- * The guest's next access faults and pins whatever the mm has there now:
- * the new contents, or -EFAULT from MINIHV_RUN if nothing is mapped.  A
- * mapped page stays pinned until then, so the guest can never reach a
- * page the host has freed.
- *
- * Lock order: mmap_lock, then mmu_lock (the notifier runs under the first).
- * Nothing under mmu_lock may fault, lock a page or allocate with reclaim:
- * reclaim and truncation call the notifier, which takes mmu_lock.  So a
- * fault pins its pages before taking the lock and checks the notifier's
- * sequence count afterwards, and nested-table pages come from a per-vCPU
- * cache filled beforehand.
+ * The nested tables follow the VMM's mm as KVM's do, through an MMU
+ * interval notifier per slot, and a page stays pinned while an entry maps
+ * it (Documentation/design.rst, "Memory").  Why nothing under mmu_lock may
+ * fault or allocate with reclaim, so that a fault pins first and takes
+ * table pages from a per-vCPU cache: Documentation/locking.rst.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -154,12 +139,10 @@ struct minihv_memslot *minihv_gpa_to_slot(struct minihv_vm *vm, u64 gpa)
 
 /*
  * A nested fault maps the faulting page and the others of its aligned
- * block of MINIHV_FAULT_AROUND pages in the slot.  A booting Linux touches
- * all of its RAM, and one exit per 4 KiB page was most of the difference
- * between its boot on minihv and on KVM (which maps huge pages) under an
- * emulator, where each exit costs tens of microseconds.  The neighbours
- * are pinned as the faulting page is; one that cannot be is left for its
- * own fault.
+ * block of MINIHV_FAULT_AROUND pages in the slot: a booting Linux touches
+ * all of its RAM, and under an emulator each exit costs tens of
+ * microseconds (KVM maps huge pages instead).  The neighbours are pinned
+ * as the faulting page is; one that cannot be is left for its own fault.
  */
 #define MINIHV_FAULT_AROUND	16
 
@@ -207,7 +190,7 @@ int minihv_mmu_map_gpa(struct minihv_vcpu *vcpu, u64 gpa, bool write)
 	if (r)
 		return r;
 
-	/* Pin outside mmu_lock (see the top of this file). */
+	/* Pin outside mmu_lock (locking.rst). */
 	seq = mmu_interval_read_begin(&slot->notifier);
 	for (i = first; i < last; i++) {
 		if (READ_ONCE(slot->pages[i - slot->base_gfn]))
@@ -458,11 +441,9 @@ static void tdp_show_table(struct seq_file *m, struct minihv_vm *vm, u64 *table,
 
 /*
  * debugfs <pid>-<n>/tdp (vm.c; a test hook), with vm->lock held: every
- * nested mapping as "gpa hpa r|w", each checked against the slots: an
- * "error" line for a mapping outside every slot, of another page than the
- * one pinned for that guest page, writable in a read-only slot, or a
- * large page.  The last line counts both (all mappings, listed or not).
- * Tests compare the host addresses with /proc/self/pagemap.
+ * nested mapping as "gpa hpa r|w", and an "error" line for each that
+ * tdp_show_table() finds wrong; the last line counts both.  Tests compare
+ * the host addresses with /proc/self/pagemap.
  */
 void minihv_mmu_show(struct seq_file *m, struct minihv_vm *vm)
 {
@@ -505,12 +486,6 @@ static int minihv_guest_phys_rw(struct minihv_vm *vm, u64 gpa, void *buf,
 int minihv_read_guest_phys(struct minihv_vm *vm, u64 gpa, void *buf, size_t len)
 {
 	return minihv_guest_phys_rw(vm, gpa, buf, len, false);
-}
-
-int minihv_write_guest_phys(struct minihv_vm *vm, u64 gpa, const void *buf,
-			    size_t len)
-{
-	return minihv_guest_phys_rw(vm, gpa, (void *)buf, len, true);
 }
 
 /* ---- the guest's own page tables (SDM Vol 3 4.3-4.5, APM Vol 2 5.3) ---- */
@@ -558,8 +533,8 @@ static int walk_64(struct minihv_vm *vm, u64 table, u64 gva, int level, u64 *gpa
  * passed the hardware's own checks (or will, when the guest retries).
  * Returns -EFAULT for a non-present translation.
  */
-int minihv_gva_to_gpa(struct minihv_vm *vm, const struct minihv_paging *pg,
-		      u64 gva, bool write, u64 *gpa)
+static int minihv_gva_to_gpa(struct minihv_vm *vm, const struct minihv_paging *pg,
+			     u64 gva, u64 *gpa)
 {
 	u64 entry;
 	int r;
@@ -610,7 +585,7 @@ static int minihv_guest_virt_rw(struct minihv_vm *vm, const struct minihv_paging
 		u64 gpa;
 		int r;
 
-		r = minihv_gva_to_gpa(vm, pg, gva, write, &gpa);
+		r = minihv_gva_to_gpa(vm, pg, gva, &gpa);
 		if (!r)
 			r = minihv_guest_phys_rw(vm, gpa, buf, n, write);
 		if (r)

@@ -1,21 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The MSRs a guest may read and write (RDMSR/WRMSR exits of both vendors).
- *
- * Three kinds, in the order minihv_emulate_msr() tries them:
- *  - the local APIC's (lapic.c), with the irqchip;
- *  - the architectural MSRs the vendor keeps in its VMCS or VMCB, or
- *    switches itself (EFER, the SYSCALL and SYSENTER MSRs, FS/GS bases,
- *    PAT, the TSC): checked here, stored by minihv_ops->get_msr/set_msr;
- *  - the model MSRs of the CPU minihv presents: a table (minihv_model_msrs)
- *    that says, for each, which vendor's CPUs have it, what it reads and
- *    which writes it takes.  A kernel reads many of them without asking
- *    CPUID first (the AMD legacy performance counters, HWCR, the microcode
- *    patch level, MCG_CAP, MISC_ENABLE ...): on a real CPU of that vendor
- *    they exist, so here they must not #GP.  Each choice is KVM's unless
- *    the table says otherwise; Documentation/platform.rst lists them all.
- *
- * Anything else is #GP(0), as an MSR the CPU does not have.
+ * The MSRs a guest may read and write (RDMSR/WRMSR exits of both vendors),
+ * in the order minihv_emulate_msr() tries them: the local APIC's
+ * (lapic.c); the architectural MSRs the vendor keeps or switches (EFER,
+ * the SYSCALL and SYSENTER MSRs, FS/GS bases, PAT, the TSC), checked here
+ * and stored by minihv_ops->get_msr/set_msr; and the model MSRs a kernel
+ * reads without asking CPUID first, so that they must not #GP on a CPU of
+ * their vendor: a table (minihv_model_msrs), KVM's choices unless it says
+ * otherwise (Documentation/platform.rst, "Model MSRs").  Anything else is
+ * #GP(0), as an MSR the CPU does not have.
  */
 #include <asm/msr-index.h>
 #include <asm/tsc.h>
@@ -227,7 +220,6 @@ static u64 *minihv_model_msr_field(struct minihv_vcpu *vcpu, const struct minihv
 	return m->field ? (u64 *)((u8 *)vcpu + m->field) : NULL;
 }
 
-/* A vCPU's model MSRs at RESET. */
 void minihv_msrs_reset(struct minihv_vcpu *vcpu)
 {
 	const struct minihv_model_msr *m;

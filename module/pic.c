@@ -1,32 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * minihv's 8259A pair, created with the I/O APIC by MINIHV_CREATE_IRQCHIP
- * as KVM's KVM_CREATE_IRQCHIP creates its PICs.  The model is Intel's
- * 8259A datasheet: the master at 20h-21h, the slave at A0h-A1h cascaded
- * on the master's IR2, and the edge/level control registers (ELCR) of the
- * PC chipsets at 4D0h-4D1h.
+ * minihv's 8259A pair (Intel's 8259A datasheet), created with the I/O APIC
+ * by MINIHV_CREATE_IRQCHIP as KVM_CREATE_IRQCHIP creates KVM's: the master
+ * at 20h-21h, the slave at A0h-A1h on the master's IR2, and the PC
+ * chipsets' ELCR at 4D0h-4D1h.  What a guest has and what is not modeled:
+ * Documentation/platform.rst, "The legacy PC".
  *
- * What a guest has: the initialization sequence (ICW1-ICW4), the mask
- * (OCW1), EOI specific and non-specific with the rotations (OCW2), IRR
- * and ISR reads, poll and special mask (OCW3), auto-EOI and special fully
- * nested mode (ICW4), and priorities with rotation.  Not modeled: the
- * 8080 mode and buffered mode of ICW4, and ICW1's LTIM (a PC sets level
- * triggering per line in the ELCR instead).
+ * The lines: IRQ0 from the PIT (pit.c), MINIHV_IRQ_LINE for the others.
+ * The output (INTR) goes to LINT0 of vCPU 0: minihv_lapic_pending() offers
+ * it as MINIHV_EXTINT, and minihv_pic_intack() is the INTA cycle that
+ * yields the vector.  With no firmware to initialize the pair, it starts
+ * as the PC BIOS leaves it: bases 08h and 70h, every line masked.
  *
- * The lines: IRQ0 from the PIT (pit.c), and MINIHV_IRQ_LINE for 0-15
- * but 2, the cascade.  The output (INTR) goes to LINT0 of vCPU 0, the
- * bootstrap processor: lapic.c's minihv_lapic_pending() offers it as
- * MINIHV_EXTINT while that APIC takes ExtINT, and the run loop's
- * minihv_pic_intack() is the INTA cycle that yields the vector.
- *
- * There is no firmware to initialize the pair, so it starts as the PC
- * BIOS leaves it: vector bases 08h and 70h, every line masked.  A guest
- * that wants interrupts from it unmasks them (and usually re-initializes
- * it with bases of its own, as Linux and every protected-mode OS do).
- *
- * Locking: pic->lock, a spinlock (port I/O runs in exit handlers, which
- * may not sleep), taken from vCPU threads and MINIHV_IRQ_LINE.  Under it
- * the BSP is kicked, which takes vm->irq_lock: pic->lock comes first.
+ * Locking: pic->lock, a spinlock (port I/O runs in exit handlers), taken
+ * before vm->irq_lock (Documentation/locking.rst).
  */
 #include <linux/kernel.h>
 #include <linux/slab.h>

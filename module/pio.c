@@ -1,20 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Port I/O the kernel serves: the ports of the interrupt controllers and
- * timers that live in the module (pic.c, pit.c), looked up in a small
- * table before a port I/O exit goes to userspace (KVM's KVM_PIO_BUS).
- * A port is the kernel's only while its device exists: the 8259's with
- * MINIHV_CREATE_IRQCHIP, the PIT's and the PM timer's with
- * MINIHV_CREATE_PIT2; every other port goes to userspace as before.
- *
- * An access belongs to the device its first port is in.  The 8-bit
- * devices see a wider access as one byte per port, as the ISA bus splits
- * it; bytes past the device's ports read FFh and are not written.
- *
- * String I/O (INS, OUTS) to these ports is done here too, an item at a
- * time, so that the device's state never depends on which path an access
- * took; as the userspace path does, a REP moves at most a bounded number
- * of items per exit and re-executes for the rest.
+ * Port I/O the kernel serves: the ports of the devices in the module
+ * (pic.c, pit.c), found in a small table before a port I/O exit goes to
+ * userspace (KVM's KVM_PIO_BUS), each only while its device exists.  An
+ * access belongs to the device its first port is in; the 8-bit devices
+ * see a wider access as one byte per port, as the ISA bus splits it, and
+ * bytes past their ports read FFh.  String I/O to them is done here too,
+ * an item at a time, a bounded number of items per exit as on the
+ * userspace path, so a device's state never depends on the path taken.
  */
 #include <linux/kernel.h>
 
@@ -82,7 +75,7 @@ static int pio_string(struct minihv_vcpu *vcpu, const struct minihv_cpu_mode *m,
 	u64 base = io->in ? m->seg_base[SEG_ES] : m->seg_base[io->seg];
 	u64 count = io->rep ? (vcpu->regs[VCPU_REGS_RCX] & mask) : 1;
 	s64 step = (m->rflags & X86_EFLAGS_DF) ? -io->size : io->size;
-	u64 i, off = vcpu->regs[idx] & mask, linear = 0, err[3];
+	u64 i, off = vcpu->regs[idx] & mask, linear = 0;
 	u32 item = 0;
 	int ret = 0;
 
@@ -103,14 +96,8 @@ static int pio_string(struct minihv_vcpu *vcpu, const struct minihv_cpu_mode *m,
 	if (ret)
 		i--;		/* the item that failed was not moved */
 	*done = minihv_string_io_advance(vcpu, idx, off, step, i, io->addr_size, io->rep);
-	if (ret) {
-		/* As the userspace path: an error exit naming the address, RIP on the insn. */
-		err[0] = linear;
-		err[1] = io->port;
-		err[2] = -ret;
-		minihv_internal_error(vcpu, MINIHV_INTERNAL_ERROR_STRING_IO, 3, err);
-		return MINIHV_EXIT_TO_USER;
-	}
+	if (ret)
+		return minihv_string_io_error(vcpu, linear, io->port, ret);
 	return MINIHV_RESUME_GUEST;
 }
 

@@ -1,34 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The platform's timers, created by MINIHV_CREATE_PIT2 (KVM_CREATE_PIT2's
- * shape): the 8254 programmable interval timer and the ACPI PM timer.
- * They live beside the APICs for the reason the APIC timer does: a tick
- * should not cost a trip to userspace, and IRQ0 is the kernel's to raise.
+ * shape): the 8254 programmable interval timer (Intel's 82C54 datasheet)
+ * and the ACPI PM timer.  Why they are in the kernel, what is modeled and
+ * what is not: Documentation/platform.rst, "The legacy PC".
  *
- * The 8254 (Intel's 82C54 datasheet): three counters at 1.193182 MHz
- * behind ports 40h-42h and the control word register at 43h.  Channel 0's
- * output is IRQ0, of the 8259 and of I/O APIC pin 2 (the MADT's interrupt
- * source override says so), as KVM wires it; channel 1 (DRAM refresh on
- * the PC) only counts; channel 2's gate and output are bits 0 and 5 of
- * port 61h, which firmware and Linux use to calibrate.  Counts come from
- * ktime: a counter is its initial count less the clocks since it was
- * loaded, nothing ticks.  Modes 0-5, the counter latch, the read-back
- * command and the status byte are there.  Not modeled: BCD counting (the
- * bit is kept, the count is binary), a gate held low pausing modes 0 and
- * 4 (a rising gate restarts modes 1, 2, 3 and 5), and a new count taking
- * effect only at the end of the period in modes 2 and 3 (it restarts
- * the counter at once).
- *
- * Channel 0's interrupts come from an hrtimer (the pattern of lapic.c's):
- * the callback only sets pit->fired and kicks vCPU 0, whose run loop
- * raises IRQ0 (minihv_pit_sync()).  Ticks that come while one waits are
- * merged into it.  A periodic mode fires at most every PIT_MIN_PERIOD_NS,
- * so a guest cannot load a count of 1 and have the host take an
- * interrupt every microsecond; the counter it reads still runs at speed.
- *
- * Locking: pit->lock, a spinlock (port I/O runs in exit handlers), for
- * the counters; the callback takes none of it.  hrtimer_cancel() under
- * it waits for a callback on another CPU, which takes only vm->irq_lock.
+ * Counts come from ktime: a counter is its initial count less the clocks
+ * since it was loaded, nothing ticks.  Channel 0's interrupts come from an
+ * hrtimer (the pattern of lapic.c's): the callback only sets pit->fired and
+ * kicks vCPU 0, whose run loop raises IRQ0 (minihv_pit_sync()); ticks that
+ * come while one waits merge into it.  Locking: Documentation/locking.rst.
  */
 #include <linux/hrtimer.h>
 #include <linux/kernel.h>

@@ -1,57 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * minihv's speculative-execution mitigations: what a hypervisor must do
- * around the world switch so that a guest cannot steer or read the host's
- * (or another guest's) speculation.  Each follows the host kernel's own
- * choice, as KVM's do: the kernel decided at boot, from the CPU's bugs and
- * its command line (mitigations=, spectre_v2=, mds=, l1tf=, ...), which
- * sequences this CPU needs, and says so in X86_FEATURE_* flags and in
- * /sys/devices/system/cpu/vulnerabilities/.  minihv reads the same flags:
- *
- *   IBPB on VM switch      A CPU that runs a vCPU of another VM than the
- *                          last one issues an indirect branch prediction
- *                          barrier first (Spectre v2 between guests;
- *                          X86_FEATURE_USE_IBPB, the host's own IBPB
- *                          between processes; Intel's "Speculative
- *                          Execution Side Channel Mitigations", AMD's
- *                          "Software Techniques for Managing Speculation").
- *   RSB fill after exit    The return stack buffer holds the guest's
- *                          entries after an exit; 32 harmless calls fill
- *                          it before the host's first unbalanced RET
- *                          (X86_FEATURE_RSB_VMEXIT, _LITE for eIBRS PBRSB).
- *                          In vmenter.S of both vendors.
- *   VERW before entry      Clears the CPU's fill buffers, store buffers and
- *                          load ports of host data before the guest runs
- *                          (MDS, TAA, MMIO stale data, AMD's TSA;
- *                          X86_FEATURE_CLEAR_CPU_BUF_VM).  In vmenter.S.
- *   L1D flush before entry VT-x only (L1TF: a guest's not-present PTE may
- *                          name a host physical address whose line is in
- *                          L1D): IA32_FLUSH_CMD before each VM entry, when
- *                          the CPU has the bug and the host did not turn
- *                          the VMX mitigation off (l1tf_vmx_mitigation).
- *                          Without the MSR (old microcode), the software
- *                          sequence of Intel's L1TF guidance: a buffer
- *                          twice the L1D's size read line by line.
- *   Return untraining      AMD-V only: after #VMEXIT and before the first
- *                          RET, the retbleed/SRSO untraining sequence or an
- *                          IBPB, as the host chose (UNTRAIN_RET, _VM on 6.12).
- *   BHB clear after exit   VT-x: the branch history buffer cleared by the
- *                          kernel's clear_bhb_loop (BHI;
- *                          X86_FEATURE_CLEAR_BHB_LOOP_ON_VMEXIT).
- *   IBPB before userspace  After a guest ran, the next return to user mode
- *                          on that CPU issues an IBPB, so the guest cannot
- *                          steer the VMM's branches (VMSCAPE;
- *                          X86_FEATURE_IBPB_EXIT_TO_USER and the kernel's
- *                          per-CPU x86_ibpb_exit_to_user, as KVM sets it).
- *
- * The sequences in vmenter.S are the kernel's own macros, patched by the
- * kernel's alternatives when the module loads: they run exactly when the
- * flag is set.  Those written in C count how often they ran
- * (/sys/kernel/debug/minihv/mitigations).  MINIHV_GET_FEATURES reports
- * each: "host" when the host kernel mitigates it, "used" when minihv does
- * (minihv-run --probe prints them).  The emulated test machines are not
- * vulnerable and run no barrier for real: the tests there check that each
- * mitigation is selected as the host's sysfs says and that the C paths run.
+ * minihv's speculative-execution mitigations around the world switch, so
+ * that a guest cannot steer or read the host's (or another guest's)
+ * speculation.  Each follows the host kernel's own choice, as KVM's do:
+ * the X86_FEATURE_* flags it set at boot from the CPU's bugs and its
+ * command line.  Documentation/security.rst, "Speculation", lists them
+ * (IBPB on VM switch, RSB fill, VERW, L1D flush, return untraining, BHB
+ * clear, IBPB before userspace) and where each is; Intel's "Speculative
+ * Execution Side Channel Mitigations" and AMD's "Software Techniques for
+ * Managing Speculation" are the vendors' guidance.  Those in vmenter.S are
+ * the kernel's macros, patched by its alternatives; those here in C count
+ * how often they ran (/sys/kernel/debug/minihv/mitigations).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 

@@ -3,14 +3,9 @@
  * A vCPU's statistics as a file in KVM's binary stats format
  * (KVM_GET_STATS_FD; Documentation/virt/kvm/api.rst, "KVM_GET_STATS_FD"),
  * so that what reads KVM's per-vCPU stats reads minihv's: a header, an id
- * string, one descriptor per statistic, then the values.
- *
- * Names: KVM's where the meaning is KVM's (exits, io_exits, mmio_exits,
- * halt_exits, irq_exits, irq_window_exits, hypercalls), minihv's own for
- * the rest (cpuid_exits, msr_exits, ...).  The file holds a reference to
- * the vCPU's file, so the vCPU outlives every stats fd of it; values are
- * read as they are at each read(), racing with the running vCPU as KVM's
- * do.
+ * string, one descriptor per statistic, then the values.  Names are KVM's
+ * where the meaning is.  The file holds a reference to the vCPU's file;
+ * values are read at each read(), racing with the running vCPU as KVM's.
  */
 #include <linux/anon_inodes.h>
 #include <linux/file.h>

@@ -3,11 +3,7 @@
  * minihv's tracepoints, KVM's kvm:kvm_entry and kvm:kvm_exit in shape:
  * every entry, every exit with the vendor's raw reason, every event
  * injected, every run that returns to userspace, every APIC register
- * write.  Read them with trace-cmd, perf or tracefs
- * (Documentation/api.rst, "Tracepoints"):
- *
- *   perf stat -e 'minihv:*' -a sleep 1
- *   echo 1 > /sys/kernel/tracing/events/minihv/enable
+ * write.  How to read them: Documentation/api.rst, "Tracepoints".
  */
 #undef TRACE_SYSTEM
 #define TRACE_SYSTEM minihv

@@ -151,12 +151,12 @@ bool minihv_string_io_advance(struct minihv_vcpu *vcpu, int idx, u64 off, s64 st
  * KVM emulates the first and injects #PF for the second; minihv ends the
  * run with an error that names the address, RIP still on the instruction.
  */
-static int string_io_error(struct minihv_vcpu *vcpu, u64 linear, u16 port, int r)
+int minihv_string_io_error(struct minihv_vcpu *vcpu, u64 linear, u16 port, int r)
 {
 	u64 data[3] = { linear, port, -r };
 
 	minihv_internal_error(vcpu, MINIHV_INTERNAL_ERROR_STRING_IO, 3, data);
-	return 0;
+	return MINIHV_EXIT_TO_USER;
 }
 
 /*
@@ -190,7 +190,7 @@ static int minihv_string_io(struct minihv_vcpu *vcpu, const struct minihv_cpu_mo
 			r = minihv_read_guest_virt(vcpu->vm, &m->paging, linear,
 						   &item, io->size);
 			if (r)
-				return string_io_error(vcpu, linear, io->port, r);
+				return minihv_string_io_error(vcpu, linear, io->port, r);
 			minihv_pio_write(vcpu, i * io->size, &item, io->size);
 		}
 	}
@@ -270,7 +270,7 @@ static int minihv_complete_alu(struct minihv_vcpu *vcpu);
  * MMIO operand to its arithmetic.  Returns 0, or 1 when completing made a
  * new exit for userspace: the write-back of an arithmetic instruction's
  * result, or the error exit of an INS operand that could not be written
- * (string_io_error()).
+ * (minihv_string_io_error()).
  */
 static int minihv_complete_pending(struct minihv_vcpu *vcpu)
 {
@@ -300,7 +300,7 @@ static int minihv_complete_pending(struct minihv_vcpu *vcpu)
 			if (r) {
 				/* The elements before it are written; RDI stays. */
 				p->kind = MINIHV_PENDING_NONE;
-				return !string_io_error(vcpu, linear, p->port, r);
+				return !minihv_string_io_error(vcpu, linear, p->port, r);
 			}
 		}
 		if (minihv_string_io_advance(vcpu, VCPU_REGS_RDI, off, step, p->count,
@@ -640,28 +640,29 @@ out:
 	return r;
 }
 
+/*
+ * struct minihv_regs starts with the 16 GPRs in its own order; vcpu->regs
+ * holds them in the encoding's (regs.h).  Entry i of this table is where
+ * GPR i of struct minihv_regs lives in vcpu->regs.
+ */
+static const u8 minihv_uapi_gprs[] = {
+	VCPU_REGS_RAX, VCPU_REGS_RBX, VCPU_REGS_RCX, VCPU_REGS_RDX,
+	VCPU_REGS_RSI, VCPU_REGS_RDI, VCPU_REGS_RSP, VCPU_REGS_RBP,
+	VCPU_REGS_R8, VCPU_REGS_R9, VCPU_REGS_R10, VCPU_REGS_R11,
+	VCPU_REGS_R12, VCPU_REGS_R13, VCPU_REGS_R14, VCPU_REGS_R15,
+};
+
+static_assert(offsetof(struct minihv_regs, rip) == sizeof(minihv_uapi_gprs) * sizeof(u64));
+
 static int minihv_vcpu_get_regs(struct minihv_vcpu *vcpu, void __user *argp)
 {
 	struct minihv_regs regs;
-	unsigned long *r = vcpu->regs;
+	u64 *gpr = (u64 *)&regs;
+	int i;
 
 	memset(&regs, 0, sizeof(regs));
-	regs.rax = r[VCPU_REGS_RAX];
-	regs.rbx = r[VCPU_REGS_RBX];
-	regs.rcx = r[VCPU_REGS_RCX];
-	regs.rdx = r[VCPU_REGS_RDX];
-	regs.rsi = r[VCPU_REGS_RSI];
-	regs.rdi = r[VCPU_REGS_RDI];
-	regs.rsp = r[VCPU_REGS_RSP];
-	regs.rbp = r[VCPU_REGS_RBP];
-	regs.r8 = r[VCPU_REGS_R8];
-	regs.r9 = r[VCPU_REGS_R9];
-	regs.r10 = r[VCPU_REGS_R10];
-	regs.r11 = r[VCPU_REGS_R11];
-	regs.r12 = r[VCPU_REGS_R12];
-	regs.r13 = r[VCPU_REGS_R13];
-	regs.r14 = r[VCPU_REGS_R14];
-	regs.r15 = r[VCPU_REGS_R15];
+	for (i = 0; i < ARRAY_SIZE(minihv_uapi_gprs); i++)
+		gpr[i] = vcpu->regs[minihv_uapi_gprs[i]];
 	minihv_ops->get_regs(vcpu, &regs);
 	return copy_to_user(argp, &regs, sizeof(regs)) ? -EFAULT : 0;
 }
@@ -669,29 +670,15 @@ static int minihv_vcpu_get_regs(struct minihv_vcpu *vcpu, void __user *argp)
 static int minihv_vcpu_set_regs(struct minihv_vcpu *vcpu, void __user *argp)
 {
 	struct minihv_regs regs;
-	unsigned long *r = vcpu->regs;
+	u64 *gpr = (u64 *)&regs;
+	int i;
 
 	if (copy_from_user(&regs, argp, sizeof(regs)))
 		return -EFAULT;
 	if ((regs.rflags & RFLAGS_RESERVED) || !(regs.rflags & RFLAGS_FIXED1))
 		return -EINVAL;
-
-	r[VCPU_REGS_RAX] = regs.rax;
-	r[VCPU_REGS_RBX] = regs.rbx;
-	r[VCPU_REGS_RCX] = regs.rcx;
-	r[VCPU_REGS_RDX] = regs.rdx;
-	r[VCPU_REGS_RSI] = regs.rsi;
-	r[VCPU_REGS_RDI] = regs.rdi;
-	r[VCPU_REGS_RSP] = regs.rsp;
-	r[VCPU_REGS_RBP] = regs.rbp;
-	r[VCPU_REGS_R8] = regs.r8;
-	r[VCPU_REGS_R9] = regs.r9;
-	r[VCPU_REGS_R10] = regs.r10;
-	r[VCPU_REGS_R11] = regs.r11;
-	r[VCPU_REGS_R12] = regs.r12;
-	r[VCPU_REGS_R13] = regs.r13;
-	r[VCPU_REGS_R14] = regs.r14;
-	r[VCPU_REGS_R15] = regs.r15;
+	for (i = 0; i < ARRAY_SIZE(minihv_uapi_gprs); i++)
+		vcpu->regs[minihv_uapi_gprs[i]] = gpr[i];
 	minihv_ops->set_regs(vcpu, &regs);
 	/* New registers cancel whatever userspace was asked to complete. */
 	vcpu->pending.kind = MINIHV_PENDING_NONE;

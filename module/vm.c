@@ -272,12 +272,7 @@ static int minihv_vm_tdp_show(struct seq_file *m, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(minihv_vm_tdp);
 
-/*
- * "break_entry", for tests of the backend's failed-entry explanations:
- * reading lists the rules the backend can break (vendor ops entry_rules);
- * writing one's name makes the next VM entry of any vCPU of the VM break
- * it, after minihv's own check, so that the CPU refuses the entry.
- */
+/* "break_entry" (minihv_vendor_ops.entry_rules): read the rules, write one's name. */
 static int minihv_vm_break_entry_show(struct seq_file *m, void *unused)
 {
 	const char *const *rule;
