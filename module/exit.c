@@ -89,6 +89,36 @@ int minihv_complete_insn(struct minihv_vcpu *vcpu, int vector)
  * timer: the host's.  Its handler ran when the vendor's vcpu_run turned
  * interrupts back on, or was called right after the exit (NMI, #MC).
  */
+/*
+ * A nested fault on an address minihv_mmu_map_gpa() found no RAM for, from
+ * either vendor; @why is its exit code, exit information and GPA.  @walk:
+ * the fault hit the guest's own page-table walk, so its tables point
+ * outside RAM, an internal error (KVM's too).  Else the access is MMIO,
+ * emulated.  Returns the instruction's length, by which the caller moves
+ * RIP, or 0 (vcpu->run holds the exit); *@resume when a device in the
+ * kernel took the access and the guest goes on.
+ */
+int minihv_mmio_fault(struct minihv_vcpu *vcpu, const u64 why[3], bool walk, bool write,
+		      bool *resume)
+{
+	struct minihv_cpu_mode m;
+	int len;
+
+	*resume = false;
+	if (walk) {
+		minihv_internal_error(vcpu, MINIHV_INTERNAL_ERROR_UNEXPECTED_EXIT, 3, why);
+		return 0;
+	}
+	/* Counted as a nested fault by the table; it is MMIO after all. */
+	vcpu->exit_stats[MINIHV_STAT_PAGE_FAULT]--;
+	vcpu->exit_stats[MINIHV_STAT_MMIO]++;
+	minihv_ops->get_cpu_mode(vcpu, &m);
+	len = minihv_emulate_mmio(vcpu, &m, why[2], write, resume);
+	if (len <= 0)
+		*resume = false;
+	return max(len, 0);
+}
+
 int minihv_handle_host_event(struct minihv_vcpu *vcpu)
 {
 	return MINIHV_RESUME_GUEST;

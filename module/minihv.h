@@ -428,6 +428,8 @@ void minihv_fail_entry(struct minihv_vcpu *vcpu, u64 reason, int cpu, const char
 		       const char *why, u64 field, u64 value);
 void minihv_queue_exception(struct minihv_vcpu *vcpu, u8 vector, bool has_error, u32 error);
 int minihv_complete_insn(struct minihv_vcpu *vcpu, int vector);
+int minihv_mmio_fault(struct minihv_vcpu *vcpu, const u64 why[3], bool walk, bool write,
+		      bool *resume);
 int minihv_handle_host_event(struct minihv_vcpu *vcpu);
 int minihv_handle_shutdown(struct minihv_vcpu *vcpu);
 int minihv_handle_cpuid(struct minihv_vcpu *vcpu);

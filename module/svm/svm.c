@@ -871,35 +871,19 @@ static int svm_handle_ioio(struct minihv_vcpu *vcpu)
 static int svm_handle_npf(struct minihv_vcpu *vcpu)
 {
 	struct vmcb *vmcb = to_svm(vcpu)->vmcb;
-	u64 gpa = vmcb->control.exit_info_2;
 	u64 error = vmcb->control.exit_info_1;
-	struct minihv_cpu_mode m;
-	bool in_kernel;
+	u64 why[3] = { SVM_EXIT_NPF, error, vmcb->control.exit_info_2 };
+	bool resume;
 	int r, len;
 
-	r = minihv_mmu_map_gpa(vcpu, gpa, error & SVM_NPF_WRITE);
+	r = minihv_mmu_map_gpa(vcpu, why[2], error & SVM_NPF_WRITE);
 	if (r)
 		return r;	/* mapped (1), or -errno */
-
-	/*
-	 * Bit 33: the fault hit the guest's own page-table walk, not the
-	 * access itself: its page tables point outside RAM (APM 15.25.6).
-	 */
-	if (error & BIT_ULL(33)) {
-		u64 data[3] = { SVM_EXIT_NPF, error, gpa };
-
-		minihv_internal_error(vcpu, MINIHV_INTERNAL_ERROR_UNEXPECTED_EXIT,
-				      3, data);
-		return MINIHV_EXIT_TO_USER;
-	}
-	/* Counted as a nested fault by the table; it is MMIO after all. */
-	vcpu->exit_stats[MINIHV_STAT_PAGE_FAULT]--;
-	vcpu->exit_stats[MINIHV_STAT_MMIO]++;
-	svm_cpu_mode(vcpu, &m);
-	len = minihv_emulate_mmio(vcpu, &m, gpa, error & SVM_NPF_WRITE, &in_kernel);
-	if (len > 0)
-		vmcb->save.rip += len;
-	return len > 0 && in_kernel;
+	/* Bit 33: the fault hit the guest's page-table walk (APM 15.25.6). */
+	len = minihv_mmio_fault(vcpu, why, error & BIT_ULL(33), error & SVM_NPF_WRITE,
+				&resume);
+	vmcb->save.rip += len;
+	return resume;
 }
 
 /*

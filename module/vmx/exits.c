@@ -389,34 +389,24 @@ static int vmx_handle_io(struct minihv_vcpu *vcpu)
 static int vmx_handle_ept_violation(struct minihv_vcpu *vcpu)
 {
 	unsigned long qual = vmcs_readl(EXIT_QUALIFICATION);
-	u64 gpa = vmcs_read64(GUEST_PHYSICAL_ADDRESS);
-	struct minihv_cpu_mode m;
-	bool in_kernel;
+	u64 why[3] = { EXIT_REASON_EPT_VIOLATION, qual, vmcs_read64(GUEST_PHYSICAL_ADDRESS) };
+	bool resume;
 	int r, len;
 
-	r = minihv_mmu_map_gpa(vcpu, gpa, qual & EPT_VIOLATION_WRITE);
+	r = minihv_mmu_map_gpa(vcpu, why[2], qual & EPT_VIOLATION_WRITE);
 	/* An IRET that faulted had unblocked NMIs; it runs again (28.2.3). */
 	if (r > 0 && (qual & EPT_VIOLATION_UNBLOCK_NMI))
 		vmcs_write32(GUEST_INTERRUPTIBILITY_INFO,
 			     vmcs_read32(GUEST_INTERRUPTIBILITY_INFO) | GUEST_INTR_STATE_NMI);
 	if (r)
 		return r;	/* mapped (1), or -errno */
-
-	/* The guest's own page-table walk left RAM (bit 7 set, bit 8 clear). */
-	if ((qual & EPT_VIOLATION_GLA_VALID) && !(qual & EPT_VIOLATION_GLA_TRANSLATED)) {
-		u64 data[3] = { EXIT_REASON_EPT_VIOLATION, qual, gpa };
-
-		minihv_internal_error(vcpu, MINIHV_INTERNAL_ERROR_UNEXPECTED_EXIT, 3, data);
-		return MINIHV_EXIT_TO_USER;
-	}
-	/* Counted as a nested fault by the table; it is MMIO after all. */
-	vcpu->exit_stats[MINIHV_STAT_PAGE_FAULT]--;
-	vcpu->exit_stats[MINIHV_STAT_MMIO]++;
-	vmx_cpu_mode(vcpu, &m);
-	len = minihv_emulate_mmio(vcpu, &m, gpa, qual & EPT_VIOLATION_WRITE, &in_kernel);
-	if (len > 0)
-		vmcs_writel(GUEST_RIP, m.rip + len);
-	return len > 0 && in_kernel;
+	/* The guest's own page-table walk left RAM: bit 7 set, bit 8 clear. */
+	len = minihv_mmio_fault(vcpu, why, (qual & EPT_VIOLATION_GLA_VALID) &&
+				!(qual & EPT_VIOLATION_GLA_TRANSLATED),
+				qual & EPT_VIOLATION_WRITE, &resume);
+	if (len)
+		vmcs_writel(GUEST_RIP, vmcs_readl(GUEST_RIP) + len);
+	return resume;
 }
 
 static int vmx_handle_ept_misconfig(struct minihv_vcpu *vcpu)
