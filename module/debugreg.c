@@ -122,6 +122,20 @@ int minihv_mov_dr(struct minihv_vcpu *vcpu, int dr, int gpr, bool to_dr)
 	return vector;
 }
 
+/*
+ * An instruction minihv completed itself (an intercepted CPUID, I/O, MMIO
+ * access, MOV CR or DR ...), which the CPU never finished, so never took
+ * the single-step trap after: with RFLAGS.TF set, #DB with DR6.BS and
+ * B0-B3 clear (SDM Vol 3 18.2.3, 18.3.1.4), as KVM's
+ * kvm_vcpu_do_singlestep().  The caller saw TF and writes vcpu->dbg.dr6
+ * where its CPU takes DR6.
+ */
+void minihv_single_step_trap(struct minihv_vcpu *vcpu)
+{
+	vcpu->dbg.dr6 = (vcpu->dbg.dr6 & ~DR_TRAP_BITS) | DR_STEP;
+	minihv_queue_exception(vcpu, X86_TRAP_DB, false, 0);
+}
+
 /* What the VMCS's or VMCB's DR7 gets: the guest's, without GD (above). */
 u64 minihv_hw_dr7(struct minihv_vcpu *vcpu)
 {

@@ -683,6 +683,7 @@ void minihv_debugregs_reset(struct minihv_vcpu *vcpu);
  * the exception to raise instead (#GP with error code 0, or #DB for DR7.GD).
  */
 int minihv_mov_dr(struct minihv_vcpu *vcpu, int dr, int gpr, bool to_dr);
+void minihv_single_step_trap(struct minihv_vcpu *vcpu);
 u64 minihv_hw_dr7(struct minihv_vcpu *vcpu);
 /* Interrupts off, around the world switch. */
 bool minihv_load_guest_debugregs(struct minihv_vcpu *vcpu);

@@ -46,6 +46,8 @@
 #define DR6_B0		(1ULL << 0)
 #define DR6_BS		(1ULL << 14)
 #define DR6_RESET	0xffff0ff0ULL
+/* Not RAM: the local APIC's page, with no irqchip an MMIO exit. */
+#define STEP_MMIO_GPA	0xfee00000ULL
 /* DR7: L0, R/W0 = 01b (data writes), LEN0 = 10b (8 bytes); SDM Vol 3 17.2.4. */
 #define DR7_W0_8BYTES	(1ULL | (1ULL << 16) | (2ULL << 18))
 
@@ -130,6 +132,58 @@ static void __attribute__((noinline)) guest_single_step(uint64_t check_dr6)
 			 "nop" ::: "memory", "cc");
 	GUEST_ASSERT_EQ(db_count, 1);
 	GUEST_ASSERT_EQ(db_rip, (uint64_t)ss_after);
+	GUEST_ASSERT(!check_dr6 || (db_dr6 & DR6_BS));
+	GUEST_DONE();
+}
+
+/*
+ * TF over an instruction minihv completes itself (the CPU never finishes
+ * it, so never traps after it): the trap must come all the same, once,
+ * with BS, at the next instruction (SDM Vol 3 18.3.1.4).  @which picks
+ * CPUID, RDMSR, an IN userspace completes, an MMIO read userspace
+ * completes, or a MOV from DR7.
+ */
+extern char ss_cpuid_after[], ss_rdmsr_after[], ss_in_after[], ss_mmio_after[],
+	ss_movdr_after[];
+#define STEP_OVER(insn, label) \
+	"pushfq\n\torq $0x100, (%%rsp)\n\tpopfq\n\t" insn "\n" \
+	".globl " label "\n" label ":\n\tnop"
+
+static void __attribute__((noinline)) guest_step_over(uint64_t which, uint64_t check_dr6)
+{
+	uint64_t after = 0;
+	uint32_t a = 0, c = 0xc0000080, d;
+
+	db_count = 0;
+	switch (which) {
+	case 0:
+		__asm__ volatile(STEP_OVER("cpuid", "ss_cpuid_after")
+				 : "+a"(a), "+c"(c) : : "rbx", "rdx", "memory", "cc");
+		after = (uint64_t)ss_cpuid_after;
+		break;
+	case 1:
+		__asm__ volatile(STEP_OVER("rdmsr", "ss_rdmsr_after")
+				 : "=a"(a), "=d"(d) : "c"(c) : "memory", "cc");
+		after = (uint64_t)ss_rdmsr_after;
+		break;
+	case 2:
+		__asm__ volatile(STEP_OVER("inb $0x80, %%al", "ss_in_after")
+				 : "=a"(a) : : "memory", "cc");
+		after = (uint64_t)ss_in_after;
+		break;
+	case 3:
+		__asm__ volatile(STEP_OVER("movl (%1), %0", "ss_mmio_after")
+				 : "=a"(a) : "r"(STEP_MMIO_GPA) : "memory", "cc");
+		after = (uint64_t)ss_mmio_after;
+		break;
+	case 4:
+		__asm__ volatile(STEP_OVER("mov %%dr7, %q0", "ss_movdr_after")
+				 : "=a"(a) : : "memory", "cc");
+		after = (uint64_t)ss_movdr_after;
+		break;
+	}
+	GUEST_ASSERT_EQ(db_count, 1);
+	GUEST_ASSERT_EQ(db_rip, after);
 	GUEST_ASSERT(!check_dr6 || (db_dr6 & DR6_BS));
 	GUEST_DONE();
 }
@@ -526,6 +580,51 @@ TEST(db_single_step_reaches_guest_handler_once)
 	EXPECT_EQ(1, exit_stat(vcpu, MINIHV_STAT_EXCEPTION));
 	vm_free(vm);
 }
+
+/*
+ * An instruction minihv completes, single-stepped: one #DB, after it.
+ * Bochs 2.7's AMD-V takes the step of an intercepted instruction into the
+ * host after the #VMEXIT: Linux's #DB handler then runs with the guest's
+ * GS base and the machine triple-faults (Documentation/testing.rst).
+ */
+static void step_over(struct __test_metadata *_metadata, uint64_t which)
+{
+	struct mh_vm *vm = vm_create();
+	struct mh_vcpu *vcpu = vm_vcpu_add(vm, 0, guest_step_over);
+	struct minihv_run *run = vcpu_state(vcpu);
+	struct ucall uc;
+
+	if (is_svm(vm) && machine_is_bochs()) {
+		vm_free(vm);
+		SKIP(return, "Bochs 2.7's AMD-V single-steps the host after an intercepted instruction");
+	}
+	vcpu_args_set(vcpu, which, dr6_checked(vm));
+	vm_install_handler(vm, X86_TRAP_DB, (uintptr_t)db_handler64);
+	/* The IN and the MMIO read come out once each: all ones, as no device. */
+	for (;;) {
+		vcpu_run(vcpu);
+		if (run->exit_reason == MINIHV_EXIT_IO && run->io.port == 0x80) {
+			memset((char *)run + run->io.data_offset, 0xff, run->io.size);
+			continue;
+		}
+		if (run->exit_reason == MINIHV_EXIT_MMIO) {
+			memset(run->mmio.data, 0xff, sizeof(run->mmio.data));
+			continue;
+		}
+		break;
+	}
+	assert_ucall(vcpu, UCALL_DONE, &uc);
+	vm_free(vm);
+}
+
+#define STEP_OVER_TEST(name, which) \
+	TEST(db_single_step_over_##name) { step_over(_metadata, which); }
+
+STEP_OVER_TEST(cpuid, 0)
+STEP_OVER_TEST(rdmsr, 1)
+STEP_OVER_TEST(in, 2)
+STEP_OVER_TEST(mmio_read, 3)
+STEP_OVER_TEST(mov_from_dr7, 4)
 
 /* The test machine's own hypervisor: QEMU's TCG says "TCGTCGTCGTCG". */
 static bool host_is_qemu_tcg(void)

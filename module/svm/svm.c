@@ -686,6 +686,24 @@ static void svm_reset_events(struct minihv_vcpu *vcpu)
 }
 
 /*
+ * The end of an instruction minihv completed: RIP at @next_rip, an
+ * STI/MOV SS interrupt shadow over, and with RFLAGS.TF the single-step
+ * trap the CPU would have taken (debugreg.c).  DR6 lives in the save area.
+ */
+static void svm_complete_insn(struct minihv_vcpu *vcpu, u64 next_rip)
+{
+	struct vmcb *vmcb = to_svm(vcpu)->vmcb;
+
+	vmcb->save.rip = next_rip;
+	vmcb->control.int_state &= ~SVM_INTERRUPT_SHADOW;
+	if (vmcb->save.rflags & X86_EFLAGS_TF) {
+		vcpu->dbg.dr6 = vmcb->save.dr6;
+		minihv_single_step_trap(vcpu);
+		vmcb->save.dr6 = vcpu->dbg.dr6;
+	}
+}
+
+/*
  * Moves RIP past the instruction that exited.  With NRIP save the CPU
  * gives the next RIP (APM 15.7.1); without it (QEMU's TCG) minihv reads
  * the instruction and measures it.
@@ -698,23 +716,20 @@ static int svm_skip_instruction(struct minihv_vcpu *vcpu)
 	int len;
 
 	if (svm_caps.nrips && vmcb->control.next_rip) {
-		vmcb->save.rip = vmcb->control.next_rip;
-	} else {
-		svm_cpu_mode(vcpu, &m);
-		len = minihv_fetch_insn(vcpu, &m, insn, sizeof(insn));
-		if (len > 0)
-			len = minihv_insn_length(insn, len, m.long_mode);
-		if (len <= 0) {
-			u64 data[2] = { vmcb->control.exit_code, vmcb->save.rip };
-
-			minihv_internal_error(vcpu, MINIHV_INTERNAL_ERROR_EMULATION,
-					      2, data);
-			return MINIHV_EXIT_TO_USER;
-		}
-		vmcb->save.rip += len;
+		svm_complete_insn(vcpu, vmcb->control.next_rip);
+		return MINIHV_RESUME_GUEST;
 	}
-	/* Skipping an instruction ends an STI/MOV SS interrupt shadow. */
-	vmcb->control.int_state &= ~SVM_INTERRUPT_SHADOW;
+	svm_cpu_mode(vcpu, &m);
+	len = minihv_fetch_insn(vcpu, &m, insn, sizeof(insn));
+	if (len > 0)
+		len = minihv_insn_length(insn, len, m.long_mode);
+	if (len <= 0) {
+		u64 data[2] = { vmcb->control.exit_code, vmcb->save.rip };
+
+		minihv_internal_error(vcpu, MINIHV_INTERNAL_ERROR_EMULATION, 2, data);
+		return MINIHV_EXIT_TO_USER;
+	}
+	svm_complete_insn(vcpu, vmcb->save.rip + len);
 	return MINIHV_RESUME_GUEST;
 }
 
@@ -839,8 +854,7 @@ static int svm_handle_cr_write(struct minihv_vcpu *vcpu)
 	save->cr0 = s.cr0;
 	save->cr4 = s.cr4;
 	svm_write_efer(svm, s.efer);
-	save->rip += len;
-	vmcb->control.int_state &= ~SVM_INTERRUPT_SHADOW;
+	svm_complete_insn(vcpu, save->rip + len);
 	return MINIHV_RESUME_GUEST;
 }
 
@@ -864,7 +878,7 @@ static int svm_handle_ioio(struct minihv_vcpu *vcpu)
 	int r = minihv_handle_io(vcpu, &io, &done);
 
 	if (r >= 0 && done)
-		vmcb->save.rip = io.next_rip;
+		svm_complete_insn(vcpu, io.next_rip);
 	return r;
 }
 
@@ -882,7 +896,8 @@ static int svm_handle_npf(struct minihv_vcpu *vcpu)
 	/* Bit 33: the fault hit the guest's page-table walk (APM 15.25.6). */
 	len = minihv_mmio_fault(vcpu, why, error & BIT_ULL(33), error & SVM_NPF_WRITE,
 				&resume);
-	vmcb->save.rip += len;
+	if (len)
+		svm_complete_insn(vcpu, vmcb->save.rip + len);
 	return resume;
 }
 
@@ -912,8 +927,7 @@ static int svm_handle_dr_access(struct minihv_vcpu *vcpu)
 	vmcb->save.dr7 = minihv_hw_dr7(vcpu);
 	if (vector)
 		return minihv_complete_insn(vcpu, vector);
-	vmcb->save.rip += len;
-	vmcb->control.int_state &= ~SVM_INTERRUPT_SHADOW;
+	svm_complete_insn(vcpu, vmcb->save.rip + len);
 	return MINIHV_RESUME_GUEST;
 }
 

@@ -120,15 +120,26 @@ void vmx_queue_event(struct minihv_vcpu *vcpu, u32 event, u32 error)
 		vmcs_write32(VM_ENTRY_INSTRUCTION_LEN, vmcs_read32(VM_EXIT_INSTRUCTION_LEN));
 }
 
-/* Instruction-based exits give the length (SDM 28.2.4). */
-int vmx_skip_instruction(struct minihv_vcpu *vcpu)
+/*
+ * The end of an instruction minihv completed: RIP at @next_rip, blocking
+ * by STI or MOV SS over, and with RFLAGS.TF the single-step trap the CPU
+ * would have taken (debugreg.c; vmx_vcpu_run() loads the guest's DR6).
+ */
+static void vmx_complete_insn(struct minihv_vcpu *vcpu, unsigned long next_rip)
 {
 	u32 interruptibility = vmcs_read32(GUEST_INTERRUPTIBILITY_INFO);
 
-	vmcs_writel(GUEST_RIP, vmcs_readl(GUEST_RIP) + vmcs_read32(VM_EXIT_INSTRUCTION_LEN));
-	/* Skipping an instruction ends an STI / MOV SS blocking. */
+	vmcs_writel(GUEST_RIP, next_rip);
 	if (interruptibility & 3)
 		vmcs_write32(GUEST_INTERRUPTIBILITY_INFO, interruptibility & ~3);
+	if (vmcs_readl(GUEST_RFLAGS) & X86_EFLAGS_TF)
+		minihv_single_step_trap(vcpu);
+}
+
+/* Instruction-based exits give the length (SDM 28.2.4). */
+int vmx_skip_instruction(struct minihv_vcpu *vcpu)
+{
+	vmx_complete_insn(vcpu, vmcs_readl(GUEST_RIP) + vmcs_read32(VM_EXIT_INSTRUCTION_LEN));
 	return MINIHV_RESUME_GUEST;
 }
 
@@ -377,7 +388,7 @@ static int vmx_handle_io(struct minihv_vcpu *vcpu)
 	int r = minihv_handle_io(vcpu, &io, &done);
 
 	if (r >= 0 && done)
-		vmcs_writel(GUEST_RIP, io.next_rip);
+		vmx_complete_insn(vcpu, io.next_rip);
 	return r;
 }
 
@@ -405,7 +416,7 @@ static int vmx_handle_ept_violation(struct minihv_vcpu *vcpu)
 				!(qual & EPT_VIOLATION_GLA_TRANSLATED),
 				qual & EPT_VIOLATION_WRITE, &resume);
 	if (len)
-		vmcs_writel(GUEST_RIP, vmcs_readl(GUEST_RIP) + len);
+		vmx_complete_insn(vcpu, vmcs_readl(GUEST_RIP) + len);
 	return resume;
 }
 
