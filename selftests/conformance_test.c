@@ -98,9 +98,8 @@ static const char *result_name(const char *line, char *buf, size_t len)
 /* The kernel ran: skip where guests cannot run, fail when it is missing. */
 static bool ran(struct __test_metadata *_metadata)
 {
-	if (access(MINIHV_DEV, R_OK | W_OK)) {
+	if (access(MINIHV_DEV, R_OK | W_OK))
 		SKIP(return false, "minihv.ko is not loaded");
-	}
 	EXPECT_NE(-ENOENT, on_minihv.status) TH_LOG("minihv-run or %s is not installed", GUEST);
 	return on_minihv.status != -ENOENT;
 }
@@ -144,7 +143,8 @@ TEST(tap_plan_and_power_off)
 		return;
 	ASSERT_EQ(0, strncmp(on_minihv.out, "TAP version 13\n", 15))
 		TH_LOG("output:\n%s", on_minihv.out);
-	sscanf(on_minihv.out + 15, "1..%d", &plan);
+	ASSERT_EQ(1, sscanf(on_minihv.out + 15, "1..%d", &plan))
+		TH_LOG("no plan line:\n%s", on_minihv.out);
 	while (next_result(on_minihv.out, &pos, line, sizeof(line)))
 		n++;
 	EXPECT_EQ(plan, n) TH_LOG("output:\n%s", on_minihv.out);
@@ -180,7 +180,8 @@ TEST_F_TIMEOUT(kvm, same_results_on_kvm, 480)
 	if (!ran(_metadata))
 		return;
 	if (!machine_is_bochs() || expected_vendor() != MINIHV_VENDOR_VMX)
-		SKIP(return, "KVM is compared on bochs-vmx only (nested in QEMU TCG it hangs the machine at times)");
+		SKIP(return, "KVM is compared on bochs-vmx only (%s)",
+			 "where nested KVM is reliable; in QEMU TCG it hangs at times");
 	ASSERT_EQ(0, module_unload("minihv"));
 	vendor = kvm_load_core();
 	if (!vendor)
