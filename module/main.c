@@ -191,6 +191,8 @@ static long minihv_dev_check_extension(unsigned long cap)
 	case MINIHV_CAP_CPUID:
 	case MINIHV_CAP_PIT2:
 		return 1;
+	case MINIHV_CAP_IOEVENTFD:
+		return MINIHV_MAX_IOEVENTFDS;
 	case MINIHV_CAP_TSC_KHZ:
 		/* The guest's TSC runs at the host's rate (only an offset is added). */
 		return tsc_khz;

@@ -40,6 +40,8 @@
 
 #define MINIHV_MAX_VCPUS	16
 #define MINIHV_MAX_MEMSLOTS	32
+/* MINIHV_CAP_IOEVENTFD: KVM's NR_IOBUS_DEVS is 1000 too. */
+#define MINIHV_MAX_IOEVENTFDS	1000
 /* Guest-physical addresses are 48 bits: 4-level NPT/EPT (APM 15.25, SDM 29.3). */
 #define MINIHV_GPA_BITS		48
 /*
@@ -88,6 +90,9 @@ struct minihv_vm {
 	/* MINIHV_CREATE_PIT2: set once, any time; read with READ_ONCE(). */
 	struct minihv_pit *pit;		/* [vm->lock] */
 	spinlock_t irq_lock;
+	/* MINIHV_IOEVENTFD registrations (eventfd.c): RCU readers. */
+	struct list_head ioeventfds;	/* [vm->lock] for writers */
+	unsigned int nr_ioeventfds;	/* [vm->lock] */
 	struct dentry *debugfs;		/* [const] its directory (vm.c) */
 	atomic_t break_entry;		/* debugfs break_entry: rule + 1, or 0 */
 	void *arch;			/* [const] vendor per-VM state */
@@ -476,6 +481,12 @@ int minihv_dev_create_vm(void);
 void minihv_vm_get(struct minihv_vm *vm);
 void minihv_vm_put(struct minihv_vm *vm);
 extern atomic_t minihv_nr_vms;	/* debugfs "vms" (main.c) */
+
+/* ---- eventfd.c ---- */
+int minihv_ioeventfd(struct minihv_vm *vm, void __user *argp);
+bool minihv_ioeventfd_write(struct minihv_vm *vm, bool pio, u64 addr, u32 len,
+			    const void *data);
+void minihv_ioeventfd_free(struct minihv_vm *vm);
 
 /* ---- vcpu.c ---- */
 int minihv_vcpu_mmap_size(void);

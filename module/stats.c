@@ -36,6 +36,7 @@ static const struct {
 	{ "hypercalls",		MINIHV_STAT_HYPERCALL },
 	{ "irqchip_exits",	MINIHV_STAT_IRQCHIP },
 	{ "exception_exits",	MINIHV_STAT_EXCEPTION },
+	{ "ioeventfd_exits",	MINIHV_STAT_IOEVENTFD },
 };
 
 #define STATS_ID_SIZE	MINIHV_STATS_NAME_SIZE

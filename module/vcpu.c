@@ -229,6 +229,15 @@ int minihv_handle_io(struct minihv_vcpu *vcpu, struct minihv_io_exit *io, bool *
 	/* The 8259s', the PIT's and the PM timer's ports: the kernel's (pio.c). */
 	if (minihv_kernel_pio(vcpu, &m, io, done, &r))
 		return r;
+	/* A write an ioeventfd takes (eventfd.c): signalled, no exit. */
+	if (!io->in && !io->string &&
+	    minihv_ioeventfd_write(vcpu->vm, true, io->port, io->size,
+				   &vcpu->regs[VCPU_REGS_RAX])) {
+		vcpu->exit_stats[MINIHV_STAT_IO]--;
+		vcpu->exit_stats[MINIHV_STAT_IOEVENTFD]++;
+		*done = true;
+		return MINIHV_RESUME_GUEST;
+	}
 
 	run->exit_reason = MINIHV_EXIT_IO;
 	run->io.direction = io->in ? MINIHV_EXIT_IO_IN : MINIHV_EXIT_IO_OUT;
@@ -370,6 +379,13 @@ bool minihv_kernel_mmio(struct minihv_vcpu *vcpu)
 {
 	struct minihv_run *run = &vcpu->run;
 
+	if (run->mmio.is_write &&
+	    minihv_ioeventfd_write(vcpu->vm, false, run->mmio.phys_addr, run->mmio.len,
+				   run->mmio.data)) {
+		vcpu->exit_stats[MINIHV_STAT_MMIO]--;
+		vcpu->exit_stats[MINIHV_STAT_IOEVENTFD]++;
+		return true;
+	}
 	if (!vcpu->lapic)
 		return false;
 	if (!minihv_lapic_mmio(vcpu, run->mmio.phys_addr, run->mmio.len,

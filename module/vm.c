@@ -37,6 +37,7 @@ static void minihv_vm_free(struct kref *kref)
 		minihv_mmu_unmap_slot(vm, &vm->slots[i]);
 	minihv_mmu_destroy(vm);
 	minihv_ops->vm_destroy(vm);
+	minihv_ioeventfd_free(vm);
 	minihv_pit_free(vm);
 	minihv_pic_free(vm);
 	minihv_ioapic_free(vm);
@@ -241,6 +242,9 @@ static long minihv_vm_ioctl(struct file *filp, unsigned int ioctl,
 	case MINIHV_CREATE_PIT2:
 		r = minihv_pit_create(vm, (void __user *)arg);
 		break;
+	case MINIHV_IOEVENTFD:
+		r = minihv_ioeventfd(vm, (void __user *)arg);
+		break;
 	default:
 		r = -ENOTTY;
 	}
@@ -351,6 +355,7 @@ int minihv_dev_create_vm(void)
 	vm->id = minihv_spec_new_vm_id();
 	mutex_init(&vm->lock);
 	spin_lock_init(&vm->irq_lock);
+	INIT_LIST_HEAD(&vm->ioeventfds);
 	init_rwsem(&vm->slots_rwsem);
 	mutex_init(&vm->mmu_lock);
 	vm->mm = current->mm;

@@ -50,6 +50,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
@@ -90,6 +91,7 @@
 
 struct fuzz {
 	int dev;
+	int efd;			/* an eventfd for MINIHV_IOEVENTFD */
 	_Atomic int vm[NR_VMS];
 	_Atomic int vcpu[NR_VCPUS];
 	_Atomic int stats[NR_STATS];
@@ -337,6 +339,7 @@ static long one_call(struct worker *w)
 		struct minihv_exit_stats stats;
 		struct minihv_irq_level irq;
 		struct minihv_pit_config pit;
+		struct minihv_ioeventfd ioev;
 		struct minihv_interrupt intr;
 		struct minihv_mp_state mp;
 		struct minihv_cpuid cpuid;
@@ -388,6 +391,18 @@ static long one_call(struct worker *w)
 		r = ioctl(vm, MINIHV_CREATE_PIT2, arg_ptr(s, &a));
 		break;
 	case 7:
+		if (rnd(s) % 2) {
+			/* Ports and MMIO writes the guests make, assigned and taken back. */
+			a.ioev.addr = rnd(s) % 2 ? rnd(s) % 0x10010 : edge(s, 64);
+			a.ioev.len = rnd(s) % 2 ? 1u << (rnd(s) % 4) : edge(s, 32);
+			a.ioev.fd = rnd(s) % 4 ? f->efd : (int)edge(s, 32);
+			a.ioev.flags = rnd(s) % 4 ? rnd(s) % 8 : edge(s, 32);
+			a.ioev.datamatch = rnd(s) % 2 ? rnd(s) % 4 : edge(s, 64);
+			if (rnd(s) % 8 == 0)
+				a.ioev.pad[rnd(s) % 36] = rnd(s);
+			r = ioctl(vm, MINIHV_IOEVENTFD, arg_ptr(s, &a));
+			break;
+		}
 		a.irq.irq = rnd(s) % 2 ? rnd(s) % 30 : edge(s, 32);
 		a.irq.level = rnd(s) % 2 ? rnd(s) % 2 : edge(s, 32);
 		r = ioctl(vm, MINIHV_IRQ_LINE, arg_ptr(s, &a));
@@ -859,6 +874,7 @@ TEST_F_TIMEOUT(fuzz, ioctls, 6 * 3600)
 	int i, base;
 
 	f.dev = open(MINIHV_DEV, O_RDWR | O_CLOEXEC);
+	f.efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (f.dev < 0)
 		SKIP(return, "%s: %s", MINIHV_DEV, strerror(errno));
 	seed = env_seed ? strtoull(env_seed, NULL, 0) : ((uint64_t)time(NULL) << 16 | getpid());
@@ -870,6 +886,7 @@ TEST_F_TIMEOUT(fuzz, ioctls, 6 * 3600)
 	fflush(stdout);
 	ASSERT_EQ(0, kmsg_cursor_open(&log));
 	close(f.dev);
+	close(f.efd);
 	if (access(NR_VMS_FILE, R_OK))
 		mount("debugfs", DEBUGFS, "debugfs", 0, NULL);
 	/* The counts are module-wide: nothing else runs a VM now. */
@@ -878,6 +895,7 @@ TEST_F_TIMEOUT(fuzz, ioctls, 6 * 3600)
 	base = module_refcnt();
 	avail = mem_available_kib();
 	f.dev = open(MINIHV_DEV, O_RDWR | O_CLOEXEC);
+	f.efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	ASSERT_LE(0, f.dev);
 	f.run_size = ioctl(f.dev, MINIHV_GET_VCPU_MMAP_SIZE, 0);
 	for (i = 0; i < NR_BUFS; i++) {
@@ -969,6 +987,7 @@ TEST_F_TIMEOUT(fuzz, ioctls, 6 * 3600)
 		if (f.stats[i] >= 0)
 			close(f.stats[i]);
 	close(f.dev);
+	close(f.efd);
 	close_minihv_fds();
 	for (i = 0; i < NR_BUFS; i++)
 		munmap(f.buf[i], BUF_SIZE);

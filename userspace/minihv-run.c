@@ -1013,6 +1013,7 @@ static void print_stats(struct vm *vm)
 		[MINIHV_STAT_HYPERCALL] = "hypercall",
 		[MINIHV_STAT_IRQCHIP] = "irqchip",
 		[MINIHV_STAT_EXCEPTION] = "exception",
+		[MINIHV_STAT_IOEVENTFD] = "ioeventfd",
 	};
 	uint64_t kinds[MINIHV_STAT_NR] = { 0 }, counts[NR_EXIT_NAMES] = { 0 }, all = 0;
 	bool have_kinds = true;

@@ -146,6 +146,8 @@ struct minihv_features {
  * the 8259 pair too (Documentation/platform.rst).
  */
 #define MINIHV_CAP_PIT2		9
+/* Returns the most MINIHV_IOEVENTFD registrations a VM may hold. */
+#define MINIHV_CAP_IOEVENTFD	10
 
 #define MINIHV_VENDOR_VMX	1	/* Intel VT-x */
 #define MINIHV_VENDOR_SVM	2	/* AMD-V */
@@ -211,6 +213,35 @@ struct minihv_pit_config {
 #define MINIHV_PM_TIMER_PORT	0x608	/* 4 bytes, the FADT's PM_TMR_BLK */
 #define MINIHV_CREATE_PIT2	_IOW(MINIHVIO, 0x44, struct minihv_pit_config)
 
+/*
+ * KVM_IOEVENTFD's shape: a guest's write of @len bytes to the port (with
+ * MINIHV_IOEVENTFD_FLAG_PIO) or guest-physical address @addr, and with
+ * MINIHV_IOEVENTFD_FLAG_DATAMATCH only of the value @datamatch, signals
+ * the eventfd @fd from the kernel; the vCPU goes on without an exit.  A
+ * device's own ports and registers in the kernel win; reads, string I/O
+ * and an arithmetic instruction's write-back still exit.  Errors: unknown
+ * flags, pad not 0, @len not 1, 2, 4 or 8 (4 at most for a port), a range
+ * that wraps or leaves the 64 KiB of ports: -EINVAL; @fd no eventfd:
+ * -EBADF or -EINVAL; the same address, length and value (or either without
+ * DATAMATCH) already there: -EEXIST; MINIHV_CAP_IOEVENTFD reached:
+ * -ENOSPC.  With MINIHV_IOEVENTFD_FLAG_DEASSIGN the registration with
+ * these fields is removed (-ENOENT if none).
+ */
+#define MINIHV_IOEVENTFD_FLAG_DATAMATCH	(1 << 0)
+#define MINIHV_IOEVENTFD_FLAG_PIO	(1 << 1)
+#define MINIHV_IOEVENTFD_FLAG_DEASSIGN	(1 << 2)
+
+struct minihv_ioeventfd {
+	__u64 datamatch;	/* in */
+	__u64 addr;		/* in: port or guest-physical address */
+	__u32 len;		/* in: 1, 2, 4 or 8 bytes */
+	__s32 fd;		/* in: an eventfd */
+	__u32 flags;		/* in: MINIHV_IOEVENTFD_FLAG_* */
+	__u8 pad[36];		/* in: 0 */
+};
+
+#define MINIHV_IOEVENTFD	_IOW(MINIHVIO, 0x45, struct minihv_ioeventfd)
+
 /* vCPU ioctls, on a vCPU fd. */
 
 /* Same layout as KVM's struct kvm_regs. */
@@ -268,6 +299,7 @@ enum minihv_exit_stat {
 	MINIHV_STAT_HYPERCALL,		/* VMCALL / VMMCALL */
 	MINIHV_STAT_IRQCHIP,		/* APIC, I/O APIC, 8259, PIT access, in the kernel */
 	MINIHV_STAT_EXCEPTION,		/* guest exception intercepted, reflected or the host's */
+	MINIHV_STAT_IOEVENTFD,		/* a write that signalled an ioeventfd, in the kernel */
 	MINIHV_STAT_NR,
 };
 
