@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
@@ -93,8 +94,12 @@ static int attempt(void *mem, int *err)
 		struct minihv_cpuid_entry e[256];
 	} table;
 	struct minihv_cpuid *cpuid = &table.c;
+	/* A doorbell port, as a virtio device's, through an eventfd. */
+	struct minihv_ioeventfd io = {
+		.addr = 0x510, .len = 2, .flags = MINIHV_IOEVENTFD_FLAG_PIO,
+	};
 	struct minihv_run *run;
-	int dev, vm = -1, vcpu = -1, step = 1, size;
+	int dev, vm = -1, vcpu = -1, efd = -1, step = 1, size;
 
 	*err = 0;
 	dev = open(MINIHV_DEV, O_RDWR | O_CLOEXEC);
@@ -109,6 +114,13 @@ static int attempt(void *mem, int *err)
 		goto fail;
 	step++;
 	if (ioctl(vm, MINIHV_CREATE_IRQCHIP, 0))
+		goto fail;
+	step++;
+	efd = eventfd(0, EFD_CLOEXEC);
+	if (efd < 0)
+		goto fail;
+	io.fd = efd;
+	if (ioctl(vm, MINIHV_IOEVENTFD, &io))
 		goto fail;
 	step++;
 	vcpu = ioctl(vm, MINIHV_CREATE_VCPU, 0);
@@ -142,6 +154,8 @@ fail:
 		close(vcpu);
 	if (vm >= 0)
 		close(vm);
+	if (efd >= 0)
+		close(efd);
 	if (dev >= 0)
 		close(dev);
 	return step;
