@@ -378,21 +378,22 @@ static int minihv_complete_alu(struct minihv_vcpu *vcpu)
 bool minihv_kernel_mmio(struct minihv_vcpu *vcpu)
 {
 	struct minihv_run *run = &vcpu->run;
+	bool apic = vcpu->lapic &&
+		    (minihv_lapic_mmio(vcpu, run->mmio.phys_addr, run->mmio.len,
+				       run->mmio.is_write, run->mmio.data) ||
+		     minihv_ioapic_mmio(vcpu->vm, run->mmio.phys_addr, run->mmio.len,
+					run->mmio.is_write, run->mmio.data));
 
-	if (run->mmio.is_write &&
-	    minihv_ioeventfd_write(vcpu->vm, false, run->mmio.phys_addr, run->mmio.len,
-				   run->mmio.data)) {
+	if (!apic) {
+		/* Not the APICs': a write an ioeventfd takes (eventfd.c), or userspace's. */
+		if (!run->mmio.is_write ||
+		    !minihv_ioeventfd_write(vcpu->vm, false, run->mmio.phys_addr,
+					    run->mmio.len, run->mmio.data))
+			return false;
 		vcpu->exit_stats[MINIHV_STAT_MMIO]--;
 		vcpu->exit_stats[MINIHV_STAT_IOEVENTFD]++;
 		return true;
 	}
-	if (!vcpu->lapic)
-		return false;
-	if (!minihv_lapic_mmio(vcpu, run->mmio.phys_addr, run->mmio.len,
-			       run->mmio.is_write, run->mmio.data) &&
-	    !minihv_ioapic_mmio(vcpu->vm, run->mmio.phys_addr, run->mmio.len,
-				run->mmio.is_write, run->mmio.data))
-		return false;
 	vcpu->exit_stats[MINIHV_STAT_MMIO]--;
 	vcpu->exit_stats[MINIHV_STAT_IRQCHIP]++;
 	/* A read's data is there: into the destination register... */
