@@ -137,10 +137,23 @@ int minihv_handle_cpuid(struct minihv_vcpu *vcpu)
 	return minihv_ops->skip_instruction(vcpu);
 }
 
+/*
+ * With RFLAGS.TF, skip_instruction() queues the single-step trap of the
+ * HLT (debugreg.c), and a queued event keeps every interrupt and NMI out
+ * (event_allowed()): a halted vCPU would never wake.  The trap ends the
+ * HLT at once instead, EIP after it, as KVM's pending exception does
+ * (kvm_vcpu_has_events()); the SDM does not say whether the CPU waits for
+ * the interrupt first (intercepts_test db_single_step_over_hlt).
+ */
 int minihv_handle_hlt(struct minihv_vcpu *vcpu)
 {
+	struct minihv_regs regs;
+
+	minihv_ops->get_regs(vcpu, &regs);
 	if (!minihv_ops->skip_instruction(vcpu))
 		return MINIHV_EXIT_TO_USER;
+	if (regs.rflags & X86_EFLAGS_TF)
+		return MINIHV_RESUME_GUEST;
 	return minihv_halt(vcpu);
 }
 

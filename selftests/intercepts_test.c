@@ -141,10 +141,10 @@ static void __attribute__((noinline)) guest_single_step(uint64_t check_dr6)
  * it, so never traps after it): the trap must come all the same, once,
  * with BS, at the next instruction (SDM Vol 3 18.3.1.4).  @which picks
  * CPUID, RDMSR, an IN userspace completes, an MMIO read userspace
- * completes, or a MOV from DR7.
+ * completes, a MOV from DR7, or a HLT.
  */
 extern char ss_cpuid_after[], ss_rdmsr_after[], ss_in_after[], ss_mmio_after[],
-	ss_movdr_after[];
+	ss_movdr_after[], ss_hlt_after[];
 #define STEP_OVER(insn, label) \
 	"pushfq\n\torq $0x100, (%%rsp)\n\tpopfq\n\t" insn "\n" \
 	".globl " label "\n" label ":\n\tnop"
@@ -180,6 +180,11 @@ static void __attribute__((noinline)) guest_step_over(uint64_t which, uint64_t c
 		__asm__ volatile(STEP_OVER("mov %%dr7, %q0", "ss_movdr_after")
 				 : "=a"(a) : : "memory", "cc");
 		after = (uint64_t)ss_movdr_after;
+		break;
+	case 5:
+		/* No interrupt will come: the trap must end the HLT by itself. */
+		__asm__ volatile(STEP_OVER("hlt", "ss_hlt_after") : : : "memory", "cc");
+		after = (uint64_t)ss_hlt_after;
 		break;
 	}
 	GUEST_ASSERT_EQ(db_count, 1);
@@ -625,6 +630,7 @@ STEP_OVER_TEST(rdmsr, 1)
 STEP_OVER_TEST(in, 2)
 STEP_OVER_TEST(mmio_read, 3)
 STEP_OVER_TEST(mov_from_dr7, 4)
+STEP_OVER_TEST(hlt, 5)
 
 /* The test machine's own hypervisor: QEMU's TCG says "TCGTCGTCGTCG". */
 static bool host_is_qemu_tcg(void)
