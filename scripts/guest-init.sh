@@ -114,8 +114,10 @@ run_check() {
 		( cd /selftests && ./"$t" 2>&1; echo $? > /tmp/rc ) | sed 's/^/# /'
 		rc=$(cat /tmp/rc)
 		# How long it took (the machine's clock): which tests make
-		# make check long.
-		echo "# $t: $(awk -v s="$start" '{ printf "%.1f", $1 - s }' /proc/uptime) s"
+		# make check long;
+		# and the memory left after it (a leak shows as a fall).
+		echo "# $t: $(awk -v s="$start" '{ printf "%.1f", $1 - s }' /proc/uptime) s," \
+			"MemAvailable $(awk '/^MemAvailable/ { print $2 }' /proc/meminfo) kB"
 		case "$rc" in
 		0) echo "ok $i selftests: minihv: $t";;
 		4) echo "ok $i selftests: minihv: $t # SKIP";;
