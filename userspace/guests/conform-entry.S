@@ -76,7 +76,7 @@ stub_\vec:
 .endm
 
 /* Vectors 8, 10-14 and 17 push an error code (SDM Vol 3 Table 6-1). */
-.irp	v, 0,1,2,3,4,5,6,7,9,15,16,18,19,20,0x40,0xff
+.irp	v, 0,1,2,3,4,5,6,7,9,15,16,18,19,20,0x40,0x41,0x42,0x43,0xff
 	STUB	\v, 0
 .endr
 .irp	v, 8,10,11,12,13,14,17
@@ -95,7 +95,7 @@ trap_common:
 	.section .rodata
 /* (vector, stub) pairs, ended by vector -1. */
 trap_stubs:
-.irp	v, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,0x40,0xff
+.irp	v, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,0x40,0x41,0x42,0x43,0xff
 	.long	\v, stub_\v
 .endr
 	.long	-1, 0

@@ -21,44 +21,9 @@
  * failed to port F4h (status 2n + 1).  Documentation/platform.rst, "The
  * conformance kernel".
  */
-#include <stdarg.h>
-#include <stdbool.h>
-#include <stdint.h>
-
-typedef uint8_t u8;
-typedef uint16_t u16;
-typedef uint32_t u32;
-typedef uint64_t u64;
-
-#define NR_CHECKS	30	/* the plan: one per report() call below */
-
-#define COM1		0x3f8
-#define COM1_LSR	(COM1 + 5)
-#define LSR_THRE	0x20
-#define FW_CFG_SEL	0x510
-#define FW_CFG_DATA	0x511
-#define PM_TMR		0x608
-#define PM1A_CNT	0x604
-#define PM_TMR_HZ	3579545u
-#define PIT_HZ		1193182u
-#define PORT_EXIT	0xf4
-
-#define APIC_BASE	0xfee00000u
-#define APIC_ID		0x020
-#define APIC_EOI	0x0b0
-#define APIC_SVR	0x0f0
-#define APIC_ICR_LO	0x300
-#define APIC_ICR_HI	0x310
-#define ICR_BUSY	(1u << 12)
-#define IPI_VECTOR	0x40
-#define MAX_CPUS	16
+#include "conform.h"
 
 /* ---- from conform-entry.S ---- */
-
-struct frame {
-	u32 edi, esi, ebp, esp, ebx, edx, ecx, eax;	/* PUSHA */
-	u32 vector, error, eip, cs, eflags;
-};
 
 struct rm_result {			/* rm_res in conform-entry.S */
 	u32 count, cr0, ticks, stuck, pm_first, pm_last;
@@ -67,81 +32,7 @@ struct rm_result {			/* rm_res in conform-entry.S */
 
 extern char rm_base[], ap_base[], ap_tramp[], ap_tramp_end[];
 extern struct rm_result rm_result;
-extern const u32 trap_stubs[];
-extern u64 idt[256];
 void rm_run(void);
-void idt_load(void);
-
-/* ---- port I/O, MSRs, control registers ---- */
-
-static inline void outb(u16 port, u8 v) { asm volatile("outb %0, %1" :: "a"(v), "Nd"(port)); }
-static inline void outw(u16 port, u16 v) { asm volatile("outw %0, %1" :: "a"(v), "Nd"(port)); }
-static inline u8 inb(u16 port)
-{
-	u8 v;
-
-	asm volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
-	return v;
-}
-static inline u32 inl(u16 port)
-{
-	u32 v;
-
-	asm volatile("inl %1, %0" : "=a"(v) : "Nd"(port));
-	return v;
-}
-
-static inline u32 apic_read(u32 reg) { return *(volatile u32 *)(APIC_BASE + reg); }
-static inline void apic_write(u32 reg, u32 v) { *(volatile u32 *)(APIC_BASE + reg) = v; }
-
-static inline void cpuid(u32 leaf, u32 sub, u32 r[4])
-{
-	asm volatile("cpuid" : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3])
-		     : "a"(leaf), "c"(sub));
-}
-
-/*
- * A fault the check expects: trap() records the vector and skips the
- * faulting instruction (@len bytes: RDMSR and WRMSR 2, MOV CR4 and
- * XSETBV 3).  Any other exception is a bail-out.
- */
-static volatile int fault_vector;
-static volatile u32 fault_skip;
-
-static void expect_fault(u32 len)
-{
-	fault_vector = -1;
-	fault_skip = len;
-}
-
-static int rdmsr_safe(u32 msr, u64 *val)
-{
-	u32 lo = 0, hi = 0;
-
-	expect_fault(2);
-	asm volatile("rdmsr" : "+a"(lo), "+d"(hi) : "c"(msr) : "memory");
-	fault_skip = 0;
-	*val = (u64)hi << 32 | lo;
-	return fault_vector;
-}
-
-static int wrmsr_safe(u32 msr, u64 val)
-{
-	expect_fault(2);
-	asm volatile("wrmsr" :: "a"((u32)val), "d"((u32)(val >> 32)), "c"(msr) : "memory");
-	fault_skip = 0;
-	return fault_vector;
-}
-
-static u32 read_cr4(void) { u32 v; asm volatile("mov %%cr4, %0" : "=r"(v)); return v; }
-
-static int write_cr4_safe(u32 v)
-{
-	expect_fault(3);
-	asm volatile("mov %0, %%cr4" :: "r"(v) : "memory");
-	fault_skip = 0;
-	return fault_vector;
-}
 
 /* ---- COM1 and TAP ---- */
 
@@ -199,7 +90,7 @@ static void vprint(const char *fmt, va_list ap)
 	}
 }
 
-static void print(const char *fmt, ...)
+void print(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -211,7 +102,7 @@ static void print(const char *fmt, ...)
 static u32 test_no, failed;
 
 /* One TAP line; the detail (after "# ") only when the check failed. */
-static void report(bool ok, const char *name, const char *detail, ...)
+void report(bool ok, const char *name, const char *detail, ...)
 {
 	va_list ap;
 
@@ -241,10 +132,15 @@ static void __attribute__((noreturn)) finish(void)
 }
 
 static volatile u32 ipi_count[MAX_CPUS];
+volatile int fault_vector;
+volatile u32 fault_skip;
+bool (*volatile trap_hook)(struct frame *f);
 
 void trap(struct frame *f);
 void trap(struct frame *f)
 {
+	if (trap_hook && trap_hook(f))
+		return;
 	if (f->vector == IPI_VECTOR) {
 		ipi_count[(apic_read(APIC_ID) >> 24) % MAX_CPUS]++;
 		apic_write(APIC_EOI, 0);
@@ -277,18 +173,18 @@ static void idt_setup(void)
 
 /* ---- small helpers ---- */
 
-static u32 pm_now(void)
+u32 pm_now(void)
 {
 	return inl(PM_TMR) & 0xffffff;
 }
 
-static u32 pm_since(u32 start)
+u32 pm_since(u32 start)
 {
 	return (pm_now() - start) & 0xffffff;
 }
 
 /* A delay the protocol asks for (INIT, SIPI): not a synchronisation. */
-static void pm_delay_us(u32 us)
+void pm_delay_us(u32 us)
 {
 	u32 start = pm_now(), ticks = us * 3580 / 1000 + 1;
 
