@@ -23,7 +23,7 @@
 #include "kselftest_harness.h"
 #include "sysutil.h"
 
-#define OUT_LEN		8192
+#define OUT_LEN		16384
 #define GUEST		"conform.elf"
 
 static const char *const conform_args[] = { "-t", "60", "--cpus", "2", NULL };
@@ -38,6 +38,48 @@ static const struct {
 } explained[] = {
 	{ NULL, NULL },
 };
+
+static bool on_qemu_svm(void)
+{
+	return !machine_is_bochs() && expected_vendor() == MINIHV_VENDOR_SVM;
+}
+
+static bool on_bochs_svm(void)
+{
+	return machine_is_bochs() && expected_vendor() == MINIHV_VENDOR_SVM;
+}
+
+/*
+ * Checks that fail on one test machine because of its emulator, not
+ * minihv (each in Documentation/testing.rst's list of emulator defects):
+ * the TEST of that check is skipped there, saying why, and the kernel's
+ * exit status counts the failures.  Each such check is a part of its own,
+ * so that no other line is hidden with it.
+ */
+static const struct {
+	const char *name;
+	bool (*on_machine)(void);
+	const char *why;
+} emulator_defects[] = {
+	{ "int1:", on_qemu_svm,
+	  "QEMU 7.2's TCG raises #UD for ICEBP (INT1), even where SVM intercepts it" },
+	{ "intn:", on_bochs_svm,
+	  "Bochs 2.7's AMD-V puts the last external interrupt in EXITINTINFO, not the INT n" },
+	{ "shadow:", on_bochs_svm,
+	  "Bochs 2.7's AMD-V takes no V_IRQ when an interrupt shadow VMRUN loaded ends" },
+	{ NULL, NULL, NULL },
+};
+
+static const char *defect_here(const char *name)
+{
+	size_t i;
+
+	for (i = 0; emulator_defects[i].name; i++)
+		if (!strncmp(name, emulator_defects[i].name, strlen(emulator_defects[i].name)) &&
+		    emulator_defects[i].on_machine())
+			return emulator_defects[i].why;
+	return NULL;
+}
 
 struct conform_run {
 	int status;
@@ -111,16 +153,24 @@ static void check_part(struct __test_metadata *_metadata, const char *prefix, in
 	size_t pos = 0;
 	int n = 0;
 
+	const char *why = defect_here(prefix);
+
 	if (!ran(_metadata))
 		return;
 	while (next_result(on_minihv.out, &pos, line, sizeof(line))) {
 		if (strncmp(result_name(line, name, sizeof(name)), prefix, strlen(prefix)))
 			continue;
 		n++;
-		EXPECT_EQ(0, strncmp(line, "ok ", 3)) TH_LOG("%s", line);
+		if (why)
+			printf("# %s\n", line);
+		else
+			EXPECT_EQ(0, strncmp(line, "ok ", 3)) TH_LOG("%s", line);
 	}
 	EXPECT_EQ(want, n) TH_LOG("%d lines for '%s', %d expected; exit status %d, output:\n%s",
 				  n, prefix, want, on_minihv.status, on_minihv.out);
+	fflush(stdout);
+	if (why && _metadata->passed)
+		SKIP(return, "an emulator defect on this machine: %s", why);
 }
 
 TEST(multiboot_handover) { check_part(_metadata, "multiboot:", 1); }
@@ -131,13 +181,17 @@ TEST(smp_init_sipi_and_ipis) { check_part(_metadata, "smp:", 4); }
 TEST(pm_timer_against_pit) { check_part(_metadata, "pm timer:", 2); }
 TEST(model_msrs) { check_part(_metadata, "msr:", 1); }
 TEST(cpuid_against_cr4_xcr0_efer) { check_part(_metadata, "cpuid:", 9); }
+TEST(events_order_and_redelivery) { check_part(_metadata, "events:", 6); }
+TEST(shadow_over_nested_fault) { check_part(_metadata, "shadow:", 1); }
+TEST(intn_redelivery) { check_part(_metadata, "intn:", 1); }
+TEST(int1_redelivery) { check_part(_metadata, "int1:", 1); }
 
 /* The whole stream: the header, the plan kept, no bail-out, status 0. */
 TEST(tap_plan_and_power_off)
 {
-	char line[512];
+	char line[512], name[256];
 	size_t pos = 0;
-	int plan = -1, n = 0;
+	int plan = -1, n = 0, known = 0;
 
 	if (!ran(_metadata))
 		return;
@@ -145,12 +199,19 @@ TEST(tap_plan_and_power_off)
 		TH_LOG("output:\n%s", on_minihv.out);
 	ASSERT_EQ(1, sscanf(on_minihv.out + 15, "1..%d", &plan))
 		TH_LOG("no plan line:\n%s", on_minihv.out);
-	while (next_result(on_minihv.out, &pos, line, sizeof(line)))
+	while (next_result(on_minihv.out, &pos, line, sizeof(line))) {
 		n++;
+		known += !strncmp(line, "not ok ", 7) &&
+			 defect_here(result_name(line, name, sizeof(name)));
+	}
 	EXPECT_EQ(plan, n) TH_LOG("output:\n%s", on_minihv.out);
 	EXPECT_EQ(NULL, strstr(on_minihv.out, "Bail out!")) TH_LOG("output:\n%s", on_minihv.out);
-	/* Powered off through ACPI when all passed; else 2 * failures + 1. */
-	EXPECT_EQ(0, on_minihv.status) TH_LOG("output:\n%s", on_minihv.out);
+	/*
+	 * Powered off through ACPI when all passed; else 2 * failures + 1,
+	 * where only the emulator's known defects may fail.
+	 */
+	EXPECT_EQ(known ? 2 * known + 1 : 0, on_minihv.status)
+		TH_LOG("output:\n%s", on_minihv.out);
 }
 
 static const char *why_explained(const char *name)

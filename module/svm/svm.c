@@ -407,7 +407,7 @@ static void svm_init_vmcb(struct minihv_vcpu *vcpu, struct svm_vcpu *svm)
 	c->intercept_misc4 = INTERCEPT_VMRUN | INTERCEPT_VMMCALL |
 			     INTERCEPT_VMLOAD | INTERCEPT_VMSAVE |
 			     INTERCEPT_STGI | INTERCEPT_CLGI | INTERCEPT_SKINIT |
-			     INTERCEPT_RDTSCP | INTERCEPT_WBINVD |
+			     INTERCEPT_RDTSCP | INTERCEPT_ICEBP | INTERCEPT_WBINVD |
 			     INTERCEPT_MONITOR | INTERCEPT_MWAIT |
 			     INTERCEPT_XSETBV;
 	/* Every MOV to CR4: its rules follow the guest's CPUID (cr.c). */
@@ -952,7 +952,7 @@ static int svm_handle_dr_access(struct minihv_vcpu *vcpu)
  * B0-B3/BS/BD bits as on bare metal; trap-like #DBs have RIP past the
  * instruction already.  DR7.GD is cleared, as delivering #DB does, so
  * the handler may use the debug registers (SDM Vol 3 17.2.4).  ICEBP
- * (INT1) does not hit this intercept (APM 15.12) and runs natively.
+ * (INT1) does not hit this intercept (APM 15.12): svm_handle_icebp() has it.
  */
 static int svm_handle_reflect(struct minihv_vcpu *vcpu)
 {
@@ -969,6 +969,33 @@ static int svm_handle_reflect(struct minihv_vcpu *vcpu)
 		minihv_queue_exception(vcpu, vector, true, vmcb->control.exit_info_1);
 	}
 	return MINIHV_RESUME_GUEST;
+}
+
+/*
+ * ICEBP (INT1) is intercepted, as Xen does, because the #DB it raises is
+ * ambiguous once its delivery exits (a nested fault on the guest's
+ * stack): EXITINTINFO says #DB, an exception, as for a single-step trap,
+ * but RIP is on the ICEBP, not past it, so that the event can be neither
+ * injected again (the handler would return to the ICEBP) nor left to
+ * run again (a trap's instruction is done).  Taken here, RIP moves past
+ * it and the #DB is injected; should that delivery exit, RIP is past
+ * the ICEBP already and minihv_handle_exit() injects it again as it is.
+ * INT1 leaves DR6 alone, and delivering it clears TF, so no single-step
+ * trap follows (SDM Vol 3 17.3.1.4).  (QEMU 7.2's TCG raises #UD for
+ * ICEBP without checking this intercept: Documentation/testing.rst.)
+ */
+static int svm_handle_icebp(struct minihv_vcpu *vcpu)
+{
+	struct vmcb *vmcb = to_svm(vcpu)->vmcb;
+	u64 tf = vmcb->save.rflags & X86_EFLAGS_TF;
+	int r;
+
+	vmcb->save.rflags &= ~tf;
+	r = svm_skip_instruction(vcpu);
+	vmcb->save.rflags |= tf;
+	if (r == MINIHV_RESUME_GUEST)
+		minihv_queue_exception(vcpu, X86_TRAP_DB, false, 0);
+	return r;
 }
 
 /*
@@ -1004,6 +1031,7 @@ static const struct minihv_exit_handler svm_exit_handlers[] = {
 	[SVM_EXIT_CLGI]		= { minihv_handle_ud, MINIHV_STAT_REFUSED },
 	[SVM_EXIT_SKINIT]	= { minihv_handle_ud, MINIHV_STAT_REFUSED },
 	[SVM_EXIT_RDTSCP]	= { minihv_handle_ud, MINIHV_STAT_REFUSED },
+	[SVM_EXIT_ICEBP]	= { svm_handle_icebp, MINIHV_STAT_EXCEPTION },
 	[SVM_EXIT_WBINVD]	= { minihv_handle_skip, MINIHV_STAT_OTHER },
 	[SVM_EXIT_MONITOR]	= { minihv_handle_ud, MINIHV_STAT_REFUSED },
 	[SVM_EXIT_MWAIT]	= { minihv_handle_ud, MINIHV_STAT_REFUSED },
@@ -1028,6 +1056,27 @@ static void svm_fail_entry(struct minihv_vcpu *vcpu, const char *why, u64 field,
 			  "VMEXIT_INVALID (APM Vol 2 15.5.1)", why, field, value);
 }
 
+/*
+ * An INT n, INT3 or INTO whose delivery an exit interrupted is not
+ * delivered again but executed again.  The exit left RIP on the
+ * instruction (the state is the one from before the delivery, APM Vol 2
+ * 15.7.2), and an injection would push that RIP as the return address:
+ * EVENTINJ pushes the RIP after the instruction only for TYPE 4 with
+ * NRIP save and the right NEXT_RIP (APM 15.20), which a nested fault in
+ * the middle of delivery does not give.  Executing the instruction again
+ * raises the same event with the right frame, once.
+ */
+static bool svm_event_is_soft(u32 event)
+{
+	u32 type = event & SVM_EVTINJ_TYPE_MASK;
+	u8 vector = event & SVM_EVTINJ_VEC_MASK;
+
+	if (!(event & SVM_EVTINJ_VALID))
+		return false;
+	return type == SVM_EVTINJ_TYPE_SOFT ||
+	       (type == SVM_EVTINJ_TYPE_EXEPT && (vector == X86_TRAP_BP || vector == X86_TRAP_OF));
+}
+
 static void svm_read_exit(struct minihv_vcpu *vcpu, struct minihv_exit *e)
 {
 	struct vmcb *vmcb = to_svm(vcpu)->vmcb;
@@ -1042,6 +1091,8 @@ static void svm_read_exit(struct minihv_vcpu *vcpu, struct minihv_exit *e)
 	/* EXITINTINFO has EVENTINJ's layout (APM Vol 2 15.7.2). */
 	e->vectoring = c->exit_int_info;
 	e->vectoring_error = c->exit_int_info >> 32;
+	if (svm_event_is_soft(e->vectoring))
+		e->vectoring = 0;
 }
 
 static int svm_handle_failed_entry(struct minihv_vcpu *vcpu)

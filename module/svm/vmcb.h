@@ -42,6 +42,7 @@
 #define INTERCEPT_CLGI		BIT(5)
 #define INTERCEPT_SKINIT	BIT(6)
 #define INTERCEPT_RDTSCP	BIT(7)
+#define INTERCEPT_ICEBP		BIT(8)
 #define INTERCEPT_WBINVD	BIT(9)
 #define INTERCEPT_MONITOR	BIT(10)
 #define INTERCEPT_MWAIT		BIT(11)
@@ -68,6 +69,9 @@
 #define SVM_EVTINJ_TYPE_INTR	(0 << 8)
 #define SVM_EVTINJ_TYPE_NMI	(2 << 8)
 #define SVM_EVTINJ_TYPE_EXEPT	(3 << 8)
+#define SVM_EVTINJ_TYPE_SOFT	(4 << 8)	/* INT n */
+#define SVM_EVTINJ_TYPE_MASK	(7 << 8)
+#define SVM_EVTINJ_VEC_MASK	0xff
 
 /* Exit codes, APM appendix C. */
 #define SVM_EXIT_WRITE_CR0	0x010
@@ -103,6 +107,7 @@
 #define SVM_EXIT_CLGI		0x085
 #define SVM_EXIT_SKINIT		0x086
 #define SVM_EXIT_RDTSCP		0x087
+#define SVM_EXIT_ICEBP		0x088
 #define SVM_EXIT_WBINVD		0x089
 #define SVM_EXIT_MONITOR	0x08a
 #define SVM_EXIT_MWAIT		0x08b

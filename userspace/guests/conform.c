@@ -494,7 +494,7 @@ void ap_main(u32 apic_id)
 		asm volatile("sti; hlt");
 }
 
-static bool icr_send(u32 dest, u32 lo)
+bool icr_send(u32 dest, u32 lo)
 {
 	u32 start = pm_now();
 
@@ -805,5 +805,6 @@ void conform_main(u32 magic, const struct mb_info *info)
 		check_cr4_bit(&cr4_bits[i]);
 	check_pcide();
 	check_svme();
+	check_events();
 	finish();
 }

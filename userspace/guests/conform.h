@@ -9,6 +9,7 @@
 
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 typedef uint8_t u8;
@@ -21,7 +22,8 @@ typedef uint64_t u64;
  * its own but for the platform checks in conform.c) says how many it has.
  */
 #define NR_PLATFORM_CHECKS	30
-#define NR_CHECKS		NR_PLATFORM_CHECKS
+#define NR_EVENTS_CHECKS	9
+#define NR_CHECKS		(NR_PLATFORM_CHECKS + NR_EVENTS_CHECKS)
 #define COM1		0x3f8
 #define COM1_LSR	(COM1 + 5)
 #define LSR_THRE	0x20
@@ -132,6 +134,8 @@ void report(bool ok, const char *name, const char *detail, ...);
 u32 pm_now(void);
 u32 pm_since(u32 start);
 void pm_delay_us(u32 us);
+/* An IPI through the local APIC; false if ICR stays busy for 100 ms. */
+bool icr_send(u32 dest, u32 lo);
 
 /*
  * A part that takes exceptions or interrupts of its own sets trap_hook
@@ -139,5 +143,9 @@ void pm_delay_us(u32 us);
  * when it has dealt with the event.
  */
 extern bool (*volatile trap_hook)(struct frame *f);
+
+/* ---- the parts ---- */
+
+void check_events(void);		/* conform-events.c */
 
 #endif /* CONFORM_H */
