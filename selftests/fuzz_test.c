@@ -91,7 +91,7 @@
 
 struct fuzz {
 	int dev;
-	int efd;			/* an eventfd for MINIHV_IOEVENTFD */
+	int efd;			/* an eventfd for MINIHV_IOEVENTFD and MINIHV_IRQFD */
 	_Atomic int vm[NR_VMS];
 	_Atomic int vcpu[NR_VCPUS];
 	_Atomic int stats[NR_STATS];
@@ -327,6 +327,38 @@ static void *scribbler_main(void *arg)
 	return NULL;
 }
 
+/*
+ * MINIHV_IRQFD: pins in and out of range, assigned and taken back, with
+ * and without a resamplefd; the shared eventfd signalled now and then so
+ * that wake-ups race with the guests, the ioctls and the VMs' ends; and
+ * sometimes an eventfd of its own that is closed right after, so its
+ * irqfd goes away on EPOLLHUP.
+ */
+static long irqfd_call(struct fuzz *f, uint64_t *s, int vm, struct minihv_irqfd *a)
+{
+	uint64_t one = 1;
+	int own = -1, err;
+	long r;
+
+	if (rnd(s) % 4 == 0)
+		own = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	a->fd = own >= 0 ? own : rnd(s) % 4 ? f->efd : (uint32_t)edge(s, 32);
+	a->gsi = rnd(s) % 2 ? rnd(s) % 26 : edge(s, 32);
+	a->flags = rnd(s) % 4 ? rnd(s) % 4 : edge(s, 32);
+	a->resamplefd = rnd(s) % 4 ? f->efd : (uint32_t)edge(s, 32);
+	if (rnd(s) % 8 == 0)
+		a->pad[rnd(s) % 16] = rnd(s);
+	r = ioctl(vm, MINIHV_IRQFD, arg_ptr(s, a));
+	err = errno;
+	if (own >= 0)
+		close(own);
+	/* Non-blocking: a full count fails the write, and that is fine. */
+	if (rnd(s) % 2)
+		one = write(f->efd, &one, sizeof(one));
+	errno = err;		/* the caller checks the ioctl's */
+	return r;
+}
+
 /* One call; returns its result, having checked the errno of a failure. */
 static long one_call(struct worker *w)
 {
@@ -340,6 +372,7 @@ static long one_call(struct worker *w)
 		struct minihv_irq_level irq;
 		struct minihv_pit_config pit;
 		struct minihv_ioeventfd ioev;
+		struct minihv_irqfd irqfd;
 		struct minihv_interrupt intr;
 		struct minihv_mp_state mp;
 		struct minihv_cpuid cpuid;
@@ -391,6 +424,10 @@ static long one_call(struct worker *w)
 		r = ioctl(vm, MINIHV_CREATE_PIT2, arg_ptr(s, &a));
 		break;
 	case 7:
+		if (rnd(s) % 3 == 0) {
+			r = irqfd_call(f, s, vm, &a.irqfd);
+			break;
+		}
 		if (rnd(s) % 2) {
 			/* Ports and MMIO writes the guests make, assigned and taken back. */
 			a.ioev.addr = rnd(s) % 2 ? rnd(s) % 0x10010 : edge(s, 64);
