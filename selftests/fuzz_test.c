@@ -102,6 +102,7 @@ struct fuzz {
 	pthread_t threads[THREADS];
 	pthread_t scribbler;
 	_Atomic unsigned long scribbled;	/* passes over a run structure */
+	_Atomic unsigned long irqfds;		/* MINIHV_IRQFD assignments that took */
 	/*
 	 * Bochs 2.7's SVM ignores the SHUTDOWN intercept: a guest's triple
 	 * fault takes the whole machine down (run_bounds_test and
@@ -350,6 +351,8 @@ static long irqfd_call(struct fuzz *f, uint64_t *s, int vm, struct minihv_irqfd 
 		a->pad[rnd(s) % 16] = rnd(s);
 	r = ioctl(vm, MINIHV_IRQFD, arg_ptr(s, a));
 	err = errno;
+	if (!r && !(a->flags & MINIHV_IRQFD_FLAG_DEASSIGN))
+		atomic_fetch_add(&f->irqfds, 1);
 	if (own >= 0)
 		close(own);
 	/* Non-blocking: a full count fails the write, and that is fine. */
@@ -856,7 +859,7 @@ static void report_time(struct worker *w, uint64_t elapsed_ns, uint64_t clock_ns
 	static const char *const name[NR_KINDS] = {
 		"CHECK_EXTENSION", "CREATE_VM", "GET_SUPPORTED_CPUID",
 		"SET_USER_MEMORY_REGION", "SET_USER_MEMORY_REGION", "CREATE_VCPU",
-		"CREATE_IRQCHIP/PIT2", "IRQ_LINE", "RUN", "RUN", "RUN", "RUN",
+		"CREATE_IRQCHIP/PIT2", "IRQ_LINE/IOEVENTFD/IRQFD", "RUN", "RUN", "RUN", "RUN",
 		"GET/SET_REGS", "GET/SET_SREGS", "GET_EXIT_STATS", "INTERRUPT/NMI",
 		"GET/SET_MP_STATE", "SET_CPUID", "mmap run page", "close",
 		"mprotect/mmap guest memory", "unknown ioctl",
@@ -1031,8 +1034,9 @@ TEST_F_TIMEOUT(fuzz, ioctls, 6 * 3600)
 
 	for (done = 0, i = 0; i < THREADS; i++)
 		done += w[i].done;
-	printf("# %lu calls done, nested tables walked %lu times, run pages scribbled %lu times\n",
-	       done, walks / WALK_TICKS, (unsigned long)f.scribbled);
+	printf("# %lu calls done, nested tables walked %lu times, run pages scribbled %lu times,"
+	       " %lu irqfds assigned\n",
+	       done, walks / WALK_TICKS, (unsigned long)f.scribbled, (unsigned long)f.irqfds);
 	report_time(w, now_ns(CLOCK_MONOTONIC) - start, now_ns(CLOCK_THREAD_CPUTIME_ID), signals);
 	if (corpus.pcs) {
 		/* make check-debug keeps these lines: the next run starts from them. */
