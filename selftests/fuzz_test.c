@@ -328,19 +328,94 @@ static void *scribbler_main(void *arg)
 	return NULL;
 }
 
+/* Signals eventfd @fd; a full count (or a closed fd) fails, and that is fine. */
+static void poke(int fd)
+{
+	uint64_t one = 1;
+
+	if (write(fd, &one, sizeof(one)) != sizeof(one))
+		return;
+}
+
+/*
+ * A VM of its own with the irqchip and a few irqfds on eventfds of its
+ * own and the shared one, some resampling, some of their eventfds closed
+ * at once (EPOLLHUP), the shared one signalled while the other threads
+ * signal it too; then the VM is closed with the rest still registered,
+ * so its teardown races with their wake-ups.
+ */
+static long irqfd_private_vm(struct fuzz *f, uint64_t *s)
+{
+	struct minihv_irqfd a = { 0 };
+	int vm, efd[4], i, n = 1 + rnd(s) % 4, err = 0;
+	long r = 0;
+
+	vm = ioctl(f->dev, MINIHV_CREATE_VM, 0);
+	if (vm < 0)
+		return vm;
+	if (ioctl(vm, MINIHV_CREATE_IRQCHIP, 0)) {
+		err = errno;
+		close(vm);
+		errno = err;
+		return -1;
+	}
+	for (i = 0; i < n; i++)
+		efd[i] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	for (i = 0; i < n; i++) {
+		a.fd = i == 0 && rnd(s) % 2 ? f->efd : efd[i];
+		a.gsi = rnd(s) % MINIHV_IOAPIC_PINS;
+		a.flags = rnd(s) % 2 ? MINIHV_IRQFD_FLAG_RESAMPLE : 0;
+		a.resamplefd = rnd(s) % 2 ? f->efd : efd[(i + 1) % n];
+		if (ioctl(vm, MINIHV_IRQFD, &a)) {
+			r = -1;
+			err = errno;
+		} else {
+			atomic_fetch_add(&f->irqfds, 1);
+		}
+		poke(efd[i]);
+	}
+	for (i = 0; i < n; i++) {
+		if (rnd(s) % 2) {
+			close(efd[i]);
+			efd[i] = -1;
+		}
+	}
+	poke(f->efd);
+	close(vm);
+	for (i = 0; i < n; i++)
+		if (efd[i] >= 0)
+			close(efd[i]);
+	errno = err;
+	return r;
+}
+
+/* A VM slot that holds an fd, from a random start, so the call meets a live VM. */
+static int live_vm(struct fuzz *f, uint64_t *s)
+{
+	int i, start = rnd(s) % NR_VMS, fd = -1;
+
+	for (i = 0; i < NR_VMS && fd < 0; i++)
+		fd = atomic_load(&f->vm[(start + i) % NR_VMS]);
+	return fd;
+}
+
 /*
  * MINIHV_IRQFD: pins in and out of range, assigned and taken back, with
  * and without a resamplefd; the shared eventfd signalled now and then so
  * that wake-ups race with the guests, the ioctls and the VMs' ends; and
  * sometimes an eventfd of its own that is closed right after, so its
- * irqfd goes away on EPOLLHUP.
+ * irqfd goes away on EPOLLHUP.  Most VM slots are empty at any moment:
+ * half the calls look for one that is not.
  */
 static long irqfd_call(struct fuzz *f, uint64_t *s, int vm, struct minihv_irqfd *a)
 {
-	uint64_t one = 1;
 	int own = -1, err;
 	long r;
 
+	if (rnd(s) % 8 == 0)
+		return irqfd_private_vm(f, s);
+	if (rnd(s) % 2)
+		vm = live_vm(f, s);
 	if (rnd(s) % 4 == 0)
 		own = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	a->fd = own >= 0 ? own : rnd(s) % 4 ? f->efd : (uint32_t)edge(s, 32);
@@ -355,9 +430,8 @@ static long irqfd_call(struct fuzz *f, uint64_t *s, int vm, struct minihv_irqfd 
 		atomic_fetch_add(&f->irqfds, 1);
 	if (own >= 0)
 		close(own);
-	/* Non-blocking: a full count fails the write, and that is fine. */
 	if (rnd(s) % 2)
-		one = write(f->efd, &one, sizeof(one));
+		poke(f->efd);
 	errno = err;		/* the caller checks the ioctl's */
 	return r;
 }
