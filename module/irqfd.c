@@ -16,9 +16,9 @@
  * from there directly, not from a work item, because the whole path is
  * spinlocks with interrupts off and wake-ups: pic->lock, ioapic->lock,
  * vm->irq_lock and minihv_vcpu_kick(), the same path the PIT's hrtimer
- * takes in hard interrupt context.  KVM needs a work item for its
- * IOAPIC routes because kvm_set_irq() walks the routing table under
- * SRCU; minihv has no routing table, GSI n is pin n.
+ * takes in hard interrupt context.  KVM raises an I/O APIC route from a
+ * work item (its kvm_arch_set_irq_inatomic() takes MSIs only), through
+ * its GSI routing table; minihv has no routing table, GSI n is pin n.
  *
  * Lifetime (Documentation/locking.rst, "irqfds"): an irqfd is on
  * vm->irqfds while active.  Deactivating it (deassign, EPOLLHUP, the VM's
