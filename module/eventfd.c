@@ -117,6 +117,16 @@ err_free:
 	return r;
 }
 
+/* Adds 1 to @ctx's count and wakes its waiters (irqfd.c's resamplefds too). */
+void minihv_eventfd_signal(struct eventfd_ctx *ctx)
+{
+#ifdef MINIHV_EVENTFD_SIGNAL_NO_COUNT	/* Kbuild: Linux 6.8 and later */
+	eventfd_signal(ctx);
+#else
+	eventfd_signal(ctx, 1);
+#endif
+}
+
 /*
  * A guest write of @len bytes at @addr (a port if @pio), the data little
  * endian at @data: true if it signalled a registration, and the write is
@@ -137,11 +147,7 @@ bool minihv_ioeventfd_write(struct minihv_vm *vm, bool pio, u64 addr, u32 len,
 		if (e->pio != pio || e->addr != addr || e->len != len ||
 		    (e->match && e->datamatch != val))
 			continue;
-#ifdef MINIHV_EVENTFD_SIGNAL_NO_COUNT	/* Kbuild: Linux 6.8 and later */
-		eventfd_signal(e->ctx);
-#else
-		eventfd_signal(e->ctx, 1);
-#endif
+		minihv_eventfd_signal(e->ctx);
 		found = true;
 		break;
 	}

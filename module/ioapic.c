@@ -88,11 +88,17 @@ int minihv_ioapic_set_irq(struct minihv_vm *vm, u32 pin, u32 level)
 	return 0;
 }
 
-/* A local APIC's EOI of a level-triggered vector clears Remote IRR and re-samples the line. */
+/*
+ * A local APIC's EOI of a level-triggered vector clears Remote IRR and
+ * re-samples the line.  A pin with a resampling irqfd (irqfd.c) drops its
+ * line first, so the EOI does not send it again, and its resamplefd is
+ * signalled after the lock is dropped: KVM's ack notifiers run at the
+ * same point, before Remote IRR is cleared.
+ */
 void minihv_ioapic_eoi(struct minihv_vm *vm, int vector)
 {
 	struct minihv_ioapic *io = vm->ioapic;
-	unsigned long flags;
+	unsigned long flags, acked = 0;
 	int pin;
 
 	if (!io)
@@ -101,10 +107,16 @@ void minihv_ioapic_eoi(struct minihv_vm *vm, int vector)
 	for (pin = 0; pin < MINIHV_IOAPIC_PINS; pin++) {
 		if ((io->rte[pin] & RTE_VECTOR) != vector || !(io->rte[pin] & RTE_REMOTE_IRR))
 			continue;
+		if (test_bit(pin, &vm->irqfd_resample_pins)) {
+			clear_bit(pin, &io->lines);
+			__set_bit(pin, &acked);
+		}
 		io->rte[pin] &= ~RTE_REMOTE_IRR;
 		ioapic_service(vm, io, pin);
 	}
 	spin_unlock_irqrestore(&io->lock, flags);
+	if (acked)
+		minihv_irqfd_ack(vm, acked);
 }
 
 static u32 ioapic_read_reg(struct minihv_ioapic *io)

@@ -193,6 +193,8 @@ static long minihv_dev_check_extension(unsigned long cap)
 		return 1;
 	case MINIHV_CAP_IOEVENTFD:
 		return MINIHV_MAX_IOEVENTFDS;
+	case MINIHV_CAP_IRQFD:
+		return MINIHV_MAX_IRQFDS;
 	case MINIHV_CAP_TSC_KHZ:
 		/* The guest's TSC runs at the host's rate (only an offset is added). */
 		return tsc_khz;
@@ -354,13 +356,18 @@ static int __init minihv_init(void)
 	r = minihv_spec_setup(minihv_debugfs);
 	if (r)
 		goto err_remove_debugfs;
+	r = minihv_irqfd_init();
+	if (r)
+		goto err_spec_unsetup;
 	r = misc_register(&minihv_dev);
 	if (r) {
 		pr_err("cannot register /dev/minihv: %d\n", r);
-		goto err_spec_unsetup;
+		goto err_irqfd_exit;
 	}
 	return 0;
 
+err_irqfd_exit:
+	minihv_irqfd_exit();
 err_spec_unsetup:
 	minihv_spec_unsetup();
 err_remove_debugfs:
@@ -377,6 +384,7 @@ err_unsetup:
 static void __exit minihv_exit(void)
 {
 	misc_deregister(&minihv_dev);
+	minihv_irqfd_exit();
 	minihv_spec_unsetup();
 	debugfs_remove_recursive(minihv_debugfs);
 	unregister_syscore_ops(&minihv_syscore_ops);

@@ -42,6 +42,8 @@
 #define MINIHV_MAX_MEMSLOTS	32
 /* MINIHV_CAP_IOEVENTFD: KVM's NR_IOBUS_DEVS is 1000 too. */
 #define MINIHV_MAX_IOEVENTFDS	1000
+/* MINIHV_CAP_IRQFD: KVM sets none; the same bound as ioeventfds. */
+#define MINIHV_MAX_IRQFDS	1000
 /* Guest-physical addresses are 48 bits: 4-level NPT/EPT (APM 15.25, SDM 29.3). */
 #define MINIHV_GPA_BITS		48
 /*
@@ -93,6 +95,17 @@ struct minihv_vm {
 	/* MINIHV_IOEVENTFD registrations (eventfd.c): RCU readers. */
 	struct list_head ioeventfds;	/* [vm->lock] for writers */
 	unsigned int nr_ioeventfds;	/* [vm->lock] */
+	/*
+	 * MINIHV_IRQFD registrations (irqfd.c): added under vm->lock and
+	 * irqfds_lock, taken off under irqfds_lock (an eventfd's EPOLLHUP
+	 * has only that), read under RCU by the EOI path.
+	 */
+	spinlock_t irqfds_lock;
+	struct list_head irqfds;	/* [irqfds_lock] for writers */
+	unsigned int nr_irqfds;		/* [irqfds_lock] */
+	u16 irqfd_resamplers[MINIHV_IOAPIC_PINS];	/* [irqfds_lock] per pin */
+	/* Pins with a resampling irqfd: the irqchips' EOI looks here. */
+	unsigned long irqfd_resample_pins;	/* [atomic] set iff resamplers[pin] */
 	struct dentry *debugfs;		/* [const] its directory (vm.c) */
 	atomic_t break_entry;		/* debugfs break_entry: rule + 1, or 0 */
 	void *arch;			/* [const] vendor per-VM state */
@@ -487,6 +500,16 @@ int minihv_ioeventfd(struct minihv_vm *vm, void __user *argp);
 bool minihv_ioeventfd_write(struct minihv_vm *vm, bool pio, u64 addr, u32 len,
 			    const void *data);
 void minihv_ioeventfd_free(struct minihv_vm *vm);
+struct eventfd_ctx;
+void minihv_eventfd_signal(struct eventfd_ctx *ctx);
+
+/* ---- irqfd.c ---- */
+int minihv_irqfd_init(void);
+void minihv_irqfd_exit(void);
+int minihv_irqfd(struct minihv_vm *vm, void __user *argp);
+/* The guest's EOI of resampled pins @pins (a bitmap); no irqchip lock held. */
+void minihv_irqfd_ack(struct minihv_vm *vm, unsigned long pins);
+void minihv_irqfd_free(struct minihv_vm *vm);
 
 /* ---- vcpu.c ---- */
 int minihv_vcpu_mmap_size(void);

@@ -206,7 +206,8 @@ static u8 pic_poll(struct minihv_pic *pic, struct pic_chip *c)
 	return 0x80 | irq;
 }
 
-static void pic_ocw2(struct pic_chip *c, u8 val)
+/* OCW2; returns the IR an EOI ended, or -1. */
+static int pic_ocw2(struct pic_chip *c, u8 val)
 {
 	int irq = val & 7, p;
 
@@ -225,21 +226,23 @@ static void pic_ocw2(struct pic_chip *c, u8 val)
 		c->isr &= ~BIT(irq);
 		if (val >> 5 == OCW2_ROTATE_EOI)
 			c->prio_add = (irq + 1) & 7;
-		break;
+		return irq;
 	case OCW2_SPECIFIC_EOI:
 		c->isr &= ~BIT(irq);
-		break;
+		return irq;
 	case OCW2_ROTATE_SPECIFIC_EOI:
 		c->isr &= ~BIT(irq);
 		c->prio_add = (irq + 1) & 7;
-		break;
+		return irq;
 	case OCW2_SET_PRIORITY:
 		c->prio_add = (irq + 1) & 7;	/* @irq becomes the lowest */
 		break;
 	}
+	return -1;
 }
 
-static void pic_write_cmd(struct pic_chip *c, u8 val)
+/* A command word; returns the IR an EOI ended, or -1. */
+static int pic_write_cmd(struct pic_chip *c, u8 val)
 {
 	u8 elcr = c->elcr, elcr_mask = c->elcr_mask, lines = c->lines;
 
@@ -265,8 +268,9 @@ static void pic_write_cmd(struct pic_chip *c, u8 val)
 		if (val & OCW3_ESMM)
 			c->special_mask = val & OCW3_SMM;
 	} else {
-		pic_ocw2(c, val);
+		return pic_ocw2(c, val);
 	}
+	return -1;
 }
 
 static void pic_write_data(struct pic_chip *c, u8 val)
@@ -293,8 +297,9 @@ static void pic_write_data(struct pic_chip *c, u8 val)
 void minihv_pic_io(struct minihv_vm *vm, u16 port, int size, bool in, u32 *val)
 {
 	struct minihv_pic *pic = vm->pic;
+	unsigned long flags, acked = 0;
 	struct pic_chip *c;
-	unsigned long flags;
+	int irq;
 
 	spin_lock_irqsave(&pic->lock, flags);
 	if (port == PIC_ELCR1 || port == PIC_ELCR2) {
@@ -319,11 +324,26 @@ void minihv_pic_io(struct minihv_vm *vm, u16 port, int size, bool in, u32 *val)
 	} else if (port & 1) {
 		pic_write_data(c, *val);
 	} else {
-		pic_write_cmd(c, *val);
+		irq = pic_write_cmd(c, *val);
+		if (irq >= 0)
+			irq += c == &pic->chip[1] ? 8 : 0;
+		/*
+		 * The EOI of a line with a resampling irqfd (irqfd.c): the
+		 * line falls before pic_update() looks at it, so a level
+		 * request is not raised again; the resamplefd is signalled
+		 * once the lock is dropped.
+		 */
+		if (irq >= 0 && irq != PIC_CASCADE_IR &&
+		    test_bit(irq, &vm->irqfd_resample_pins)) {
+			pic_chip_set(c, irq & 7, 0);
+			__set_bit(irq, &acked);
+		}
 	}
 out:
 	pic_update(pic);
 	spin_unlock_irqrestore(&pic->lock, flags);
+	if (acked)
+		minihv_irqfd_ack(vm, acked);
 }
 
 void minihv_kick_bsp(struct minihv_vm *vm)

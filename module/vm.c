@@ -38,6 +38,8 @@ static void minihv_vm_free(struct kref *kref)
 	minihv_mmu_destroy(vm);
 	minihv_ops->vm_destroy(vm);
 	minihv_ioeventfd_free(vm);
+	/* Before the chips it raises lines on: waits for its wake-ups to end. */
+	minihv_irqfd_free(vm);
 	minihv_pit_free(vm);
 	minihv_pic_free(vm);
 	minihv_ioapic_free(vm);
@@ -245,6 +247,9 @@ static long minihv_vm_ioctl(struct file *filp, unsigned int ioctl,
 	case MINIHV_IOEVENTFD:
 		r = minihv_ioeventfd(vm, (void __user *)arg);
 		break;
+	case MINIHV_IRQFD:
+		r = minihv_irqfd(vm, (void __user *)arg);
+		break;
 	default:
 		r = -ENOTTY;
 	}
@@ -356,6 +361,8 @@ int minihv_dev_create_vm(void)
 	mutex_init(&vm->lock);
 	spin_lock_init(&vm->irq_lock);
 	INIT_LIST_HEAD(&vm->ioeventfds);
+	spin_lock_init(&vm->irqfds_lock);
+	INIT_LIST_HEAD(&vm->irqfds);
 	init_rwsem(&vm->slots_rwsem);
 	mutex_init(&vm->mmu_lock);
 	vm->mm = current->mm;

@@ -98,8 +98,10 @@ static int attempt(void *mem, int *err)
 	struct minihv_ioeventfd io = {
 		.addr = 0x510, .len = 2, .flags = MINIHV_IOEVENTFD_FLAG_PIO,
 	};
+	/* Its interrupt, level-triggered, as a virtio-mmio device's. */
+	struct minihv_irqfd irq = { .gsi = 5, .flags = MINIHV_IRQFD_FLAG_RESAMPLE };
 	struct minihv_run *run;
-	int dev, vm = -1, vcpu = -1, efd = -1, step = 1, size;
+	int dev, vm = -1, vcpu = -1, efd = -1, ifd = -1, step = 1, size;
 
 	*err = 0;
 	dev = open(MINIHV_DEV, O_RDWR | O_CLOEXEC);
@@ -121,6 +123,14 @@ static int attempt(void *mem, int *err)
 		goto fail;
 	io.fd = efd;
 	if (ioctl(vm, MINIHV_IOEVENTFD, &io))
+		goto fail;
+	step++;
+	ifd = eventfd(0, EFD_CLOEXEC);
+	if (ifd < 0)
+		goto fail;
+	irq.fd = ifd;
+	irq.resamplefd = efd;
+	if (ioctl(vm, MINIHV_IRQFD, &irq))
 		goto fail;
 	step++;
 	vcpu = ioctl(vm, MINIHV_CREATE_VCPU, 0);
@@ -156,6 +166,8 @@ fail:
 		close(vm);
 	if (efd >= 0)
 		close(efd);
+	if (ifd >= 0)
+		close(ifd);
 	if (dev >= 0)
 		close(dev);
 	return step;

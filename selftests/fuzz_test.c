@@ -91,7 +91,7 @@
 
 struct fuzz {
 	int dev;
-	int efd;			/* an eventfd for MINIHV_IOEVENTFD */
+	int efd;			/* an eventfd for MINIHV_IOEVENTFD and MINIHV_IRQFD */
 	_Atomic int vm[NR_VMS];
 	_Atomic int vcpu[NR_VCPUS];
 	_Atomic int stats[NR_STATS];
@@ -102,6 +102,7 @@ struct fuzz {
 	pthread_t threads[THREADS];
 	pthread_t scribbler;
 	_Atomic unsigned long scribbled;	/* passes over a run structure */
+	_Atomic unsigned long irqfds;		/* MINIHV_IRQFD assignments that took */
 	/*
 	 * Bochs 2.7's SVM ignores the SHUTDOWN intercept: a guest's triple
 	 * fault takes the whole machine down (run_bounds_test and
@@ -327,6 +328,114 @@ static void *scribbler_main(void *arg)
 	return NULL;
 }
 
+/* Signals eventfd @fd; a full count (or a closed fd) fails, and that is fine. */
+static void poke(int fd)
+{
+	uint64_t one = 1;
+
+	if (write(fd, &one, sizeof(one)) != sizeof(one))
+		return;
+}
+
+/*
+ * A VM of its own with the irqchip and a few irqfds on eventfds of its
+ * own and the shared one, some resampling, some of their eventfds closed
+ * at once (EPOLLHUP), the shared one signalled while the other threads
+ * signal it too; then the VM is closed with the rest still registered,
+ * so its teardown races with their wake-ups.
+ */
+static long irqfd_private_vm(struct fuzz *f, uint64_t *s)
+{
+	struct minihv_irqfd a = { 0 };
+	int vm, efd[4], i, n = 1 + rnd(s) % 4, err = 0;
+	long r = 0;
+
+	vm = ioctl(f->dev, MINIHV_CREATE_VM, 0);
+	if (vm < 0)
+		return vm;
+	if (ioctl(vm, MINIHV_CREATE_IRQCHIP, 0)) {
+		err = errno;
+		close(vm);
+		errno = err;
+		return -1;
+	}
+	for (i = 0; i < n; i++)
+		efd[i] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	for (i = 0; i < n; i++) {
+		a.fd = i == 0 && rnd(s) % 2 ? f->efd : efd[i];
+		a.gsi = rnd(s) % MINIHV_IOAPIC_PINS;
+		a.flags = rnd(s) % 2 ? MINIHV_IRQFD_FLAG_RESAMPLE : 0;
+		a.resamplefd = rnd(s) % 2 ? f->efd : efd[(i + 1) % n];
+		if (ioctl(vm, MINIHV_IRQFD, &a)) {
+			r = -1;
+			err = errno;
+		} else {
+			atomic_fetch_add(&f->irqfds, 1);
+		}
+		poke(efd[i]);
+	}
+	for (i = 0; i < n; i++) {
+		if (rnd(s) % 2) {
+			close(efd[i]);
+			efd[i] = -1;
+		}
+	}
+	poke(f->efd);
+	close(vm);
+	for (i = 0; i < n; i++)
+		if (efd[i] >= 0)
+			close(efd[i]);
+	errno = err;
+	return r;
+}
+
+/* A VM slot that holds an fd, from a random start, so the call meets a live VM. */
+static int live_vm(struct fuzz *f, uint64_t *s)
+{
+	int i, start = rnd(s) % NR_VMS, fd = -1;
+
+	for (i = 0; i < NR_VMS && fd < 0; i++)
+		fd = atomic_load(&f->vm[(start + i) % NR_VMS]);
+	return fd;
+}
+
+/*
+ * MINIHV_IRQFD: pins in and out of range, assigned and taken back, with
+ * and without a resamplefd; the shared eventfd signalled now and then so
+ * that wake-ups race with the guests, the ioctls and the VMs' ends; and
+ * sometimes an eventfd of its own that is closed right after, so its
+ * irqfd goes away on EPOLLHUP.  Most VM slots are empty at any moment:
+ * half the calls look for one that is not.
+ */
+static long irqfd_call(struct fuzz *f, uint64_t *s, int vm, struct minihv_irqfd *a)
+{
+	int own = -1, err;
+	long r;
+
+	if (rnd(s) % 8 == 0)
+		return irqfd_private_vm(f, s);
+	if (rnd(s) % 2)
+		vm = live_vm(f, s);
+	if (rnd(s) % 4 == 0)
+		own = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	a->fd = own >= 0 ? own : rnd(s) % 4 ? f->efd : (uint32_t)edge(s, 32);
+	a->gsi = rnd(s) % 2 ? rnd(s) % 26 : edge(s, 32);
+	a->flags = rnd(s) % 4 ? rnd(s) % 4 : edge(s, 32);
+	a->resamplefd = rnd(s) % 4 ? f->efd : (uint32_t)edge(s, 32);
+	if (rnd(s) % 8 == 0)
+		a->pad[rnd(s) % 16] = rnd(s);
+	r = ioctl(vm, MINIHV_IRQFD, arg_ptr(s, a));
+	err = errno;
+	if (!r && !(a->flags & MINIHV_IRQFD_FLAG_DEASSIGN))
+		atomic_fetch_add(&f->irqfds, 1);
+	if (own >= 0)
+		close(own);
+	if (rnd(s) % 2)
+		poke(f->efd);
+	errno = err;		/* the caller checks the ioctl's */
+	return r;
+}
+
 /* One call; returns its result, having checked the errno of a failure. */
 static long one_call(struct worker *w)
 {
@@ -340,6 +449,7 @@ static long one_call(struct worker *w)
 		struct minihv_irq_level irq;
 		struct minihv_pit_config pit;
 		struct minihv_ioeventfd ioev;
+		struct minihv_irqfd irqfd;
 		struct minihv_interrupt intr;
 		struct minihv_mp_state mp;
 		struct minihv_cpuid cpuid;
@@ -391,6 +501,10 @@ static long one_call(struct worker *w)
 		r = ioctl(vm, MINIHV_CREATE_PIT2, arg_ptr(s, &a));
 		break;
 	case 7:
+		if (rnd(s) % 3 == 0) {
+			r = irqfd_call(f, s, vm, &a.irqfd);
+			break;
+		}
 		if (rnd(s) % 2) {
 			/* Ports and MMIO writes the guests make, assigned and taken back. */
 			a.ioev.addr = rnd(s) % 2 ? rnd(s) % 0x10010 : edge(s, 64);
@@ -819,7 +933,7 @@ static void report_time(struct worker *w, uint64_t elapsed_ns, uint64_t clock_ns
 	static const char *const name[NR_KINDS] = {
 		"CHECK_EXTENSION", "CREATE_VM", "GET_SUPPORTED_CPUID",
 		"SET_USER_MEMORY_REGION", "SET_USER_MEMORY_REGION", "CREATE_VCPU",
-		"CREATE_IRQCHIP/PIT2", "IRQ_LINE", "RUN", "RUN", "RUN", "RUN",
+		"CREATE_IRQCHIP/PIT2", "IRQ_LINE/IOEVENTFD/IRQFD", "RUN", "RUN", "RUN", "RUN",
 		"GET/SET_REGS", "GET/SET_SREGS", "GET_EXIT_STATS", "INTERRUPT/NMI",
 		"GET/SET_MP_STATE", "SET_CPUID", "mmap run page", "close",
 		"mprotect/mmap guest memory", "unknown ioctl",
@@ -994,8 +1108,9 @@ TEST_F_TIMEOUT(fuzz, ioctls, 6 * 3600)
 
 	for (done = 0, i = 0; i < THREADS; i++)
 		done += w[i].done;
-	printf("# %lu calls done, nested tables walked %lu times, run pages scribbled %lu times\n",
-	       done, walks / WALK_TICKS, (unsigned long)f.scribbled);
+	printf("# %lu calls done, nested tables walked %lu times, run pages scribbled %lu times,"
+	       " %lu irqfds assigned\n",
+	       done, walks / WALK_TICKS, (unsigned long)f.scribbled, (unsigned long)f.irqfds);
 	report_time(w, now_ns(CLOCK_MONOTONIC) - start, now_ns(CLOCK_THREAD_CPUTIME_ID), signals);
 	if (corpus.pcs) {
 		/* make check-debug keeps these lines: the next run starts from them. */

@@ -148,6 +148,8 @@ struct minihv_features {
 #define MINIHV_CAP_PIT2		9
 /* Returns the most MINIHV_IOEVENTFD registrations a VM may hold. */
 #define MINIHV_CAP_IOEVENTFD	10
+/* Returns the most MINIHV_IRQFD registrations a VM may hold. */
+#define MINIHV_CAP_IRQFD	11
 
 #define MINIHV_VENDOR_VMX	1	/* Intel VT-x */
 #define MINIHV_VENDOR_SVM	2	/* AMD-V */
@@ -241,6 +243,34 @@ struct minihv_ioeventfd {
 };
 
 #define MINIHV_IOEVENTFD	_IOW(MINIHVIO, 0x45, struct minihv_ioeventfd)
+
+/*
+ * KVM_IRQFD's shape: each signal of the eventfd @fd raises I/O APIC pin
+ * @gsi (and the 8259 input of the same number below 16, as
+ * MINIHV_IRQ_LINE) as an edge, from the kernel, without a vCPU exit.
+ * With MINIHV_IRQFD_FLAG_RESAMPLE the signal asserts the line and leaves
+ * it asserted; the guest's EOI of the interrupt de-asserts it and signals
+ * the eventfd @resamplefd, so a level-triggered device can tell whether to
+ * raise it again.  Needs MINIHV_CREATE_IRQCHIP (-ENXIO).  Errors: unknown
+ * flags, pad not 0, @gsi not a pin: -EINVAL; @fd or @resamplefd not open:
+ * -EBADF, open but no eventfd: -EINVAL; @fd already an irqfd of this VM:
+ * -EBUSY; MINIHV_CAP_IRQFD reached: -ENOSPC.  With
+ * MINIHV_IRQFD_FLAG_DEASSIGN the irqfd of @fd and @gsi is removed (-ENOENT
+ * if none; KVM returns 0); once the ioctl returns it raises nothing more.
+ * Closing @fd removes it too.
+ */
+#define MINIHV_IRQFD_FLAG_DEASSIGN	(1 << 0)
+#define MINIHV_IRQFD_FLAG_RESAMPLE	(1 << 1)
+
+struct minihv_irqfd {
+	__u32 fd;		/* in: an eventfd */
+	__u32 gsi;		/* in: 0 .. MINIHV_IOAPIC_PINS - 1 */
+	__u32 flags;		/* in: MINIHV_IRQFD_FLAG_* */
+	__u32 resamplefd;	/* in: an eventfd, with MINIHV_IRQFD_FLAG_RESAMPLE */
+	__u8 pad[16];		/* in: 0 */
+};
+
+#define MINIHV_IRQFD		_IOW(MINIHVIO, 0x46, struct minihv_irqfd)
 
 /* vCPU ioctls, on a vCPU fd. */
 
