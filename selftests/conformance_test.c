@@ -106,6 +106,16 @@ static const struct {
 	const char *name;
 	const char *why;
 } explained[] = {
+	/*
+	 * KVM in Bochs takes the step trap of the APIC read at the MOV
+	 * itself (EIP 101e6a, want 101e6f; DR6.BS), with kvm_intel's
+	 * enable_apicv=0 as with its default, so not the virtual-APIC page;
+	 * minihv in the same Bochs, and QEMU, take it after the instruction
+	 * as SDM Vol 3 17.3.1.4 says.  Whether Bochs' APIC-access exit or
+	 * KVM's emulator loses it is not isolated.
+	 */
+	{ "debug: single step over an exit, MMIO read",
+	  "KVM in Bochs 2.7 takes the step trap of an APIC read before the instruction" },
 	{ NULL, NULL },
 };
 
