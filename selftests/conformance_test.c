@@ -42,7 +42,6 @@ static const struct {
 } quirks[] = {
 	{ "dr7-vmrun", QEMU_SVM, "QEMU's TCG arms no breakpoint VMRUN loads into DR7" },
 	{ "icebp", QEMU_SVM, "QEMU's TCG raises #UD for INT1" },
-	{ "icebp", BOCHS_SVM, "Bochs 2.7's AMD-V reports INT1 as still being delivered" },
 	{ "sti-step", QEMU_SVM, "QEMU's TCG holds the single-step trap after STI, as after MOV SS" },
 	{ "step-exit", BOCHS_SVM,
 	  "Bochs 2.7's AMD-V single-steps the host after an intercepted instruction" },
