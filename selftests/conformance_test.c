@@ -46,8 +46,6 @@ static const struct {
 	{ "step-exit", BOCHS_SVM,
 	  "Bochs 2.7's AMD-V single-steps the host after an intercepted instruction" },
 	{ "dr6", BOCHS_SVM, "Bochs 2.7's AMD-V writes no DR6 before the #DB intercept" },
-	{ "syscall-legacy", BOCHS_VMX,
-	  "Bochs 2.7's Intel SYSCALL outside 64-bit mode neither faults nor enters" },
 	{ NULL, 0, NULL },
 };
 
