@@ -171,23 +171,17 @@ static void check_syscall_rules(bool intel)
 	       "syscall: SYSCALL with EFER.SCE clear is #UD",
 	       "vector %d at %x, entered %u", sys_vector, sys_eip, sys_seen.entered);
 
-	if (skipped("syscall-legacy")) {
-		report_skip(name, "syscall-legacy");
-	} else {
-			wrmsr(MSR_STAR, (u64)0x08 << 32 | (u32)syscall_entry);
-		wrmsr(MSR_EFER, efer | EFER_SCE);
-		sys_run(sys_syscall);
-		if (intel)
-			ok = sys_vector == VEC_UD && sys_eip == (u32)sys_syscall_insn &&
-			     !sys_seen.entered;
-		else
-			ok = sys_vector < 0 && sys_seen.entered && sys_seen.cs == 0x08 &&
-			     sys_seen.ecx == (u32)sys_syscall_back &&
-			     !(sys_seen.eflags & EFLAGS_IF);
-		report(ok, name, "%s: vector %d at %x, entered %u, CS %x, ECX %x (want %x), EFLAGS %x",
-		       intel ? "Intel" : "AMD", sys_vector, sys_eip, sys_seen.entered,
-		       sys_seen.cs, sys_seen.ecx, (u32)sys_syscall_back, sys_seen.eflags);
-	}
+	wrmsr(MSR_STAR, (u64)0x08 << 32 | (u32)syscall_entry);
+	wrmsr(MSR_EFER, efer | EFER_SCE);
+	sys_run(sys_syscall);
+	if (intel)
+		ok = sys_vector == VEC_UD && sys_eip == (u32)sys_syscall_insn && !sys_seen.entered;
+	else
+		ok = sys_vector < 0 && sys_seen.entered && sys_seen.cs == 0x08 &&
+		     sys_seen.ecx == (u32)sys_syscall_back && !(sys_seen.eflags & EFLAGS_IF);
+	report(ok, name, "%s: vector %d at %x, entered %u, CS %x, ECX %x (want %x), EFLAGS %x",
+	       intel ? "Intel" : "AMD", sys_vector, sys_eip, sys_seen.entered,
+	       sys_seen.cs, sys_seen.ecx, (u32)sys_syscall_back, sys_seen.eflags);
 	wrmsr(MSR_EFER, efer);
 	wrmsr(MSR_STAR, star);
 }
