@@ -26,7 +26,78 @@
 #define OUT_LEN		16384
 #define GUEST		"conform.elf"
 
-static const char *const conform_args[] = { "-t", "60", "--cpus", "2", NULL };
+/*
+ * What this machine's emulator is known to get wrong where no guest can
+ * tell (Documentation/testing.rst, "What the emulators force"): the
+ * kernel is told on its command line, "conform.skip=a,b", and prints
+ * those checks as "# SKIP conform.skip=a"; the test that reads them
+ * skips with the reason below.  Each only on its machine.
+ */
+enum machine { QEMU_SVM = 1, BOCHS_SVM = 2, BOCHS_VMX = 4 };
+
+static const struct {
+	const char *what;
+	unsigned int machines;
+	const char *why;
+} quirks[] = {
+	{ "dr7-vmrun", QEMU_SVM, "QEMU's TCG arms no breakpoint VMRUN loads into DR7" },
+	{ "icebp", QEMU_SVM, "QEMU's TCG raises #UD for INT1" },
+	{ "sti-step", QEMU_SVM, "QEMU's TCG holds the single-step trap after STI, as after MOV SS" },
+	{ "step-exit", BOCHS_SVM,
+	  "Bochs 2.7's AMD-V single-steps the host after an intercepted instruction" },
+	{ "dr6", BOCHS_SVM, "Bochs 2.7's AMD-V writes no DR6 before the #DB intercept" },
+	{ "intn", BOCHS_SVM,
+	  "Bochs 2.7's AMD-V puts the last external interrupt in EXITINTINFO, not the INT n" },
+	{ "vmrun-shadow", BOCHS_SVM,
+	  "Bochs 2.7's AMD-V takes no V_IRQ when an interrupt shadow VMRUN loaded ends" },
+	{ NULL, 0, NULL },
+};
+
+static unsigned int this_machine(void)
+{
+	if (!machine_is_bochs())
+		return QEMU_SVM;
+	return expected_vendor() == MINIHV_VENDOR_VMX ? BOCHS_VMX : BOCHS_SVM;
+}
+
+/*
+ * "conform.skip=" and this machine's quirks, in @buf; CONFORM_SKIP in
+ * the environment replaces the list (empty: every check runs, to see a
+ * quirk again).
+ */
+static const char *skip_arg(char *buf, size_t len)
+{
+	unsigned int m = this_machine();
+	size_t i, n = snprintf(buf, len, "conform.skip=");
+
+	if (getenv("CONFORM_SKIP")) {
+		snprintf(buf + n, len - n, "%s", getenv("CONFORM_SKIP"));
+		return buf;
+	}
+
+	for (i = 0; quirks[i].what; i++)
+		if ((quirks[i].machines & m) && n < len)
+			n += snprintf(buf + n, len - n, "%s%s", buf[n - 1] == '=' ? "" : ",",
+				      quirks[i].what);
+	return buf;
+}
+
+static const char *quirk_why(const char *what, size_t len)
+{
+	unsigned int m = this_machine();
+	size_t i;
+
+	for (i = 0; quirks[i].what; i++)
+		if ((quirks[i].machines & m) && strlen(quirks[i].what) == len &&
+		    !strncmp(quirks[i].what, what, len))
+			return quirks[i].why;
+	return "not a quirk of this machine";
+}
+
+static char skip_buf[256];
+static const char *conform_args[] = {
+	"-t", "60", "--cpus", "2", "--append", skip_buf, NULL
+};
 
 /*
  * Lines allowed to differ between minihv and KVM, by the start of the
@@ -36,50 +107,18 @@ static const struct {
 	const char *name;
 	const char *why;
 } explained[] = {
+	/*
+	 * KVM in Bochs takes the step trap of the APIC read at the MOV
+	 * itself (EIP 101e6a, want 101e6f; DR6.BS), with kvm_intel's
+	 * enable_apicv=0 as with its default, so not the virtual-APIC page;
+	 * minihv in the same Bochs, and QEMU, take it after the instruction
+	 * as SDM Vol 3 17.3.1.4 says.  Whether Bochs' APIC-access exit or
+	 * KVM's emulator loses it is not isolated.
+	 */
+	{ "debug: single step over an exit, MMIO read",
+	  "KVM in Bochs 2.7 takes the step trap of an APIC read before the instruction" },
 	{ NULL, NULL },
 };
-
-static bool on_qemu_svm(void)
-{
-	return !machine_is_bochs() && expected_vendor() == MINIHV_VENDOR_SVM;
-}
-
-static bool on_bochs_svm(void)
-{
-	return machine_is_bochs() && expected_vendor() == MINIHV_VENDOR_SVM;
-}
-
-/*
- * Checks that fail on one test machine because of its emulator, not
- * minihv (each in Documentation/testing.rst's list of emulator defects):
- * the TEST of that check is skipped there, saying why, and the kernel's
- * exit status counts the failures.  Each such check is a part of its own,
- * so that no other line is hidden with it.
- */
-static const struct {
-	const char *name;
-	bool (*on_machine)(void);
-	const char *why;
-} emulator_defects[] = {
-	{ "int1:", on_qemu_svm,
-	  "QEMU 7.2's TCG raises #UD for ICEBP (INT1), even where SVM intercepts it" },
-	{ "intn:", on_bochs_svm,
-	  "Bochs 2.7's AMD-V puts the last external interrupt in EXITINTINFO, not the INT n" },
-	{ "shadow:", on_bochs_svm,
-	  "Bochs 2.7's AMD-V takes no V_IRQ when an interrupt shadow VMRUN loaded ends" },
-	{ NULL, NULL, NULL },
-};
-
-static const char *defect_here(const char *name)
-{
-	size_t i;
-
-	for (i = 0; emulator_defects[i].name; i++)
-		if (!strncmp(name, emulator_defects[i].name, strlen(emulator_defects[i].name)) &&
-		    emulator_defects[i].on_machine())
-			return emulator_defects[i].why;
-	return NULL;
-}
 
 struct conform_run {
 	int status;
@@ -93,6 +132,7 @@ static void __attribute__((constructor)) run_on_minihv(void)
 {
 	if (!module_is_loaded("minihv"))
 		module_load(minihv_ko_path(), NULL);
+	skip_arg(skip_buf, sizeof(skip_buf));
 	on_minihv.status = run_runner(GUEST, conform_args, on_minihv.out,
 				      sizeof(on_minihv.out), false);
 }
@@ -146,14 +186,17 @@ static bool ran(struct __test_metadata *_metadata)
 	return on_minihv.status != -ENOENT;
 }
 
-/* Every line of part @prefix is "ok", and there are @want of them. */
+/*
+ * Every line of part @prefix is "ok", and there are @want of them.  A
+ * line the kernel skipped ("# SKIP conform.skip=x") passes nothing: when
+ * the others passed, the test is skipped with the quirk's reason.
+ */
 static void check_part(struct __test_metadata *_metadata, const char *prefix, int want)
 {
 	char line[512], name[256];
+	const char *skip, *why = NULL;
 	size_t pos = 0;
-	int n = 0;
-
-	const char *why = defect_here(prefix);
+	int n = 0, bad = 0, skips = 0;
 
 	if (!ran(_metadata))
 		return;
@@ -161,16 +204,22 @@ static void check_part(struct __test_metadata *_metadata, const char *prefix, in
 		if (strncmp(result_name(line, name, sizeof(name)), prefix, strlen(prefix)))
 			continue;
 		n++;
-		if (why)
+		skip = strstr(line, " # SKIP conform.skip=");
+		if (skip && !strncmp(line, "ok ", 3)) {
+			skip += strlen(" # SKIP conform.skip=");
+			why = quirk_why(skip, strcspn(skip, " "));
 			printf("# %s\n", line);
-		else
-			EXPECT_EQ(0, strncmp(line, "ok ", 3)) TH_LOG("%s", line);
+			fflush(stdout);
+			skips++;
+			continue;
+		}
+		bad += !!strncmp(line, "ok ", 3);
+		EXPECT_EQ(0, strncmp(line, "ok ", 3)) TH_LOG("%s", line);
 	}
 	EXPECT_EQ(want, n) TH_LOG("%d lines for '%s', %d expected; exit status %d, output:\n%s",
 				  n, prefix, want, on_minihv.status, on_minihv.out);
-	fflush(stdout);
-	if (why && _metadata->passed)
-		SKIP(return, "an emulator defect on this machine: %s", why);
+	if (skips && !bad && n == want)
+		SKIP(return, "%d of %d: %s", skips, n, why);
 }
 
 TEST(multiboot_handover) { check_part(_metadata, "multiboot:", 1); }
@@ -185,13 +234,27 @@ TEST(events_order_and_redelivery) { check_part(_metadata, "events:", 6); }
 TEST(shadow_over_nested_fault) { check_part(_metadata, "shadow:", 1); }
 TEST(intn_redelivery) { check_part(_metadata, "intn:", 1); }
 TEST(int1_redelivery) { check_part(_metadata, "int1:", 1); }
+TEST(debug_single_step) { check_part(_metadata, "debug: single step over NOP", 1); }
+TEST(debug_single_step_over_exits) { check_part(_metadata, "debug: single step over an exit", 5); }
+TEST(debug_breakpoints) { check_part(_metadata, "debug: breakpoint", 3); }
+TEST(debug_general_detect) { check_part(_metadata, "debug: DR7.GD", 1); }
+TEST(debug_mov_ss_pop_ss_shadow) { check_part(_metadata, "debug: shadow of", 2); }
+TEST(debug_int3) { check_part(_metadata, "debug: INT3", 1); }
+TEST(debug_rf_fault_and_trap) { check_part(_metadata, "debug: RF", 2); }
+TEST(debug_icebp) { check_part(_metadata, "debug: ICEBP", 1); }
+TEST(debug_dr6_fixed_bits) { check_part(_metadata, "debug: DR6", 1); }
+TEST(debug_single_step_sti_hlt) { check_part(_metadata, "debug: single step over STI", 1); }
+TEST(syscall_sysenter) { check_part(_metadata, "syscall: SYSENTER", 2); }
+TEST(syscall_needs_efer_sce) { check_part(_metadata, "syscall: SYSCALL with EFER.SCE", 1); }
+TEST(syscall_legacy_mode_by_vendor) { check_part(_metadata, "syscall: SYSCALL outside", 1); }
+TEST(syscall_lstar_canonical) { check_part(_metadata, "syscall: WRMSR", 1); }
 
 /* The whole stream: the header, the plan kept, no bail-out, status 0. */
 TEST(tap_plan_and_power_off)
 {
-	char line[512], name[256];
+	char line[512];
 	size_t pos = 0;
-	int plan = -1, n = 0, known = 0;
+	int plan = -1, n = 0;
 
 	if (!ran(_metadata))
 		return;
@@ -200,18 +263,14 @@ TEST(tap_plan_and_power_off)
 	ASSERT_EQ(1, sscanf(on_minihv.out + 15, "1..%d", &plan))
 		TH_LOG("no plan line:\n%s", on_minihv.out);
 	while (next_result(on_minihv.out, &pos, line, sizeof(line))) {
+		printf("#   %s\n", line);
 		n++;
-		known += !strncmp(line, "not ok ", 7) &&
-			 defect_here(result_name(line, name, sizeof(name)));
 	}
+	fflush(stdout);
 	EXPECT_EQ(plan, n) TH_LOG("output:\n%s", on_minihv.out);
 	EXPECT_EQ(NULL, strstr(on_minihv.out, "Bail out!")) TH_LOG("output:\n%s", on_minihv.out);
-	/*
-	 * Powered off through ACPI when all passed; else 2 * failures + 1,
-	 * where only the emulator's known defects may fail.
-	 */
-	EXPECT_EQ(known ? 2 * known + 1 : 0, on_minihv.status)
-		TH_LOG("output:\n%s", on_minihv.out);
+	/* Powered off through ACPI when all passed; else 2 * failures + 1. */
+	EXPECT_EQ(0, on_minihv.status) TH_LOG("output:\n%s", on_minihv.out);
 }
 
 static const char *why_explained(const char *name)
@@ -248,8 +307,8 @@ TEST_F_TIMEOUT(kvm, same_results_on_kvm, 480)
 	if (!vendor)
 		vendor = kvm_load_vendor();
 	if (!vendor) {
-		static const char *const kvm_args[] = {
-			"-d", "/dev/kvm", "-t", "60", "--cpus", "2", NULL
+		const char *const kvm_args[] = {
+			"-d", "/dev/kvm", "-t", "60", "--cpus", "2", "--append", skip_buf, NULL
 		};
 
 		on_kvm.status = run_runner(GUEST, kvm_args, on_kvm.out, sizeof(on_kvm.out), false);

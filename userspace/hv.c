@@ -60,6 +60,8 @@ struct hv_backend {
 	size_t immediate_exit, exit_reason, exit_union;	/* run structure offsets */
 	unsigned long get_supported_cpuid, set_cpuid;
 	int (*vm_setup)(struct hv *hv);
+	/* After CREATE_IRQCHIP: the routing the MADT describes, if not the kernel's own. */
+	int (*irqchip_setup)(struct hv *hv);
 	unsigned long get_stats_fd;	/* the binary stats, KVM's format on both */
 	int (*tsc_khz)(struct hv *hv);
 	/* SET_SREGS takes the backend's full structure: read, overlay, write. */
@@ -121,6 +123,46 @@ static const struct hv_backend minihv_backend = {
 static int kvm_vm_setup(struct hv *hv)
 {
 	return xioctl(hv->vm, KVM_SET_TSS_ADDR, (void *)(uintptr_t)KVM_TSS_ADDR);
+}
+
+/*
+ * KVM's default routing after KVM_CREATE_IRQCHIP sends each GSI to the
+ * same-numbered I/O APIC pin (and, below 16, 8259 input): its PIT, which
+ * raises GSI 0, reaches pin 0.  The MADT (acpi.c) says IRQ0 is on GSI 2,
+ * where minihv wires it and where every PC has it: route GSI 0 to the
+ * master 8259's IR0 and to pin 2, and no GSI to pin 0, as QEMU does for
+ * KVM (the 8259s' IR2 is the cascade).  KVM_SET_GSI_ROUTING replaces the
+ * whole table (api.rst 4.52).
+ */
+static int kvm_irqchip_setup(struct hv *hv)
+{
+	struct {
+		struct kvm_irq_routing head;
+		struct kvm_irq_routing_entry e[15 + 23];
+	} r = { 0 };
+	struct kvm_irq_routing_entry *e = r.e;
+	unsigned int gsi;
+
+	for (gsi = 0; gsi < 16; gsi++) {
+		if (gsi == 2)
+			continue;
+		e->gsi = gsi;
+		e->type = KVM_IRQ_ROUTING_IRQCHIP;
+		e->u.irqchip.irqchip = gsi < 8 ? KVM_IRQCHIP_PIC_MASTER : KVM_IRQCHIP_PIC_SLAVE;
+		e->u.irqchip.pin = gsi % 8;
+		e++;
+	}
+	for (gsi = 0; gsi < 24; gsi++) {
+		if (gsi == 2)
+			continue;
+		e->gsi = gsi;
+		e->type = KVM_IRQ_ROUTING_IRQCHIP;
+		e->u.irqchip.irqchip = KVM_IRQCHIP_IOAPIC;
+		e->u.irqchip.pin = gsi ? gsi : 2;
+		e++;
+	}
+	r.head.nr = e - r.e;
+	return xioctl(hv->vm, KVM_SET_GSI_ROUTING, &r);
 }
 
 /*
@@ -313,6 +355,7 @@ static const struct hv_backend kvm_backend = {
 	.exit_reason = offsetof(struct kvm_run, exit_reason),
 	.exit_union = offsetof(struct kvm_run, io),
 	.vm_setup = kvm_vm_setup,
+	.irqchip_setup = kvm_irqchip_setup,
 	.get_stats_fd = KVM_GET_STATS_FD,
 	.tsc_khz = kvm_tsc_khz,
 	.sregs_size = sizeof(struct kvm_sregs),
@@ -322,6 +365,8 @@ int hv_create_irqchip(struct hv *hv)
 {
 	int r = xioctl(hv->vm, hv->b->create_irqchip, 0);
 
+	if (!r && hv->b->irqchip_setup)
+		r = hv->b->irqchip_setup(hv);
 	hv->irqchip = !r;
 	return r;
 }

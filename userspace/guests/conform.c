@@ -13,6 +13,8 @@
  *   pm timer:  the ACPI PM timer's rate against PIT channel 2
  *   msr:       the model MSRs a kernel reads without asking CPUID
  *   cpuid:     XCR0 against leaf 0Dh; CR4 and EFER bits against CPUID
+ *   debug:     single step, breakpoints, DR6 and RF (conform-debug.c)
+ *   syscall:   SYSENTER and SYSCALL's #GP and #UD rules (conform-sys.c)
  *
  * Every check is a function with a TAP line; the names are the interface
  * selftests/conformance_test.c (and its minihv-versus-KVM comparison)
@@ -101,6 +103,11 @@ void print(const char *fmt, ...)
 
 static u32 test_no, failed;
 
+struct mb_info {
+	u32 flags, mem_lower, mem_upper, boot_device, cmdline;
+	u32 mods_count, mods_addr, syms[4], mmap_length, mmap_addr;
+} __attribute__((packed));
+
 /* One TAP line; the detail (after "# ") only when the check failed. */
 void report(bool ok, const char *name, const char *detail, ...)
 {
@@ -116,6 +123,50 @@ void report(bool ok, const char *name, const char *detail, ...)
 		va_end(ap);
 	}
 	print("\n");
+}
+
+static const struct mb_info *mbi;
+
+/* Where @key ends in @s, or 0. */
+static const char *str_after(const char *s, const char *key)
+{
+	u32 i;
+
+	for (; *s; s++) {
+		for (i = 0; key[i] && s[i] == key[i]; i++)
+			;
+		if (!key[i])
+			return s + i;
+	}
+	return 0;
+}
+
+/* One item of the comma-separated list after "conform.skip=". */
+bool skipped(const char *what)
+{
+	const char *p = 0;
+	u32 n;
+
+	if (mbi && (mbi->flags & (1 << 2)))	/* Multiboot 0.6.96 3.3: cmdline */
+		p = str_after((const char *)mbi->cmdline, "conform.skip=");
+	while (p && *p && *p != ' ') {
+		for (n = 0; what[n] && p[n] == what[n]; n++)
+			;
+		if (!what[n] && (p[n] == ',' || p[n] == ' ' || !p[n]))
+			return true;
+		while (*p && *p != ',' && *p != ' ')
+			p++;
+		if (*p == ',')
+			p++;
+	}
+	return false;
+}
+
+/* TAP 13's directive: the line counts in the plan, the harness skips it. */
+void report_skip(const char *name, const char *what)
+{
+	test_no++;
+	print("ok %u - %s # SKIP conform.skip=%s\n", test_no, name, what);
 }
 
 /* ACPI S5 (SLP_TYP 5, SLP_EN: ACPI 1.0 4.7.2.4; the DSDT's \_S5 is 5). */
@@ -241,11 +292,6 @@ static u32 be32(const u8 *p)
 	return (u32)p[0] << 24 | p[1] << 16 | p[2] << 8 | p[3];
 }
 
-struct mb_info {
-	u32 flags, mem_lower, mem_upper, boot_device, cmdline;
-	u32 mods_count, mods_addr, syms[4], mmap_length, mmap_addr;
-} __attribute__((packed));
-
 struct mb_mmap {
 	u32 size;
 	u64 base, length;
@@ -257,7 +303,6 @@ struct e820 {
 	u32 type;
 } __attribute__((packed));
 
-static const struct mb_info *mbi;
 static u32 nb_cpus;
 static u8 madt_ids[MAX_CPUS];
 static u32 madt_count;
@@ -627,7 +672,7 @@ static const u32 amd_msrs[] = {
 	0xc0010007, 0xc0010010, 0xc0010015, 0xc0010055, 0xc0011029, 0
 };
 
-static bool vendor_is(const char *v)
+bool vendor_is(const char *v)
 {
 	u32 r[4];
 
@@ -806,5 +851,7 @@ void conform_main(u32 magic, const struct mb_info *info)
 	check_pcide();
 	check_svme();
 	check_events();
+	check_debug();
+	check_syscall();
 	finish();
 }
