@@ -77,31 +77,30 @@ static void irqfd_inject(struct minihv_irqfd_entry *irqfd)
 }
 
 /*
- * Takes @irqfd off the VM's list and queues its shutdown, unless that
- * happened already.  The caller holds vm->irqfds_lock.
+ * Takes @irqfd off the VM's list, unless that happened already: true
+ * when it did, and the caller then shuts it down (irqfd_release()).  The
+ * caller holds vm->irqfds_lock.
  */
-static void irqfd_deactivate(struct minihv_irqfd_entry *irqfd)
+static bool irqfd_deactivate(struct minihv_irqfd_entry *irqfd)
 {
 	struct minihv_vm *vm = irqfd->vm;
 
 	lockdep_assert_held(&vm->irqfds_lock);
 	if (!irqfd->active)
-		return;
+		return false;
 	irqfd->active = false;
 	list_del_rcu(&irqfd->list);
-	vm->nr_irqfds--;
+	vm->nr_irqfds_dying++;
 	if (irqfd->resample && !--vm->irqfd_resamplers[irqfd->gsi])
 		clear_bit(irqfd->gsi, &vm->irqfd_resample_pins);
-	queue_work(minihv_irqfd_wq, &irqfd->shutdown);
+	return true;
 }
 
-static void irqfd_shutdown(struct work_struct *work)
+/* The end of a deactivated irqfd, in process context (may sleep). */
+static void irqfd_release(struct minihv_irqfd_entry *irqfd)
 {
-	struct minihv_irqfd_entry *irqfd =
-		container_of(work, struct minihv_irqfd_entry, shutdown);
 	struct minihv_vm *vm = irqfd->vm;
 	unsigned long flags;
-	bool last;
 	u64 cnt;
 
 	/*
@@ -110,19 +109,38 @@ static void irqfd_shutdown(struct work_struct *work)
 	 */
 	eventfd_ctx_remove_wait_queue(irqfd->ctx, &irqfd->wait, &cnt);
 	if (irqfd->resample) {
-		/* The last resampler of its pin leaves it low, as KVM's does. */
+		/*
+		 * The last resampler of its pin leaves it low, as KVM's does;
+		 * under the lock, so that one assigned meanwhile on the same
+		 * pin, which raises it, is not undone.
+		 */
 		spin_lock_irqsave(&vm->irqfds_lock, flags);
-		last = !vm->irqfd_resamplers[irqfd->gsi];
-		spin_unlock_irqrestore(&vm->irqfds_lock, flags);
-		if (last)
+		if (!vm->irqfd_resamplers[irqfd->gsi])
 			irqfd_set_line(vm, irqfd->gsi, 0);
+		spin_unlock_irqrestore(&vm->irqfds_lock, flags);
 		/* An EOI may still be walking the list to signal it. */
 		synchronize_rcu();
 		eventfd_ctx_put(irqfd->resample);
 	}
 	eventfd_ctx_put(irqfd->ctx);
+	/*
+	 * Counted until now, so that irqfds on their way out count against
+	 * the limit too (a loop of assign and close must not outrun this
+	 * work).  The VM's end waits for the count to reach 0, and can
+	 * see it only after this unlock: the VM is not touched after it.
+	 */
+	spin_lock_irqsave(&vm->irqfds_lock, flags);
+	vm->nr_irqfds--;
+	vm->nr_irqfds_dying--;
+	wake_up(&vm->irqfds_gone);
+	spin_unlock_irqrestore(&vm->irqfds_lock, flags);
 	/* An EOI may be walking past it: freed after the readers leave. */
 	kfree_rcu(irqfd, rcu);
+}
+
+static void irqfd_shutdown(struct work_struct *work)
+{
+	irqfd_release(container_of(work, struct minihv_irqfd_entry, shutdown));
 }
 
 /* The eventfd's wake-up: wait queue lock held, interrupts off (see the top). */
@@ -143,7 +161,8 @@ static int irqfd_wakeup(wait_queue_entry_t *wait, unsigned int mode, int sync, v
 	if (events & EPOLLHUP) {
 		/* Its last file is going: the irqfd goes with it. */
 		spin_lock_irqsave(&vm->irqfds_lock, flags);
-		irqfd_deactivate(irqfd);
+		if (irqfd_deactivate(irqfd))
+			queue_work(minihv_irqfd_wq, &irqfd->shutdown);
 		spin_unlock_irqrestore(&vm->irqfds_lock, flags);
 	}
 	return 0;
@@ -173,6 +192,25 @@ static struct eventfd_ctx *irqfd_ctx_get(u32 fd, struct file **filep)
 	else
 		*filep = file;
 	return ctx;
+}
+
+/*
+ * True when none of the VM's irqfds are left (@room false), or when one
+ * more may be assigned without waiting, below the limit or with nothing
+ * left to wait for (@room true).
+ */
+static bool irqfds_settled(struct minihv_vm *vm, bool room)
+{
+	unsigned long flags;
+	bool settled;
+
+	spin_lock_irqsave(&vm->irqfds_lock, flags);
+	if (room)
+		settled = vm->nr_irqfds < MINIHV_MAX_IRQFDS || !vm->nr_irqfds_dying;
+	else
+		settled = !vm->nr_irqfds;
+	spin_unlock_irqrestore(&vm->irqfds_lock, flags);
+	return settled;
 }
 
 static int irqfd_assign(struct minihv_vm *vm, const struct minihv_irqfd *args)
@@ -207,6 +245,12 @@ static int irqfd_assign(struct minihv_vm *vm, const struct minihv_irqfd *args)
 		}
 	}
 
+	/*
+	 * At the limit with irqfds of this VM still shutting down (their
+	 * eventfds closed just now): room is coming, wait for it rather
+	 * than fail.  -ENOSPC below only when the live ones fill it.
+	 */
+	wait_event(vm->irqfds_gone, irqfds_settled(vm, true));
 	/*
 	 * vm->lock orders this against a deassign, which must not find the
 	 * irqfd before its entry is on the wait queue; irqfds_lock against
@@ -265,8 +309,7 @@ static int irqfd_deassign(struct minihv_vm *vm, const struct minihv_irqfd *args)
 	mutex_lock(&vm->lock);
 	spin_lock_irqsave(&vm->irqfds_lock, flags);
 	list_for_each_entry(e, &vm->irqfds, list) {
-		if (e->ctx == ctx && e->gsi == args->gsi) {
-			irqfd_deactivate(e);
+		if (e->ctx == ctx && e->gsi == args->gsi && irqfd_deactivate(e)) {
 			r = 0;
 			break;
 		}
@@ -274,9 +317,12 @@ static int irqfd_deassign(struct minihv_vm *vm, const struct minihv_irqfd *args)
 	spin_unlock_irqrestore(&vm->irqfds_lock, flags);
 	mutex_unlock(&vm->lock);
 	eventfd_ctx_put(ctx);
-	/* Gone when we return: its wake-up can no longer run. */
+	/*
+	 * Gone when we return, its wake-up unable to run; here rather than
+	 * on the workqueue, which would make this wait for other VMs'.
+	 */
 	if (!r)
-		flush_workqueue(minihv_irqfd_wq);
+		irqfd_release(e);
 	return r;
 }
 
@@ -327,10 +373,11 @@ void minihv_irqfd_free(struct minihv_vm *vm)
 
 	spin_lock_irqsave(&vm->irqfds_lock, flags);
 	list_for_each_entry_safe(e, tmp, &vm->irqfds, list)
-		irqfd_deactivate(e);
+		if (irqfd_deactivate(e))
+			queue_work(minihv_irqfd_wq, &e->shutdown);
 	spin_unlock_irqrestore(&vm->irqfds_lock, flags);
-	/* Ours, and those an EPOLLHUP queued earlier. */
-	flush_workqueue(minihv_irqfd_wq);
+	/* Ours, and those an EPOLLHUP queued earlier: not other VMs'. */
+	wait_event(vm->irqfds_gone, irqfds_settled(vm, false));
 }
 
 int minihv_irqfd_init(void)

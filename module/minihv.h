@@ -102,7 +102,9 @@ struct minihv_vm {
 	 */
 	spinlock_t irqfds_lock;
 	struct list_head irqfds;	/* [irqfds_lock] for writers */
-	unsigned int nr_irqfds;		/* [irqfds_lock] */
+	unsigned int nr_irqfds;		/* [irqfds_lock] until shut down */
+	unsigned int nr_irqfds_dying;	/* [irqfds_lock] off the list, not shut down */
+	wait_queue_head_t irqfds_gone;	/* the VM's end waits for nr_irqfds 0 */
 	u16 irqfd_resamplers[MINIHV_IOAPIC_PINS];	/* [irqfds_lock] per pin */
 	/* Pins with a resampling irqfd: the irqchips' EOI looks here. */
 	unsigned long irqfd_resample_pins;	/* [atomic] set iff resamplers[pin] */

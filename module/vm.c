@@ -31,6 +31,11 @@ static void minihv_vm_free(struct kref *kref)
 	struct minihv_vm *vm = container_of(kref, struct minihv_vm, kref);
 	int i;
 
+	/*
+	 * First: waits for the irqfds' wake-ups to end, which raise lines
+	 * and kick vCPUs, so that none reaches anything freed below.
+	 */
+	minihv_irqfd_free(vm);
 	/* Waits for a reader of the VM's files to leave (debugfs' removal). */
 	debugfs_remove_recursive(vm->debugfs);
 	for (i = 0; i < MINIHV_MAX_MEMSLOTS; i++)
@@ -38,8 +43,6 @@ static void minihv_vm_free(struct kref *kref)
 	minihv_mmu_destroy(vm);
 	minihv_ops->vm_destroy(vm);
 	minihv_ioeventfd_free(vm);
-	/* Before the chips it raises lines on: waits for its wake-ups to end. */
-	minihv_irqfd_free(vm);
 	minihv_pit_free(vm);
 	minihv_pic_free(vm);
 	minihv_ioapic_free(vm);
@@ -340,6 +343,8 @@ static void minihv_vm_debugfs_init(struct minihv_vm *vm)
 	snprintf(name, sizeof(name), "%d-%d", task_tgid_nr(current),
 		 atomic_inc_return(&nr_created));
 	vm->debugfs = debugfs_create_dir(name, minihv_debugfs);
+	/* Its irqfds, those still shutting down included (irqfd.c). */
+	debugfs_create_u32("irqfds", 0444, vm->debugfs, &vm->nr_irqfds);
 	if (!minihv_test_hooks())
 		return;
 	debugfs_create_file("tdp", 0400, vm->debugfs, vm, &minihv_vm_tdp_fops);
@@ -363,6 +368,7 @@ int minihv_dev_create_vm(void)
 	INIT_LIST_HEAD(&vm->ioeventfds);
 	spin_lock_init(&vm->irqfds_lock);
 	INIT_LIST_HEAD(&vm->irqfds);
+	init_waitqueue_head(&vm->irqfds_gone);
 	init_rwsem(&vm->slots_rwsem);
 	mutex_init(&vm->mmu_lock);
 	vm->mm = current->mm;

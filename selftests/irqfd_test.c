@@ -8,6 +8,7 @@
  * eventfds leaves nothing behind.  Every bad argument gets its errno.
  * I/O APIC and local APIC registers: 82093AA datasheet, SDM Vol 3 ch. 12.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -450,6 +451,53 @@ TEST(eventfd_closed_then_vm_closed)
 	ASSERT_NE(NULL, text);
 	EXPECT_FALSE(kmsg_find_problem(text, problem, sizeof(problem))) TH_LOG("%s", problem);
 	free(text);
+}
+
+/* The count in this process's VM's debugfs directory ("<pid>-<n>"), or -1. */
+static int vm_irqfds(void)
+{
+	char prefix[32], path[300];
+	struct dirent *d;
+	DIR *dir = opendir("/sys/kernel/debug/minihv");
+	int n = -1;
+
+	snprintf(prefix, sizeof(prefix), "%d-", getpid());
+	while (dir && (d = readdir(dir)))
+		if (!strncmp(d->d_name, prefix, strlen(prefix))) {
+			snprintf(path, sizeof(path), "/sys/kernel/debug/minihv/%s/irqfds",
+				 d->d_name);
+			n = read_number(path);
+		}
+	if (dir)
+		closedir(dir);
+	return n;
+}
+
+/*
+ * Assign and close, three times the limit over: a closed eventfd's
+ * irqfd is shut down on a workqueue and counts against the limit until
+ * then, so the VM never holds more than the limit (its debugfs "irqfds")
+ * however fast the loop, and the loop is never refused either: an
+ * assignment at the limit waits for this VM's shutdowns under way.
+ */
+TEST(assign_close_loop_stays_within_limit)
+{
+	struct mh_vm *vm = vm_create();
+	int rfd = eventfd(0, EFD_NONBLOCK), efd, r, n, most = -1, i;
+
+	ASSERT_EQ(0, ioctl(vm_fd(vm), MINIHV_CREATE_IRQCHIP, 0));
+	for (i = 0; i < 3 * MAX_IRQFDS; i++) {
+		efd = eventfd(0, EFD_NONBLOCK);
+		r = irqfd(vm, efd, LEVEL_PIN, MINIHV_IRQFD_FLAG_RESAMPLE, rfd);
+		close(efd);
+		ASSERT_EQ(0, r) TH_LOG("assignment %d: %s", i, strerror(-r));
+		n = vm_irqfds();
+		most = n > most ? n : most;
+	}
+	ASSERT_NE(-1, most) TH_LOG("no irqfds file in /sys/kernel/debug/minihv/%d-*", getpid());
+	EXPECT_LE(most, MAX_IRQFDS);
+	vm_free(vm);
+	close(rfd);
 }
 
 TEST(bad_arguments_get_their_errno)
