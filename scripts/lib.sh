@@ -30,7 +30,7 @@ die() { log "error: $*"; exit 2; }
 BASE_PACKAGES="qemu-system-x86 bochs bochsbios vgabios busybox-static cpio
 isolinux syslinux-common xorriso xz-utils linux-image-amd64 linux-headers-amd64
 linux-image-cloud-amd64 linux-headers-cloud-amd64 linux-source-6.1 gcc make
-libc6-dev binutils sparse clang"
+libc6-dev binutils sparse clang e2fsprogs"
 BACKPORTS_LIST=/etc/apt/sources.list.d/minihv-bookworm-backports.list
 
 pkg_installed() {
@@ -162,6 +162,49 @@ copy_with_libs() {
 	done
 }
 
+# guest_modules REL DIR NAME...: the modules NAME of release REL and what
+# they need (modules.dep), uncompressed into DIR/lib/modules, and their
+# load order in DIR/lib/modules/order; a module built into the kernel
+# (modules.builtin) is left out.
+guest_modules() {
+	local rel=$1 dir=$2 moddir name line path dep
+	shift 2
+	moddir=$(kernel_modules "$rel")
+	mkdir -p "$dir/lib/modules"
+	for name in "$@"; do
+		grep -qE "/$name\.ko(\.xz)?\$" "$moddir/modules.builtin" 2>/dev/null && continue
+		line=$(grep -E "(^|/)$name\.ko(\.xz)?:" "$moddir/modules.dep") ||
+			die "$rel: no module $name"
+		path=${line%%:*}
+		for dep in ${line#*:}; do
+			dep=${dep##*/}
+			guest_modules "$rel" "$dir" "${dep%%.ko*}"
+		done
+		grep -qx "$name" "$dir/lib/modules/order" 2>/dev/null && continue
+		case "$path" in
+		*.xz) xz -dc "$moddir/$path" >"$dir/lib/modules/$name.ko";;
+		*) cp "$moddir/$path" "$dir/lib/modules/$name.ko";;
+		esac
+		echo "$name" >>"$dir/lib/modules/order"
+	done
+}
+
+# guest_disks DIR: linux_boot_test's images in DIR/guests: disk.ext4, an
+# ext4 file system holding hello.txt (its SHA-256 in hello.sha256), and
+# ro.img, a raw disk for --disk ro.img,ro; the host's e2fsprogs (mkfs.ext4 -d).
+guest_disks() {
+	local dir=$1 src
+	src=$(mktemp -d)
+	head -c 100000 /dev/urandom >"$src/hello.txt"
+	sha256sum "$src/hello.txt" | cut -d' ' -f1 >"$dir/guests/hello.sha256"
+	rm -f "$dir/guests/disk.ext4"
+	mkfs.ext4 -q -F -d "$src" -L minihv "$dir/guests/disk.ext4" 8M >/dev/null
+	rm -rf "$src"
+	head -c 65536 /dev/urandom >"$dir/guests/ro.img"
+	# debugfs and e2fsck read the disk back after the guest.
+	copy_with_libs "$dir" /usr/sbin/debugfs /usr/sbin/e2fsck
+}
+
 # make_initramfs REL: busybox, /init, minihv.ko, KVM's modules, the
 # selftests, minihv-run, minihv-bench and the sample guests; prints the
 # image path.  BENCH_TOOLS=1 adds make bench's workloads (workloads.sh).
@@ -215,12 +258,18 @@ make_initramfs() {
 	else
 		cp "$(kernel_image "$rel")" "$dir/guests/vmlinuz"
 	fi
-	# The Linux guest's own initramfs: busybox and linux-guest-init.sh.
-	rm -rf "$dir.guest" && mkdir -p "$dir.guest"/{bin,dev,proc,sys}
+	# The Linux guest's own initramfs: busybox and linux-guest-init.sh,
+	# and the virtio modules of the guest's kernel with ext4.
+	rm -rf "$dir.guest" && mkdir -p "$dir.guest"/{bin,dev,proc,sys,mnt}
 	cp /bin/busybox "$dir.guest/bin/busybox"
-	for f in sh mount awk cat nproc sleep poweroff reboot setsid cttyhack ls echo; do
+	for f in sh mount awk cat nproc sleep poweroff reboot setsid cttyhack ls echo \
+		insmod head od tr wc sha256sum cut umount dd; do
 		ln -s busybox "$dir.guest/bin/$f"
 	done
+	if is_debug_release "$rel"; then f=$(kernel_release 6.1 generic); else f=$rel; fi
+	guest_modules "$f" "$dir.guest" virtio virtio_ring virtio_mmio virtio-rng virtio_blk \
+		crc32c_generic ext4
+	guest_disks "$dir"
 	cp "$ROOT/scripts/linux-guest-init.sh" "$dir.guest/init"
 	chmod 755 "$dir.guest/init"
 	(cd "$dir.guest" && find . | cpio -o -H newc --quiet | gzip -1) >"$dir/guests/linux-initrd.gz"

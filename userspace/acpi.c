@@ -13,13 +13,14 @@ _Static_assert(ACPI_PM_TMR == MINIHV_PM_TIMER_PORT, "the FADT names the kernel's
 #define IOAPIC_ADDR	0xfec00000u
 #define LAPIC_ADDR	0xfee00000u
 
-/* The layout of the RSDT, FADT, FACS, DSDT and MADT inside ACPI_TABLES. */
+/* The layout of the RSDT, FADT, FACS, MADT and DSDT inside ACPI_TABLES. */
 #define OFF_RSDP	0x000
 #define OFF_RSDT	0x040
 #define OFF_FADT	0x080
 #define OFF_FACS	0x140	/* 64-byte aligned (5.2.10) */
-#define OFF_DSDT	0x180
-#define OFF_MADT	0x200
+#define OFF_MADT	0x180	/* 204 bytes for 16 vCPUs */
+#define OFF_DSDT	0x280	/* to the end of the page */
+#define TABLES_SIZE	0x1000
 
 static void put16(uint8_t *p, uint16_t v) { memcpy(p, &v, 2); }
 static void put32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
@@ -89,22 +90,98 @@ static void write_facs(uint8_t *t)
 	t[32] = 1;			/* version */
 }
 
-/*
- * The DSDT (5.2.11.1) holds one object, the soft-off sleep package
- * (7.4.2): Name (_S5, Package (4) { 5, 5, 0, 0 }), in AML (20.2).
- */
-static void write_dsdt(uint8_t *t)
+/* AML's PkgLength (20.2.4) of @len bytes that follow it; returns its size. */
+static unsigned int pkg_length(uint8_t *p, unsigned int len)
 {
-	static const uint8_t aml[] = {
+	if (len + 1 < 0x40) {
+		p[0] = len + 1;
+		return 1;
+	}
+	len += 2;			/* up to 4095 with two bytes */
+	p[0] = 0x40 | (len & 0xf);
+	p[1] = len >> 4;
+	return 2;
+}
+
+/*
+ * One virtio-mmio device (Linux's virtio_mmio ACPI match, "LNRO0005"):
+ *   Device (VRnn) { Name (_HID, "LNRO0005") Name (_UID, nn)
+ *     Name (_CRS, ResourceTemplate () {
+ *       Memory32Fixed (ReadWrite, base, size)
+ *       Interrupt (ResourceConsumer, Edge, ActiveHigh, Exclusive) { pin } }) }
+ * The resource descriptors are 6.4.3.4 (fixed 32-bit memory) and 6.4.3.6
+ * (extended interrupt); edge and active high as the irqfd raises it.
+ */
+static unsigned int aml_virtio(uint8_t *p, const struct acpi_mmio_dev *dev, unsigned int i)
+{
+	uint8_t body[64], *b = body;
+	unsigned int n;
+
+	memcpy(b, "VR", 2);
+	b[2] = '0' + i / 10;
+	b[3] = '0' + i % 10;
+	b += 4;
+	memcpy(b, "\x08_HID\x0dLNRO0005\x00", 15);	/* NameOp, StringPrefix */
+	b += 15;
+	memcpy(b, "\x08_UID\x0a", 6);			/* NameOp, BytePrefix */
+	b[6] = i;
+	b += 7;
+	memcpy(b, "\x08_CRS\x11", 6);			/* NameOp, BufferOp */
+	b[6] = 1 + 2 + 23;				/* PkgLength: itself, size, bytes */
+	b[7] = 0x0a;					/* BufferSize: BytePrefix */
+	b[8] = 23;
+	b += 9;
+	b[0] = 0x86;					/* Memory32Fixed */
+	put16(b + 1, 9);
+	b[3] = 1;					/* read-write */
+	put32(b + 4, dev->base);
+	put32(b + 8, dev->size);
+	b += 12;
+	b[0] = 0x89;					/* Extended Interrupt */
+	put16(b + 1, 6);
+	b[3] = (1 << 0) | (1 << 1);			/* consumer, edge, high, exclusive */
+	b[4] = 1;					/* one interrupt */
+	put32(b + 5, dev->irq);
+	b += 9;
+	b[0] = 0x79;					/* End Tag, checksum 0 */
+	b[1] = 0;
+	b += 2;
+	p[0] = 0x5b;					/* DeviceOp */
+	p[1] = 0x82;
+	n = pkg_length(p + 2, b - body);
+	memcpy(p + 2 + n, body, b - body);
+	return 2 + n + (b - body);
+}
+
+/*
+ * The DSDT (5.2.11.1): the soft-off sleep package (7.4.2),
+ * Name (_S5, Package (4) { 5, 5, 0, 0 }), and Scope (\_SB) with the
+ * virtio-mmio devices, in AML (20.2).
+ */
+static void write_dsdt(uint8_t *t, const struct acpi_mmio_dev *devs, unsigned int ndevs)
+{
+	static const uint8_t s5[] = {
 		0x08, '_', 'S', '5', '_',	/* NameOp, NameSeg */
 		0x12, 0x08, 0x04,		/* PackageOp, PkgLength, NumElements */
 		0x0a, ACPI_SLP_TYP_S5,		/* BytePrefix 5: PM1a SLP_TYP */
 		0x0a, ACPI_SLP_TYP_S5,		/* PM1b */
 		0x00, 0x00,			/* ZeroOp, ZeroOp: reserved */
 	};
+	uint8_t scope[1024], *p = t + 36;
+	unsigned int i, len = 5;
 
-	header(t, "DSDT", 36 + sizeof(aml), 1);
-	memcpy(t + 36, aml, sizeof(aml));
+	memcpy(p, s5, sizeof(s5));
+	p += sizeof(s5);
+	if (ndevs) {
+		memcpy(scope, "\x5c_SB_", 5);		/* RootChar, NameSeg */
+		for (i = 0; i < ndevs; i++)
+			len += aml_virtio(scope + len, &devs[i], i);
+		*p++ = 0x10;				/* ScopeOp */
+		p += pkg_length(p, len);
+		memcpy(p, scope, len);
+		p += len;
+	}
+	header(t, "DSDT", p - t, 1);
 	finish(t);
 }
 
@@ -153,15 +230,20 @@ static void write_madt(uint8_t *t, unsigned int ncpus)
 	finish(t);
 }
 
-void acpi_write_tables(uint8_t *ram, unsigned int ncpus)
+void acpi_write_tables(uint8_t *ram, unsigned int ncpus, const struct acpi_mmio_dev *devs,
+		       unsigned int ndevs)
 {
 	uint8_t *base = ram + ACPI_TABLES;
 	uint8_t *rsdp = base + OFF_RSDP, *rsdt = base + OFF_RSDT;
 
-	memset(base, 0, 0x1000);
+	_Static_assert(OFF_DSDT + 36 + 14 + 7 + ACPI_MAX_MMIO_DEVS * 64 <= TABLES_SIZE,
+		       "the DSDT fits");
+	if (ndevs > ACPI_MAX_MMIO_DEVS)
+		ndevs = ACPI_MAX_MMIO_DEVS;
+	memset(base, 0, TABLES_SIZE);
 	write_fadt(base + OFF_FADT);
 	write_facs(base + OFF_FACS);
-	write_dsdt(base + OFF_DSDT);
+	write_dsdt(base + OFF_DSDT, devs, ndevs);
 	write_madt(base + OFF_MADT, ncpus);
 
 	/* RSDT (5.2.7): the FADT and the MADT. */

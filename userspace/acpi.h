@@ -2,9 +2,9 @@
 /*
  * The ACPI tables minihv-run gives a platform guest (Documentation/
  * platform.rst): they tell it its CPUs and interrupt controllers (MADT)
- * and how to power off (FADT, and a DSDT holding only \_S5), which is
- * all a PC's firmware must say for Linux to boot, find its application
- * processors and shut down.  ACPI 6.4 is the reference; the tables use
+ * and how to power off (FADT, and a DSDT holding \_S5), which is all a
+ * PC's firmware must say for Linux to boot, find its application
+ * processors and shut down; and the virtio-mmio devices (the DSDT).  ACPI 6.4 is the reference; the tables use
  * the oldest revisions that carry what is needed.
  */
 #ifndef MINIHV_RUN_ACPI_H
@@ -24,8 +24,19 @@
 #define ACPI_SLP_TYP_S5		5
 #define ACPI_SLP_EN		(1 << 13)
 
-/* Writes RSDP, RSDT, FADT, FACS, DSDT and MADT for @ncpus at ACPI_TABLES. */
-void acpi_write_tables(uint8_t *ram, unsigned int ncpus);
+/* A virtio-mmio device the DSDT announces: its window and I/O APIC pin. */
+struct acpi_mmio_dev {
+	uint32_t base, size, irq;
+};
+
+#define ACPI_MAX_MMIO_DEVS	16
+
+/*
+ * Writes RSDP, RSDT, FADT, FACS, MADT and DSDT for @ncpus and the @ndevs
+ * virtio-mmio devices @devs at ACPI_TABLES.
+ */
+void acpi_write_tables(uint8_t *ram, unsigned int ncpus, const struct acpi_mmio_dev *devs,
+		       unsigned int ndevs);
 
 /*
  * The PM1 registers: returns true if @port is one of them.  *@off is

@@ -53,6 +53,7 @@ struct hv_backend {
 	unsigned long set_user_memory_region, create_vcpu, run;
 	unsigned long get_regs, set_regs, get_sregs, set_sregs;
 	unsigned long create_irqchip, irq_line;
+	unsigned long ioeventfd, irqfd;
 	/* The PIT (and on minihv the PM timer); KVM serves port 61h with the speaker flag. */
 	unsigned long create_pit2;
 	uint32_t pit_flags;
@@ -106,6 +107,8 @@ static const struct hv_backend minihv_backend = {
 	.get_supported_cpuid = MINIHV_GET_SUPPORTED_CPUID,
 	.set_cpuid = MINIHV_SET_CPUID,
 	.irq_line = MINIHV_IRQ_LINE,
+	.ioeventfd = MINIHV_IOEVENTFD,
+	.irqfd = MINIHV_IRQFD,
 	.cap_max_vcpus = MINIHV_CAP_MAX_VCPUS,
 	.immediate_exit = offsetof(struct minihv_run, immediate_exit),
 	.exit_reason = offsetof(struct minihv_run, exit_reason),
@@ -349,6 +352,8 @@ static const struct hv_backend kvm_backend = {
 	.get_supported_cpuid = KVM_GET_SUPPORTED_CPUID,
 	.set_cpuid = KVM_SET_CPUID2,
 	.irq_line = KVM_IRQ_LINE,
+	.ioeventfd = KVM_IOEVENTFD,
+	.irqfd = KVM_IRQFD,
 	.cap_max_vcpus = KVM_CAP_MAX_VCPUS,
 	.cap_tsc_deadline = KVM_CAP_TSC_DEADLINE_TIMER,
 	.immediate_exit = offsetof(struct kvm_run, immediate_exit),
@@ -384,6 +389,30 @@ int hv_irq_line(struct hv *hv, uint32_t irq, uint32_t level)
 	struct minihv_irq_level l = { .irq = irq, .level = level };
 
 	return xioctl(hv->vm, hv->b->irq_line, &l);
+}
+
+_Static_assert(sizeof(struct minihv_ioeventfd) == sizeof(struct kvm_ioeventfd) &&
+	       offsetof(struct minihv_ioeventfd, flags) == offsetof(struct kvm_ioeventfd, flags) &&
+	       MINIHV_IOEVENTFD_FLAG_DATAMATCH == (1 << kvm_ioeventfd_flag_nr_datamatch) &&
+	       MINIHV_IOEVENTFD_FLAG_PIO == (1 << kvm_ioeventfd_flag_nr_pio) &&
+	       MINIHV_IOEVENTFD_FLAG_DEASSIGN == (1 << kvm_ioeventfd_flag_nr_deassign),
+	       "ioeventfd: KVM's layout and flags");
+_Static_assert(sizeof(struct minihv_irqfd) == sizeof(struct kvm_irqfd) &&
+	       offsetof(struct minihv_irqfd, resamplefd) == offsetof(struct kvm_irqfd, resamplefd),
+	       "irqfd: KVM's layout");
+
+int hv_ioeventfd(struct hv *hv, uint64_t addr, uint32_t len, int fd)
+{
+	struct minihv_ioeventfd e = { .addr = addr, .len = len, .fd = fd };
+
+	return xioctl(hv->vm, hv->b->ioeventfd, &e);
+}
+
+int hv_irqfd(struct hv *hv, uint32_t gsi, int fd)
+{
+	struct minihv_irqfd e = { .fd = fd, .gsi = gsi };
+
+	return xioctl(hv->vm, hv->b->irqfd, &e);
 }
 
 int hv_get_features(struct hv *hv, struct minihv_features *f)

@@ -71,6 +71,13 @@ int hv_create_irqchip(struct hv *hv);
 /* The 8254 PIT, after the irqchip; on minihv the ACPI PM timer too. */
 int hv_create_pit2(struct hv *hv);
 int hv_irq_line(struct hv *hv, uint32_t irq, uint32_t level);
+/*
+ * A guest's write of @len bytes to guest-physical @addr signals the
+ * eventfd @fd from the kernel (MINIHV_IOEVENTFD, KVM_IOEVENTFD), any value.
+ */
+int hv_ioeventfd(struct hv *hv, uint64_t addr, uint32_t len, int fd);
+/* Each signal of the eventfd @fd raises I/O APIC pin @gsi as an edge (MINIHV_IRQFD, KVM_IRQFD). */
+int hv_irqfd(struct hv *hv, uint32_t gsi, int fd);
 /* The CPU's features and what minihv uses (MINIHV_GET_FEATURES); -ENOTTY on KVM. */
 int hv_get_features(struct hv *hv, struct minihv_features *f);
 /* The last exits (MINIHV_GET_EXIT_LOG); -ENOTTY on KVM, which has none. */

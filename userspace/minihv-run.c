@@ -60,6 +60,7 @@
 #include "multiboot.h"
 #include "pc.h"
 #include "uart.h"
+#include "virtio-dev.h"
 
 #define VERSION		"0.1"
 #define REAL_MODE_STACK	0x400		/* per vCPU */
@@ -100,6 +101,9 @@ struct options {
 	bool platform;			/* the PC platform: irqchip, ACPI, devices */
 	bool raw_console;		/* control characters to a terminal as they are */
 	bool bare;			/* --bare: no platform for a Multiboot kernel */
+	bool rng;			/* --rng: virtio-rng */
+	unsigned int ndisks;		/* --disk: virtio-blk */
+	struct virtio_disk_opt disks[VIRTIO_MAX_DEVS];
 };
 
 enum { NR_EXIT_NAMES = MINIHV_EXIT_INTERNAL_ERROR + 1 };
@@ -141,6 +145,7 @@ struct vm {
 	struct uart uart;
 	struct pc pc;
 	struct fw_cfg fw_cfg;
+	struct virtio_pc virtio;
 };
 
 static void usage(FILE *f)
@@ -167,11 +172,14 @@ static void usage(FILE *f)
 		"                    always on for a Linux kernel\n"
 		"  -B, --bare        a Multiboot kernel without the platform\n"
 		"  -d, --device DEV  the hypervisor device (default /dev/minihv)\n"
+		"      --rng         a virtio-rng device (entropy from the host's getrandom)\n"
+		"      --disk FILE[,ro]  a virtio-blk disk on the raw image FILE, read-only\n"
+		"                    with ,ro; up to %d devices in all (platform guests)\n"
 		"      --raw-console guest output to a terminal as it is, control\n"
 		"                    characters included (default: shown as ^[ etc.)\n"
 		"  -p, --probe       print the CPU's virtualization features, which of them\n"
 		"                    minihv uses, and stop (no guest)\n"
-		"  -h, --help; -V, --version\n", MAX_CPUS);
+		"  -h, --help; -V, --version\n", MAX_CPUS, VIRTIO_MAX_DEVS);
 }
 
 static void die_usage(const char *fmt, const char *arg)
@@ -210,6 +218,26 @@ static uint64_t parse_size(const char *s, bool suffixes)
 	return v;
 }
 
+/* --disk FILE[,ro] */
+static void add_disk(struct options *o, const char *arg)
+{
+	struct virtio_disk_opt *d = &o->disks[o->ndisks];
+	size_t len = strlen(arg);
+	char *path;
+
+	if (o->ndisks == VIRTIO_MAX_DEVS)
+		die_usage("--disk %s: too many devices", arg);
+	path = strdup(arg);
+	if (!path)
+		die_usage("--disk %s: out of memory", arg);
+	if (len > 3 && !strcmp(path + len - 3, ",ro")) {
+		path[len - 3] = '\0';
+		d->ro = true;
+	}
+	d->path = path;
+	o->ndisks++;
+}
+
 static void parse_options(int argc, char **argv, struct options *o)
 {
 	static const struct option longopts[] = {
@@ -229,6 +257,8 @@ static void parse_options(int argc, char **argv, struct options *o)
 		{ "bare", no_argument, NULL, 'B' },
 		{ "device", required_argument, NULL, 'd' },
 		{ "raw-console", no_argument, NULL, 'R' },
+		{ "rng", no_argument, NULL, 'N' },
+		{ "disk", required_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -282,6 +312,10 @@ static void parse_options(int argc, char **argv, struct options *o)
 		case 'B': o->bare = true; break;
 		case 'd': o->device = optarg; break;
 		case 'R': o->raw_console = true; break;
+		case 'N': o->rng = true; break;
+		case 'D':
+			add_disk(o, optarg);
+			break;
 		case 'h': usage(stdout); exit(0);
 		case 'V': printf("minihv-run %s (API %d)\n", VERSION, MINIHV_API_VERSION); exit(0);
 		default: usage(stderr); exit(EXIT_USAGE);
@@ -289,6 +323,8 @@ static void parse_options(int argc, char **argv, struct options *o)
 	}
 	if (o->bare && o->platform)
 		die_usage("--bare and --platform: choose one%s", "");
+	if (o->rng + o->ndisks > VIRTIO_MAX_DEVS)
+		die_usage("--rng and --disk: at most %s virtio devices", "8");
 	if (o->probe && optind == argc)
 		return;
 	if (optind != argc - !o->guest) {
@@ -464,6 +500,26 @@ static void create_vm(struct vm *vm, const struct options *o)
 	or_die(hv_set_memory(&vm->hv, 0, 0, vm->ram_size, vm->ram), "SET_USER_MEMORY_REGION");
 }
 
+/* The virtio devices and the ACPI tables that announce them. */
+static void create_virtio(struct vm *vm, const struct options *o)
+{
+	struct acpi_mmio_dev devs[VIRTIO_MAX_DEVS];
+	unsigned int n;
+	int r;
+
+	if ((o->rng || o->ndisks) && vm->ram_size > VIRTIO_MMIO_BASE)
+		die_usage("--rng, --disk: the devices sit at 0xd0000000; at most 3328M of RAM%s", "");
+	r = virtio_pc_create(&vm->virtio, &vm->hv, vm->ram, vm->ram_size, o->rng, o->disks,
+			     o->ndisks);
+	if (r) {
+		fprintf(stderr, "minihv-run: --disk %s: %s\n",
+			o->disks[vm->virtio.n - o->rng].path, strerror(-r));
+		exit(EXIT_USAGE);
+	}
+	n = virtio_pc_acpi(&vm->virtio, devs);
+	acpi_write_tables(vm->ram, o->cpus, devs, n);
+}
+
 /*
  * The vCPUs, after the guest is loaded (which says whether it gets the
  * platform): the interrupt controller must exist before them.
@@ -472,10 +528,12 @@ static void create_vcpus(struct vm *vm, const struct options *o)
 {
 	unsigned int i;
 
+	if (!o->platform && (o->rng || o->ndisks))
+		die_usage("--rng, --disk: only for a guest on the PC platform (%s)", o->guest);
 	if (o->platform) {
 		or_die(hv_create_irqchip(&vm->hv), "CREATE_IRQCHIP");
 		or_die(hv_create_pit2(&vm->hv), "CREATE_PIT2");
-		acpi_write_tables(vm->ram, o->cpus);
+		create_virtio(vm, o);
 		uart_init(&vm->uart, &vm->hv);
 		pc_init(&vm->pc);
 		fw_cfg_init(&vm->fw_cfg, vm->ram_size, vm->ram_size - SYS_AREA, o->cpus);
@@ -793,7 +851,10 @@ static int run_vcpu(struct vcpu *v)
 				return status;
 			break;
 		case MINIHV_EXIT_MMIO:
-			/* No devices: reads are all ones, writes vanish, as on a PC. */
+			if (virtio_pc_mmio(&v->vm->virtio, run->mmio.phys_addr, run->mmio.data,
+					   run->mmio.len, run->mmio.is_write))
+				break;
+			/* No device: reads are all ones, writes vanish, as on a PC. */
 			if (!run->mmio.is_write)
 				memset(run->mmio.data, 0xff, sizeof(run->mmio.data));
 			break;
@@ -955,6 +1016,8 @@ static int run_guest(struct vm *vm, const struct options *o)
 	/* Raw only when the guest reads the terminal; otherwise ^C still works. */
 	if (o->platform && uart_start_input(&vm->uart, console_take_tty(&keys)))
 		die_usage("cannot create the UART's input thread%s", "");
+	if (virtio_pc_start(&vm->virtio))
+		die_usage("cannot create a virtio device's thread%s", "");
 	for (i = 0; i < vm->ncpus; i++)
 		if (pthread_create(&vm->vcpus[i].thread, NULL, vcpu_thread, &vm->vcpus[i]))
 			die_usage("cannot create a vCPU thread%s", "");
@@ -977,6 +1040,7 @@ static int run_guest(struct vm *vm, const struct options *o)
 		pthread_join(vm->vcpus[i].thread, NULL);
 		console_flush(&vm->vcpus[i]);
 	}
+	virtio_pc_stop(&vm->virtio);
 	if (o->platform) {
 		uart_stop_input(&vm->uart);
 		console_restore_tty();

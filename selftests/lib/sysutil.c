@@ -302,7 +302,7 @@ int run_runner_input(const char *guest, const char *const *args, const char *inp
 		     char *out, size_t len, bool with_stderr)
 {
 	const char *runner = env_or("MINIHV_RUN", "/bin/minihv-run");
-	const char *argv[17];
+	const char *argv[25];
 	int pipefd[2], infd[2], status, n = 0;
 	char rec[4096];
 	char path[256];
@@ -315,7 +315,7 @@ int run_runner_input(const char *guest, const char *const *args, const char *inp
 	if (access(runner, X_OK) || (guest && access(path, R_OK)))
 		return -ENOENT;
 	argv[n++] = runner;
-	while (*args && n < 15)
+	while (*args && n < 23)
 		argv[n++] = *args++;
 	if (guest)
 		argv[n++] = path;

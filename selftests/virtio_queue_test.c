@@ -1,0 +1,510 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * minihv-run's virtio transport and split virtqueue (userspace/virtio.c)
+ * with its rng and blk devices, driven through their MMIO registers by a
+ * hostile driver, without a hypervisor: guest RAM is a buffer between two
+ * PROT_NONE pages, so a device access outside it faults the test.
+ *
+ *   rng_fills           a well-formed request is served: used ring, length,
+ *                       InterruptStatus, the interrupt
+ *   hostile_*           loops, indexes past the ring, addresses outside
+ *                       RAM, buffers across its end, zero and huge lengths,
+ *                       indirect tables unnegotiated, nested, or looping,
+ *                       queue sizes not a power of 2: each ends in
+ *                       DEVICE_NEEDS_RESET, a config interrupt and a
+ *                       stopped queue; a reset brings the device back
+ *   features_subset     FEATURES_OK refused for a feature not offered
+ *   blk_*               reads and writes touch only their sectors; out of
+ *                       range is IOERR; a read-only disk is never written
+ *   fuzz                seeded random rings (MINIHV_FUZZ_SEED): no fault,
+ *                       and each round ends served or in NEEDS_RESET
+ */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "virtio-dev.h"
+
+#define PAGE		4096UL
+#define RAM_SIZE	(64 * PAGE)
+#define BASE		VIRTIO_MMIO_BASE
+#define QSIZE		8
+#define DESC		0x1000		/* the three areas of queue 0 */
+#define AVAIL		0x2000
+#define USED		0x3000
+#define BUF		0x8000
+#define DISK_SECTORS	16
+
+/* A buffer of @len bytes between two PROT_NONE pages. */
+static uint8_t *guarded(size_t len)
+{
+	size_t pages = (len + PAGE - 1) / PAGE;
+	uint8_t *m = mmap(NULL, (pages + 2) * PAGE, PROT_NONE,
+			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (m == MAP_FAILED || mprotect(m + PAGE, pages * PAGE, PROT_READ | PROT_WRITE))
+		return NULL;
+	return m + PAGE;
+}
+
+static uint32_t rd(struct virtio_dev *d, uint32_t off)
+{
+	uint32_t v = 0;
+
+	virtio_mmio(d, d->base + off, (uint8_t *)&v, 4, false);
+	return v;
+}
+
+static void wr(struct virtio_dev *d, uint32_t off, uint32_t v)
+{
+	virtio_mmio(d, d->base + off, (uint8_t *)&v, 4, true);
+}
+
+/* The driver's side of 3.1.1 and 4.2.3.2 for queue 0 of @num entries. */
+static void driver_init(struct virtio_dev *d, uint64_t features, uint32_t num)
+{
+	wr(d, 0x70, 0);
+	wr(d, 0x70, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
+	wr(d, 0x24, 0);
+	wr(d, 0x20, (uint32_t)features);
+	wr(d, 0x24, 1);
+	wr(d, 0x20, features >> 32);
+	wr(d, 0x70, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK);
+	wr(d, 0x30, 0);
+	wr(d, 0x38, num);
+	wr(d, 0x80, DESC);
+	wr(d, 0x84, 0);
+	wr(d, 0x90, AVAIL);
+	wr(d, 0x94, 0);
+	wr(d, 0xa0, USED);
+	wr(d, 0xa4, 0);
+	wr(d, 0x44, 1);
+	wr(d, 0x70, rd(d, 0x70) | VIRTIO_STATUS_DRIVER_OK);
+}
+
+struct desc {
+	uint64_t addr;
+	uint32_t len;
+	uint16_t flags, next;
+};
+
+static void set_desc(uint8_t *ram, uint64_t table, unsigned int i, uint64_t addr,
+		     uint32_t len, uint16_t flags, uint16_t next)
+{
+	struct desc e = { addr, len, flags, next };
+
+	memcpy(ram + table + i * 16, &e, sizeof(e));
+}
+
+/* Makes head @head available as the next entry and lets the device run. */
+static void kick(struct virtio_dev *d, uint16_t head)
+{
+	uint16_t idx;
+
+	memcpy(&idx, d->ram + AVAIL + 2, 2);
+	memcpy(d->ram + AVAIL + 4 + (idx % QSIZE) * 2, &head, 2);
+	idx++;
+	memcpy(d->ram + AVAIL + 2, &idx, 2);
+	pthread_mutex_lock(&d->lock);
+	virtio_process(d);
+	pthread_mutex_unlock(&d->lock);
+}
+
+static uint16_t used_idx(struct virtio_dev *d)
+{
+	uint16_t v;
+
+	memcpy(&v, d->ram + USED + 2, 2);
+	return v;
+}
+
+static uint32_t used_len(struct virtio_dev *d, unsigned int i)
+{
+	uint32_t v;
+
+	memcpy(&v, d->ram + USED + 4 + (i % QSIZE) * 8 + 4, 4);
+	return v;
+}
+
+static int irqs;
+
+static void count_irq(void *arg, uint32_t pin)
+{
+	(void)arg;
+	(void)pin;
+	irqs++;
+}
+
+FIXTURE(dev) {
+	uint8_t *ram;
+	struct virtio_dev d;
+};
+
+FIXTURE_SETUP(dev)
+{
+	self->ram = guarded(RAM_SIZE);
+	ASSERT_NE(NULL, self->ram);
+	ASSERT_EQ(0, virtio_rng_init(&self->d, self->ram, RAM_SIZE, BASE, 16));
+	self->d.irq_line = count_irq;
+	irqs = 0;
+	driver_init(&self->d, 1ULL << VIRTIO_F_VERSION_1, QSIZE);
+	ASSERT_EQ(0x74726976, rd(&self->d, 0));
+	ASSERT_EQ(2, rd(&self->d, 4));
+	ASSERT_EQ(VIRTIO_ID_RNG, rd(&self->d, 8));
+	ASSERT_EQ(1, rd(&self->d, 0x44));
+	ASSERT_TRUE(rd(&self->d, 0x70) & VIRTIO_STATUS_FEATURES_OK);
+}
+
+FIXTURE_TEARDOWN(dev)
+{
+	close(self->d.notify_fd);
+}
+
+/* NEEDS_RESET, a config interrupt, the queue stopped, nothing used; then a reset heals it. */
+static void expect_broken(struct __test_metadata *_metadata, struct virtio_dev *d)
+{
+	uint16_t before = used_idx(d);
+
+	EXPECT_TRUE(rd(d, 0x70) & VIRTIO_STATUS_NEEDS_RESET);
+	EXPECT_TRUE(rd(d, 0x60) & VIRTIO_INT_CONFIG);
+	EXPECT_LE(1, irqs);
+	EXPECT_TRUE(d->s.q[0].broken || !d->s.q[0].ready);
+	/* A good request now is not served: the queue is stopped. */
+	set_desc(d->ram, DESC, 0, BUF, 64, 2, 0);
+	kick(d, 0);
+	EXPECT_EQ(before, used_idx(d));
+	/* A reset, and the same request is. */
+	memset(d->ram + AVAIL, 0, 0x1000);
+	memset(d->ram + USED, 0, 0x1000);
+	driver_init(d, 1ULL << VIRTIO_F_VERSION_1, QSIZE);
+	EXPECT_FALSE(rd(d, 0x70) & VIRTIO_STATUS_NEEDS_RESET);
+	kick(d, 0);
+	EXPECT_EQ(1, used_idx(d));
+}
+
+TEST_F(dev, rng_fills)
+{
+	memset(self->ram + BUF, 0, 64);
+	set_desc(self->ram, DESC, 0, BUF, 32, 2, 1);		/* WRITE | NEXT */
+	set_desc(self->ram, DESC, 0, BUF, 32, 3, 1);
+	set_desc(self->ram, DESC, 1, BUF + 32, 32, 2, 0);
+	kick(&self->d, 0);
+	EXPECT_EQ(1, used_idx(&self->d));
+	EXPECT_EQ(64, used_len(&self->d, 0));
+	EXPECT_EQ(VIRTIO_INT_USED, rd(&self->d, 0x60));
+	EXPECT_EQ(1, irqs);
+	wr(&self->d, 0x64, VIRTIO_INT_USED);
+	EXPECT_EQ(0, rd(&self->d, 0x60));
+	EXPECT_FALSE(rd(&self->d, 0x70) & VIRTIO_STATUS_NEEDS_RESET);
+}
+
+TEST_F(dev, hostile_loop)
+{
+	set_desc(self->ram, DESC, 0, BUF, 16, 3, 1);
+	set_desc(self->ram, DESC, 1, BUF, 16, 3, 0);
+	kick(&self->d, 0);
+	expect_broken(_metadata, &self->d);
+}
+
+TEST_F(dev, hostile_next_past_ring)
+{
+	set_desc(self->ram, DESC, 0, BUF, 16, 3, QSIZE);
+	kick(&self->d, 0);
+	expect_broken(_metadata, &self->d);
+}
+
+TEST_F(dev, hostile_head_past_ring)
+{
+	kick(&self->d, QSIZE + 3);
+	expect_broken(_metadata, &self->d);
+}
+
+TEST_F(dev, hostile_avail_index)
+{
+	uint16_t idx = QSIZE + 1;
+
+	set_desc(self->ram, DESC, 0, BUF, 16, 2, 0);
+	memcpy(self->ram + AVAIL + 2, &idx, 2);
+	pthread_mutex_lock(&self->d.lock);
+	virtio_process(&self->d);
+	pthread_mutex_unlock(&self->d.lock);
+	expect_broken(_metadata, &self->d);
+}
+
+TEST_F(dev, hostile_outside_ram)
+{
+	set_desc(self->ram, DESC, 0, RAM_SIZE, 1, 2, 0);
+	kick(&self->d, 0);
+	expect_broken(_metadata, &self->d);
+}
+
+TEST_F(dev, hostile_across_ram_end)
+{
+	set_desc(self->ram, DESC, 0, RAM_SIZE - 8, 16, 2, 0);
+	kick(&self->d, 0);
+	expect_broken(_metadata, &self->d);
+}
+
+TEST_F(dev, hostile_wrapping_address)
+{
+	set_desc(self->ram, DESC, 0, ~0ULL - 4, 16, 2, 0);
+	kick(&self->d, 0);
+	expect_broken(_metadata, &self->d);
+}
+
+TEST_F(dev, hostile_zero_length)
+{
+	set_desc(self->ram, DESC, 0, BUF, 0, 2, 0);
+	kick(&self->d, 0);
+	expect_broken(_metadata, &self->d);
+}
+
+TEST_F(dev, hostile_huge_length)
+{
+	set_desc(self->ram, DESC, 0, 0, 0xffffffff, 2, 0);
+	kick(&self->d, 0);
+	expect_broken(_metadata, &self->d);
+}
+
+TEST_F(dev, hostile_indirect_not_negotiated)
+{
+	set_desc(self->ram, DESC, 0, BUF, 16, 4, 0);
+	set_desc(self->ram, BUF, 0, BUF + 0x100, 16, 2, 0);
+	kick(&self->d, 0);
+	expect_broken(_metadata, &self->d);
+}
+
+TEST_F(dev, hostile_queue_size)
+{
+	driver_init(&self->d, 1ULL << VIRTIO_F_VERSION_1, 3);
+	EXPECT_EQ(0, rd(&self->d, 0x44));
+	expect_broken(_metadata, &self->d);
+}
+
+TEST_F(dev, hostile_rings_outside_ram)
+{
+	wr(&self->d, 0x70, 0);
+	wr(&self->d, 0x38, QSIZE);
+	wr(&self->d, 0xa0, RAM_SIZE - 8);
+	wr(&self->d, 0x90, AVAIL);
+	wr(&self->d, 0x80, DESC);
+	wr(&self->d, 0x44, 1);
+	EXPECT_EQ(0, rd(&self->d, 0x44));
+	expect_broken(_metadata, &self->d);
+}
+
+TEST_F(dev, features_subset)
+{
+	wr(&self->d, 0x70, 0);
+	wr(&self->d, 0x70, 3);
+	wr(&self->d, 0x24, 0);
+	wr(&self->d, 0x20, 1u << VIRTIO_RING_F_INDIRECT_DESC);	/* not offered by rng */
+	wr(&self->d, 0x24, 1);
+	wr(&self->d, 0x20, 1);
+	wr(&self->d, 0x70, 3 | VIRTIO_STATUS_FEATURES_OK);
+	EXPECT_FALSE(rd(&self->d, 0x70) & VIRTIO_STATUS_FEATURES_OK);
+	/* Without VERSION_1 neither. */
+	wr(&self->d, 0x70, 0);
+	wr(&self->d, 0x70, 3 | VIRTIO_STATUS_FEATURES_OK);
+	EXPECT_FALSE(rd(&self->d, 0x70) & VIRTIO_STATUS_FEATURES_OK);
+}
+
+/* ---- virtio-blk ---- */
+
+FIXTURE(blk) {
+	uint8_t *ram;
+	struct virtio_dev d;
+	char path[64];
+	uint8_t image[DISK_SECTORS * 512];
+};
+
+static void make_disk(struct __test_metadata *_metadata, FIXTURE_DATA(blk) *self, bool ro)
+{
+	int fd;
+	unsigned int i;
+
+	for (i = 0; i < sizeof(self->image); i++)
+		self->image[i] = i * 7 + 1;
+	strcpy(self->path, "/tmp/virtio_queue_test.XXXXXX");
+	fd = mkstemp(self->path);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(sizeof(self->image), write(fd, self->image, sizeof(self->image)));
+	close(fd);
+	ASSERT_EQ(0, virtio_blk_init(&self->d, 0, self->path, ro, self->ram, RAM_SIZE, BASE, 16));
+	self->d.irq_line = count_irq;
+	driver_init(&self->d, (1ULL << VIRTIO_F_VERSION_1) | (1ULL << VIRTIO_RING_F_INDIRECT_DESC) |
+			      (ro ? 1ULL << 5 : 0) | (1ULL << 9), QSIZE);
+	ASSERT_TRUE(rd(&self->d, 0x70) & VIRTIO_STATUS_FEATURES_OK);
+}
+
+FIXTURE_SETUP(blk)
+{
+	self->ram = guarded(RAM_SIZE);
+	ASSERT_NE(NULL, self->ram);
+	irqs = 0;
+}
+
+FIXTURE_TEARDOWN(blk)
+{
+	unlink(self->path);
+}
+
+/* The image as it is on disk now. */
+static void read_image(struct __test_metadata *_metadata, const char *path, uint8_t *buf)
+{
+	int fd = open(path, O_RDONLY);
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(DISK_SECTORS * 512, read(fd, buf, DISK_SECTORS * 512));
+	close(fd);
+}
+
+/* A request: header at BUF, data at BUF + 0x100 (@len), status at BUF + 0x80. */
+static uint8_t blk_req(struct virtio_dev *d, uint32_t type, uint64_t sector, uint32_t len,
+		       bool data_in)
+{
+	struct { uint32_t type, reserved; uint64_t sector; } h = { type, 0, sector };
+
+	memcpy(d->ram + BUF, &h, sizeof(h));
+	d->ram[BUF + 0x80] = 0xee;
+	set_desc(d->ram, DESC, 0, BUF, 16, 1, 1);
+	set_desc(d->ram, DESC, 1, BUF + 0x100, len, 1 | (data_in ? 2 : 0), 2);
+	set_desc(d->ram, DESC, 2, BUF + 0x80, 1, 2, 0);
+	kick(d, 0);
+	return d->ram[BUF + 0x80];
+}
+
+TEST_F(blk, blk_read_write_own_sectors)
+{
+	uint8_t now[DISK_SECTORS * 512];
+
+	make_disk(_metadata, self, false);
+	EXPECT_EQ(DISK_SECTORS, self->d.s.config[0]);
+	EXPECT_EQ(0, blk_req(&self->d, 0, 3, 1024, true));		/* T_IN */
+	EXPECT_EQ(0, memcmp(self->ram + BUF + 0x100, self->image + 3 * 512, 1024));
+	EXPECT_EQ(1025, used_len(&self->d, 0));
+	memset(self->ram + BUF + 0x100, 0xab, 512);
+	EXPECT_EQ(0, blk_req(&self->d, 1, 5, 512, false));		/* T_OUT */
+	memset(self->image + 5 * 512, 0xab, 512);
+	read_image(_metadata, self->path, now);
+	EXPECT_EQ(0, memcmp(now, self->image, sizeof(now)));
+	/* Past the end, partly past, not whole sectors: IOERR, nothing written. */
+	EXPECT_EQ(1, blk_req(&self->d, 1, DISK_SECTORS, 512, false));
+	EXPECT_EQ(1, blk_req(&self->d, 1, DISK_SECTORS - 1, 1024, false));
+	EXPECT_EQ(1, blk_req(&self->d, 1, ~0ULL / 512, 1024, false));
+	EXPECT_EQ(1, blk_req(&self->d, 1, 0, 100, false));
+	EXPECT_EQ(1, blk_req(&self->d, 0, DISK_SECTORS - 1, 1024, true));
+	read_image(_metadata, self->path, now);
+	EXPECT_EQ(0, memcmp(now, self->image, sizeof(now)));
+	EXPECT_EQ(0, blk_req(&self->d, 4, 0, 1, true));		/* T_FLUSH */
+	EXPECT_EQ(0, blk_req(&self->d, 8, 0, 20, true));		/* T_GET_ID */
+	EXPECT_EQ(0, memcmp(self->ram + BUF + 0x100, "minihv-disk0", 12));
+	EXPECT_EQ(2, blk_req(&self->d, 99, 0, 16, true));		/* UNSUPP */
+	EXPECT_FALSE(rd(&self->d, 0x70) & VIRTIO_STATUS_NEEDS_RESET);
+}
+
+TEST_F(blk, blk_read_only_never_written)
+{
+	uint8_t now[DISK_SECTORS * 512];
+
+	make_disk(_metadata, self, true);
+	memset(self->ram + BUF + 0x100, 0xcd, 512);
+	EXPECT_EQ(1, blk_req(&self->d, 1, 0, 512, false));
+	EXPECT_EQ(0, blk_req(&self->d, 0, 0, 512, true));
+	EXPECT_EQ(0, memcmp(self->ram + BUF + 0x100, self->image, 512));
+	read_image(_metadata, self->path, now);
+	EXPECT_EQ(0, memcmp(now, self->image, sizeof(now)));
+}
+
+TEST_F(blk, blk_nested_indirect)
+{
+	make_disk(_metadata, self, false);
+	set_desc(self->ram, DESC, 0, BUF + 0x400, 32, 4, 0);
+	set_desc(self->ram, BUF + 0x400, 0, BUF + 0x600, 16, 4, 0);	/* a table in a table */
+	kick(&self->d, 0);
+	EXPECT_TRUE(rd(&self->d, 0x70) & VIRTIO_STATUS_NEEDS_RESET);
+	EXPECT_EQ(0, used_idx(&self->d));
+}
+
+TEST_F(blk, blk_indirect_loop)
+{
+	make_disk(_metadata, self, false);
+	set_desc(self->ram, DESC, 0, BUF + 0x400, 32, 4, 0);
+	set_desc(self->ram, BUF + 0x400, 0, BUF, 16, 1, 1);
+	set_desc(self->ram, BUF + 0x400, 1, BUF, 16, 1, 0);
+	kick(&self->d, 0);
+	EXPECT_TRUE(rd(&self->d, 0x70) & VIRTIO_STATUS_NEEDS_RESET);
+}
+
+TEST_F(blk, blk_indirect_served)
+{
+	make_disk(_metadata, self, false);
+	struct { uint32_t type, reserved; uint64_t sector; } h = { 0, 0, 2 };
+
+	memcpy(self->ram + BUF, &h, sizeof(h));
+	set_desc(self->ram, DESC, 0, BUF + 0x400, 48, 4, 0);
+	set_desc(self->ram, BUF + 0x400, 0, BUF, 16, 1, 1);
+	set_desc(self->ram, BUF + 0x400, 1, BUF + 0x1000, 512, 3, 2);
+	set_desc(self->ram, BUF + 0x400, 2, BUF + 0x80, 1, 2, 0);
+	kick(&self->d, 0);
+	EXPECT_EQ(0, self->ram[BUF + 0x80]);
+	EXPECT_EQ(0, memcmp(self->ram + BUF + 0x1000, self->image + 2 * 512, 512));
+	EXPECT_FALSE(rd(&self->d, 0x70) & VIRTIO_STATUS_NEEDS_RESET);
+}
+
+/*
+ * Random descriptor tables and available rings, 20000 rounds: a fault
+ * ends the test; each round is served or ends in NEEDS_RESET; writes to
+ * the image stay inside it (the file keeps its size).
+ */
+TEST_F(blk, fuzz)
+{
+	unsigned int seed = getenv("MINIHV_FUZZ_SEED") ? atoi(getenv("MINIHV_FUZZ_SEED"))
+						       : (unsigned int)time(NULL);
+	unsigned int round, i, resets = 0, served = 0;
+	struct stat st;
+
+	make_disk(_metadata, self, false);
+	TH_LOG("seed %u", seed);
+	srandom(seed);
+	for (round = 0; round < 20000; round++) {
+		/* The device's own count: a request may write over the used ring. */
+		uint16_t before = self->d.s.q[0].used_idx;
+
+		for (i = 0; i < QSIZE; i++) {
+			uint64_t addr = random() % 4 ? random() % RAM_SIZE : (uint64_t)random() << 20;
+			uint32_t len = random() % 4 ? random() % 2048 : random();
+
+			set_desc(self->ram, DESC, i, addr, len, random() % 8, random() % (QSIZE + 2));
+		}
+		for (i = 0; i < 4; i++)
+			set_desc(self->ram, BUF + 0x400, i, BUF + (random() % 16) * 16, 16,
+				 random() % 8, random() % 6);
+		kick(&self->d, random() % (QSIZE + 2));
+		if (rd(&self->d, 0x70) & VIRTIO_STATUS_NEEDS_RESET) {
+			resets++;
+			memset(self->ram + AVAIL, 0, 0x1000);
+			memset(self->ram + USED, 0, 0x1000);
+			driver_init(&self->d, (1ULL << VIRTIO_F_VERSION_1) |
+					      (1ULL << VIRTIO_RING_F_INDIRECT_DESC) | (1ULL << 9),
+				    QSIZE);
+		} else {
+			ASSERT_EQ((uint16_t)(before + 1), self->d.s.q[0].used_idx)
+				TH_LOG("round %u", round);
+			served++;
+		}
+	}
+	TH_LOG("%u served, %u resets", served, resets);
+	EXPECT_LT(0, served);
+	EXPECT_LT(0, resets);
+	ASSERT_EQ(0, stat(self->path, &st));
+	EXPECT_EQ(DISK_SECTORS * 512, st.st_size);
+}
+
+TEST_HARNESS_MAIN
