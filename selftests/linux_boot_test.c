@@ -301,6 +301,19 @@ FIXTURE_TEARDOWN(guest_os)
 	free(log);
 }
 
+TEST_F_TIMEOUT(guest_os, four_vcpus_power_off, 480)
+{
+	int r;
+
+	if (self->why)
+		SKIP(return, "%s", self->why);
+	r = boot(_metadata, "/dev/minihv", "4", VIRTIO_APPEND, NULL);
+	check_report(_metadata, out, 4);
+	EXPECT_EQ(0, r) TH_LOG("output: %s", tail(out, 4000));
+	check_clean(_metadata, out);
+	check_virtio(_metadata, out);
+}
+
 TEST_F_TIMEOUT(guest_os, one_vcpu_shell_reboot, 480)
 {
 	/* Typed before the guest is up: the UART holds it until a reader listens. */
@@ -317,25 +330,6 @@ TEST_F_TIMEOUT(guest_os, one_vcpu_shell_reboot, 480)
 	EXPECT_NE(NULL, strstr(out, "shell-42")) TH_LOG("output: %s", tail(out, 4000));
 	EXPECT_NE(NULL, strstr(out, "minihv-run: the guest reset the machine"))
 		TH_LOG("output: %s", tail(out, 4000));
-}
-
-/*
- * After the device boot (four_vcpus_power_off) the next boot in the same
- * machine did not finish on qemu-svm (the first virtio runs, not yet
- * explained: the shell boot ran out the machine's 420 s); the shell boot
- * goes first until that is found.
- */
-TEST_F_TIMEOUT(guest_os, four_vcpus_power_off, 480)
-{
-	int r;
-
-	if (self->why)
-		SKIP(return, "%s", self->why);
-	r = boot(_metadata, "/dev/minihv", "4", VIRTIO_APPEND, NULL);
-	check_report(_metadata, out, 4);
-	EXPECT_EQ(0, r) TH_LOG("output: %s", tail(out, 4000));
-	check_clean(_metadata, out);
-	check_virtio(_metadata, out);
 }
 
 /*
