@@ -248,9 +248,13 @@ static int irqfd_assign(struct minihv_vm *vm, const struct minihv_irqfd *args)
 	/*
 	 * At the limit with irqfds of this VM still shutting down (their
 	 * eventfds closed just now): room is coming, wait for it rather
-	 * than fail.  -ENOSPC below only when the live ones fill it.
+	 * than fail, killably (a thousand shutdowns may take a while).
+	 * -ENOSPC below only when the live ones fill it.
 	 */
-	wait_event(vm->irqfds_gone, irqfds_settled(vm, true));
+	if (wait_event_killable(vm->irqfds_gone, irqfds_settled(vm, true))) {
+		r = -EINTR;
+		goto err_put_resample;
+	}
 	/*
 	 * vm->lock orders this against a deassign, which must not find the
 	 * irqfd before its entry is on the wait queue; irqfds_lock against
@@ -286,6 +290,7 @@ static int irqfd_assign(struct minihv_vm *vm, const struct minihv_irqfd *args)
 err_unlock:
 	spin_unlock_irqrestore(&vm->irqfds_lock, flags);
 	mutex_unlock(&vm->lock);
+err_put_resample:
 	if (irqfd->resample)
 		eventfd_ctx_put(irqfd->resample);
 err_put_ctx:
