@@ -505,11 +505,16 @@ static void check_real_mode(void)
 	       "%u ticks, stuck %u, ISR %x", r->ticks, r->stuck, r->isr);
 	/*
 	 * 4 periods of count / 1.193182 MHz between the first tick and the
-	 * fifth: no shorter (less 10%); longer only by the host's scheduling.
+	 * fifth.  The counter keeps its own beat, as the 8254 does, so a
+	 * first tick the host delivered late and a fifth on time measure
+	 * short: by less than one period (a quarter), while a wrong rate
+	 * (twice, or half) is off by half or more.  Longer only by the
+	 * host's scheduling.  (A 10% bound failed once under make check's
+	 * two machines: 127599 PM ticks for 143184.)
 	 */
 	pm_ticks = (r->pm_last - r->pm_first) & 0xffffff;
 	want = 4 * r->count * 3;	/* 3.579545 MHz / 1.193182 MHz = 3.0000 */
-	report(r->ticks >= 5 && pm_ticks >= want - want / 10 && pm_ticks <= 10 * want,
+	report(r->ticks >= 5 && pm_ticks > want - want / 4 && pm_ticks <= 10 * want,
 	       "real mode: 4 IRQ0 periods take 4 * count PIT clocks by the PM timer",
 	       "%u PM ticks, %u expected", pm_ticks, want);
 	/* 8254 datasheet: a latched count of a mode 2 counter is in [1, N]. */
