@@ -9,8 +9,8 @@
  *   [vm->lock]       mutex: slot table, vCPU table
  *   [slots_rwsem]    read: a vCPU between entry and exit handling; write:
  *                    a slot change, which so waits for every vCPU to leave
- *                    the guest before pages are unpinned
- *   [mmu_lock]       mutex: the nested page tables and pinned-page arrays
+ *                    the guest before its entries are cleared
+ *   [mmu_lock]       mutex: the nested page tables
  *   [vcpu->mutex]    mutex: one vCPU ioctl at a time
  *   [const]          set at creation, never changed
  */
@@ -54,18 +54,14 @@
 #define MINIHV_GFP		(GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL)
 /* Nested-table pages a fault may need: one per level below a 5-level root. */
 #define MINIHV_TDP_CACHE_PAGES	4
-/* A slot's pinned-page array is kvcalloc'd: cap one slot at 64 GiB. */
-#define MINIHV_MAX_SLOT_PAGES	BIT_ULL(24)
 
 struct minihv_memslot {
 	u64 base_gfn;			/* [vm->lock] */
 	u64 npages;			/* [vm->lock], 0: slot unused */
 	unsigned long hva;		/* [vm->lock] */
 	u32 flags;			/* [vm->lock] MINIHV_MEM_* */
-	/* Pinned on first fault; written under mmu_lock, read by faults without. */
-	struct page **pages;		/* [mmu_lock] */
 	struct minihv_vm *vm;		/* [vm->lock] for the notifier */
-	/* Follows the mm over [hva, hva + npages pages) while pages exists (mmu.c). */
+	/* Follows the mm over [hva, hva + npages pages) while npages (mmu.c). */
 	struct mmu_interval_notifier notifier;
 };
 
@@ -75,10 +71,12 @@ struct minihv_vm {
 	struct mm_struct *mm;		/* [const] the creator's, referenced */
 	struct mutex lock;		/* slots and vcpus tables */
 	struct rw_semaphore slots_rwsem; /* see the top of this file */
-	struct mutex mmu_lock;		/* nested tables, pinned pages */
+	struct mutex mmu_lock;		/* nested tables */
 	struct minihv_memslot slots[MINIHV_MAX_MEMSLOTS];
 	struct minihv_vcpu *vcpus[MINIHV_MAX_VCPUS];	/* [vm->lock] */
 	int tdp_levels;			/* [const] 4 or 5, set by vm_init */
+	/* [const] largest leaf: 1 (4 KiB), 2 (2 MiB), 3 (1 GiB); vm_init */
+	int tdp_max_leaf_level;
 	u64 tdp_root;			/* [const] host-physical NPT/EPT root */
 	struct page *tdp_root_page;	/* [const] */
 	atomic64_t tlb_generation;	/* bumped when a mapping is removed */
@@ -353,8 +351,9 @@ struct minihv_cpu_mode;
  *                    hypervisor owns the extension) or -EIO
  *   hardware_disable on the CPU, preemption off; harmless if not enabled
  *   print_features   once, after every CPU is enabled: one dmesg line
- *   vm_init/vm_destroy      vm->arch; vm_init sets vm->tdp_levels and runs
- *                    before the nested root exists
+ *   vm_init/vm_destroy      vm->arch; vm_init sets vm->tdp_levels and
+ *                    vm->tdp_max_leaf_level and runs before the nested
+ *                    root exists
  *   vcpu_create/vcpu_free   vcpu->arch: the VMCB or VMCS
  *   vcpu_load/vcpu_put      optional (VT-x): around every vCPU ioctl, as
  *                    KVM's vcpu_load(); the current VMCS follows the thread,

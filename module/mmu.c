@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * minihv guest memory: the nested page tables (AMD NPT, Intel EPT), the
- * pinning of the caller's pages behind them, guest-physical reads and
- * writes, and a walker for the guest's own page tables.
+ * minihv guest memory: the nested page tables (AMD NPT, Intel EPT) that
+ * map the caller's pages, guest-physical reads and writes, and a walker
+ * for the guest's own page tables.
  *
  * Both NPT and EPT are radix trees of 512 8-byte entries, each level
  * indexed by 9 bits of the guest-physical address above bit 12 (APM Vol 2
@@ -10,18 +10,26 @@
  * backend supplies those (minihv_vendor_ops.tdp_*), and the depth: EPT is
  * 4 levels as minihv programs it, NPT has as many as the host's own paging
  * (5 with CR4.LA57, APM 15.25.3), which the backend sets in vm->tdp_levels.
- * minihv maps 4 KiB pages of memory slots only, on a nested fault; an
- * address outside every slot is MMIO.
+ * A leaf maps 4 KiB at level 1, or 2 MiB or 1 GiB at levels 2 and 3 (bit 7
+ * set: PS in NPT, "page size" in EPT, SDM Table 29-4), where the VMM's own
+ * mapping is that large (a THP or hugetlbfs page).  Only memory slots are
+ * mapped, on a nested fault; an address outside every slot is MMIO.
  *
- * The nested tables follow the VMM's mm as KVM's do, through an MMU
- * interval notifier per slot, and a page stays pinned while an entry maps
- * it (Documentation/design.rst, "Memory").  Why nothing under mmu_lock may
- * fault or allocate with reclaim, so that a fault pins first and takes
- * table pages from a per-vCPU cache: Documentation/locking.rst.
+ * Nothing is kept pinned, as in KVM: a fault takes a reference to the
+ * page the VMM's page tables hold now, maps it and drops the reference.
+ * What keeps the page from being freed while the guest can reach it is
+ * the MMU interval notifier of each slot: the kernel calls it before it
+ * changes the VMM's mapping (reclaim, migration, KSM, THP splits and
+ * collapses, munmap), and it clears the nested entries and makes every
+ * vCPU leave the guest first (Documentation/design.rst, "Memory").  Why
+ * nothing under mmu_lock may fault or allocate with reclaim, so that a
+ * fault takes its page first and table pages from a per-vCPU cache:
+ * Documentation/locking.rst.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/mm.h>
+#include <linux/moduleparam.h>
 #include <linux/mmu_notifier.h>
 #include <linux/seq_file.h>
 #include <linux/smp.h>
@@ -29,18 +37,42 @@
 #include <linux/uaccess.h>
 
 #include <asm/io.h>
+#include <asm/pgtable.h>
 
 #include "minihv.h"
 
-/* Guest pages pinned, for /sys/kernel/debug/minihv/pinned_pages (main.c). */
+/*
+ * Guest pages a nested fault holds a reference to at this moment, for
+ * /sys/kernel/debug/minihv/pinned_pages (main.c): 0 whenever no fault is
+ * in progress, so the tests see a reference an error path forgot.
+ */
 atomic_t minihv_nr_pinned = ATOMIC_INIT(0);
+
+/* 0: every nested leaf 4 KiB (make bench compares the two). */
+static bool tdp_huge = true;
+module_param(tdp_huge, bool, 0444);
+MODULE_PARM_DESC(tdp_huge, "Map 2 MiB and 1 GiB nested pages where the VMM's memory is that large (default: on)");
 
 #define TDP_ADDR_MASK		0x000ffffffffff000ULL
 #define TDP_PRESENT_MASK	0x7ULL
+/* Entry bits both formats share: bit 1 allows writes, bit 7 a large page. */
+#define TDP_WRITABLE		BIT_ULL(1)
+#define TDP_LARGE		BIT_ULL(7)
 
 static unsigned int tdp_index(u64 gpa, int level)
 {
 	return (gpa >> (PAGE_SHIFT + 9 * (level - 1))) & 511;
+}
+
+/* Pages of 4 KiB a leaf at @level maps: 1, 512 (2 MiB), 512 * 512 (1 GiB). */
+static u64 tdp_level_pages(int level)
+{
+	return 1ULL << (9 * (level - 1));
+}
+
+static bool tdp_is_leaf(u64 entry, int level)
+{
+	return level == 1 || (entry & TDP_LARGE);
 }
 
 int minihv_mmu_init(struct minihv_vm *vm)
@@ -49,23 +81,27 @@ int minihv_mmu_init(struct minihv_vm *vm)
 	if (!vm->tdp_root_page)
 		return -ENOMEM;
 	vm->tdp_root = page_to_phys(vm->tdp_root_page);
+	/* vm_init gave what the CPU can map; the parameter may forbid it. */
+	if (!tdp_huge)
+		vm->tdp_max_leaf_level = 1;
 	return 0;
 }
 
+/* Frees @table (at @level) and every table below it; leaves map no table. */
 static void tdp_free_table(u64 *table, int level)
 {
 	int i;
 
 	if (level > 1) {
 		for (i = 0; i < 512; i++)
-			if (table[i] & TDP_PRESENT_MASK)
+			if ((table[i] & TDP_PRESENT_MASK) && !tdp_is_leaf(table[i], level))
 				tdp_free_table(__va(table[i] & TDP_ADDR_MASK),
 					       level - 1);
 	}
 	free_page((unsigned long)table);
 }
 
-/* Every slot is already unmapped and unpinned (minihv_vm_free). */
+/* Every slot is already unmapped (minihv_vm_free). */
 void minihv_mmu_destroy(struct minihv_vm *vm)
 {
 	tdp_free_table(page_address(vm->tdp_root_page), vm->tdp_levels);
@@ -92,147 +128,6 @@ void minihv_mmu_free_cache(struct minihv_vcpu *vcpu)
 {
 	while (vcpu->tdp_cache_nr)
 		__free_page(vcpu->tdp_cache[--vcpu->tdp_cache_nr]);
-}
-
-/*
- * The level-1 entry for @gpa.  With @vcpu, missing tables are taken from
- * its cache (minihv_mmu_topup_cache() filled it); without, NULL when the
- * entry does not exist.
- */
-static u64 *tdp_leaf_entry(struct minihv_vm *vm, u64 gpa, struct minihv_vcpu *vcpu)
-{
-	u64 *table = page_address(vm->tdp_root_page);
-	int level;
-
-	lockdep_assert_held(&vm->mmu_lock);
-	for (level = vm->tdp_levels; level > 1; level--) {
-		u64 *entry = &table[tdp_index(gpa, level)];
-
-		if (!(*entry & TDP_PRESENT_MASK)) {
-			struct page *page;
-
-			if (!vcpu || WARN_ON_ONCE(!vcpu->tdp_cache_nr))
-				return NULL;
-			page = vcpu->tdp_cache[--vcpu->tdp_cache_nr];
-			*entry = page_to_phys(page) | minihv_ops->tdp_nonleaf;
-		}
-		table = __va(*entry & TDP_ADDR_MASK);
-	}
-	return &table[tdp_index(gpa, 1)];
-}
-
-/* Slots change only with slots_rwsem held for write, so readers hold it. */
-struct minihv_memslot *minihv_gpa_to_slot(struct minihv_vm *vm, u64 gpa)
-{
-	u64 gfn = gpa >> PAGE_SHIFT;
-	int i;
-
-	for (i = 0; i < MINIHV_MAX_MEMSLOTS; i++) {
-		struct minihv_memslot *slot = &vm->slots[i];
-
-		if (slot->npages && gfn >= slot->base_gfn &&
-		    gfn < slot->base_gfn + slot->npages)
-			return slot;
-	}
-	return NULL;
-}
-
-/*
- * A nested fault maps the faulting page and the others of its aligned
- * block of MINIHV_FAULT_AROUND pages in the slot: a booting Linux touches
- * all of its RAM, and under an emulator each exit costs tens of
- * microseconds (KVM maps huge pages instead).  The neighbours are pinned
- * as the faulting page is; one that cannot be is left for its own fault.
- */
-#define MINIHV_FAULT_AROUND	16
-
-/*
- * Long-term pin of page @i of @slot: the page cannot move or be freed
- * while the guest may reach it.  NULL if nothing can be pinned there.
- */
-static struct page *pin_slot_page(struct minihv_memslot *slot, u64 i)
-{
-	unsigned long hva = slot->hva + (i << PAGE_SHIFT);
-	bool readonly = slot->flags & MINIHV_MEM_READONLY;
-	struct page *page;
-
-	if (pin_user_pages_fast(hva, 1, FOLL_LONGTERM | (readonly ? 0 : FOLL_WRITE),
-				&page) != 1)
-		return NULL;
-	return page;
-}
-
-/*
- * Returns 1 when mapped (or when the mapping changed meanwhile: the guest
- * faults again), 0 when @gpa is not RAM (MMIO), -EFAULT when the slot's
- * memory can no longer be pinned, -ENOMEM.
- */
-int minihv_mmu_map_gpa(struct minihv_vcpu *vcpu, u64 gpa, bool write)
-{
-	struct minihv_vm *vm = vcpu->vm;
-	struct minihv_memslot *slot = minihv_gpa_to_slot(vm, gpa);
-	struct page *pinned[MINIHV_FAULT_AROUND] = {};
-	u64 gfn = gpa >> PAGE_SHIFT, first, last, i;
-	unsigned long seq;
-	bool readonly;
-	int r;
-
-	if (!slot)
-		return 0;
-	readonly = slot->flags & MINIHV_MEM_READONLY;
-	if (write && readonly)
-		return 0;	/* a write to ROM is an MMIO write, as in KVM */
-
-	first = max(round_down(gfn, MINIHV_FAULT_AROUND), slot->base_gfn);
-	last = min(round_down(gfn, MINIHV_FAULT_AROUND) + MINIHV_FAULT_AROUND,
-		   slot->base_gfn + slot->npages);
-	r = minihv_mmu_topup_cache(vcpu);
-	if (r)
-		return r;
-
-	/* Pin outside mmu_lock (locking.rst). */
-	seq = mmu_interval_read_begin(&slot->notifier);
-	for (i = first; i < last; i++) {
-		if (READ_ONCE(slot->pages[i - slot->base_gfn]))
-			continue;
-		pinned[i - first] = pin_slot_page(slot, i - slot->base_gfn);
-		if (!pinned[i - first] && i == gfn) {
-			r = -EFAULT;
-			goto out_unpin;
-		}
-	}
-
-	r = 1;
-	mutex_lock(&vm->mmu_lock);
-	/* An invalidation ran since: the pins may be of old pages. */
-	if (mmu_interval_read_retry(&slot->notifier, seq))
-		goto out_unlock;
-	for (i = first; i < last; i++) {
-		struct page **page = &slot->pages[i - slot->base_gfn];
-		u64 *pte;
-
-		if (!*page && pinned[i - first]) {
-			WRITE_ONCE(*page, pinned[i - first]);
-			pinned[i - first] = NULL;
-			atomic_inc(&minihv_nr_pinned);
-		}
-		if (!*page)
-			continue;
-		pte = tdp_leaf_entry(vm, i << PAGE_SHIFT, vcpu);
-		if (!pte) {
-			r = -ENOMEM;
-			break;
-		}
-		*pte = page_to_phys(*page) |
-		       (readonly ? minihv_ops->tdp_leaf_ro : minihv_ops->tdp_leaf_rw);
-	}
-out_unlock:
-	mutex_unlock(&vm->mmu_lock);
-out_unpin:
-	for (i = 0; i < MINIHV_FAULT_AROUND; i++)
-		if (pinned[i])
-			unpin_user_page(pinned[i]);
-	return r;
 }
 
 /* Nothing but an interrupt: its arrival made the guest on that CPU exit. */
@@ -269,12 +164,376 @@ static void minihv_flush_remote_tlbs(struct minihv_vm *vm)
 }
 
 /*
+ * The entry at @level (1: a 4 KiB leaf) for @gpa, missing tables above it
+ * taken from @vcpu's cache (minihv_mmu_topup_cache() filled it).  A
+ * larger leaf above that covers @gpa already: NULL, or with @split it is
+ * cleared (and flushed, minihv_flush_remote_tlbs()) to make room, so that
+ * a fault which needs a smaller leaf than the one there always makes
+ * progress.
+ */
+static u64 *tdp_entry(struct minihv_vm *vm, u64 gpa, int level, struct minihv_vcpu *vcpu,
+		      bool split)
+{
+	u64 *table = page_address(vm->tdp_root_page);
+	int l;
+
+	lockdep_assert_held(&vm->mmu_lock);
+	for (l = vm->tdp_levels; l > level; l--) {
+		u64 *entry = &table[tdp_index(gpa, l)];
+
+		if ((*entry & TDP_PRESENT_MASK) && tdp_is_leaf(*entry, l)) {
+			if (!split)
+				return NULL;
+			*entry = 0;
+			minihv_flush_remote_tlbs(vm);
+		}
+		if (!(*entry & TDP_PRESENT_MASK)) {
+			struct page *page;
+
+			if (WARN_ON_ONCE(!vcpu->tdp_cache_nr))
+				return NULL;
+			page = vcpu->tdp_cache[--vcpu->tdp_cache_nr];
+			*entry = page_to_phys(page) | minihv_ops->tdp_nonleaf;
+		}
+		table = __va(*entry & TDP_ADDR_MASK);
+	}
+	return &table[tdp_index(gpa, level)];
+}
+
+/*
+ * Clears every leaf that maps part of [start, end) below @table, a table
+ * at @level whose first entry maps @base.  A large leaf is cleared whole:
+ * the guest faults back what of it lay outside the range.  Tables stay,
+ * empty, until the VM ends or a large leaf replaces them.  Returns whether
+ * anything was cleared.
+ */
+static bool tdp_zap_range(u64 *table, int level, u64 base, u64 start, u64 end,
+			  bool can_sleep)
+{
+	u64 size = tdp_level_pages(level) << PAGE_SHIFT;
+	u64 gpa, stop = min(end, base + 512 * size);
+	bool zapped = false;
+
+	for (gpa = round_down(max(start, base), size); gpa < stop; gpa += size) {
+		u64 *entry = &table[tdp_index(gpa, level)];
+
+		if (!(*entry & TDP_PRESENT_MASK))
+			continue;
+		if (tdp_is_leaf(*entry, level)) {
+			*entry = 0;
+			zapped = true;
+			continue;
+		}
+		zapped |= tdp_zap_range(__va(*entry & TDP_ADDR_MASK), level - 1, gpa,
+					start, end, can_sleep);
+		if (can_sleep && level == 2)
+			cond_resched();
+	}
+	return zapped;
+}
+
+/* Slots change only with slots_rwsem held for write, so readers hold it. */
+struct minihv_memslot *minihv_gpa_to_slot(struct minihv_vm *vm, u64 gpa)
+{
+	u64 gfn = gpa >> PAGE_SHIFT;
+	int i;
+
+	for (i = 0; i < MINIHV_MAX_MEMSLOTS; i++) {
+		struct minihv_memslot *slot = &vm->slots[i];
+
+		if (slot->npages && gfn >= slot->base_gfn &&
+		    gfn < slot->base_gfn + slot->npages)
+			return slot;
+	}
+	return NULL;
+}
+
+/*
+ * A 4 KiB fault maps the faulting page and the others of its aligned
+ * block of MINIHV_FAULT_AROUND pages in the slot: a booting Linux touches
+ * all of its RAM, and under an emulator each exit costs tens of
+ * microseconds.  Where the VMM's memory is a huge page, one large leaf
+ * does better.
+ */
+#define MINIHV_FAULT_AROUND	16
+
+static unsigned long slot_hva(struct minihv_memslot *slot, u64 gfn)
+{
+	return slot->hva + ((gfn - slot->base_gfn) << PAGE_SHIFT);
+}
+
+/*
+ * A reference to the page of @slot at @gfn, or NULL if nothing usable is
+ * mapped there; not a long-term pin: the caller maps the page and drops
+ * the reference at once (release_slot_page()).  A write fault takes the
+ * page for writing, which breaks copy-on-write now.  Any other access
+ * takes it writable only if the VMM's mapping already is, else read-only
+ * (the zero page, a KSM page, a clean file page), as KVM does, so that a
+ * guest reading memory never unshares it; *@writable says which.  With
+ * @fast_only (fault-around) only a page the VMM's page tables hold now is
+ * taken, nothing is faulted in.
+ */
+static struct page *hold_slot_page(struct minihv_memslot *slot, u64 gfn, bool write,
+				   bool fast_only, bool *writable)
+{
+	unsigned long hva = slot_hva(slot, gfn);
+	struct page *page;
+	bool got;
+
+	*writable = true;
+	if (write) {
+		got = get_user_pages_fast(hva, 1, FOLL_WRITE, &page) == 1;
+	} else if (!(slot->flags & MINIHV_MEM_READONLY) &&
+		   get_user_page_fast_only(hva, FOLL_WRITE, &page)) {
+		got = true;
+	} else {
+		*writable = false;
+		if (fast_only)
+			got = get_user_page_fast_only(hva, 0, &page);
+		else
+			got = get_user_pages_fast(hva, 1, 0, &page) == 1;
+	}
+	if (!got)
+		return NULL;
+	atomic_inc(&minihv_nr_pinned);
+	return page;
+}
+
+/*
+ * Drops hold_slot_page()'s reference.  A page mapped writable is marked
+ * dirty now, as the VMM's page tables know nothing of the guest's
+ * writes: for it to become clean again the kernel must write-protect or
+ * unmap the VMM's mapping first (page_mkclean(), reclaim), which calls
+ * minihv_slot_invalidate() and takes the nested entry away, so no guest
+ * write can land on a page the kernel thinks clean.
+ */
+static void release_slot_page(struct page *page, bool writable)
+{
+	if (writable)
+		set_page_dirty_lock(page);
+	put_page(page);
+	atomic_dec(&minihv_nr_pinned);
+}
+
+/*
+ * How large the VMM's own mapping of @hva is now, as a nested level: 3
+ * for a PUD leaf (1 GiB: hugetlbfs), 2 for a PMD leaf (2 MiB: a THP or
+ * hugetlbfs), else 1.  Read without the mm's locks and with interrupts
+ * off, as GUP-fast reads: x86 frees page tables only after an IPI or an
+ * RCU grace period, which waits for this.  The answer can be stale at
+ * once; the caller holds mmu_lock with no invalidation since it took its
+ * page, so a change of this mapping after the read waits for mmu_lock in
+ * minihv_slot_invalidate() and then clears what the caller mapped.
+ */
+static int host_mapping_level(struct mm_struct *mm, unsigned long hva)
+{
+	unsigned long flags;
+	int level = 1;
+	pgd_t pgd;
+	p4d_t p4d;
+	pud_t pud;
+	pmd_t pmd;
+
+	local_irq_save(flags);
+	pgd = READ_ONCE(*pgd_offset(mm, hva));
+	if (!pgd_present(pgd))
+		goto out;
+	p4d = READ_ONCE(*p4d_offset(&pgd, hva));
+	if (!p4d_present(p4d))
+		goto out;
+	pud = READ_ONCE(*pud_offset(&p4d, hva));
+	if (!pud_present(pud))
+		goto out;
+	if (pud_leaf(pud)) {
+		level = 3;
+		goto out;
+	}
+	pmd = READ_ONCE(*pmd_offset(&pud, hva));
+	if (pmd_present(pmd) && pmd_leaf(pmd))
+		level = 2;
+out:
+	local_irq_restore(flags);
+	return level;
+}
+
+/*
+ * The largest leaf that may map @gfn: no larger than the VMM's mapping or
+ * than the CPU allows, wholly inside the slot, and with guest-physical and
+ * host-virtual addresses agreeing within it, so that one aligned run of
+ * host memory backs it.
+ */
+static int tdp_fault_level(struct minihv_vm *vm, struct minihv_memslot *slot, u64 gfn)
+{
+	unsigned long hva = slot_hva(slot, gfn);
+	int level = vm->tdp_max_leaf_level;
+
+	if (level > 1)
+		level = min(level, host_mapping_level(slot->notifier.mm, hva));
+	for (; level > 1; level--) {
+		u64 n = tdp_level_pages(level), first = round_down(gfn, n);
+
+		if (first >= slot->base_gfn &&
+		    first + n <= slot->base_gfn + slot->npages &&
+		    !(((hva >> PAGE_SHIFT) ^ gfn) & (n - 1)))
+			break;
+	}
+	return level;
+}
+
+static u64 tdp_leaf_bits(bool writable)
+{
+	return writable ? minihv_ops->tdp_leaf_rw : minihv_ops->tdp_leaf_ro;
+}
+
+/*
+ * Maps @page's whole huge page at @level, under mmu_lock.  If a table
+ * was there (the guest touched the range while the VMM's memory there was
+ * small pages, since collapsed into a THP), every CPU must stop walking
+ * it before it is freed: the flush makes each vCPU in the guest exit.
+ */
+static void tdp_map_large(struct minihv_vcpu *vcpu, u64 gfn, int level,
+			  struct page *page, bool writable)
+{
+	struct minihv_vm *vm = vcpu->vm;
+	u64 n = tdp_level_pages(level), first = round_down(gfn, n);
+	u64 hpa = page_to_phys(page) - ((gfn - first) << PAGE_SHIFT);
+	u64 *entry, old;
+
+	/* A huge page is aligned to its size in host-physical memory too. */
+	if (WARN_ON_ONCE(hpa & ((n << PAGE_SHIFT) - 1)))
+		return;
+	entry = tdp_entry(vm, first << PAGE_SHIFT, level, vcpu, true);
+	if (!entry)
+		return;
+	old = *entry;
+	*entry = hpa | TDP_LARGE | tdp_leaf_bits(writable);
+	if ((old & TDP_PRESENT_MASK) && !tdp_is_leaf(old, level)) {
+		minihv_flush_remote_tlbs(vm);
+		tdp_free_table(__va(old & TDP_ADDR_MASK), level - 1);
+	}
+}
+
+/*
+ * Maps @page at @gfn with a 4 KiB leaf, unless a leaf maps it already;
+ * a read-only leaf is made writable (@upgrade: the guest wrote it).  The
+ * old leaf maps the same page: had the VMM's mapping changed since, an
+ * invalidation would have cleared it, and the caller's sequence check
+ * would have failed.  Write permission only grows here, so nothing is
+ * flushed: a CPU holding the read-only translation faults again.
+ */
+static void tdp_map_small(struct minihv_vcpu *vcpu, u64 gfn, struct page *page,
+			  bool writable, bool upgrade)
+{
+	u64 *pte = tdp_entry(vcpu->vm, gfn << PAGE_SHIFT, 1, vcpu, upgrade);
+
+	if (!pte)
+		return;
+	if (!(*pte & TDP_PRESENT_MASK) ||
+	    (upgrade && writable && !(*pte & TDP_WRITABLE)))
+		*pte = page_to_phys(page) | tdp_leaf_bits(writable);
+}
+
+/*
+ * The rest of a 4 KiB fault's block: each neighbour that @missing (bit
+ * i: page @first + i) says is unmapped, if the VMM's page tables hold it
+ * now (as KVM prefetches): writable if the VMM's mapping is.  Nothing is
+ * faulted in, so memory the guest never touched stays unallocated, and
+ * shared pages (KSM, the zero page) stay shared.
+ */
+static void tdp_fault_around(struct minihv_vcpu *vcpu, struct minihv_memslot *slot,
+			     u64 first, unsigned long missing)
+{
+	struct minihv_vm *vm = vcpu->vm;
+	struct page *pages[MINIHV_FAULT_AROUND] = {};
+	unsigned long seq, writable = 0;
+	bool w;
+	int i;
+
+	if (minihv_mmu_topup_cache(vcpu))
+		return;
+	seq = mmu_interval_read_begin(&slot->notifier);
+	for_each_set_bit(i, &missing, MINIHV_FAULT_AROUND) {
+		pages[i] = hold_slot_page(slot, first + i, false, true, &w);
+		if (w)
+			__set_bit(i, &writable);
+	}
+
+	mutex_lock(&vm->mmu_lock);
+	if (!mmu_interval_read_retry(&slot->notifier, seq)) {
+		for (i = 0; i < MINIHV_FAULT_AROUND; i++)
+			if (pages[i])
+				tdp_map_small(vcpu, first + i, pages[i],
+					      test_bit(i, &writable), false);
+	}
+	mutex_unlock(&vm->mmu_lock);
+	for (i = 0; i < MINIHV_FAULT_AROUND; i++)
+		if (pages[i])
+			release_slot_page(pages[i], test_bit(i, &writable));
+}
+
+/*
+ * Returns 1 when mapped (or when the mapping changed meanwhile: the guest
+ * faults again), 0 when @gpa is not RAM (MMIO), -EFAULT when nothing
+ * usable is mapped at the slot's address, -ENOMEM.
+ */
+int minihv_mmu_map_gpa(struct minihv_vcpu *vcpu, u64 gpa, bool write)
+{
+	struct minihv_vm *vm = vcpu->vm;
+	struct minihv_memslot *slot = minihv_gpa_to_slot(vm, gpa);
+	u64 gfn = gpa >> PAGE_SHIFT, first, last, i;
+	unsigned long missing = 0, seq;
+	struct page *page;
+	bool writable;
+	int r, level;
+
+	if (!slot)
+		return 0;
+	if (write && (slot->flags & MINIHV_MEM_READONLY))
+		return 0;	/* a write to ROM is an MMIO write, as in KVM */
+	r = minihv_mmu_topup_cache(vcpu);
+	if (r)
+		return r;
+
+	/* The page first, outside mmu_lock (locking.rst). */
+	seq = mmu_interval_read_begin(&slot->notifier);
+	page = hold_slot_page(slot, gfn, write, false, &writable);
+	if (!page)
+		return -EFAULT;
+
+	first = max(round_down(gfn, MINIHV_FAULT_AROUND), slot->base_gfn);
+	last = min(round_down(gfn, MINIHV_FAULT_AROUND) + MINIHV_FAULT_AROUND,
+		   slot->base_gfn + slot->npages);
+	mutex_lock(&vm->mmu_lock);
+	/* An invalidation ran since: the page may be an old one. */
+	if (mmu_interval_read_retry(&slot->notifier, seq))
+		goto out_unlock;
+	level = tdp_fault_level(vm, slot, gfn);
+	if (level > 1) {
+		tdp_map_large(vcpu, gfn, level, page, writable);
+		goto out_unlock;
+	}
+	tdp_map_small(vcpu, gfn, page, writable, true);
+	for (i = first; i < last; i++) {
+		u64 *pte = tdp_entry(vm, i << PAGE_SHIFT, 1, vcpu, false);
+
+		if (pte && !(*pte & TDP_PRESENT_MASK))
+			__set_bit(i - first, &missing);
+	}
+out_unlock:
+	mutex_unlock(&vm->mmu_lock);
+	release_slot_page(page, writable);
+	if (missing)
+		tdp_fault_around(vcpu, slot, first, missing);
+	return 1;
+}
+
+/*
  * The kernel is about to change [range->start, range->end) of the VMM's mm,
- * which overlaps @mni's slot: clear the nested entries of the slot's pages
- * there, flush, unpin.  Runs with mmap_lock held, sometimes with a page of
- * the range locked (truncation): only mmu_lock is taken, and pages are
- * unpinned without locking them (the host PTE was made dirty when the page
- * was pinned for write, and writeback write-protects it through here).
+ * which overlaps @mni's slot: clear the nested entries there and make
+ * sure no CPU still uses them before returning, after which the kernel
+ * may free or reuse the pages.  Runs with mmap_lock held, sometimes with
+ * a page of the range locked (truncation): only mmu_lock is taken.  The
+ * OOM reaper cannot wait: it gets the lock only if it is free at once.
  */
 static bool minihv_slot_invalidate(struct mmu_interval_notifier *mni,
 				   const struct mmu_notifier_range *range,
@@ -282,41 +541,20 @@ static bool minihv_slot_invalidate(struct mmu_interval_notifier *mni,
 {
 	struct minihv_memslot *slot = container_of(mni, struct minihv_memslot, notifier);
 	struct minihv_vm *vm = slot->vm;
+	bool blockable = mmu_notifier_range_blockable(range);
 	unsigned long start = max(range->start, slot->hva);
 	unsigned long end = min(range->end, slot->hva + (slot->npages << PAGE_SHIFT));
-	u64 first = (start - slot->hva) >> PAGE_SHIFT;
-	u64 last = (end - slot->hva + PAGE_SIZE - 1) >> PAGE_SHIFT;
-	bool zapped = false;
-	u64 i;
+	u64 gpa = (slot->base_gfn << PAGE_SHIFT) + (start - slot->hva);
 
-	/* The OOM reaper cannot wait; it skips this mm (our pages are pinned anyway). */
-	if (!mmu_notifier_range_blockable(range))
+	if (blockable)
+		mutex_lock(&vm->mmu_lock);
+	else if (!mutex_trylock(&vm->mmu_lock))
 		return false;
-
-	mutex_lock(&vm->mmu_lock);
 	mmu_interval_set_seq(mni, cur_seq);
-	for (i = first; i < last; i++) {
-		u64 *pte;
-
-		if (!(i % 512))
-			cond_resched();
-		if (!slot->pages[i])
-			continue;
-		pte = tdp_leaf_entry(vm, (slot->base_gfn + i) << PAGE_SHIFT, NULL);
-		if (pte)
-			*pte = 0;
-		zapped = true;
-	}
-	if (zapped) {
+	if (start < end &&
+	    tdp_zap_range(page_address(vm->tdp_root_page), vm->tdp_levels, 0,
+			  gpa, gpa + (end - start), blockable))
 		minihv_flush_remote_tlbs(vm);
-		for (i = first; i < last; i++) {
-			if (!slot->pages[i])
-				continue;
-			unpin_user_page(slot->pages[i]);
-			WRITE_ONCE(slot->pages[i], NULL);
-			atomic_dec(&minihv_nr_pinned);
-		}
-	}
 	mutex_unlock(&vm->mmu_lock);
 	return true;
 }
@@ -327,66 +565,33 @@ static const struct mmu_interval_notifier_ops minihv_slot_notifier_ops = {
 
 /*
  * Called with vm->lock and slots_rwsem (write) held, every field of @slot
- * but pages set: allocates the pinned-page array and starts following the
- * caller's mm over the slot's range.
+ * set: starts following the caller's mm over the slot's range.
  */
 int minihv_mmu_add_slot(struct minihv_vm *vm, struct minihv_memslot *slot)
 {
-	int r;
-
 	slot->vm = vm;
-	slot->pages = kvcalloc(slot->npages, sizeof(*slot->pages),
-			       MINIHV_GFP | __GFP_NOWARN);
-	if (!slot->pages)
-		return -ENOMEM;
-	r = mmu_interval_notifier_insert(&slot->notifier, current->mm, slot->hva,
-					 slot->npages << PAGE_SHIFT,
-					 &minihv_slot_notifier_ops);
-	if (r) {
-		kvfree(slot->pages);
-		slot->pages = NULL;
-	}
-	return r;
+	return mmu_interval_notifier_insert(&slot->notifier, current->mm, slot->hva,
+					    slot->npages << PAGE_SHIFT,
+					    &minihv_slot_notifier_ops);
 }
 
 /*
  * Called with no vCPU in the guest (slots_rwsem held for write, or the VM
- * being freed): stops following the mm, clears the slot's entries, then
- * unpins its pages.  vCPUs flush their TLB tag at the next entry
- * (tlb_generation).  Pages are unpinned (and locked to be marked dirty)
- * after mmu_lock is dropped: another slot's notifier may be waiting for
- * the lock while holding one of them.
+ * being freed): stops following the mm and clears the slot's entries.
+ * vCPUs flush their TLB tag at their next entry (tlb_generation).
  */
 void minihv_mmu_unmap_slot(struct minihv_vm *vm, struct minihv_memslot *slot)
 {
-	bool writable = !(slot->flags & MINIHV_MEM_READONLY);
-	u64 i;
+	u64 gpa = slot->base_gfn << PAGE_SHIFT;
 
-	if (!slot->pages)
+	if (!slot->npages)
 		return;
 	mmu_interval_notifier_remove(&slot->notifier);
 	mutex_lock(&vm->mmu_lock);
-	for (i = 0; i < slot->npages; i++) {
-		u64 *pte;
-
-		if (!slot->pages[i])
-			continue;
-		pte = tdp_leaf_entry(vm, (slot->base_gfn + i) << PAGE_SHIFT, NULL);
-		if (pte)
-			*pte = 0;
-	}
+	tdp_zap_range(page_address(vm->tdp_root_page), vm->tdp_levels, 0,
+		      gpa, gpa + (slot->npages << PAGE_SHIFT), true);
 	atomic64_inc(&vm->tlb_generation);
 	mutex_unlock(&vm->mmu_lock);
-	for (i = 0; i < slot->npages; i++) {
-		if (!slot->pages[i])
-			continue;
-		unpin_user_pages_dirty_lock(&slot->pages[i], 1, writable);
-		atomic_dec(&minihv_nr_pinned);
-		if (!(i % 512))
-			cond_resched();
-	}
-	kvfree(slot->pages);
-	slot->pages = NULL;
 }
 
 /*
@@ -395,10 +600,28 @@ void minihv_mmu_unmap_slot(struct minihv_vm *vm, struct minihv_memslot *slot)
  */
 #define TDP_SHOW_MAX		131072
 
-/* Entry bits both formats share: bit 1 allows writes, bit 7 a large page. */
-#define TDP_WRITABLE		BIT_ULL(1)
-#define TDP_LARGE		BIT_ULL(7)
+static const char *const tdp_size_names[] = { "", "4K", "2M", "1G" };
 
+/* What is wrong with leaf @e at @level mapping @gpa, or NULL. */
+static const char *tdp_leaf_error(struct minihv_vm *vm, u64 gpa, u64 e, int level)
+{
+	u64 bytes = tdp_level_pages(level) << PAGE_SHIFT;
+	struct minihv_memslot *slot = minihv_gpa_to_slot(vm, gpa);
+
+	if (level > vm->tdp_max_leaf_level)
+		return "a larger leaf than this VM maps";
+	if ((e & TDP_ADDR_MASK) & (bytes - 1))
+		return "a large leaf not aligned in host memory";
+	if (!slot)
+		return "outside every slot";
+	if (gpa + bytes > (slot->base_gfn + slot->npages) << PAGE_SHIFT)
+		return "a large leaf past its slot's end";
+	if ((e & TDP_WRITABLE) && (slot->flags & MINIHV_MEM_READONLY))
+		return "writable in a read-only slot";
+	return NULL;
+}
+
+/* counts[0]: leaves; counts[1]: errors; counts[2 + l]: leaves at level l. */
 static void tdp_show_table(struct seq_file *m, struct minihv_vm *vm, u64 *table,
 			   int level, u64 base, u64 *counts)
 {
@@ -406,53 +629,44 @@ static void tdp_show_table(struct seq_file *m, struct minihv_vm *vm, u64 *table,
 
 	for (i = 0; i < 512; i++) {
 		u64 e = table[i], gpa = base | ((u64)i << (PAGE_SHIFT + 9 * (level - 1)));
-		struct minihv_memslot *slot;
-		struct page *page = NULL;
+		const char *error;
 
 		if (!(e & TDP_PRESENT_MASK))
 			continue;
-		if (level > 1 && (e & TDP_LARGE)) {
-			seq_printf(m, "error %#llx: a large page, never mapped\n", gpa);
-			counts[1]++;
-			continue;
-		}
-		if (level > 1) {
+		if (!tdp_is_leaf(e, level)) {
 			tdp_show_table(m, vm, __va(e & TDP_ADDR_MASK), level - 1, gpa, counts);
 			continue;
 		}
 		/* Every mapping is checked; the first TDP_SHOW_MAX are listed. */
 		if (counts[0]++ < TDP_SHOW_MAX)
-			seq_printf(m, "%#llx %#llx %s\n", gpa, e & TDP_ADDR_MASK,
-				   (e & TDP_WRITABLE) ? "w" : "r");
-		slot = minihv_gpa_to_slot(vm, gpa);
-		if (slot)
-			page = slot->pages[(gpa >> PAGE_SHIFT) - slot->base_gfn];
-		if (!slot)
-			seq_printf(m, "error %#llx: outside every slot\n", gpa);
-		else if (!page || page_to_phys(page) != (e & TDP_ADDR_MASK))
-			seq_printf(m, "error %#llx: not the page pinned for it\n", gpa);
-		else if ((e & TDP_WRITABLE) && (slot->flags & MINIHV_MEM_READONLY))
-			seq_printf(m, "error %#llx: writable in a read-only slot\n", gpa);
-		else
-			continue;
-		counts[1]++;
+			seq_printf(m, "%#llx %#llx %s %s\n", gpa, e & TDP_ADDR_MASK,
+				   (e & TDP_WRITABLE) ? "w" : "r",
+				   level <= 3 ? tdp_size_names[level] : "?");
+		if (level <= 3)
+			counts[2 + level]++;
+		error = level <= 3 ? tdp_leaf_error(vm, gpa, e, level) : "a leaf above level 3";
+		if (error) {
+			seq_printf(m, "error %#llx: %s\n", gpa, error);
+			counts[1]++;
+		}
 	}
 }
 
 /*
  * debugfs <pid>-<n>/tdp (vm.c; a test hook), with vm->lock held: every
- * nested mapping as "gpa hpa r|w", and an "error" line for each that
- * tdp_show_table() finds wrong; the last line counts both.  Tests compare
- * the host addresses with /proc/self/pagemap.
+ * nested leaf as "gpa hpa r|w 4K|2M|1G", and an "error" line for each
+ * that tdp_show_table() finds wrong; the last line counts them.  Tests
+ * compare the host addresses with /proc/self/pagemap.
  */
 void minihv_mmu_show(struct seq_file *m, struct minihv_vm *vm)
 {
-	u64 counts[2] = {};
+	u64 counts[6] = {};
 
 	mutex_lock(&vm->mmu_lock);
 	tdp_show_table(m, vm, page_address(vm->tdp_root_page), vm->tdp_levels, 0, counts);
 	mutex_unlock(&vm->mmu_lock);
-	seq_printf(m, "mappings %llu errors %llu\n", counts[0], counts[1]);
+	seq_printf(m, "mappings %llu errors %llu 4K %llu 2M %llu 1G %llu\n", counts[0],
+		   counts[1], counts[3], counts[4], counts[5]);
 }
 
 /*

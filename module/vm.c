@@ -123,8 +123,7 @@ static int minihv_vm_set_memory_region(struct minihv_vm *vm,
 	if (mr->guest_phys_addr + mr->memory_size < mr->guest_phys_addr ||
 	    mr->userspace_addr + mr->memory_size < mr->userspace_addr)
 		return -EINVAL;
-	if (mr->guest_phys_addr + mr->memory_size > (1ULL << MINIHV_GPA_BITS) ||
-	    (mr->memory_size >> PAGE_SHIFT) > MINIHV_MAX_SLOT_PAGES)
+	if (mr->guest_phys_addr + mr->memory_size > (1ULL << MINIHV_GPA_BITS))
 		return -E2BIG;
 
 	gfn = mr->guest_phys_addr >> PAGE_SHIFT;
@@ -139,7 +138,7 @@ static int minihv_vm_set_memory_region(struct minihv_vm *vm,
 		/*
 		 * The write side waits for every vCPU to leave the guest
 		 * (vCPUs hold it for read across entry and exit handling),
-		 * so no guest can touch a page after it is unpinned.
+		 * so no guest can touch a page once its entries are cleared.
 		 */
 		down_write(&vm->slots_rwsem);
 		minihv_mmu_unmap_slot(vm, slot);

@@ -320,6 +320,11 @@ static int svm_vm_init(struct minihv_vm *vm)
 	 * have it.
 	 */
 	vm->tdp_levels = (cr4_read_shadow() & X86_CR4_LA57) ? 5 : 4;
+	/*
+	 * Nested leaves come in the host's page sizes (APM 15.25.5): 2 MiB
+	 * always in long mode, 1 GiB where CPUID Fn8000_0001 EDX[26] says.
+	 */
+	vm->tdp_max_leaf_level = boot_cpu_has(X86_FEATURE_GBPAGES) ? 3 : 2;
 	return 0;
 }
 

@@ -53,6 +53,8 @@
 /* IA32_VMX_EPT_VPID_CAP (MSR 48CH), A.10. */
 #define VMX_EPT_PAGE_WALK_4			BIT_ULL(6)
 #define VMX_EPT_WB				BIT_ULL(14)
+#define VMX_EPT_2MB_PAGE			BIT_ULL(16)
+#define VMX_EPT_1GB_PAGE			BIT_ULL(17)
 #define VMX_EPT_AD				BIT_ULL(21)
 
 struct vmx_capabilities vmx_caps;
@@ -221,6 +223,9 @@ static void vmx_read_capabilities(struct vmx_capabilities *caps)
 	if (caps->ept || caps->vpid)
 		rdmsrl(MSR_IA32_VMX_EPT_VPID_CAP, ept_vpid_cap);
 	caps->ept_ad = caps->ept && (ept_vpid_cap & VMX_EPT_AD);
+	/* EPT leaves at levels 2 and 3 (SDM 29.3.2, Table 29-4). */
+	caps->ept_2m = caps->ept && (ept_vpid_cap & VMX_EPT_2MB_PAGE);
+	caps->ept_1g = caps->ept && (ept_vpid_cap & VMX_EPT_1GB_PAGE);
 	caps->ept_wb_4level = (ept_vpid_cap & VMX_EPT_PAGE_WALK_4) &&
 			      (ept_vpid_cap & VMX_EPT_WB);
 	caps->true_controls = basic & VMX_BASIC_TRUE_CONTROLS;
@@ -477,9 +482,10 @@ fault:
 
 static void vmx_print_features(void)
 {
-	pr_info("VT-x enabled on %u CPUs: EPT %s (A/D %s), VPID %s, unrestricted guest %s, VMCS shadowing %s, preemption timer %s, VMCS revision %#x\n",
+	pr_info("VT-x enabled on %u CPUs: EPT %s (A/D %s, 2M %s, 1G %s), VPID %s, unrestricted guest %s, VMCS shadowing %s, preemption timer %s, VMCS revision %#x\n",
 		num_online_cpus(), str_yes_no(vmx_caps.ept),
-		str_yes_no(vmx_caps.ept_ad), str_yes_no(vmx_caps.vpid),
+		str_yes_no(vmx_caps.ept_ad), str_yes_no(vmx_caps.ept_2m),
+		str_yes_no(vmx_caps.ept_1g), str_yes_no(vmx_caps.vpid),
 		str_yes_no(vmx_caps.unrestricted_guest),
 		str_yes_no(vmx_caps.shadow_vmcs),
 		str_yes_no(vmx_caps.preemption_timer), vmx_caps.revision_id);
@@ -702,6 +708,7 @@ static void vmx_vcpu_unload(struct vmx_vcpu *vmx)
 static int vmx_vm_init(struct minihv_vm *vm)
 {
 	vm->tdp_levels = 4;	/* the EPTP below says 4 */
+	vm->tdp_max_leaf_level = vmx_caps.ept_1g ? 3 : vmx_caps.ept_2m ? 2 : 1;
 	return 0;
 }
 

@@ -21,6 +21,7 @@ struct vmx_capabilities {
 	u32 revision_id;	/* first dword of VMXON region and VMCS */
 	bool ept;
 	bool ept_ad;
+	bool ept_2m, ept_1g;	/* large EPT leaves */
 	bool ept_wb_4level;
 	bool vpid;
 	bool unrestricted_guest;

@@ -135,6 +135,25 @@ int module_unload(const char *name)
 	return syscall(SYS_delete_module, name, O_NONBLOCK) ? -errno : 0;
 }
 
+uint64_t pagemap_entry(const void *hva)
+{
+	uint64_t entry = 0;
+	int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0 || pread(fd, &entry, 8, (uintptr_t)hva / 4096 * 8) != 8)
+		entry = 0;
+	if (fd >= 0)
+		close(fd);
+	return entry;
+}
+
+uint64_t host_phys(const void *hva)
+{
+	uint64_t entry = pagemap_entry(hva);
+
+	return (entry >> 63) ? (entry & ((1ULL << 55) - 1)) << 12 : 0;
+}
+
 bool vm_debugfs_path(const char *file, char *buf, size_t len)
 {
 	DIR *dir = opendir("/sys/kernel/debug/minihv");

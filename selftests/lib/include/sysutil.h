@@ -45,6 +45,13 @@ bool kmsg_find_problem(const char *log, char *buf, size_t len);
 int module_load(const char *path, const char *params);
 int module_unload(const char *name);
 bool module_is_loaded(const char *name);
+/*
+ * The /proc/self/pagemap entry of the page at @hva (bit 63 present, bit
+ * 62 swapped, bits 54:0 the PFN, zero without CAP_SYS_ADMIN), 0 on error;
+ * and the host-physical address of that page now, 0 if not present.
+ */
+uint64_t pagemap_entry(const void *hva);
+uint64_t host_phys(const void *hva);
 /* The number a sysfs, debugfs or proc file holds, or -1. */
 long read_number(const char *path);
 /* A value of a stats fd (GET_STATS_FD) by its name, or ~0 (also while the vCPU runs). */
