@@ -34,6 +34,7 @@
 #include <linux/seq_file.h>
 #include <linux/smp.h>
 #include <linux/slab.h>
+#include <linux/swap.h>
 #include <linux/uaccess.h>
 
 #include <asm/io.h>
@@ -305,12 +306,14 @@ static struct page *hold_slot_page(struct minihv_memslot *slot, u64 gfn, bool wr
  * writes: for it to become clean again the kernel must write-protect or
  * unmap the VMM's mapping first (page_mkclean(), reclaim), which calls
  * minihv_slot_invalidate() and takes the nested entry away, so no guest
- * write can land on a page the kernel thinks clean.
+ * write can land on a page the kernel thinks clean.  It is marked
+ * accessed too, the only age reclaim gets (design.rst, "Accessed bits").
  */
 static void release_slot_page(struct page *page, bool writable)
 {
 	if (writable)
 		set_page_dirty_lock(page);
+	mark_page_accessed(page);
 	put_page(page);
 	atomic_dec(&minihv_nr_pinned);
 }

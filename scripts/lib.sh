@@ -238,15 +238,9 @@ make_initramfs() {
 	*.xz) xz -dc "$f" >"$dir/lib/minihv/msr.ko";;
 	?*) cp "$f" "$dir/lib/minihv/msr.ko";;
 	esac
-	# zram and what it needs: hostmem_test swaps guest memory out to it.
-	mkdir -p "$dir/lib/minihv/swap"
-	for m in zsmalloc zram; do
-		f=$(find "$(kernel_modules "$rel")/kernel" -name "$m.ko" -o -name "$m.ko.xz" | head -n1)
-		case "$f" in
-		*.xz) xz -dc "$f" >"$dir/lib/minihv/swap/$m.ko";;
-		?*) cp "$f" "$dir/lib/minihv/swap/$m.ko";;
-		esac
-	done
+	# zram and what it needs, in /lib/minihv/swap/lib/modules (and their
+	# order): hostmem_test swaps guest memory out to it.
+	guest_modules "$rel" "$dir/lib/minihv/swap" zram
 	for f in "$ROOT"/selftests/*_test; do
 		[ -x "$f" ] && cp "$f" "$dir/selftests/"
 	done

@@ -70,8 +70,25 @@
 #define NR_VCPUS	8
 #define NR_BUFS		8
 #define NR_STATS	4	/* stats fds kept: each outlives its vCPU's fd */
-/* Small: each page pinned, unmapped and freed costs a debug kernel dearly. */
+/* Small: each page mapped, unmapped and freed costs a debug kernel dearly. */
 #define BUF_SIZE	(256 << 10)
+/*
+ * But buf[0] is 4 MiB on a 2 MiB boundary, given to THP: regions over it
+ * get 2 MiB nested leaves, which case 20 splits, collapses and pages out.
+ */
+#define HUGE_BUF_SIZE	(4 << 20)
+#define HUGE_ALIGN	(2 << 20)
+#ifndef MADV_PAGEOUT
+#define MADV_PAGEOUT	21
+#endif
+#ifndef MADV_COLLAPSE
+#define MADV_COLLAPSE	25
+#endif
+
+static size_t buf_size(int i)
+{
+	return i ? BUF_SIZE : HUGE_BUF_SIZE;
+}
 #define NR_KINDS	23	/* the cases of one_call() */
 /*
  * The clock thread's period (ms), and how many periods apart it checks
@@ -195,7 +212,8 @@ static void keep(struct worker *w, _Atomic int *fds, int n, int fd)
 static void random_region(struct worker *w, struct minihv_userspace_memory_region *mr)
 {
 	uint64_t *s = &w->rng;
-	uint8_t *buf = w->f->buf[rnd(s) % NR_BUFS];
+	int b = rnd(s) % NR_BUFS;
+	uint8_t *buf = w->f->buf[b];
 
 	mr->slot = rnd(s) % 4 ? rnd(s) % 10 : edge(s, 32);
 	mr->flags = rnd(s) % 4 ? (rnd(s) % 2) * MINIHV_MEM_READONLY : edge(s, 32);
@@ -222,6 +240,12 @@ static void random_region(struct worker *w, struct minihv_userspace_memory_regio
 			mr->memory_size = (uintptr_t)buf + BUF_SIZE - mr->userspace_addr;
 		if (rnd(s) % 8 == 0)
 			mr->guest_phys_addr += rnd(s) % 0x1000;
+		/* Over the THP buffer: 2 MiB-aligned, so large leaves can map it. */
+		if (b == 0 && rnd(s) % 2) {
+			mr->guest_phys_addr = (rnd(s) % 64) * HUGE_ALIGN;
+			mr->memory_size = (1 + rnd(s) % 2) * HUGE_ALIGN;
+			mr->userspace_addr = (uintptr_t)buf;
+		}
 		break;
 	}
 }
@@ -458,6 +482,7 @@ static long one_call(struct worker *w)
 	} a;
 	int vm = pick(w, f->vm, NR_VMS), vcpu = pick(w, f->vcpu, NR_VCPUS);
 	size_t len;
+	int n;
 	void *p;
 	long r = 0;
 	bool reader;
@@ -587,12 +612,24 @@ static long one_call(struct worker *w)
 			close(atomic_exchange(&f->vm[rnd(s) % NR_VMS], -1));
 		break;
 	case 20:	/* guest memory made read-only, or replaced, under its slots */
-		p = f->buf[rnd(s) % NR_BUFS];
-		if (rnd(s) % 2)
-			mprotect(p, BUF_SIZE, rnd(s) % 2 ? PROT_READ : PROT_READ | PROT_WRITE);
-		else
-			mmap(p, BUF_SIZE, PROT_READ | PROT_WRITE,
+		n = rnd(s) % NR_BUFS;
+		p = f->buf[n];
+		switch (rnd(s) % 4) {
+		case 0:
+			mprotect(p, buf_size(n), rnd(s) % 2 ? PROT_READ : PROT_READ | PROT_WRITE);
+			break;
+		case 1:
+			mmap(p, buf_size(n), PROT_READ | PROT_WRITE,
 			     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+			madvise(p, buf_size(n), MADV_HUGEPAGE);
+			break;
+		case 2:		/* one page given back: splits a huge page */
+			madvise(p + (rnd(s) % (buf_size(n) >> 12) << 12), 4096, MADV_DONTNEED);
+			break;
+		default:	/* collapsed into huge pages, or swapped out (if swap) */
+			madvise(p, buf_size(n), rnd(s) % 2 ? MADV_COLLAPSE : MADV_PAGEOUT);
+			break;
+		}
 		break;
 	case 21:	/* an unknown ioctl, or a known one on the wrong fd */
 		r = ioctl(rnd(s) % 3 ? vcpu : rnd(s) % 2 ? vm : f->dev,
@@ -1039,10 +1076,14 @@ TEST_F_TIMEOUT(fuzz, ioctls, 6 * 3600)
 	ASSERT_LE(0, f.dev);
 	f.run_size = ioctl(f.dev, MINIHV_GET_VCPU_MMAP_SIZE, 0);
 	for (i = 0; i < NR_BUFS; i++) {
-		f.buf[i] = mmap(NULL, BUF_SIZE, PROT_READ | PROT_WRITE,
-				MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		ASSERT_NE(MAP_FAILED, f.buf[i]);
-		memset(f.buf[i], 0xf4, BUF_SIZE);
+		uint8_t *p = mmap(NULL, buf_size(i) + HUGE_ALIGN, PROT_READ | PROT_WRITE,
+				  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+		ASSERT_NE(MAP_FAILED, p);
+		/* Aligned to 2 MiB; what is left around it stays mapped, unused. */
+		f.buf[i] = (uint8_t *)(((uintptr_t)p + HUGE_ALIGN - 1) & ~(uintptr_t)(HUGE_ALIGN - 1));
+		madvise(f.buf[i], buf_size(i), MADV_HUGEPAGE);
+		memset(f.buf[i], 0xf4, buf_size(i));
 	}
 	for (i = 0; i < NR_VMS; i++)
 		f.vm[i] = -1;
@@ -1132,7 +1173,7 @@ TEST_F_TIMEOUT(fuzz, ioctls, 6 * 3600)
 	close(f.efd);
 	close_minihv_fds();
 	for (i = 0; i < NR_BUFS; i++)
-		munmap(f.buf[i], BUF_SIZE);
+		munmap(f.buf[i], buf_size(i));
 
 	for (done = 0, i = 0; i < THREADS; i++)
 		done += w[i].done;

@@ -193,6 +193,54 @@ TEST(pc_without_devices)
 		EXPECT_EQ(1, r) TH_LOG("check %d failed; output: %s", r >> 1, out);
 }
 
+/* The number after @key in @out, or -1. */
+static long number_after(const char *out, const char *key)
+{
+	const char *p = strstr(out, key);
+
+	return p ? strtol(p + strlen(key), NULL, 10) : -1;
+}
+
+/*
+ * The --mem-* options, by what --stats says backs the RAM at the end:
+ * preallocated anonymous RAM is all resident and (on a 2 MiB boundary,
+ * given to THP) partly in huge pages; hugetlbfs RAM is all huge pages.
+ */
+TEST(memory_backends)
+{
+	static const char *const prealloc[] = { "-M", "32M", "--mem-prealloc", "--mem-merge",
+						"--stats", NULL };
+	static const char *const hugetlb[] = { "-M", "8M", "--mem-backend", "hugetlb",
+					       "--stats", NULL };
+	static const char *const odd[] = { "-M", "3M", "--mem-backend", "hugetlb", NULL };
+	static const char *const bad[] = { "--mem-backend", "file", NULL };
+	long old = read_number("/proc/sys/vm/nr_hugepages");
+	char out[4096];
+	FILE *f;
+
+	if (run_or_skip(_metadata, "hello.bin", prealloc, out, sizeof(out), true) == -1)
+		return;
+	EXPECT_EQ(0, run_runner("hello.bin", prealloc, out, sizeof(out), true)) TH_LOG("%s", out);
+	EXPECT_EQ(32, number_after(out, "memory: ")) TH_LOG("%s", out);
+	EXPECT_LT(0, number_after(out, "resident, ")) TH_LOG("no THP: %s", out);
+
+	f = fopen("/proc/sys/vm/nr_hugepages", "w");
+	ASSERT_NE(NULL, f);
+	fprintf(f, "%ld\n", old + 4);
+	fclose(f);
+	EXPECT_LE(old + 4, read_number("/proc/sys/vm/nr_hugepages")) TH_LOG("no four free 2 MiB pages");
+	EXPECT_EQ(0, run_runner("hello.bin", hugetlb, out, sizeof(out), true)) TH_LOG("%s", out);
+	EXPECT_EQ(8, number_after(out, "resident, ")) TH_LOG("%s", out);
+	f = fopen("/proc/sys/vm/nr_hugepages", "w");
+	if (f) {
+		fprintf(f, "%ld\n", old);
+		fclose(f);
+	}
+	EXPECT_EQ(2, run_runner("hello.bin", odd, out, sizeof(out), true));
+	EXPECT_NE(NULL, strstr(out, "multiple of 2M")) TH_LOG("%s", out);
+	EXPECT_EQ(2, run_runner("hello.bin", bad, out, sizeof(out), true));
+}
+
 TEST(real_mode_mmio)
 {
 	static const char *const args[] = { "-M", "1M", NULL };

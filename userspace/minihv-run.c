@@ -102,6 +102,9 @@ struct options {
 	bool raw_console;		/* control characters to a terminal as they are */
 	bool bare;			/* --bare: no platform for a Multiboot kernel */
 	bool rng;			/* --rng: virtio-rng */
+	bool mem_hugetlb;		/* --mem-backend hugetlb */
+	bool mem_merge;			/* --mem-merge: KSM */
+	bool mem_prealloc;		/* --mem-prealloc */
 	unsigned int ndisks;		/* --disk: virtio-blk */
 	struct virtio_disk_opt disks[VIRTIO_MAX_DEVS];
 };
@@ -159,6 +162,11 @@ static void usage(FILE *f)
 		"                    (default 7C00h in real mode, 100000h otherwise)\n"
 		"  -e, --entry ADDR  first instruction (default: the load address; ELF: e_entry)\n"
 		"  -M, --mem SIZE    guest RAM from address 0, with K/M/G suffixes (default 16M)\n"
+		"      --mem-backend anon|hugetlb  RAM from anonymous memory, 2 MiB-aligned\n"
+		"                    and given to THP (default), or from 2 MiB hugetlbfs pages\n"
+		"                    (/proc/sys/vm/nr_hugepages; SIZE a multiple of 2M)\n"
+		"      --mem-merge   let KSM merge the guest's pages with identical ones\n"
+		"      --mem-prealloc  allocate all guest RAM before the guest starts\n"
 		"  -c, --cpus N      N vCPUs (1-%d, default 1); vCPU 0 starts the others\n"
 		"  -t, --timeout SEC stop the guest after SEC seconds (exit status 124)\n"
 		"  -s, --stats       print exit counts by reason on stderr at the end\n"
@@ -259,6 +267,9 @@ static void parse_options(int argc, char **argv, struct options *o)
 		{ "raw-console", no_argument, NULL, 'R' },
 		{ "rng", no_argument, NULL, 'N' },
 		{ "disk", required_argument, NULL, 'D' },
+		{ "mem-backend", required_argument, NULL, 'H' },
+		{ "mem-merge", no_argument, NULL, 'G' },
+		{ "mem-prealloc", no_argument, NULL, 'A' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -316,6 +327,13 @@ static void parse_options(int argc, char **argv, struct options *o)
 		case 'D':
 			add_disk(o, optarg);
 			break;
+		case 'H':
+			if (strcmp(optarg, "anon") && strcmp(optarg, "hugetlb"))
+				die_usage("--mem-backend %s: anon or hugetlb", optarg);
+			o->mem_hugetlb = !strcmp(optarg, "hugetlb");
+			break;
+		case 'G': o->mem_merge = true; break;
+		case 'A': o->mem_prealloc = true; break;
 		case 'h': usage(stdout); exit(0);
 		case 'V': printf("minihv-run %s (API %d)\n", VERSION, MINIHV_API_VERSION); exit(0);
 		default: usage(stderr); exit(EXIT_USAGE);
@@ -325,6 +343,8 @@ static void parse_options(int argc, char **argv, struct options *o)
 		die_usage("--bare and --platform: choose one%s", "");
 	if (o->rng + o->ndisks > VIRTIO_MAX_DEVS)
 		die_usage("--rng and --disk: at most %s virtio devices", "8");
+	if (o->mem_hugetlb && o->mem % (2 << 20))
+		die_usage("--mem-backend hugetlb: --mem must be a multiple of %s", "2M");
 	if (o->probe && optind == argc)
 		return;
 	if (optind != argc - !o->guest) {
@@ -462,26 +482,45 @@ static int start_ap(struct vcpu *v)
 }
 
 /*
- * Guest RAM: anonymous memory aligned to 2 MiB and given to transparent
- * huge pages, so that the kernel backs it with 2 MiB pages where it can
- * and the hypervisor maps those with 2 MiB nested leaves (design.rst,
- * "Huge leaves"): guest-physical 0 sits at a 2 MiB boundary.
+ * Guest RAM (design.rst, "Huge leaves").  By default anonymous memory
+ * aligned to 2 MiB and given to transparent huge pages, so that the
+ * kernel backs it with 2 MiB pages where it can and the hypervisor maps
+ * those with 2 MiB nested leaves: guest-physical 0 sits at a 2 MiB
+ * boundary.  --mem-backend hugetlb takes 2 MiB hugetlbfs pages instead
+ * (a memfd: mmap fails at once when the pool has too few).
  */
-static uint8_t *alloc_guest_ram(uint64_t size)
+static uint8_t *alloc_guest_ram(const struct options *o)
 {
 	const uint64_t align = 2 << 20;
-	uint8_t *p = mmap(NULL, size + align, PROT_READ | PROT_WRITE,
-			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	uint8_t *ram;
+	int flags = o->mem_prealloc ? MAP_POPULATE : 0;
+	uint8_t *p, *ram;
+	int fd;
 
-	if (p == MAP_FAILED)
-		die_usage("cannot allocate guest RAM: %s", strerror(errno));
-	ram = (uint8_t *)(((uintptr_t)p + align - 1) & ~(uintptr_t)(align - 1));
-	if (ram > p)
-		munmap(p, ram - p);
-	munmap(ram + size, p + align - ram);
-	/* Advice only: a kernel without THP goes on with small pages. */
-	madvise(ram, size, MADV_HUGEPAGE);
+	if (o->mem_hugetlb) {
+		fd = memfd_create("minihv-ram", MFD_HUGETLB | MFD_CLOEXEC);
+		if (fd < 0 || ftruncate(fd, o->mem))
+			die_usage("--mem-backend hugetlb: %s", strerror(errno));
+		ram = mmap(NULL, o->mem, PROT_READ | PROT_WRITE, MAP_SHARED | flags, fd, 0);
+		if (ram == MAP_FAILED)
+			die_usage("--mem-backend hugetlb: %s (too few free huge pages? "
+				  "/proc/sys/vm/nr_hugepages)", strerror(errno));
+		close(fd);
+	} else {
+		p = mmap(NULL, o->mem + align, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		if (p == MAP_FAILED)
+			die_usage("cannot allocate guest RAM: %s", strerror(errno));
+		ram = (uint8_t *)(((uintptr_t)p + align - 1) & ~(uintptr_t)(align - 1));
+		if (ram > p)
+			munmap(p, ram - p);
+		munmap(ram + o->mem, p + align - ram);
+		/* Advice only: a kernel without THP goes on with small pages. */
+		madvise(ram, o->mem, MADV_HUGEPAGE);
+		if (o->mem_prealloc)
+			memset(ram, 0, o->mem);
+	}
+	if (o->mem_merge && madvise(ram, o->mem, MADV_MERGEABLE))
+		die_usage("--mem-merge: %s (a kernel without KSM?)", strerror(errno));
 	return ram;
 }
 
@@ -517,7 +556,7 @@ static void create_vm(struct vm *vm, const struct options *o)
 	}
 	or_die(hv_create_vm(&vm->hv), "CREATE_VM");
 	vm->ram_size = o->mem;
-	vm->ram = alloc_guest_ram(vm->ram_size);
+	vm->ram = alloc_guest_ram(o);
 	or_die(hv_set_memory(&vm->hv, 0, 0, vm->ram_size, vm->ram), "SET_USER_MEMORY_REGION");
 }
 
@@ -1076,6 +1115,39 @@ static int run_guest(struct vm *vm, const struct options *o)
 }
 
 /*
+ * What backs guest RAM now, from /proc/self/smaps: its resident size and
+ * how much of it is in huge pages (THP or hugetlbfs), and KSM's share.
+ */
+static void print_memory(const struct vm *vm)
+{
+	unsigned long start, end, v, rss = 0, huge = 0, ksm = 0;
+	FILE *f = fopen("/proc/self/smaps", "re");
+	char line[256], key[64];
+	bool in = false;
+
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%lx-%lx ", &start, &end) == 2 && strchr(line, '-') < strchr(line, ' ')) {
+			in = start <= (uintptr_t)vm->ram && (uintptr_t)vm->ram < end;
+			continue;
+		}
+		if (!in || sscanf(line, "%63s %lu kB", key, &v) != 2)
+			continue;
+		if (!strcmp(key, "Rss:"))
+			rss += v;
+		else if (!strcmp(key, "AnonHugePages:") || !strcmp(key, "Shared_Hugetlb:") ||
+			 !strcmp(key, "Private_Hugetlb:"))
+			huge += v;
+		else if (!strcmp(key, "KSM:"))
+			ksm += v;
+	}
+	fclose(f);
+	fprintf(stderr, "memory: %lu MiB of %lu resident, %lu MiB in huge pages, %lu MiB merged by KSM\n",
+		rss >> 10, (unsigned long)(vm->ram_size >> 20), huge >> 10, ksm >> 10);
+}
+
+/*
  * Every exit by kind, as the kernel counted them (MINIHV_GET_EXIT_STATS),
  * then the runs that ended in userspace by exit reason; all vCPUs summed.
  */
@@ -1253,7 +1325,9 @@ int main(int argc, char **argv)
 	setup_cpu(&vm, &o);
 
 	status = run_guest(&vm, &o);
-	if (o.stats)
+	if (o.stats) {
 		print_stats(&vm);
+		print_memory(&vm);
+	}
 	return exit_status(status);
 }
