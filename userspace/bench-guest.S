@@ -17,11 +17,13 @@
 #define BENCH_PORT	0x4321
 #define BENCH_MMIO	0x10000000	/* 256 MiB: outside RAM, mapped by boot.c */
 #define MIN_TICKS	(1 << 26)
+#define MEMREAD_BASE	0x200000	/* minihv-bench.c: 2 MiB, a 2 MiB boundary */
+#define MEMREAD_MASK	0x0ffffff8	/* 256 MiB, 8-byte words */
 
 	.text
 	.code64
 	.globl	bench_guest_start, bench_guest_end, bench_entry, bench_first
-	.globl	bench_compute
+	.globl	bench_compute, bench_memread
 
 bench_guest_start:
 bench_first:
@@ -83,6 +85,8 @@ bench_entry:
 	je	mmio_loop
 	cmp	$8, %rdi
 	je	compute
+	cmp	$9, %rdi
+	je	memread
 	ud2
 
 cpuid_loop:
@@ -112,6 +116,26 @@ compute:
 	sub	%r13, %rdx
 	mov	%rdx, %r14
 	mov	$1, %r12
+memread:
+	mov	%rsi, %r15
+	mov	$MEMREAD_BASE, %rdi
+	mov	$MEMREAD_MASK, %rsi
+	mov	%r15, %rdx
+	call	bench_memread		/* every page faulted in and mapped */
+	rdtsc
+	shl	$32, %rdx
+	or	%rax, %rdx
+	mov	%rdx, %r13
+	mov	$MEMREAD_BASE, %rdi
+	mov	$MEMREAD_MASK, %rsi
+	mov	%r15, %rdx
+	call	bench_memread
+	rdtsc
+	shl	$32, %rdx
+	or	%rax, %rdx
+	sub	%r13, %rdx
+	mov	%rdx, %r14
+	mov	$1, %r12
 done:
 	mov	%r14, RESULT
 	mov	%r12, RESULT + 8
@@ -135,6 +159,31 @@ bench_compute:
 	xor	%rdx, %rax
 	dec	%rdi
 	jnz	1b
+	ret
+/*
+ * uint64_t bench_memread(base, mask, n): n loads of 8 bytes at base + (x &
+ * mask), x a xorshift64 sequence: random reads over mask + 8 bytes, each
+ * likely a TLB miss, so what is measured is the page walk, nested or not.
+ * Returns the sum of what it read (so that no load can be left out).
+ */
+bench_memread:
+	mov	$88172645463325252, %rax
+	xor	%r8, %r8
+1:	mov	%rax, %rcx
+	shl	$13, %rcx
+	xor	%rcx, %rax
+	mov	%rax, %rcx
+	shr	$7, %rcx
+	xor	%rcx, %rax
+	mov	%rax, %rcx
+	shl	$17, %rcx
+	xor	%rcx, %rax
+	mov	%rax, %rcx
+	and	%rsi, %rcx
+	add	(%rdi,%rcx), %r8
+	dec	%rdx
+	jnz	1b
+	mov	%r8, %rax
 	ret
 bench_guest_end:
 

@@ -16,6 +16,11 @@
  *   kmem_per_vm_kib   Slab + PageTables + KernelStack per VM, 100 VMs of
  *                     1 vCPU and 2 MiB each, each run to its first exit
  *   compute_ratio     a CPU-bound loop: native ticks / guest ticks
+ *   memread_thp_ratio, memread_4k_ratio
+ *                     random 8-byte reads over 256 MiB, native ticks /
+ *                     guest ticks, with RAM in transparent huge pages
+ *                     (2 MiB nested leaves) and in 4 KiB pages (4 KiB
+ *                     leaves), the native buffer backed the same way
  *
  * The exit loops time themselves in the guest (bench-guest.S); times are
  * those of an emulated machine, so only ratios from the same boot mean
@@ -40,17 +45,25 @@
 #define CHURN_VMS	200
 #define KMEM_VMS	100
 #define COMPUTE_ROUNDS	(1ULL << 22)
+/* bench-guest.S's MEMREAD_BASE and MEMREAD_MASK: 256 MiB from 2 MiB. */
+#define MEMREAD_BASE	(2ULL << 20)
+#define MEMREAD_SIZE	(256ULL << 20)
+#define MEMREAD_RAM	(MEMREAD_BASE + MEMREAD_SIZE + (2ULL << 20))
+#define MEMREAD_READS	(1ULL << 20)
 
-enum { BENCH_CPUID = 1, BENCH_HYPERCALL, BENCH_PIO, BENCH_MMIO, BENCH_COMPUTE = 8 };
+enum { BENCH_CPUID = 1, BENCH_HYPERCALL, BENCH_PIO, BENCH_MMIO, BENCH_COMPUTE = 8,
+       BENCH_MEMREAD };
 
 extern const char bench_guest_start[], bench_guest_end[];
 extern const char bench_entry[], bench_first[];
 uint64_t bench_compute(uint64_t n);
+uint64_t bench_memread(const void *base, uint64_t mask, uint64_t n);
 
 struct bench_vm {
 	struct hv hv;
 	struct hv_vcpu vcpu;
 	uint8_t *ram;
+	uint64_t ram_size;
 };
 
 static const char *device, *name;
@@ -73,8 +86,32 @@ static uint64_t guest_addr(const char *sym)
 	return BENCH_LOAD + (sym - bench_guest_start);
 }
 
-/* A VM with 2 MiB, one vCPU in long mode at @entry, RDI/RDX as given. */
-static void vm_create(struct bench_vm *b, const char *entry, uint64_t rdi, uint64_t rsi)
+/*
+ * @size bytes of anonymous memory on a 2 MiB boundary, in transparent huge
+ * pages if @thp, else in 4 KiB pages; NULL if it cannot be had.
+ */
+static uint8_t *map_ram(uint64_t size, bool thp)
+{
+	const uint64_t align = 2ULL << 20;
+	uint8_t *p = mmap(NULL, size + align, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), *ram;
+
+	if (p == MAP_FAILED)
+		return NULL;
+	ram = (uint8_t *)(((uintptr_t)p + align - 1) & ~(uintptr_t)(align - 1));
+	if (ram > p)
+		munmap(p, ram - p);
+	munmap(ram + size, p + align - ram);
+	madvise(ram, size, thp ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
+	return ram;
+}
+
+/*
+ * A VM with @size bytes of RAM (THP-backed if @thp), one vCPU in long
+ * mode at @entry, RDI/RSI as given.
+ */
+static void vm_create_sized(struct bench_vm *b, uint64_t size, bool thp, const char *entry,
+			    uint64_t rdi, uint64_t rsi)
 {
 	struct minihv_sregs sregs;
 	struct minihv_regs regs;
@@ -86,19 +123,19 @@ static void vm_create(struct bench_vm *b, const char *entry, uint64_t rdi, uint6
 	r = hv_create_vm(&b->hv);
 	if (r)
 		die("create VM", r);
-	b->ram = mmap(NULL, RAM_SIZE, PROT_READ | PROT_WRITE,
-		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (b->ram == MAP_FAILED)
+	b->ram_size = size;
+	b->ram = map_ram(size, thp);
+	if (!b->ram)
 		die("guest RAM", errno);
 	memcpy(b->ram + BENCH_LOAD, bench_guest_start, bench_guest_end - bench_guest_start);
-	r = hv_set_memory(&b->hv, 0, 0, RAM_SIZE, b->ram);
+	r = hv_set_memory(&b->hv, 0, 0, size, b->ram);
 	if (!r)
 		r = hv_create_vcpu(&b->hv, 0, &b->vcpu);
 	if (!r)
 		r = hv_get_sregs(&b->hv, &b->vcpu, &sregs);
 	if (r)
 		die("vCPU", r);
-	boot_state(b->ram, RAM_SIZE, MODE_LONG, guest_addr(entry), &sregs, &regs);
+	boot_state(b->ram, size, MODE_LONG, guest_addr(entry), &sregs, &regs);
 	regs.rdi = rdi;
 	regs.rsi = rsi;
 	regs.rdx = __builtin_cpu_is("amd") ? 2 : 1;
@@ -109,11 +146,17 @@ static void vm_create(struct bench_vm *b, const char *entry, uint64_t rdi, uint6
 		die("registers", r);
 }
 
+/* A VM with 2 MiB, as the exit benchmarks use. */
+static void vm_create(struct bench_vm *b, const char *entry, uint64_t rdi, uint64_t rsi)
+{
+	vm_create_sized(b, RAM_SIZE, false, entry, rdi, rsi);
+}
+
 static void vm_destroy(struct bench_vm *b)
 {
 	hv_vcpu_close(&b->hv, &b->vcpu);
 	hv_close(&b->hv);
-	munmap(b->ram, RAM_SIZE);
+	munmap(b->ram, b->ram_size);
 }
 
 /* Runs until HLT, serving port I/O and MMIO by doing nothing. */
@@ -273,6 +316,43 @@ static double compute_ratio(void)
 	return (double)native / guest;
 }
 
+/*
+ * Random reads over 256 MiB (bench_memread), natively and in a guest,
+ * RAM backed by THP or by 4 KiB pages on both sides: native ticks / guest
+ * ticks, the fastest of three each way.  The guest's own page tables map
+ * 2 MiB pages (boot.c), so the nested leaves make the difference.
+ */
+static double memread_ratio(bool thp)
+{
+	uint64_t t, native = UINT64_MAX, guest = UINT64_MAX;
+	struct bench_vm b;
+	uint8_t *buf;
+	int i;
+
+	buf = map_ram(MEMREAD_SIZE, thp);
+	if (!buf)
+		die("memread buffer", errno);
+	memset(buf, 1, MEMREAD_SIZE);
+	for (i = 0; i < 3; i++) {
+		t = __rdtsc();
+		bench_memread(buf, MEMREAD_SIZE - 8, MEMREAD_READS);
+		t = __rdtsc() - t;
+		if (t < native)
+			native = t;
+	}
+	munmap(buf, MEMREAD_SIZE);
+	for (i = 0; i < 3; i++) {
+		vm_create_sized(&b, MEMREAD_RAM, thp, bench_entry, BENCH_MEMREAD, MEMREAD_READS);
+		memset(b.ram + MEMREAD_BASE, 1, MEMREAD_SIZE);
+		run_to_hlt(&b);
+		memcpy(&t, b.ram + RESULT, 8);
+		vm_destroy(&b);
+		if (t < guest)
+			guest = t;
+	}
+	return (double)native / guest;
+}
+
 int main(int argc, char **argv)
 {
 	double p50, p99;
@@ -294,5 +374,7 @@ int main(int argc, char **argv)
 	report("churn_per_s", "%.1f", churn_per_s());
 	report("kmem_per_vm_kib", "%.1f", kmem_per_vm());
 	report("compute_ratio", "%.3f", compute_ratio());
+	report("memread_thp_ratio", "%.3f", memread_ratio(true));
+	report("memread_4k_ratio", "%.3f", memread_ratio(false));
 	return 0;
 }
