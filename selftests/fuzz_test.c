@@ -78,12 +78,6 @@
  */
 #define HUGE_BUF_SIZE	(4 << 20)
 #define HUGE_ALIGN	(2 << 20)
-#ifndef MADV_PAGEOUT
-#define MADV_PAGEOUT	21
-#endif
-#ifndef MADV_COLLAPSE
-#define MADV_COLLAPSE	25
-#endif
 
 static size_t buf_size(int i)
 {

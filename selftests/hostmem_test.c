@@ -30,12 +30,6 @@
 #include "minihv_util.h"
 #include "sysutil.h"
 
-#ifndef MADV_PAGEOUT
-#define MADV_PAGEOUT	21
-#endif
-#ifndef MADV_COLLAPSE
-#define MADV_COLLAPSE	25
-#endif
 #ifndef MFD_HUGETLB
 #define MFD_HUGETLB	4U
 #endif
@@ -170,49 +164,6 @@ static bool is_thp(const void *hva)
 	return flags & (1ULL << 22);
 }
 
-struct leaf {
-	uint64_t gpa, hpa;
-	char perm;
-	char size[4];
-};
-
-/*
- * The nested leaves in [@lo, @hi) of this process's newest VM, from its
- * debugfs tdp file, into @out (at most @max); the kernel's own check of
- * every leaf must find no error.  Returns how many, -1 on error.
- */
-static int tdp_leaves(struct __test_metadata *_metadata, uint64_t lo, uint64_t hi,
-		      struct leaf *out, int max)
-{
-	unsigned long long gpa, hpa, nr_map, nr_err;
-	char path[128], line[160], perm, size[4];
-	int n = 0;
-	FILE *f;
-
-	if (!vm_debugfs_path("tdp", path, sizeof(path)))
-		return -1;
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "mappings %llu errors %llu", &nr_map, &nr_err) == 2) {
-			EXPECT_EQ(0, nr_err);
-			break;
-		}
-		if (!strncmp(line, "error", 5)) {
-			TH_LOG("%s: %s", path, line);
-			continue;
-		}
-		if (sscanf(line, "%llx %llx %c %3s", &gpa, &hpa, &perm, size) != 4 ||
-		    gpa < lo || gpa >= hi || n >= max)
-			continue;
-		out[n++] = (struct leaf){ .gpa = gpa, .hpa = hpa, .perm = perm };
-		memcpy(out[n - 1].size, size, sizeof(size));
-	}
-	fclose(f);
-	return n;
-}
-
 /*
  * Each leaf in [GPA_EXTRA, GPA_EXTRA + @bytes) must map what @mem's page
  * there is now; returns how many leaves of size @size there are.
@@ -220,10 +171,12 @@ static int tdp_leaves(struct __test_metadata *_metadata, uint64_t lo, uint64_t h
 static int check_leaves(struct __test_metadata *_metadata, uint64_t *mem, uint64_t bytes,
 			const char *size)
 {
-	static struct leaf leaves[4096];
-	int n = tdp_leaves(_metadata, GPA_EXTRA, GPA_EXTRA + bytes, leaves, 4096), i, match = 0;
+	static struct tdp_leaf leaves[4096];
+	int n, i, errors, match = 0;
 
+	n = tdp_read_leaves(GPA_EXTRA, GPA_EXTRA + bytes, leaves, 4096, &errors);
 	EXPECT_LE(0, n);
+	EXPECT_EQ(0, errors);
 	for (i = 0; i < n; i++) {
 		uint64_t off = leaves[i].gpa - GPA_EXTRA;
 

@@ -244,37 +244,18 @@ static uint64_t guest_reads(struct mh_vcpu *vcpu)
  */
 static int tdp_check(struct __test_metadata *_metadata, uint64_t *mem, char perm)
 {
-	unsigned long long gpa, hpa, nr_map, nr_err;
-	char path[128], line[160];
-	int n = 0, extra = 0;
-	FILE *f;
+	static struct tdp_leaf leaves[4096];
+	int n, i, errors;
 
-	if (!vm_debugfs_path("tdp", path, sizeof(path)))
-		return -1;
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		char w;
-
-		if (sscanf(line, "mappings %llu errors %llu", &nr_map, &nr_err) == 2) {
-			n = nr_err ? -1 : extra;
-			EXPECT_EQ(0, nr_err);
-			break;
-		}
-		if (!strncmp(line, "error", 5)) {
-			TH_LOG("%s: %s", path, line);
-			continue;
-		}
-		if (sscanf(line, "%llx %llx %c", &gpa, &hpa, &w) != 3 || gpa < GPA_EXTRA)
-			continue;
-		extra++;
-		EXPECT_EQ(host_phys((char *)mem + (gpa - GPA_EXTRA)), hpa)
-			TH_LOG("gpa %#llx maps another page than the slot's mapping has", gpa);
-		EXPECT_EQ(perm, w) TH_LOG("gpa %#llx", gpa);
+	n = tdp_read_leaves(GPA_EXTRA, ~0ULL, leaves, 4096, &errors);
+	EXPECT_EQ(0, errors);
+	for (i = 0; i < n; i++) {
+		EXPECT_EQ(host_phys((char *)mem + (leaves[i].gpa - GPA_EXTRA)), leaves[i].hpa)
+			TH_LOG("gpa %#lx maps another page than the slot's mapping has",
+			       (unsigned long)leaves[i].gpa);
+		EXPECT_EQ(perm, leaves[i].perm) TH_LOG("gpa %#lx", (unsigned long)leaves[i].gpa);
 	}
-	fclose(f);
-	return n;
+	return errors ? -1 : n;
 }
 
 /*

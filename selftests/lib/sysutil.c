@@ -154,6 +154,38 @@ uint64_t host_phys(const void *hva)
 	return (entry >> 63) ? (entry & ((1ULL << 55) - 1)) << 12 : 0;
 }
 
+int tdp_read_leaves(uint64_t lo, uint64_t hi, struct tdp_leaf *out, int max, int *errors)
+{
+	unsigned long long gpa, hpa, nr_map, nr_err;
+	char path[128], line[160], perm, size[4];
+	int n = 0;
+	FILE *f;
+
+	*errors = 0;
+	if (!vm_debugfs_path("tdp", path, sizeof(path)))
+		return -1;
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "mappings %llu errors %llu", &nr_map, &nr_err) == 2) {
+			*errors = nr_err;
+			break;
+		}
+		if (!strncmp(line, "error", 5)) {
+			printf("# %s: %s", path, line);
+			continue;
+		}
+		if (sscanf(line, "%llx %llx %c %3s", &gpa, &hpa, &perm, size) != 4 ||
+		    gpa < lo || gpa >= hi || n >= max)
+			continue;
+		out[n] = (struct tdp_leaf){ .gpa = gpa, .hpa = hpa, .perm = perm };
+		memcpy(out[n++].size, size, sizeof(size));
+	}
+	fclose(f);
+	return n;
+}
+
 bool vm_debugfs_path(const char *file, char *buf, size_t len)
 {
 	DIR *dir = opendir("/sys/kernel/debug/minihv");

@@ -52,6 +52,27 @@ bool module_is_loaded(const char *name);
  */
 uint64_t pagemap_entry(const void *hva);
 uint64_t host_phys(const void *hva);
+/* Advice newer than some libcs' headers (the kernels have them). */
+#ifndef MADV_PAGEOUT
+#define MADV_PAGEOUT	21
+#endif
+#ifndef MADV_COLLAPSE
+#define MADV_COLLAPSE	25
+#endif
+
+/* One nested leaf, as debugfs <vm>/tdp lists it. */
+struct tdp_leaf {
+	uint64_t gpa, hpa;
+	char perm;		/* 'r' or 'w' */
+	char size[4];		/* "4K", "2M" or "1G" */
+};
+/*
+ * The leaves in [@lo, @hi) of this process's newest VM (its debugfs tdp
+ * file, a test hook), at most @max into @out; *@errors gets how many the
+ * kernel's own check of every leaf found wrong, and each is printed.
+ * Returns how many leaves, -1 if the file cannot be read.
+ */
+int tdp_read_leaves(uint64_t lo, uint64_t hi, struct tdp_leaf *out, int max, int *errors);
 /* The number a sysfs, debugfs or proc file holds, or -1. */
 long read_number(const char *path);
 /* A value of a stats fd (GET_STATS_FD) by its name, or ~0 (also while the vCPU runs). */
