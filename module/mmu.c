@@ -313,7 +313,8 @@ static void release_slot_page(struct page *page, bool writable)
 {
 	if (writable)
 		set_page_dirty_lock(page);
-	mark_page_accessed(page);
+	if (!PageReserved(page))	/* the zero page has no age */
+		mark_page_accessed(page);
 	put_page(page);
 	atomic_dec(&minihv_nr_pinned);
 }
