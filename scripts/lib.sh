@@ -239,7 +239,12 @@ make_initramfs() {
 	?*) cp "$f" "$dir/lib/minihv/msr.ko";;
 	esac
 	# zram and what it needs, in /lib/minihv/swap/lib/modules (and their
-	# order): hostmem_test swaps guest memory out to it.
+	# order): hostmem_test swaps guest memory out to it.  6.1's zram
+	# compresses through the crypto API: its default, lzo-rle, is a
+	# module in the cloud kernel.
+	if grep -q '/lzo-rle\.ko' "$(kernel_modules "$rel")/modules.dep"; then
+		guest_modules "$rel" "$dir/lib/minihv/swap" lzo-rle
+	fi
 	guest_modules "$rel" "$dir/lib/minihv/swap" zram
 	for f in "$ROOT"/selftests/*_test; do
 		[ -x "$f" ] && cp "$f" "$dir/selftests/"

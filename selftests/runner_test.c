@@ -204,14 +204,15 @@ static long number_after(const char *out, const char *key)
 /*
  * The --mem-* options, by what --stats says backs the RAM at the end:
  * preallocated anonymous RAM is all resident and (on a 2 MiB boundary,
- * given to THP) partly in huge pages; hugetlbfs RAM is all huge pages.
+ * given to THP) partly in huge pages; preallocated hugetlbfs RAM is all
+ * huge pages.
  */
 TEST(memory_backends)
 {
 	static const char *const prealloc[] = { "-M", "32M", "--mem-prealloc", "--mem-merge",
 						"--stats", NULL };
 	static const char *const hugetlb[] = { "-M", "8M", "--mem-backend", "hugetlb",
-					       "--stats", NULL };
+					       "--mem-prealloc", "--stats", NULL };
 	static const char *const odd[] = { "-M", "3M", "--mem-backend", "hugetlb", NULL };
 	static const char *const bad[] = { "--mem-backend", "file", NULL };
 	long old = read_number("/proc/sys/vm/nr_hugepages");
