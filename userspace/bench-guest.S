@@ -116,6 +116,8 @@ compute:
 	sub	%r13, %rdx
 	mov	%rdx, %r14
 	mov	$1, %r12
+	jmp	done
+
 memread:
 	mov	%rsi, %r15
 	mov	$MEMREAD_BASE, %rdi
