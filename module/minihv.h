@@ -77,6 +77,11 @@ struct minihv_vm {
 	int tdp_levels;			/* [const] 4 or 5, set by vm_init */
 	/* [const] largest leaf: 1 (4 KiB), 2 (2 MiB), 3 (1 GiB); vm_init */
 	int tdp_max_leaf_level;
+	/*
+	 * [const] bits taken out of large leaves, vm_init: EPT's execute
+	 * permission on CPUs with the iTLB multihit erratum (vmx.c).
+	 */
+	u64 tdp_large_noexec;
 	u64 tdp_root;			/* [const] host-physical NPT/EPT root */
 	struct page *tdp_root_page;	/* [const] */
 	atomic64_t tlb_generation;	/* bumped when a mapping is removed */
@@ -618,7 +623,7 @@ struct seq_file;
 void minihv_mmu_show(struct seq_file *m, struct minihv_vm *vm);
 struct minihv_memslot *minihv_gpa_to_slot(struct minihv_vm *vm, u64 gpa);
 /* 1: mapped, re-enter; 0: not guest RAM (MMIO); -errno */
-int minihv_mmu_map_gpa(struct minihv_vcpu *vcpu, u64 gpa, bool write);
+int minihv_mmu_map_gpa(struct minihv_vcpu *vcpu, u64 gpa, bool write, bool fetch);
 int minihv_read_guest_phys(struct minihv_vm *vm, u64 gpa, void *buf, size_t len);
 int minihv_read_guest_virt(struct minihv_vm *vm, const struct minihv_paging *pg,
 			   u64 gva, void *buf, size_t len);

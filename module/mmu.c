@@ -301,19 +301,14 @@ static struct page *hold_slot_page(struct minihv_memslot *slot, u64 gfn, bool wr
 }
 
 /*
- * Drops hold_slot_page()'s reference.  A page mapped writable is marked
- * dirty now, as the VMM's page tables know nothing of the guest's
- * writes: for it to become clean again the kernel must write-protect or
- * unmap the VMM's mapping first (page_mkclean(), reclaim), which calls
- * minihv_slot_invalidate() and takes the nested entry away, so no guest
- * write can land on a page the kernel thinks clean.  It is marked
- * accessed too, the only age reclaim gets (design.rst, "Accessed bits").
+ * Drops hold_slot_page()'s reference.  A page the fault mapped (@mapped)
+ * is marked accessed, the only age reclaim gets (design.rst, "Accessed
+ * bits"); one it did not map (the sequence check failed) is left as it
+ * was, dirty bit included (tdp_set_leaf()).
  */
-static void release_slot_page(struct page *page, bool writable)
+static void release_slot_page(struct page *page, bool mapped)
 {
-	if (writable)
-		set_page_dirty_lock(page);
-	if (!PageReserved(page))	/* the zero page has no age */
+	if (mapped && !PageReserved(page))	/* the zero page has no age */
 		mark_page_accessed(page);
 	put_page(page);
 	atomic_dec(&minihv_nr_pinned);
@@ -390,31 +385,69 @@ static u64 tdp_leaf_bits(bool writable)
 }
 
 /*
- * Maps @page's whole huge page at @level, under mmu_lock.  If a table
- * was there (the guest touched the range while the VMM's memory there was
- * small pages, since collapsed into a THP), every CPU must stop walking
- * it before it is freed: the flush makes each vCPU in the guest exit.
+ * Writes leaf @entry, under mmu_lock after the fault's sequence check.  A
+ * page mapped writable is marked dirty here, as the VMM's page tables
+ * know nothing of the guest's writes, and here rather than after the
+ * lock (KVM's rule too): for the page to be cleaned or dropped from a
+ * file's cache the kernel must first write-protect or unmap the VMM's
+ * mapping (page_mkclean(), truncation, reclaim), which passes
+ * minihv_slot_invalidate() and so waits for mmu_lock and takes the entry
+ * away; dirtying a page this fault did not map could race with
+ * write-back, or dirty a page its file system has let go.
  */
-static void tdp_map_large(struct minihv_vcpu *vcpu, u64 gfn, int level,
+static void tdp_set_leaf(u64 *entry, u64 leaf, struct page *page, bool writable)
+{
+	*entry = leaf;
+	if (writable)
+		set_page_dirty(page);
+}
+
+/* Whether a nested table maps nothing at all. */
+static bool tdp_table_empty(const u64 *table)
+{
+	int i;
+
+	for (i = 0; i < 512; i++)
+		if (table[i] & TDP_PRESENT_MASK)
+			return false;
+	return true;
+}
+
+/*
+ * Maps @page's whole huge page at @level, under mmu_lock; false when it
+ * cannot, and the caller tries a smaller leaf.  A table may already be
+ * there: one left empty by an invalidation (the guest touched the range
+ * while the VMM's memory there was small pages, since collapsed into a
+ * THP) is replaced, once every CPU stopped walking it (the flush makes
+ * each vCPU in the guest exit); one that still maps something stays,
+ * and so do the small leaves a fetch asked for (tdp_large_noexec).
+ */
+static bool tdp_map_large(struct minihv_vcpu *vcpu, u64 gfn, int level,
 			  struct page *page, bool writable)
 {
 	struct minihv_vm *vm = vcpu->vm;
 	u64 n = tdp_level_pages(level), first = round_down(gfn, n);
 	u64 hpa = page_to_phys(page) - ((gfn - first) << PAGE_SHIFT);
 	u64 *entry, old;
+	bool table;
 
 	/* A huge page is aligned to its size in host-physical memory too. */
 	if (WARN_ON_ONCE(hpa & ((n << PAGE_SHIFT) - 1)))
-		return;
+		return false;
 	entry = tdp_entry(vm, first << PAGE_SHIFT, level, vcpu, true);
 	if (!entry)
-		return;
+		return false;
 	old = *entry;
-	*entry = hpa | TDP_LARGE | tdp_leaf_bits(writable);
-	if ((old & TDP_PRESENT_MASK) && !tdp_is_leaf(old, level)) {
+	table = (old & TDP_PRESENT_MASK) && !tdp_is_leaf(old, level);
+	if (table && !tdp_table_empty(__va(old & TDP_ADDR_MASK)))
+		return false;
+	tdp_set_leaf(entry, hpa | TDP_LARGE | (tdp_leaf_bits(writable) & ~vm->tdp_large_noexec),
+		     page, writable);
+	if (table) {
 		minihv_flush_remote_tlbs(vm);
 		tdp_free_table(__va(old & TDP_ADDR_MASK), level - 1);
 	}
+	return true;
 }
 
 /*
@@ -424,17 +457,19 @@ static void tdp_map_large(struct minihv_vcpu *vcpu, u64 gfn, int level,
  * invalidation would have cleared it, and the caller's sequence check
  * would have failed.  Write permission only grows here, so nothing is
  * flushed: a CPU holding the read-only translation faults again.
+ * Returns whether a leaf maps @page now.
  */
-static void tdp_map_small(struct minihv_vcpu *vcpu, u64 gfn, struct page *page,
+static bool tdp_map_small(struct minihv_vcpu *vcpu, u64 gfn, struct page *page,
 			  bool writable, bool upgrade)
 {
 	u64 *pte = tdp_entry(vcpu->vm, gfn << PAGE_SHIFT, 1, vcpu, upgrade);
 
 	if (!pte)
-		return;
+		return false;
 	if (!(*pte & TDP_PRESENT_MASK) ||
 	    (upgrade && writable && !(*pte & TDP_WRITABLE)))
-		*pte = page_to_phys(page) | tdp_leaf_bits(writable);
+		tdp_set_leaf(pte, page_to_phys(page) | tdp_leaf_bits(writable), page, writable);
+	return true;
 }
 
 /*
@@ -449,7 +484,7 @@ static void tdp_fault_around(struct minihv_vcpu *vcpu, struct minihv_memslot *sl
 {
 	struct minihv_vm *vm = vcpu->vm;
 	struct page *pages[MINIHV_FAULT_AROUND] = {};
-	unsigned long seq, writable = 0;
+	unsigned long seq, writable = 0, mapped = 0;
 	bool w;
 	int i;
 
@@ -465,29 +500,30 @@ static void tdp_fault_around(struct minihv_vcpu *vcpu, struct minihv_memslot *sl
 	mutex_lock(&vm->mmu_lock);
 	if (!mmu_interval_read_retry(&slot->notifier, seq)) {
 		for (i = 0; i < MINIHV_FAULT_AROUND; i++)
-			if (pages[i])
-				tdp_map_small(vcpu, first + i, pages[i],
-					      test_bit(i, &writable), false);
+			if (pages[i] && tdp_map_small(vcpu, first + i, pages[i],
+						      test_bit(i, &writable), false))
+				__set_bit(i, &mapped);
 	}
 	mutex_unlock(&vm->mmu_lock);
 	for (i = 0; i < MINIHV_FAULT_AROUND; i++)
 		if (pages[i])
-			release_slot_page(pages[i], test_bit(i, &writable));
+			release_slot_page(pages[i], test_bit(i, &mapped));
 }
 
 /*
- * Returns 1 when mapped (or when the mapping changed meanwhile: the guest
- * faults again), 0 when @gpa is not RAM (MMIO), -EFAULT when nothing
- * usable is mapped at the slot's address, -ENOMEM.
+ * A nested fault at @gpa, a write if @write, an instruction fetch if
+ * @fetch.  Returns 1 when mapped (or when the mapping changed meanwhile:
+ * the guest faults again), 0 when @gpa is not RAM (MMIO), -EFAULT when
+ * nothing usable is mapped at the slot's address, -ENOMEM.
  */
-int minihv_mmu_map_gpa(struct minihv_vcpu *vcpu, u64 gpa, bool write)
+int minihv_mmu_map_gpa(struct minihv_vcpu *vcpu, u64 gpa, bool write, bool fetch)
 {
 	struct minihv_vm *vm = vcpu->vm;
 	struct minihv_memslot *slot = minihv_gpa_to_slot(vm, gpa);
 	u64 gfn = gpa >> PAGE_SHIFT, first, last, i;
 	unsigned long missing = 0, seq;
+	bool writable, mapped = false;
 	struct page *page;
-	bool writable;
 	int r, level;
 
 	if (!slot)
@@ -512,11 +548,15 @@ int minihv_mmu_map_gpa(struct minihv_vcpu *vcpu, u64 gpa, bool write)
 	if (mmu_interval_read_retry(&slot->notifier, seq))
 		goto out_unlock;
 	level = tdp_fault_level(vm, slot, gfn);
-	if (level > 1) {
-		tdp_map_large(vcpu, gfn, level, page, writable);
-		goto out_unlock;
+	/* Large leaves cannot execute here: the page fetched from is small. */
+	if (fetch && vm->tdp_large_noexec)
+		level = 1;
+	for (; level > 1; level--) {
+		mapped = tdp_map_large(vcpu, gfn, level, page, writable);
+		if (mapped)
+			goto out_unlock;
 	}
-	tdp_map_small(vcpu, gfn, page, writable, true);
+	mapped = tdp_map_small(vcpu, gfn, page, writable, true);
 	for (i = first; i < last; i++) {
 		u64 *pte = tdp_entry(vm, i << PAGE_SHIFT, 1, vcpu, false);
 
@@ -525,7 +565,7 @@ int minihv_mmu_map_gpa(struct minihv_vcpu *vcpu, u64 gpa, bool write)
 	}
 out_unlock:
 	mutex_unlock(&vm->mmu_lock);
-	release_slot_page(page, writable);
+	release_slot_page(page, mapped);
 	if (missing)
 		tdp_fault_around(vcpu, slot, first, missing);
 	return 1;
@@ -622,6 +662,8 @@ static const char *tdp_leaf_error(struct minihv_vm *vm, u64 gpa, u64 e, int leve
 		return "a large leaf past its slot's end";
 	if ((e & TDP_WRITABLE) && (slot->flags & MINIHV_MEM_READONLY))
 		return "writable in a read-only slot";
+	if (level > 1 && (e & vm->tdp_large_noexec))
+		return "an executable large leaf (iTLB multihit)";
 	return NULL;
 }
 
@@ -643,9 +685,10 @@ static void tdp_show_table(struct seq_file *m, struct minihv_vm *vm, u64 *table,
 		}
 		/* Every mapping is checked; the first TDP_SHOW_MAX are listed. */
 		if (counts[0]++ < TDP_SHOW_MAX)
-			seq_printf(m, "%#llx %#llx %s %s\n", gpa, e & TDP_ADDR_MASK,
+			seq_printf(m, "%#llx %#llx %s %s %s\n", gpa, e & TDP_ADDR_MASK,
 				   (e & TDP_WRITABLE) ? "w" : "r",
-				   level <= 3 ? tdp_size_names[level] : "?");
+				   level <= 3 ? tdp_size_names[level] : "?",
+				   (e & vm->tdp_large_noexec) || !vm->tdp_large_noexec ? "x" : "nx");
 		if (level <= 3)
 			counts[2 + level]++;
 		error = level <= 3 ? tdp_leaf_error(vm, gpa, e, level) : "a leaf above level 3";
@@ -658,7 +701,8 @@ static void tdp_show_table(struct seq_file *m, struct minihv_vm *vm, u64 *table,
 
 /*
  * debugfs <pid>-<n>/tdp (vm.c; a test hook), with vm->lock held: every
- * nested leaf as "gpa hpa r|w 4K|2M|1G", and an "error" line for each
+ * nested leaf as "gpa hpa r|w 4K|2M|1G x|nx" (nx only where large leaves
+ * may not execute, tdp_large_noexec), and an "error" line for each
  * that tdp_show_table() finds wrong; the last line counts them.  Tests
  * compare the host addresses with /proc/self/pagemap.
  */

@@ -287,6 +287,81 @@ TEST(hugetlbfs_backs_large_leaves)
 	}
 }
 
+/* Writes a word of every page of both huge pages, then calls the RET at @code. */
+static void guest_touch_then_call(uint64_t gpa, uint64_t code)
+{
+	volatile uint64_t *p = (volatile uint64_t *)gpa;
+	uint64_t i;
+
+	for (i = 0; i < 2 * HUGE / 4096; i++)
+		p[i * WORDS + 1]++;
+	((void (*)(void))code)();
+	GUEST_DONE();
+}
+
+/*
+ * On a CPU with the iTLB multihit erratum (the kernel's sysfs says so)
+ * large EPT leaves may not execute: code run from a THP gets its page as
+ * a 4 KiB executable leaf, the huge page it lies in is split for it, and
+ * the other huge page stays one leaf that cannot execute.
+ */
+TEST(itlb_multihit_code_runs_from_small_leaves)
+{
+	const uint64_t code_off = HUGE + 5 * 4096;
+	struct tdp_leaf leaves[1024];
+	char state[64] = "";
+	int n, i, errors, large = 0;
+	bool code_leaf = false;
+	struct mh_vcpu *vcpu;
+	struct ucall uc;
+	struct mh_vm *vm;
+	uint64_t *mem;
+	FILE *f;
+
+	f = fopen("/sys/devices/system/cpu/vulnerabilities/itlb_multihit", "r");
+	if (f) {
+		if (!fgets(state, sizeof(state), f))
+			state[0] = 0;
+		fclose(f);
+	}
+	if (!state[0] || !strncmp(state, "Not affected", 12))
+		SKIP(return, "this CPU has no iTLB multihit erratum: large leaves execute");
+	if (!minihv_has_test_hooks())
+		SKIP(return, "needs debugfs tdp: " NO_TEST_HOOKS);
+	mem = map_aligned(2 * HUGE, HUGE);
+	ASSERT_NE(NULL, mem);
+	ASSERT_EQ(0, madvise(mem, 2 * HUGE, MADV_HUGEPAGE));
+	fill(mem, 2 * HUGE / 4096);
+	((uint8_t *)mem)[code_off] = 0xc3;	/* RET */
+	if (!is_thp(mem) || !is_thp((uint8_t *)mem + HUGE))
+		SKIP(return, "the host gave no transparent huge page (THP off, or memory fragmented)");
+
+	vm = vm_create();
+	vcpu = vm_vcpu_add(vm, 0, guest_touch_then_call);
+	ASSERT_EQ(0, set_region(vm_fd(vm), 1, GPA_EXTRA, 2 * HUGE, mem));
+	vcpu_args_set(vcpu, GPA_EXTRA, GPA_EXTRA + code_off);
+	vcpu_run(vcpu);
+	assert_ucall(vcpu, UCALL_DONE, &uc);
+	n = tdp_read_leaves(GPA_EXTRA, GPA_EXTRA + 2 * HUGE, leaves, 1024, &errors);
+	EXPECT_EQ(0, errors);
+	for (i = 0; i < n; i++) {
+		if (!strcmp(leaves[i].size, "2M")) {
+			large++;
+			EXPECT_EQ(GPA_EXTRA, leaves[i].gpa);
+			EXPECT_FALSE(leaves[i].exec) TH_LOG("an executable 2 MiB leaf");
+		}
+		if (leaves[i].gpa == GPA_EXTRA + code_off) {
+			code_leaf = true;
+			EXPECT_STREQ("4K", leaves[i].size);
+			EXPECT_TRUE(leaves[i].exec);
+		}
+	}
+	EXPECT_EQ(1, large);
+	EXPECT_TRUE(code_leaf) TH_LOG("no leaf for the code page");
+	vm_free(vm);
+	munmap(mem, 2 * HUGE);
+}
+
 /*
  * A swap device: the machine's own, or a zram disk from the modules the
  * test machine carries, in the order they load (/lib/minihv/swap,

@@ -895,7 +895,7 @@ static int svm_handle_npf(struct minihv_vcpu *vcpu)
 	bool resume;
 	int r, len;
 
-	r = minihv_mmu_map_gpa(vcpu, why[2], error & SVM_NPF_WRITE);
+	r = minihv_mmu_map_gpa(vcpu, why[2], error & SVM_NPF_WRITE, error & SVM_NPF_FETCH);
 	if (r)
 		return r;	/* mapped (1), or -errno */
 	/* Bit 33: the fault hit the guest's page-table walk (APM 15.25.6). */

@@ -128,6 +128,7 @@
 
 /* Nested page fault error code (exit information 1), APM 15.25.6. */
 #define SVM_NPF_WRITE		BIT_ULL(1)
+#define SVM_NPF_FETCH		BIT_ULL(4)	/* an instruction fetch */
 
 struct __packed vmcb_control_area {
 	u32 intercept_cr;		/* 000h: reads 15:0, writes 31:16 */

@@ -394,6 +394,7 @@ static int vmx_handle_io(struct minihv_vcpu *vcpu)
 
 /* EPT violation exit qualification, SDM table 28-7. */
 #define EPT_VIOLATION_WRITE		BIT(1)
+#define EPT_VIOLATION_FETCH		BIT(2)
 #define EPT_VIOLATION_GLA_VALID		BIT(7)
 #define EPT_VIOLATION_GLA_TRANSLATED	BIT(8)
 
@@ -404,7 +405,8 @@ static int vmx_handle_ept_violation(struct minihv_vcpu *vcpu)
 	bool resume;
 	int r, len;
 
-	r = minihv_mmu_map_gpa(vcpu, why[2], qual & EPT_VIOLATION_WRITE);
+	r = minihv_mmu_map_gpa(vcpu, why[2], qual & EPT_VIOLATION_WRITE,
+			       qual & EPT_VIOLATION_FETCH);
 	/* An IRET that faulted had unblocked NMIs; it runs again (28.2.3). */
 	if (r > 0 && (qual & EPT_VIOLATION_UNBLOCK_NMI))
 		vmcs_write32(GUEST_INTERRUPTIBILITY_INFO,

@@ -54,6 +54,8 @@
 #define VMX_EPT_PAGE_WALK_4			BIT_ULL(6)
 #define VMX_EPT_WB				BIT_ULL(14)
 #define VMX_EPT_2MB_PAGE			BIT_ULL(16)
+/* Bit 2 of an EPT entry: instruction fetches allowed (SDM Table 29-4). */
+#define VMX_EPT_EXECUTE				BIT_ULL(2)
 #define VMX_EPT_1GB_PAGE			BIT_ULL(17)
 #define VMX_EPT_AD				BIT_ULL(21)
 
@@ -709,6 +711,16 @@ static int vmx_vm_init(struct minihv_vm *vm)
 {
 	vm->tdp_levels = 4;	/* the EPTP below says 4 */
 	vm->tdp_max_leaf_level = vmx_caps.ept_1g ? 3 : vmx_caps.ept_2m ? 2 : 1;
+	/*
+	 * iTLB multihit (CVE-2018-12207): on affected CPUs a guest that
+	 * changes the size of a page it executes from while an EPT leaf of
+	 * another size maps it can take the core down with a machine check.
+	 * Large EPT leaves are made non-executable there, and a fetch from
+	 * one maps that page with a 4 KiB leaf (mmu.c), as KVM's
+	 * nx_huge_pages does.
+	 */
+	if (boot_cpu_has_bug(X86_BUG_ITLB_MULTIHIT))
+		vm->tdp_large_noexec = VMX_EPT_EXECUTE;
 	return 0;
 }
 

@@ -157,7 +157,7 @@ uint64_t host_phys(const void *hva)
 int tdp_read_leaves(uint64_t lo, uint64_t hi, struct tdp_leaf *out, int max, int *errors)
 {
 	unsigned long long gpa, hpa, nr_map, nr_err;
-	char path[128], line[160], perm, size[4];
+	char path[128], line[160], perm, size[4], exec[4];
 	int n = 0;
 	FILE *f;
 
@@ -176,10 +176,11 @@ int tdp_read_leaves(uint64_t lo, uint64_t hi, struct tdp_leaf *out, int max, int
 			printf("# %s: %s", path, line);
 			continue;
 		}
-		if (sscanf(line, "%llx %llx %c %3s", &gpa, &hpa, &perm, size) != 4 ||
+		if (sscanf(line, "%llx %llx %c %3s %3s", &gpa, &hpa, &perm, size, exec) != 5 ||
 		    gpa < lo || gpa >= hi || n >= max)
 			continue;
-		out[n] = (struct tdp_leaf){ .gpa = gpa, .hpa = hpa, .perm = perm };
+		out[n] = (struct tdp_leaf){ .gpa = gpa, .hpa = hpa, .perm = perm,
+					    .exec = strcmp(exec, "nx") };
 		memcpy(out[n++].size, size, sizeof(size));
 	}
 	fclose(f);

@@ -65,6 +65,7 @@ struct tdp_leaf {
 	uint64_t gpa, hpa;
 	char perm;		/* 'r' or 'w' */
 	char size[4];		/* "4K", "2M" or "1G" */
+	bool exec;		/* false: "nx" */
 };
 /*
  * The leaves in [@lo, @hi) of this process's newest VM (its debugfs tdp
