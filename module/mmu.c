@@ -676,6 +676,7 @@ static void tdp_show_table(struct seq_file *m, struct minihv_vm *vm, u64 *table,
 	for (i = 0; i < 512; i++) {
 		u64 e = table[i], gpa = base | ((u64)i << (PAGE_SHIFT + 9 * (level - 1)));
 		const char *error;
+		bool exec;
 
 		if (!(e & TDP_PRESENT_MASK))
 			continue;
@@ -684,11 +685,11 @@ static void tdp_show_table(struct seq_file *m, struct minihv_vm *vm, u64 *table,
 			continue;
 		}
 		/* Every mapping is checked; the first TDP_SHOW_MAX are listed. */
+		exec = !vm->tdp_large_noexec || (e & vm->tdp_large_noexec);
 		if (counts[0]++ < TDP_SHOW_MAX)
 			seq_printf(m, "%#llx %#llx %s %s %s\n", gpa, e & TDP_ADDR_MASK,
 				   (e & TDP_WRITABLE) ? "w" : "r",
-				   level <= 3 ? tdp_size_names[level] : "?",
-				   (e & vm->tdp_large_noexec) || !vm->tdp_large_noexec ? "x" : "nx");
+				   level <= 3 ? tdp_size_names[level] : "?", exec ? "x" : "nx");
 		if (level <= 3)
 			counts[2 + level]++;
 		error = level <= 3 ? tdp_leaf_error(vm, gpa, e, level) : "a leaf above level 3";
