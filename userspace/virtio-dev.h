@@ -24,6 +24,14 @@ int virtio_blk_init(struct virtio_dev *d, unsigned int index, const char *path, 
 		    uint8_t *ram, uint64_t ram_size, uint64_t base, uint32_t pin);
 
 /*
+ * virtio-net.c: Ethernet frames to and from @fd (net.h: a TAP device or
+ * the user network), a frame per read() or write(), non-blocking; @mac
+ * the guest's address; network @index names it in messages.  0 or -errno.
+ */
+int virtio_net_init(struct virtio_dev *d, unsigned int index, int fd, const uint8_t mac[6],
+		    uint8_t *ram, uint64_t ram_size, uint64_t base, uint32_t pin);
+
+/*
  * virtio-pc.c: the devices of a PC platform guest (--rng, --disk), each
  * in its window from VIRTIO_MMIO_BASE and on its own I/O APIC pin from
  * VIRTIO_FIRST_PIN, fed by an ioeventfd and raising an irqfd.
