@@ -30,7 +30,7 @@ die() { log "error: $*"; exit 2; }
 BASE_PACKAGES="qemu-system-x86 bochs bochsbios vgabios busybox-static cpio
 isolinux syslinux-common xorriso xz-utils linux-image-amd64 linux-headers-amd64
 linux-image-cloud-amd64 linux-headers-cloud-amd64 linux-source-6.1 gcc make
-libc6-dev binutils sparse clang e2fsprogs"
+libc6-dev binutils sparse clang e2fsprogs libslirp-dev"
 BACKPORTS_LIST=/etc/apt/sources.list.d/minihv-bookworm-backports.list
 
 pkg_installed() {
@@ -150,12 +150,25 @@ build_module_for() {
 
 # ---- boot images -------------------------------------------------------
 
+# copy_libs ROOTDIR BINARY...: the shared libraries the binaries load
+# (ldd), at the same paths under ROOTDIR.
+copy_libs() {
+	local root=$1 f
+	shift
+	for f in $(ldd "$@" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }' | sort -u); do
+		[ -f "$f" ] || continue
+		mkdir -p "$root$(dirname "$f")"
+		cp -L "$f" "$root$f"
+	done
+}
+
 # copy_with_libs ROOTDIR BINARY...: the binaries and the shared libraries
 # they load (ldd), at the same paths under ROOTDIR.
 copy_with_libs() {
 	local root=$1 f
 	shift
-	for f in "$@" $(ldd "$@" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }' | sort -u); do
+	copy_libs "$root" "$@"
+	for f in "$@"; do
 		[ -f "$f" ] || continue
 		mkdir -p "$root$(dirname "$f")"
 		cp -L "$f" "$root$f"
@@ -246,6 +259,8 @@ make_initramfs() {
 	for f in minihv-run minihv-bench; do
 		[ -x "$ROOT/userspace/$f" ] && cp "$ROOT/userspace/$f" "$dir/bin/"
 	done
+	# minihv-run links libslirp (--net user), and so glib and the C library.
+	[ -x "$ROOT/userspace/minihv-run" ] && copy_libs "$dir" "$ROOT/userspace/minihv-run"
 	for f in "$ROOT"/userspace/guests/*.bin "$ROOT"/userspace/guests/*.elf; do
 		[ -f "$f" ] && cp "$f" "$dir/guests/"
 	done
