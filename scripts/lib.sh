@@ -245,12 +245,15 @@ make_initramfs() {
 		*) cp "$f" "$dir/lib/minihv/kvm/$m.ko";;
 		esac
 	done
-	# msr.ko: hoststate_test reads the host's MSRs through /dev/cpu/N/msr.
-	f=$(find "$(kernel_modules "$rel")/kernel" -name msr.ko -o -name msr.ko.xz | head -n1)
-	case "$f" in
-	*.xz) xz -dc "$f" >"$dir/lib/minihv/msr.ko";;
-	?*) cp "$f" "$dir/lib/minihv/msr.ko";;
-	esac
+	# msr.ko: hoststate_test reads the host's MSRs through /dev/cpu/N/msr;
+	# tun.ko: linux_boot_test's TAP device for the guest's network.
+	for m in msr tun; do
+		f=$(find "$(kernel_modules "$rel")/kernel" -name $m.ko -o -name $m.ko.xz | head -n1)
+		case "$f" in
+		*.xz) xz -dc "$f" >"$dir/lib/minihv/$m.ko";;
+		?*) cp "$f" "$dir/lib/minihv/$m.ko";;
+		esac
+	done
 	for f in "$ROOT"/selftests/*_test; do
 		[ -x "$f" ] && cp "$f" "$dir/selftests/"
 	done
@@ -278,12 +281,12 @@ make_initramfs() {
 	rm -rf "$dir.guest" && mkdir -p "$dir.guest"/{bin,dev,proc,sys,mnt}
 	cp /bin/busybox "$dir.guest/bin/busybox"
 	for f in sh mount awk cat nproc sleep poweroff reboot setsid cttyhack ls echo \
-		insmod head od tr wc sha256sum cut umount dd; do
+		insmod head od tr wc sha256sum cut umount dd ip nc udhcpc netstat grep chmod; do
 		ln -s busybox "$dir.guest/bin/$f"
 	done
 	if is_debug_release "$rel"; then f=$(kernel_release 6.1 generic); else f=$rel; fi
 	guest_modules "$f" "$dir.guest" virtio virtio_ring virtio_mmio virtio-rng virtio_blk \
-		crc32c_generic ext4
+		crc32c_generic ext4 virtio_net
 	guest_disks "$dir"
 	cp "$ROOT/scripts/linux-guest-init.sh" "$dir.guest/init"
 	chmod 755 "$dir.guest/init"
