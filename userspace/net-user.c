@@ -217,10 +217,25 @@ static void *user_thread(void *arg)
 	return NULL;
 }
 
+/* "[ADDR]:PORT" at *@s: the address ("" if none) and the port; moves *@s past them. */
+static int parse_endpoint(const char **s, char addr[16], unsigned int *port)
+{
+	int n = 0;
+
+	addr[0] = '\0';
+	if (**s != ':' && sscanf(*s, "%15[0-9.]", addr) != 1)
+		return -1;
+	*s += strlen(addr);
+	if (sscanf(*s, ":%5u%n", port, &n) != 1 || !n || !*port || *port > 65535)
+		return -1;
+	*s += n;
+	return 0;
+}
+
 /* "tcp|udp:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT", as QEMU spells it. */
 static int add_hostfwd(Slirp *slirp, const char *spec)
 {
-	char proto[4], haddr[16] = "", gaddr[16] = "";
+	char proto[4], haddr[16], gaddr[16];
 	unsigned int hport, gport;
 	struct in_addr host = { INADDR_ANY }, guest = { 0 };
 	const char *orig = spec;
@@ -230,19 +245,8 @@ static int add_hostfwd(Slirp *slirp, const char *spec)
 	    (strcmp(proto, "tcp") && strcmp(proto, "udp")))
 		goto bad;
 	spec += n;
-	if (*spec != ':' && sscanf(spec, "%15[0-9.]", haddr) != 1)
-		goto bad;
-	spec += strlen(haddr);
-	n = 0;
-	if (sscanf(spec, ":%5u-%n", &hport, &n) != 1 || !n)
-		goto bad;
-	spec += n;
-	if (*spec != ':' && sscanf(spec, "%15[0-9.]", gaddr) != 1)
-		goto bad;
-	spec += strlen(gaddr);
-	n = 0;
-	if (sscanf(spec, ":%5u%n", &gport, &n) != 1 || spec[n] || !hport || hport > 65535 ||
-	    !gport || gport > 65535)
+	if (parse_endpoint(&spec, haddr, &hport) || *spec++ != '-' ||
+	    parse_endpoint(&spec, gaddr, &gport) || *spec)
 		goto bad;
 	if ((*haddr && !inet_aton(haddr, &host)) || (*gaddr && !inet_aton(gaddr, &guest)))
 		goto bad;
