@@ -24,7 +24,9 @@
  *                       polled only with none in hand); a frame too big
  *                       for the buffer is dropped, the buffer kept;
  *                       offloads never negotiated, writable transmit and
- *                       readable or short receive buffers stop the queue
+ *                       readable or short receive buffers stop the queue;
+ *                       net_fuzz: random descriptors on both queues and
+ *                       random frames from the wire (MINIHV_FUZZ_SEED)
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -649,6 +651,80 @@ TEST_F(net, net_frame_too_big_dropped)
 	ASSERT_EQ(1, used_idx(&self->d));
 	EXPECT_EQ(NET_HDR + 100, used_len(&self->d, 0));
 	EXPECT_FALSE(rd(&self->d, 0x70) & VIRTIO_STATUS_NEEDS_RESET);
+}
+
+/* The driver's setup of both queues again, after a reset. */
+static void net_reinit(struct virtio_dev *d)
+{
+	memset(d->ram + AVAIL, 0, 0x1000);
+	memset(d->ram + USED, 0, 0x1000);
+	memset(d->ram + TX_AVAIL, 0, 0x1000);
+	memset(d->ram + TX_USED, 0, 0x1000);
+	driver_init(d, (1ULL << VIRTIO_F_VERSION_1) | (1ULL << 5), QSIZE);
+	wr(d, 0x30, 1);
+	wr(d, 0x38, QSIZE);
+	wr(d, 0x80, TX_DESC);
+	wr(d, 0x90, TX_AVAIL);
+	wr(d, 0xa0, TX_USED);
+	wr(d, 0x44, 1);
+}
+
+/*
+ * Random chains on both queues (anywhere in RAM, the rings included, or
+ * outside it) and random frames from the wire: guest RAM is guarded, so
+ * an access outside it faults the test; the rounds must end both ways.
+ */
+TEST_F(net, net_fuzz)
+{
+	unsigned int seed = getenv("MINIHV_FUZZ_SEED") ? atoi(getenv("MINIHV_FUZZ_SEED"))
+						       : (unsigned int)time(NULL);
+	unsigned int round, i, resets = 0, sent = 0, received = 0;
+	static uint8_t frame[2048];
+
+	TH_LOG("seed %u", seed);
+	srandom(seed);
+	for (i = 0; i < sizeof(frame); i++)
+		frame[i] = random();
+	for (round = 0; round < 20000; round++) {
+		uint16_t rx = self->d.s.q[0].used_idx, tx = self->d.s.q[1].used_idx;
+
+		for (i = 0; i < QSIZE; i++) {
+			uint64_t addr = random() % 4 ? random() % RAM_SIZE : (uint64_t)random() << 20;
+			uint32_t len = random() % 4 ? random() % 2048 : random();
+			bool tx = random() % 2;
+
+			/* Every other round, chains a driver could make: in RAM, in order. */
+			if (round % 2) {
+				len = 1 + random() % 512;
+				addr = random() % (RAM_SIZE - len);
+				set_desc(self->ram, tx ? TX_DESC : DESC, i, addr, len,
+					 (tx ? 0 : 2) | (random() % 2), random() % QSIZE);
+				continue;
+			}
+			set_desc(self->ram, tx ? TX_DESC : DESC, i, addr, len,
+				 random() % 8, random() % (QSIZE + 2));
+		}
+		/* Headers that ask for nothing, mostly. */
+		if (random() % 4)
+			memset(self->ram + (random() % RAM_SIZE & ~0xfffUL), 0, 16);
+		if (random() % 2)
+			send(self->sv[1], frame, 1 + random() % sizeof(frame), MSG_DONTWAIT);
+		offer(&self->d, AVAIL, random() % (QSIZE + 2));
+		offer(&self->d, TX_AVAIL, random() % (QSIZE + 2));
+		net_wake(&self->d);
+		while (recv(self->sv[1], frame, 1, MSG_DONTWAIT) > 0)
+			;
+		received += (uint16_t)(self->d.s.q[0].used_idx - rx);
+		sent += (uint16_t)(self->d.s.q[1].used_idx - tx);
+		if (rd(&self->d, 0x70) & VIRTIO_STATUS_NEEDS_RESET) {
+			resets++;
+			net_reinit(&self->d);
+		}
+	}
+	TH_LOG("%u frames sent, %u received, %u resets", sent, received, resets);
+	EXPECT_LT(0, sent);
+	EXPECT_LT(0, received);
+	EXPECT_LT(0, resets);
 }
 
 /* NEEDS_RESET, a config interrupt, and queue @qi stopped. */
