@@ -176,6 +176,7 @@ static void usage(FILE *f)
 		"  -d, --device DEV  the hypervisor device (default /dev/minihv)\n"
 		"      --rng         a virtio-rng device (entropy from the host's getrandom)\n"
 		"      --disk FILE[,ro]  a virtio-blk disk on the raw image FILE, read-only\n"
+		"                    with ,ro\n"
 		"      --net tap=NAME[,mac=M]  a virtio-net device on the existing TAP device\n"
 		"                    NAME (ip tuntap add NAME mode tap user $USER)\n"
 		"      --net user[,hostfwd=tcp|udp:[HADDR]:HPORT-[GADDR]:GPORT]...[,mac=M]\n"
