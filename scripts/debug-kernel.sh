@@ -21,7 +21,7 @@
 # Configuration: x86_64_defconfig (the QEMU and Bochs machines' drivers:
 # 8250 serial, ACPI, initramfs; LZ4, which Bochs decompresses fastest),
 # KVM as modules (minihv is compared with
-# it), and the checkers:
+# it), TUN as a module (linux_boot_test's TAP device), and the checkers:
 #   KASAN (generic, inline)      out-of-bounds and use-after-free
 #   PROVE_LOCKING                lockdep
 #   DEBUG_ATOMIC_SLEEP           sleeping in atomic context
@@ -57,7 +57,7 @@ OPTIONS_OFF="DEBUG_KMEMLEAK_DEFAULT_OFF RANDOMIZE_BASE DEBUG_INFO
 DEBUG_INFO_DWARF5 DEBUG_INFO_DWARF4 DEBUG_INFO_DWARF_TOOLCHAIN_DEFAULT
 DEBUG_INFO_BTF MODULE_SIG WERROR DRM SOUND USB_SUPPORT WLAN WIRELESS
 NETWORK_FILESYSTEMS KERNEL_GZIP"
-OPTIONS_MOD="KVM KVM_INTEL KVM_AMD"
+OPTIONS_MOD="KVM KVM_INTEL KVM_AMD TUN"
 SUFFIX=-minihv-debug
 case "$FLAVOUR" in
 kasan) OPTIONS_ON="$OPTIONS_KASAN $OPTIONS_ON";;

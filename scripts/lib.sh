@@ -30,7 +30,7 @@ die() { log "error: $*"; exit 2; }
 BASE_PACKAGES="qemu-system-x86 bochs bochsbios vgabios busybox-static cpio
 isolinux syslinux-common xorriso xz-utils linux-image-amd64 linux-headers-amd64
 linux-image-cloud-amd64 linux-headers-cloud-amd64 linux-source-6.1 gcc make
-libc6-dev binutils sparse clang e2fsprogs"
+libc6-dev binutils sparse clang e2fsprogs libslirp-dev"
 BACKPORTS_LIST=/etc/apt/sources.list.d/minihv-bookworm-backports.list
 
 pkg_installed() {
@@ -150,12 +150,25 @@ build_module_for() {
 
 # ---- boot images -------------------------------------------------------
 
+# copy_libs ROOTDIR BINARY...: the shared libraries the binaries load
+# (ldd), at the same paths under ROOTDIR.
+copy_libs() {
+	local root=$1 f
+	shift
+	for f in $(ldd "$@" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }' | sort -u); do
+		[ -f "$f" ] || continue
+		mkdir -p "$root$(dirname "$f")"
+		cp -L "$f" "$root$f"
+	done
+}
+
 # copy_with_libs ROOTDIR BINARY...: the binaries and the shared libraries
 # they load (ldd), at the same paths under ROOTDIR.
 copy_with_libs() {
 	local root=$1 f
 	shift
-	for f in "$@" $(ldd "$@" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }' | sort -u); do
+	copy_libs "$root" "$@"
+	for f in "$@"; do
 		[ -f "$f" ] || continue
 		mkdir -p "$root$(dirname "$f")"
 		cp -L "$f" "$root$f"
@@ -232,12 +245,15 @@ make_initramfs() {
 		*) cp "$f" "$dir/lib/minihv/kvm/$m.ko";;
 		esac
 	done
-	# msr.ko: hoststate_test reads the host's MSRs through /dev/cpu/N/msr.
-	f=$(find "$(kernel_modules "$rel")/kernel" -name msr.ko -o -name msr.ko.xz | head -n1)
-	case "$f" in
-	*.xz) xz -dc "$f" >"$dir/lib/minihv/msr.ko";;
-	?*) cp "$f" "$dir/lib/minihv/msr.ko";;
-	esac
+	# msr.ko: hoststate_test reads the host's MSRs through /dev/cpu/N/msr;
+	# tun.ko: linux_boot_test's TAP device for the guest's network.
+	for m in msr tun; do
+		f=$(find "$(kernel_modules "$rel")/kernel" -name $m.ko -o -name $m.ko.xz | head -n1)
+		case "$f" in
+		*.xz) xz -dc "$f" >"$dir/lib/minihv/$m.ko";;
+		?*) cp "$f" "$dir/lib/minihv/$m.ko";;
+		esac
+	done
 	# zram and what it needs, in /lib/minihv/swap/lib/modules (and their
 	# order): hostmem_test swaps guest memory out to it.  6.1's zram
 	# compresses through the crypto API: its default, lzo-rle, is a
@@ -254,6 +270,8 @@ make_initramfs() {
 	for f in minihv-run minihv-bench; do
 		[ -x "$ROOT/userspace/$f" ] && cp "$ROOT/userspace/$f" "$dir/bin/"
 	done
+	# minihv-run links libslirp (--net user), and so glib and the C library.
+	[ -x "$ROOT/userspace/minihv-run" ] && copy_libs "$dir" "$ROOT/userspace/minihv-run"
 	for f in "$ROOT"/userspace/guests/*.bin "$ROOT"/userspace/guests/*.elf; do
 		[ -f "$f" ] && cp "$f" "$dir/guests/"
 	done
@@ -271,12 +289,12 @@ make_initramfs() {
 	rm -rf "$dir.guest" && mkdir -p "$dir.guest"/{bin,dev,proc,sys,mnt}
 	cp /bin/busybox "$dir.guest/bin/busybox"
 	for f in sh mount awk cat nproc sleep poweroff reboot setsid cttyhack ls echo \
-		insmod head od tr wc sha256sum cut umount dd; do
+		insmod head od tr wc sha256sum cut umount dd ip nc udhcpc netstat grep chmod; do
 		ln -s busybox "$dir.guest/bin/$f"
 	done
 	if is_debug_release "$rel"; then f=$(kernel_release 6.1 generic); else f=$rel; fi
 	guest_modules "$f" "$dir.guest" virtio virtio_ring virtio_mmio virtio-rng virtio_blk \
-		crc32c_generic ext4
+		crc32c_generic ext4 virtio_net
 	guest_disks "$dir"
 	cp "$ROOT/scripts/linux-guest-init.sh" "$dir.guest/init"
 	chmod 755 "$dir.guest/init"

@@ -13,7 +13,11 @@
 #   minihv_virtio  with minihv_check: load the virtio modules, read 64
 #                  bytes of /dev/hwrng, mount the read-write virtio disk
 #                  (ext4), print hello.txt's SHA-256, write guest.txt,
-#                  try to write the read-only disk; "minihv-guest: ..." lines
+#                  try to write the read-only disk; "minihv-guest: ..." lines;
+#                  with minihv_net too: fetch a file over the TAP network
+#                  (10.0.3.1:8000) and over the user network (DHCP, then
+#                  10.0.2.2:8000), serve one on port 8080 for the host's
+#                  hostfwd, and print the SHA-256s (linux_boot_test)
 #   (otherwise)    a shell on the console; `poweroff` or `reboot` ends it
 export PATH=/bin
 mount -t proc proc /proc
@@ -56,6 +60,42 @@ virtio_checks() {
 	echo "minihv-guest: ro head $(head -c 16 "/dev/$ro" | od -An -tx1 | tr -d ' \n')"
 }
 
+# The interface with MAC address $1.
+iface() {
+	local i
+	for i in /sys/class/net/*; do
+		[ "$(cat "$i/address")" = "$1" ] && echo "${i##*/}"
+	done
+}
+
+# linux_boot_test's network checks (minihv_net): --net tap= with the
+# default MAC ...:01 and --net user,hostfwd=tcp::8081-:8080 with ...:02.
+net_checks() {
+	local tap user i
+	tap=$(iface 02:4d:48:56:00:01)
+	user=$(iface 02:4d:48:56:00:02)
+	echo "minihv-guest: nics tap=$tap user=$user"
+	ip addr add 10.0.3.2/24 dev "$tap" && ip link set "$tap" up
+	echo "minihv-guest: tap $(nc 10.0.3.1 8000 </dev/null | sha256sum | cut -d' ' -f1)"
+	# udhcpc's script: takes the lease and notes it for the test.
+	printf '#!/bin/sh\n[ "$1" = bound ] || exit 0\nip addr add $ip/$mask dev $interface\necho "$ip router $router dns $dns" >/lease\n' >/dhcp.sh
+	chmod 755 /dhcp.sh
+	ip link set "$user" up
+	udhcpc -i "$user" -n -q -f -s /dhcp.sh >/dev/null 2>&1
+	echo "minihv-guest: dhcp $(cat /lease)"
+	echo "minihv-guest: user $(nc 10.0.2.2 8000 </dev/null | sha256sum | cut -d' ' -f1)"
+	# A file for the host to fetch through hostfwd: listen, then tell the
+	# host's server (port 8001), which fetches it before it answers.
+	head -c 100000 /dev/urandom >/served
+	echo "minihv-guest: served $(sha256sum /served | cut -d' ' -f1)"
+	nc -l -p 8080 </served >/dev/null &
+	i=0
+	while [ $i -lt 200 ] && ! netstat -ltn | grep -q ':8080 '; do i=$((i + 1)); done
+	nc 10.0.2.2 8001 </dev/null >/dev/null
+	kill $! 2>/dev/null
+	echo "minihv-guest: net done"
+}
+
 case " $(cat /proc/cmdline) " in
 *" minihv_workload "*)
 	mkdir -p /tmp && mount -t tmpfs tmpfs /tmp
@@ -65,6 +105,9 @@ case " $(cat /proc/cmdline) " in
 *" minihv_check "*)
 	case " $(cat /proc/cmdline) " in
 	*" minihv_virtio "*) virtio_checks;;
+	esac
+	case " $(cat /proc/cmdline) " in
+	*" minihv_net "*) net_checks;;
 	esac
 	echo "minihv-guest: nproc $(nproc)"
 	echo "minihv-guest: irq LOC $(irq_count LOC) serial $(irq_count 4)"

@@ -77,7 +77,7 @@ cat >"$u/DEBIAN/control" <<EOF
 Package: minihv-utils
 Version: $VERSION
 Architecture: $ARCH
-Depends: libc6
+Depends: libc6, libslirp0
 Recommends: minihv-dkms
 Maintainer: minihv developers <minihv@localhost>
 Section: admin

@@ -17,7 +17,15 @@
  *                         hello.txt's SHA-256, writes guest.txt, which
  *                         debugfs finds in the image afterwards (e2fsck
  *                         clean); the read-only disk refuses a write and
- *                         its image is unchanged.
+ *                         its image is unchanged.  And the network
+ *                         (--net tap=, --net user,hostfwd=): the guest
+ *                         fetches a file from a server in this machine
+ *                         over the TAP device (10.0.3.1) and, after a
+ *                         DHCP lease (10.0.2.15, DNS 10.0.2.3), over user
+ *                         networking through the gateway 10.0.2.2 (this
+ *                         machine's loopback); the server fetches the
+ *                         guest's file through the hostfwd port; every
+ *                         SHA-256 matches.
  *   one_vcpu_shell_reboot one vCPU and a shell: commands piped to
  *                         minihv-run's stdin reach the guest's shell
  *                         through the UART's receive path, and `reboot -f`
@@ -29,15 +37,21 @@
  * Every machine boots its own kernel: the QEMU ones Debian's generic
  * image (about 20 s), the Bochs ones the LZ4 cloud image (about a minute).
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <net/if.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <linux/if_tun.h>
 #include <linux/minihv.h>
 
 #include "kselftest_harness.h"
@@ -50,7 +64,18 @@
 #define RO_ORIG		"/guests/ro.img"
 #define DISK		"/tmp/linux_boot_disk.ext4"
 #define RO		"/tmp/linux_boot_ro.img"
-#define VIRTIO_APPEND	"console=ttyS0 minihv_check minihv_virtio panic=-1"
+#define VIRTIO_APPEND	"console=ttyS0 minihv_check minihv_virtio minihv_net panic=-1"
+/*
+ * The network boot (linux-guest-init.sh, net_checks): the TAP device and
+ * this machine's address on it, the file the guest fetches, the ports.
+ */
+#define TAP		"mhvtap0"
+#define TAP_ADDR	"10.0.3.1"
+#define NET_FILE	"/tmp/linux_boot_net.bin"
+#define FWD_GOT		"/tmp/linux_boot_fwd.bin"
+#define PORT_FILE	8000	/* a connection gets NET_FILE */
+#define PORT_READY	8001	/* the guest listens: fetch its file through hostfwd */
+#define PORT_FWD	8081	/* hostfwd=tcp::8081-:8080 */
 
 static char out[1 << 20];
 
@@ -259,6 +284,191 @@ static void check_virtio(struct __test_metadata *_metadata, const char *text)
 	free(b);
 }
 
+/* Sets an IPv4 address (@req SIOCSIFADDR or SIOCSIFNETMASK) of @name. */
+static int if_addr(int s, const char *name, unsigned long req, const char *addr)
+{
+	struct ifreq ifr = { 0 };
+	struct sockaddr_in *sin = (struct sockaddr_in *)&ifr.ifr_addr;
+
+	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", name);
+	sin->sin_family = AF_INET;
+	inet_pton(AF_INET, addr, &sin->sin_addr);
+	return ioctl(s, req, &ifr);
+}
+
+static int if_up(int s, const char *name)
+{
+	struct ifreq ifr = { 0 };
+
+	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", name);
+	if (ioctl(s, SIOCGIFFLAGS, &ifr))
+		return -1;
+	ifr.ifr_flags |= IFF_UP;
+	return ioctl(s, SIOCSIFFLAGS, &ifr);
+}
+
+/*
+ * The machine's side of the network: a persistent TAP device at
+ * 10.0.3.1/24 (minihv-run only opens one), the loopback up (the user
+ * network's 10.0.2.2), the file to serve.  0, or a failing step's -errno.
+ */
+static int net_setup(const char **step)
+{
+	struct ifreq ifr = { .ifr_flags = IFF_TAP | IFF_NO_PI };
+	char buf[4096];
+	int fd, s, r, i;
+
+	/* A module in Debian's kernels and the debug ones (debug-kernel.sh). */
+	*step = "tun.ko";
+	r = module_load("/lib/minihv/tun.ko", NULL);
+	if (r && r != -EEXIST && access("/dev/net/tun", F_OK))
+		return r;
+	*step = "TUNSETIFF";
+	fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+	strcpy(ifr.ifr_name, TAP);
+	if (fd < 0 || ioctl(fd, TUNSETIFF, &ifr) || ioctl(fd, TUNSETPERSIST, 1))
+		return -errno;
+	close(fd);
+	*step = "addresses";
+	s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (s < 0 || if_addr(s, TAP, SIOCSIFADDR, TAP_ADDR) ||
+	    if_addr(s, TAP, SIOCSIFNETMASK, "255.255.255.0") || if_up(s, TAP) || if_up(s, "lo"))
+		return -errno;
+	close(s);
+	*step = NET_FILE;
+	fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || read(fd, buf, sizeof(buf)) != sizeof(buf))
+		return -EIO;
+	close(fd);
+	fd = open(NET_FILE, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	/* 200 KiB: many frames, several TCP windows. */
+	for (i = 0; fd >= 0 && i < 50; i++) {
+		buf[i] ^= i;
+		if (write(fd, buf, sizeof(buf)) != sizeof(buf))
+			return -EIO;
+	}
+	if (fd < 0 || close(fd))
+		return -EIO;
+	unlink(FWD_GOT);
+	return 0;
+}
+
+static int listener(int port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port) };
+	int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
+
+	if (s < 0 || setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    bind(s, (struct sockaddr *)&a, sizeof(a)) || listen(s, 4)) {
+		if (s >= 0)
+			close(s);
+		return -1;
+	}
+	return s;
+}
+
+/* Copies @in to @out until the end of @in; false on an error. */
+static bool copy_fd(int in, int out)
+{
+	char buf[8192];
+	ssize_t n;
+
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		if (write(out, buf, n) != n)
+			return false;
+	return !n;
+}
+
+/* The guest's file, through minihv-run's hostfwd port, into FWD_GOT. */
+static void fetch_forwarded(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(PORT_FWD),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int out = open(FWD_GOT, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+	if (s >= 0 && out >= 0 && !connect(s, (struct sockaddr *)&a, sizeof(a)))
+		copy_fd(s, out);
+	close(out);
+	close(s);
+}
+
+/*
+ * The server, a child process until killed: on PORT_FILE it sends
+ * NET_FILE and closes; a connection on PORT_READY says the guest
+ * listens, and is closed once its file is fetched.  The sockets listen
+ * before the guest starts.  Its pid, or -1.
+ */
+static pid_t net_server(void)
+{
+	struct pollfd pfd[2] = {
+		{ .fd = listener(PORT_FILE), .events = POLLIN },
+		{ .fd = listener(PORT_READY), .events = POLLIN },
+	};
+	int c, f;
+	pid_t pid;
+
+	if (pfd[0].fd < 0 || pfd[1].fd < 0)
+		return -1;
+	pid = fork();
+	if (pid) {
+		close(pfd[0].fd);
+		close(pfd[1].fd);
+		return pid;
+	}
+	for (;;) {
+		if (poll(pfd, 2, -1) < 0)
+			_exit(1);
+		if (pfd[0].revents & POLLIN) {
+			c = accept(pfd[0].fd, NULL, NULL);
+			f = open(NET_FILE, O_RDONLY | O_CLOEXEC);
+			if (c >= 0 && f >= 0)
+				copy_fd(f, c);
+			close(f);
+			close(c);
+		}
+		if (pfd[1].revents & POLLIN) {
+			c = accept(pfd[1].fd, NULL, NULL);
+			fetch_forwarded();
+			close(c);
+		}
+	}
+}
+
+/* The SHA-256 of @path (busybox sha256sum), or "". */
+static void file_sha(const char *path, char *sha, size_t len)
+{
+	char cmd[256];
+
+	snprintf(cmd, sizeof(cmd), "sha256sum %s", path);
+	command(cmd, sha, len);
+	if (strlen(sha) > 64)
+		sha[64] = '\0';
+}
+
+/* The network checks of a minihv_net boot. */
+static void check_net(struct __test_metadata *_metadata, const char *text)
+{
+	char line[256], want[128];
+
+	guest_line(text, "minihv-guest: nics ", line, sizeof(line));
+	EXPECT_TRUE(strstr(line, "tap=eth") && strstr(line, " user=eth"))
+		TH_LOG("interfaces: '%s'", line);
+	file_sha(NET_FILE, want, sizeof(want));
+	ASSERT_EQ(64, strlen(want));
+	guest_line(text, "minihv-guest: tap ", line, sizeof(line));
+	EXPECT_STREQ(want, line) TH_LOG("the file over TAP");
+	guest_line(text, "minihv-guest: dhcp ", line, sizeof(line));
+	EXPECT_STREQ("10.0.2.15 router 10.0.2.2 dns 10.0.2.3", line);
+	guest_line(text, "minihv-guest: user ", line, sizeof(line));
+	EXPECT_STREQ(want, line) TH_LOG("the file over user networking");
+	guest_line(text, "minihv-guest: served ", line, sizeof(line));
+	file_sha(FWD_GOT, want, sizeof(want));
+	EXPECT_EQ(64, strlen(line));
+	EXPECT_STREQ(line, want) TH_LOG("the guest's file through hostfwd");
+	EXPECT_NE(NULL, strstr(text, "minihv-guest: net done"));
+}
+
 static int boot(struct __test_metadata *_metadata, const char *device, const char *cpus,
 		const char *append, const char *input)
 {
@@ -266,15 +476,28 @@ static int boot(struct __test_metadata *_metadata, const char *device, const cha
 	const char *args[] = {
 		"-M", "256M", "-t", "400", "-c", cpus, "-d", device,
 		"--initrd", INITRD, "--append", append,
-		virtio ? "--rng" : NULL, "--disk", DISK, "--disk", RO ",ro", NULL,
+		virtio ? "--rng" : NULL, "--disk", DISK, "--disk", RO ",ro",
+		"--net", "tap=" TAP, "--net", "user,hostfwd=tcp::8081-:8080", NULL,
 	};
+	const char *step = "";
+	pid_t server = -1;
+	int r;
 
 	if (virtio) {
 		ASSERT_EQ(0, copy_file(DISK_ORIG, DISK)) TH_LOG("%s: %s", DISK_ORIG, strerror(errno));
 		ASSERT_EQ(0, copy_file(RO_ORIG, RO)) TH_LOG("%s: %s", RO_ORIG, strerror(errno));
+		r = net_setup(&step);
+		ASSERT_EQ(0, r) TH_LOG("the network, %s: %s", step, strerror(-r));
+		server = net_server();
+		ASSERT_LT(0, server) TH_LOG("the server: %s", strerror(errno));
 	}
 
-	return run_runner_input(KERNEL, args, input, out, sizeof(out), true);
+	r = run_runner_input(KERNEL, args, input, out, sizeof(out), true);
+	if (server > 0) {
+		kill(server, SIGKILL);
+		waitpid(server, NULL, 0);
+	}
+	return r;
 }
 
 /* Each boot starts a kernel-log cursor; the host's log must stay clean. */
@@ -312,6 +535,7 @@ TEST_F_TIMEOUT(guest_os, four_vcpus_power_off, 480)
 	EXPECT_EQ(0, r) TH_LOG("output: %s", tail(out, 4000));
 	check_clean(_metadata, out);
 	check_virtio(_metadata, out);
+	check_net(_metadata, out);
 }
 
 TEST_F_TIMEOUT(guest_os, one_vcpu_shell_reboot, 480)
@@ -362,6 +586,7 @@ TEST_F_TIMEOUT(guest_os, kvm_boots_the_same, 480)
 	EXPECT_EQ(0, r) TH_LOG("output: %s", tail(out, 4000));
 	check_clean(_metadata, out);
 	check_virtio(_metadata, out);
+	check_net(_metadata, out);
 }
 
 TEST_HARNESS_MAIN

@@ -18,12 +18,22 @@
  *                       range is IOERR; a read-only disk is never written
  *   fuzz                seeded random rings (MINIHV_FUZZ_SEED): no fault,
  *                       and each round ends served or in NEEDS_RESET
+ *   net_*               virtio-net on a socket pair: a frame each way with
+ *                       its header; a receive buffer waits for a frame
+ *                       and a frame for a buffer (the backend's fd is
+ *                       polled only with none in hand); a frame too big
+ *                       for the buffer is dropped, the buffer kept;
+ *                       offloads never negotiated, writable transmit and
+ *                       readable or short receive buffers stop the queue;
+ *                       net_fuzz: random descriptors on both queues and
+ *                       random frames from the wire (MINIHV_FUZZ_SEED)
  */
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -102,34 +112,50 @@ static void set_desc(uint8_t *ram, uint64_t table, unsigned int i, uint64_t addr
 	memcpy(ram + table + i * 16, &e, sizeof(e));
 }
 
-/* Makes head @head available as the next entry and lets the device run. */
-static void kick(struct virtio_dev *d, uint16_t head)
+/* Makes head @head available in the ring at @avail (no device run). */
+static void offer(struct virtio_dev *d, uint64_t avail, uint16_t head)
 {
 	uint16_t idx;
 
-	memcpy(&idx, d->ram + AVAIL + 2, 2);
-	memcpy(d->ram + AVAIL + 4 + (idx % QSIZE) * 2, &head, 2);
+	memcpy(&idx, d->ram + avail + 2, 2);
+	memcpy(d->ram + avail + 4 + (idx % QSIZE) * 2, &head, 2);
 	idx++;
-	memcpy(d->ram + AVAIL + 2, &idx, 2);
+	memcpy(d->ram + avail + 2, &idx, 2);
+}
+
+/* Makes head @head available on queue 0 and lets the device run. */
+static void kick(struct virtio_dev *d, uint16_t head)
+{
+	offer(d, AVAIL, head);
 	pthread_mutex_lock(&d->lock);
 	virtio_process(d);
 	pthread_mutex_unlock(&d->lock);
 }
 
-static uint16_t used_idx(struct virtio_dev *d)
+static uint16_t used_idx_at(struct virtio_dev *d, uint64_t used)
 {
 	uint16_t v;
 
-	memcpy(&v, d->ram + USED + 2, 2);
+	memcpy(&v, d->ram + used + 2, 2);
 	return v;
+}
+
+static uint32_t used_len_at(struct virtio_dev *d, uint64_t used, unsigned int i)
+{
+	uint32_t v;
+
+	memcpy(&v, d->ram + used + 4 + (i % QSIZE) * 8 + 4, 4);
+	return v;
+}
+
+static uint16_t used_idx(struct virtio_dev *d)
+{
+	return used_idx_at(d, USED);
 }
 
 static uint32_t used_len(struct virtio_dev *d, unsigned int i)
 {
-	uint32_t v;
-
-	memcpy(&v, d->ram + USED + 4 + (i % QSIZE) * 8 + 4, 4);
-	return v;
+	return used_len_at(d, USED, i);
 }
 
 static int irqs;
@@ -505,6 +531,258 @@ TEST_F(blk, fuzz)
 	EXPECT_LT(0, resets);
 	ASSERT_EQ(0, stat(self->path, &st));
 	EXPECT_EQ(DISK_SECTORS * 512, st.st_size);
+}
+
+/* ---- virtio-net: queue 0 receives (the areas above), queue 1 sends ---- */
+
+#define TX_DESC		0x4000
+#define TX_AVAIL	0x5000
+#define TX_USED		0x6000
+#define NET_HDR		12
+
+FIXTURE(net) {
+	uint8_t *ram;
+	struct virtio_dev d;
+	int sv[2];		/* the device's end, the "wire" */
+};
+
+FIXTURE_SETUP(net)
+{
+	static const uint8_t mac[6] = { 0x02, 0x4d, 0x48, 0x56, 0x00, 0x01 };
+	uint8_t got[6];
+
+	self->ram = guarded(RAM_SIZE);
+	ASSERT_NE(NULL, self->ram);
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK, 0, self->sv));
+	ASSERT_EQ(0, virtio_net_init(&self->d, 0, self->sv[0], mac, self->ram, RAM_SIZE,
+				     BASE, 16));
+	self->d.irq_line = count_irq;
+	irqs = 0;
+	ASSERT_EQ(VIRTIO_ID_NET, rd(&self->d, 8));
+	driver_init(&self->d, (1ULL << VIRTIO_F_VERSION_1) | (1ULL << 5), QSIZE);	/* MAC */
+	ASSERT_TRUE(rd(&self->d, 0x70) & VIRTIO_STATUS_FEATURES_OK);
+	virtio_mmio(&self->d, BASE + 0x100, got, 6, false);
+	ASSERT_EQ(0, memcmp(mac, got, 6));
+	/* Queue 1, the transmit queue. */
+	wr(&self->d, 0x30, 1);
+	wr(&self->d, 0x38, QSIZE);
+	wr(&self->d, 0x80, TX_DESC);
+	wr(&self->d, 0x90, TX_AVAIL);
+	wr(&self->d, 0xa0, TX_USED);
+	wr(&self->d, 0x44, 1);
+	ASSERT_EQ(1, rd(&self->d, 0x44));
+}
+
+FIXTURE_TEARDOWN(net)
+{
+	close(self->sv[0]);
+	close(self->sv[1]);
+	close(self->d.notify_fd);
+}
+
+/* What the device's thread does when it wakes. */
+static void net_wake(struct virtio_dev *d)
+{
+	pthread_mutex_lock(&d->lock);
+	d->ops->wake(d);
+	pthread_mutex_unlock(&d->lock);
+}
+
+/* Sends @len bytes at BUF (a header, then the frame) as one readable buffer. */
+static void net_send(struct virtio_dev *d, uint32_t len, uint16_t flags)
+{
+	set_desc(d->ram, TX_DESC, 0, BUF, len, flags, 0);
+	offer(d, TX_AVAIL, 0);
+	net_wake(d);
+}
+
+TEST_F(net, net_frames_both_ways)
+{
+	static const char frame[] = "a frame of sixty-four bytes, more or less, to the wire and back.";
+	uint8_t got[256];
+	uint16_t num_buffers;
+
+	/* Out: the header stays behind, the frame reaches the wire. */
+	memset(self->ram + BUF, 0, NET_HDR);
+	memcpy(self->ram + BUF + NET_HDR, frame, sizeof(frame));
+	net_send(&self->d, NET_HDR + sizeof(frame), 0);
+	EXPECT_EQ(1, used_idx_at(&self->d, TX_USED));
+	EXPECT_EQ(0, used_len_at(&self->d, TX_USED, 0));
+	ASSERT_EQ(sizeof(frame), recv(self->sv[1], got, sizeof(got), 0));
+	EXPECT_EQ(0, memcmp(frame, got, sizeof(frame)));
+
+	/* In: a receive buffer waits for a frame, the fd polled meanwhile. */
+	memset(self->ram + BUF, 0xff, 2048);
+	set_desc(self->ram, DESC, 0, BUF, 2048, 2, 0);
+	kick(&self->d, 0);
+	EXPECT_EQ(0, used_idx(&self->d));
+	EXPECT_EQ(self->sv[0], self->d.wait_fd);
+	ASSERT_EQ(sizeof(frame), send(self->sv[1], frame, sizeof(frame), 0));
+	net_wake(&self->d);
+	ASSERT_EQ(1, used_idx(&self->d));
+	EXPECT_EQ(NET_HDR + sizeof(frame), used_len(&self->d, 0));
+	EXPECT_EQ(0, memcmp(self->ram + BUF + NET_HDR, frame, sizeof(frame)));
+	memcpy(&num_buffers, self->ram + BUF + 10, 2);
+	EXPECT_EQ(1, num_buffers);
+	EXPECT_EQ(0, self->ram[BUF]);
+	EXPECT_FALSE(rd(&self->d, 0x70) & VIRTIO_STATUS_NEEDS_RESET);
+
+	/* A frame with no buffer waits in the device, the fd no longer polled. */
+	ASSERT_EQ(sizeof(frame), send(self->sv[1], frame, sizeof(frame), 0));
+	net_wake(&self->d);
+	EXPECT_EQ(1, used_idx(&self->d));
+	EXPECT_EQ(-1, self->d.wait_fd);
+	offer(&self->d, AVAIL, 0);
+	net_wake(&self->d);
+	EXPECT_EQ(2, used_idx(&self->d));
+	EXPECT_EQ(self->sv[0], self->d.wait_fd);
+}
+
+TEST_F(net, net_frame_too_big_dropped)
+{
+	static uint8_t big[1600];
+
+	set_desc(self->ram, DESC, 0, BUF, NET_HDR + 1000, 2, 0);
+	kick(&self->d, 0);
+	ASSERT_EQ(sizeof(big), send(self->sv[1], big, sizeof(big), 0));
+	ASSERT_EQ(100, send(self->sv[1], big, 100, 0));
+	net_wake(&self->d);
+	/* The big one is lost; the buffer takes the next. */
+	ASSERT_EQ(1, used_idx(&self->d));
+	EXPECT_EQ(NET_HDR + 100, used_len(&self->d, 0));
+	EXPECT_FALSE(rd(&self->d, 0x70) & VIRTIO_STATUS_NEEDS_RESET);
+}
+
+/* The driver's setup of both queues again, after a reset. */
+static void net_reinit(struct virtio_dev *d)
+{
+	memset(d->ram + AVAIL, 0, 0x1000);
+	memset(d->ram + USED, 0, 0x1000);
+	memset(d->ram + TX_AVAIL, 0, 0x1000);
+	memset(d->ram + TX_USED, 0, 0x1000);
+	driver_init(d, (1ULL << VIRTIO_F_VERSION_1) | (1ULL << 5), QSIZE);
+	wr(d, 0x30, 1);
+	wr(d, 0x38, QSIZE);
+	wr(d, 0x80, TX_DESC);
+	wr(d, 0x90, TX_AVAIL);
+	wr(d, 0xa0, TX_USED);
+	wr(d, 0x44, 1);
+}
+
+/*
+ * Random chains on both queues (anywhere in RAM, the rings included, or
+ * outside it) and random frames from the wire: guest RAM is guarded, so
+ * an access outside it faults the test; the rounds must end both ways.
+ */
+TEST_F(net, net_fuzz)
+{
+	unsigned int seed = getenv("MINIHV_FUZZ_SEED") ? atoi(getenv("MINIHV_FUZZ_SEED"))
+						       : (unsigned int)time(NULL);
+	unsigned int round, i, resets = 0, sent = 0, received = 0;
+	static uint8_t frame[2048];
+
+	TH_LOG("seed %u", seed);
+	srandom(seed);
+	for (i = 0; i < sizeof(frame); i++)
+		frame[i] = random();
+	for (round = 0; round < 20000; round++) {
+		uint16_t rx = self->d.s.q[0].used_idx, tx = self->d.s.q[1].used_idx;
+
+		for (i = 0; i < QSIZE; i++) {
+			uint64_t addr = random() % 4 ? random() % RAM_SIZE : (uint64_t)random() << 20;
+			uint32_t len = random() % 4 ? random() % 2048 : random();
+			bool tx = random() % 2;
+
+			/* Every other round, chains a driver could make: in RAM, in order. */
+			if (round % 2) {
+				len = 1 + random() % 512;
+				addr = random() % (RAM_SIZE - len);
+				set_desc(self->ram, tx ? TX_DESC : DESC, i, addr, len,
+					 (tx ? 0 : 2) | (random() % 2), random() % QSIZE);
+				continue;
+			}
+			set_desc(self->ram, tx ? TX_DESC : DESC, i, addr, len,
+				 random() % 8, random() % (QSIZE + 2));
+		}
+		/* Headers that ask for nothing, mostly. */
+		if (random() % 4)
+			memset(self->ram + (random() % RAM_SIZE & ~0xfffUL), 0, 16);
+		if (random() % 2)
+			send(self->sv[1], frame, 1 + random() % sizeof(frame), MSG_DONTWAIT);
+		offer(&self->d, AVAIL, random() % (QSIZE + 2));
+		offer(&self->d, TX_AVAIL, random() % (QSIZE + 2));
+		net_wake(&self->d);
+		while (recv(self->sv[1], frame, 1, MSG_DONTWAIT) > 0)
+			;
+		received += (uint16_t)(self->d.s.q[0].used_idx - rx);
+		sent += (uint16_t)(self->d.s.q[1].used_idx - tx);
+		if (rd(&self->d, 0x70) & VIRTIO_STATUS_NEEDS_RESET) {
+			resets++;
+			net_reinit(&self->d);
+		}
+	}
+	TH_LOG("%u frames sent, %u received, %u resets", sent, received, resets);
+	EXPECT_LT(0, sent);
+	EXPECT_LT(0, received);
+	EXPECT_LT(0, resets);
+}
+
+/* NEEDS_RESET, a config interrupt, and queue @qi stopped. */
+static void expect_net_broken(struct __test_metadata *_metadata, struct virtio_dev *d,
+			      unsigned int qi)
+{
+	EXPECT_TRUE(rd(d, 0x70) & VIRTIO_STATUS_NEEDS_RESET);
+	EXPECT_TRUE(rd(d, 0x60) & VIRTIO_INT_CONFIG);
+	EXPECT_LE(1, irqs);
+	EXPECT_TRUE(d->s.q[qi].broken);
+}
+
+TEST_F(net, net_hostile_offload_not_negotiated)
+{
+	uint8_t dummy;
+
+	memset(self->ram + BUF, 0, 64);
+	self->ram[BUF] = 1;		/* VIRTIO_NET_HDR_F_NEEDS_CSUM */
+	net_send(&self->d, 64, 0);
+	expect_net_broken(_metadata, &self->d, 1);
+	EXPECT_EQ(0, used_idx_at(&self->d, TX_USED));
+	EXPECT_EQ(-1, recv(self->sv[1], &dummy, 1, 0)) TH_LOG("the frame went out");
+}
+
+TEST_F(net, net_hostile_gso_not_negotiated)
+{
+	memset(self->ram + BUF, 0, 64);
+	self->ram[BUF + 1] = 1;		/* VIRTIO_NET_HDR_GSO_TCPV4 */
+	net_send(&self->d, 64, 0);
+	expect_net_broken(_metadata, &self->d, 1);
+}
+
+TEST_F(net, net_hostile_writable_transmit)
+{
+	memset(self->ram + BUF, 0, 64);
+	net_send(&self->d, 64, 2);
+	expect_net_broken(_metadata, &self->d, 1);
+}
+
+TEST_F(net, net_hostile_short_transmit)
+{
+	memset(self->ram + BUF, 0, 64);
+	net_send(&self->d, NET_HDR - 1, 0);
+	expect_net_broken(_metadata, &self->d, 1);
+}
+
+TEST_F(net, net_hostile_readable_receive)
+{
+	set_desc(self->ram, DESC, 0, BUF, 2048, 0, 0);
+	kick(&self->d, 0);
+	expect_net_broken(_metadata, &self->d, 0);
+}
+
+TEST_F(net, net_hostile_short_receive)
+{
+	set_desc(self->ram, DESC, 0, BUF, NET_HDR - 4, 2, 0);
+	kick(&self->d, 0);
+	expect_net_broken(_metadata, &self->d, 0);
 }
 
 TEST_HARNESS_MAIN

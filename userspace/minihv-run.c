@@ -107,6 +107,8 @@ struct options {
 	bool mem_prealloc;		/* --mem-prealloc */
 	unsigned int ndisks;		/* --disk: virtio-blk */
 	struct virtio_disk_opt disks[VIRTIO_MAX_DEVS];
+	unsigned int nnets;		/* --net: virtio-net */
+	const char *nets[VIRTIO_MAX_DEVS];
 };
 
 enum { NR_EXIT_NAMES = MINIHV_EXIT_INTERNAL_ERROR + 1 };
@@ -182,7 +184,14 @@ static void usage(FILE *f)
 		"  -d, --device DEV  the hypervisor device (default /dev/minihv)\n"
 		"      --rng         a virtio-rng device (entropy from the host's getrandom)\n"
 		"      --disk FILE[,ro]  a virtio-blk disk on the raw image FILE, read-only\n"
-		"                    with ,ro; up to %d devices in all (platform guests)\n"
+		"                    with ,ro\n"
+		"      --net tap=NAME[,mac=M]  a virtio-net device on the existing TAP device\n"
+		"                    NAME (ip tuntap add NAME mode tap user $USER)\n"
+		"      --net user[,hostfwd=tcp|udp:[HADDR]:HPORT-[GADDR]:GPORT]...[,mac=M]\n"
+		"                    a virtio-net device on rootless user networking: DHCP\n"
+		"                    gives 10.0.2.15, DNS at 10.0.2.3, the host's loopback\n"
+		"                    at 10.0.2.2; hostfwd forwards a host port to the guest\n"
+		"                    (up to %d devices of --rng, --disk, --net; platform guests)\n"
 		"      --raw-console guest output to a terminal as it is, control\n"
 		"                    characters included (default: shown as ^[ etc.)\n"
 		"  -p, --probe       print the CPU's virtualization features, which of them\n"
@@ -270,6 +279,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 		{ "mem-backend", required_argument, NULL, 'H' },
 		{ "mem-merge", no_argument, NULL, 'G' },
 		{ "mem-prealloc", no_argument, NULL, 'A' },
+		{ "net", required_argument, NULL, 'n' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -334,6 +344,11 @@ static void parse_options(int argc, char **argv, struct options *o)
 			break;
 		case 'G': o->mem_merge = true; break;
 		case 'A': o->mem_prealloc = true; break;
+		case 'n':
+			if (o->nnets == VIRTIO_MAX_DEVS)
+				die_usage("--net %s: too many devices", optarg);
+			o->nets[o->nnets++] = optarg;
+			break;
 		case 'h': usage(stdout); exit(0);
 		case 'V': printf("minihv-run %s (API %d)\n", VERSION, MINIHV_API_VERSION); exit(0);
 		default: usage(stderr); exit(EXIT_USAGE);
@@ -341,8 +356,8 @@ static void parse_options(int argc, char **argv, struct options *o)
 	}
 	if (o->bare && o->platform)
 		die_usage("--bare and --platform: choose one%s", "");
-	if (o->rng + o->ndisks > VIRTIO_MAX_DEVS)
-		die_usage("--rng and --disk: at most %s virtio devices", "8");
+	if (o->rng + o->ndisks + o->nnets > VIRTIO_MAX_DEVS)
+		die_usage("--rng, --disk and --net: at most %s virtio devices", "8");
 	if (o->mem_hugetlb && o->mem % (2 << 20))
 		die_usage("--mem-backend hugetlb: --mem must be a multiple of %s", "2M");
 	if (o->probe && optind == argc)
@@ -567,15 +582,12 @@ static void create_virtio(struct vm *vm, const struct options *o)
 	unsigned int n;
 	int r;
 
-	if ((o->rng || o->ndisks) && vm->ram_size > VIRTIO_MMIO_BASE)
-		die_usage("--rng, --disk: the devices sit at 0xd0000000; at most 3328M of RAM%s", "");
+	if ((o->rng || o->ndisks || o->nnets) && vm->ram_size > VIRTIO_MMIO_BASE)
+		die_usage("--rng, --disk, --net: the devices sit at 0xd0000000; at most 3328M of RAM%s", "");
 	r = virtio_pc_create(&vm->virtio, &vm->hv, vm->ram, vm->ram_size, o->rng, o->disks,
-			     o->ndisks);
-	if (r) {
-		fprintf(stderr, "minihv-run: --disk %s: %s\n",
-			o->disks[vm->virtio.n - o->rng].path, strerror(-r));
+			     o->ndisks, o->nets, o->nnets);
+	if (r)
 		exit(EXIT_USAGE);
-	}
 	n = virtio_pc_acpi(&vm->virtio, devs);
 	acpi_write_tables(vm->ram, o->cpus, devs, n);
 }
@@ -588,8 +600,8 @@ static void create_vcpus(struct vm *vm, const struct options *o)
 {
 	unsigned int i;
 
-	if (!o->platform && (o->rng || o->ndisks))
-		die_usage("--rng, --disk: only for a guest on the PC platform (%s)", o->guest);
+	if (!o->platform && (o->rng || o->ndisks || o->nnets))
+		die_usage("--rng, --disk, --net: only for a guest on the PC platform (%s)", o->guest);
 	if (o->platform) {
 		or_die(hv_create_irqchip(&vm->hv), "CREATE_IRQCHIP");
 		or_die(hv_create_pit2(&vm->hv), "CREATE_PIT2");

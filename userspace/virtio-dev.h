@@ -24,7 +24,15 @@ int virtio_blk_init(struct virtio_dev *d, unsigned int index, const char *path, 
 		    uint8_t *ram, uint64_t ram_size, uint64_t base, uint32_t pin);
 
 /*
- * virtio-pc.c: the devices of a PC platform guest (--rng, --disk), each
+ * virtio-net.c: Ethernet frames to and from @fd (net.h: a TAP device or
+ * the user network), a frame per read() or write(), non-blocking; @mac
+ * the guest's address; network @index names it in messages.  0 or -errno.
+ */
+int virtio_net_init(struct virtio_dev *d, unsigned int index, int fd, const uint8_t mac[6],
+		    uint8_t *ram, uint64_t ram_size, uint64_t base, uint32_t pin);
+
+/*
+ * virtio-pc.c: the devices of a PC platform guest (--rng, --disk, --net), each
  * in its window from VIRTIO_MMIO_BASE and on its own I/O APIC pin from
  * VIRTIO_FIRST_PIN, fed by an ioeventfd and raising an irqfd.
  */
@@ -43,9 +51,14 @@ struct virtio_pc {
 	struct virtio_dev dev[VIRTIO_MAX_DEVS];
 };
 
-/* Creates the devices; the runner's usage error on a bad image: -errno. */
+/*
+ * Creates the devices: the rng, the disks, then the networks (@nets:
+ * --net's specs, net.h).  On an error a message is printed and -errno
+ * returned: the runner's usage error.
+ */
 int virtio_pc_create(struct virtio_pc *pc, struct hv *hv, uint8_t *ram, uint64_t ram_size,
-		     bool rng, const struct virtio_disk_opt *disks, unsigned int ndisks);
+		     bool rng, const struct virtio_disk_opt *disks, unsigned int ndisks,
+		     const char *const *nets, unsigned int nnets);
 /* Fills @acpi (VIRTIO_MAX_DEVS entries); returns how many. */
 unsigned int virtio_pc_acpi(const struct virtio_pc *pc, struct acpi_mmio_dev *acpi);
 int virtio_pc_start(struct virtio_pc *pc);

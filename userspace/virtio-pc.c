@@ -12,6 +12,7 @@
 
 #include "acpi.h"
 #include "hv.h"
+#include "net.h"
 #include "virtio-dev.h"
 
 _Static_assert(VIRTIO_FIRST_PIN + VIRTIO_MAX_DEVS <= MINIHV_IOAPIC_PINS, "pins");
@@ -54,25 +55,50 @@ static void wire(struct virtio_dev *d, struct hv *hv)
 	}
 }
 
+/* Network @index's backend and device. */
+static int create_net(struct virtio_dev *d, unsigned int index, const char *spec, uint8_t *ram,
+		      uint64_t ram_size, uint64_t base, uint32_t pin)
+{
+	uint8_t mac[6];
+	int fd, r;
+
+	if (net_open(spec, index, &fd, mac))
+		return -EINVAL;
+	r = virtio_net_init(d, index, fd, mac, ram, ram_size, base, pin);
+	if (r) {
+		fprintf(stderr, "minihv-run: --net %s: %s\n", spec, strerror(-r));
+		close(fd);
+	}
+	return r;
+}
+
 int virtio_pc_create(struct virtio_pc *pc, struct hv *hv, uint8_t *ram, uint64_t ram_size,
-		     bool rng, const struct virtio_disk_opt *disks, unsigned int ndisks)
+		     bool rng, const struct virtio_disk_opt *disks, unsigned int ndisks,
+		     const char *const *nets, unsigned int nnets)
 {
 	unsigned int i;
 	int r;
 
 	memset(pc, 0, sizeof(*pc));
-	if (rng + ndisks > VIRTIO_MAX_DEVS)
+	if (rng + ndisks + nnets > VIRTIO_MAX_DEVS)
 		return -E2BIG;
-	for (i = 0; i < rng + ndisks; i++) {
+	for (i = 0; i < rng + ndisks + nnets; i++) {
 		struct virtio_dev *d = &pc->dev[i];
 		uint64_t base = VIRTIO_MMIO_BASE + i * VIRTIO_MMIO_SIZE;
 		uint32_t pin = VIRTIO_FIRST_PIN + i;
 
-		if (rng && !i)
+		if (rng && !i) {
 			r = virtio_rng_init(d, ram, ram_size, base, pin);
-		else
+		} else if (i < rng + ndisks) {
 			r = virtio_blk_init(d, i - rng, disks[i - rng].path, disks[i - rng].ro,
 					    ram, ram_size, base, pin);
+			if (r)
+				fprintf(stderr, "minihv-run: --disk %s: %s\n", disks[i - rng].path,
+					strerror(-r));
+		} else {
+			r = create_net(d, i - rng - ndisks, nets[i - rng - ndisks], ram, ram_size,
+				       base, pin);
+		}
 		if (r)
 			return r;
 		pc->n++;

@@ -4,6 +4,7 @@
  * Section numbers are the virtio 1.2 specification's.
  */
 #include <errno.h>
+#include <poll.h>
 #include <stdint.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -291,7 +292,7 @@ static bool process_queue(struct virtio_dev *d, unsigned int qi)
 		if (chain_build(d, qi, head))
 			break;
 		len = d->ops->request(d, qi, &d->chain);
-		if (len < 0)
+		if (len < 0)	/* an error, or VIRTIO_REQ_LATER */
 			break;
 		q->last_avail++;
 		used_push(d, qi, head, len);
@@ -300,34 +301,52 @@ static bool process_queue(struct virtio_dev *d, unsigned int qi)
 	return done;
 }
 
-void virtio_process(struct virtio_dev *d)
+bool virtio_process(struct virtio_dev *d)
 {
 	bool done = false;
 	unsigned int i;
 
 	if (d->s.status & VIRTIO_STATUS_NEEDS_RESET)
-		return;
+		return false;
 	for (i = 0; i < d->s.nqueues; i++)
 		if (d->s.q[i].ready && !d->s.q[i].broken)
 			done |= process_queue(d, i);
 	if (done)
 		raise_irq(d, VIRTIO_INT_USED);
+	return done;
 }
 
+/*
+ * The device's thread: sleeps until a notification (the eventfd) or, for
+ * a device with a backend (virtio-net), until wait_fd is readable, which
+ * poll() ignores while it is -1.
+ */
 static void *device_thread(void *arg)
 {
 	struct virtio_dev *d = arg;
+	struct pollfd pfd[2];
 	uint64_t count;
 	bool stop;
 
 	for (;;) {
-		if (read(d->notify_fd, &count, sizeof(count)) < 0 && errno != EINTR) {
+		pthread_mutex_lock(&d->lock);
+		pfd[0] = (struct pollfd){ .fd = d->notify_fd, .events = POLLIN };
+		pfd[1] = (struct pollfd){ .fd = d->wait_fd, .events = POLLIN };
+		pthread_mutex_unlock(&d->lock);
+		if (poll(pfd, 2, -1) < 0 && errno != EINTR) {
+			fprintf(stderr, "minihv-run: %s: poll: %s\n", d->name, strerror(errno));
+			break;
+		}
+		if ((pfd[0].revents & POLLIN) &&
+		    read(d->notify_fd, &count, sizeof(count)) < 0 && errno != EINTR) {
 			fprintf(stderr, "minihv-run: %s: eventfd: %s\n", d->name, strerror(errno));
 			break;
 		}
 		pthread_mutex_lock(&d->lock);
 		stop = d->stop;
-		if (!stop)
+		if (!stop && d->ops->wake)
+			d->ops->wake(d);
+		else if (!stop)
 			virtio_process(d);
 		pthread_mutex_unlock(&d->lock);
 		if (stop)
@@ -546,6 +565,7 @@ int virtio_dev_init(struct virtio_dev *d, const char *name, uint32_t device_id,
 	d->base = base;
 	d->pin = pin;
 	d->irq_fd = -1;
+	d->wait_fd = -1;
 	pthread_mutex_init(&d->lock, NULL);
 	d->notify_fd = eventfd(0, EFD_CLOEXEC);
 	return d->notify_fd < 0 ? -errno : 0;

@@ -2,7 +2,7 @@
 /*
  * virtio 1.x over MMIO (the version 2 register layout, virtio 1.2 spec
  * 4.2.2) and the split virtqueue (2.7), once, for every device
- * (virtio-rng.c, virtio-blk.c).  Documentation/design.rst, "virtio".
+ * (virtio-rng.c, virtio-blk.c, virtio-net.c).  Documentation/design.rst, "virtio".
  *
  * Each device has a window of VIRTIO_MMIO_SIZE bytes from
  * VIRTIO_MMIO_BASE and its own I/O APIC pin; the DSDT announces them
@@ -33,6 +33,7 @@
 #define VIRTIO_CONFIG_MAX	64
 
 /* Device IDs (5). */
+#define VIRTIO_ID_NET		1
 #define VIRTIO_ID_BLOCK		2
 #define VIRTIO_ID_RNG		4
 
@@ -94,15 +95,25 @@ struct virtio_chain {
 
 struct virtio_dev;
 
+/* request()'s answer for "not now": the chain stays available. */
+#define VIRTIO_REQ_LATER	(-2)
+
 struct virtio_ops {
 	/*
 	 * Serves one request; returns the bytes written into its writable
-	 * buffers (the used element's len), or -1 after virtio_guest_error().
+	 * buffers (the used element's len), -1 after virtio_guest_error(),
+	 * or VIRTIO_REQ_LATER to leave it (and the queue's later ones)
+	 * available until the next wake (a receive queue with no frame).
 	 * Called on the device's thread with the lock held.
 	 */
 	int (*request)(struct virtio_dev *d, unsigned int queue, struct virtio_chain *c);
 	/* The driver wrote 0 to Status (under the lock); may be NULL. */
 	void (*reset)(struct virtio_dev *d);
+	/*
+	 * The thread woke (a notification, or wait_fd readable): serve the
+	 * queues and the backend (lock held).  NULL: virtio_process().
+	 */
+	void (*wake)(struct virtio_dev *d);
 };
 
 struct virtio_dev {
@@ -116,6 +127,7 @@ struct virtio_dev {
 	uint64_t base;			/* the MMIO window */
 	uint32_t pin;			/* I/O APIC pin */
 	int notify_fd;			/* eventfd: QueueNotify, stop */
+	int wait_fd;			/* [lock] a backend's fd that also wakes the thread, or -1 */
 	int irq_fd;			/* eventfd: an irqfd on pin, or -1 */
 	/* Without an irqfd: raise the pin by hand (hv_irq_line); may be NULL. */
 	void (*irq_line)(void *arg, uint32_t pin);
@@ -148,8 +160,11 @@ void virtio_dev_stop(struct virtio_dev *d);
 bool virtio_mmio(struct virtio_dev *d, uint64_t addr, uint8_t *data, uint32_t len,
 		 bool is_write);
 
-/* Takes every available request off every ready queue (lock held). */
-void virtio_process(struct virtio_dev *d);
+/*
+ * Takes every available request off every ready queue (lock held);
+ * true if it completed any (and raised the interrupt).
+ */
+bool virtio_process(struct virtio_dev *d);
 
 /*
  * The guest broke a rule: DEVICE_NEEDS_RESET, a config-change interrupt,
