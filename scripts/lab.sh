@@ -37,6 +37,7 @@ LABS="
 4 injecting-an-interrupt interrupts_test
 5 apic-timer apic_test
 6 failed-entry entry_checks_test,exits_test
+7 world-switch exits_test,intercepts_test
 "
 
 lab_field() {
