@@ -455,6 +455,11 @@ void assert_exit_reason(struct mh_vcpu *vcpu, uint32_t reason)
 		test_fail(__FILE__, __LINE__, "guest took exception %lu (error %#lx), wanted exit %s",
 			  (unsigned long)uc.args[0], (unsigned long)uc.args[1],
 			  exit_reason_str(reason));
+	if (run->exit_reason == MINIHV_EXIT_FAIL_ENTRY)
+		test_fail(__FILE__, __LINE__, "exit FAIL_ENTRY, wanted %s: the CPU refused the entry "
+			  "(%#llx): %.*s", exit_reason_str(reason),
+			  (unsigned long long)run->fail_entry.hardware_entry_failure_reason,
+			  (int)sizeof(run->fail_entry.reason), run->fail_entry.reason);
 	if (run->exit_reason == MINIHV_EXIT_INTERNAL_ERROR &&
 	    run->internal.suberror == MINIHV_INTERNAL_ERROR_UNEXPECTED_EXIT)
 		test_fail(__FILE__, __LINE__,
