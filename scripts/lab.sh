@@ -118,11 +118,13 @@ console() {
 # tests_ran N DIR: the machine ran each of lab N's test programs to its
 # end (so a failure is the tests', not a build's or a crash's).
 tests_ran() {
-	local t c
+	local t c lines
 	c=$(console "$2")
-	[ -f "$c" ] && grep -aq '^MINIHV-END' "$c" || return 1
+	[ -f "$c" ] || return 1
+	lines=$(tr -d '\r' <"$c" | grep -aE '^MINIHV-END|^(not )?ok [0-9]+ selftests: ')
+	echo "$lines" | grep -q '^MINIHV-END' || return 1
 	for t in $(lab_field "$1" 3 | tr , ' '); do
-		grep -aEq "^(not )?ok [0-9]+ selftests: minihv: $t( |\$)" "$c" || return 1
+		echo "$lines" | grep -Eq "^(not )?ok [0-9]+ selftests: minihv: $t( |\$)" || return 1
 	done
 }
 
