@@ -122,9 +122,9 @@ tests_ran() {
 	c=$(console "$2")
 	[ -f "$c" ] || return 1
 	lines=$(tr -d '\r' <"$c" | grep -aE '^MINIHV-END|^(not )?ok [0-9]+ selftests: ')
-	echo "$lines" | grep -q '^MINIHV-END' || return 1
+	grep -q '^MINIHV-END' <<<"$lines" || return 1
 	for t in $(lab_field "$1" 3 | tr , ' '); do
-		echo "$lines" | grep -Eq "^(not )?ok [0-9]+ selftests: minihv: $t( |\$)" || return 1
+		grep -Eq "^(not )?ok [0-9]+ selftests: minihv: $t( |\$)" <<<"$lines" || return 1
 	done
 }
 
