@@ -13,7 +13,9 @@
 #   make install / uninstall   PREFIX=/usr/local, DESTDIR=
 #   make htmldocs     Documentation/ rendered by Sphinx into build/htmldocs
 #   make lab N        lab N of Documentation/labs (a copy in build/labs/N)
-#   make check-labs   every lab's starter fails its tests, this tree passes
+#   make check-labs   every lab's starter and known-wrong answer fails its
+#                     tests, this tree passes (LAB="2 3": some labs only)
+#   make labs-dist    build/minihv-labs.tar.gz: the starters, no answers
 #   make deb          Debian packages minihv-dkms and minihv-utils
 #   make check-packages  install them here, test, purge (root)
 #   make clean
@@ -81,7 +83,7 @@ bench:
 	scripts/bench.sh
 
 # make lab 3: the lab's number is a goal of its own, which does nothing.
-LAB_NUMBERS := 1 2 3 4 5 6
+LAB_NUMBERS := 1 2 3 4 5 6 7
 lab:
 	scripts/lab.sh $(filter $(LAB_NUMBERS),$(MAKECMDGOALS))
 ifneq ($(filter lab,$(MAKECMDGOALS)),)
@@ -90,7 +92,10 @@ $(LAB_NUMBERS):
 endif
 
 check-labs:
-	scripts/lab.sh --check-all
+	scripts/lab.sh --check-all "$(LAB)"
+
+labs-dist:
+	scripts/lab.sh --dist
 
 # For those not on Debian (Debian: make deb).  The module goes to the
 # release KDIR belongs to; DESTDIR stages everything (no depmod then).
@@ -139,4 +144,4 @@ clean:
 	rm -rf build
 
 .PHONY: all module userspace selftests kselftest-headers check check-debug lint run bench htmldocs \
-	install uninstall deb check-packages clean lab check-labs
+	install uninstall deb check-packages clean lab check-labs labs-dist

@@ -28,7 +28,8 @@
 # have that option off.  (The gcc build, W=1, -Werror and sparse,
 # is every make check's module build: lib.sh, build_module_for.)
 #
-# Also: each lab's patch (Documentation/labs/*.patch, make lab N) still
+# Also: each lab's patch (Documentation/labs/*.patch, make lab N) and
+# each known-wrong answer (Documentation/labs/wrong/, make check-labs) still
 # applies to the tree, so that a change to the code a lab is about is
 # seen at once.
 
@@ -90,7 +91,7 @@ if [ -n "$out" ]; then
 fi
 log "minihv: clang W=1 -Werror and sparse ($rel): clean"
 
-for p in Documentation/labs/*.patch; do
+for p in Documentation/labs/*.patch Documentation/labs/wrong/*.patch; do
 	patch -s -p1 --dry-run -d "$ROOT" <"$p" >/dev/null ||
 		die "minihv: $p no longer applies: the lab needs updating with the code"
 done

@@ -74,6 +74,8 @@ static void expect_refused(struct __test_metadata *_metadata, breaker_t breaker,
 
 static void break_cs(struct minihv_sregs *s) { s->cs.present = 0; }
 static void busy_tss_expected(struct minihv_sregs *s) { s->tr.type = 9; }
+/* Busy, but a 16-bit TSS: outside IA-32e mode only (SDM Vol 3 27.3.1.2). */
+static void tss16_in_long_mode(struct minihv_sregs *s) { s->tr.type = 3; }
 static void break_tr(struct minihv_sregs *s) { s->tr.present = 0; }
 static void ldt_wrong_type(struct minihv_sregs *s)
 {
@@ -85,6 +87,10 @@ static void cs_limit_g(struct minihv_sregs *s) { s->cs.limit = 0xfffff000; s->cs
 
 TEST(unusable_cs) { expect_refused(_metadata, break_cs, "CS is unusable"); }
 TEST(tr_not_busy_tss) { expect_refused(_metadata, busy_tss_expected, "TR type must be 11"); }
+TEST(tr_16bit_tss_in_long_mode)
+{
+	expect_refused(_metadata, tss16_in_long_mode, "TR type must be 11");
+}
 TEST(unusable_tr) { expect_refused(_metadata, break_tr, "TR is unusable"); }
 TEST(ldtr_wrong_type) { expect_refused(_metadata, ldt_wrong_type, "LDTR type must be 2"); }
 TEST(ss_not_data) { expect_refused(_metadata, ss_code_type, "SS type must be 3 or 7"); }

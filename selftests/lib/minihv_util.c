@@ -402,6 +402,45 @@ const char *exit_reason_str(uint32_t reason)
 	}
 }
 
+/*
+ * A vendor's exit code by name, for an "unexpected exit" (the internal
+ * error's data[0]): SDM Vol 3 appendix C, APM Vol 2 appendix C.  Only the
+ * exits minihv's tables handle; others print as their number alone.
+ */
+static const char *vendor_exit_str(struct mh_vcpu *vcpu, uint64_t code)
+{
+	static const char *const vmx[] = {
+		[0] = "EXCEPTION_NMI", [1] = "EXTERNAL_INTERRUPT", [2] = "TRIPLE_FAULT",
+		[3] = "INIT_SIGNAL", [7] = "INTERRUPT_WINDOW", [8] = "NMI_WINDOW",
+		[10] = "CPUID", [12] = "HLT", [13] = "INVD", [15] = "RDPMC",
+		[18] = "VMCALL", [28] = "CR_ACCESS", [29] = "DR_ACCESS",
+		[30] = "IO_INSTRUCTION", [31] = "MSR_READ", [32] = "MSR_WRITE",
+		[33] = "INVALID_GUEST_STATE", [36] = "MWAIT", [39] = "MONITOR",
+		[48] = "EPT_VIOLATION", [49] = "EPT_MISCONFIG", [51] = "RDTSCP",
+		[52] = "PREEMPTION_TIMER", [54] = "WBINVD", [55] = "XSETBV",
+	};
+	static const char *const svm[] = {
+		[0x60] = "INTR", [0x61] = "NMI", [0x62] = "SMI", [0x63] = "INIT",
+		[0x64] = "VINTR", [0x6f] = "RDPMC", [0x72] = "CPUID", [0x74] = "IRET",
+		[0x76] = "INVD", [0x78] = "HLT", [0x7a] = "INVLPGA", [0x7b] = "IOIO",
+		[0x7c] = "MSR", [0x7f] = "SHUTDOWN", [0x80] = "VMRUN", [0x81] = "VMMCALL",
+		[0x87] = "RDTSCP", [0x88] = "ICEBP", [0x89] = "WBINVD", [0x8a] = "MONITOR",
+		[0x8b] = "MWAIT", [0x8d] = "XSETBV",
+	};
+	bool is_vmx = ioctl(vm_dev_fd(vcpu->vm), MINIHV_CHECK_EXTENSION,
+			    MINIHV_CAP_VENDOR) == MINIHV_VENDOR_VMX;
+	const char *const *names = is_vmx ? vmx : svm;
+	size_t n = is_vmx ? sizeof(vmx) / sizeof(vmx[0]) : sizeof(svm) / sizeof(svm[0]);
+
+	if (is_vmx)
+		code &= 0xffff;		/* the basic exit reason */
+	else if (code == 0x400)
+		return "NPF";
+	else if (code >= 0x40 && code < 0x60)
+		return "EXCP";
+	return code < n && names[code] ? names[code] : "?";
+}
+
 void assert_exit_reason(struct mh_vcpu *vcpu, uint32_t reason)
 {
 	struct minihv_run *run = vcpu->run;
@@ -416,6 +455,18 @@ void assert_exit_reason(struct mh_vcpu *vcpu, uint32_t reason)
 		test_fail(__FILE__, __LINE__, "guest took exception %lu (error %#lx), wanted exit %s",
 			  (unsigned long)uc.args[0], (unsigned long)uc.args[1],
 			  exit_reason_str(reason));
+	if (run->exit_reason == MINIHV_EXIT_FAIL_ENTRY)
+		test_fail(__FILE__, __LINE__, "exit FAIL_ENTRY, wanted %s: the CPU refused the entry "
+			  "(%#llx): %.*s", exit_reason_str(reason),
+			  (unsigned long long)run->fail_entry.hardware_entry_failure_reason,
+			  (int)sizeof(run->fail_entry.reason), run->fail_entry.reason);
+	if (run->exit_reason == MINIHV_EXIT_INTERNAL_ERROR &&
+	    run->internal.suberror == MINIHV_INTERNAL_ERROR_UNEXPECTED_EXIT)
+		test_fail(__FILE__, __LINE__,
+			  "exit INTERNAL_ERROR, wanted %s: an exit minihv does not handle, "
+			  "the vendor's %s (%#lx)", exit_reason_str(reason),
+			  vendor_exit_str(vcpu, run->internal.data[0]),
+			  (unsigned long)run->internal.data[0]);
 	test_fail(__FILE__, __LINE__, "exit %s (%u), wanted %s; internal suberror %u data %#lx %#lx %#lx",
 		  exit_reason_str(run->exit_reason), run->exit_reason,
 		  exit_reason_str(reason), run->internal.suberror,
