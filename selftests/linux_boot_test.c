@@ -474,7 +474,11 @@ static int boot(struct __test_metadata *_metadata, const char *device, const cha
 {
 	bool virtio = strstr(append, "minihv_virtio");
 	const char *args[] = {
-		"-M", "256M", "-t", "400", "-c", cpus, "-d", device,
+		/*
+		 * 300 s: under the qemu machines' 420 s for every test, so a
+		 * boot that hangs ends here with its console in the report.
+		 */
+		"-M", "256M", "-t", "300", "-c", cpus, "-d", device,
 		"--initrd", INITRD, "--append", append,
 		virtio ? "--rng" : NULL, "--disk", DISK, "--disk", RO ",ro",
 		"--net", "tap=" TAP, "--net", "user,hostfwd=tcp::8081-:8080", NULL,
