@@ -292,6 +292,10 @@ static bool process_queue(struct virtio_dev *d, unsigned int qi)
 		if (chain_build(d, qi, head))
 			break;
 		len = d->ops->request(d, qi, &d->chain);
+		if (len == VIRTIO_REQ_ASYNC) {
+			q->last_avail++;
+			continue;
+		}
 		if (len < 0)	/* an error, or VIRTIO_REQ_LATER */
 			break;
 		q->last_avail++;
@@ -299,6 +303,21 @@ static bool process_queue(struct virtio_dev *d, unsigned int qi)
 		done = true;
 	}
 	return done;
+}
+
+void virtio_complete(struct virtio_dev *d, unsigned int queue, uint16_t head, uint32_t len)
+{
+	/* A queue the driver disabled may have a new size and rings by now. */
+	if (queue >= d->s.nqueues || !d->s.q[queue].ready)
+		return;
+	used_push(d, queue, head, len);
+	raise_irq(d, VIRTIO_INT_USED);
+}
+
+void virtio_drain(struct virtio_dev *d)
+{
+	if (d->ops->drain)
+		d->ops->drain(d);
 }
 
 bool virtio_process(struct virtio_dev *d)
@@ -361,6 +380,8 @@ static void device_reset(struct virtio_dev *d)
 {
 	struct virtio_state *s = &d->s;
 
+	/* First: requests in flight complete into the rings they came from. */
+	virtio_drain(d);
 	s->driver_features = 0;
 	s->device_features_sel = s->driver_features_sel = s->queue_sel = 0;
 	s->status = s->isr = 0;
@@ -583,12 +604,14 @@ void virtio_dev_stop(struct virtio_dev *d)
 {
 	uint64_t one = 1;
 
-	if (!d->thread_started)
-		return;
-	pthread_mutex_lock(&d->lock);
-	d->stop = true;
-	pthread_mutex_unlock(&d->lock);
-	if (write(d->notify_fd, &one, sizeof(one)) == sizeof(one))
-		pthread_join(d->thread, NULL);
-	d->thread_started = false;
+	if (d->thread_started) {
+		pthread_mutex_lock(&d->lock);
+		d->stop = true;
+		pthread_mutex_unlock(&d->lock);
+		if (write(d->notify_fd, &one, sizeof(one)) == sizeof(one))
+			pthread_join(d->thread, NULL);
+		d->thread_started = false;
+	}
+	if (d->ops->stop)
+		d->ops->stop(d);
 }

@@ -97,18 +97,33 @@ struct virtio_dev;
 
 /* request()'s answer for "not now": the chain stays available. */
 #define VIRTIO_REQ_LATER	(-2)
+/*
+ * request()'s answer for "taken, it completes later": the device has
+ * copied what it needs of the chain and calls virtio_complete() when the
+ * work is done, from any thread, with the lock held.
+ */
+#define VIRTIO_REQ_ASYNC	(-3)
 
 struct virtio_ops {
 	/*
 	 * Serves one request; returns the bytes written into its writable
 	 * buffers (the used element's len), -1 after virtio_guest_error(),
-	 * or VIRTIO_REQ_LATER to leave it (and the queue's later ones)
-	 * available until the next wake (a receive queue with no frame).
+	 * VIRTIO_REQ_LATER to leave it (and the queue's later ones)
+	 * available until the next wake (a receive queue with no frame, a
+	 * disk with every request slot busy), or VIRTIO_REQ_ASYNC.
 	 * Called on the device's thread with the lock held.
 	 */
 	int (*request)(struct virtio_dev *d, unsigned int queue, struct virtio_chain *c);
 	/* The driver wrote 0 to Status (under the lock); may be NULL. */
 	void (*reset)(struct virtio_dev *d);
+	/*
+	 * Waits until no VIRTIO_REQ_ASYNC request is in flight (lock held,
+	 * released while waiting); before a reset, so that none completes
+	 * into rings the driver has since replaced.  NULL: none ever is.
+	 */
+	void (*drain)(struct virtio_dev *d);
+	/* After the device's thread ended: end the device's own threads.  May be NULL. */
+	void (*stop)(struct virtio_dev *d);
 	/*
 	 * The thread woke (a notification, or wait_fd readable): serve the
 	 * queues and the backend (lock held).  NULL: virtio_process().
@@ -150,7 +165,7 @@ int virtio_dev_init(struct virtio_dev *d, const char *name, uint32_t device_id,
 		    void *priv, uint8_t *ram, uint64_t ram_size, uint64_t base, uint32_t pin);
 /* Starts the device's thread: 0 or -errno. */
 int virtio_dev_start(struct virtio_dev *d);
-/* Ends the thread after its current request. */
+/* Ends the thread after its current request, then the device's own (ops->stop). */
 void virtio_dev_stop(struct virtio_dev *d);
 
 /*
@@ -165,6 +180,16 @@ bool virtio_mmio(struct virtio_dev *d, uint64_t addr, uint8_t *data, uint32_t le
  * true if it completed any (and raised the interrupt).
  */
 bool virtio_process(struct virtio_dev *d);
+
+/* Waits until every request taken has completed (lock held). */
+void virtio_drain(struct virtio_dev *d);
+
+/*
+ * Completes a VIRTIO_REQ_ASYNC request: @head into queue @queue's used
+ * ring with @len bytes written, and the interrupt.  Dropped if the driver
+ * took the queue down meanwhile.  Lock held.
+ */
+void virtio_complete(struct virtio_dev *d, unsigned int queue, uint16_t head, uint32_t len);
 
 /*
  * The guest broke a rule: DEVICE_NEEDS_RESET, a config-change interrupt,
