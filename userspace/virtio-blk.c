@@ -2,8 +2,8 @@
 /*
  * virtio-blk (virtio 1.2 spec 5.2) on a raw image: reads, writes, flush
  * (fdatasync), the device ID, read-only disks.  The device's thread
- * checks each request and hands its reads, writes and flushes to a pool
- * of workers, which do them with preadv/pwritev/fdatasync without the
+ * checks each request and queues its reads, writes and flushes; it and
+ * a pool of workers do them with preadv/pwritev/fdatasync without the
  * device's lock, several at once, and complete them in any order (the
  * split ring allows it; design.rst, "virtio-blk's I/O", says why a pool
  * and not io_uring).  A request touches the image only inside its own
@@ -82,7 +82,6 @@ struct blk {
 	bool starved;		/* a request waited for a slot: wake the device */
 	unsigned int draining;	/* blk_drain()s waiting: take no new request */
 	bool stop;
-	bool no_workers;	/* said so */
 	unsigned int fifo[BLK_SLOTS];	/* queued slots, oldest first */
 	unsigned int fifo_head, fifo_tail;
 	unsigned int nworkers;
@@ -169,79 +168,83 @@ static uint8_t blk_io(struct blk *b, struct blk_slot *s)
 	return VIRTIO_BLK_S_OK;
 }
 
-static void *blk_worker(void *arg)
+/*
+ * Takes the oldest queued request and does it, the lock dropped for the
+ * I/O (called and returns with it held): false with none queued.  The
+ * device's thread and the workers both serve this way.
+ */
+static bool blk_serve_one(struct virtio_dev *d, struct blk *b)
 {
-	struct blk *b = arg;
-	struct virtio_dev *d = b->dev;
 	uint64_t one = 1;
 	struct blk_slot *s;
 	uint8_t status;
 
+	if (b->fifo_head == b->fifo_tail)
+		return false;
+	s = &b->slot[b->fifo[b->fifo_head++ % BLK_SLOTS]];
+	pthread_mutex_unlock(&d->lock);
+	status = blk_io(b, s);
+	pthread_mutex_lock(&d->lock);
+	*s->status = status;
+	virtio_complete(d, s->queue, s->head, status ? 1 : s->written);
+	s->busy = false;
+	b->inflight--;
+	if (b->draining)
+		pthread_cond_broadcast(&b->idle);
+	/* The device's thread left a request for want of a slot. */
+	if (b->starved) {
+		b->starved = false;
+		if (write(d->notify_fd, &one, sizeof(one)) != sizeof(one))
+			fprintf(stderr, "minihv-run: %s: eventfd: %s\n", d->name, strerror(errno));
+	}
+	return true;
+}
+
+static void *blk_worker(void *arg)
+{
+	struct blk *b = arg;
+	struct virtio_dev *d = b->dev;
+
 	pthread_mutex_lock(&d->lock);
 	for (;;) {
-		while (b->fifo_head == b->fifo_tail && !b->stop)
-			pthread_cond_wait(&b->work, &d->lock);
+		if (blk_serve_one(d, b))
+			continue;
 		/* Stop only with nothing queued: a taken request always completes. */
-		if (b->fifo_head == b->fifo_tail)
+		if (b->stop)
 			break;
-		s = &b->slot[b->fifo[b->fifo_head++ % BLK_SLOTS]];
-		pthread_mutex_unlock(&d->lock);
-		status = blk_io(b, s);
-		pthread_mutex_lock(&d->lock);
-		*s->status = status;
-		virtio_complete(d, s->queue, s->head, status ? 1 : s->written);
-		s->busy = false;
-		b->inflight--;
-		pthread_cond_broadcast(&b->idle);
-		/* The device's thread left a request for want of a slot. */
-		if (b->starved) {
-			b->starved = false;
-			if (write(d->notify_fd, &one, sizeof(one)) != sizeof(one))
-				fprintf(stderr, "minihv-run: %s: eventfd: %s\n", d->name,
-					strerror(errno));
-		}
+		pthread_cond_wait(&b->work, &d->lock);
 	}
 	pthread_mutex_unlock(&d->lock);
 	return NULL;
 }
 
 /*
- * The workers, started with the first request (lock held): 0, or -1 when
- * not even one could be (said once).
+ * The workers, started the first time two requests wait (lock held).
+ * Without them (none could be started) the device's thread does every
+ * request itself, one at a time: slower, the same results.
  */
-static int blk_start_workers(struct virtio_dev *d, struct blk *b)
+static void blk_start_workers(struct blk *b)
 {
-	while (b->nworkers < BLK_WORKERS) {
-		if (pthread_create(&b->worker[b->nworkers], NULL, blk_worker, b))
-			break;
+	while (b->nworkers < BLK_WORKERS &&
+	       !pthread_create(&b->worker[b->nworkers], NULL, blk_worker, b))
 		b->nworkers++;
-	}
-	if (b->nworkers)
-		return 0;	/* fewer workers: the same results, later */
-	if (!b->no_workers)
-		fprintf(stderr, "minihv-run: %s: no worker thread: requests fail\n", d->name);
-	b->no_workers = true;
-	return -1;
 }
 
 /*
- * Hands a read, write or flush to the workers: VIRTIO_REQ_ASYNC;
- * VIRTIO_REQ_LATER with every slot busy (a worker wakes the device's
- * thread when one frees) or a reset on its way; BLK_NOW when there is
- * no worker: the request fails at once.
+ * Queues a read, write or flush: VIRTIO_REQ_ASYNC; VIRTIO_REQ_LATER with
+ * every slot busy (a completion wakes the device's thread) or a reset on
+ * its way.  The device's thread serves the queue itself after taking the
+ * available requests (blk_wake), so a lone request costs no hand-off;
+ * a worker is woken for each request behind the first.
  */
-#define BLK_NOW		(-1)
-
-static int blk_queue(struct virtio_dev *d, struct blk *b, unsigned int queue,
-		     struct virtio_chain *c, uint32_t type, uint64_t sector, uint64_t len)
+static int blk_queue(struct blk *b, unsigned int queue, struct virtio_chain *c,
+		     uint32_t type, uint64_t sector, uint64_t len)
 {
 	struct blk_slot *s = NULL;
 	unsigned int i;
 
 	if (b->draining)
 		return VIRTIO_REQ_LATER;
-	if (blk_start_workers(d, b))
-		return BLK_NOW;
 	for (i = 0; i < BLK_SLOTS && !s; i++)
 		if (!b->slot[i].busy)
 			s = &b->slot[i];
@@ -263,7 +266,10 @@ static int blk_queue(struct virtio_dev *d, struct blk *b, unsigned int queue,
 		blk_iov(s, c, true, sizeof(struct blk_req_header), len);
 	b->fifo[b->fifo_tail++ % BLK_SLOTS] = s - b->slot;
 	b->inflight++;
-	pthread_cond_signal(&b->work);
+	if (b->fifo_tail - b->fifo_head > 1) {
+		blk_start_workers(b);
+		pthread_cond_signal(&b->work);
+	}
 	return VIRTIO_REQ_ASYNC;
 }
 
@@ -273,7 +279,6 @@ static int blk_request(struct virtio_dev *d, unsigned int queue, struct virtio_c
 	struct blk_req_header h;
 	uint64_t data, written = 1;
 	uint8_t status = VIRTIO_BLK_S_OK;
-	int r;
 
 	/* A header to read and a status byte to write, at least (5.2.6). */
 	if (c->read_len < sizeof(h) || !c->write_len) {
@@ -284,16 +289,14 @@ static int blk_request(struct virtio_dev *d, unsigned int queue, struct virtio_c
 	switch (h.type) {
 	case VIRTIO_BLK_T_IN:
 		data = c->write_len - 1;
-		if (blk_range_ok(b, h.sector, data) &&
-		    (r = blk_queue(d, b, queue, c, h.type, h.sector, data)) != BLK_NOW)
-			return r;
+		if (blk_range_ok(b, h.sector, data))
+			return blk_queue(b, queue, c, h.type, h.sector, data);
 		status = VIRTIO_BLK_S_IOERR;
 		break;
 	case VIRTIO_BLK_T_OUT:
 		data = c->read_len - sizeof(h);
-		if (!b->ro && blk_range_ok(b, h.sector, data) &&
-		    (r = blk_queue(d, b, queue, c, h.type, h.sector, data)) != BLK_NOW)
-			return r;
+		if (!b->ro && blk_range_ok(b, h.sector, data))
+			return blk_queue(b, queue, c, h.type, h.sector, data);
 		status = VIRTIO_BLK_S_IOERR;
 		break;
 	case VIRTIO_BLK_T_FLUSH:
@@ -301,10 +304,8 @@ static int blk_request(struct virtio_dev *d, unsigned int queue, struct virtio_c
 			virtio_guest_error(d, queue, "flush, feature not negotiated");
 			return -1;
 		}
-		if (!b->ro && (r = blk_queue(d, b, queue, c, h.type, 0, 0)) != BLK_NOW)
-			return r;
 		if (!b->ro)
-			status = VIRTIO_BLK_S_IOERR;
+			return blk_queue(b, queue, c, h.type, 0, 0);
 		break;
 	case VIRTIO_BLK_T_GET_ID:
 		data = c->write_len - 1 < ID_BYTES ? c->write_len - 1 : ID_BYTES;
@@ -317,12 +318,26 @@ static int blk_request(struct virtio_dev *d, unsigned int queue, struct virtio_c
 	return written;
 }
 
+/*
+ * The device's thread woke: take the available requests, and serve the
+ * queue with the workers, taking any that came meanwhile, until it is
+ * empty (lock held).
+ */
+static void blk_wake(struct virtio_dev *d)
+{
+	do
+		virtio_process(d);
+	while (blk_serve_one(d, d->priv));
+}
+
 /* Lock held, released while waiting. */
 static void blk_drain(struct virtio_dev *d)
 {
 	struct blk *b = d->priv;
 
 	b->draining++;
+	while (blk_serve_one(d, b))
+		;
 	while (b->inflight)
 		pthread_cond_wait(&b->idle, &d->lock);
 	b->draining--;
@@ -334,6 +349,8 @@ static void blk_stop(struct virtio_dev *d)
 	unsigned int i;
 
 	pthread_mutex_lock(&d->lock);
+	while (blk_serve_one(d, b))
+		;
 	b->stop = true;
 	pthread_cond_broadcast(&b->work);
 	pthread_mutex_unlock(&d->lock);
@@ -344,6 +361,7 @@ static void blk_stop(struct virtio_dev *d)
 
 static const struct virtio_ops blk_ops = {
 	.request = blk_request,
+	.wake = blk_wake,
 	.drain = blk_drain,
 	.stop = blk_stop,
 };

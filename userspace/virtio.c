@@ -86,10 +86,19 @@ static void *gpa_range(struct virtio_dev *d, uint64_t gpa, uint64_t len)
 	return d->ram + gpa;
 }
 
+/*
+ * Sets @why in InterruptStatus and raises the pin, unless @why was set
+ * already: the driver has not yet taken the last interrupt, and it looks
+ * at every queue after its acknowledgement (4.2.3.4), so one more would
+ * tell it nothing.  This is a level-triggered line's behaviour, and what
+ * lets a device complete requests one by one without one interrupt each.
+ */
 static void raise_irq(struct virtio_dev *d, uint32_t why)
 {
 	uint64_t one = 1;
 
+	if ((d->s.isr & why) == why)
+		return;
 	d->s.isr |= why;
 	if (d->irq_fd >= 0) {
 		if (write(d->irq_fd, &one, sizeof(one)) != sizeof(one))
