@@ -22,6 +22,9 @@ mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 # Pseudo-terminals: runner_tty_test drives minihv-run on one.
 mkdir -p /dev/pts && mount -t devpts devpts /dev/pts
+# This machine's resolver, which libslirp asks for a guest's names:
+# linux_boot_test answers there.
+mkdir -p /etc && echo "nameserver 127.0.0.1" >/etc/resolv.conf
 # The initramfs holds no device nodes, so the kernel could not give init a
 # console; take it now that devtmpfs is there.
 exec 0</dev/console 1>/dev/console 2>&1

@@ -296,6 +296,8 @@ make_initramfs() {
 	guest_modules "$f" "$dir.guest" virtio virtio_ring virtio_mmio virtio-rng virtio_blk \
 		crc32c_generic ext4 virtio_net
 	guest_disks "$dir"
+	# linux_boot_test's UDP echo, behind hostfwd=udp: (static).
+	[ -x "$ROOT/selftests/udp_echo" ] && cp "$ROOT/selftests/udp_echo" "$dir.guest/bin/"
 	cp "$ROOT/scripts/linux-guest-init.sh" "$dir.guest/init"
 	chmod 755 "$dir.guest/init"
 	(cd "$dir.guest" && find . | cpio -o -H newc --quiet | gzip -1) >"$dir/guests/linux-initrd.gz"

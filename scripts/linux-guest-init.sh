@@ -16,8 +16,10 @@
 #                  try to write the read-only disk; "minihv-guest: ..." lines;
 #                  with minihv_net too: fetch a file over the TAP network
 #                  (10.0.3.1:8000) and over the user network (DHCP, then
-#                  10.0.2.2:8000), serve one on port 8080 for the host's
-#                  hostfwd, and print the SHA-256s (linux_boot_test)
+#                  10.0.2.2:8000), look up minihv.test through the user
+#                  network's DNS, serve a file on TCP port 8080 and echo
+#                  datagrams on UDP port 8082 for the host's hostfwd, and
+#                  print the SHA-256s and the address (linux_boot_test)
 #   (otherwise)    a shell on the console; `poweroff` or `reboot` ends it
 export PATH=/bin
 mount -t proc proc /proc
@@ -84,15 +86,25 @@ net_checks() {
 	udhcpc -i "$user" -n -q -f -s /dhcp.sh >/dev/null 2>&1
 	echo "minihv-guest: dhcp $(cat /lease)"
 	echo "minihv-guest: user $(nc 10.0.2.2 8000 </dev/null | sha256sum | cut -d' ' -f1)"
-	# A file for the host to fetch through hostfwd: listen, then tell the
-	# host's server (port 8001), which fetches it before it answers.
+	# A name through libslirp's DNS (10.0.2.3), which asks the machine's
+	# resolver: linux_boot_test answers minihv.test there.
+	echo "minihv-guest: dns $(nslookup minihv.test 10.0.2.3 2>/dev/null |
+		awk '$1 == "Address:" && $2 !~ /:53$/ { a = $2 } END { print a }')"
+	# A file for the host to fetch through hostfwd, and a UDP echo for
+	# hostfwd=udp: listen, then tell the host's server (port 8001), which
+	# fetches the file and sends its datagram before it answers.
 	head -c 100000 /dev/urandom >/served
 	echo "minihv-guest: served $(sha256sum /served | cut -d' ' -f1)"
 	nc -l -p 8080 </served >/dev/null &
+	tcp=$!
+	udp_echo 8082 &
+	udp=$!
 	i=0
-	while [ $i -lt 200 ] && ! netstat -ltn | grep -q ':8080 '; do i=$((i + 1)); done
+	while [ $i -lt 200 ] && ! { netstat -ltn | grep -q ':8080 ' && netstat -lun | grep -q ':8082 '; }; do
+		i=$((i + 1))
+	done
 	nc 10.0.2.2 8001 </dev/null >/dev/null
-	kill $! 2>/dev/null
+	kill $tcp $udp 2>/dev/null
 	echo "minihv-guest: net done"
 }
 

@@ -25,7 +25,10 @@
  *                         networking through the gateway 10.0.2.2 (this
  *                         machine's loopback); the server fetches the
  *                         guest's file through the hostfwd port; every
- *                         SHA-256 matches.
+ *                         SHA-256 matches.  The guest looks up a name
+ *                         through libslirp's DNS (10.0.2.3), which this
+ *                         test answers as the machine's resolver, and a
+ *                         datagram comes back through hostfwd=udp:.
  *   one_vcpu_shell_reboot one vCPU and a shell: commands piped to
  *                         minihv-run's stdin reach the guest's shell
  *                         through the UART's receive path, and `reboot -f`
@@ -76,6 +79,12 @@
 #define PORT_FILE	8000	/* a connection gets NET_FILE */
 #define PORT_READY	8001	/* the guest listens: fetch its file through hostfwd */
 #define PORT_FWD	8081	/* hostfwd=tcp::8081-:8080 */
+#define PORT_UDP_FWD	8083	/* hostfwd=udp::8083-:8082, the guest's udp_echo */
+#define UDP_GOT		"/tmp/linux_boot_udp.txt"
+#define UDP_MSG		"a datagram through hostfwd=udp:"
+/* What this machine's resolver (127.0.0.1:53, guest-init.sh) answers. */
+#define DNS_NAME	"\6minihv\4test"
+#define DNS_ADDR	"10.9.8.7"
 
 static char out[1 << 20];
 
@@ -350,6 +359,7 @@ static int net_setup(const char **step)
 	if (fd < 0 || close(fd))
 		return -EIO;
 	unlink(FWD_GOT);
+	unlink(UDP_GOT);
 	return 0;
 }
 
@@ -394,31 +404,116 @@ static void fetch_forwarded(void)
 }
 
 /*
+ * A datagram to the guest's echo server through hostfwd=udp: and back,
+ * into UDP_GOT: five tries of two seconds, as UDP may lose one.
+ */
+static void udp_forwarded(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(PORT_UDP_FWD),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), i, out;
+	struct pollfd pfd = { .fd = s, .events = POLLIN };
+	char buf[128];
+	ssize_t n = -1;
+
+	if (s < 0 || connect(s, (struct sockaddr *)&a, sizeof(a)))
+		return;
+	for (i = 0; i < 5 && n < 0; i++)
+		if (send(s, UDP_MSG, strlen(UDP_MSG), 0) > 0 && poll(&pfd, 1, 2000) == 1)
+			n = recv(s, buf, sizeof(buf), 0);
+	close(s);
+	out = open(UDP_GOT, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (out >= 0 && n > 0 && write(out, buf, n) != n)
+		n = -1;
+	close(out);
+}
+
+/*
+ * This machine's resolver, for libslirp's DNS forwarding (RFC 1035 4.1):
+ * a query for DNS_NAME's A record gets DNS_ADDR, any other an answer
+ * with no record.
+ */
+static void dns_answer(int s)
+{
+	static const uint8_t rr[] = {
+		0xc0, 12,		/* the name: a pointer to the question's */
+		0, 1, 0, 1,		/* type A, class IN */
+		0, 0, 0, 60,		/* TTL */
+		0, 4,			/* the address's length */
+	};
+	struct sockaddr_in from;
+	socklen_t flen = sizeof(from);
+	uint8_t q[512];
+	struct in_addr addr;
+	size_t end = 12, name = strlen(DNS_NAME) + 1;
+	ssize_t n = recvfrom(s, q, sizeof(q) - sizeof(rr) - 4, 0, (struct sockaddr *)&from, &flen);
+
+	if (n < 12)
+		return;
+	while (end < (size_t)n && q[end])	/* the question's name, label by label */
+		end += q[end] + 1;
+	if (end + 5 > (size_t)n)
+		return;
+	end += 5;				/* its end, type and class */
+	q[2] = 0x81, q[3] = 0x80;		/* a response, recursion: NOERROR */
+	q[4] = 0, q[5] = 1;			/* one question */
+	memset(q + 6, 0, 6);			/* no answer yet, no others */
+	if (end - 12 == name + 4 && !memcmp(q + 12, DNS_NAME, name) &&
+	    q[end - 4] == 0 && q[end - 3] == 1) {
+		memcpy(q + end, rr, sizeof(rr));
+		inet_pton(AF_INET, DNS_ADDR, &addr);
+		memcpy(q + end + sizeof(rr), &addr, 4);
+		q[7] = 1;
+		end += sizeof(rr) + 4;
+	}
+	sendto(s, q, end, 0, (struct sockaddr *)&from, flen);
+}
+
+/* This machine's 127.0.0.1:53 over UDP, or -1. */
+static int dns_socket(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(53),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (s >= 0 && bind(s, (struct sockaddr *)&a, sizeof(a))) {
+		close(s);
+		return -1;
+	}
+	return s;
+}
+
+/*
  * The server, a child process until killed: on PORT_FILE it sends
  * NET_FILE and closes; a connection on PORT_READY says the guest
- * listens, and is closed once its file is fetched.  The sockets listen
- * before the guest starts.  Its pid, or -1.
+ * listens, and is closed once its file is fetched and its UDP echo
+ * answered; and the resolver on port 53.  The sockets listen before the
+ * guest starts.  Its pid, or -1.
  */
 static pid_t net_server(void)
 {
-	struct pollfd pfd[2] = {
+	struct pollfd pfd[3] = {
 		{ .fd = listener(PORT_FILE), .events = POLLIN },
 		{ .fd = listener(PORT_READY), .events = POLLIN },
+		{ .fd = dns_socket(), .events = POLLIN },
 	};
 	int c, f;
 	pid_t pid;
 
-	if (pfd[0].fd < 0 || pfd[1].fd < 0)
+	if (pfd[0].fd < 0 || pfd[1].fd < 0 || pfd[2].fd < 0)
 		return -1;
 	pid = fork();
 	if (pid) {
 		close(pfd[0].fd);
 		close(pfd[1].fd);
+		close(pfd[2].fd);
 		return pid;
 	}
 	for (;;) {
-		if (poll(pfd, 2, -1) < 0)
+		if (poll(pfd, 3, -1) < 0)
 			_exit(1);
+		if (pfd[2].revents & POLLIN)
+			dns_answer(pfd[2].fd);
 		if (pfd[0].revents & POLLIN) {
 			c = accept(pfd[0].fd, NULL, NULL);
 			f = open(NET_FILE, O_RDONLY | O_CLOEXEC);
@@ -430,6 +525,7 @@ static pid_t net_server(void)
 		if (pfd[1].revents & POLLIN) {
 			c = accept(pfd[1].fd, NULL, NULL);
 			fetch_forwarded();
+			udp_forwarded();
 			close(c);
 		}
 	}
@@ -450,6 +546,7 @@ static void file_sha(const char *path, char *sha, size_t len)
 static void check_net(struct __test_metadata *_metadata, const char *text)
 {
 	char line[256], want[128];
+	int f;
 
 	guest_line(text, "minihv-guest: nics ", line, sizeof(line));
 	EXPECT_TRUE(strstr(line, "tap=eth") && strstr(line, " user=eth"))
@@ -466,6 +563,15 @@ static void check_net(struct __test_metadata *_metadata, const char *text)
 	file_sha(FWD_GOT, want, sizeof(want));
 	EXPECT_EQ(64, strlen(line));
 	EXPECT_STREQ(line, want) TH_LOG("the guest's file through hostfwd");
+	guest_line(text, "minihv-guest: dns ", line, sizeof(line));
+	EXPECT_STREQ(DNS_ADDR, line) TH_LOG("minihv.test through the user network's DNS");
+	memset(want, 0, sizeof(want));
+	f = open(UDP_GOT, O_RDONLY | O_CLOEXEC);
+	EXPECT_LT(0, f);
+	if (f >= 0 && read(f, want, sizeof(want) - 1) < 0)
+		want[0] = '\0';
+	close(f);
+	EXPECT_STREQ(UDP_MSG, want) TH_LOG("the datagram through hostfwd=udp:");
 	EXPECT_NE(NULL, strstr(text, "minihv-guest: net done"));
 }
 
@@ -481,7 +587,8 @@ static int boot(struct __test_metadata *_metadata, const char *device, const cha
 		"-M", "256M", "-t", "300", "-c", cpus, "-d", device,
 		"--initrd", INITRD, "--append", append,
 		virtio ? "--rng" : NULL, "--disk", DISK, "--disk", RO ",ro",
-		"--net", "tap=" TAP, "--net", "user,hostfwd=tcp::8081-:8080", NULL,
+		"--net", "tap=" TAP,
+		"--net", "user,hostfwd=tcp::8081-:8080,hostfwd=udp::8083-:8082", NULL,
 	};
 	const char *step = "";
 	pid_t server = -1;
