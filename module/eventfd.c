@@ -53,7 +53,12 @@ static int ioeventfd_assign(struct minihv_vm *vm, struct minihv_ioeventfd_entry 
 	return 0;
 }
 
-static int ioeventfd_deassign(struct minihv_vm *vm, const struct minihv_ioeventfd_entry *n)
+/*
+ * Unlinks the entry @n names and returns it, for the caller to free once
+ * the lock is dropped and readers have left it; NULL if there is none.
+ */
+static struct minihv_ioeventfd_entry *ioeventfd_unlink(struct minihv_vm *vm,
+						       const struct minihv_ioeventfd_entry *n)
 {
 	struct minihv_ioeventfd_entry *e;
 
@@ -64,19 +69,15 @@ static int ioeventfd_deassign(struct minihv_vm *vm, const struct minihv_ioeventf
 			continue;
 		list_del_rcu(&e->list);
 		vm->nr_ioeventfds--;
-		/* No vCPU still signals through it once synchronize_rcu() returns. */
-		synchronize_rcu();
-		eventfd_ctx_put(e->ctx);
-		kfree(e);
-		return 0;
+		return e;
 	}
-	return -ENOENT;
+	return NULL;
 }
 
 int minihv_ioeventfd(struct minihv_vm *vm, void __user *argp)
 {
+	struct minihv_ioeventfd_entry *n, *old;
 	struct minihv_ioeventfd args;
-	struct minihv_ioeventfd_entry *n;
 	u64 limit;
 	int r;
 
@@ -102,15 +103,30 @@ int minihv_ioeventfd(struct minihv_vm *vm, void __user *argp)
 	n->match = args.flags & MINIHV_IOEVENTFD_FLAG_DATAMATCH;
 	n->datamatch = n->match ? args.datamatch : 0;
 
+	if (args.flags & MINIHV_IOEVENTFD_FLAG_DEASSIGN) {
+		mutex_lock(&vm->lock);
+		old = ioeventfd_unlink(vm, n);
+		mutex_unlock(&vm->lock);
+		r = old ? 0 : -ENOENT;
+		if (old) {
+			/*
+			 * No vCPU still signals through it once synchronize_rcu()
+			 * returns; waited for without vm->lock, which the VM's
+			 * other ioctls and vCPUs' slow paths need meanwhile.
+			 */
+			synchronize_rcu();
+			eventfd_ctx_put(old->ctx);
+			kfree(old);
+		}
+		goto err_put;
+	}
 	mutex_lock(&vm->lock);
-	if (args.flags & MINIHV_IOEVENTFD_FLAG_DEASSIGN)
-		r = ioeventfd_deassign(vm, n);
-	else
-		r = ioeventfd_assign(vm, n);
+	r = ioeventfd_assign(vm, n);
 	mutex_unlock(&vm->lock);
 	/* Assigned: the list holds n and its reference now. */
-	if (!r && !(args.flags & MINIHV_IOEVENTFD_FLAG_DEASSIGN))
+	if (!r)
 		return 0;
+err_put:
 	eventfd_ctx_put(n->ctx);
 err_free:
 	kfree(n);

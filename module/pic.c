@@ -167,11 +167,29 @@ bool minihv_pic_output(struct minihv_vm *vm)
  * (masked meanwhile) gives IR7's vector with nothing in service: the
  * datasheet's spurious interrupt, which guests expect.
  */
+/*
+ * INTA on chip @c for its IR @irq.  In auto-EOI mode that was the EOI
+ * too, which a resampling irqfd on the pin must hear of as it hears of
+ * an OCW2 EOI (pic_ioport()): the pin's line falls here and its bit is
+ * set in @acked, for minihv_irqfd_ack() once the lock is dropped.
+ */
+static void pic_ack(struct minihv_pic *pic, struct pic_chip *c, int irq,
+		    unsigned long *acked)
+{
+	int pin = irq + (c == &pic->chip[1] ? 8 : 0);
+
+	pic_chip_ack(c, irq);
+	if (c->aeoi && pin != PIC_CASCADE_IR && test_bit(pin, &pic->vm->irqfd_resample_pins)) {
+		pic_chip_set(c, irq, 0);
+		__set_bit(pin, acked);
+	}
+}
+
 u8 minihv_pic_intack(struct minihv_vm *vm)
 {
 	struct minihv_pic *pic = vm->pic;
 	struct pic_chip *m = &pic->chip[0], *s = &pic->chip[1];
-	unsigned long flags;
+	unsigned long flags, acked = 0;
 	int irq, irq2;
 	u8 vec;
 
@@ -180,29 +198,32 @@ u8 minihv_pic_intack(struct minihv_vm *vm)
 	if (irq < 0) {
 		vec = m->base | 7;
 	} else if (irq != PIC_CASCADE_IR) {
-		pic_chip_ack(m, irq);
+		pic_ack(pic, m, irq, &acked);
 		vec = m->base | irq;
 	} else {
 		pic_chip_ack(m, irq);
 		irq2 = pic_chip_irq(s, false);
 		if (irq2 >= 0)
-			pic_chip_ack(s, irq2);
+			pic_ack(pic, s, irq2, &acked);
 		vec = s->base | (irq2 >= 0 ? irq2 : 7);
 	}
 	pic_update(pic);
 	spin_unlock_irqrestore(&pic->lock, flags);
+	/* From minihv_inject_events(): a vCPU's thread, no irqchip lock held. */
+	if (acked)
+		minihv_irqfd_ack(vm, acked);
 	return vec;
 }
 
 /* OCW3's poll: the read acknowledges as INTA would; 80h | IR, or 0. */
-static u8 pic_poll(struct minihv_pic *pic, struct pic_chip *c)
+static u8 pic_poll(struct minihv_pic *pic, struct pic_chip *c, unsigned long *acked)
 {
 	int irq = pic_chip_irq(c, c == &pic->chip[0]);
 
 	c->poll = false;
 	if (irq < 0)
 		return 0;
-	pic_chip_ack(c, irq);
+	pic_ack(pic, c, irq, acked);
 	return 0x80 | irq;
 }
 
@@ -318,7 +339,7 @@ void minihv_pic_io(struct minihv_vm *vm, u16 port, int size, bool in, u32 *val)
 		if (port & 1)
 			*val = c->imr;
 		else if (c->poll)
-			*val = pic_poll(pic, c);
+			*val = pic_poll(pic, c, &acked);
 		else
 			*val = c->read_isr ? c->isr : c->irr;
 	} else if (port & 1) {

@@ -5,13 +5,16 @@
  * port I/O path that serves them.  The guest programs them as firmware
  * and Linux do: PIT channel 0's IRQ0 through I/O APIC pin 2 and through
  * the 8259 as ExtINT, the counter latch and read-back, channel 2's gate
- * and output on port 61h, the 8259's mask, EOI, IRR and ISR, and the PM
- * timer against the TSC; then the bad uses.  Times are measured with the
- * PM timer, whose rate is checked against the TSC first.
+ * and output on port 61h, the 8259's mask, EOI, IRR and ISR, its auto-EOI
+ * resampling an irqfd, and the PM timer against the TSC; then the bad
+ * uses.  Times are measured with the PM timer, whose rate is checked
+ * against the TSC first.
  */
 #include <errno.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <unistd.h>
 
 #include "kselftest_harness.h"
 #include "minihv_util.h"
@@ -124,19 +127,27 @@ static uint64_t wait_irqs(volatile uint64_t *count, uint64_t n, uint64_t ms)
 	return *count;
 }
 
-/* ICW1-ICW4 of both chips as Linux does: IRQ0 at 20h, IRQ8 at 28h. */
-static void pic_init(uint8_t mask)
+/*
+ * ICW1-ICW4 of both chips as Linux does: IRQ0 at 20h, IRQ8 at 28h; the
+ * master's ICW4 @icw4 (01h: 8086 mode, 03h: with auto-EOI).
+ */
+static void pic_setup(uint8_t mask, uint8_t icw4)
 {
 	outb(PIC1_CMD, 0x11);		/* ICW1: edge, cascade, ICW4 */
 	outb(PIC1_DATA, VEC_IRQ0);	/* ICW2 */
 	outb(PIC1_DATA, 0x04);		/* ICW3: a slave on IR2 */
-	outb(PIC1_DATA, 0x01);		/* ICW4: 8086 mode */
+	outb(PIC1_DATA, icw4);		/* ICW4 */
 	outb(PIC2_CMD, 0x11);
 	outb(PIC2_DATA, VEC_IRQ0 + 8);
 	outb(PIC2_DATA, 0x02);
 	outb(PIC2_DATA, 0x01);
 	outb(PIC2_DATA, 0xff);
 	outb(PIC1_DATA, mask);
+}
+
+static void pic_init(uint8_t mask)
+{
+	pic_setup(mask, 0x01);
 }
 
 /* Channel @ch in @mode, LSB then MSB of @count. */
@@ -311,6 +322,58 @@ TEST(irq_line_reaches_8259)
 	ASSERT_EQ(0, ioctl(vm_fd(vm), MINIHV_IRQ_LINE, &off));
 	vcpu_run(vcpu);
 	assert_ucall(vcpu, UCALL_DONE, &uc);
+	vm_free(vm);
+}
+
+/*
+ * A resampling irqfd on IRQ4 with the master in auto-EOI mode: the INTA
+ * cycle is the EOI, so it lowers the line and signals the resamplefd, as
+ * an OCW2 EOI does (the handler sends none); a second write is then
+ * delivered as a new interrupt.
+ */
+static void guest_aeoi(void)
+{
+	pic_eoi = 0;
+	pic_setup(0xef, 0x03);
+	GUEST_SYNC(1);			/* host: a write */
+	GUEST_ASSERT_EQ(wait_irqs(&seen[VEC_IRQ4], 1, 1000), 1);
+	GUEST_ASSERT_EQ(inb(PIC1_CMD) & 0x10, 0);	/* IRR: nothing pending */
+	outb(PIC1_CMD, 0x0b);				/* OCW3: read ISR */
+	GUEST_ASSERT_EQ(inb(PIC1_CMD), 0);		/* nothing in service */
+	outb(PIC1_CMD, 0x0a);
+	GUEST_SYNC(2);			/* host: resampled; a second write */
+	GUEST_ASSERT_EQ(wait_irqs(&seen[VEC_IRQ4], 2, 1000), 2);
+	GUEST_DONE();
+}
+
+TEST(irqfd_resample_on_auto_eoi)
+{
+	int efd = eventfd(0, EFD_NONBLOCK), rfd = eventfd(0, EFD_NONBLOCK);
+	struct minihv_irqfd a = {
+		.fd = efd, .gsi = 4, .flags = MINIHV_IRQFD_FLAG_RESAMPLE, .resamplefd = rfd,
+	};
+	struct mh_vcpu *vcpu;
+	struct mh_vm *vm = pit_vm(&vcpu, guest_aeoi, false);
+	uint64_t n = 0, one = 1;
+	struct ucall uc;
+
+	ASSERT_LE(0, efd);
+	ASSERT_LE(0, rfd);
+	ASSERT_EQ(0, ioctl(vm_fd(vm), MINIHV_IRQFD, &a)) TH_LOG("%s", strerror(errno));
+	vcpu_run(vcpu);
+	assert_ucall(vcpu, UCALL_SYNC, &uc);
+	EXPECT_EQ(-1, read(rfd, &n, sizeof(n))) TH_LOG("resampled before any interrupt");
+	ASSERT_EQ(sizeof(one), write(efd, &one, sizeof(one)));
+	vcpu_run(vcpu);
+	assert_ucall(vcpu, UCALL_SYNC, &uc);
+	ASSERT_EQ(2, uc.args[0]);
+	EXPECT_EQ(sizeof(n), read(rfd, &n, sizeof(n))) TH_LOG("the INTA did not resample");
+	EXPECT_EQ(1, n);
+	ASSERT_EQ(sizeof(one), write(efd, &one, sizeof(one)));
+	vcpu_run(vcpu);
+	assert_ucall(vcpu, UCALL_DONE, &uc);
+	close(rfd);
+	close(efd);
 	vm_free(vm);
 }
 
