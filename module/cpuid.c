@@ -159,7 +159,10 @@ static void minihv_cpuid_values(u32 id, bool apic, u32 *eax, u32 *ebx, u32 *ecx,
 		if (subleaf == 0) {
 			*ebx &= ~(BIT(16) | BIT(17) | BIT(28) |
 				  BIT(30) | BIT(31)); /* AVX-512 */
-			/* INVPCID: #UD under VT-x, whose enable minihv leaves off (SDM 25.6.2). */
+			/*
+			 * INVPCID: #UD under VT-x, whose enable minihv leaves off
+			 * (SDM "Processor-Based VM-Execution Controls").
+			 */
 			*ebx &= ~CPUID_7_EBX_INVPCID;
 			if (!(minihv_xcr0_supported() & XFEATURE_MASK_YMM))
 				*ebx &= ~BIT(5);	/* AVX2 */

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The guest's debug registers (SDM Vol 3 18.2, APM Vol 2 13.1.1).  Both
- * vendors intercept every MOV to and from DR0-DR7, so the guest only ever
- * sees its own copy in vcpu->dbg, never the host's breakpoint addresses,
- * and the rules of "MOV—Move to/from Debug Registers" (SDM Vol 2B) are
- * applied here once, as KVM's kvm_get_dr()/kvm_set_dr().
+ * The guest's debug registers (SDM Vol 3 "Debug Registers", APM Vol 2
+ * 13.1.1).  Both vendors intercept every MOV to and from DR0-DR7, so the
+ * guest only ever sees its own copy in vcpu->dbg, never the host's
+ * breakpoint addresses, and the rules of "MOV—Move to/from Debug Registers"
+ * (SDM Vol 2B) are applied here once, as KVM's kvm_get_dr()/kvm_set_dr().
  *
  * The hardware holds the guest's DR0-DR3 only while its DR7 enables a
  * breakpoint (minihv_load_guest_debugregs()); the host's come back after
@@ -23,10 +23,13 @@
 
 #include "minihv.h"
 
-/* DR6: B0-B3, BD, BS, BT are the guest's; the rest reads as 1 (18.2.3). */
+/*
+ * DR6: B0-B3, BD, BS, BT are the guest's; the rest reads as 1 (SDM Vol 3
+ * "Debug Status Register (DR6)").
+ */
 #define DR6_GUEST_BITS		0xe00fULL
 #define DR6_FIXED_1		0xffff0ff0ULL
-/* DR7: bits 12, 14 and 15 read as 0, bit 10 as 1 (18.2.4). */
+/* DR7: bits 12, 14 and 15 read as 0, bit 10 as 1 ("Debug Control Register (DR7)"). */
 #define DR7_GUEST_BITS		0xffff2bffULL
 #define DR7_RESET		0x400ULL
 #define DR7_GD			BIT_ULL(13)
@@ -41,13 +44,14 @@ void minihv_debugregs_reset(struct minihv_vcpu *vcpu)
 
 /*
  * The checks both directions share, in the order KVM makes them: #UD for
- * DR4/DR5 with CR4.DE set and for DR8-DR15 (REX.R), #GP(0) at CPL > 0,
- * then #DB for DR7.GD.  The hardware makes the first two before a VT-x
- * exit (SDM Vol 3 26.1.1); repeating them costs nothing and covers AMD-V
- * whatever its order.  GD is never in the hardware's DR7 (a VT-x exit has
- * priority over its #DB, 26.1.1), so it is emulated here: BD set in DR6,
- * GD cleared, as a #DB delivered by the CPU would (18.2.4).  DR4 and DR5
- * alias DR6 and DR7 when CR4.DE is clear (18.2.2).
+ * DR4/DR5 with CR4.DE set and for DR8-DR15 (REX.R), #GP(0) at CPL > 0, then
+ * #DB for DR7.GD.  The hardware makes the first two before a VT-x exit (SDM
+ * Vol 3 "Relative Priority of Faults and VM Exits"); repeating them costs
+ * nothing and covers AMD-V whatever its order.  GD is never in the
+ * hardware's DR7 (a VT-x exit has priority over its #DB, ibid.), so it is
+ * emulated here: BD set in DR6, GD cleared, as a #DB delivered by the CPU
+ * would ("Debug Control Register (DR7)").  DR4 and DR5 alias DR6 and DR7
+ * when CR4.DE is clear ("Debug Registers DR4 and DR5").
  */
 static int minihv_check_dr(struct minihv_vcpu *vcpu, int *dr, int cpl, u64 cr4)
 {
@@ -125,10 +129,10 @@ int minihv_mov_dr(struct minihv_vcpu *vcpu, int dr, int gpr, bool to_dr)
 /*
  * An instruction minihv completed itself (an intercepted CPUID, I/O, MMIO
  * access, MOV CR or DR ...), which the CPU never finished, so never took
- * the single-step trap after: with RFLAGS.TF set, #DB with DR6.BS and
- * B0-B3 clear (SDM Vol 3 18.2.3, 18.3.1.4), as KVM's
- * kvm_vcpu_do_singlestep().  The caller saw TF and writes vcpu->dbg.dr6
- * where its CPU takes DR6.
+ * the single-step trap after: with RFLAGS.TF set, #DB with DR6.BS and B0-B3
+ * clear (SDM Vol 3 "Debug Status Register (DR6)", "Single-Step Exception
+ * Condition"), as KVM's kvm_vcpu_do_singlestep().  The caller saw TF and
+ * writes vcpu->dbg.dr6 where its CPU takes DR6.
  */
 void minihv_single_step_trap(struct minihv_vcpu *vcpu)
 {
@@ -168,12 +172,13 @@ bool minihv_load_guest_debugregs(struct minihv_vcpu *vcpu)
 }
 
 /*
- * Interrupts off, right after the exit.  A VM exit leaves DR7 at 400H
- * (SDM Vol 3 28.5.1; AMD-V's #VMEXIT disables the breakpoints too), and
- * the guest's DR0-DR3 may be in the hardware: Linux's own breakpoints
- * (ptrace, perf: global enables in cpu_dr7) are put back whole, as KVM
- * does.  Without any, Linux has nothing in the debug registers to lose;
- * DR7 is still cleared after @loaded guest ones, whatever the vendor did.
+ * Interrupts off, right after the exit.  A VM exit leaves DR7 at 400H (SDM
+ * Vol 3 "Loading Host Control Registers, Debug Registers, MSRs"; AMD-V's
+ * #VMEXIT disables the breakpoints too), and the guest's DR0-DR3 may be in
+ * the hardware: Linux's own breakpoints (ptrace, perf: global enables in
+ * cpu_dr7) are put back whole, as KVM does.  Without any, Linux has nothing
+ * in the debug registers to lose; DR7 is still cleared after @loaded guest
+ * ones, whatever the vendor did.
  */
 void minihv_load_host_debugregs(bool loaded)
 {

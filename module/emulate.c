@@ -3,7 +3,7 @@
  * minihv instruction decoding, for exits the hardware does not decode:
  * an MMIO access faults as a nested page fault that says only which
  * guest-physical address was touched, and CPUs without decode assists
- * (APM Vol 2 15.33) or NRIP save (15.7.1) do not give the instruction's
+ * (APM Vol 2 15.8) or NRIP save (15.7.1) do not give the instruction's
  * operands or length.  So minihv reads the instruction bytes at CS:RIP
  * through the guest's page tables and decodes the forms compilers use for
  * device registers: MOV to and from memory (88, 89, 8A, 8B, C6, C7, A0-A3),

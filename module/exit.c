@@ -44,11 +44,11 @@ void minihv_fail_entry(struct minihv_vcpu *vcpu, u64 reason, int cpu, const char
 /*
  * A fault's frame holds RFLAGS with RF set, so that the IRET back to the
  * faulting instruction does not take its instruction breakpoint again
- * (SDM Vol 3 17.3.1.1); the CPU sets it when it raises the fault itself,
- * but event injection pushes RFLAGS as it is (KVM sets RF too).  Traps
- * (#DB as minihv raises it, #BP, #OF) and aborts (#DF, #MC) leave it.
- * Only for an exception raised here: one re-injected after an exit keeps
- * the frame its first delivery had.
+ * (SDM Vol 3 "Instruction-Breakpoint Exception Condition"); the CPU sets
+ * it when it raises the fault itself, but event injection pushes RFLAGS
+ * as it is (KVM sets RF too).  Traps (#DB as minihv raises it, #BP, #OF)
+ * and aborts (#DF, #MC) leave it.  Only for an exception raised here: one
+ * re-injected after an exit keeps the frame its first delivery had.
  */
 static bool minihv_exception_is_fault(u8 vector)
 {
@@ -124,7 +124,10 @@ int minihv_handle_host_event(struct minihv_vcpu *vcpu)
 	return MINIHV_RESUME_GUEST;
 }
 
-/* A triple fault: the guest is dead (SDM Vol 3 6.15 #DF; APM 15.13). */
+/*
+ * A triple fault: the guest is dead (SDM Vol 3 "Interrupt 8—Double Fault
+ * Exception (#DF)"; APM Vol 2 15.14.3 "Shutdown Intercept").
+ */
 int minihv_handle_shutdown(struct minihv_vcpu *vcpu)
 {
 	vcpu->run.exit_reason = MINIHV_EXIT_SHUTDOWN;
@@ -171,7 +174,10 @@ int minihv_handle_hypercall(struct minihv_vcpu *vcpu)
 	return minihv_ops->skip_instruction(vcpu);
 }
 
-/* XSETBV always exits (SDM Vol 3 26.1.2, APM 15.9 with the intercept). */
+/*
+ * XSETBV always exits (SDM Vol 3 "Instructions That Cause VM Exits
+ * Unconditionally"; APM Vol 2 15.9 with the intercept).
+ */
 int minihv_handle_xsetbv(struct minihv_vcpu *vcpu)
 {
 	struct minihv_cpu_mode m;
@@ -246,8 +252,9 @@ int minihv_handle_exit(struct minihv_vcpu *vcpu)
 	/*
 	 * An event whose delivery the exit interrupted (a nested fault on
 	 * the guest's IDT or stack) is delivered again at the next entry
-	 * (SDM Vol 3 28.2.4, 27.6; APM Vol 2 15.7.2); without one, nothing
-	 * is left queued from the last exit.
+	 * (SDM Vol 3 "Information for VM Exits During Event Delivery" and
+	 * "Event Injection"; APM Vol 2 15.7.2); without one, nothing is left
+	 * queued from the last exit.
 	 */
 	minihv_ops->queue_event(vcpu, (e.vectoring & MINIHV_EVENT_VALID) ? e.vectoring : 0,
 				e.vectoring_error);

@@ -770,7 +770,10 @@ int minihv_lapic_msr(struct minihv_vcpu *vcpu, u32 msr, bool write, u64 *val)
 	return lapic_write(apic, off, *val);
 }
 
-/* CR8 is TPR[7:4] (SDM Vol 3 11.8.6.3); without an APIC, a register of its own. */
+/*
+ * CR8 is TPR[7:4] (SDM Vol 3 "Interaction of Task Priorities between CR8
+ * and APIC"); without an APIC, a register of its own.
+ */
 u64 minihv_get_cr8(struct minihv_vcpu *vcpu)
 {
 	if (!vcpu->lapic)

@@ -118,12 +118,12 @@ static void minihv_hw_disable_ipi(void *unused)
 bool minihv_rebooting;
 
 /*
- * On Intel, INIT is blocked in VMX root operation (SDM Vol 3 24.8), so a
- * CPU left in VMX operation may not come back from a warm reset; turn it
- * off everywhere before the machine restarts, as KVM does.  The IPI may
- * land between a vCPU's exit and its next entry, so the flag goes up
- * first: the vendors check it with interrupts off before entering
- * (minihv_exit_request()), and the run ends with -EIO
+ * On Intel, INIT is blocked in VMX root operation (SDM Vol 3 "Restrictions
+ * on VMX Operation"), so a CPU left in VMX operation may not come back from
+ * a warm reset; turn it off everywhere before the machine restarts, as KVM
+ * does.  The IPI may land between a vCPU's exit and its next entry, so the
+ * flag goes up first: the vendors check it with interrupts off before
+ * entering (minihv_exit_request()), and the run ends with -EIO
  * (Documentation/security.rst, "Host reboot").
  */
 static void minihv_hw_disable_for_reboot(void)

@@ -44,7 +44,10 @@
 #define MINIHV_MAX_IOEVENTFDS	1000
 /* MINIHV_CAP_IRQFD: KVM sets none; the same bound as ioeventfds. */
 #define MINIHV_MAX_IRQFDS	1000
-/* Guest-physical addresses are 48 bits: 4-level NPT/EPT (APM 15.25, SDM 29.3). */
+/*
+ * Guest-physical addresses are 48 bits: 4-level NPT/EPT (APM 15.25, SDM
+ * "The Extended Page Table Mechanism (EPT)").
+ */
 #define MINIHV_GPA_BITS		48
 /*
  * Every allocation on behalf of an ioctl: charged to the caller's memory
@@ -307,7 +310,7 @@ enum minihv_exit_ret {
 struct minihv_exit {
 	u64 reason;		/* VM_EXIT_REASON / EXITCODE, as the CPU gave it */
 	u64 code;		/* the table's index: basic reason / EXITCODE */
-	bool failed_entry;	/* VM-entry failure (SDM 27.8) / VMEXIT_INVALID */
+	bool failed_entry;	/* VM-entry failure (reason bit 31) / VMEXIT_INVALID */
 	u64 info1, info2;	/* qualification, interruption info / EXITINFO1, 2 */
 	u64 rip;
 	/* An event whose delivery the exit interrupted: MINIHV_EVENT_*. */
@@ -317,8 +320,9 @@ struct minihv_exit {
 /*
  * An event to deliver at the next entry, in the layout VT-x's
  * interruption-information fields and AMD-V's EVENTINJ/EXITINTINFO share
- * (SDM Vol 3 25.8.3, 25.9.3; APM Vol 2 15.20): vector in bits 7:0, type
- * in 10:8, error code valid in 11, valid in 31.
+ * (SDM Vol 3 "VM-Entry Controls for Event Injection", "Information for VM
+ * Exits That Occur During Event Delivery"; APM Vol 2 15.20): vector in bits
+ * 7:0, type in 10:8, error code valid in 11, valid in 31.
  */
 #define MINIHV_EVENT_EXCEPTION		(3 << 8)
 #define MINIHV_EVENT_SOFT_INTR		(4 << 8)
@@ -799,11 +803,12 @@ static inline u64 minihv_load_guest_xcr0(struct minihv_vcpu *vcpu, bool osxsave)
 }
 
 /*
- * The host's XCR0 back, whatever the guest did.  On hardware XSETBV
- * always exits (SDM 26.1.2; APM 15.9 with the intercept); QEMU's TCG runs
- * a guest's XSETBV without checking the intercept, so XCR0 may hold a
- * value the guest set itself: kept as the guest's when minihv_xsetbv()
- * would have taken it, and never left in the host.
+ * The host's XCR0 back, whatever the guest did.  On hardware XSETBV always
+ * exits (SDM "Instructions That Cause VM Exits Unconditionally"; APM 15.9
+ * with the intercept); QEMU's TCG runs a guest's XSETBV without checking
+ * the intercept, so XCR0 may hold a value the guest set itself: kept as the
+ * guest's when minihv_xsetbv() would have taken it, and never left in the
+ * host.
  */
 static inline void minihv_load_host_xcr0(struct minihv_vcpu *vcpu, u64 start)
 {

@@ -6,14 +6,15 @@
  *
  * Both NPT and EPT are radix trees of 512 8-byte entries, each level
  * indexed by 9 bits of the guest-physical address above bit 12 (APM Vol 2
- * 15.25.5, SDM Vol 3 29.3.2); only the permission bits differ, and the
- * backend supplies those (minihv_vendor_ops.tdp_*), and the depth: EPT is
- * 4 levels as minihv programs it, NPT has as many as the host's own paging
- * (5 with CR4.LA57, APM 15.25.3), which the backend sets in vm->tdp_levels.
- * A leaf maps 4 KiB at level 1, or 2 MiB or 1 GiB at levels 2 and 3 (bit 7
- * set: PS in NPT, "page size" in EPT, SDM Table 29-4), where the VMM's own
- * mapping is that large (a THP or hugetlbfs page).  Only memory slots are
- * mapped, on a nested fault; an address outside every slot is MMIO.
+ * 15.25.5, SDM Vol 3 "EPT Translation Mechanism"); only the permission bits
+ * differ, and the backend supplies those (minihv_vendor_ops.tdp_*), and the
+ * depth: EPT is 4 levels as minihv programs it, NPT has as many as the
+ * host's own paging (5 with CR4.LA57, APM 15.25.3), which the backend sets
+ * in vm->tdp_levels.  A leaf maps 4 KiB at level 1, or 2 MiB or 1 GiB at
+ * levels 2 and 3 (bit 7 set: PS in NPT, "page size" in EPT, the same
+ * section's tables), where the VMM's own mapping is that large (a THP or
+ * hugetlbfs page).  Only memory slots are mapped, on a nested fault; an
+ * address outside every slot is MMIO.
  *
  * Nothing is kept pinned, as in KVM: a fault takes a reference to the
  * page the VMM's page tables hold now, maps it and drops the reference.

@@ -15,7 +15,7 @@
 
 #include "minihv.h"
 
-/* PAT entries must be UC, WC, WT, WP, WB or UC- (SDM Vol 3 11.12.2). */
+/* PAT entries must be UC, WC, WT, WP, WB or UC- (SDM Vol 3 "IA32_PAT MSR"). */
 static bool minihv_pat_valid(u64 pat)
 {
 	int i;
@@ -98,9 +98,9 @@ static void minihv_tsc_write(struct minihv_vcpu *vcpu, u32 msr, u64 val)
 }
 
 /*
- * IA32_MTRR_DEF_TYPE (SDM Vol 3 11.11.2.1): only the guest reads it back,
- * nested paging maps guest memory write-back whatever it says.  Types UC,
- * WC, WT, WP, WB; bits 9:8 and 63:12 reserved.
+ * IA32_MTRR_DEF_TYPE (SDM Vol 3 "IA32_MTRR_DEF_TYPE MSR"): only the guest
+ * reads it back, nested paging maps guest memory write-back whatever it
+ * says.  Types UC, WC, WT, WP, WB; bits 9:8 and 63:12 reserved.
  */
 #define MTRR_DEF_TYPE_E		BIT_ULL(11)
 #define MTRR_DEF_TYPE_FE	BIT_ULL(10)

@@ -417,7 +417,10 @@ void minihv_inject_events(struct minihv_vcpu *vcpu)
 	bool irq_window, nmi_window = false;
 	int apic_vec;
 
-	/* An NMI goes first: it has the higher priority (SDM Vol 3 7.9). */
+	/*
+	 * An NMI goes first: it has the higher priority (SDM Vol 3 "Priority
+	 * Among Simultaneous Exceptions and Interrupts").
+	 */
 	if (ev->nmi_queued) {
 		if (minihv_ops->event_allowed(vcpu, true)) {
 			trace_minihv_inject(vcpu->id, X86_TRAP_NMI, true);

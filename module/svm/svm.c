@@ -907,11 +907,11 @@ static int svm_handle_npf(struct minihv_vcpu *vcpu)
 }
 
 /*
- * MOV from DR (exit codes 20h-27h) or to DR (30h-37h), APM Vol 2 15.12.
- * The DR is the exit code's; the GPR is decoded from the instruction
- * (no decode assists on QEMU).  DR6 and DR7 live in the save area while
- * the guest runs (VMRUN loads them, #VMEXIT stores them): vcpu->dbg's
- * copies are refreshed around the rules.
+ * MOV from DR (exit codes 20h-27h) or to DR (30h-37h), APM Vol 2 15.9
+ * "Instruction Intercepts".  The DR is the exit code's; the GPR is decoded
+ * from the instruction (no decode assists, 15.8.1, on QEMU).  DR6 and DR7
+ * live in the save area while the guest runs (VMRUN loads them, #VMEXIT
+ * stores them): vcpu->dbg's copies are refreshed around the rules.
  */
 static int svm_handle_dr_access(struct minihv_vcpu *vcpu)
 {
@@ -944,20 +944,22 @@ static int svm_handle_dr_access(struct minihv_vcpu *vcpu)
  * An exception whose delivery this one interrupted (EXITINTINFO, put
  * back in EVENTINJ by minihv_handle_exit()) is replaced: #DB and #AC are
  * both benign, so the CPU handles the pair serially and the guest sees
- * the second (SDM Vol 3 6.15, table 6-4).  That is how the recursive
+ * the second (SDM Vol 3 "Interrupt 8—Double Fault Exception (#DF)",
+ * table "Interrupt and Exception Classes").  That is how the recursive
  * case goes on: one exit per delivery, never a loop inside the CPU.
  *
  * #AC is a fault (error code 0, EXITINFO1): the frame's RFLAGS has RF
- * set as the CPU sets it for faults (SDM Vol 3 17.3.1.1), which an
- * injection does not do by itself.
+ * set as the CPU sets it for faults (SDM Vol 3 "Instruction-Breakpoint
+ * Exception Condition"), which an injection does not do by itself.
  *
- * #DB: the CPU has written DR6 in the save area before the intercept
- * (what KVM's db_interception() relies on too), VMRUN loads it and the
- * injection leaves DR6 alone (APM 15.20), so the handler reads the same
- * B0-B3/BS/BD bits as on bare metal; trap-like #DBs have RIP past the
- * instruction already.  DR7.GD is cleared, as delivering #DB does, so
- * the handler may use the debug registers (SDM Vol 3 17.2.4).  ICEBP
- * (INT1) does not hit this intercept (APM 15.12): svm_handle_icebp() has it.
+ * #DB: the CPU has written DR6 in the save area before the intercept (what
+ * KVM's db_interception() relies on too), VMRUN loads it and the injection
+ * leaves DR6 alone (APM 15.20), so the handler reads the same B0-B3/BS/BD
+ * bits as on bare metal; trap-like #DBs have RIP past the instruction
+ * already.  DR7.GD is cleared, as delivering #DB does, so the handler may
+ * use the debug registers (SDM Vol 3 "Debug Control Register (DR7)").
+ * ICEBP (INT1) does not hit this intercept (APM 15.12): svm_handle_icebp()
+ * has it.
  */
 static int svm_handle_reflect(struct minihv_vcpu *vcpu)
 {
@@ -978,16 +980,16 @@ static int svm_handle_reflect(struct minihv_vcpu *vcpu)
 
 /*
  * ICEBP (INT1) is intercepted, as Xen does, because the #DB it raises is
- * ambiguous once its delivery exits (a nested fault on the guest's
- * stack): EXITINTINFO says #DB, an exception, as for a single-step trap,
- * but RIP is on the ICEBP, not past it, so that the event can be neither
- * injected again (the handler would return to the ICEBP) nor left to
- * run again (a trap's instruction is done).  Taken here, RIP moves past
- * it and the #DB is injected; should that delivery exit, RIP is past
- * the ICEBP already and minihv_handle_exit() injects it again as it is.
- * INT1 leaves DR6 alone, and delivering it clears TF, so no single-step
- * trap follows (SDM Vol 3 17.3.1.4).  (QEMU 7.2's TCG raises #UD for
- * ICEBP without checking this intercept: Documentation/testing.rst.)
+ * ambiguous once its delivery exits (a nested fault on the guest's stack):
+ * EXITINTINFO says #DB, an exception, as for a single-step trap, but RIP is
+ * on the ICEBP, not past it, so that the event can be neither injected
+ * again (the handler would return to the ICEBP) nor left to run again (a
+ * trap's instruction is done).  Taken here, RIP moves past it and the #DB
+ * is injected; should that delivery exit, RIP is past the ICEBP already and
+ * minihv_handle_exit() injects it again as it is.  INT1 leaves DR6 alone,
+ * and delivering it clears TF, so no single-step trap follows (SDM Vol 3
+ * "Single-Step Exception Condition").  (QEMU 7.2's TCG raises #UD for ICEBP
+ * without checking this intercept: Documentation/testing.rst.)
  */
 static int svm_handle_icebp(struct minihv_vcpu *vcpu)
 {

@@ -2,10 +2,10 @@
 /*
  * minihv Intel VT-x backend: what happens at a VM exit.  One handler per
  * exit reason in vmx_exit_handlers[] (SDM Vol 3 appendix C), the emulated
- * MSRs' storage, event injection (SDM 27.6) and the explanation of a
- * failed VM entry.  The VMCS is current whenever these run: they are
- * called within a vCPU ioctl, where the vcpu_load op loaded it and a
- * preempt notifier keeps it loaded (vmx.c).
+ * MSRs' storage, event injection (SDM Vol 3 "Event Injection") and the
+ * explanation of a failed VM entry.  The VMCS is current whenever these
+ * run: they are called within a vCPU ioctl, where the vcpu_load op loaded
+ * it and a preempt notifier keeps it loaded (vmx.c).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -46,12 +46,13 @@ void vmx_cpu_mode(struct minihv_vcpu *vcpu, struct minihv_cpu_mode *m)
 	m->seg_base[SEG_GS] = vmcs_readl(GUEST_GS_BASE);
 }
 
-/* ---- interrupts and NMIs from userspace (SDM Vol 3 27.6, 25.6.2) ---- */
+/* ---- interrupts and NMIs from userspace (SDM Vol 3 "Event Injection") ---- */
 
 /*
  * With virtual NMIs the CPU tracks the guest's NMI blocking (set by the
  * injection, cleared by its IRET) in the interruptibility state, and the
- * NMI-window exit comes when it ends (SDM 25.3, 26.7.6).
+ * NMI-window exit comes when it ends (SDM Vol 3 "Changes to Instruction
+ * Behavior in VMX Non-Root Operation", "NMI-Window Exiting").
  */
 bool vmx_event_allowed(struct minihv_vcpu *vcpu, bool nmi)
 {
@@ -89,7 +90,10 @@ void vmx_reset_events(struct minihv_vcpu *vcpu)
 {
 	vmx_assert_loaded(to_vmx(vcpu));
 	vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, 0);
-	/* STI and MOV SS blocking, and blocking by NMI (SDM Vol 3 25.4.2). */
+	/*
+	 * STI and MOV SS blocking, and blocking by NMI (SDM Vol 3 "Guest
+	 * Non-Register State").
+	 */
 	vmcs_write32(GUEST_INTERRUPTIBILITY_INFO, 0);
 	/* The DR7 the entry loads (debugreg.c reset the guest's copy). */
 	vmcs_writel(GUEST_DR7, minihv_hw_dr7(vcpu));
@@ -147,9 +151,10 @@ int vmx_skip_instruction(struct minihv_vcpu *vcpu)
  * Where the emulated MSRs live (the list and the checks are in msr.c): a
  * VMCS guest field, or, for those VMX does not switch, a vmx_vcpu field
  * swapped around each entry by vmx_load_guest_msrs().  In 64-bit mode
- * VMREAD and VMWRITE move a whole register, and a narrower field takes
- * its low bits (SDM Vol 3 31.3), so one accessor serves every width.
- * EFER (vmx_write_efer()) and the TSC (an offset) are not plain fields.
+ * VMREAD and VMWRITE move a whole register, and a narrower field takes its
+ * low bits (SDM Vol 3 "VMREAD", "VMWRITE"), so one accessor serves every
+ * width.  EFER (vmx_write_efer()) and the TSC (an offset) are not plain
+ * fields.
  */
 static const struct {
 	u32 msr;
@@ -213,13 +218,15 @@ void vmx_set_msr(struct minihv_vcpu *vcpu, u32 msr, u64 val)
 /*
  * An intercepted #AC (VMX_INTERCEPTED_EXCEPTIONS), delivered to the guest
  * as the CPU would have: the exit came instead of the delivery (SDM Vol 3
- * 26.2), the injection at the next entry delivers it (27.6.1).  An
- * exception whose delivery this one interrupted (the IDT-vectoring
- * information, put back by minihv_handle_exit()) is replaced: #AC is
- * benign, a second one during delivery is handled serially and the
- * guest sees it (SDM Vol 3 6.15, table 6-4).  The recursive case thus
- * goes on one exit per delivery.  RF is set in the frame's RFLAGS as the
- * CPU sets it for a fault (17.3.1.1); the error code is 0.
+ * "Other Causes of VM Exits"), the injection at the next entry delivers it
+ * ("Vectored-Event Injection").  An exception whose delivery this one
+ * interrupted (the IDT-vectoring information, put back by
+ * minihv_handle_exit()) is replaced: #AC is benign, a second one during
+ * delivery is handled serially and the guest sees it (SDM Vol 3 "Interrupt
+ * 8—Double Fault Exception (#DF)", table "Interrupt and Exception
+ * Classes").  The recursive case thus goes on one exit per delivery.  RF is
+ * set in the frame's RFLAGS as the CPU sets it for a fault
+ * ("Instruction-Breakpoint Exception Condition"); the error code is 0.
  */
 static int vmx_reflect_exception(struct minihv_vcpu *vcpu, u32 info)
 {
@@ -230,19 +237,24 @@ static int vmx_reflect_exception(struct minihv_vcpu *vcpu, u32 info)
 	return MINIHV_RESUME_GUEST;
 }
 
-/* The exit qualification of a #DB: DR6's B0-B3, BD and BS (SDM table 28-1). */
+/*
+ * The exit qualification of a #DB: DR6's B0-B3, BD and BS (SDM Vol 3 table
+ * "Exit Qualification for Debug Exceptions").
+ */
 #define DB_QUAL_DR6_BITS	(0xfUL | BIT(13) | BIT(14))
 #define DR7_GD_BIT		BIT(13)
 
 /*
- * A #DB that exits writes no DR6 (SDM Vol 3 27.1): the exit qualification
- * holds the bits it would have set, which go into the guest's DR6
- * (vmx_vcpu_run() loads it before the entry) before the #DB is delivered
- * again; delivering #DB clears DR7.GD (SDM Vol 3 18.2.4).  INT1 (ICEBP)
- * exits as a privileged software exception with RIP on the instruction:
- * it goes back as one, with its length.  A single step over STI or MOV SS
- * leaves blocking and RFLAGS.TF set, which the entry accepts only with BS
- * among the pending debug exceptions (SDM Vol 3 26.3.1.5), as KVM does.
+ * A #DB that exits writes no DR6 (SDM Vol 3 "Architectural State Before a
+ * VM Exit"): the exit qualification holds the bits it would have set, which
+ * go into the guest's DR6 (vmx_vcpu_run() loads it before the entry) before
+ * the #DB is delivered again; delivering #DB clears DR7.GD (SDM Vol 3
+ * "Debug Control Register (DR7)").  INT1 (ICEBP) exits as a privileged
+ * software exception with RIP on the instruction: it goes back as one, with
+ * its length.  A single step over STI or MOV SS leaves blocking and
+ * RFLAGS.TF set, which the entry accepts only with BS among the pending
+ * debug exceptions (SDM Vol 3 "Checks on Guest Non-Register State"), as KVM
+ * does.
  */
 static int vmx_reflect_db(struct minihv_vcpu *vcpu, u32 info)
 {
@@ -294,7 +306,8 @@ static int vmx_handle_exception_nmi(struct minihv_vcpu *vcpu)
  * MOV to CR0 or CR4 that changes a bit VMX fixes (vmx_init_vmcs()'s
  * guest/host masks), with MOV's rules (cr.c); the guest's view goes to
  * the read shadow, the real register keeps the fixed bits.  MOV to and
- * from CR8, always.  Exit qualification: SDM table 28-3.
+ * from CR8, always.  Exit qualification: SDM Vol 3 table "Exit
+ * Qualification for Control-Register Accesses".
  */
 static int vmx_handle_cr_access(struct minihv_vcpu *vcpu)
 {
@@ -314,7 +327,8 @@ static int vmx_handle_cr_access(struct minihv_vcpu *vcpu)
 	u64 data[2] = { EXIT_REASON_CR_ACCESS, qual }, pdpte[4];
 
 	/*
-	 * CR8 (TPR) is the local APIC's, or a register of the vCPU (11.8.6.3).
+	 * CR8 (TPR) is the local APIC's, or a register of the vCPU (SDM Vol 3
+	 * "Interaction of Task Priorities between CR8 and APIC").
 	 * RSP is read and written in vcpu->regs like the others: vmx_vcpu_run()
 	 * copies it from GUEST_RSP after the exit and back before the entry,
 	 * so a VMWRITE to GUEST_RSP here would be overwritten.
@@ -359,8 +373,9 @@ u64 vmx_cr4_bits(void)
 
 /*
  * MOV DR, with "MOV-DR exiting" always on: the guest's debug registers
- * are vcpu->dbg (debugreg.c has the rules).  Exit qualification: SDM
- * table 28-4 (the DR in bits 2:0, from DR in bit 4, the GPR in 11:8).
+ * are vcpu->dbg (debugreg.c has the rules).  Exit qualification: SDM Vol 3
+ * table "Exit Qualification for MOV DR" (the DR in bits 2:0, from DR in
+ * bit 4, the GPR in 11:8).
  */
 static int vmx_handle_dr_access(struct minihv_vcpu *vcpu)
 {
@@ -374,7 +389,7 @@ static int vmx_handle_dr_access(struct minihv_vcpu *vcpu)
 static int vmx_handle_io(struct minihv_vcpu *vcpu)
 {
 	unsigned long qual = vmcs_readl(EXIT_QUALIFICATION);
-	/* Exit qualification for I/O instructions: SDM table 28-5. */
+	/* Exit qualification: SDM Vol 3 "Exit Qualification for I/O Instructions". */
 	struct minihv_io_exit io = {
 		.port = qual >> 16,
 		.size = (qual & 7) + 1,
@@ -392,7 +407,7 @@ static int vmx_handle_io(struct minihv_vcpu *vcpu)
 	return r;
 }
 
-/* EPT violation exit qualification, SDM table 28-7. */
+/* EPT violation exit qualification: SDM Vol 3 "Exit Qualification for EPT Violations". */
 #define EPT_VIOLATION_WRITE		BIT(1)
 #define EPT_VIOLATION_FETCH		BIT(2)
 #define EPT_VIOLATION_GLA_VALID		BIT(7)
@@ -407,7 +422,10 @@ static int vmx_handle_ept_violation(struct minihv_vcpu *vcpu)
 
 	r = minihv_mmu_map_gpa(vcpu, why[2], qual & EPT_VIOLATION_WRITE,
 			       qual & EPT_VIOLATION_FETCH);
-	/* An IRET that faulted had unblocked NMIs; it runs again (28.2.3). */
+	/*
+	 * An IRET that faulted had unblocked NMIs; it runs again (SDM Vol 3
+	 * "Information About NMI Unblocking Due to IRET").
+	 */
 	if (r > 0 && (qual & EPT_VIOLATION_UNBLOCK_NMI))
 		vmcs_write32(GUEST_INTERRUPTIBILITY_INFO,
 			     vmcs_read32(GUEST_INTERRUPTIBILITY_INFO) | GUEST_INTR_STATE_NMI);
@@ -438,7 +456,10 @@ void vmx_fail_entry(struct minihv_vcpu *vcpu, u64 reason, const char *what,
 	minihv_fail_entry(vcpu, reason, to_vmx(vcpu)->cpu, what, why, field, value);
 }
 
-/* Exit reasons 33, 34, 41 with bit 31 set: the entry failed (SDM 27.8). */
+/*
+ * Exit reasons 33, 34, 41 with bit 31 set: the entry failed (SDM Vol 3
+ * "VM-Entry Failures During or After Loading Guest State").
+ */
 int vmx_handle_failed_entry(struct minihv_vcpu *vcpu)
 {
 	u32 reason = vmcs_read32(VM_EXIT_REASON);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * VMCS field encodings (Intel SDM Vol 3 appendix B), control bits (24.6 to
- * 24.8), exit reasons (appendix C), and typed accessors.
+ * VMCS field encodings (Intel SDM Vol 3 appendix B), control bits
+ * ("VM-Execution Control Fields", "VM-Exit Control Fields", "VM-Entry
+ * Control Fields"), exit reasons (appendix C), and typed accessors.
  *
  * Bits 14:13 of an encoding give the field's width (B.1-B.4): 0 16-bit,
  * 1 64-bit, 2 32-bit, 3 natural width.  vmcs_read16() and friends check the
@@ -132,12 +133,12 @@ enum vmcs_field {
 	HOST_RIP			= 0x6c16,
 };
 
-/* Pin-based controls (24.6.1) */
+/* Pin-based controls (SDM "Pin-Based VM-Execution Controls") */
 #define PIN_BASED_EXT_INTR_MASK			BIT(0)
 #define PIN_BASED_NMI_EXITING			BIT(3)
 #define PIN_BASED_VIRTUAL_NMIS			BIT(5)
 #define PIN_BASED_VMX_PREEMPTION_TIMER		BIT(6)
-/* Primary processor-based controls (24.6.2) */
+/* Primary processor-based controls ("Processor-Based VM-Execution Controls") */
 #define CPU_BASED_INTR_WINDOW_EXITING		BIT(2)
 #define CPU_BASED_USE_TSC_OFFSETTING		BIT(3)
 #define CPU_BASED_HLT_EXITING			BIT(7)
@@ -162,14 +163,14 @@ enum vmcs_field {
 #define SECONDARY_EXEC_APIC_REGISTER_VIRT	BIT(8)
 #define SECONDARY_EXEC_VIRTUAL_INTR_DELIVERY	BIT(9)
 #define SECONDARY_EXEC_SHADOW_VMCS		BIT(14)
-/* VM-exit controls (24.7.1) */
+/* VM-exit controls ("VM-Exit Controls") */
 #define VM_EXIT_SAVE_DEBUG_CONTROLS		BIT(2)
 #define VM_EXIT_HOST_ADDR_SPACE_SIZE		BIT(9)
 #define VM_EXIT_SAVE_IA32_PAT			BIT(18)
 #define VM_EXIT_LOAD_IA32_PAT			BIT(19)
 #define VM_EXIT_SAVE_IA32_EFER			BIT(20)
 #define VM_EXIT_LOAD_IA32_EFER			BIT(21)
-/* VM-entry controls (24.8.1): DR7 and IA32_DEBUGCTL from the guest state */
+/* VM-entry controls ("VM-Entry Controls"): DR7, IA32_DEBUGCTL from the guest state */
 #define VM_ENTRY_LOAD_DEBUG_CONTROLS		BIT(2)
 #define VM_ENTRY_IA32E_MODE			BIT(9)
 #define VM_ENTRY_LOAD_IA32_PAT			BIT(14)
@@ -215,7 +216,10 @@ enum vmcs_field {
 #define EXIT_REASON_XSETBV		55
 #define VMX_EXIT_REASONS_FAILED_VMENTRY	BIT(31)
 
-/* Interruption information (24.9.2, 24.8.3) */
+/*
+ * Interruption information ("Information for VM Exits Due to Vectored
+ * Events", "VM-Entry Controls for Event Injection")
+ */
 #define INTR_INFO_VECTOR_MASK		0xff
 #define INTR_INFO_INTR_TYPE_MASK	(7 << 8)
 #define INTR_TYPE_EXT_INTR		(0 << 8)
@@ -226,14 +230,17 @@ enum vmcs_field {
 #define INTR_INFO_UNBLOCK_NMI		BIT(12)
 #define INTR_INFO_VALID_MASK		BIT(31)
 
-/* Guest interruptibility state (24.4.2 table 24-3) */
+/* Guest interruptibility state ("Guest Non-Register State") */
 #define GUEST_INTR_STATE_STI		BIT(0)
 #define GUEST_INTR_STATE_MOV_SS		BIT(1)
 #define GUEST_INTR_STATE_NMI		BIT(3)
-/* EPT violation exit qualification bit 12: an IRET unblocked NMIs (28.2.1) */
+/*
+ * EPT violation exit qualification bit 12: an IRET unblocked NMIs (SDM Vol 3
+ * "Exit Qualification for EPT Violations")
+ */
 #define EPT_VIOLATION_UNBLOCK_NMI	BIT(12)
 
-/* Segment access rights (24.4.1 table 24-2) */
+/* Segment access rights ("Guest Register State") */
 #define VMX_AR_TYPE_MASK		0x0f
 #define VMX_AR_S			BIT(4)
 #define VMX_AR_DPL_SHIFT		5
@@ -258,8 +265,8 @@ enum vmcs_field {
 
 /*
  * A VMX instruction raised an exception: #UD once the CPU left VMX
- * operation (SDM Vol 3 31.3, each instruction's "Operation"), which the
- * host's reboot does under a vCPU thread (main.c).  Quiet then; a
+ * operation (SDM Vol 3 "VMX Instructions", each instruction's "Operation"),
+ * which the host's reboot does under a vCPU thread (main.c).  Quiet then; a
  * warning otherwise.  The instruction did nothing.
  */
 void vmx_insn_fault(const char *insn);

@@ -8,16 +8,19 @@
  *
  * Called with the vCPU's VMCS current and interrupts off.  Returns 0 after
  * a VM exit (including a VM-entry failure, which is a VM exit with bit 31
- * of the exit reason set, SDM Vol 3 27.8) and 1 on VM-fail, when the
- * instruction itself failed and VM_INSTRUCTION_ERROR says why (31.4).
+ * of the exit reason set, SDM Vol 3 "VM-Entry Failures During or After
+ * Loading Guest State") and 1 on VM-fail, when the instruction itself
+ * failed and VM_INSTRUCTION_ERROR says why ("VM-Instruction Error
+ * Numbers").
  * Returns 2 if the VMWRITE of HOST_RSP, VMLAUNCH or VMRESUME faulted
  * (#UD: VMX was turned off, see vmx_insn_fault()); nothing was entered.
  *
- * A VM exit loads the host's RSP and RIP from the VMCS (28.5): HOST_RSP is
- * written here, just before entry, pointing at the saved regs pointer;
- * HOST_RIP is set once, to __vmx_vmexit.  RSP and RIP of the guest live in
- * the VMCS; the other GPRs are switched here.  The host's callee-saved
- * registers are pushed; its caller-saved ones are the compiler's business.
+ * A VM exit loads the host's RSP and RIP from the VMCS ("Loading Host
+ * State"): HOST_RSP is written here, just before entry, pointing at the
+ * saved regs pointer; HOST_RIP is set once, to __vmx_vmexit.  RSP and RIP
+ * of the guest live in the VMCS; the other GPRs are switched here.  The
+ * host's callee-saved registers are pushed; its caller-saved ones are the
+ * compiler's business.
  */
 #include <linux/linkage.h>
 #include <asm/asm.h>

@@ -2,10 +2,12 @@
 /*
  * minihv Intel VT-x backend.
  *
- * Enabling: VMX operation on and off on each CPU (SDM Vol 3 chapter 24,
- * "Introduction to Virtual Machine Extensions", 24.7/24.8).  Running: one
- * VMCS per vCPU set up from the capability MSRs (chapter 25, appendix A),
- * EPT and VPID (chapter 29), the world switch in vmenter.S.  Exit
+ * Enabling: VMX operation on and off on each CPU (SDM Vol 3 chapter 25,
+ * "Introduction to Virtual Machine Extensions": "Enabling and Entering VMX
+ * Operation", "Restrictions on VMX Operation").  Running: one VMCS per
+ * vCPU set up from the capability MSRs (chapter 26, "Virtual Machine
+ * Control Structures", and appendix A), EPT and VPID (chapter 30, "VMX
+ * Support for Address Translation"), the world switch in vmenter.S.  Exit
  * handling is in exits.c, and vmx_check.c names the rule a refused guest
  * state breaks.
  */
@@ -40,7 +42,7 @@
 #include "vmcs.h"
 #include "vmx.h"
 
-/* IA32_FEATURE_CONTROL (MSR 3AH), SDM Vol 3 24.7. */
+/* IA32_FEATURE_CONTROL (MSR 3AH), SDM "Enabling and Entering VMX Operation". */
 #define FEATURE_CONTROL_LOCKED			BIT_ULL(0)
 #define FEATURE_CONTROL_VMX_OUTSIDE_SMX		BIT_ULL(2)
 
@@ -54,14 +56,14 @@
 #define VMX_EPT_PAGE_WALK_4			BIT_ULL(6)
 #define VMX_EPT_WB				BIT_ULL(14)
 #define VMX_EPT_2MB_PAGE			BIT_ULL(16)
-/* Bit 2 of an EPT entry: instruction fetches allowed (SDM Table 29-4). */
+/* Bit 2 of an EPT entry: fetches allowed (SDM "EPT Translation Mechanism"). */
 #define VMX_EPT_EXECUTE				BIT_ULL(2)
 #define VMX_EPT_1GB_PAGE			BIT_ULL(17)
 #define VMX_EPT_AD				BIT_ULL(21)
 
 struct vmx_capabilities vmx_caps;
 
-/* One VMXON region per CPU (SDM Vol 3 24.11.5), allocated for all possible. */
+/* One VMXON region per CPU (SDM "VMXON Region"), allocated for all possible. */
 static DEFINE_PER_CPU(struct page *, vmxon_region);
 
 /*
@@ -70,7 +72,8 @@ static DEFINE_PER_CPU(struct page *, vmxon_region);
  * (vmx_load_vmcs(), an IPI, the disable path), as in KVM; current_vmx is
  * also read by vmx_assert_loaded() (vmx.h).  A VMCS must be
  * VMCLEARed on the CPU where it is active before it can be loaded on
- * another, or before VMXOFF (SDM 25.1, 25.11.1).
+ * another, or before VMXOFF (SDM Vol 3 "Software Use of Virtual-Machine
+ * Control Structures").
  */
 static DEFINE_PER_CPU(struct list_head, loaded_vmcss);
 DEFINE_PER_CPU(struct vmx_vcpu *, current_vmx);
@@ -151,7 +154,7 @@ static void vmx_clear_loaded_vmcss(void)
 
 bool vmx_cpu_has_vmx(void)
 {
-	/* CPUID.1:ECX.VMX[bit 5], SDM Vol 3 24.6 "Discovering Support for VMX". */
+	/* CPUID.1:ECX.VMX[bit 5], SDM Vol 3 "Discovering Support for VMX". */
 	return cpuid_ecx(1) & BIT(5);
 }
 
@@ -225,7 +228,7 @@ static void vmx_read_capabilities(struct vmx_capabilities *caps)
 	if (caps->ept || caps->vpid)
 		rdmsrl(MSR_IA32_VMX_EPT_VPID_CAP, ept_vpid_cap);
 	caps->ept_ad = caps->ept && (ept_vpid_cap & VMX_EPT_AD);
-	/* EPT leaves at levels 2 and 3 (SDM 29.3.2, Table 29-4). */
+	/* EPT leaves at levels 2 and 3 (SDM Vol 3 "EPT Translation Mechanism"). */
 	caps->ept_2m = caps->ept && (ept_vpid_cap & VMX_EPT_2MB_PAGE);
 	caps->ept_1g = caps->ept && (ept_vpid_cap & VMX_EPT_1GB_PAGE);
 	caps->ept_wb_4level = (ept_vpid_cap & VMX_EPT_PAGE_WALK_4) &&
@@ -241,16 +244,16 @@ static void vmx_read_capabilities(struct vmx_capabilities *caps)
 #define VMX_ENTRY_BOUND_MS	10
 
 /*
- * Every entry ends within VMX_ENTRY_BOUND_MS, whatever the guest does:
- * the VMX-preemption timer counts down from the VMCS value at each entry
- * (it is not saved back: the "save VMX-preemption timer value" exit
- * control stays 0) by one every 2^IA32_VMX_MISC[4:0] TSC ticks and exits
- * at zero (SDM Vol 3 26.5.1).  External-interrupt exiting should make it
+ * Every entry ends within VMX_ENTRY_BOUND_MS, whatever the guest does: the
+ * VMX-preemption timer counts down from the VMCS value at each entry (it is
+ * not saved back: the "save VMX-preemption timer value" exit control stays
+ * 0) by one every 2^IA32_VMX_MISC[4:0] TSC ticks and exits at zero (SDM Vol
+ * 3 "VMX-Preemption Timer").  External-interrupt exiting should make it
  * unnecessary, and does on real CPUs, but Bochs 2.7 masks the host's
  * interrupts when the guest enters with RFLAGS.IF = 0, and a guest that
  * then spins (CLI; JMP $) held a host CPU until the RCU stall detector's
- * NMI, 21 s later.  The exit costs one round of the run loop per 10 ms
- * of guest time.
+ * NMI, 21 s later.  The exit costs one round of the run loop per 10 ms of
+ * guest time.
  */
 static void vmx_setup_preemption_timer(struct vmx_capabilities *caps)
 {
@@ -375,7 +378,7 @@ static int vmx_hardware_setup(void)
 			vmx_free_vmxon_regions();
 			return -ENOMEM;
 		}
-		/* SDM 24.11.5: the region starts with the VMCS revision id. */
+		/* SDM "VMXON Region": the region starts with the VMCS revision id. */
 		*(u32 *)page_address(page) = vmx_caps.revision_id;
 		per_cpu(vmxon_region, cpu) = page;
 	}
@@ -389,10 +392,11 @@ static void vmx_hardware_unsetup(void)
 }
 
 /*
- * SDM Vol 3 24.8 and A.7/A.8: in VMX operation every CR0/CR4 bit that is 1
- * in IA32_VMX_CRx_FIXED0 must be 1, and every bit that is 0 in FIXED1 must
- * be 0.  Linux runs with CR0.PE/NE/PG set, so this holds on real CPUs; it
- * is checked rather than assumed because emulators differ.
+ * SDM Vol 3 "Restrictions on VMX Operation" and A.7/A.8: in VMX operation
+ * every CR0/CR4 bit that is 1 in IA32_VMX_CRx_FIXED0 must be 1, and every
+ * bit that is 0 in FIXED1 must be 0.  Linux runs with CR0.PE/NE/PG set, so
+ * this holds on real CPUs; it is checked rather than assumed because
+ * emulators differ.
  */
 static bool vmx_cr_fixed_ok(const char *name, unsigned long val,
 			    u32 fixed0_msr, u32 fixed1_msr)
@@ -493,7 +497,10 @@ static void vmx_print_features(void)
 		str_yes_no(vmx_caps.preemption_timer), vmx_caps.revision_id);
 }
 
-/* VPIDs tag guest TLB entries (SDM 29.1); 0 is the host's. */
+/*
+ * VPIDs tag guest TLB entries (SDM Vol 3 "Virtual Processor Identifiers
+ * (VPIDs)"); 0 is the host's.
+ */
 #define VMX_NR_VPIDS	BIT(16)
 static DEFINE_SPINLOCK(vmx_vpid_lock);
 static DECLARE_BITMAP(vmx_vpid_bitmap, VMX_NR_VPIDS);	/* [vmx_vpid_lock] */
@@ -562,7 +569,10 @@ static void vmx_vpid_free(u16 vpid)
 	spin_unlock(&vmx_vpid_lock);
 }
 
-/* INVEPT / INVVPID single-context (SDM 30.3, type 1). */
+/*
+ * INVEPT / INVVPID single-context, type 1 (SDM Vol 3 "VMX Instructions",
+ * INVEPT and INVVPID).
+ */
 static void vmx_invept(u64 eptp)
 {
 	struct { u64 eptp, reserved; } desc = { eptp, 0 };
@@ -593,7 +603,10 @@ static u64 vmx_eptp(struct minihv_vm *vm)
 	return vm->tdp_root | 6 | (3 << 3) | (vmx_caps.ept_ad ? BIT(6) : 0);
 }
 
-/* The base of the descriptor at @sel in the GDT at @gdt (SDM 3.4.5, 7.2.3). */
+/*
+ * The base of the descriptor at @sel in the GDT at @gdt (SDM Vol 3 "Segment
+ * Descriptors", "TSS Descriptor in 64-bit mode").
+ */
 static unsigned long vmx_segment_base(unsigned long gdt, u16 sel)
 {
 	struct desc_struct *d = (struct desc_struct *)(gdt + (sel & ~7));
@@ -624,11 +637,12 @@ static void vmx_set_host_cpu_state(void)
 /*
  * Makes the vCPU's VMCS current on this CPU, preemption off.  Moving to
  * another CPU takes a VMCLEAR on the old one (by IPI) and a VMPTRLD here,
- * then the per-CPU host fields again (SDM 25.11.1).  The bookkeeping and
- * the VMPTRLD are done with interrupts off, so that the reboot's IPI
+ * then the per-CPU host fields again (SDM Vol 3 "Software Use of
+ * Virtual-Machine Control Structures").  The bookkeeping and the VMPTRLD
+ * are done with interrupts off, so that the reboot's IPI
  * (vmx_hardware_disable(), VMCLEAR of all on this CPU) comes before or
- * after them, never between: it cannot leave current_vmx naming a VMCS
- * that is on no list.
+ * after them, never between: it cannot leave current_vmx naming a VMCS that
+ * is on no list.
  */
 static void vmx_load_vmcs(struct vmx_vcpu *vmx)
 {
@@ -768,9 +782,12 @@ static void vmx_get_segment(u32 sel_field, struct minihv_segment *s)
 
 /*
  * CR0 and CR4 bits the guest may not own: those VMX fixes (A.7, A.8),
- * except PE and PG, which unrestricted guest lets it choose (26.3.1.1).
- * They are in the guest/host masks: the guest reads its own value from the
- * read shadow and a write that changes one exits (25.3).
+ * except PE and PG, which unrestricted guest lets it choose (SDM Vol 3
+ * "Checks on Guest Control Registers, Debug Registers, and MSRs").  They
+ * are in the guest/host masks: the guest reads its own value from the
+ * read shadow ("Changes to Instruction Behavior in VMX Non-Root
+ * Operation") and a write that changes one exits ("Instructions That
+ * Cause VM Exits Conditionally").
  */
 static unsigned long vmx_cr0_forced(void)
 {
@@ -790,13 +807,13 @@ void vmx_write_cr4(unsigned long cr4)
 }
 
 /*
- * PAE paging outside long mode: with EPT the CPU takes the four PDPTEs
- * from the VMCS at entry, not from memory, and stores them back at exit
- * (SDM Vol 3 26.3.2.4, 27.3.4).  A guest's own MOV to CR3, CR0 or CR4
- * loads them itself (4.4.1), unless minihv emulates the MOV: then, and
- * for a state given through SET_SREGS, they are read here as the CPU
- * would.  PDPTEs outside RAM read as 0, not present: the guest's first
- * access faults.
+ * PAE paging outside long mode: with EPT the CPU takes the four PDPTEs from
+ * the VMCS at entry, not from memory, and stores them back at exit (SDM Vol
+ * 3 "Loading Page-Directory-Pointer-Table Entries", "Saving Non-Register
+ * State").  A guest's own MOV to CR3, CR0 or CR4 loads them itself (4.4.1),
+ * unless minihv emulates the MOV: then, and for a state given through
+ * SET_SREGS, they are read here as the CPU would.  PDPTEs outside RAM read
+ * as 0, not present: the guest's first access faults.
  */
 void vmx_read_pdptrs(struct minihv_vm *vm, u64 cr3, u64 pdpte[4])
 {
@@ -817,18 +834,23 @@ void vmx_write_efer(u64 efer)
 	u32 entry = vmcs_read32(VM_ENTRY_CONTROLS) & ~VM_ENTRY_IA32E_MODE;
 
 	vmcs_write64(GUEST_IA32_EFER, efer);
-	/* The "IA-32e mode guest" control is EFER.LMA (26.3.1.1). */
+	/*
+	 * The "IA-32e mode guest" control is EFER.LMA (SDM Vol 3 "Checks on
+	 * Guest Control Registers, Debug Registers, and MSRs").
+	 */
 	vmcs_write32(VM_ENTRY_CONTROLS, entry | ((efer & EFER_LMA) ? VM_ENTRY_IA32E_MODE : 0));
 }
 
 /*
  * Host state a VM exit loads with fixed values instead of from the VMCS:
- * IA32_DEBUGCTL is cleared and DR7 becomes 400H (SDM Vol 3 28.5.1), LDTR
- * is made unusable with a null selector (28.5.2).  Linux keeps BTF and
- * the LBR enable in DEBUGCTL, its breakpoints (ptrace, perf) in DR7 and
- * a process's modify_ldt(2) table in LDTR, and reloads none of them on
- * the way back to user mode.  Read with interrupts off before the entry,
- * put back before they are on again (DR7: minihv_load_host_debugregs()).
+ * IA32_DEBUGCTL is cleared and DR7 becomes 400H (SDM Vol 3 "Loading Host
+ * Control Registers, Debug Registers, MSRs"), LDTR is made unusable with a
+ * null selector ("Loading Host Segment and Descriptor-Table Registers").
+ * Linux keeps BTF and the LBR enable in DEBUGCTL, its breakpoints (ptrace,
+ * perf) in DR7 and a process's modify_ldt(2) table in LDTR, and reloads
+ * none of them on the way back to user mode.  Read with interrupts off
+ * before the entry, put back before they are on again (DR7:
+ * minihv_load_host_debugregs()).
  *
  * DR6 is not in the VMCS at all: the guest's is in the register while
  * it runs (a #DB it takes sets bits there), the host's outside.  Both
@@ -867,7 +889,7 @@ static void vmx_restore_host_debug(struct minihv_vcpu *vcpu, const struct vmx_ho
 		asm volatile("lldt %0" : : "rm" (h->ldt_sel));
 }
 
-/* Default PAT (SDM Vol 3 11.12.4). */
+/* Default PAT (SDM Vol 3 "Programming the PAT"). */
 #define PAT_DEFAULT	0x0007040600070406ULL
 
 /* Everything but the guest's registers; the RESET state for those. */
@@ -893,12 +915,13 @@ static void vmx_init_vmcs(struct minihv_vcpu *vcpu, struct vmx_vcpu *vmx)
 	vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, 0);
 	vmcs_write64(EPT_POINTER, vmx_eptp(vcpu->vm));
 	/*
-	 * With the pool used up, the vCPU runs with "enable VPID" clear: the
-	 * control set needs a VPID other than 0 (SDM 27.2.1.1, 26.2.1.1
-	 * before 2023), and a vCPU that fails every entry would let one
-	 * user's vCPUs deny VT-x to all.  Its TLB entries are then tagged
-	 * VPID 0, as the host's, which every entry and exit flushes
-	 * (27.3.2.5, 28.5.5).
+	 * With the pool used up, the vCPU runs with "enable VPID" clear:
+	 * the control set needs a VPID other than 0 (SDM Vol 3 "Checks on
+	 * VMX Controls", its "VM-Execution Control Fields"), and a vCPU
+	 * that fails every entry would let one user's vCPUs deny VT-x to
+	 * all.  Its TLB entries are then tagged VPID 0, as the host's,
+	 * which every entry and exit flushes ("Updating Non-Register State"
+	 * in the chapters on VM entries and on VM exits).
 	 */
 	if (vmx->vpid)
 		vmcs_write16(VIRTUAL_PROCESSOR_ID, vmx->vpid);
@@ -908,15 +931,19 @@ static void vmx_init_vmcs(struct minihv_vcpu *vcpu, struct vmx_vcpu *vmx)
 	vmcs_write64(TSC_OFFSET, 0);
 	vmcs_writel(CR0_GUEST_HOST_MASK, vmx_cr0_forced() | ~vmx_caps.cr0_fixed1);
 	/*
-	 * CR4: every bit but PGE is the host's, so that a write changing one
-	 * exits (SDM Vol 3 25.3) and cr.c's rules, the guest's CPUID among
-	 * them, hold as on AMD-V, which intercepts every MOV to CR4.  PGE
-	 * exists on every CPU minihv runs on, and Linux toggles it for each
-	 * global TLB flush: that write stays in the guest.
+	 * CR4: every bit but PGE is the host's, so that a write changing
+	 * one exits (SDM Vol 3 "Instructions That Cause VM Exits
+	 * Conditionally") and cr.c's rules, the guest's CPUID among them,
+	 * hold as on AMD-V, which intercepts every MOV to CR4.  PGE exists
+	 * on every CPU minihv runs on, and Linux toggles it for each global
+	 * TLB flush: that write stays in the guest.
 	 */
 	vmcs_writel(CR4_GUEST_HOST_MASK, ~(unsigned long)X86_CR4_PGE);
 
-	/* The host: this kernel, its selectors, its MSRs (27.2.2, 28.5). */
+	/*
+	 * The host: this kernel, its selectors, its MSRs (SDM Vol 3 "Checks on
+	 * VMX Controls and Host-State Area", "Loading Host State").
+	 */
 	vmcs_writel(HOST_CR0, read_cr0());
 	vmcs_writel(HOST_CR3, __read_cr3());
 	vmcs_writel(HOST_CR4, cr4_read_shadow());
@@ -984,7 +1011,7 @@ static int vmx_vcpu_create(struct minihv_vcpu *vcpu)
 	vmx->vmcs_page = alloc_page(MINIHV_GFP | __GFP_ZERO);
 	if (!vmx->vmcs_page)
 		goto err_free;
-	/* SDM 25.2: the region starts with the revision id, bit 31 clear. */
+	/* SDM "Format of the VMCS Region": revision id first, bit 31 clear. */
 	*(u32 *)page_address(vmx->vmcs_page) = vmx_caps.revision_id;
 	vmx->vmcs_pa = page_to_phys(vmx->vmcs_page);
 	vmx->cpu = -1;
@@ -997,7 +1024,8 @@ static int vmx_vcpu_create(struct minihv_vcpu *vcpu)
 	/*
 	 * Outside any vCPU ioctl (the VM's CREATE_VCPU): loaded here with
 	 * preemption off; the first vcpu_load moves it to its thread's CPU.
-	 * A fresh VMCS must be VMCLEARed before its first VMPTRLD (25.11.3).
+	 * A fresh VMCS must be VMCLEARed before its first VMPTRLD (SDM Vol 3
+	 * "Initializing a VMCS").
 	 */
 	preempt_disable();
 	vmx_vmclear(vmx->vmcs_pa);
@@ -1155,9 +1183,10 @@ static void vmx_load_host_msrs(struct vmx_vcpu *vmx, const struct vmx_host_msrs 
 /*
  * The exit is a machine check's: an #MC in the guest (exception bitmap,
  * VMX_INTERCEPTED_EXCEPTIONS) or one during the entry itself (exit reason
- * 41 with bit 31, SDM Vol 3 27.8).  Neither reaches the host's handler by
- * itself: vmx_vcpu_run() calls it on this CPU before interrupts are back
- * on, as KVM's kvm_machine_check() calls do.
+ * 41 with bit 31, SDM Vol 3 "VM-Entry Failures During or After Loading
+ * Guest State").  Neither reaches the host's handler by itself:
+ * vmx_vcpu_run() calls it on this CPU before interrupts are back on, as
+ * KVM's kvm_machine_check() calls do.
  */
 static bool vmx_is_mce(u32 reason)
 {
@@ -1212,11 +1241,13 @@ static int vmx_vcpu_run(struct minihv_vcpu *vcpu)
 	gen = atomic64_read(&vcpu->vm->tlb_generation);
 
 	/*
-	 * Flush this vCPU's tag when it arrives on a CPU (stale entries of a
-	 * vCPU that had the VPID before, or of its own earlier stay) and
-	 * after a nested mapping was removed (SDM 29.4.3).  A vCPU without a
-	 * VPID needs the INVEPT alone: the entry flushes its linear and
-	 * combined mappings itself (27.3.2.5), not the guest-physical ones.
+	 * Flush this vCPU's tag when it arrives on a CPU (stale entries of
+	 * a vCPU that had the VPID before, or of its own earlier stay) and
+	 * after a nested mapping was removed (SDM Vol 3 "Invalidating
+	 * Cached Translation Information").  A vCPU without a VPID needs
+	 * the INVEPT alone: the entry flushes its linear and combined
+	 * mappings itself ("Updating Non-Register State"), not the
+	 * guest-physical ones.
 	 */
 	if (cpu != vmx->entry_cpu || gen != vmx->tlb_generation || !vmx->launched) {
 		vmx_invept(vmx_eptp(vcpu->vm));
@@ -1264,7 +1295,8 @@ static int vmx_vcpu_run(struct minihv_vcpu *vcpu)
 
 	/*
 	 * A VM exit leaves the GDT limit at FFFFh, the TR limit at 67h and
-	 * null FS/GS/DS/ES selectors (SDM 28.5.2): restore what Linux expects.
+	 * null FS/GS/DS/ES selectors (SDM Vol 3 "Loading Host Segment and
+	 * Descriptor-Table Registers"): restore what Linux expects.
 	 */
 	load_fixmap_gdt(cpu);
 	invalidate_tss_limit();
@@ -1345,7 +1377,10 @@ const struct minihv_vendor_ops vmx_vendor_ops = {
 	.inject_event = vmx_inject_event,
 	.set_event_windows = vmx_set_event_windows,
 	.reset_events = vmx_reset_events,
-	/* EPT entries: R W X in bits 2:0, WB memory type, A/D preset (29.3.2). */
+	/*
+	 * EPT entries: R W X in bits 2:0, WB memory type, A/D preset (SDM Vol 3
+	 * "EPT Translation Mechanism").
+	 */
 	.tdp_nonleaf = 0x7 | BIT(8),
 	.tdp_leaf_ro = 0x5 | (6 << 3) | BIT(8),
 	.tdp_leaf_rw = 0x7 | (6 << 3) | BIT(8) | BIT(9),

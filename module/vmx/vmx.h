@@ -37,19 +37,18 @@ struct vmx_capabilities {
 extern struct vmx_capabilities vmx_caps;
 
 /*
- * The exception bitmap (SDM Vol 3 25.6.3): exceptions that exit instead
- * of being delivered through the guest's IDT.  #AC: a guest at CPL3 with
- * CR0.AM, RFLAGS.AC, a misaligned stack and a CPL3 handler makes the
+ * The exception bitmap (SDM Vol 3 "Exception Bitmap"): exceptions that exit
+ * instead of being delivered through the guest's IDT.  #AC: a guest at CPL3
+ * with CR0.AM, RFLAGS.AC, a misaligned stack and a CPL3 handler makes the
  * delivery of #AC raise #AC again, and the CPU repeats it forever without
  * reaching an instruction boundary where an interrupt, an NMI or the
- * preemption timer could exit (CVE-2015-5307).  Intercepted, each
- * delivery is a VM exit and exits.c reflects it.  #DB too, as on AMD-V
- * (CVE-2015-8104) and as KVM does on VT-x: whatever an Intel CPU does
- * with a data breakpoint on the #DB frame it pushes, each delivery is
- * then an exit.  #MC: a machine check in VMX
- * non-root operation is delivered through the guest's IDT unless bit 18
- * is set (SDM Vol 3 26.2); it is the host's, and vmx_vcpu_run() hands it
- * over.
+ * preemption timer could exit (CVE-2015-5307).  Intercepted, each delivery
+ * is a VM exit and exits.c reflects it.  #DB too, as on AMD-V
+ * (CVE-2015-8104) and as KVM does on VT-x: whatever an Intel CPU does with
+ * a data breakpoint on the #DB frame it pushes, each delivery is then an
+ * exit.  #MC: a machine check in VMX non-root operation is delivered
+ * through the guest's IDT unless bit 18 is set (SDM Vol 3 "Other Causes of
+ * VM Exits"); it is the host's, and vmx_vcpu_run() hands it over.
  */
 #define VMX_INTERCEPTED_EXCEPTIONS	(BIT(X86_TRAP_DB) | BIT(X86_TRAP_AC) | BIT(X86_TRAP_MC))
 
@@ -76,9 +75,9 @@ struct vmx_vcpu {
 };
 
 /*
- * The first rule of SDM Vol 3 27.3.1 ("Checks on the Guest State Area";
- * 26.3.1 in editions before 2023) that the current VMCS's guest state
- * breaks, or NULL; @field is the VMCS encoding of the culprit.
+ * The first rule of SDM Vol 3 "Checks on the Guest State Area" (chapter
+ * 28, "VM Entries", in the June 2025 edition) that the current VMCS's
+ * guest state breaks, or NULL; @field is the VMCS encoding of the culprit.
  */
 const char *vmx_check_guest_state(u64 *field, u64 *value);
 

@@ -3,9 +3,9 @@
  * Why VT-x refused to enter a guest.
  *
  * A VM-entry failure says only "invalid guest state" (exit reason 33); a
- * VM-fail gives an error number.  minihv redoes, in software, the checks
- * of SDM Vol 3 27.3.1 "Checks on the Guest State Area" (26.3.1 in
- * editions before 2023) in the order the SDM lists them, and names the
+ * VM-fail gives an error number.  minihv redoes, in software, the checks of
+ * SDM Vol 3 "Checks on the Guest State Area" (in chapter 28, "VM Entries",
+ * in the June 2025 edition) in the order the SDM lists them, and names the
  * first that fails, with the field and its value: before the first entry
  * after userspace changed the state, and after a failure it did not
  * foresee.  The checks that minihv's own setup always satisfies (VMCS link
@@ -19,7 +19,7 @@
 #include "vmcs.h"
 #include "vmx.h"
 
-/* VM-instruction error numbers, SDM Vol 3 31.4 table 31-1. */
+/* VM-instruction error numbers, SDM Vol 3 "VM-Instruction Error Numbers". */
 const char *vmx_instruction_error_name(u32 error)
 {
 	static const char *const names[] = {
