@@ -29,7 +29,11 @@ struct vmx_capabilities {
 	bool apicv;		/* APIC-access page, register virtualization, VID */
 	bool true_controls;	/* IA32_VMX_BASIC[55]: IA32_VMX_TRUE_*_CTLS */
 	u64 cr0_fixed0, cr0_fixed1, cr4_fixed0, cr4_fixed1;
-	/* The controls every VMCS gets, adjusted to the CPU (24.6-24.8). */
+	/*
+	 * The controls every VMCS gets, adjusted to the CPU (SDM Vol 3
+	 * "VM-Execution Control Fields", "VM-Exit Control Fields",
+	 * "VM-Entry Control Fields").
+	 */
 	u32 pin, proc, proc2, exit, entry;
 	u32 preemption_timer;	/* VMX_PREEMPTION_TIMER_VALUE, 0: no timer */
 };
