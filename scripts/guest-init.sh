@@ -187,11 +187,19 @@ bench_linux() {
 	fi
 }
 
+# bench_lines FILE NAME: BENCH lines for NAME (a hypervisor, or native)
+# from the WORK lines of workloads.sh or io-workloads.sh in FILE; a
+# figure that could not be had is said, never printed as a value.
+bench_lines() {
+	tr -d '\r' <"$1" | awk -v hv="$2" '$1 == "WORK" { print "BENCH", hv, $2, $3 }
+		$1 == "WORK-FAILED" { print "minihv-init: workload " $2 " failed on " hv }'
+}
+
 # Rows 10-13: workloads.sh in a 1-vCPU Linux guest ($1 the device, $2 the
 # name), or natively in this machine (no device): BENCH lines from its
 # WORK lines.  Only where make_initramfs put the bench initramfs.
 bench_workloads() {
-	[ -f /guests/linux-bench-initrd.gz ] || return 0
+	[ -f /guests/linux-bench-initrd.gz ] && [ -f /bin/workloads.sh ] || return 0
 	if [ -z "$1" ]; then
 		sh /bin/workloads.sh >/tmp/work.out 2>&1
 	else
@@ -199,8 +207,59 @@ bench_workloads() {
 			--append "console=ttyS0 quiet minihv_workload" /guests/vmlinuz >/tmp/work.out 2>&1 ||
 			echo "minihv-init: the workloads on $2 ended with status $?"
 	fi
-	tr -d '\r' </tmp/work.out | awk -v hv="$2" '$1 == "WORK" { print "BENCH", hv, $2, $3 }
-		$1 == "WORK-FAILED" { print "minihv-init: workload " $2 " failed on " hv }'
+	bench_lines /tmp/work.out "$2"
+}
+
+# Rows 15-18, disk and network, where make_initramfs put their tools and
+# the guest's initramfs for them (/guests/linux-io-initrd.gz).  Set up
+# once per boot: the guest's disk, an image on a tmpfs (so what is
+# measured is the device path, never a disk), every page of it written
+# (a read then copies data, not the zero page of a hole); the loop
+# driver for the native side; a persistent TAP device at 10.0.3.1
+# (iproute2's ip: busybox's has no tuntap) with iperf3's and tcp-rr's
+# servers on it.  0 when ready; run_bench then sets IO.
+IO_IMG=/bench-io/disk.img
+IO_TAP=mhvtap0
+IO=
+io_setup() {
+	local i=0
+	mkdir -p /bench-io && mount -t tmpfs -o size=80m tmpfs /bench-io || return 1
+	dd if=/dev/zero of=$IO_IMG bs=1M count=64 2>/dev/null || return 1
+	for m in loop tun; do
+		[ -d /sys/module/$m ] || insmod /lib/minihv/$m.ko || return 1
+	done
+	/usr/bin/ip tuntap add dev $IO_TAP mode tap && ip addr add 10.0.3.1/24 dev $IO_TAP &&
+		ip link set $IO_TAP up || return 1
+	/usr/bin/iperf3 -s -B 10.0.3.1 >/dev/null 2>&1 &
+	/bin/tcp-rr -s >/dev/null 2>&1 &
+	# Both listening before any guest connects; bounded, not timed.
+	while [ $i -lt 2000 ] && [ "$(netstat -ltn | grep -cE ':520[12] ')" != 2 ]; do
+		i=$((i + 1))
+	done
+	[ $i -lt 2000 ]
+}
+
+# The disk rows natively: the same fio jobs on a loop device on the same
+# image file, so the native path also ends in tmpfs reads and writes.
+bench_io_native() {
+	local dev
+	[ -n "$IO" ] || return 0
+	dev=$(losetup -f) && losetup "$dev" $IO_IMG || { echo "minihv-init: no loop device"; return 0; }
+	sh /bin/io-workloads.sh disk "$dev" >/tmp/io.out 2>&1
+	losetup -d "$dev"
+	bench_lines /tmp/io.out native
+}
+
+# The disk and network rows in a 1-vCPU Linux guest on hypervisor device
+# $1 (name $2), the image as its virtio-blk disk and the TAP device as its
+# virtio-net device.
+bench_io() {
+	[ -n "$IO" ] || return 0
+	timeout 900 /bin/minihv-run -d "$1" -M 384M -t 800 --initrd /guests/linux-io-initrd.gz \
+		--disk $IO_IMG --net tap=$IO_TAP --append "console=ttyS0 quiet minihv_io" \
+		/guests/vmlinuz >/tmp/io.out 2>&1 ||
+		echo "minihv-init: the I/O workloads on $2 ended with status $?"
+	bench_lines /tmp/io.out "$2"
 }
 
 # make check-packages: the module DKMS built, /dev/minihv given the udev
@@ -231,18 +290,24 @@ run_packages() {
 # printing "BENCH <hypervisor> <metric> <value>" lines for the host.
 run_bench() {
 	rounds=$(arg minihv_rounds)
+	if [ -f /guests/linux-io-initrd.gz ]; then
+		io_setup && IO=1 || echo "minihv-init: the disk and network benchmark's set-up failed"
+	fi
 	for r in $(seq "${rounds:-5}"); do
 		echo "minihv-init: bench round $r"
 		bench_workloads "" native
+		bench_io_native
 		kvm_insmod || finish "bench failed=insmod kvm"
 		bench_one /dev/kvm kvm
 		bench_linux /dev/kvm kvm
 		bench_workloads /dev/kvm kvm
+		bench_io /dev/kvm kvm
 		kvm_rmmod
 		insmod "$MINIHV_KO" || finish "bench failed=insmod minihv"
 		bench_one /dev/minihv minihv
 		bench_linux /dev/minihv minihv
 		bench_workloads /dev/minihv minihv
+		bench_io /dev/minihv minihv
 		rmmod minihv
 	done
 	finish "bench done"

@@ -220,7 +220,8 @@ guest_disks() {
 
 # make_initramfs REL: busybox, /init, minihv.ko, KVM's modules, the
 # selftests, minihv-run, minihv-bench and the sample guests; prints the
-# image path.  BENCH_TOOLS=1 adds make bench's workloads (workloads.sh).
+# image path.  BENCH_TOOLS adds make bench's tools: "work" its workloads
+# (workloads.sh), "io" its disk and network rows (io-workloads.sh).
 make_initramfs() {
 	local rel=$1 ko dir m f
 	# MINIHV_KO_FILE: a module built elsewhere (DKMS's, check-packages.sh).
@@ -246,8 +247,9 @@ make_initramfs() {
 		esac
 	done
 	# msr.ko: hoststate_test reads the host's MSRs through /dev/cpu/N/msr;
-	# tun.ko: linux_boot_test's TAP device for the guest's network.
-	for m in msr tun; do
+	# tun.ko: linux_boot_test's TAP device for the guest's network (and
+	# make bench's); loop.ko: make bench's native disk rows.
+	for m in msr tun loop; do
 		f=$(find "$(kernel_modules "$rel")/kernel" -name $m.ko -o -name $m.ko.xz | head -n1)
 		case "$f" in
 		*.xz) xz -dc "$f" >"$dir/lib/minihv/$m.ko";;
@@ -301,9 +303,28 @@ make_initramfs() {
 	cp "$ROOT/scripts/linux-guest-init.sh" "$dir.guest/init"
 	chmod 755 "$dir.guest/init"
 	(cd "$dir.guest" && find . | cpio -o -H newc --quiet | gzip -1) >"$dir/guests/linux-initrd.gz"
-	# make bench's workloads (rows 10-13), natively and in the guest: a
-	# second guest initramfs, so make check's stays small.
-	if [ -n "${BENCH_TOOLS:-}" ]; then
+	# make bench's tools, natively and in a guest initramfs of their own,
+	# so make check's stays small: BENCH_TOOLS "work" for the workloads
+	# (rows 10-13, linux-bench-initrd.gz), "io" for disk and network
+	# (rows 15-18, linux-io-initrd.gz: fio and its libraries alone are
+	# some 80 MiB, which the workloads' guest need not unpack).
+	case " ${BENCH_TOOLS:-} " in
+	*" io "*)
+		rm -rf "$dir.io" && cp -a "$dir.guest" "$dir.io"
+		ln -s busybox "$dir.io/bin/mkdir"
+		for f in "$dir" "$dir.io"; do
+			copy_with_libs "$f" /usr/bin/fio /usr/bin/iperf3
+			cp "$ROOT/userspace/tcp-rr" "$f/bin/tcp-rr"
+			cp "$ROOT/scripts/io-workloads.sh" "$f/bin/io-workloads.sh"
+		done
+		# The machine's TAP device for the guest: busybox's ip has no tuntap.
+		copy_with_libs "$dir" /usr/bin/ip
+		(cd "$dir.io" && find . | cpio -o -H newc --quiet | gzip -1) \
+			>"$dir/guests/linux-io-initrd.gz"
+		;;
+	esac
+	case " ${BENCH_TOOLS:-} " in
+	*" work "*)
 		for f in cut mkdir umount mountpoint; do
 			ln -s busybox "$dir.guest/bin/$f"
 		done
@@ -313,7 +334,8 @@ make_initramfs() {
 		done
 		(cd "$dir.guest" && find . | cpio -o -H newc --quiet | gzip -1) \
 			>"$dir/guests/linux-bench-initrd.gz"
-	fi
+		;;
+	esac
 	(cd "$dir" && find . | cpio -o -H newc --quiet | gzip -1) >"$BUILD/$rel/initramfs.gz"
 	echo "$BUILD/$rel/initramfs.gz"
 }

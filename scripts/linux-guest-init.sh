@@ -7,6 +7,9 @@
 #   minihv_bench   power off right after the first line (make bench's boot time)
 #   minihv_workload  run make bench's workloads (workloads.sh, in the bench
 #                  initramfs only), then power off
+#   minihv_io      run make bench's disk and network rows (io-workloads.sh,
+#                  in the I/O initramfs only) on /dev/vda and the TAP
+#                  network, then power off
 #   minihv_check   print what the boot test checks, then power off:
 #                  "minihv-guest: nproc N", the timer and serial interrupt
 #                  counts twice a little apart, and "minihv-guest: done"
@@ -37,12 +40,18 @@ irq_count() {
 	awk -v name="$1" '$1 == name ":" { s = 0; for (i = 2; i <= NF && $i ~ /^[0-9]+$/; i++) s += $i; print s }' /proc/interrupts
 }
 
-# linux_boot_test's device checks (minihv_virtio): one line each.
-virtio_checks() {
-	local m d rw="" ro=""
+# The virtio drivers and ext4 (lib/modules/order: dependencies first).
+load_modules() {
+	local m
 	for m in $(cat /lib/modules/order); do
 		insmod "/lib/modules/$m.ko" || echo "minihv-guest: insmod $m failed"
 	done
+}
+
+# linux_boot_test's device checks (minihv_virtio): one line each.
+virtio_checks() {
+	local d rw="" ro=""
+	load_modules
 	echo "minihv-guest: hwrng $(head -c 64 /dev/hwrng | od -An -tx1 | tr -d ' \n')"
 	for d in /sys/block/vd*; do
 		[ -e "$d/ro" ] || continue
@@ -109,6 +118,17 @@ net_checks() {
 }
 
 case " $(cat /proc/cmdline) " in
+*" minihv_io "*)
+	# make bench's disk and network rows: the one disk (/dev/vda), the
+	# one NIC on the machine's TAP device (10.0.3.1).
+	mkdir -p /tmp && mount -t tmpfs tmpfs /tmp
+	load_modules
+	tap=$(iface 02:4d:48:56:00:01)
+	ip addr add 10.0.3.2/24 dev "$tap" && ip link set "$tap" up
+	sh /bin/io-workloads.sh disk /dev/vda
+	sh /bin/io-workloads.sh net 10.0.3.1
+	poweroff -f
+	;;
 *" minihv_workload "*)
 	mkdir -p /tmp && mount -t tmpfs tmpfs /tmp
 	sh /bin/workloads.sh
