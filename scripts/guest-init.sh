@@ -254,11 +254,17 @@ bench_io_native() {
 # $1 (name $2), the image as its virtio-blk disk and the TAP device as its
 # virtio-net device.
 bench_io() {
+	local t0 st
 	[ -n "$IO" ] || return 0
+	t0=$(cut -d' ' -f1 /proc/uptime)
 	timeout 900 /bin/minihv-run -d "$1" -M 384M -t 800 --initrd /guests/linux-io-initrd.gz \
 		--disk $IO_IMG --net tap=$IO_TAP --append "console=ttyS0 quiet minihv_io" \
-		/guests/vmlinuz >/tmp/io.out 2>&1 ||
-		echo "minihv-init: the I/O workloads on $2 ended with status $?"
+		/guests/vmlinuz >/tmp/io.out 2>&1
+	st=$?
+	echo "minihv-init: the I/O guest on $2: status $st after" \
+		"$(awk -v s="$t0" '{ printf "%.0f", $1 - s }' /proc/uptime) s"
+	# Where it stopped, when it did not finish.
+	[ "$st" = 0 ] || tail -n 30 /tmp/io.out | tr -d '\r' | sed 's/^/minihv-init: guest: /'
 	bench_lines /tmp/io.out "$2"
 }
 

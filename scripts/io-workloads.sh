@@ -82,13 +82,14 @@ iperf_mbits() {
 }
 
 net() {
-	local addr=$1
+	local addr=$1 limit=$((NET_TIME + 30))
 	# TCP bulk, one stream, guest to machine, and (-R) the machine
-	# sending to the guest.
-	work net_tx_mbits "$(iperf3 -c "$addr" -t "$NET_TIME" -f m 2>&1 | iperf_mbits)"
-	work net_rx_mbits "$(iperf3 -c "$addr" -t "$NET_TIME" -f m -R 2>&1 | iperf_mbits)"
+	# sending to the guest.  Each run bounded: a network that does not
+	# answer costs its figure, not the rest.
+	work net_tx_mbits "$(timeout $limit iperf3 -c "$addr" -t "$NET_TIME" -f m 2>&1 | iperf_mbits)"
+	work net_rx_mbits "$(timeout $limit iperf3 -c "$addr" -t "$NET_TIME" -f m -R 2>&1 | iperf_mbits)"
 	# Round trips: 1-byte request, 1-byte answer.
-	work net_rr_tps "$(tcp-rr -c "$addr" -t "$NET_TIME" 2>&1 |
+	work net_rr_tps "$(timeout $limit tcp-rr -c "$addr" -t "$NET_TIME" 2>&1 |
 		awk '$1 == "tcp-rr:" && $NF == "second" { print $(NF - 2) }')"
 }
 

@@ -311,7 +311,9 @@ make_initramfs() {
 	case " ${BENCH_TOOLS:-} " in
 	*" io "*)
 		rm -rf "$dir.io" && cp -a "$dir.guest" "$dir.io"
-		ln -s busybox "$dir.io/bin/mkdir"
+		for f in mkdir timeout; do
+			ln -s busybox "$dir.io/bin/$f"
+		done
 		for f in "$dir" "$dir.io"; do
 			copy_with_libs "$f" /usr/bin/fio /usr/bin/iperf3
 			cp "$ROOT/userspace/tcp-rr" "$f/bin/tcp-rr"
