@@ -257,7 +257,7 @@ bench_io() {
 	local t0 st
 	[ -n "$IO" ] || return 0
 	t0=$(cut -d' ' -f1 /proc/uptime)
-	timeout 900 /bin/minihv-run -d "$1" -M 384M -t 800 --initrd /guests/linux-io-initrd.gz \
+	timeout 700 /bin/minihv-run -d "$1" -M 384M -t 600 --initrd /guests/linux-io-initrd.gz \
 		--disk $IO_IMG --net tap=$IO_TAP --append "console=ttyS0 quiet minihv_io" \
 		/guests/vmlinuz >/tmp/io.out 2>&1
 	st=$?

@@ -31,48 +31,75 @@ work() {
 	if [ -n "$2" ]; then echo "WORK $1 $2"; else echo "WORK-FAILED $1"; fi
 }
 
-# fio_job DEVICE RW BS IODEPTH: one fio job, its terse (version 3) line.
-# O_DIRECT, so the page cache on either side of the device is out of the
-# path; libaio, so an iodepth above 1 really has that many requests in
-# flight.  A time-based job loops over the device, whatever its size.
+# fio_job DEVICE RW BS IODEPTH: one fio job; its terse (version 3) line
+# in /tmp/fio.out, empty when the job failed.  O_DIRECT, so the page
+# cache on either side of the device is out of the path; libaio, so an
+# iodepth above 1 really has that many requests in flight.  A time-based
+# job loops over the device, whatever its size.
+#
+# A device that loses a request leaves fio waiting for it for ever, in a
+# state no signal ends: the job runs in the background, and one not done
+# a minute after its time (1 s steps: a bound, not a synchronisation)
+# sets STUCK, and the disk rows after it fail at once.
+STUCK=
 fio_job() {
+	local pid i=0
+	: >/tmp/fio.out
+	[ -z "$STUCK" ] || return 0
 	fio --name=bench --filename="$1" --rw="$2" --bs="$3" --iodepth="$4" \
 		--ioengine=libaio --direct=1 --time_based --runtime="$RUNTIME" --ramp_time=1 \
-		--norandommap --randrepeat=0 --output-format=terse --terse-version=3 2>/dev/null
+		--norandommap --randrepeat=0 --output-format=terse --terse-version=3 \
+		>/tmp/fio.out 2>/dev/null &
+	pid=$!
+	while kill -0 $pid 2>/dev/null; do
+		i=$((i + 1))
+		if [ $i -gt $((RUNTIME + 60)) ]; then
+			echo "io-workloads: fio $2 $3 iodepth $4 on $1 not done after $i s"
+			STUCK=1
+			return 0
+		fi
+		sleep 1
+	done
 }
 
-# terse LINE FIELD: that field of a terse line from a job without error
-# (field 5), or nothing.  In version 3, reads are fields 6-46 and writes
-# 47-87: KiB/s at 7 and 48, IOPS at 8 and 49, mean total latency (us:
-# submission and completion) at 40 and 81.
+# terse FIELD: that field of /tmp/fio.out's terse line from a job
+# without error (field 5), or nothing; nothing for a 0 too (fio reports
+# an empty device's jobs as done at 0 IOPS).  In version 3, reads are
+# fields 6-46 and writes 47-87: KiB/s at 7 and 48, IOPS at 8 and 49,
+# mean total latency (us: submission and completion) at 40 and 81.
 terse() {
-	echo "$1" | awk -F';' -v f="$2" '$1 == 3 && $5 == 0 && NF >= 87 && $f ~ /^[0-9.]+$/ { print $f }'
+	awk -F';' -v f="$1" '$1 == 3 && $5 == 0 && NF >= 87 && $f ~ /^[0-9.]+$/ && $f > 0 { print $f }' \
+		/tmp/fio.out
 }
 
 disk() {
-	local dev=$1 line rw dir bs name
+	local dev=$1 rw dir bs f
 	if [ ! -b "$dev" ] || ! command -v fio >/dev/null; then
 		echo "io-workloads: no block device $dev or no fio"
-		dev=""
+		STUCK=1
 	fi
-	# 4 KiB random: IOPS at queue depths 1 and 32, and at depth 1 the
-	# mean latency of one request (lower is better).
+	# 4 KiB random at queue depth 1: IOPS and the mean latency of one
+	# request (lower is better).
 	for rw in randread randwrite; do
-		line=$([ -n "$dev" ] && fio_job "$dev" $rw 4k 1)
+		fio_job "$dev" $rw 4k 1
 		case $rw in randread) f=8;; *) f=49;; esac
-		work "disk_${rw}_qd1_iops" "$(terse "$line" $f)"
-		work "disk_${rw}_qd1_lat_us" "$(terse "$line" $((f + 32)))"
-		line=$([ -n "$dev" ] && fio_job "$dev" $rw 4k 32)
-		work "disk_${rw}_qd32_iops" "$(terse "$line" $f)"
+		work "disk_${rw}_qd1_iops" "$(terse $f)"
+		work "disk_${rw}_qd1_lat_us" "$(terse $((f + 32)))"
 	done
-	# Sequential, from 4 KiB to 16 MiB blocks, 4 in flight: MiB/s.
+	# Sequential, from 4 KiB to 16 MiB blocks, one at a time: MiB/s.
 	for dir in read write; do
+		case $dir in read) f=7;; *) f=48;; esac
 		for bs in 4k 64k 1m 4m 16m; do
-			line=$([ -n "$dev" ] && fio_job "$dev" $dir $bs 4)
-			case $dir in read) f=7;; *) f=48;; esac
-			name=disk_${dir}_${bs}_mibs
-			work "$name" "$(terse "$line" $f | awk '{ printf "%.1f", $1 / 1024 }')"
+			fio_job "$dev" $dir $bs 1
+			work "disk_${dir}_${bs}_mibs" "$(terse $f | awk '{ printf "%.1f", $1 / 1024 }')"
 		done
+	done
+	# 4 KiB random, 32 in flight: IOPS.  Last: the likeliest to find a
+	# device that loses a request.
+	for rw in randread randwrite; do
+		fio_job "$dev" $rw 4k 32
+		case $rw in randread) f=8;; *) f=49;; esac
+		work "disk_${rw}_qd32_iops" "$(terse $f)"
 	done
 }
 
@@ -93,6 +120,7 @@ net() {
 		awk '$1 == "tcp-rr:" && $NF == "second" { print $(NF - 2) }')"
 }
 
+mkdir -p /tmp
 case "$1" in
 disk) disk "$2";;
 net) net "$2";;

@@ -125,8 +125,9 @@ case " $(cat /proc/cmdline) " in
 	load_modules
 	tap=$(iface 02:4d:48:56:00:01)
 	ip addr add 10.0.3.2/24 dev "$tap" && ip link set "$tap" up
-	sh /bin/io-workloads.sh disk /dev/vda
+	# The network first: a disk request lost would end the disk rows.
 	sh /bin/io-workloads.sh net 10.0.3.1
+	sh /bin/io-workloads.sh disk /dev/vda
 	poweroff -f
 	;;
 *" minihv_workload "*)
