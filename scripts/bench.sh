@@ -196,7 +196,7 @@ sweep() {
 set terminal png size 900,520
 set output "$OUT/$m-disk.png"
 set termoption noenhanced
-set title "$m: sequential disk throughput, guest / native (fio, O_DIRECT, 4 in flight)"
+set title "$m: sequential disk throughput, guest / native (fio, O_DIRECT, one request at a time)"
 set datafile missing "-"
 set xlabel "block size"
 set ylabel "guest / native"
