@@ -192,7 +192,8 @@ bench_linux() {
 # figure that could not be had is said, never printed as a value.
 bench_lines() {
 	tr -d '\r' <"$1" | awk -v hv="$2" '$1 == "WORK" { print "BENCH", hv, $2, $3 }
-		$1 == "WORK-FAILED" { print "minihv-init: workload " $2 " failed on " hv }'
+		$1 == "WORK-FAILED" { print "minihv-init: workload " $2 " failed on " hv }
+		$1 == "io-workloads:" { print "minihv-init: on " hv ", " $0 }'
 }
 
 # Rows 10-13: workloads.sh in a 1-vCPU Linux guest ($1 the device, $2 the
