@@ -106,7 +106,7 @@ static int client(const char *addr, int port, double seconds)
 	return 0;
 }
 
-static void usage(void)
+static void bad_usage(void)
 {
 	fprintf(stderr, "usage: tcp-rr -s [-p PORT]\n"
 		"       tcp-rr -c ADDR [-p PORT] [-t SECONDS]\n");
@@ -134,11 +134,11 @@ int main(int argc, char **argv)
 			seconds = atof(optarg);
 			break;
 		default:
-			usage();
+			bad_usage();
 		}
 	}
 	if (server == !!addr || port <= 0 || port > 65535 || seconds <= 0)
-		usage();
+		bad_usage();
 	/* A client gone mid-write must not end the server. */
 	signal(SIGPIPE, SIG_IGN);
 	return server ? serve(port) : client(addr, port, seconds);
