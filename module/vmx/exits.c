@@ -105,7 +105,7 @@ void vmx_reset_events(struct minihv_vcpu *vcpu)
  * 2.7 reports one in the IDT-vectoring information of a real-mode #GP
  * whose delivery an exit interrupted.  A software interrupt or exception
  * is delivered with the length of its instruction (SDM Vol 3 27.6.1.1),
- * which the exit gave (28.2.4).
+ * which the exit gave (28.2.5).
  */
 void vmx_queue_event(struct minihv_vcpu *vcpu, u32 event, u32 error)
 {
@@ -136,7 +136,7 @@ static void vmx_complete_insn(struct minihv_vcpu *vcpu, unsigned long next_rip)
 		minihv_single_step_trap(vcpu);
 }
 
-/* Instruction-based exits give the length (SDM 28.2.4). */
+/* Instruction-based exits give the length (SDM 28.2.5). */
 int vmx_skip_instruction(struct minihv_vcpu *vcpu)
 {
 	vmx_complete_insn(vcpu, vmcs_readl(GUEST_RIP) + vmcs_read32(VM_EXIT_INSTRUCTION_LEN));
