@@ -100,7 +100,7 @@ void vmx_reset_events(struct minihv_vcpu *vcpu)
  * (the IDT-vectoring information's too; its bit 12 is undefined and bits
  * 30:12 of the entry field are reserved, SDM Vol 3 25.8.3).  In real
  * mode no exception pushes an error code, and the entry checks insist on
- * that (SDM Vol 3 26.2.1.3: "deliver error code" only with CR0.PE set
+ * that (SDM Vol 3 27.2.1.3: "deliver error code" only with CR0.PE set
  * under unrestricted guest), so it is dropped there, as KVM does.  Bochs
  * 2.7 reports one in the IDT-vectoring information of a real-mode #GP
  * whose delivery an exit interrupted.  A software interrupt or exception
