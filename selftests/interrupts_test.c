@@ -44,9 +44,10 @@ void guest_event(uint64_t vector, uint64_t rip)
 }
 
 /*
- * Entry points for vectors 2 (NMI), 3 (#BP, for INT3) and 40h-44h: save
- * the registers C may clobber, call guest_event(vector, the frame's RIP),
- * return with IRETQ.  The guest code
+ * Entry points for vectors 1 (#DB), 2 (NMI), 3 (#BP, for INT3) and
+ * 40h-44h: save the registers C may clobber, call guest_event(vector,
+ * the frame's RIP), return with IRETQ; #DB's clears TF in the frame, so
+ * that a single step ends there.  The guest code
  * is built with -mno-red-zone (Makefile): an interrupt pushes its frame
  * right below RSP.
  */
@@ -62,9 +63,11 @@ __asm__(".pushsection .text\n"
 	"	pop %rbx\n pop %r11\n pop %r10\n pop %r9\n pop %r8\n"
 	"	pop %rdi\n pop %rsi\n pop %rdx\n pop %rcx\n pop %rax\n"
 	"	add $8, %rsp\n iretq\n"
+	".globl event_stub_1\n"
+	"event_stub_1: andq $~0x100, 16(%rsp)\n push $1\n jmp event_common\n"
 	STUB(2) STUB(3) STUB(0x40) STUB(0x41) STUB(0x42) STUB(0x43) STUB(0x44)
 	".popsection\n");
-extern char event_stub_2[], event_stub_3[], event_stub_0x40[], event_stub_0x41[],
+extern char event_stub_1[], event_stub_2[], event_stub_3[], event_stub_0x40[], event_stub_0x41[],
 	event_stub_0x42[], event_stub_0x43[], event_stub_0x44[];
 
 /* An exit handled in the kernel: a chance for minihv to inject. */
@@ -494,6 +497,42 @@ TEST(soft_interrupts_redelivered_once_after_nested_fault)
 		       "interrupt in EXITINTINFO, not the INT n");
 	vm_install_handler(vm, 3, (uintptr_t)event_stub_3);
 	vcpu_args_set(vcpu, intn, 0);
+	vcpu_run(vcpu);
+	assert_ucall(vcpu, UCALL_DONE, &uc);
+	vm_free(vm);
+}
+
+extern char step_end[];
+
+/*
+ * A single-step trap whose frame goes to a fresh page: the instruction
+ * it follows (the MOV to RSP) is done, so running the guest again does
+ * not raise it again.
+ */
+static void guest_trap_on_fresh_stack(void)
+{
+	__asm__ volatile("mov %%rsp, %%rbx\n\t"
+			 "pushfq\n\t"
+			 "orq $0x100, (%%rsp)\n\t"
+			 "popfq\n\t"		/* TF: a #DB after the next one */
+			 "mov %0, %%rsp\n"
+			 ".globl step_end\n"
+			 "step_end:\n\t"
+			 "mov %%rbx, %%rsp"
+			 : : "r"(FRESH_STACK(0)) : "rbx", "memory");
+	GUEST_ASSERT_EQ(irq_count, 1);
+	GUEST_ASSERT_EQ(irq_vector, 1);
+	GUEST_ASSERT_EQ(irq_rip, (uintptr_t)step_end);
+	GUEST_DONE();
+}
+
+TEST(trap_redelivered_after_nested_fault)
+{
+	struct mh_vm *vm;
+	struct mh_vcpu *vcpu = event_vm(&vm, guest_trap_on_fresh_stack);
+	struct ucall uc;
+
+	vm_install_handler(vm, 1, (uintptr_t)event_stub_1);
 	vcpu_run(vcpu);
 	assert_ucall(vcpu, UCALL_DONE, &uc);
 	vm_free(vm);
