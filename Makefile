@@ -83,7 +83,7 @@ bench:
 	scripts/bench.sh
 
 # make lab 3: the lab's number is a goal of its own, which does nothing.
-LAB_NUMBERS := 1 2 3 4 5 6 7
+LAB_NUMBERS := 1 2 3 4 5 6 7 8
 lab:
 	scripts/lab.sh $(filter $(LAB_NUMBERS),$(MAKECMDGOALS))
 ifneq ($(filter lab,$(MAKECMDGOALS)),)

@@ -38,6 +38,7 @@ LABS="
 5 apic-timer apic_test
 6 failed-entry entry_checks_test,exits_test
 7 world-switch exits_test,intercepts_test
+8 reinjection interrupts_test
 "
 
 lab_field() {

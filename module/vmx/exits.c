@@ -104,12 +104,12 @@ void vmx_reset_events(struct minihv_vcpu *vcpu)
  * (the IDT-vectoring information's too; its bit 12 is undefined and bits
  * 30:12 of the entry field are reserved, SDM Vol 3 25.8.3).  In real
  * mode no exception pushes an error code, and the entry checks insist on
- * that (SDM Vol 3 26.2.1.3: "deliver error code" only with CR0.PE set
+ * that (SDM Vol 3 27.2.1.3: "deliver error code" only with CR0.PE set
  * under unrestricted guest), so it is dropped there, as KVM does.  Bochs
  * 2.7 reports one in the IDT-vectoring information of a real-mode #GP
  * whose delivery an exit interrupted.  A software interrupt or exception
  * is delivered with the length of its instruction (SDM Vol 3 27.6.1.1),
- * which the exit gave (28.2.4).
+ * which the exit gave (28.2.5).
  */
 void vmx_queue_event(struct minihv_vcpu *vcpu, u32 event, u32 error)
 {
@@ -140,7 +140,7 @@ static void vmx_complete_insn(struct minihv_vcpu *vcpu, unsigned long next_rip)
 		minihv_single_step_trap(vcpu);
 }
 
-/* Instruction-based exits give the length (SDM 28.2.4). */
+/* Instruction-based exits give the length (SDM 28.2.5). */
 int vmx_skip_instruction(struct minihv_vcpu *vcpu)
 {
 	vmx_complete_insn(vcpu, vmcs_readl(GUEST_RIP) + vmcs_read32(VM_EXIT_INSTRUCTION_LEN));
