@@ -30,6 +30,9 @@
 #include "minihv_util.h"
 #include "sysutil.h"
 
+#ifndef MFD_HUGE_1GB
+#define MFD_HUGE_1GB	(30U << 26)	/* MFD_HUGE_SHIFT 26: log2 of the page size */
+#endif
 #ifndef MFD_HUGETLB
 #define MFD_HUGETLB	4U
 #endif
@@ -168,17 +171,17 @@ static bool is_thp(const void *hva)
  * Each leaf in [GPA_EXTRA, GPA_EXTRA + @bytes) must map what @mem's page
  * there is now; returns how many leaves of size @size there are.
  */
-static int check_leaves(struct __test_metadata *_metadata, uint64_t *mem, uint64_t bytes,
-			const char *size)
+static int check_leaves_at(struct __test_metadata *_metadata, uint64_t gpa, uint64_t *mem,
+			   uint64_t bytes, const char *size)
 {
 	static struct tdp_leaf leaves[4096];
 	int n, i, errors, match = 0;
 
-	n = tdp_read_leaves(GPA_EXTRA, GPA_EXTRA + bytes, leaves, 4096, &errors);
+	n = tdp_read_leaves(gpa, gpa + bytes, leaves, 4096, &errors);
 	EXPECT_LE(0, n);
 	EXPECT_EQ(0, errors);
 	for (i = 0; i < n; i++) {
-		uint64_t off = leaves[i].gpa - GPA_EXTRA;
+		uint64_t off = leaves[i].gpa - gpa;
 
 		EXPECT_EQ(host_phys((uint8_t *)mem + off), leaves[i].hpa)
 			TH_LOG("gpa %#lx (%s) maps another page than the VMM's",
@@ -186,6 +189,12 @@ static int check_leaves(struct __test_metadata *_metadata, uint64_t *mem, uint64
 		match += !strcmp(leaves[i].size, size);
 	}
 	return match;
+}
+
+static int check_leaves(struct __test_metadata *_metadata, uint64_t *mem, uint64_t bytes,
+			const char *size)
+{
+	return check_leaves_at(_metadata, GPA_EXTRA, mem, bytes, size);
 }
 
 /*
@@ -285,6 +294,72 @@ TEST(hugetlbfs_backs_large_leaves)
 		fprintf(f, "%ld\n", old);
 		fclose(f);
 	}
+}
+
+/* Whether /proc/cpuinfo's first "flags" line lists @flag. */
+static bool cpuinfo_has_flag(const char *flag)
+{
+	char line[4096], word[64];
+	bool has = false;
+	FILE *f = fopen("/proc/cpuinfo", "r");
+
+	snprintf(word, sizeof(word), " %s", flag);
+	while (f && fgets(line, sizeof(line), f)) {
+		if (strncmp(line, "flags", 5))
+			continue;
+		line[strcspn(line, "\n")] = ' ';
+		strcat(word, " ");
+		has = strstr(line, word);
+		break;
+	}
+	if (f)
+		fclose(f);
+	return has;
+}
+
+/*
+ * A 1 GiB hugetlbfs page (a memfd with MFD_HUGE_1GB) under a 1 GiB-aligned
+ * slot is one 1 GiB leaf where the CPU has 1 GiB nested pages (NPT with
+ * GBPAGES, EPT's capability bit 17), 2 MiB leaves elsewhere.  Only a
+ * machine that reserved the page at boot can give one (the QEMU machines
+ * boot with hugepagesz=1G hugepages=1; lib.sh).
+ */
+TEST(hugetlbfs_1g_backs_a_1g_leaf)
+{
+	const uint64_t size = 1ULL << 30, npages = size / 4096, gpa = 1ULL << 30;
+	uint64_t *mem, *count = calloc(npages, 8);
+	struct mh_vcpu *vcpu;
+	struct mh_vm *vm;
+	bool gbpages;
+	int fd;
+
+	if (!minihv_has_test_hooks())
+		SKIP(return, "needs debugfs tdp: " NO_TEST_HOOKS);
+	if (read_number("/sys/kernel/mm/hugepages/hugepages-1048576kB/free_hugepages") < 1)
+		SKIP(return, "no free 1 GiB huge page (boot with hugepagesz=1G hugepages=1)");
+	gbpages = cpuinfo_has_flag("pdpe1gb");
+	fd = memfd_create("minihv-hugetlb-1g", MFD_HUGETLB | MFD_HUGE_1GB);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ftruncate(fd, size));
+	mem = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, mem);
+	ASSERT_EQ(0, (uintptr_t)mem % size);
+	fill(mem, npages);
+
+	vm = vm_create();
+	vcpu = vm_vcpu_add(vm, 0, guest_pass);
+	ASSERT_EQ(0, set_region(vm_fd(vm), 1, gpa, size, mem));
+	vcpu_args_set(vcpu, gpa, npages);
+	expect_pass(_metadata, vcpu, host_sum(mem, npages), mem, count, npages);
+	if (gbpages) {
+		EXPECT_EQ(1, check_leaves_at(_metadata, gpa, mem, size, "1G"));
+	} else {
+		EXPECT_EQ(size / HUGE, check_leaves_at(_metadata, gpa, mem, size, "2M"));
+	}
+	vm_free(vm);
+	munmap(mem, size);
+	close(fd);
+	free(count);
 }
 
 /* Writes a word of every page of both huge pages, then calls the RET at @code. */
