@@ -353,7 +353,7 @@ TEST(irqfd_resample_on_auto_eoi)
 		.fd = efd, .gsi = 4, .flags = MINIHV_IRQFD_FLAG_RESAMPLE, .resamplefd = rfd,
 	};
 	struct mh_vcpu *vcpu;
-	struct mh_vm *vm = pit_vm(&vcpu, guest_aeoi, false);
+	struct mh_vm *vm = pit_vm(&vcpu, guest_aeoi, true);
 	uint64_t n = 0, one = 1;
 	struct ucall uc;
 
