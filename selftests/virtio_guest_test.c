@@ -16,7 +16,8 @@
  *                   byte for byte the host's; the read-write one has its
  *                   size and its canary sectors (virtio-fuzz.h) unchanged;
  *                   each device's guest-error messages keep to the rate
- *                   limit (5 a second); the host's log stays clean.
+ *                   limit (5 a second), each a whole line of its own;
+ *                   the host's log stays clean.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -122,6 +123,26 @@ static unsigned int count_lines(const char *text, const char *prefix)
 	return n;
 }
 
+/*
+ * Lines that say "device needs reset" but are not one whole message: the
+ * device threads' messages cut into each other.
+ */
+static unsigned int torn_messages(const char *text)
+{
+	const char *p = text, *end, *hit;
+	unsigned int n = 0;
+
+	while ((hit = strstr(p, "device needs reset"))) {
+		for (p = hit; p > text && p[-1] != '\n'; p--)
+			;
+		end = strchr(hit, '\n');
+		n += strncmp(p, "minihv-run: virtio-", 19) || !end ||
+		     hit + strlen("device needs reset") != end;
+		p = end ? end : hit + 1;
+	}
+	return n;
+}
+
 /* The guest's own lines ("virtio-fuzz: ...") into the TAP log, as comments. */
 static void show_guest_lines(const char *text)
 {
@@ -219,6 +240,7 @@ TEST_F_TIMEOUT(guest, random_devices, 300)
 		printf("# %s: %u guest-error messages (at most %u)\n", devices[i], msgs, limit);
 		EXPECT_GE(limit, msgs) TH_LOG("%s", devices[i]);
 	}
+	EXPECT_EQ(0, torn_messages(out)) TH_LOG("messages cut into each other");
 
 	/* The disks: the read-only one untouched, the other's canary too, no growth. */
 	bad = image_changes(RO_IMG, VF_TAG_RO, 0, VF_RO_SECTORS * VF_SECTOR, &size);
