@@ -155,7 +155,8 @@ uint64_t vf_arg(const char *key, uint64_t def)
 		if (*k)
 			continue;
 		if (p[0] == '0' && p[1] == 'x') {
-			for (p += 2; (d = *p - '0') < 10 || (d = (*p | 0x20) - 'a' + 10) - 10 < 6; p++)
+			for (p += 2; (d = *p - '0') < 10 || (d = (*p | 0x20) - 'a' + 10) - 10 < 6;
+			     p++)
 				v = v << 4 | d;
 		} else {
 			for (; (d = *p - '0') < 10; p++)

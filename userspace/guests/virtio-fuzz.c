@@ -122,6 +122,7 @@ typedef uint64_t u64;
 #define WAIT_SECONDS		10
 
 #define barrier()		asm volatile("" ::: "memory")
+#define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
 
 struct desc {
 	u64 addr;
@@ -389,7 +390,7 @@ static u32 random_num(bool good)
 
 	if (good || !chance(2 * wild))
 		return 1 << rnd(9);
-	return chance(4) ? rnd32() : junk[rnd(sizeof(junk) / sizeof(junk[0]))];
+	return chance(4) ? rnd32() : junk[rnd(ARRAY_SIZE(junk))];
 }
 
 /*
@@ -995,8 +996,13 @@ static bool good_net(struct dev *d)
 	e = f + NET_HDR;
 	fill(e, 0xff, 6);			/* broadcast */
 	copy(e + 6, d->mac, 6);
-	e[12] = 0x08, e[13] = 0x06;		/* ARP */
-	e[15] = 1, e[16] = 0x08, e[18] = 6, e[19] = 4, e[21] = 1;	/* Ethernet, IPv4, request */
+	e[12] = 0x08;				/* ARP (RFC 826) */
+	e[13] = 0x06;
+	e[15] = 1;				/* Ethernet */
+	e[16] = 0x08;				/* IPv4 */
+	e[18] = 6;
+	e[19] = 4;
+	e[21] = 1;				/* a request */
 	copy(e + 22, d->mac, 6);
 	copy(e + 28, ip, 4);
 	copy(e + 38, gw, 4);
@@ -1042,7 +1048,8 @@ static void find_devices(void)
 
 	for (i = 0; i < MAX_DEVS; i++) {
 		base = MMIO_BASE + i * MMIO_SIZE;
-		if (vf_mmio_read(base + R_MAGIC, 4) != MAGIC || vf_mmio_read(base + R_VERSION, 4) != 2)
+		if (vf_mmio_read(base + R_MAGIC, 4) != MAGIC ||
+		    vf_mmio_read(base + R_VERSION, 4) != 2)
 			break;
 		d = &devs[ndevs];
 		d->base = base;
