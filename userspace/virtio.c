@@ -111,6 +111,7 @@ static void raise_irq(struct virtio_dev *d, uint32_t why)
 void virtio_guest_error(struct virtio_dev *d, int queue, const char *fmt, ...)
 {
 	uint64_t now = now_ns();
+	char what[160];
 	va_list ap;
 
 	d->errors++;
@@ -128,14 +129,16 @@ void virtio_guest_error(struct virtio_dev *d, int queue, const char *fmt, ...)
 		return;
 	if (++d->msg_burst == 1)
 		d->last_msg_ns = now;
-	fprintf(stderr, "minihv-run: %s: guest error", d->name);
-	if (queue >= 0)
-		fprintf(stderr, " on queue %d", queue);
-	fprintf(stderr, ": ");
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "; device needs reset\n");
+	/* One write: the devices' threads print at once, and stderr has no buffer. */
+	if (queue >= 0)
+		fprintf(stderr, "minihv-run: %s: guest error on queue %d: %s; device needs reset\n",
+			d->name, queue, what);
+	else
+		fprintf(stderr, "minihv-run: %s: guest error: %s; device needs reset\n", d->name,
+			what);
 }
 
 /*
