@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "virtio-dev.h"
+#include "virtio_driver.h"
 
 #define RAM_SIZE	(64ULL << 20)
 #define DISK_SIZE	(256ULL << 20)
@@ -55,37 +56,10 @@ static void irq(void *arg, uint32_t pin)
 		abort();
 }
 
-static uint32_t rd(struct virtio_dev *d, uint32_t off)
-{
-	uint32_t v = 0;
-
-	virtio_mmio(d, d->base + off, (uint8_t *)&v, 4, false);
-	return v;
-}
-
-static void wr(struct virtio_dev *d, uint32_t off, uint32_t v)
-{
-	virtio_mmio(d, d->base + off, (uint8_t *)&v, 4, true);
-}
-
 static void driver_init(struct virtio_dev *d)
 {
-	uint64_t features = (1ULL << VIRTIO_F_VERSION_1) | (1ULL << 9);	/* FLUSH */
-
-	wr(d, 0x70, 0);
-	wr(d, 0x70, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
-	wr(d, 0x24, 0);
-	wr(d, 0x20, (uint32_t)features);
-	wr(d, 0x24, 1);
-	wr(d, 0x20, features >> 32);
-	wr(d, 0x70, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK);
-	wr(d, 0x30, 0);
-	wr(d, 0x38, QSIZE);
-	wr(d, 0x80, DESC);
-	wr(d, 0x90, AVAIL);
-	wr(d, 0xa0, USED);
-	wr(d, 0x44, 1);
-	wr(d, 0x70, rd(d, 0x70) | VIRTIO_STATUS_DRIVER_OK);
+	vd_init(d, (1ULL << VIRTIO_F_VERSION_1) | (1ULL << 9), QSIZE,	/* 9: FLUSH */
+		DESC, AVAIL, USED);
 }
 
 struct desc {
@@ -138,7 +112,7 @@ static double run(struct virtio_dev *d, uint8_t *ram, bool out, bool seq, uint32
 		if (read(irq_efd, &count, sizeof(count)) != sizeof(count))
 			abort();
 		/* Acknowledged before the ring is read, as Linux's vm_interrupt does. */
-		wr(d, 0x64, rd(d, 0x60));
+		vd_write(d, 0x64, vd_read(d, 0x60));
 		t = now();
 		while (used != __atomic_load_n((uint16_t *)(ram + USED + 2), __ATOMIC_ACQUIRE)) {
 			memcpy(elem, ram + USED + 4 + (used % QSIZE) * 8, 8);

@@ -44,6 +44,7 @@
 
 #include "kselftest_harness.h"
 #include "virtio-dev.h"
+#include "virtio_driver.h"
 
 #define PAGE		4096UL
 #define RAM_SIZE	(64 * PAGE)
@@ -67,39 +68,10 @@ static uint8_t *guarded(size_t len)
 	return m + PAGE;
 }
 
-static uint32_t rd(struct virtio_dev *d, uint32_t off)
-{
-	uint32_t v = 0;
-
-	virtio_mmio(d, d->base + off, (uint8_t *)&v, 4, false);
-	return v;
-}
-
-static void wr(struct virtio_dev *d, uint32_t off, uint32_t v)
-{
-	virtio_mmio(d, d->base + off, (uint8_t *)&v, 4, true);
-}
-
 /* The driver's side of 3.1.1 and 4.2.3.2 for queue 0 of @num entries. */
 static void driver_init(struct virtio_dev *d, uint64_t features, uint32_t num)
 {
-	wr(d, 0x70, 0);
-	wr(d, 0x70, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
-	wr(d, 0x24, 0);
-	wr(d, 0x20, (uint32_t)features);
-	wr(d, 0x24, 1);
-	wr(d, 0x20, features >> 32);
-	wr(d, 0x70, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK);
-	wr(d, 0x30, 0);
-	wr(d, 0x38, num);
-	wr(d, 0x80, DESC);
-	wr(d, 0x84, 0);
-	wr(d, 0x90, AVAIL);
-	wr(d, 0x94, 0);
-	wr(d, 0xa0, USED);
-	wr(d, 0xa4, 0);
-	wr(d, 0x44, 1);
-	wr(d, 0x70, rd(d, 0x70) | VIRTIO_STATUS_DRIVER_OK);
+	vd_init(d, features, num, DESC, AVAIL, USED);
 }
 
 struct desc {
@@ -188,11 +160,11 @@ FIXTURE_SETUP(dev)
 	self->d.irq_line = count_irq;
 	irqs = 0;
 	driver_init(&self->d, 1ULL << VIRTIO_F_VERSION_1, QSIZE);
-	ASSERT_EQ(0x74726976, rd(&self->d, 0));
-	ASSERT_EQ(2, rd(&self->d, 4));
-	ASSERT_EQ(VIRTIO_ID_RNG, rd(&self->d, 8));
-	ASSERT_EQ(1, rd(&self->d, 0x44));
-	ASSERT_TRUE(rd(&self->d, 0x70) & VIRTIO_STATUS_FEATURES_OK);
+	ASSERT_EQ(0x74726976, vd_read(&self->d, 0));
+	ASSERT_EQ(2, vd_read(&self->d, 4));
+	ASSERT_EQ(VIRTIO_ID_RNG, vd_read(&self->d, 8));
+	ASSERT_EQ(1, vd_read(&self->d, 0x44));
+	ASSERT_TRUE(vd_read(&self->d, 0x70) & VIRTIO_STATUS_FEATURES_OK);
 }
 
 FIXTURE_TEARDOWN(dev)
@@ -205,8 +177,8 @@ static void expect_broken(struct __test_metadata *_metadata, struct virtio_dev *
 {
 	uint16_t before = used_idx(d);
 
-	EXPECT_TRUE(rd(d, 0x70) & VIRTIO_STATUS_NEEDS_RESET);
-	EXPECT_TRUE(rd(d, 0x60) & VIRTIO_INT_CONFIG);
+	EXPECT_TRUE(vd_read(d, 0x70) & VIRTIO_STATUS_NEEDS_RESET);
+	EXPECT_TRUE(vd_read(d, 0x60) & VIRTIO_INT_CONFIG);
 	EXPECT_LE(1, irqs);
 	EXPECT_TRUE(d->s.q[0].broken || !d->s.q[0].ready);
 	/* A good request now is not served: the queue is stopped. */
@@ -217,7 +189,7 @@ static void expect_broken(struct __test_metadata *_metadata, struct virtio_dev *
 	memset(d->ram + AVAIL, 0, 0x1000);
 	memset(d->ram + USED, 0, 0x1000);
 	driver_init(d, 1ULL << VIRTIO_F_VERSION_1, QSIZE);
-	EXPECT_FALSE(rd(d, 0x70) & VIRTIO_STATUS_NEEDS_RESET);
+	EXPECT_FALSE(vd_read(d, 0x70) & VIRTIO_STATUS_NEEDS_RESET);
 	kick(d, 0);
 	EXPECT_EQ(1, used_idx(d));
 }
@@ -231,11 +203,11 @@ TEST_F(dev, rng_fills)
 	kick(&self->d, 0);
 	EXPECT_EQ(1, used_idx(&self->d));
 	EXPECT_EQ(64, used_len(&self->d, 0));
-	EXPECT_EQ(VIRTIO_INT_USED, rd(&self->d, 0x60));
+	EXPECT_EQ(VIRTIO_INT_USED, vd_read(&self->d, 0x60));
 	EXPECT_EQ(1, irqs);
-	wr(&self->d, 0x64, VIRTIO_INT_USED);
-	EXPECT_EQ(0, rd(&self->d, 0x60));
-	EXPECT_FALSE(rd(&self->d, 0x70) & VIRTIO_STATUS_NEEDS_RESET);
+	vd_write(&self->d, 0x64, VIRTIO_INT_USED);
+	EXPECT_EQ(0, vd_read(&self->d, 0x60));
+	EXPECT_FALSE(vd_read(&self->d, 0x70) & VIRTIO_STATUS_NEEDS_RESET);
 }
 
 TEST_F(dev, hostile_loop)
@@ -317,36 +289,36 @@ TEST_F(dev, hostile_indirect_not_negotiated)
 TEST_F(dev, hostile_queue_size)
 {
 	driver_init(&self->d, 1ULL << VIRTIO_F_VERSION_1, 3);
-	EXPECT_EQ(0, rd(&self->d, 0x44));
+	EXPECT_EQ(0, vd_read(&self->d, 0x44));
 	expect_broken(_metadata, &self->d);
 }
 
 TEST_F(dev, hostile_rings_outside_ram)
 {
-	wr(&self->d, 0x70, 0);
-	wr(&self->d, 0x38, QSIZE);
-	wr(&self->d, 0xa0, RAM_SIZE - 8);
-	wr(&self->d, 0x90, AVAIL);
-	wr(&self->d, 0x80, DESC);
-	wr(&self->d, 0x44, 1);
-	EXPECT_EQ(0, rd(&self->d, 0x44));
+	vd_write(&self->d, 0x70, 0);
+	vd_write(&self->d, 0x38, QSIZE);
+	vd_write(&self->d, 0xa0, RAM_SIZE - 8);
+	vd_write(&self->d, 0x90, AVAIL);
+	vd_write(&self->d, 0x80, DESC);
+	vd_write(&self->d, 0x44, 1);
+	EXPECT_EQ(0, vd_read(&self->d, 0x44));
 	expect_broken(_metadata, &self->d);
 }
 
 TEST_F(dev, features_subset)
 {
-	wr(&self->d, 0x70, 0);
-	wr(&self->d, 0x70, 3);
-	wr(&self->d, 0x24, 0);
-	wr(&self->d, 0x20, 1u << VIRTIO_RING_F_INDIRECT_DESC);	/* not offered by rng */
-	wr(&self->d, 0x24, 1);
-	wr(&self->d, 0x20, 1);
-	wr(&self->d, 0x70, 3 | VIRTIO_STATUS_FEATURES_OK);
-	EXPECT_FALSE(rd(&self->d, 0x70) & VIRTIO_STATUS_FEATURES_OK);
+	vd_write(&self->d, 0x70, 0);
+	vd_write(&self->d, 0x70, 3);
+	vd_write(&self->d, 0x24, 0);
+	vd_write(&self->d, 0x20, 1u << VIRTIO_RING_F_INDIRECT_DESC);	/* not offered by rng */
+	vd_write(&self->d, 0x24, 1);
+	vd_write(&self->d, 0x20, 1);
+	vd_write(&self->d, 0x70, 3 | VIRTIO_STATUS_FEATURES_OK);
+	EXPECT_FALSE(vd_read(&self->d, 0x70) & VIRTIO_STATUS_FEATURES_OK);
 	/* Without VERSION_1 neither. */
-	wr(&self->d, 0x70, 0);
-	wr(&self->d, 0x70, 3 | VIRTIO_STATUS_FEATURES_OK);
-	EXPECT_FALSE(rd(&self->d, 0x70) & VIRTIO_STATUS_FEATURES_OK);
+	vd_write(&self->d, 0x70, 0);
+	vd_write(&self->d, 0x70, 3 | VIRTIO_STATUS_FEATURES_OK);
+	EXPECT_FALSE(vd_read(&self->d, 0x70) & VIRTIO_STATUS_FEATURES_OK);
 }
 
 /* ---- virtio-blk ---- */
@@ -374,7 +346,7 @@ static void make_disk(struct __test_metadata *_metadata, FIXTURE_DATA(blk) *self
 	self->d.irq_line = count_irq;
 	driver_init(&self->d, (1ULL << VIRTIO_F_VERSION_1) | (1ULL << VIRTIO_RING_F_INDIRECT_DESC) |
 			      (ro ? 1ULL << 5 : 0) | (1ULL << 9), QSIZE);
-	ASSERT_TRUE(rd(&self->d, 0x70) & VIRTIO_STATUS_FEATURES_OK);
+	ASSERT_TRUE(vd_read(&self->d, 0x70) & VIRTIO_STATUS_FEATURES_OK);
 }
 
 FIXTURE_SETUP(blk)
@@ -440,7 +412,7 @@ TEST_F(blk, blk_read_write_own_sectors)
 	EXPECT_EQ(0, blk_req(&self->d, 8, 0, 20, true));		/* T_GET_ID */
 	EXPECT_EQ(0, memcmp(self->ram + BUF + 0x100, "minihv-disk0", 12));
 	EXPECT_EQ(2, blk_req(&self->d, 99, 0, 16, true));		/* UNSUPP */
-	EXPECT_FALSE(rd(&self->d, 0x70) & VIRTIO_STATUS_NEEDS_RESET);
+	EXPECT_FALSE(vd_read(&self->d, 0x70) & VIRTIO_STATUS_NEEDS_RESET);
 }
 
 TEST_F(blk, blk_read_only_never_written)
@@ -462,7 +434,7 @@ TEST_F(blk, blk_nested_indirect)
 	set_desc(self->ram, DESC, 0, BUF + 0x400, 32, 4, 0);
 	set_desc(self->ram, BUF + 0x400, 0, BUF + 0x600, 16, 4, 0);	/* a table in a table */
 	kick(&self->d, 0);
-	EXPECT_TRUE(rd(&self->d, 0x70) & VIRTIO_STATUS_NEEDS_RESET);
+	EXPECT_TRUE(vd_read(&self->d, 0x70) & VIRTIO_STATUS_NEEDS_RESET);
 	EXPECT_EQ(0, used_idx(&self->d));
 }
 
@@ -473,7 +445,7 @@ TEST_F(blk, blk_indirect_loop)
 	set_desc(self->ram, BUF + 0x400, 0, BUF, 16, 1, 1);
 	set_desc(self->ram, BUF + 0x400, 1, BUF, 16, 1, 0);
 	kick(&self->d, 0);
-	EXPECT_TRUE(rd(&self->d, 0x70) & VIRTIO_STATUS_NEEDS_RESET);
+	EXPECT_TRUE(vd_read(&self->d, 0x70) & VIRTIO_STATUS_NEEDS_RESET);
 }
 
 TEST_F(blk, blk_indirect_served)
@@ -489,7 +461,7 @@ TEST_F(blk, blk_indirect_served)
 	kick(&self->d, 0);
 	EXPECT_EQ(0, self->ram[BUF + 0x80]);
 	EXPECT_EQ(0, memcmp(self->ram + BUF + 0x1000, self->image + 2 * 512, 512));
-	EXPECT_FALSE(rd(&self->d, 0x70) & VIRTIO_STATUS_NEEDS_RESET);
+	EXPECT_FALSE(vd_read(&self->d, 0x70) & VIRTIO_STATUS_NEEDS_RESET);
 }
 
 /*
@@ -528,7 +500,7 @@ TEST_F(blk, blk_reset_waits_for_requests_in_flight)
 	virtio_process(&self->d);
 	EXPECT_EQ(0, used_idx(&self->d));
 	pthread_mutex_unlock(&self->d.lock);
-	wr(&self->d, 0x70, 0);
+	vd_write(&self->d, 0x70, 0);
 	EXPECT_EQ(QSIZE, used_idx(&self->d));
 	for (i = 0; i < QSIZE; i++) {
 		EXPECT_EQ(0, self->ram[BUF + 0x3000 + i]);
@@ -575,7 +547,7 @@ TEST_F(blk, blk_slots_run_out)
 	}
 	EXPECT_EQ(72, used_idx(&self->d));
 	EXPECT_EQ(72, self->d.s.q[0].last_avail);
-	EXPECT_FALSE(rd(&self->d, 0x70) & VIRTIO_STATUS_NEEDS_RESET);
+	EXPECT_FALSE(vd_read(&self->d, 0x70) & VIRTIO_STATUS_NEEDS_RESET);
 	for (i = 0; i < QSIZE; i++)
 		EXPECT_EQ(0, memcmp(self->ram + BUF + 0x4000 + i * 0x200,
 				    self->image + i * 512, 512));
@@ -611,7 +583,7 @@ TEST_F(blk, fuzz)
 			set_desc(self->ram, BUF + 0x400, i, BUF + (random() % 16) * 16, 16,
 				 random() % 8, random() % 6);
 		kick(&self->d, random() % (QSIZE + 2));
-		if (rd(&self->d, 0x70) & VIRTIO_STATUS_NEEDS_RESET) {
+		if (vd_read(&self->d, 0x70) & VIRTIO_STATUS_NEEDS_RESET) {
 			resets++;
 			memset(self->ram + AVAIL, 0, 0x1000);
 			memset(self->ram + USED, 0, 0x1000);
@@ -656,19 +628,19 @@ FIXTURE_SETUP(net)
 				     BASE, 16));
 	self->d.irq_line = count_irq;
 	irqs = 0;
-	ASSERT_EQ(VIRTIO_ID_NET, rd(&self->d, 8));
+	ASSERT_EQ(VIRTIO_ID_NET, vd_read(&self->d, 8));
 	driver_init(&self->d, (1ULL << VIRTIO_F_VERSION_1) | (1ULL << 5), QSIZE);	/* MAC */
-	ASSERT_TRUE(rd(&self->d, 0x70) & VIRTIO_STATUS_FEATURES_OK);
+	ASSERT_TRUE(vd_read(&self->d, 0x70) & VIRTIO_STATUS_FEATURES_OK);
 	virtio_mmio(&self->d, BASE + 0x100, got, 6, false);
 	ASSERT_EQ(0, memcmp(mac, got, 6));
 	/* Queue 1, the transmit queue. */
-	wr(&self->d, 0x30, 1);
-	wr(&self->d, 0x38, QSIZE);
-	wr(&self->d, 0x80, TX_DESC);
-	wr(&self->d, 0x90, TX_AVAIL);
-	wr(&self->d, 0xa0, TX_USED);
-	wr(&self->d, 0x44, 1);
-	ASSERT_EQ(1, rd(&self->d, 0x44));
+	vd_write(&self->d, 0x30, 1);
+	vd_write(&self->d, 0x38, QSIZE);
+	vd_write(&self->d, 0x80, TX_DESC);
+	vd_write(&self->d, 0x90, TX_AVAIL);
+	vd_write(&self->d, 0xa0, TX_USED);
+	vd_write(&self->d, 0x44, 1);
+	ASSERT_EQ(1, vd_read(&self->d, 0x44));
 }
 
 FIXTURE_TEARDOWN(net)
@@ -723,7 +695,7 @@ TEST_F(net, net_frames_both_ways)
 	memcpy(&num_buffers, self->ram + BUF + 10, 2);
 	EXPECT_EQ(1, num_buffers);
 	EXPECT_EQ(0, self->ram[BUF]);
-	EXPECT_FALSE(rd(&self->d, 0x70) & VIRTIO_STATUS_NEEDS_RESET);
+	EXPECT_FALSE(vd_read(&self->d, 0x70) & VIRTIO_STATUS_NEEDS_RESET);
 
 	/* A frame with no buffer waits in the device, the fd no longer polled. */
 	ASSERT_EQ(sizeof(frame), send(self->sv[1], frame, sizeof(frame), 0));
@@ -748,7 +720,7 @@ TEST_F(net, net_frame_too_big_dropped)
 	/* The big one is lost; the buffer takes the next. */
 	ASSERT_EQ(1, used_idx(&self->d));
 	EXPECT_EQ(NET_HDR + 100, used_len(&self->d, 0));
-	EXPECT_FALSE(rd(&self->d, 0x70) & VIRTIO_STATUS_NEEDS_RESET);
+	EXPECT_FALSE(vd_read(&self->d, 0x70) & VIRTIO_STATUS_NEEDS_RESET);
 }
 
 /* The driver's setup of both queues again, after a reset. */
@@ -759,12 +731,12 @@ static void net_reinit(struct virtio_dev *d)
 	memset(d->ram + TX_AVAIL, 0, 0x1000);
 	memset(d->ram + TX_USED, 0, 0x1000);
 	driver_init(d, (1ULL << VIRTIO_F_VERSION_1) | (1ULL << 5), QSIZE);
-	wr(d, 0x30, 1);
-	wr(d, 0x38, QSIZE);
-	wr(d, 0x80, TX_DESC);
-	wr(d, 0x90, TX_AVAIL);
-	wr(d, 0xa0, TX_USED);
-	wr(d, 0x44, 1);
+	vd_write(d, 0x30, 1);
+	vd_write(d, 0x38, QSIZE);
+	vd_write(d, 0x80, TX_DESC);
+	vd_write(d, 0x90, TX_AVAIL);
+	vd_write(d, 0xa0, TX_USED);
+	vd_write(d, 0x44, 1);
 }
 
 /*
@@ -814,7 +786,7 @@ TEST_F(net, net_fuzz)
 			;
 		received += (uint16_t)(self->d.s.q[0].used_idx - rx);
 		sent += (uint16_t)(self->d.s.q[1].used_idx - tx);
-		if (rd(&self->d, 0x70) & VIRTIO_STATUS_NEEDS_RESET) {
+		if (vd_read(&self->d, 0x70) & VIRTIO_STATUS_NEEDS_RESET) {
 			resets++;
 			net_reinit(&self->d);
 		}
@@ -829,8 +801,8 @@ TEST_F(net, net_fuzz)
 static void expect_net_broken(struct __test_metadata *_metadata, struct virtio_dev *d,
 			      unsigned int qi)
 {
-	EXPECT_TRUE(rd(d, 0x70) & VIRTIO_STATUS_NEEDS_RESET);
-	EXPECT_TRUE(rd(d, 0x60) & VIRTIO_INT_CONFIG);
+	EXPECT_TRUE(vd_read(d, 0x70) & VIRTIO_STATUS_NEEDS_RESET);
+	EXPECT_TRUE(vd_read(d, 0x60) & VIRTIO_INT_CONFIG);
 	EXPECT_LE(1, irqs);
 	EXPECT_TRUE(d->s.q[qi].broken);
 }
