@@ -219,14 +219,41 @@ static void file_hex(const char *path, size_t n, char *hex)
 	free(buf);
 }
 
-/* The rest of the guest's line after @key, without the \r\n. */
+/*
+ * Whether a kernel message starts at @p: "[", spaces, digits, ".", digits,
+ * "]".  The guest's kernel prints on the console its init writes to, so
+ * a message can land inside a line of init's before its newline (seen:
+ * "hrtimer: interrupt took ..." after the hwrng bytes).
+ */
+static bool printk_at(const char *p)
+{
+	if (*p++ != '[')
+		return false;
+	while (*p == ' ')
+		p++;
+	if (*p < '0' || *p > '9')
+		return false;
+	while (*p >= '0' && *p <= '9')
+		p++;
+	if (*p++ != '.' || *p < '0' || *p > '9')
+		return false;
+	while (*p >= '0' && *p <= '9')
+		p++;
+	return *p == ']';
+}
+
+/*
+ * The rest of the guest's line after @key, without the \r\n or a kernel
+ * message that landed in it.
+ */
 static void guest_line(const char *text, const char *key, char *buf, size_t len)
 {
 	const char *p = strstr(text, key);
 	size_t n = 0;
 
 	if (p)
-		for (p += strlen(key); p[n] && p[n] != '\r' && p[n] != '\n'; n++)
+		for (p += strlen(key); p[n] && p[n] != '\r' && p[n] != '\n' &&
+		     !printk_at(p + n); n++)
 			;
 	snprintf(buf, len, "%.*s", (int)n, p ? p : "");
 }
